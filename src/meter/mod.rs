@@ -1,0 +1,21 @@
+//! The meter core: allocation-free measurements that know nothing of plugins, GUIs or files.
+//!
+//! Each measurement is one module with `new` / `reset` / `process`, its specification clause in
+//! the module docs and its tests beside it. Memory is sized at construction; `process()` never
+//! allocates, locks, logs or panics.
+
+pub mod peak;
+
+/// The largest channel count the core measures. Layouts are mono and stereo today; the
+/// multichannel weights of BS.1770 arrive with surround support.
+pub const MAX_CHANNELS: usize = 2;
+
+/// Converts a linear amplitude to dBFS; 0 (silence) is `-inf`, which callers present as
+/// "no value".
+pub fn gain_to_db(gain: f32) -> f32 {
+    if gain > 0.0 {
+        20.0 * gain.log10()
+    } else {
+        f32::NEG_INFINITY
+    }
+}
