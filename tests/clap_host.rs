@@ -1,0 +1,248 @@
+//! Host tests: the built `mixmeter.clap` loaded by a real CLAP host (clack-host), as a DAW
+//! loads it. Run against the release bundle and, through the README's test command, against a
+//! debug bundle built with nice-plug's `assert_process_allocs`, which aborts on any allocation
+//! inside `process()`.
+
+mod common;
+
+use common::clap::{Bundle, Instance, ParamChange, bundles};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const MONO_CHECK: &str = "Mono Check";
+const MAX_BLOCK: u32 = 4096;
+
+/// Stereo test material: noise, a sine and the awkward values a meter must survive
+/// (denormals, -0.0, full scale, NaN, infinities), so "bit-exact" is checked on all of them.
+fn test_signal(rng: &mut StdRng, frames: usize, sample_rate: f64) -> Vec<Vec<f32>> {
+    let mut channels: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            (0..frames)
+                .map(|n| {
+                    let phase = n as f64 * 2.0 * std::f64::consts::PI * (440.0 + 110.0 * c as f64)
+                        / sample_rate;
+                    (0.5 * phase.sin()) as f32 + rng.random_range(-0.25f32..0.25)
+                })
+                .collect()
+        })
+        .collect();
+    let specials = [
+        f32::MIN_POSITIVE / 4.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::from_bits(0x7fc0_1234),
+    ];
+    for (i, special) in specials.iter().enumerate() {
+        let at = (i + 1) * frames / (specials.len() + 2);
+        channels[i % 2][at] = *special;
+    }
+    channels
+}
+
+fn bits(channel: &[f32]) -> Vec<u32> {
+    channel.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Feeds `input` in random block sizes (0 to MAX_BLOCK frames), returning the output.
+fn process_in_random_blocks(instance: &mut Instance, input: &[Vec<f32>], rng: &mut StdRng) -> Vec<Vec<f32>> {
+    let frames = input[0].len();
+    let mut output: Vec<Vec<f32>> = vec![Vec::with_capacity(frames); input.len()];
+    let mut offset = 0;
+    while offset < frames {
+        let block = match rng.random_range(0..10) {
+            0 => 0,
+            1 => 1,
+            2 => MAX_BLOCK as usize,
+            _ => rng.random_range(1..=MAX_BLOCK as usize),
+        }
+        .min(frames - offset);
+        let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[offset..offset + block].to_vec()).collect();
+        let out = instance.process(&chunk, &[]);
+        for (o, c) in output.iter_mut().zip(out) {
+            o.extend_from_slice(&c);
+        }
+        offset += block;
+    }
+    output
+}
+
+#[test]
+fn descriptor_names_the_plugin_and_its_features() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let (id, name, features) = bundle.descriptor();
+        assert_eq!(id, "org.mixmeter.mixmeter");
+        assert_eq!(name, "Mixmeter");
+        for feature in ["analyzer", "utility", "stereo", "mono"] {
+            assert!(features.iter().any(|f| f == feature), "{feature} missing in {features:?}");
+        }
+    }
+}
+
+#[test]
+fn passthrough_is_bit_exact_at_every_rate_and_block_size() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for (seed, sample_rate) in [44_100.0, 48_000.0, 96_000.0, 192_000.0].into_iter().enumerate() {
+            let mut rng = StdRng::seed_from_u64(seed as u64 + 1);
+            let mut instance = bundle.instantiate();
+            instance.activate(sample_rate, MAX_BLOCK);
+            let input = test_signal(&mut rng, sample_rate as usize, sample_rate);
+            let output = process_in_random_blocks(&mut instance, &input, &mut rng);
+            for (c, (i, o)) in input.iter().zip(&output).enumerate() {
+                assert_eq!(o.len(), i.len());
+                assert!(bits(i) == bits(o), "{} at {sample_rate} Hz: channel {c} changed", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn mono_check_switches_at_the_event_offset_inside_a_block() {
+    const RATE_HZ: f64 = 48_000.0;
+    let fade_frames = (RATE_HZ * 0.010) as usize; // 10 ms, see monitor::MONO_FADE_MS
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let mono = instance.param_id(MONO_CHECK);
+        instance.activate(RATE_HZ, MAX_BLOCK);
+        let mut rng = StdRng::seed_from_u64(7);
+        let input = test_signal(&mut rng, 2048, RATE_HZ);
+        // Only finite material here: the check is about the fold, not about NaN arithmetic.
+        let input: Vec<Vec<f32>> = input
+            .into_iter()
+            .map(|c| c.into_iter().map(|x| if x.is_finite() { x } else { 0.0 }).collect())
+            .collect();
+
+        let on_at = 300;
+        let out = instance.process(&input, &[ParamChange { offset: on_at as u32, param_id: mono, value: 1.0 }]);
+        assert_eq!(bits(&out[0][..on_at]), bits(&input[0][..on_at]), "untouched before the event");
+        assert_ne!(out[0][on_at + fade_frames / 2], input[0][on_at + fade_frames / 2], "fading");
+        for n in on_at + fade_frames + 1..input[0].len() {
+            let sum = (input[0][n] + input[1][n]) / 2.0;
+            assert_eq!(out[0][n].to_bits(), sum.to_bits(), "left is the mono sum at {n}");
+            assert_eq!(out[1][n].to_bits(), sum.to_bits(), "right is the mono sum at {n}");
+        }
+        assert_eq!(instance.param_value(mono), 1.0, "the host sees the new value");
+
+        // Click-free: no step larger than the input's own largest step plus the ramp's share.
+        let own_step = input
+            .iter()
+            .flat_map(|c| c.windows(2).map(|w| (w[1] - w[0]).abs()))
+            .fold(0.0f32, f32::max);
+        for channel in &out {
+            let step = channel.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+            assert!(step <= own_step + 1.5 / fade_frames as f32, "click: {step} > {own_step}");
+        }
+
+        let off_at = 1000;
+        let out = instance.process(&input, &[ParamChange { offset: off_at as u32, param_id: mono, value: 0.0 }]);
+        let sum0 = (input[0][off_at - 1] + input[1][off_at - 1]) / 2.0;
+        assert_eq!(out[0][off_at - 1], sum0, "still mono before the event");
+        assert_eq!(bits(&out[0][off_at + fade_frames + 1..]), bits(&input[0][off_at + fade_frames + 1..]));
+        assert_eq!(bits(&out[1][off_at + fade_frames + 1..]), bits(&input[1][off_at + fade_frames + 1..]));
+        assert_eq!(instance.param_value(mono), 0.0);
+    }
+}
+
+#[test]
+fn state_round_trips_into_a_fresh_instance() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut original = bundle.instantiate();
+        let params = original.params();
+        assert!(!params.is_empty());
+        let mono = original.param_id(MONO_CHECK);
+        assert_eq!(original.param_value(mono), 0.0, "default off");
+        original.set_param_inactive(mono, 1.0);
+        assert_eq!(original.param_value(mono), 1.0);
+        let state = original.save_state();
+
+        let mut restored = bundle.instantiate();
+        restored.load_state(&state).expect("own state loads");
+        for (id, name, ..) in &params {
+            assert_eq!(
+                restored.param_value(*id),
+                original.param_value(*id),
+                "{name} restored"
+            );
+        }
+        // And the restored value is live: the output is folded from the first sample.
+        restored.activate(48_000.0, 512);
+        let input = vec![vec![0.5f32; 64], vec![-0.25f32; 64]];
+        let out = restored.process(&input, &[]);
+        assert!(out.iter().all(|c| c.iter().all(|&x| x == 0.125)), "restored mono check is engaged");
+    }
+}
+
+#[test]
+fn garbage_state_keeps_the_defaults_and_the_plugin_working() {
+    let mut rng = StdRng::seed_from_u64(99);
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let valid = {
+            let mut instance = bundle.instantiate();
+            let mono = instance.param_id(MONO_CHECK);
+            instance.set_param_inactive(mono, 1.0);
+            instance.save_state()
+        };
+        let framed = |json: &str| {
+            let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+            bytes.extend_from_slice(json.as_bytes());
+            bytes
+        };
+        let random: Vec<u8> = (0..300).map(|_| rng.random()).collect();
+        let mut random_framed = 200u64.to_le_bytes().to_vec();
+        random_framed.extend((0..200).map(|_| rng.random::<u8>()));
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", vec![]),
+            ("truncated length", valid[..4].to_vec()),
+            ("truncated body", valid[..valid.len() / 2].to_vec()),
+            ("random bytes", random),
+            ("random body with a valid length", random_framed),
+            ("huge length", u64::MAX.to_le_bytes().to_vec()),
+            ("foreign JSON", framed(r#"{"plugin":"another","volume":3}"#)),
+            ("wrong value type", framed(r#"{"version":"0.1.0","params":{"mono_check":{"F32":0.7}},"fields":{}}"#)),
+            ("unknown parameter", framed(r#"{"version":"0.1.0","params":{"gain":{"F32":0.7}},"fields":{}}"#)),
+        ];
+        for (what, bytes) in cases {
+            let mut instance = bundle.instantiate();
+            let mono = instance.param_id(MONO_CHECK);
+            let _ = instance.load_state(&bytes);
+            assert_eq!(instance.param_value(mono), 0.0, "{what}: default kept");
+            // Still a working plugin: activates and passes audio untouched.
+            instance.activate(44_100.0, 256);
+            let input = vec![vec![0.3f32; 100], vec![-0.7f32; 100]];
+            assert_eq!(instance.process(&input, &[]), input, "{what}: still passes audio");
+        }
+    }
+}
+
+#[test]
+fn reactivation_at_new_rates_and_block_sizes_keeps_passthrough() {
+    // Reactivating at another rate and block size must keep passing audio untouched.
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let mut rng = StdRng::seed_from_u64(3);
+        for (rate, max) in [(48_000.0, 64), (96_000.0, 4096), (44_100.0, 1)] {
+            instance.activate(rate, max);
+            let input = test_signal(&mut rng, 3000, rate);
+            let mut out: Vec<Vec<f32>> = vec![Vec::new(), Vec::new()];
+            for start in (0..3000).step_by(max as usize) {
+                let end = (start + max as usize).min(3000);
+                let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[start..end].to_vec()).collect();
+                for (o, c) in out.iter_mut().zip(instance.process(&chunk, &[])) {
+                    o.extend(c);
+                }
+            }
+            assert_eq!(bits(&out[0]), bits(&input[0]));
+            assert_eq!(bits(&out[1]), bits(&input[1]));
+            instance.deactivate();
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! A small CLAP host on `clack-host`, used by the integration tests to load the built
+//! `mixmeter.clap` exactly as a DAW does: entry, factory, instance, activate, process with
+//! parameter events, state save/load through the CLAP state extension.
+
+#![allow(dead_code)]
+
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamRescanFlags, PluginParams,
+};
+use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The bundles under test: `MIXMETER_CLAP_BUNDLES` (separated by `:`), or the release bundle
+/// that `cargo xtask bundle mixmeter --release` writes.
+pub fn bundles() -> Vec<PathBuf> {
+    let paths: Vec<PathBuf> = match std::env::var("MIXMETER_CLAP_BUNDLES") {
+        Ok(list) if !list.is_empty() => list.split(':').map(PathBuf::from).collect(),
+        _ => vec![
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bundled/mixmeter.clap"),
+        ],
+    };
+    for path in &paths {
+        assert!(
+            path.exists(),
+            "{} does not exist: build it with `cargo xtask bundle mixmeter --release` \
+             (the README's test command does this)",
+            path.display()
+        );
+    }
+    paths
+}
+
+pub struct TestHost;
+
+pub struct TestShared {
+    state: OnceLock<Option<PluginState>>,
+    params: OnceLock<Option<PluginParams>>,
+}
+
+impl<'a> SharedHandler<'a> for TestShared {
+    fn initializing(&self, instance: InitializingPluginHandle<'a>) {
+        let _ = self.state.set(instance.get_extension());
+        let _ = self.params.set(instance.get_extension());
+    }
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+impl HostParamsImplShared for TestShared {
+    fn request_flush(&self) {}
+}
+
+pub struct TestMainThread;
+
+impl<'a> MainThreadHandler<'a> for TestMainThread {
+    fn initialized(&self, _instance: InitializedPluginHandle<'a>) {}
+}
+
+impl HostStateImpl for TestMainThread {
+    fn mark_dirty(&self) {}
+}
+
+impl HostParamsImplMainThread for TestMainThread {
+    fn rescan(&self, _flags: ParamRescanFlags) {}
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestShared;
+    type MainThread<'a> = TestMainThread;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostState>().register::<HostParams>();
+    }
+}
+
+/// A loaded plugin library.
+pub struct Bundle {
+    entry: PluginEntry,
+    pub plugin_id: CString,
+}
+
+impl Bundle {
+    pub fn load(path: &Path) -> Bundle {
+        // SAFETY: loading a dynamic library runs its initialisers; this is the plugin under test.
+        let entry = unsafe { PluginEntry::load(path) }
+            .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+        let factory = entry.get_plugin_factory().expect("the bundle has a plugin factory");
+        let descriptors: Vec<_> = factory.plugin_descriptors().collect();
+        assert_eq!(descriptors.len(), 1, "one plugin per bundle");
+        let plugin_id = descriptors[0].id().expect("descriptor has an id").to_owned();
+        Bundle { entry, plugin_id }
+    }
+
+    /// (id, name, features) of the bundle's plugin, as a host's scanner sees them.
+    pub fn descriptor(&self) -> (String, String, Vec<String>) {
+        let factory = self.entry.get_plugin_factory().unwrap();
+        let descriptor = factory.plugin_descriptors().next().unwrap();
+        (
+            descriptor.id().unwrap().to_string_lossy().into_owned(),
+            descriptor.name().unwrap().to_string_lossy().into_owned(),
+            descriptor
+                .features()
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect(),
+        )
+    }
+
+    pub fn instantiate(&self) -> Instance {
+        let host_info = HostInfo::new("mixmeter-tests", "Mixmeter", "", "0.1.0").unwrap();
+        let instance = PluginInstance::<TestHost>::new(
+            |_| TestShared {
+                state: OnceLock::new(),
+                params: OnceLock::new(),
+            },
+            |_| TestMainThread,
+            &self.entry,
+            &self.plugin_id,
+            &host_info,
+        )
+        .expect("the plugin instantiates");
+        Instance {
+            instance,
+            processor: None,
+        }
+    }
+}
+
+/// One plugin instance and, while active, its audio processor.
+pub struct Instance {
+    instance: PluginInstance<TestHost>,
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+}
+
+/// A parameter change at a sample offset within a block.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamChange {
+    pub offset: u32,
+    pub param_id: u32,
+    pub value: f64,
+}
+
+impl Instance {
+    fn params_ext(&self) -> PluginParams {
+        self.instance
+            .access_shared_handler(|h| *h.params.get().expect("initialized"))
+            .expect("the plugin implements the params extension")
+    }
+
+    fn state_ext(&self) -> PluginState {
+        self.instance
+            .access_shared_handler(|h| *h.state.get().expect("initialized"))
+            .expect("the plugin implements the state extension")
+    }
+
+    /// (id, name, min, max, default) of every parameter.
+    pub fn params(&mut self) -> Vec<(u32, String, f64, f64, f64)> {
+        let ext = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        let mut buffer = ParamInfoBuffer::new();
+        (0..ext.count(&handle))
+            .map(|index| {
+                let info = ext.get_info(&handle, index, &mut buffer).expect("param info");
+                (
+                    info.id.get(),
+                    String::from_utf8_lossy(info.name)
+                        .trim_end_matches('\0')
+                        .to_string(),
+                    info.min_value,
+                    info.max_value,
+                    info.default_value,
+                )
+            })
+            .collect()
+    }
+
+    /// The ID of the parameter called `name`.
+    pub fn param_id(&mut self, name: &str) -> u32 {
+        self.params()
+            .into_iter()
+            .find(|p| p.1 == name)
+            .unwrap_or_else(|| panic!("no parameter named {name}"))
+            .0
+    }
+
+    pub fn param_value(&mut self, param_id: u32) -> f64 {
+        let ext = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        ext.get_value(&handle, ClapId::new(param_id))
+            .expect("value of a listed parameter")
+    }
+
+    /// Sets a parameter while the plugin is inactive, as a host does when the user edits it.
+    pub fn set_param_inactive(&mut self, param_id: u32, value: f64) {
+        let ext = self.params_ext();
+        let event = ParamValueEvent::new(0, ClapId::new(param_id), Pckn::match_all(), value);
+        let events = [event];
+        let mut handle = self
+            .instance
+            .inactive_plugin_handle()
+            .expect("the plugin is inactive");
+        ext.flush(&mut handle, &InputEvents::from_buffer(&events), &mut OutputEvents::void());
+    }
+
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let ext = self.state_ext();
+        let mut bytes = Vec::new();
+        ext.save(&self.instance.plugin_handle(), &mut bytes)
+            .expect("state saves");
+        bytes
+    }
+
+    /// Loads `bytes` as state; `Err` when the plugin rejected it.
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let ext = self.state_ext();
+        let mut reader = std::io::Cursor::new(bytes);
+        ext.load(&self.instance.plugin_handle(), &mut reader)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn activate(&mut self, sample_rate: f64, max_frames: u32) {
+        assert!(self.processor.is_none(), "already active");
+        let stopped = self
+            .instance
+            .activate(
+                |_, _| (),
+                PluginAudioConfiguration {
+                    sample_rate,
+                    min_frames_count: 1,
+                    max_frames_count: max_frames,
+                },
+            )
+            .expect("the plugin activates");
+        self.processor = Some(stopped.start_processing().expect("processing starts"));
+    }
+
+    pub fn deactivate(&mut self) {
+        if let Some(started) = self.processor.take() {
+            let stopped = started.stop_processing();
+            self.instance.deactivate(stopped);
+        }
+    }
+
+    /// Processes one block of `channels` (input) into a fresh output block, with parameter
+    /// changes at sample offsets. Input and output are separate buffers (out-of-place), the
+    /// general case a host may use.
+    pub fn process(&mut self, input: &[Vec<f32>], changes: &[ParamChange]) -> Vec<Vec<f32>> {
+        let frames = input.first().map_or(0, Vec::len);
+        let mut input_buffers: Vec<Vec<f32>> = input.to_vec();
+        let mut output_buffers: Vec<Vec<f32>> = vec![vec![0.0; frames]; input.len()];
+        let events: Vec<ParamValueEvent> = changes
+            .iter()
+            .map(|c| {
+                ParamValueEvent::new(
+                    c.offset,
+                    ClapId::new(c.param_id),
+                    Pckn::match_all(),
+                    c.value,
+                )
+            })
+            .collect();
+        let mut input_ports = AudioPorts::with_capacity(input.len(), 1);
+        let mut output_ports = AudioPorts::with_capacity(input.len(), 1);
+        {
+            let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    input_buffers.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
+                ),
+            }]);
+            let mut output_audio = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    output_buffers.iter_mut().map(|b| b.as_mut_slice()),
+                ),
+            }]);
+            let processor = self.processor.as_mut().expect("the plugin is active");
+            processor
+                .process(
+                    &input_audio,
+                    &mut output_audio,
+                    &InputEvents::from_buffer(&events),
+                    &mut OutputEvents::void(),
+                    None,
+                    None,
+                )
+                .expect("process succeeds");
+        }
+        output_buffers
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}
