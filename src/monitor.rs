@@ -23,6 +23,10 @@ pub const MONO_FADE_MS: f32 = 10.0;
 pub struct MonoCheck {
     mix_gain: f32,
     step_gain: f32,
+    /// No audio has passed since construction or `reset`: a switch now has nothing to click
+    /// against, so it takes effect at once (an offline render with the check on is folded from
+    /// its first sample, even when the host delivers the parameter with the first block).
+    fresh: bool,
 }
 
 impl MonoCheck {
@@ -32,6 +36,7 @@ impl MonoCheck {
         Self {
             mix_gain: if engaged { 1.0 } else { 0.0 },
             step_gain: 1.0 / fade_samples,
+            fresh: true,
         }
     }
 
@@ -39,6 +44,7 @@ impl MonoCheck {
     /// audio is flowing, so there is nothing to click).
     pub fn reset(&mut self, engaged: bool) {
         self.mix_gain = if engaged { 1.0 } else { 0.0 };
+        self.fresh = true;
     }
 
     /// True while a fade is running or the sum is engaged, i.e. whenever the output differs
@@ -58,6 +64,13 @@ impl MonoCheck {
         let target_gain = if engaged { 1.0 } else { 0.0 };
         let frames = left.len().min(right.len());
         let (left, right) = (&mut left[..frames], &mut right[..frames]);
+        if frames == 0 {
+            return;
+        }
+        if self.fresh {
+            self.mix_gain = target_gain;
+            self.fresh = false;
+        }
 
         let mut start = 0;
         while start < frames && self.mix_gain != target_gain {
@@ -166,6 +179,7 @@ mod tests {
         for rate_hz in [8_000.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
             let mut check = MonoCheck::new(rate_hz, false);
             let (mut l, mut r) = (vec![0.5f32; 1], vec![-0.5f32; 1]);
+            check.process(&mut l, &mut r, false); // audio has flowed: switches now fade
             let mut frames = 0usize;
             while check.mix_gain() < 1.0 {
                 l[0] = 0.5;
@@ -176,6 +190,23 @@ mod tests {
             let fade_ms = frames as f32 / rate_hz * 1e3;
             assert!((5.0..=20.0).contains(&fade_ms), "{rate_hz} Hz: {fade_ms} ms");
         }
+    }
+
+    #[test]
+    fn first_block_after_reset_switches_without_fade() {
+        let mut check = MonoCheck::new(RATE_HZ, false);
+        let (mut l, mut r) = (vec![0.5f32; 8], vec![-0.25f32; 8]);
+        check.process(&mut l[..0], &mut r[..0], true);
+        check.process(&mut l, &mut r, true);
+        assert_eq!(l, vec![0.125; 8]);
+        // Once audio has flowed, the next switch fades.
+        let (mut l, mut r) = (vec![0.5f32; 8], vec![-0.25f32; 8]);
+        check.process(&mut l, &mut r, false);
+        assert!(l[0] > 0.125 && l[0] < 0.5, "fading: {}", l[0]);
+        check.reset(true);
+        let (mut l, mut r) = (vec![0.5f32; 8], vec![-0.25f32; 8]);
+        check.process(&mut l, &mut r, false);
+        assert_eq!(l, vec![0.5; 8]);
     }
 
     #[test]

@@ -1,0 +1,117 @@
+"""Host tests: the built mixmeter.vst3 loaded by pedalboard (JUCE's VST3 hosting).
+
+Run by the README's test command against the release bundle and a debug bundle built with
+nice-plug's `assert_process_allocs` (any allocation in process() aborts the interpreter, which
+fails this suite). Bundles come from MIXMETER_VST3_BUNDLES (separated by ':'), or the release
+bundle that `cargo xtask bundle mixmeter --release` writes.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pedalboard
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLES = [
+    Path(p)
+    for p in os.environ.get(
+        "MIXMETER_VST3_BUNDLES", str(ROOT / "target/bundled/mixmeter.vst3")
+    ).split(":")
+    if p
+]
+RATES_HZ = [44_100.0, 48_000.0, 96_000.0, 192_000.0]
+ODD_BUFFER_SIZES = [1, 7, 64, 333, 1000, 4096, 8191]
+
+
+@pytest.fixture(params=BUNDLES, ids=[str(p) for p in BUNDLES])
+def bundle(request):
+    path = request.param
+    assert path.exists(), f"{path} missing: run `cargo xtask bundle mixmeter --release`"
+    return str(path)
+
+
+def signal(rng, channels, frames, rate_hz):
+    t = np.arange(frames) / rate_hz
+    x = np.stack(
+        [0.5 * np.sin(2 * np.pi * (440 + 110 * c) * t) + rng.uniform(-0.25, 0.25, frames) for c in range(channels)]
+    ).astype(np.float32)
+    # Values a meter must survive untouched: a denormal, negative zero, full scale.
+    x[0, frames // 5] = np.float32(1e-42)
+    x[-1, frames // 4] = np.float32(-0.0)
+    x[0, frames // 3] = np.float32(1.0)
+    return x
+
+
+def test_plugin_identifies_itself(bundle):
+    plugin = pedalboard.load_plugin(bundle)
+    assert plugin.name == "Mixmeter"
+    assert plugin.is_effect
+
+
+def test_mono_check_is_listed_and_settable(bundle):
+    plugin = pedalboard.load_plugin(bundle)
+    assert "mono_check" in plugin.parameters
+    param = plugin.parameters["mono_check"]
+    assert param.name == "Mono Check"
+    assert param.type is bool
+    assert param.valid_values == [False, True]
+    assert plugin.mono_check == False  # noqa: E712 (pedalboard returns a bool-like wrapper)
+    plugin.mono_check = True
+    assert plugin.mono_check == True  # noqa: E712
+    plugin.mono_check = False
+    assert plugin.mono_check == False  # noqa: E712 (pedalboard returns a bool-like wrapper)
+
+
+@pytest.mark.parametrize("rate_hz", RATES_HZ)
+def test_passthrough_is_bit_exact(bundle, rate_hz):
+    plugin = pedalboard.load_plugin(bundle)
+    rng = np.random.default_rng(int(rate_hz))
+    x = signal(rng, 2, int(rate_hz // 2), rate_hz)
+    for buffer_size in ODD_BUFFER_SIZES:
+        y = plugin.process(x, rate_hz, buffer_size=buffer_size)
+        assert y.shape == x.shape
+        assert y.dtype == np.float32
+        assert np.array_equal(x.view(np.uint32), y.view(np.uint32)), f"changed at block {buffer_size}"
+
+
+@pytest.mark.parametrize("buffer_size", ODD_BUFFER_SIZES)
+def test_mono_sum_is_exact(bundle, buffer_size):
+    plugin = pedalboard.load_plugin(bundle)
+    plugin.mono_check = True
+    rng = np.random.default_rng(buffer_size)
+    x = signal(rng, 2, 20_000, 48_000.0)
+    # reset=True (the default) starts a new stream: nothing has played since the reset, so the
+    # fold is engaged from the first sample, with no fade.
+    y = plugin.process(x, 48_000.0, buffer_size=buffer_size)
+    expected = ((x[0] + x[1]) / np.float32(2)).astype(np.float32)
+    assert np.array_equal(y[0], expected)
+    assert np.array_equal(y[1], expected)
+
+
+def test_switching_back_restores_bit_exact_passthrough(bundle):
+    plugin = pedalboard.load_plugin(bundle)
+    rng = np.random.default_rng(5)
+    x = signal(rng, 2, 48_000, 48_000.0)
+    plugin.mono_check = True
+    plugin.process(x, 48_000.0, buffer_size=512)
+    plugin.mono_check = False
+    # Continue the same stream: a 10 ms fade back, then the untouched input.
+    y = plugin.process(x, 48_000.0, buffer_size=512, reset=False)
+    fade = 480
+    assert not np.array_equal(y[0, :fade], x[0, :fade])
+    assert np.array_equal(y[:, fade + 1 :].view(np.uint32), x[:, fade + 1 :].view(np.uint32))
+
+
+def test_mono_input_passes_through(bundle):
+    plugin = pedalboard.load_plugin(bundle)
+    rng = np.random.default_rng(11)
+    x = signal(rng, 1, 30_000, 44_100.0)
+    y = plugin.process(x, 44_100.0, buffer_size=333)
+    assert y.shape == x.shape
+    assert np.array_equal(x.view(np.uint32), y.view(np.uint32))
+    # The mono check has nothing to fold on a mono track.
+    plugin.mono_check = True
+    y = plugin.process(x, 44_100.0, buffer_size=333)
+    assert np.array_equal(x.view(np.uint32), y.view(np.uint32))
