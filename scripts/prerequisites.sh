@@ -1,0 +1,35 @@
+# Shared by install.sh and test.sh: installs what a fresh Debian/Ubuntu machine lacks.
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages given as arguments that are not installed yet.
+ensure_debian_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian/Ubuntu: nothing to do
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+ensure_build_tools() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo was not found. Install Rust 1.85 or newer (rustup), then run this again." >&2
+    exit 1
+  fi
+  # The plugin loads X11 and OpenGL at run time, so building needs only a C linker.
+  command -v cc >/dev/null 2>&1 || ensure_debian_packages gcc libc6-dev
+}
+
+ensure_test_tools() {
+  ensure_build_tools
+  command -v python3 >/dev/null 2>&1 || ensure_debian_packages python3
+  # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons ship it.
+  python3 -c "import venv, ensurepip" >/dev/null 2>&1 || ensure_debian_packages python3-venv
+}
