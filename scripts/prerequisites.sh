@@ -32,4 +32,8 @@ ensure_test_tools() {
   command -v python3 >/dev/null 2>&1 || ensure_debian_packages python3
   # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons ship it.
   python3 -c "import venv, ensurepip" >/dev/null 2>&1 || ensure_debian_packages python3-venv
+  # The editor tests embed the real editor in an X11 window on Xvfb; the plugin loads X11,
+  # xkbcommon and EGL/GL at run time, rendered by Mesa's software rasterizer.
+  ensure_debian_packages xvfb xauth libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 \
+    libegl1 libegl-mesa0 libgl1 libglx-mesa0 libgl1-mesa-dri
 }

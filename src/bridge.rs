@@ -115,7 +115,11 @@ mod tests {
         let (input, output) = peak_channel();
         let writer = std::thread::spawn(move || {
             for i in 0..100_000u32 {
-                let value = if i == 77_777 { 0.99 } else { (i % 100) as f32 / 1000.0 };
+                let value = if i == 77_777 {
+                    0.99
+                } else {
+                    (i % 100) as f32 / 1000.0
+                };
                 input.publish([value, value], 0);
             }
         });

@@ -114,7 +114,10 @@ mod tests {
     }
 
     fn max_step(signal: &[f32]) -> f32 {
-        signal.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max)
+        signal
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
     }
 
     #[test]
@@ -167,7 +170,10 @@ mod tests {
         assert_eq!(out_l[..2 * fade_frames], left[..2 * fade_frames]);
         let in_mono = 3 * fade_frames + 1;
         assert_eq!(out_l[in_mono], (left[in_mono] + right[in_mono]) * 0.5);
-        assert_ne!(out_l[2 * fade_frames + fade_frames / 2], left[2 * fade_frames + fade_frames / 2]);
+        assert_ne!(
+            out_l[2 * fade_frames + fade_frames / 2],
+            left[2 * fade_frames + fade_frames / 2]
+        );
         let back = 6 * fade_frames + 1;
         assert_eq!(out_l[back..], left[back..]);
         assert_eq!(out_r[back..], right[back..]);
@@ -188,7 +194,10 @@ mod tests {
                 frames += 1;
             }
             let fade_ms = frames as f32 / rate_hz * 1e3;
-            assert!((5.0..=20.0).contains(&fade_ms), "{rate_hz} Hz: {fade_ms} ms");
+            assert!(
+                (5.0..=20.0).contains(&fade_ms),
+                "{rate_hz} Hz: {fade_ms} ms"
+            );
         }
     }
 

@@ -35,7 +35,11 @@ mod tests {
         let params = MixmeterParams::default();
         assert!(!params.mono_check.value());
         assert_eq!(params.mono_check.name(), "Mono Check");
-        let ids: Vec<String> = params.param_map().into_iter().map(|(id, _, _)| id).collect();
+        let ids: Vec<String> = params
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
         assert_eq!(ids, vec![MONO_CHECK_ID.to_string()]);
     }
 }

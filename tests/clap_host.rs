@@ -48,7 +48,11 @@ fn bits(channel: &[f32]) -> Vec<u32> {
 }
 
 /// Feeds `input` in random block sizes (0 to MAX_BLOCK frames), returning the output.
-fn process_in_random_blocks(instance: &mut Instance, input: &[Vec<f32>], rng: &mut StdRng) -> Vec<Vec<f32>> {
+fn process_in_random_blocks(
+    instance: &mut Instance,
+    input: &[Vec<f32>],
+    rng: &mut StdRng,
+) -> Vec<Vec<f32>> {
     let frames = input[0].len();
     let mut output: Vec<Vec<f32>> = vec![Vec::with_capacity(frames); input.len()];
     let mut offset = 0;
@@ -60,7 +64,10 @@ fn process_in_random_blocks(instance: &mut Instance, input: &[Vec<f32>], rng: &m
             _ => rng.random_range(1..=MAX_BLOCK as usize),
         }
         .min(frames - offset);
-        let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[offset..offset + block].to_vec()).collect();
+        let chunk: Vec<Vec<f32>> = input
+            .iter()
+            .map(|c| c[offset..offset + block].to_vec())
+            .collect();
         let out = instance.process(&chunk, &[]);
         for (o, c) in output.iter_mut().zip(out) {
             o.extend_from_slice(&c);
@@ -78,7 +85,10 @@ fn descriptor_names_the_plugin_and_its_features() {
         assert_eq!(id, "org.mixmeter.mixmeter");
         assert_eq!(name, "Mixmeter");
         for feature in ["analyzer", "utility", "stereo", "mono"] {
-            assert!(features.iter().any(|f| f == feature), "{feature} missing in {features:?}");
+            assert!(
+                features.iter().any(|f| f == feature),
+                "{feature} missing in {features:?}"
+            );
         }
     }
 }
@@ -87,7 +97,10 @@ fn descriptor_names_the_plugin_and_its_features() {
 fn passthrough_is_bit_exact_at_every_rate_and_block_size() {
     for path in bundles() {
         let bundle = Bundle::load(&path);
-        for (seed, sample_rate) in [44_100.0, 48_000.0, 96_000.0, 192_000.0].into_iter().enumerate() {
+        for (seed, sample_rate) in [44_100.0, 48_000.0, 96_000.0, 192_000.0]
+            .into_iter()
+            .enumerate()
+        {
             let mut rng = StdRng::seed_from_u64(seed as u64 + 1);
             let mut instance = bundle.instantiate();
             instance.activate(sample_rate, MAX_BLOCK);
@@ -95,7 +108,11 @@ fn passthrough_is_bit_exact_at_every_rate_and_block_size() {
             let output = process_in_random_blocks(&mut instance, &input, &mut rng);
             for (c, (i, o)) in input.iter().zip(&output).enumerate() {
                 assert_eq!(o.len(), i.len());
-                assert!(bits(i) == bits(o), "{} at {sample_rate} Hz: channel {c} changed", path.display());
+                assert!(
+                    bits(i) == bits(o),
+                    "{} at {sample_rate} Hz: channel {c} changed",
+                    path.display()
+                );
             }
         }
     }
@@ -115,19 +132,50 @@ fn mono_check_switches_at_the_event_offset_inside_a_block() {
         // Only finite material here: the check is about the fold, not about NaN arithmetic.
         let input: Vec<Vec<f32>> = input
             .into_iter()
-            .map(|c| c.into_iter().map(|x| if x.is_finite() { x } else { 0.0 }).collect())
+            .map(|c| {
+                c.into_iter()
+                    .map(|x| if x.is_finite() { x } else { 0.0 })
+                    .collect()
+            })
             .collect();
 
         let on_at = 300;
-        let out = instance.process(&input, &[ParamChange { offset: on_at as u32, param_id: mono, value: 1.0 }]);
-        assert_eq!(bits(&out[0][..on_at]), bits(&input[0][..on_at]), "untouched before the event");
-        assert_ne!(out[0][on_at + fade_frames / 2], input[0][on_at + fade_frames / 2], "fading");
+        let out = instance.process(
+            &input,
+            &[ParamChange {
+                offset: on_at as u32,
+                param_id: mono,
+                value: 1.0,
+            }],
+        );
+        assert_eq!(
+            bits(&out[0][..on_at]),
+            bits(&input[0][..on_at]),
+            "untouched before the event"
+        );
+        assert_ne!(
+            out[0][on_at + fade_frames / 2],
+            input[0][on_at + fade_frames / 2],
+            "fading"
+        );
         for n in on_at + fade_frames + 1..input[0].len() {
             let sum = (input[0][n] + input[1][n]) / 2.0;
-            assert_eq!(out[0][n].to_bits(), sum.to_bits(), "left is the mono sum at {n}");
-            assert_eq!(out[1][n].to_bits(), sum.to_bits(), "right is the mono sum at {n}");
+            assert_eq!(
+                out[0][n].to_bits(),
+                sum.to_bits(),
+                "left is the mono sum at {n}"
+            );
+            assert_eq!(
+                out[1][n].to_bits(),
+                sum.to_bits(),
+                "right is the mono sum at {n}"
+            );
         }
-        assert_eq!(instance.param_value(mono), 1.0, "the host sees the new value");
+        assert_eq!(
+            instance.param_value(mono),
+            1.0,
+            "the host sees the new value"
+        );
 
         // Click-free: no step larger than the input's own largest step plus the ramp's share.
         let own_step = input
@@ -135,16 +183,35 @@ fn mono_check_switches_at_the_event_offset_inside_a_block() {
             .flat_map(|c| c.windows(2).map(|w| (w[1] - w[0]).abs()))
             .fold(0.0f32, f32::max);
         for channel in &out {
-            let step = channel.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
-            assert!(step <= own_step + 1.5 / fade_frames as f32, "click: {step} > {own_step}");
+            let step = channel
+                .windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                step <= own_step + 1.5 / fade_frames as f32,
+                "click: {step} > {own_step}"
+            );
         }
 
         let off_at = 1000;
-        let out = instance.process(&input, &[ParamChange { offset: off_at as u32, param_id: mono, value: 0.0 }]);
+        let out = instance.process(
+            &input,
+            &[ParamChange {
+                offset: off_at as u32,
+                param_id: mono,
+                value: 0.0,
+            }],
+        );
         let sum0 = (input[0][off_at - 1] + input[1][off_at - 1]) / 2.0;
         assert_eq!(out[0][off_at - 1], sum0, "still mono before the event");
-        assert_eq!(bits(&out[0][off_at + fade_frames + 1..]), bits(&input[0][off_at + fade_frames + 1..]));
-        assert_eq!(bits(&out[1][off_at + fade_frames + 1..]), bits(&input[1][off_at + fade_frames + 1..]));
+        assert_eq!(
+            bits(&out[0][off_at + fade_frames + 1..]),
+            bits(&input[0][off_at + fade_frames + 1..])
+        );
+        assert_eq!(
+            bits(&out[1][off_at + fade_frames + 1..]),
+            bits(&input[1][off_at + fade_frames + 1..])
+        );
         assert_eq!(instance.param_value(mono), 0.0);
     }
 }
@@ -175,7 +242,10 @@ fn state_round_trips_into_a_fresh_instance() {
         restored.activate(48_000.0, 512);
         let input = vec![vec![0.5f32; 64], vec![-0.25f32; 64]];
         let out = restored.process(&input, &[]);
-        assert!(out.iter().all(|c| c.iter().all(|&x| x == 0.125)), "restored mono check is engaged");
+        assert!(
+            out.iter().all(|c| c.iter().all(|&x| x == 0.125)),
+            "restored mono check is engaged"
+        );
     }
 }
 
@@ -206,8 +276,14 @@ fn garbage_state_keeps_the_defaults_and_the_plugin_working() {
             ("random body with a valid length", random_framed),
             ("huge length", u64::MAX.to_le_bytes().to_vec()),
             ("foreign JSON", framed(r#"{"plugin":"another","volume":3}"#)),
-            ("wrong value type", framed(r#"{"version":"0.1.0","params":{"mono_check":{"F32":0.7}},"fields":{}}"#)),
-            ("unknown parameter", framed(r#"{"version":"0.1.0","params":{"gain":{"F32":0.7}},"fields":{}}"#)),
+            (
+                "wrong value type",
+                framed(r#"{"version":"0.1.0","params":{"mono_check":{"F32":0.7}},"fields":{}}"#),
+            ),
+            (
+                "unknown parameter",
+                framed(r#"{"version":"0.1.0","params":{"gain":{"F32":0.7}},"fields":{}}"#),
+            ),
         ];
         for (what, bytes) in cases {
             let mut instance = bundle.instantiate();
@@ -217,7 +293,11 @@ fn garbage_state_keeps_the_defaults_and_the_plugin_working() {
             // Still a working plugin: activates and passes audio untouched.
             instance.activate(44_100.0, 256);
             let input = vec![vec![0.3f32; 100], vec![-0.7f32; 100]];
-            assert_eq!(instance.process(&input, &[]), input, "{what}: still passes audio");
+            assert_eq!(
+                instance.process(&input, &[]),
+                input,
+                "{what}: still passes audio"
+            );
         }
     }
 }

@@ -32,7 +32,11 @@ fn shows_the_peak_readings_given() {
     assert_eq!(left.value().as_deref(), Some("-6.0"));
     assert_eq!(left.accesskit_node().numeric_value(), Some(-6.02f32 as f64));
     let right = harness.get_by_label("Right sample peak");
-    assert_eq!(right.value().as_deref(), Some("—"), "no signal is a dash, not a floor value");
+    assert_eq!(
+        right.value().as_deref(),
+        Some("—"),
+        "no signal is a dash, not a floor value"
+    );
     assert_eq!(right.accesskit_node().numeric_value(), None);
 }
 
@@ -58,10 +62,18 @@ fn mono_check_is_a_toggle_that_reports_its_state_and_clicks() {
 fn engaged_mono_check_says_so_in_words() {
     let mut harness = harness(view(true));
     harness.run();
-    assert!(harness.query_by_label_contains("Output folded to mono").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Output folded to mono")
+            .is_some()
+    );
     let mut harness = self::harness(view(false));
     harness.run();
-    assert!(harness.query_by_label_contains("Output folded to mono").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("Output folded to mono")
+            .is_none()
+    );
 }
 
 #[test]
@@ -73,7 +85,14 @@ fn mono_layout_shows_one_reading_and_non_finite_input_is_reported() {
         non_finite_samples: 12,
     });
     harness.run();
-    assert_eq!(harness.get_by_label("Mono sample peak").value().as_deref(), Some("-20.0"));
+    assert_eq!(
+        harness.get_by_label("Mono sample peak").value().as_deref(),
+        Some("-20.0")
+    );
     assert!(harness.query_by_label("Right sample peak").is_none());
-    assert!(harness.query_by_label_contains("12 non-finite input samples").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("12 non-finite input samples")
+            .is_some()
+    );
 }

@@ -24,7 +24,11 @@ impl Default for HeldPeak {
 /// A higher peak replaces the held one at once; a held peak is released to the new value
 /// after [`PEAK_HOLD_S`].
 pub fn hold_peak(previous: HeldPeak, new_peak_db: f32, elapsed_s: f32) -> HeldPeak {
-    let elapsed_s = if elapsed_s.is_finite() { elapsed_s.max(0.0) } else { 0.0 };
+    let elapsed_s = if elapsed_s.is_finite() {
+        elapsed_s.max(0.0)
+    } else {
+        0.0
+    };
     if new_peak_db >= previous.peak_db {
         return HeldPeak {
             peak_db: new_peak_db,

@@ -83,11 +83,16 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
             let (text, fill, text_color) = if view.mono_engaged {
                 ("MONO CHECK  ON", MONO_ENGAGED_COLOR, Color32::BLACK)
             } else {
-                ("MONO CHECK  off", ui.visuals().widgets.inactive.bg_fill, ui.visuals().text_color())
+                (
+                    "MONO CHECK  off",
+                    ui.visuals().widgets.inactive.bg_fill,
+                    ui.visuals().text_color(),
+                )
             };
-            let button = egui::Button::new(RichText::new(text).size(16.0).strong().color(text_color))
-                .fill(fill)
-                .min_size(Vec2::new(170.0, 34.0));
+            let button =
+                egui::Button::new(RichText::new(text).size(16.0).strong().color(text_color))
+                    .fill(fill)
+                    .min_size(Vec2::new(170.0, 34.0));
             let response = ui.add(button);
             let engaged = view.mono_engaged;
             response.widget_info(|| {
@@ -102,8 +107,10 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
 
     if view.mono_engaged {
         ui.label(
-            RichText::new("Output folded to mono: (L+R)/2. The meters still measure the stereo input.")
-                .color(MONO_ENGAGED_COLOR),
+            RichText::new(
+                "Output folded to mono: (L+R)/2. The meters still measure the stereo input.",
+            )
+            .color(MONO_ENGAGED_COLOR),
         );
     } else {
         ui.label("Output is the untouched input.");

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
@@ -20,9 +21,7 @@ use std::sync::OnceLock;
 pub fn bundles() -> Vec<PathBuf> {
     let paths: Vec<PathBuf> = match std::env::var("MIXMETER_CLAP_BUNDLES") {
         Ok(list) if !list.is_empty() => list.split(':').map(PathBuf::from).collect(),
-        _ => vec![
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bundled/mixmeter.clap"),
-        ],
+        _ => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bundled/mixmeter.clap")],
     };
     for path in &paths {
         assert!(
@@ -40,12 +39,14 @@ pub struct TestHost;
 pub struct TestShared {
     state: OnceLock<Option<PluginState>>,
     params: OnceLock<Option<PluginParams>>,
+    gui: OnceLock<Option<PluginGui>>,
 }
 
 impl<'a> SharedHandler<'a> for TestShared {
     fn initializing(&self, instance: InitializingPluginHandle<'a>) {
         let _ = self.state.set(instance.get_extension());
         let _ = self.params.set(instance.get_extension());
+        let _ = self.gui.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -54,6 +55,20 @@ impl<'a> SharedHandler<'a> for TestShared {
 
 impl HostParamsImplShared for TestShared {
     fn request_flush(&self) {}
+}
+
+impl HostGuiImpl for TestShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
 }
 
 pub struct TestMainThread;
@@ -77,7 +92,10 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder.register::<HostState>().register::<HostParams>();
+        builder
+            .register::<HostState>()
+            .register::<HostParams>()
+            .register::<HostGui>();
     }
 }
 
@@ -92,10 +110,15 @@ impl Bundle {
         // SAFETY: loading a dynamic library runs its initialisers; this is the plugin under test.
         let entry = unsafe { PluginEntry::load(path) }
             .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
-        let factory = entry.get_plugin_factory().expect("the bundle has a plugin factory");
+        let factory = entry
+            .get_plugin_factory()
+            .expect("the bundle has a plugin factory");
         let descriptors: Vec<_> = factory.plugin_descriptors().collect();
         assert_eq!(descriptors.len(), 1, "one plugin per bundle");
-        let plugin_id = descriptors[0].id().expect("descriptor has an id").to_owned();
+        let plugin_id = descriptors[0]
+            .id()
+            .expect("descriptor has an id")
+            .to_owned();
         Bundle { entry, plugin_id }
     }
 
@@ -119,6 +142,7 @@ impl Bundle {
             |_| TestShared {
                 state: OnceLock::new(),
                 params: OnceLock::new(),
+                gui: OnceLock::new(),
             },
             |_| TestMainThread,
             &self.entry,
@@ -167,7 +191,9 @@ impl Instance {
         let mut buffer = ParamInfoBuffer::new();
         (0..ext.count(&handle))
             .map(|index| {
-                let info = ext.get_info(&handle, index, &mut buffer).expect("param info");
+                let info = ext
+                    .get_info(&handle, index, &mut buffer)
+                    .expect("param info");
                 (
                     info.id.get(),
                     String::from_utf8_lossy(info.name)
@@ -206,7 +232,23 @@ impl Instance {
             .instance
             .inactive_plugin_handle()
             .expect("the plugin is inactive");
-        ext.flush(&mut handle, &InputEvents::from_buffer(&events), &mut OutputEvents::void());
+        ext.flush(
+            &mut handle,
+            &InputEvents::from_buffer(&events),
+            &mut OutputEvents::void(),
+        );
+    }
+
+    /// The plugin's GUI extension and a main-thread handle to call it with.
+    pub fn with_gui<R>(
+        &mut self,
+        f: impl FnOnce(&PluginGui, &mut PluginMainThreadHandle) -> R,
+    ) -> R {
+        let gui = self
+            .instance
+            .access_shared_handler(|h| *h.gui.get().expect("initialized"))
+            .expect("the plugin implements the gui extension");
+        f(&gui, &mut self.instance.plugin_handle())
     }
 
     pub fn save_state(&mut self) -> Vec<u8> {
@@ -272,7 +314,9 @@ impl Instance {
             let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
                 latency: 0,
                 channels: AudioPortBufferType::f32_input_only(
-                    input_buffers.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
+                    input_buffers
+                        .iter_mut()
+                        .map(|b| InputChannel::variable(b.as_mut_slice())),
                 ),
             }]);
             let mut output_audio = output_ports.with_output_buffers([AudioPortBuffer {

@@ -1,1 +1,2 @@
 pub mod clap;
+pub mod x11;

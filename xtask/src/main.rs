@@ -65,7 +65,11 @@ fn run(command: &mut Command) -> Result<()> {
 fn bundle(extra_args: &[&str], target_dir: Option<&str>) -> Result<PathBuf> {
     let root = workspace_root();
     let mut command = Command::new(env::current_exe()?);
-    command.current_dir(&root).arg("bundle").arg(PACKAGE).args(extra_args);
+    command
+        .current_dir(&root)
+        .arg("bundle")
+        .arg(PACKAGE)
+        .args(extra_args);
     let bundled = match target_dir {
         Some(dir) => {
             command.env("CARGO_TARGET_DIR", root.join(dir));
@@ -134,7 +138,9 @@ fn install() -> Result<()> {
     println!("\nMixmeter is installed:");
     println!("  VST3: {}", vst3.display());
     println!("  CLAP: {}", clap.display());
-    println!("Rescan plugins in your host (see the README), then insert Mixmeter last on the master bus.");
+    println!(
+        "Rescan plugins in your host (see the README), then insert Mixmeter last on the master bus."
+    );
     Ok(())
 }
 
@@ -150,16 +156,17 @@ fn python_env(root: &Path) -> Result<PathBuf> {
         let system_python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
         run(Command::new(system_python).args(["-m", "venv"]).arg(&venv))?;
     }
-    run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
-        PYTHON_REQUIREMENTS,
-    ])
-    .current_dir(root))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            PYTHON_REQUIREMENTS,
+        ])
+        .current_dir(root))?;
     Ok(python)
 }
 
@@ -170,7 +177,10 @@ fn join_paths(paths: &[PathBuf]) -> Result<OsString> {
 fn test(cargo_test_args: &[String]) -> Result<()> {
     let root = workspace_root();
     let release = bundle(&["--release"], None)?;
-    let alloc_check = bundle(&["--features", "assert_process_allocs"], Some(ALLOC_CHECK_TARGET_DIR))?;
+    let alloc_check = bundle(
+        &["--features", "assert_process_allocs"],
+        Some(ALLOC_CHECK_TARGET_DIR),
+    )?;
     let clap_bundles = join_paths(&[
         release.join(format!("{PACKAGE}.clap")),
         alloc_check.join(format!("{PACKAGE}.clap")),
