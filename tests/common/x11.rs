@@ -21,7 +21,14 @@ pub struct Display {
 impl Drop for Display {
     fn drop(&mut self) {
         if let Some(child) = &mut self.xvfb {
-            let _ = child.kill();
+            // SIGTERM, so Xvfb removes its socket and lock file on the way out.
+            let terminated = Command::new("kill")
+                .arg(child.id().to_string())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !terminated {
+                let _ = child.kill();
+            }
             let _ = child.wait();
         }
     }
@@ -36,7 +43,10 @@ pub fn display() -> Display {
         return Display { xvfb: None, name };
     }
     let number = (100..200)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .expect("a free X display number");
     let name = format!(":{number}");
     let xvfb = Command::new("Xvfb")
