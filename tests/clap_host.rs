@@ -5,6 +5,7 @@
 
 mod common;
 
+use clack_extensions::params::ParamInfoFlags;
 use common::clap::{Bundle, Instance, ParamChange, bundles};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -225,6 +226,9 @@ fn state_round_trips_into_a_fresh_instance() {
         assert!(!params.is_empty());
         let mono = original.param_id(MONO_CHECK);
         assert_eq!(original.param_value(mono), 0.0, "default off");
+        let flags = original.param_flags(mono);
+        assert!(flags.contains(ParamInfoFlags::IS_AUTOMATABLE), "{flags:?}");
+        assert!(flags.contains(ParamInfoFlags::IS_STEPPED), "{flags:?}");
         original.set_param_inactive(mono, 1.0);
         assert_eq!(original.param_value(mono), 1.0);
         let state = original.save_state();

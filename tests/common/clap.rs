@@ -7,7 +7,7 @@
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
-    ParamRescanFlags, PluginParams,
+    ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_host::events::event_types::ParamValueEvent;
@@ -205,6 +205,21 @@ impl Instance {
                 )
             })
             .collect()
+    }
+
+    /// The CLAP flags of parameter `param_id` (automatable, stepped, ...).
+    pub fn param_flags(&mut self, param_id: u32) -> ParamInfoFlags {
+        let ext = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        let mut buffer = ParamInfoBuffer::new();
+        (0..ext.count(&handle))
+            .filter_map(|index| {
+                ext.get_info(&handle, index, &mut buffer)
+                    .map(|i| (i.id.get(), i.flags))
+            })
+            .find(|(id, _)| *id == param_id)
+            .expect("listed parameter")
+            .1
     }
 
     /// The ID of the parameter called `name`.
