@@ -4,7 +4,9 @@
 //! the module docs and its tests beside it. Memory is sized at construction; `process()` never
 //! allocates, locks, logs or panics.
 
+pub mod kweight;
 pub mod peak;
+pub mod truepeak;
 
 /// The largest channel count the core measures. Layouts are mono and stereo today; the
 /// multichannel weights of BS.1770 arrive with surround support.
