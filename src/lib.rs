@@ -10,8 +10,8 @@ pub mod meter;
 pub mod monitor;
 pub mod params;
 
-use bridge::{PeakInput, PeakOutput};
-use meter::peak::SamplePeak;
+use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
+use meter::engine::{Meter, MeterConfig};
 use monitor::MonoCheck;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
@@ -27,26 +27,31 @@ pub struct Mixmeter {
     params: Arc<MixmeterParams>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-    peak_input: PeakInput,
-    peak_output: PeakOutput,
-    peak: SamplePeak,
+    /// The meter core, sized for the active layout and rate in `activate`.
+    meter: Option<Meter>,
+    meter_input: MeterInput,
+    /// Handed to the editor when the host asks for it (once per instance).
+    meter_output: Option<MeterOutput>,
     mono_check: MonoCheck,
-    /// Channels of the active layout (1 or 2); set in `activate`.
-    channels: usize,
+    /// Whether the host transport was playing at the previous block.
+    was_playing: bool,
+    /// The current measurement was started by the transport (shown in the editor).
+    reset_by_transport: bool,
 }
 
 impl Default for Mixmeter {
     fn default() -> Self {
-        let (peak_input, peak_output) = bridge::peak_channel();
+        let (meter_input, meter_output) = bridge::channel();
         Self {
             params: Arc::new(MixmeterParams::default()),
             editor_state: editor::default_editor_state(),
             repaint: RepaintNotifier::new(),
-            peak_input,
-            peak_output,
-            peak: SamplePeak::new(2),
+            meter: None,
+            meter_input,
+            meter_output: Some(meter_output),
             mono_check: MonoCheck::new(48_000.0, false),
-            channels: 2,
+            was_playing: false,
+            reset_by_transport: false,
         }
     }
 }
@@ -87,7 +92,7 @@ impl Plugin for Mixmeter {
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(
             self.params.clone(),
-            self.peak_output.clone(),
+            self.meter_output.take()?,
             self.editor_state.clone(),
             self.repaint.clone(),
         )
@@ -99,21 +104,35 @@ impl Plugin for Mixmeter {
         buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.channels = audio_io_layout
+        let channels = audio_io_layout
             .main_input_channels
             .map_or(0, NonZeroU32::get) as usize;
-        if !(1..=meter::MAX_CHANNELS).contains(&self.channels) {
-            nice_error!("Unsupported layout: {} input channels", self.channels);
+        if !(1..=PLUGIN_CHANNELS).contains(&channels) {
+            nice_error!(
+                "Unsupported layout: {channels} input channels (Mixmeter meters mono or stereo)"
+            );
             return false;
         }
-        self.peak = SamplePeak::new(self.channels);
-        self.peak_input.set_channels(self.channels);
+        // Allocation happens here, never in process(). Re-activation at the same rate and
+        // layout keeps the running measurement.
+        let rate = buffer_config.sample_rate as f64;
+        let config = MeterConfig::new(rate, channels);
+        if self.meter.as_ref().is_none_or(|m| *m.config() != config) {
+            match Meter::new(config) {
+                Ok(meter) => self.meter = Some(meter),
+                Err(error) => {
+                    nice_error!("Cannot meter this configuration: {error}");
+                    return false;
+                }
+            }
+        }
         self.mono_check = MonoCheck::new(buffer_config.sample_rate, self.params.mono_check.value());
         true
     }
 
     fn reset(&mut self) {
-        self.peak.reset();
+        // The host's reset (e.g. after a seek) clears filter and fade state; the EBU-mode
+        // measurement is reset by the user or by the transport, not by the host.
         self.mono_check.reset(self.params.mono_check.value());
     }
 
@@ -121,19 +140,45 @@ impl Plugin for Mixmeter {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        let Some(meter) = self.meter.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        while let Some(command) = self.meter_input.next_command() {
+            match command {
+                Command::Reset => {
+                    meter.reset();
+                    self.reset_by_transport = false;
+                }
+                Command::Start => meter.start(),
+                Command::Pause => meter.pause(),
+            }
+        }
+        let playing = context.transport().playing;
+        if playing && !self.was_playing && self.params.reset_on_play.value() {
+            meter.reset();
+            self.reset_by_transport = true;
+        }
+        self.was_playing = playing;
+
         // Measure first: the meters always see the stereo input, never the mono fold.
-        self.peak.process(buffer.as_slice_immutable());
-        self.peak_input
-            .publish(self.peak.take(), self.peak.non_finite_samples());
+        meter.process(buffer.as_slice_immutable());
+        let (true_peak, sample_peak) = meter.take_live_peaks();
+        self.meter_input.raise_peaks(
+            &true_peak[..PLUGIN_CHANNELS],
+            &sample_peak[..PLUGIN_CHANNELS],
+        );
 
         if let [left, right, ..] = buffer.as_slice() {
             self.mono_check
                 .process(left, right, self.params.mono_check.value());
         }
 
+        // Display-only work happens only while the editor is open.
         if self.editor_state.is_open() {
+            self.meter_input
+                .publish(meter.readings(), self.reset_by_transport);
             self.repaint.request_repaint();
         }
         ProcessStatus::Normal

@@ -1,5 +1,6 @@
-//! The egui editor. This first editor shows the mono check and a live sample-peak readout;
-//! the full metering view grows here as the meter core lands.
+//! The egui editor. This first editor shows the mono check, the EBU-mode controls, the loudness
+//! readings (momentary, short-term, integrated, loudness range, maxima) and true peak, live;
+//! the full metering view grows here issue by issue.
 //!
 //! Drawing is split in two: [`MixmeterEditor`] gathers plain values from the bridge and the
 //! parameters (GUI thread only), and [`draw`] turns a [`View`] of plain numbers into widgets and
@@ -10,8 +11,9 @@
 
 pub mod hold;
 
-use crate::bridge::PeakOutput;
-use crate::meter::{MAX_CHANNELS, gain_to_db};
+use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
+use crate::meter::engine::Readings;
+use crate::meter::gain_to_db;
 use crate::params::MixmeterParams;
 use egui::{Align, Color32, Layout, RichText, Vec2};
 use hold::{HeldPeak, hold_peak};
@@ -25,16 +27,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default editor size in logical pixels.
-pub const EDITOR_WIDTH: u32 = 520;
-pub const EDITOR_HEIGHT: u32 = 260;
+pub const EDITOR_WIDTH: u32 = 560;
+pub const EDITOR_HEIGHT: u32 = 400;
 
 /// Upper bound of the repaint rate driven by the audio thread (about 60 Hz).
 pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
 
 /// Colour of everything that says "the output is folded to mono".
 pub const MONO_ENGAGED_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
-/// Sample peak at or above this is shown as a clip (dBFS).
-pub const CLIP_THRESHOLD_DB: f32 = 0.0;
+/// True peak above this is shown in the warning colour: the streaming ceiling (dBTP).
+pub const STREAMING_CEILING_DBTP: f32 = -1.0;
+const WARNING_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 
 pub fn default_editor_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(LogicalSize::new(EDITOR_WIDTH, EDITOR_HEIGHT), 1.0)
@@ -45,15 +48,18 @@ pub fn default_editor_state() -> Arc<EguiEditorState> {
 pub struct View {
     pub mono_engaged: bool,
     pub channels: usize,
-    /// Held sample peak per channel, dBFS; `-inf` means no signal.
-    pub peak_db: [f32; MAX_CHANNELS],
-    pub non_finite_samples: u64,
+    /// Held live true peak per channel, dBTP; `-inf` means no signal.
+    pub true_peak_db: [f32; PLUGIN_CHANNELS],
+    pub readings: Readings,
+    /// The measurement was started by the host transport.
+    pub reset_by_transport: bool,
 }
 
 /// What the user did in one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Actions {
     pub toggle_mono: bool,
+    pub command: Option<Command>,
 }
 
 /// Text for a dB reading; undefined readings are shown as a dash, never as a floor value.
@@ -61,8 +67,42 @@ pub fn format_db(value_db: f32) -> String {
     if value_db.is_finite() {
         format!("{value_db:+.1}")
     } else {
-        "—".to_string()
+        NO_VALUE.to_string()
     }
+}
+
+/// How "no value" is shown.
+pub const NO_VALUE: &str = "—";
+
+/// Text for an optional reading with one decimal (loudness is shown to 0.1 LU, as Tech 3341
+/// asks).
+pub fn format_reading(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{v:.1}"),
+        _ => NO_VALUE.to_string(),
+    }
+}
+
+/// Measured time as h:mm:ss.
+pub fn format_duration(seconds: f64) -> String {
+    let total = seconds.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
+}
+
+/// A reading with its name and unit, exposed to screen readers with its value.
+fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &str, big: bool) {
+    ui.label(name);
+    let text = format_reading(value);
+    let size = if big { 26.0 } else { 18.0 };
+    let response = ui.label(RichText::new(&text).size(size).monospace().strong());
+    ui.label(unit);
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, name);
+        info.current_text_value = Some(text.clone());
+        info.value = value.filter(|v| v.is_finite());
+        info
+    });
+    ui.end_row();
 }
 
 /// Label of channel `index` out of `channels`.
@@ -77,8 +117,25 @@ pub fn channel_name(index: usize, channels: usize) -> &'static str {
 /// Draws the editor from plain values and returns the user's actions.
 pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
     let mut actions = Actions::default();
+    let r = &view.readings;
     ui.horizontal(|ui| {
         ui.heading(RichText::new("Mixmeter").strong());
+        let (state, pause_label) = if r.running {
+            ("measuring", "Pause")
+        } else {
+            ("paused", "Continue")
+        };
+        ui.label(format!("{} {state}", format_duration(r.measured_s)));
+        if ui.button(pause_label).clicked() {
+            actions.command = Some(if r.running {
+                Command::Pause
+            } else {
+                Command::Start
+            });
+        }
+        if ui.button("Reset").clicked() {
+            actions.command = Some(Command::Reset);
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let (text, fill, text_color) = if view.mono_engaged {
                 ("MONO CHECK  ON", MONO_ENGAGED_COLOR, Color32::BLACK)
@@ -112,43 +169,70 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
             )
             .color(MONO_ENGAGED_COLOR),
         );
+    } else if view.reset_by_transport {
+        ui.label("Measurement restarted when playback started.");
     } else {
         ui.label("Output is the untouched input.");
     }
-    ui.add_space(8.0);
+    ui.add_space(6.0);
 
-    ui.label(RichText::new("Sample peak (dBFS, held 1.5 s)").strong());
-    for channel in 0..view.channels.clamp(1, MAX_CHANNELS) {
-        let name = channel_name(channel, view.channels);
-        let value_db = view.peak_db[channel];
-        let color = if value_db >= CLIP_THRESHOLD_DB {
-            Color32::from_rgb(0xE5, 0x48, 0x4D)
-        } else {
-            ui.visuals().strong_text_color()
-        };
-        ui.horizontal(|ui| {
-            ui.add_sized([60.0, 28.0], egui::Label::new(name));
-            let text = format_db(value_db);
-            let response = ui.label(RichText::new(&text).size(26.0).monospace().color(color));
-            let label = format!("{name} sample peak");
-            response.widget_info(|| {
-                let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
-                info.current_text_value = Some(text.clone());
-                if value_db.is_finite() {
-                    info.value = Some(value_db as f64);
-                }
-                info
+    ui.columns(2, |columns| {
+        egui::Grid::new("loudness")
+            .num_columns(3)
+            .spacing([12.0, 4.0])
+            .show(&mut columns[0], |ui| {
+                reading(ui, "Momentary", r.momentary_lufs, "LUFS", true);
+                reading(ui, "Short-term", r.short_term_lufs, "LUFS", true);
+                reading(ui, "Integrated", r.integrated_lufs, "LUFS", true);
+                reading(ui, "Loudness range", r.loudness_range_lu, "LU", false);
+                reading(ui, "Max momentary", r.max_momentary_lufs, "LUFS", false);
+                reading(ui, "Max short-term", r.max_short_term_lufs, "LUFS", false);
             });
-        });
-    }
-    if view.non_finite_samples > 0 {
+        let ui = &mut columns[1];
+        egui::Grid::new("peaks")
+            .num_columns(3)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                reading(ui, "True peak max", r.max_true_peak_dbtp, "dBTP", true);
+                reading(ui, "PLR", r.plr_db, "dB", false);
+                reading(ui, "PSR", r.psr_db, "dB", false);
+            });
+        ui.add_space(8.0);
+        ui.label(RichText::new("True peak, live (held 1.5 s)").strong());
+        for channel in 0..view.channels.clamp(1, PLUGIN_CHANNELS) {
+            let name = channel_name(channel, view.channels);
+            let value_db = view.true_peak_db[channel];
+            let color = if value_db > STREAMING_CEILING_DBTP {
+                WARNING_COLOR
+            } else {
+                ui.visuals().strong_text_color()
+            };
+            ui.horizontal(|ui| {
+                ui.add_sized([50.0, 28.0], egui::Label::new(name));
+                let text = format_db(value_db);
+                let response = ui.label(RichText::new(&text).size(26.0).monospace().color(color));
+                let label = format!("{name} true peak");
+                response.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
+                    info.current_text_value = Some(text.clone());
+                    if value_db.is_finite() {
+                        info.value = Some(value_db as f64);
+                    }
+                    info
+                });
+                ui.label("dBTP");
+            });
+        }
+    });
+
+    if r.non_finite_samples > 0 {
         ui.add_space(4.0);
         ui.label(
             RichText::new(format!(
                 "{} non-finite input samples (NaN/inf) ignored by the meters",
-                view.non_finite_samples
+                r.non_finite_samples
             ))
-            .color(Color32::from_rgb(0xE5, 0x48, 0x4D)),
+            .color(WARNING_COLOR),
         );
     }
     actions
@@ -157,19 +241,19 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
 /// The editor's GUI-thread state.
 pub struct MixmeterEditor {
     params: Arc<MixmeterParams>,
-    peaks: PeakOutput,
+    meter: MeterOutput,
     gui_context: Option<GuiContext>,
-    held: [HeldPeak; MAX_CHANNELS],
+    held: [HeldPeak; PLUGIN_CHANNELS],
     last_frame: Option<Instant>,
 }
 
 impl MixmeterEditor {
-    pub fn new(params: Arc<MixmeterParams>, peaks: PeakOutput) -> Self {
+    pub fn new(params: Arc<MixmeterParams>, meter: MeterOutput) -> Self {
         Self {
             params,
-            peaks,
+            meter,
             gui_context: None,
-            held: [HeldPeak::default(); MAX_CHANNELS],
+            held: [HeldPeak::default(); PLUGIN_CHANNELS],
             last_frame: None,
         }
     }
@@ -181,15 +265,17 @@ impl MixmeterEditor {
             .map(|last| now.duration_since(last).as_secs_f32())
             .unwrap_or(0.0);
         self.last_frame = Some(now);
-        let reading = self.peaks.take();
-        for (held, gain) in self.held.iter_mut().zip(reading.peak_gain) {
+        let peaks = self.meter.take_peaks();
+        for (held, gain) in self.held.iter_mut().zip(peaks.true_peak_gain) {
             *held = hold_peak(*held, gain_to_db(gain), elapsed_s);
         }
+        let snapshot = self.meter.snapshot();
         View {
             mono_engaged: self.params.mono_check.value(),
-            channels: reading.channels,
-            peak_db: self.held.map(|h| h.peak_db),
-            non_finite_samples: reading.non_finite_samples,
+            channels: snapshot.readings.channels.max(1),
+            true_peak_db: self.held.map(|h| h.peak_db),
+            readings: snapshot.readings,
+            reset_by_transport: snapshot.reset_by_transport,
         }
     }
 }
@@ -211,6 +297,11 @@ impl NiceEguiApp for MixmeterEditor {
         let actions = egui::CentralPanel::default()
             .show(ui, |ui| draw(ui, &view))
             .inner;
+        if let Some(command) = actions.command {
+            // A full queue means the audio thread is not running; the click has no effect
+            // then, as a paused transport would not measure either.
+            let _ = self.meter.send(command);
+        }
         if actions.toggle_mono
             && let Some(context) = &self.gui_context
         {
@@ -229,7 +320,7 @@ impl NiceEguiApp for MixmeterEditor {
 /// Creates the plugin's editor.
 pub fn create(
     params: Arc<MixmeterParams>,
-    peaks: PeakOutput,
+    meter: MeterOutput,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
 ) -> Option<EguiEditor<MixmeterEditor>> {
@@ -239,7 +330,7 @@ pub fn create(
         EguiNiceSettings::new()
             .with_tile("Mixmeter")
             .with_repaint_poll_interval(REPAINT_INTERVAL),
-        MixmeterEditor::new(params, peaks),
+        MixmeterEditor::new(params, meter),
     )
 }
 
@@ -249,6 +340,10 @@ mod tests {
 
     #[test]
     fn undefined_readings_show_a_dash_not_a_floor() {
+        assert_eq!(format_reading(None), "—");
+        assert_eq!(format_reading(Some(f64::NAN)), "—");
+        assert_eq!(format_reading(Some(-14.04)), "-14.0");
+        assert_eq!(format_duration(3725.9), "1:02:05");
         assert_eq!(format_db(f32::NEG_INFINITY), "—");
         assert_eq!(format_db(f32::NAN), "—");
         assert_eq!(format_db(-6.02), "-6.0");

@@ -57,7 +57,10 @@ impl Biquad {
         let a0 = 1.0 + k / HIGHPASS_Q + k * k;
         Biquad {
             b: [1.0, -2.0, 1.0],
-            a: [2.0 * (k * k - 1.0) / a0, (1.0 - k / HIGHPASS_Q + k * k) / a0],
+            a: [
+                2.0 * (k * k - 1.0) / a0,
+                (1.0 - k / HIGHPASS_Q + k * k) / a0,
+            ],
         }
     }
 
@@ -65,8 +68,14 @@ impl Biquad {
     pub fn gain_at(&self, frequency_hz: f64, sample_rate_hz: f64) -> f64 {
         let w = 2.0 * std::f64::consts::PI * frequency_hz / sample_rate_hz;
         let (c1, s1, c2, s2) = (w.cos(), -w.sin(), (2.0 * w).cos(), -(2.0 * w).sin());
-        let num = (self.b[0] + self.b[1] * c1 + self.b[2] * c2, self.b[1] * s1 + self.b[2] * s2);
-        let den = (1.0 + self.a[0] * c1 + self.a[1] * c2, self.a[0] * s1 + self.a[1] * s2);
+        let num = (
+            self.b[0] + self.b[1] * c1 + self.b[2] * c2,
+            self.b[1] * s1 + self.b[2] * s2,
+        );
+        let den = (
+            1.0 + self.a[0] * c1 + self.a[1] * c2,
+            self.a[0] * s1 + self.a[1] * s2,
+        );
         (num.0.hypot(num.1)) / (den.0.hypot(den.1))
     }
 }
@@ -180,7 +189,10 @@ mod tests {
                 // warp to shift the whole curve by up to 0.25 dB (as in every prototype-derived
                 // implementation, the `ebur128` crate's included).
                 let tolerance_db = if rate < 32_000.0 { 0.25 } else { 0.05 };
-                assert!((got - reference).abs() < tolerance_db, "{rate} Hz at {f}: {got} vs {reference}");
+                assert!(
+                    (got - reference).abs() < tolerance_db,
+                    "{rate} Hz at {f}: {got} vs {reference}"
+                );
             }
         }
     }

@@ -4,13 +4,14 @@
 //! the module docs and its tests beside it. Memory is sized at construction; `process()` never
 //! allocates, locks, logs or panics.
 
+pub mod engine;
+pub mod gating;
 pub mod kweight;
-pub mod peak;
 pub mod truepeak;
 
 /// The largest channel count the core measures. Layouts are mono and stereo today; the
 /// multichannel weights of BS.1770 arrive with surround support.
-pub const MAX_CHANNELS: usize = 2;
+pub const MAX_CHANNELS: usize = 8;
 
 /// Converts a linear amplitude to dBFS; 0 (silence) is `-inf`, which callers present as
 /// "no value".

@@ -102,7 +102,9 @@ pub struct TruePeak {
 
 impl std::fmt::Debug for TruePeak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TruePeak").field("factor", &self.factor).finish()
+        f.debug_struct("TruePeak")
+            .field("factor", &self.factor)
+            .finish()
     }
 }
 
@@ -177,8 +179,9 @@ mod tests {
                 };
                 (ramp
                     * amplitude
-                    * (2.0 * std::f64::consts::PI * freq * n as f64 / rate + phase_deg.to_radians())
-                        .sin()) as f32
+                    * (2.0 * std::f64::consts::PI * freq * n as f64 / rate
+                        + phase_deg.to_radians())
+                    .sin()) as f32
             })
             .collect()
     }
@@ -206,8 +209,16 @@ mod tests {
             assert!((db(sample_peak) - (-9.03)).abs() < 0.01);
             // The sine's crests sit half-way between samples. 4x and 2x have a phase there;
             // 5x (44.1 kHz) reads the nearest phase, 0.4 sample away: -0.11 dB at worst.
-            let tolerance_db = if factor_for_rate(rate) == 5 { 0.12 } else { 0.02 };
-            assert!((db(peak) - (-6.02)).abs() < tolerance_db, "{rate}: {} dBTP", db(peak));
+            let tolerance_db = if factor_for_rate(rate) == 5 {
+                0.12
+            } else {
+                0.02
+            };
+            assert!(
+                (db(peak) - (-6.02)).abs() < tolerance_db,
+                "{rate}: {} dBTP",
+                db(peak)
+            );
         }
     }
 
@@ -217,7 +228,11 @@ mod tests {
             for freq in [100.0, 997.0, 5_000.0, 10_000.0] {
                 let x = sine(rate, freq, 13.0, 0.5, 0.5);
                 let peak = TruePeak::new(rate).process(0, &x);
-                assert!((db(peak) - db(0.5)).abs() < 0.02, "{rate} {freq}: {}", db(peak));
+                assert!(
+                    (db(peak) - db(0.5)).abs() < 0.02,
+                    "{rate} {freq}: {}",
+                    db(peak)
+                );
             }
         }
     }
@@ -247,7 +262,9 @@ mod tests {
         let mut seed = 1u64;
         let x: Vec<f32> = (0..5000)
             .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
             })
             .collect();
