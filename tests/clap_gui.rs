@@ -47,6 +47,9 @@ fn close_editor(instance: &mut Instance) {
         let _ = gui.hide(handle);
         gui.destroy(handle);
     });
+    // The editor's window thread finishes closing on its own; give it time before the host
+    // window it was embedded in goes away, as a DAW's window outlives its plugin view.
+    std::thread::sleep(Duration::from_millis(250));
 }
 
 /// Plays a -6 dBFS sine in real time for `duration` so the editor has live readings.

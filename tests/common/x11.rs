@@ -12,26 +12,16 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::rust_connection::RustConnection;
 
-/// A running X server for the test (stopped on drop when we started it).
+/// A running X server for the test. One that we started runs with `-terminate`: it exits by
+/// itself when its last client (this process's connections, the plugin's included) is gone.
+/// Killing it earlier would make Xlib end the test process from whichever plugin thread still
+/// holds a connection.
 pub struct Display {
-    xvfb: Option<Child>,
+    _xvfb: Option<Child>,
+    /// A connection held for the display's lifetime, so the server does not terminate between
+    /// two windows of the test.
+    _keeper: Option<RustConnection>,
     pub name: String,
-}
-
-impl Drop for Display {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.xvfb {
-            // SIGTERM, so Xvfb removes its socket and lock file on the way out.
-            let terminated = Command::new("kill")
-                .arg(child.id().to_string())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !terminated {
-                let _ = child.kill();
-            }
-            let _ = child.wait();
-        }
-    }
 }
 
 /// Uses `DISPLAY` when it is set, or starts `Xvfb` on a free display number and points
@@ -40,7 +30,11 @@ pub fn display() -> Display {
     if let Ok(name) = std::env::var("DISPLAY")
         && !name.is_empty()
     {
-        return Display { xvfb: None, name };
+        return Display {
+            _xvfb: None,
+            _keeper: None,
+            name,
+        };
     }
     let number = (100..200)
         .find(|n| {
@@ -50,24 +44,35 @@ pub fn display() -> Display {
         .expect("a free X display number");
     let name = format!(":{number}");
     let xvfb = Command::new("Xvfb")
-        .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            &name,
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+            "-terminate",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("Xvfb is installed (the README's test command installs it)");
-    let socket = format!("/tmp/.X11-unix/X{number}");
     let start = Instant::now();
-    while !Path::new(&socket).exists() {
+    let keeper = loop {
+        if let Ok((conn, _)) = x11rb::connect(Some(&name)) {
+            break conn;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "Xvfb did not start"
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
     // SAFETY: set before any other thread of this test binary reads the environment.
     unsafe { std::env::set_var("DISPLAY", &name) };
     Display {
-        xvfb: Some(xvfb),
+        _xvfb: Some(xvfb),
+        _keeper: Some(keeper),
         name,
     }
 }
