@@ -5,8 +5,8 @@
 //! -> weighted squares summed into fragments of [`FRAGMENT_MS`] ms. Fragments go into a ring
 //! holding 3 s; momentary (400 ms) and short-term (3 s) loudness are running sums over the
 //! last 80 and 600 fragments. Every 100 ms (20 fragments) a 400 ms gating block (75 %
-//! overlap, BS.1770 clause 5) and a short-term value (Tech 3342, at 10 Hz) go into the gating
-//! histograms ([`super::gating`]). True peak ([`super::truepeak`]) and sample peak are kept per
+//! overlap, BS.1770 clause 5), and every second a short-term value (Tech 3342; the step
+//! libebur128 and the `ebur128` crate use) go into the gating histograms ([`super::gating`]). True peak ([`super::truepeak`]) and sample peak are kept per
 //! fragment and per 100 ms group.
 //!
 //! Why 5 ms fragments: Tech 3341 cases 10, 11, 13 and 14 ask for the maximum momentary and
@@ -48,8 +48,11 @@ pub const FRAGMENTS_PER_SECOND: u64 = 200;
 pub const MOMENTARY_FRAGMENTS: usize = 80;
 /// Fragments of the short-term window (3 s).
 pub const SHORT_TERM_FRAGMENTS: usize = 600;
-/// Fragments between gating blocks and between short-term values for LRA (100 ms).
+/// Fragments between gating blocks (100 ms, BS.1770 clause 5: 75 % overlap).
 pub const HOP_FRAGMENTS: u64 = 20;
+/// Fragments between short-term values for loudness range (1 s: 3 s windows overlapping by
+/// 2 s, as libebur128 and the `ebur128` crate take them for Tech 3342).
+pub const RANGE_HOP_FRAGMENTS: u64 = 200;
 /// 100 ms peak groups kept for the 3 s peak window.
 const PEAK_GROUPS: usize = SHORT_TERM_FRAGMENTS / HOP_FRAGMENTS as usize;
 /// Balance readings are clamped here when one channel is silent.
@@ -590,7 +593,9 @@ impl Meter {
                     self.readings.integrated_lufs.map(|_| 0.0)
                 };
             }
-            if hop && self.fragments >= SHORT_TERM_FRAGMENTS as u64 {
+            if self.fragments % RANGE_HOP_FRAGMENTS == 0
+                && self.fragments >= SHORT_TERM_FRAGMENTS as u64
+            {
                 self.range.add_short_term(short_term_energy);
                 self.readings.loudness_range_lu = self.range.loudness_range_lu();
             }

@@ -6,16 +6,18 @@
 //! from 192 kHz up. Annex 2 asks for at least 4x at 48 kHz.
 //!
 //! Interpolator: a Kaiser-windowed sinc (beta [`KAISER_BETA`]) with [`TAPS_PER_PHASE`] taps per
-//! phase and its cutoff at the original Nyquist frequency. Phase 0 is the input sample itself,
+//! phase and its cutoff at the original Nyquist frequency: flat within 0.01 dB up to 0.35 fs,
+//! -0.2 dB at 0.4 fs, -0.8 dB at 0.42 fs (content that close to Nyquist is under-read by
+//! that much). Phase 0 is the input sample itself,
 //! so only the `factor - 1` fractional phases are computed, and the true peak is never below the
 //! sample peak (it is also clamped to it). Each phase is normalised to unity gain at DC.
 //! Measured: unity gain within 0.02 dB up to 0.25 fs, the fs/4 sine at 45 degrees reads its
 //! +3.01 dB inter-sample overshoot (tests below).
 //!
-//! Latency: the interpolated value between inputs `n-6` and `n-5` is available at input `n`,
+//! Latency: the interpolated value between inputs `n-8` and `n-7` is available at input `n`,
 //! so a peak is reported [`LATENCY_SAMPLES`] input samples after it happened. The meter
-//! attributes it to the fragment it is computed in; at 5 ms fragments that shifts no reading
-//! by more than 6 samples.
+//! attributes it to the fragment it is computed in; that shifts no reading by more than 8
+//! samples.
 //!
 //! Real-time: all buffers are fixed arrays sized at construction; [`TruePeak::process`] filters
 //! in chunks of [`CHUNK`] samples, one phase at a time, as multiply-adds over contiguous
@@ -23,11 +25,13 @@
 
 use super::MAX_CHANNELS;
 
-/// Taps of each polyphase branch.
-pub const TAPS_PER_PHASE: usize = 12;
+/// Taps of each polyphase branch. 16 keeps the gain flat within 0.01 dB to 0.35 fs and
+/// -0.2 dB at 0.4 fs (19.2 kHz at 48 kHz); 12 (the order of BS.1770's example filter) would
+/// under-read content at 0.4 fs by 1 dB.
+pub const TAPS_PER_PHASE: usize = 16;
 /// Input samples between a peak and its report.
 pub const LATENCY_SAMPLES: usize = TAPS_PER_PHASE / 2;
-/// Kaiser window shape: ~60 dB stop band for a 12-tap branch.
+/// Kaiser window shape.
 pub const KAISER_BETA: f64 = 6.0;
 /// Lowest effective rate the interpolator reaches, in Hz.
 pub const MIN_OVERSAMPLED_RATE_HZ: f64 = 192_000.0;

@@ -1,0 +1,148 @@
+//! Real-time rules of the meter core, each proven here:
+//! - no allocation (or free) in `process`, `reset`, `start`, `pause` or the readings, over
+//!   minutes of audio at several rates and channel counts (a counting global allocator);
+//! - results independent of how the host slices the audio (random block sizes, identical
+//!   readings to the last bit).
+
+use mixmeter::meter::engine::{Meter, MeterConfig};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Counts allocations made by the thread that armed it (tests run in parallel threads, so
+/// both the switch and the count are per thread).
+struct CountingAllocator;
+
+thread_local! {
+    static ARMED: AtomicBool = const { AtomicBool::new(false) };
+    static ALLOCATIONS: AtomicUsize = const { AtomicUsize::new(0) };
+}
+
+fn note_allocation() {
+    let armed = ARMED
+        .try_with(|a| a.load(Ordering::Relaxed))
+        .unwrap_or(false);
+    if armed {
+        let _ = ALLOCATIONS.try_with(|n| n.fetch_add(1, Ordering::Relaxed));
+    }
+}
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note_allocation();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Runs `f` and returns how many allocations this thread made meanwhile.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(|n| n.load(Ordering::Relaxed));
+    ARMED.with(|a| a.store(true, Ordering::Relaxed));
+    f();
+    ARMED.with(|a| a.store(false, Ordering::Relaxed));
+    ALLOCATIONS.with(|n| n.load(Ordering::Relaxed)) - before
+}
+
+fn noise(rng: &mut StdRng, frames: usize) -> Vec<f32> {
+    (0..frames)
+        .map(|_| rng.random_range(-0.5f32..0.5))
+        .collect()
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // The instrument itself can fail: an allocation in the armed region is counted.
+    let counted = allocations_in(|| {
+        std::hint::black_box(vec![0u8; 64]);
+    });
+    assert!(counted >= 1);
+}
+
+#[test]
+fn process_reset_pause_and_readings_never_allocate() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for (rate, channels) in [(48_000.0, 2), (44_100.0, 1), (192_000.0, 2), (8_000.0, 5)] {
+        let mut meter = Meter::new(MeterConfig::new(rate, channels)).unwrap();
+        // One second of material, with non-finite samples, fed over and over: 3 minutes.
+        let mut second: Vec<Vec<f32>> = (0..channels)
+            .map(|_| noise(&mut rng, rate as usize))
+            .collect();
+        second[0][100] = f32::NAN;
+        second[channels - 1][200] = f32::INFINITY;
+        let block_sizes: Vec<usize> = (0..64).map(|_| rng.random_range(0..4096)).collect();
+        let mut sink = 0.0;
+        let allocations = allocations_in(|| {
+            for seconds in 0..180 {
+                match seconds {
+                    60 => meter.pause(),
+                    90 => meter.start(),
+                    120 => meter.reset(),
+                    _ => {}
+                }
+                let mut start = 0;
+                let mut i = seconds;
+                while start < rate as usize {
+                    let end = (start + block_sizes[i % block_sizes.len()]).min(rate as usize);
+                    let block: [&[f32]; 8] =
+                        std::array::from_fn(|c| second.get(c).map_or(&[][..], |s| &s[start..end]));
+                    meter.process(&block[..channels]);
+                    let (tp, _) = meter.take_live_peaks();
+                    sink += tp[0] as f64;
+                    let r = meter.readings();
+                    sink += r.momentary_lufs.unwrap_or(0.0) + r.integrated_lufs.unwrap_or(0.0);
+                    start = end;
+                    i += 1;
+                }
+            }
+        });
+        std::hint::black_box(sink);
+        assert_eq!(allocations, 0, "{rate} Hz, {channels} channels");
+        assert!(meter.readings().integrated_lufs.is_some());
+        // Reset at 120 s: the last minute is what the meter has measured.
+        assert!(
+            (meter.readings().measured_s - 60.0).abs() < 0.01,
+            "{}",
+            meter.readings().measured_s
+        );
+        assert_eq!(meter.readings().non_finite_samples, 2 * 60);
+    }
+}
+
+#[test]
+fn random_block_sizes_give_identical_readings() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for _ in 0..6 {
+        let rate = [44_100.0, 48_000.0, 96_000.0, 22_050.0][rng.random_range(0..4)];
+        let channels = rng.random_range(1..=2);
+        let audio: Vec<Vec<f32>> = (0..channels)
+            .map(|_| noise(&mut rng, (rate * 8.3) as usize))
+            .collect();
+        let mut reference = Meter::new(MeterConfig::new(rate, channels)).unwrap();
+        reference.process(&audio);
+        let mut sliced = Meter::new(MeterConfig::new(rate, channels)).unwrap();
+        let mut start = 0;
+        while start < audio[0].len() {
+            let end = (start + rng.random_range(0..=5000)).min(audio[0].len());
+            let block: Vec<&[f32]> = audio.iter().map(|c| &c[start..end]).collect();
+            sliced.process(&block);
+            start = end;
+        }
+        assert_eq!(
+            reference.readings(),
+            sliced.readings(),
+            "{rate} Hz, {channels} ch"
+        );
+    }
+}
