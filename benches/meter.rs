@@ -16,7 +16,9 @@ fn noise(seed: u64) -> Vec<f32> {
     let mut state = seed;
     (0..FRAMES)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
         })
         .collect()
@@ -25,7 +27,11 @@ fn noise(seed: u64) -> Vec<f32> {
 fn bench(c: &mut Criterion) {
     let left = noise(1);
     let right = noise(2);
-    let interleaved: Vec<f32> = left.iter().zip(&right).flat_map(|(l, r)| [*l, *r]).collect();
+    let interleaved: Vec<f32> = left
+        .iter()
+        .zip(&right)
+        .flat_map(|(l, r)| [*l, *r])
+        .collect();
     let mut group = c.benchmark_group("stereo_48k");
     group.throughput(Throughput::Elements(FRAMES as u64));
     for block in [64usize, 512, 4096] {
@@ -58,7 +64,9 @@ fn bench(c: &mut Criterion) {
     // Reading cost: what the editor or CLI pays to query every reading.
     let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2)).unwrap();
     meter.process(&[&left, &right]);
-    c.bench_function("readings_query", |b| b.iter(|| black_box(*meter.readings())));
+    c.bench_function("readings_query", |b| {
+        b.iter(|| black_box(*meter.readings()))
+    });
 }
 
 criterion_group!(benches, bench);

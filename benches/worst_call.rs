@@ -37,7 +37,9 @@ fn main() {
     let mut state = 9u64;
     let signal: Vec<f32> = (0..frames * 2)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
         })
         .collect();
@@ -53,8 +55,12 @@ fn main() {
     }
     report("mixmeter", times);
 
-    let mut reference =
-        EbuR128::new(2, RATE, Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK).unwrap();
+    let mut reference = EbuR128::new(
+        2,
+        RATE,
+        Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+    )
+    .unwrap();
     let mut times = Vec::with_capacity(frames / BLOCK);
     for chunk in interleaved.chunks(BLOCK * 2) {
         let start = Instant::now();
