@@ -5,6 +5,7 @@
 //! ([`monitor`]) and the egui editor ([`editor`]). See `DESIGN.md` for the data flow.
 
 pub mod bridge;
+pub mod decode;
 pub mod editor;
 pub mod meter;
 pub mod monitor;

@@ -452,8 +452,8 @@ impl Meter {
     ) {
         // Sanitize into scratch: non-finite samples are counted and measured as a repeat of
         // the last finite sample.
-        for c in 0..channels {
-            let input = &block[c].as_ref()[start..start + n];
+        for (c, channel) in block.iter().enumerate().take(channels) {
+            let input = &channel.as_ref()[start..start + n];
             let scratch = &mut self.scratch[c][..n];
             let mut peak = self.current_sample_peak[c];
             let mut last = self.last_finite[c];
@@ -608,7 +608,7 @@ impl Meter {
         let channels = self.config.channels;
         let k = std::mem::replace(&mut self.current_k, [0.0; MAX_CHANNELS]);
         let raw = std::mem::replace(&mut self.current_raw, [0.0; MAX_CHANNELS]);
-        let sums = Sums {
+        Sums {
             samples: std::mem::take(&mut self.current_samples),
             energy: k[..channels]
                 .iter()
@@ -622,8 +622,7 @@ impl Meter {
             raw_right: if channels == 2 { raw[1] } else { 0.0 },
             raw_cross: std::mem::take(&mut self.current_raw_cross),
             raw_power: raw[..channels].iter().sum(),
-        };
-        sums
+        }
     }
 
     fn resum_windows(&mut self) {
