@@ -282,18 +282,26 @@ fn garbage_state_keeps_the_defaults_and_the_plugin_working() {
             ("foreign JSON", framed(r#"{"plugin":"another","volume":3}"#)),
             (
                 "wrong value type",
-                framed(r#"{"version":"0.1.0","params":{"mono_check":{"F32":0.7}},"fields":{}}"#),
+                framed(
+                    r#"{"version":"0.1.0","params":{"mono_check":{"f32":0.7},"reset_on_play":{"string":"x"}},"fields":{}}"#,
+                ),
             ),
             (
                 "unknown parameter",
-                framed(r#"{"version":"0.1.0","params":{"gain":{"F32":0.7}},"fields":{}}"#),
+                framed(r#"{"version":"0.1.0","params":{"gain":{"f32":0.7}},"fields":{}}"#),
             ),
         ];
         for (what, bytes) in cases {
             let mut instance = bundle.instantiate();
             let mono = instance.param_id(MONO_CHECK);
+            let reset_on_play = instance.param_id("Reset on Play");
             let _ = instance.load_state(&bytes);
             assert_eq!(instance.param_value(mono), 0.0, "{what}: default kept");
+            assert_eq!(
+                instance.param_value(reset_on_play),
+                1.0,
+                "{what}: default kept"
+            );
             // Still a working plugin: activates and passes audio untouched.
             instance.activate(44_100.0, 256);
             let input = vec![vec![0.3f32; 100], vec![-0.7f32; 100]];
