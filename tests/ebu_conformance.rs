@@ -6,7 +6,7 @@
 //! Not here: cases 7 and 8 (authentic programme files) and 20-23 (true-peak test files whose
 //! exact content is published only as audio).
 
-use mixmeter::meter::engine::{Meter, MeterConfig, WEIGHT_SURROUND};
+use mixmeter::meter::engine::{Meter, MeterConfig, Readings, WEIGHT_SURROUND};
 use mixmeter::meter::gating::LOUDNESS_OFFSET_LU;
 use mixmeter::meter::kweight::KWeighting;
 
@@ -190,41 +190,70 @@ fn case_9_short_term_of_alternating_tones_is_constant() {
     }
 }
 
-#[test]
-fn case_10_and_11_short_term_of_bursts_starting_anywhere() {
+/// Which window a burst case reads.
+#[derive(Clone, Copy)]
+enum Window {
+    Momentary,
+    ShortTerm,
+}
+
+impl Window {
+    fn now(self, r: &Readings) -> Option<f64> {
+        match self {
+            Window::Momentary => r.momentary_lufs,
+            Window::ShortTerm => r.short_term_lufs,
+        }
+    }
+
+    fn max(self, r: &Readings) -> Option<f64> {
+        match self {
+            Window::Momentary => r.max_momentary_lufs,
+            Window::ShortTerm => r.max_short_term_lufs,
+        }
+    }
+}
+
+/// Tech 3341 cases 10/11 (short-term, 3 s bursts) and 13/14 (momentary, 0.4 s bursts):
+/// 20 bursts, each starting at a different offset in time, first all at -23 dBFS (the maximum
+/// must read -23), then at -38 + i dBFS (each must read its own level).
+fn bursts_starting_anywhere(
+    cases: (u32, u32),
+    window: Window,
+    burst_s: f64,
+    offset_step_s: f64,
+    gap_s: f64,
+) {
     for rate in RATES {
         let mut m = stereo(rate);
         for i in 0..20 {
-            feed(&mut m, &silence(rate, 0.15 * i as f64 + 0.0123));
-            feed(&mut m, &tone(rate, -23.0, 3.0));
-            assert_near(
-                &format!("3341 case 10 burst {i} at {rate}"),
-                m.readings().short_term_lufs,
-                -23.0,
-                SPEC_LU,
-            );
+            feed(&mut m, &silence(rate, offset_step_s * i as f64 + 0.0037));
+            feed(&mut m, &tone(rate, -23.0, burst_s));
+            let what = format!("3341 case {} burst {i} at {rate}", cases.0);
+            assert_near(&what, window.now(m.readings()), -23.0, SPEC_LU);
             feed(&mut m, &silence(rate, 1.0));
         }
-        assert_near(
-            &format!("3341 case 10 max at {rate}"),
-            m.readings().max_short_term_lufs,
-            -23.0,
-            SPEC_LU,
-        );
+        let what = format!("3341 case {} max at {rate}", cases.0);
+        assert_near(&what, window.max(m.readings()), -23.0, SPEC_LU);
 
         let mut m = stereo(rate);
         for i in 0..20 {
             let level = -38.0 + i as f64;
-            feed(&mut m, &silence(rate, 3.0 + 0.15 * i as f64));
-            feed(&mut m, &tone(rate, level, 3.0));
-            assert_near(
-                &format!("3341 case 11 burst {i} at {rate}"),
-                m.readings().short_term_lufs,
-                level,
-                SPEC_LU,
-            );
+            feed(&mut m, &silence(rate, gap_s + offset_step_s * i as f64));
+            feed(&mut m, &tone(rate, level, burst_s));
+            let what = format!("3341 case {} burst {i} at {rate}", cases.1);
+            assert_near(&what, window.now(m.readings()), level, SPEC_LU);
         }
     }
+}
+
+#[test]
+fn case_10_and_11_short_term_of_bursts_starting_anywhere() {
+    bursts_starting_anywhere((10, 11), Window::ShortTerm, 3.0, 0.15, 3.0);
+}
+
+#[test]
+fn case_13_and_14_momentary_of_bursts_starting_anywhere() {
+    bursts_starting_anywhere((13, 14), Window::Momentary, 0.4, 0.02, 1.0);
 }
 
 #[test]
@@ -252,43 +281,6 @@ fn case_12_momentary_of_alternating_tones_is_constant() {
                     SPEC_LU,
                 );
             }
-        }
-    }
-}
-
-#[test]
-fn case_13_and_14_momentary_of_bursts_starting_anywhere() {
-    for rate in RATES {
-        let mut m = stereo(rate);
-        for i in 0..20 {
-            feed(&mut m, &silence(rate, 0.02 * i as f64 + 0.0037));
-            feed(&mut m, &tone(rate, -23.0, 0.4));
-            assert_near(
-                &format!("3341 case 13 burst {i} at {rate}"),
-                m.readings().momentary_lufs,
-                -23.0,
-                SPEC_LU,
-            );
-            feed(&mut m, &silence(rate, 1.0));
-        }
-        assert_near(
-            &format!("3341 case 13 max at {rate}"),
-            m.readings().max_momentary_lufs,
-            -23.0,
-            SPEC_LU,
-        );
-
-        let mut m = stereo(rate);
-        for i in 0..20 {
-            let level = -38.0 + i as f64;
-            feed(&mut m, &silence(rate, 1.0 + 0.02 * i as f64));
-            feed(&mut m, &tone(rate, level, 0.4));
-            assert_near(
-                &format!("3341 case 14 burst {i} at {rate}"),
-                m.readings().momentary_lufs,
-                level,
-                SPEC_LU,
-            );
         }
     }
 }
