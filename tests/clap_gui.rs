@@ -93,7 +93,7 @@ fn editor_opens_embedded_and_shows_the_mono_state(display: &Display) {
             let mono_id = instance.param_id("Mono Check");
             instance.set_param_inactive(mono_id, if mono { 1.0 } else { 0.0 });
             instance.activate(RATE_HZ, 4096);
-            let parent = ParentWindow::new(display, 640, 320);
+            let parent = ParentWindow::new(display, 600, 420);
             open_editor(&mut instance, &parent);
             play(&mut instance, Duration::from_millis(1500));
             let pixels = parent.capture_rgb();
@@ -147,7 +147,7 @@ fn editor_survives_open_close_cycles_while_audio_runs(display: &Display) {
         let bundle = Bundle::load(&path);
         let mut instance = bundle.instantiate();
         instance.activate(RATE_HZ, 4096);
-        let parent = ParentWindow::new(display, 640, 320);
+        let parent = ParentWindow::new(display, 600, 420);
         for _ in 0..4 {
             open_editor(&mut instance, &parent);
             play(&mut instance, Duration::from_millis(200));

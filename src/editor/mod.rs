@@ -65,7 +65,8 @@ pub struct Actions {
 /// Text for a dB reading; undefined readings are shown as a dash, never as a floor value.
 pub fn format_db(value_db: f32) -> String {
     if value_db.is_finite() {
-        format!("{value_db:+.1}")
+        // Adding 0.0 turns a rounded -0.0 into 0.0.
+        format!("{:+.1}", (value_db * 10.0).round() / 10.0 + 0.0)
     } else {
         NO_VALUE.to_string()
     }
@@ -78,7 +79,8 @@ pub const NO_VALUE: &str = "—";
 /// asks).
 pub fn format_reading(value: Option<f64>) -> String {
     match value {
-        Some(v) if v.is_finite() => format!("{v:.1}"),
+        // Adding 0.0 turns a rounded -0.0 into 0.0 (no "-0.0 dB").
+        Some(v) if v.is_finite() => format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0),
         _ => NO_VALUE.to_string(),
     }
 }
@@ -343,6 +345,7 @@ mod tests {
         assert_eq!(format_reading(None), "—");
         assert_eq!(format_reading(Some(f64::NAN)), "—");
         assert_eq!(format_reading(Some(-14.04)), "-14.0");
+        assert_eq!(format_reading(Some(-0.04)), "0.0");
         assert_eq!(format_duration(3725.9), "1:02:05");
         assert_eq!(format_db(f32::NEG_INFINITY), "—");
         assert_eq!(format_db(f32::NAN), "—");
