@@ -163,33 +163,6 @@ fn case_6_five_channels_with_surround_weights() {
     }
 }
 
-#[test]
-fn case_9_short_term_of_alternating_tones_is_constant() {
-    for rate in RATES {
-        let mut m = stereo(rate);
-        let loud = tone(rate, -20.0, 1.34);
-        let quiet = tone(rate, -30.0, 1.66);
-        for period in 0..5 {
-            feed(&mut m, &loud);
-            if period > 0 {
-                assert_near(
-                    &format!("3341 case 9 at {rate}"),
-                    m.readings().short_term_lufs,
-                    -23.0,
-                    SPEC_LU,
-                );
-            }
-            feed(&mut m, &quiet);
-            assert_near(
-                &format!("3341 case 9 at {rate}"),
-                m.readings().short_term_lufs,
-                -23.0,
-                SPEC_LU,
-            );
-        }
-    }
-}
-
 /// Which window a burst case reads.
 #[derive(Clone, Copy)]
 enum Window {
@@ -256,33 +229,41 @@ fn case_13_and_14_momentary_of_bursts_starting_anywhere() {
     bursts_starting_anywhere((13, 14), Window::Momentary, 0.4, 0.02, 1.0);
 }
 
-#[test]
-fn case_12_momentary_of_alternating_tones_is_constant() {
+/// Tech 3341 cases 9 (short-term) and 12 (momentary): -20 and -30 dBFS tones alternating
+/// with a period equal to the window, so the reading is -23 LUFS at every switch once the
+/// window has filled: checked after each loud half from period `loud_from` on and after each
+/// quiet half from period `quiet_from` on.
+fn alternating_tones(
+    case: u32,
+    window: Window,
+    (loud_s, quiet_s): (f64, f64),
+    periods: usize,
+    (loud_from, quiet_from): (usize, usize),
+) {
     for rate in RATES {
         let mut m = stereo(rate);
-        let loud = tone(rate, -20.0, 0.18);
-        let quiet = tone(rate, -30.0, 0.22);
-        for period in 0..25 {
-            feed(&mut m, &loud);
-            if period > 2 {
-                assert_near(
-                    &format!("3341 case 12 at {rate}"),
-                    m.readings().momentary_lufs,
-                    -23.0,
-                    SPEC_LU,
-                );
-            }
-            feed(&mut m, &quiet);
-            if period > 2 {
-                assert_near(
-                    &format!("3341 case 12 at {rate}"),
-                    m.readings().momentary_lufs,
-                    -23.0,
-                    SPEC_LU,
-                );
+        let loud = tone(rate, -20.0, loud_s);
+        let quiet = tone(rate, -30.0, quiet_s);
+        for period in 0..periods {
+            for (signal, from) in [(&loud, loud_from), (&quiet, quiet_from)] {
+                feed(&mut m, signal);
+                if period >= from {
+                    let what = format!("3341 case {case} period {period} at {rate}");
+                    assert_near(&what, window.now(m.readings()), -23.0, SPEC_LU);
+                }
             }
         }
     }
+}
+
+#[test]
+fn case_9_short_term_of_alternating_tones_is_constant() {
+    alternating_tones(9, Window::ShortTerm, (1.34, 1.66), 5, (1, 0));
+}
+
+#[test]
+fn case_12_momentary_of_alternating_tones_is_constant() {
+    alternating_tones(12, Window::Momentary, (0.18, 0.22), 25, (3, 3));
 }
 
 /// A steady sine at `fraction` of the sample rate with a phase offset, as the true-peak cases
