@@ -1,7 +1,7 @@
 //! The meter: every reading of the core from one pass over the audio, in fixed memory.
 //!
 //! Signal flow (ITU-R BS.1770-5 Annex 1; EBU R128; EBU Tech 3341 "EBU mode"; Tech 3342):
-//! input -> non-finite samples replaced by 0 and counted -> K-weighting ([`super::kweight`])
+//! input -> non-finite samples counted and replaced by the last finite one -> K-weighting ([`super::kweight`])
 //! -> weighted squares summed into fragments of [`FRAGMENT_MS`] ms. Fragments go into a ring
 //! holding 3 s; momentary (400 ms) and short-term (3 s) loudness are running sums over the
 //! last 80 and 600 fragments. Every 100 ms (20 fragments) a 400 ms gating block (75 %
@@ -37,7 +37,7 @@
 //! or panic; everything is sized in [`Meter::new`].
 
 use super::gating::{ABSOLUTE_GATE_LUFS, IntegratedHistogram, RangeHistogram, energy_to_lufs};
-use super::kweight::{ChannelState, KWeighting};
+use super::kweight::{ChannelState, KWeighting, StereoSums};
 use super::truepeak::TruePeak;
 use super::{MAX_CHANNELS, gain_to_db};
 
@@ -200,6 +200,19 @@ fn gated_lufs(energy: f64) -> Option<f64> {
 
 fn peak_db(gain: f32) -> Option<f64> {
     (gain > 0.0).then(|| gain_to_db(gain) as f64)
+}
+
+/// The largest |sample| of `input` and whether every sample is finite, in one pass the
+/// compiler vectorises (comparisons instead of `f32::max`, whose NaN rules block that).
+fn peak_and_finite(input: &[f32]) -> (f32, bool) {
+    let mut peak = 0.0f32;
+    let mut nan = false;
+    for &x in input {
+        let a = x.abs();
+        nan |= a.is_nan();
+        peak = if a > peak { a } else { peak };
+    }
+    (peak, !nan && peak.is_finite())
 }
 
 fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -450,10 +463,20 @@ impl Meter {
         start: usize,
         n: usize,
     ) {
-        // Sanitize into scratch: non-finite samples are counted and measured as a repeat of
-        // the last finite sample.
+        // One vectorised pass finds the sample peak and whether the piece is all finite (the
+        // usual case: measured in place). Otherwise the piece is copied to scratch with each
+        // non-finite sample counted and replaced by the last finite one.
+        let mut in_scratch = [false; MAX_CHANNELS];
         for (c, channel) in block.iter().enumerate().take(channels) {
             let input = &channel.as_ref()[start..start + n];
+            let (peak, finite) = peak_and_finite(input);
+            if finite {
+                self.current_sample_peak[c] = self.current_sample_peak[c].max(peak);
+                if let Some(&last) = input.last() {
+                    self.last_finite[c] = last;
+                }
+                continue;
+            }
             let scratch = &mut self.scratch[c][..n];
             let mut peak = self.current_sample_peak[c];
             let mut last = self.last_finite[c];
@@ -469,50 +492,47 @@ impl Meter {
             self.non_finite_samples += bad;
             self.last_finite[c] = last;
             self.current_sample_peak[c] = peak;
+            in_scratch[c] = true;
+        }
+        let mut pieces: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        for (c, channel) in block.iter().enumerate().take(channels) {
+            pieces[c] = if in_scratch[c] {
+                &self.scratch[c][..n]
+            } else {
+                &channel.as_ref()[start..start + n]
+            };
         }
 
         let k = &self.kweight;
         if channels == 2 {
-            let (left, right) = (&self.scratch[0][..n], &self.scratch[1][..n]);
             let [state_l, state_r, ..] = &mut self.filter;
-            let [mut kl, mut kr, ..] = self.current_k;
-            let [mut rl, mut rr, ..] = self.current_raw;
-            let (mut kc, mut rc) = (self.current_k_cross, self.current_raw_cross);
-            for (&xl, &xr) in left.iter().zip(right) {
-                let (xl, xr) = (xl as f64, xr as f64);
-                let yl = k.tick(state_l, xl);
-                let yr = k.tick(state_r, xr);
-                kl += yl * yl;
-                kr += yr * yr;
-                kc += yl * yr;
-                rl += xl * xl;
-                rr += xr * xr;
-                rc += xl * xr;
-            }
-            self.current_k[0] = kl;
-            self.current_k[1] = kr;
-            self.current_raw[0] = rl;
-            self.current_raw[1] = rr;
-            self.current_k_cross = kc;
-            self.current_raw_cross = rc;
+            let mut states = [*state_l, *state_r];
+            let mut sums = StereoSums {
+                k: [self.current_k[0], self.current_k[1]],
+                k_cross: self.current_k_cross,
+                raw: [self.current_raw[0], self.current_raw[1]],
+                raw_cross: self.current_raw_cross,
+            };
+            k.run_stereo(&mut states, pieces[0], pieces[1], &mut sums);
+            [*state_l, *state_r] = states;
+            [self.current_k[0], self.current_k[1]] = sums.k;
+            [self.current_raw[0], self.current_raw[1]] = sums.raw;
+            self.current_k_cross = sums.k_cross;
+            self.current_raw_cross = sums.raw_cross;
         } else {
-            for c in 0..channels {
-                let state = &mut self.filter[c];
-                let (mut ke, mut re) = (self.current_k[c], self.current_raw[c]);
-                for &x in &self.scratch[c][..n] {
-                    let x = x as f64;
-                    let y = k.tick(state, x);
-                    ke += y * y;
-                    re += x * x;
-                }
-                self.current_k[c] = ke;
-                self.current_raw[c] = re;
+            for (c, piece) in pieces.iter().enumerate().take(channels) {
+                k.run_mono(
+                    &mut self.filter[c],
+                    piece,
+                    &mut self.current_k[c],
+                    &mut self.current_raw[c],
+                );
             }
         }
         self.current_samples += n as u64;
 
-        for c in 0..channels {
-            let peak = self.true_peak.process(c, &self.scratch[c][..n]);
+        for (c, piece) in pieces.iter().enumerate().take(channels) {
+            let peak = self.true_peak.process(c, piece);
             self.current_true_peak[c] = self.current_true_peak[c].max(peak);
         }
     }
@@ -606,7 +626,11 @@ impl Meter {
     /// The current fragment's sums (and clears them for the next one).
     fn take_fragment_sums(&mut self) -> Sums {
         let channels = self.config.channels;
-        let k = std::mem::replace(&mut self.current_k, [0.0; MAX_CHANNELS]);
+        let scale = self.kweight.energy_scale();
+        let mut k = std::mem::replace(&mut self.current_k, [0.0; MAX_CHANNELS]);
+        for e in &mut k {
+            *e *= scale;
+        }
         let raw = std::mem::replace(&mut self.current_raw, [0.0; MAX_CHANNELS]);
         Sums {
             samples: std::mem::take(&mut self.current_samples),
@@ -617,7 +641,7 @@ impl Meter {
                 .sum(),
             k_left: k[0],
             k_right: if channels == 2 { k[1] } else { 0.0 },
-            k_cross: std::mem::take(&mut self.current_k_cross),
+            k_cross: std::mem::take(&mut self.current_k_cross) * scale,
             raw_left: raw[0],
             raw_right: if channels == 2 { raw[1] } else { 0.0 },
             raw_cross: std::mem::take(&mut self.current_raw_cross),

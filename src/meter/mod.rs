@@ -13,6 +13,28 @@ pub mod truepeak;
 /// multichannel weights of BS.1770 arrive with surround support.
 pub const MAX_CHANNELS: usize = 8;
 
+/// Which compiled variant of the hot loops this CPU runs. The portable kernels are the
+/// reference; on x86-64 CPUs with AVX2 and FMA the same loops compiled for those are chosen at
+/// run time (FMA rounds once per multiply-add instead of twice, so results differ from the
+/// portable kernels in the last bits; tests bound the difference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+}
+
+impl Kernel {
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Kernel::Avx2Fma;
+        }
+        Kernel::Portable
+    }
+}
+
 /// Converts a linear amplitude to dBFS; 0 (silence) is `-inf`, which callers present as
 /// "no value".
 pub fn gain_to_db(gain: f32) -> f32 {
