@@ -7,6 +7,14 @@
 //! Each call is timed with the thread's CPU clock (what the call itself costs; a preemption
 //! by the OS does not count) and with the wall clock (which on a shared 2-core machine also
 //! catches the scheduler taking the core away at random calls).
+//!
+//! On a shared virtual machine even the thread's CPU clock jumps by tens of microseconds at
+//! random calls (the hypervisor takes the core). So the same minute is measured
+//! [`REPEATS`] times from a fresh meter, and for every call index the fastest of the repeats is
+//! kept: work a call really does (a periodic recompute, a slow path) costs the same at the same
+//! call in every repeat and survives the minimum; a random stall does not hit the same call
+//! five times. "Reproducible worst" is the largest of those per-call minima: the figure the
+//! 10 % target is checked against.
 
 use ebur128::{EbuR128, Mode};
 use mixmeter::meter::engine::{Meter, MeterConfig};
@@ -26,6 +34,8 @@ fn thread_cpu_ns() -> u64 {
 const RATE: u32 = 192_000;
 const BLOCK: usize = 64;
 const SECONDS: usize = 60;
+/// Repeats of the same minute for the reproducible worst call.
+const REPEATS: usize = 5;
 
 fn report(name: &str, mut times_ns: Vec<u64>) {
     let mut indexed: Vec<(u64, usize)> = times_ns.iter().copied().zip(0..).collect();
@@ -48,6 +58,31 @@ fn report(name: &str, mut times_ns: Vec<u64>) {
         p999 as f64 / 1e3,
         median as f64 / 1e3,
         times_ns.len()
+    );
+}
+
+/// The largest per-call minimum over repeats, and where it is.
+fn reproducible_worst(name: &str, repeats: &[Vec<u64>]) {
+    let calls = repeats[0].len();
+    let minima: Vec<u64> = (0..calls)
+        .map(|i| repeats.iter().map(|r| r[i]).min().unwrap())
+        .collect();
+    let (worst_index, worst) = minima
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by_key(|&(_, t)| t)
+        .unwrap();
+    let deadline_ns = BLOCK as f64 / RATE as f64 * 1e9;
+    let mut sorted = minima.clone();
+    sorted.sort_unstable();
+    println!(
+        "{name}: reproducible worst {:.1} us at call {worst_index} ({:.1} % of the {:.0} us deadline), p99.9 {:.1} us, over {} repeats",
+        worst as f64 / 1e3,
+        worst as f64 / deadline_ns * 100.0,
+        deadline_ns / 1e3,
+        sorted[sorted.len() * 999 / 1000] as f64 / 1e3,
+        repeats.len()
     );
 }
 
@@ -95,4 +130,33 @@ fn main() {
     }
     report("ebur128 (thread CPU time)", cpu);
     report("ebur128 (wall clock)", wall);
+
+    let repeats = if full { REPEATS } else { 2 };
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..repeats {
+        let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2)).unwrap();
+        let mut cpu = Vec::with_capacity(calls);
+        for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
+            let start = thread_cpu_ns();
+            meter.process(&[l, r]);
+            cpu.push(thread_cpu_ns() - start);
+        }
+        ours.push(cpu);
+        let mut reference = EbuR128::new(
+            2,
+            RATE,
+            Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+        )
+        .unwrap();
+        let mut cpu = Vec::with_capacity(calls);
+        for chunk in interleaved.chunks(BLOCK * 2) {
+            let start = thread_cpu_ns();
+            reference.add_frames_f32(chunk).unwrap();
+            cpu.push(thread_cpu_ns() - start);
+        }
+        theirs.push(cpu);
+    }
+    reproducible_worst("mixmeter", &ours);
+    reproducible_worst("ebur128", &theirs);
 }

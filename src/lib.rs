@@ -179,7 +179,7 @@ impl Plugin for Mixmeter {
         // Display-only work happens only while the editor is open.
         if self.editor_state.is_open() {
             self.meter_input
-                .publish(meter.readings(), self.reset_by_transport);
+                .publish(&meter.readings(), self.reset_by_transport);
             self.repaint.request_repaint();
         }
         ProcessStatus::Normal

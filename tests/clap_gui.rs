@@ -81,6 +81,67 @@ fn editor_in_a_real_host_window() {
     let display = display();
     editor_opens_embedded_and_shows_the_mono_state(&display);
     editor_survives_open_close_cycles_while_audio_runs(&display);
+    transport_start_restarts_the_measurement(&display);
+}
+
+/// Plays exactly `blocks` blocks of the -6 dBFS sine in real time with the given transport
+/// state, then lets the editor draw the last readings.
+fn play_blocks(instance: &mut Instance, first: usize, blocks: usize, playing: bool) -> usize {
+    for b in 0..blocks {
+        let frame = (first + b) * BLOCK;
+        instance.process_with_transport(&sine_block(frame, 0.5), &[], Some(playing));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    first + blocks
+}
+
+/// The host's transport going from stopped to playing restarts the measurement when "Reset on
+/// Play" is on (the default), and not when it is off. Seen from outside, in the editor the
+/// host embedded: a steady tone measured for 1.2 s while stopped, then 0.3 s more with the
+/// transport playing. With the reset, the readings restart (momentary, integrated, maxima and
+/// PLR have no value again within 400 ms, measured time is back at 0, the status line says
+/// why); without it, every reading of the steady tone is the same as before (same second of
+/// measured time), so the picture does not change.
+fn transport_start_restarts_the_measurement(display: &Display) {
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let mut changed = Vec::new();
+        for reset_on_play in [true, false] {
+            let mut instance = bundle.instantiate();
+            let id = instance.param_id("Reset on Play");
+            instance.set_param_inactive(id, if reset_on_play { 1.0 } else { 0.0 });
+            instance.activate(RATE_HZ, 4096);
+            let parent = ParentWindow::new(display, 600, 420);
+            open_editor(&mut instance, &parent);
+            let next = play_blocks(&mut instance, 0, 120, false);
+            let stopped = parent.capture_rgb();
+            play_blocks(&mut instance, next, 30, true);
+            let playing = parent.capture_rgb();
+            parent.save_png(
+                &playing,
+                &screenshots.join(format!(
+                    "editor-clap-{index}-transport-started-reset-{}.png",
+                    if reset_on_play { "on" } else { "off" }
+                )),
+            );
+            changed.push(stopped.iter().zip(&playing).filter(|(a, b)| a != b).count());
+            close_editor(&mut instance);
+        }
+        assert!(
+            changed[0] > 1_000,
+            "{}: transport start with Reset on Play restarts the readings ({} px changed)",
+            path.display(),
+            changed[0]
+        );
+        assert!(
+            changed[1] < 50,
+            "{}: with Reset on Play off the readings carry on ({} px changed)",
+            path.display(),
+            changed[1]
+        );
+    }
 }
 
 fn editor_opens_embedded_and_shows_the_mono_state(display: &Display) {

@@ -76,7 +76,7 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
         file: path.display().to_string(),
         info,
         frames,
-        readings: *meter.readings(),
+        readings: meter.readings(),
         momentary,
         short_term,
     })

@@ -263,8 +263,12 @@ pub struct Meter {
     mono_integrated: IntegratedHistogram,
     range: RangeHistogram,
     measured_samples: u64,
-    max_momentary: Option<f64>,
-    max_short_term: Option<f64>,
+    /// Mean-square energies of the momentary and short-term windows at the last fragment, and
+    /// their maxima while running (dB values are computed when the readings are asked for).
+    momentary_energy: f64,
+    short_term_energy: f64,
+    max_momentary_energy: f64,
+    max_short_term_energy: f64,
     max_true_peak: [f32; MAX_CHANNELS],
     max_sample_peak: [f32; MAX_CHANNELS],
     total: Sums,
@@ -333,8 +337,10 @@ impl Meter {
             mono_integrated: IntegratedHistogram::new(),
             range: RangeHistogram::new(),
             measured_samples: 0,
-            max_momentary: None,
-            max_short_term: None,
+            momentary_energy: 0.0,
+            short_term_energy: 0.0,
+            max_momentary_energy: 0.0,
+            max_short_term_energy: 0.0,
             max_true_peak: [0.0; MAX_CHANNELS],
             max_sample_peak: [0.0; MAX_CHANNELS],
             total: Sums::default(),
@@ -379,8 +385,10 @@ impl Meter {
         self.mono_integrated.reset();
         self.range.reset();
         self.measured_samples = 0;
-        self.max_momentary = None;
-        self.max_short_term = None;
+        self.momentary_energy = 0.0;
+        self.short_term_energy = 0.0;
+        self.max_momentary_energy = 0.0;
+        self.max_short_term_energy = 0.0;
         self.max_true_peak = [0.0; MAX_CHANNELS];
         self.max_sample_peak = [0.0; MAX_CHANNELS];
         self.total = Sums::default();
@@ -410,9 +418,13 @@ impl Meter {
         self.running
     }
 
-    /// The readings as of the last finished fragment (at most 5 ms old).
-    pub fn readings(&self) -> &Readings {
-        &self.readings
+    /// The readings as of the last finished fragment (at most 5 ms old). Computed on request
+    /// from the running sums (about a dozen logarithms): `process` itself only keeps sums and
+    /// maxima in the energy domain.
+    pub fn readings(&self) -> Readings {
+        let mut r = self.readings;
+        self.fill_readings(&mut r);
+        r
     }
 
     /// Per-channel true and sample peak (linear) since the previous call: the live peaks an
@@ -588,14 +600,15 @@ impl Meter {
 
         let momentary_energy = self.momentary.energy.max(0.0) / self.momentary_window_samples;
         let short_term_energy = self.short_term.energy.max(0.0) / self.short_term_window_samples;
-        let momentary = gated_lufs(momentary_energy);
-        let short_term = gated_lufs(short_term_energy);
+        self.momentary_energy = momentary_energy;
+        self.short_term_energy = short_term_energy;
 
         if self.running {
             self.measured_samples += fragment.samples;
             self.total.add(&fragment);
-            self.max_momentary = max_option(self.max_momentary, momentary);
-            self.max_short_term = max_option(self.max_short_term, short_term);
+            // The gate is monotonic in energy: the largest gated value is the gated largest.
+            self.max_momentary_energy = self.max_momentary_energy.max(momentary_energy);
+            self.max_short_term_energy = self.max_short_term_energy.max(short_term_energy);
             if hop && self.fragments >= MOMENTARY_FRAGMENTS as u64 {
                 self.integrated.add_block(momentary_energy);
                 if channels == 2 {
@@ -620,7 +633,6 @@ impl Meter {
                 self.readings.loudness_range_lu = self.range.loudness_range_lu();
             }
         }
-        self.update_readings(momentary, short_term);
     }
 
     /// The current fragment's sums (and clears them for the next one).
@@ -663,15 +675,18 @@ impl Meter {
         self.short_term = short_term;
     }
 
-    fn update_readings(&mut self, momentary: Option<f64>, short_term: Option<f64>) {
+    /// Everything but integrated loudness, its mono loss and loudness range (kept up to date
+    /// in `self.readings` when their histograms change), from the current state.
+    fn fill_readings(&self, r: &mut Readings) {
         let channels = self.config.channels;
-        let r = &mut self.readings;
+        let momentary = gated_lufs(self.momentary_energy);
+        let short_term = gated_lufs(self.short_term_energy);
         r.running = self.running;
         r.measured_s = self.measured_samples as f64 / self.config.sample_rate_hz;
         r.momentary_lufs = momentary;
         r.short_term_lufs = short_term;
-        r.max_momentary_lufs = self.max_momentary;
-        r.max_short_term_lufs = self.max_short_term;
+        r.max_momentary_lufs = gated_lufs(self.max_momentary_energy);
+        r.max_short_term_lufs = gated_lufs(self.max_short_term_energy);
         r.non_finite_samples = self.non_finite_samples;
 
         let mut max_tp = None;
@@ -909,10 +924,10 @@ mod tests {
         let loud = sine(1000.0, -20.0, 5.0, RATE);
         let quiet = sine(1000.0, -40.0, 5.0, RATE);
         m.process(&[&loud, &loud]);
-        let before = *m.readings();
+        let before = m.readings();
         m.pause();
         m.process(&[&quiet, &quiet]);
-        let after = *m.readings();
+        let after = m.readings();
         assert_eq!(after.integrated_lufs, before.integrated_lufs);
         assert_eq!(after.measured_s, before.measured_s);
         assert!(!after.running);

@@ -309,6 +309,42 @@ impl Instance {
     /// changes at sample offsets. Input and output are separate buffers (out-of-place), the
     /// general case a host may use.
     pub fn process(&mut self, input: &[Vec<f32>], changes: &[ParamChange]) -> Vec<Vec<f32>> {
+        self.process_with_transport(input, changes, None)
+    }
+
+    /// As [`Instance::process`], with the host's transport state for the block (`None`: the
+    /// host sends no transport, as when it has none).
+    pub fn process_with_transport(
+        &mut self,
+        input: &[Vec<f32>],
+        changes: &[ParamChange],
+        playing: Option<bool>,
+    ) -> Vec<Vec<f32>> {
+        let transport = playing.map(|playing| {
+            use clack_host::events::EventFlags;
+            use clack_host::events::event_types::{TransportEvent, TransportFlags};
+            use clack_host::utils::{BeatTime, SecondsTime};
+            let mut flags = TransportFlags::HAS_TEMPO | TransportFlags::HAS_SECONDS_TIMELINE;
+            if playing {
+                flags |= TransportFlags::IS_PLAYING;
+            }
+            TransportEvent {
+                header: EventHeader::new_core(0, EventFlags::empty()),
+                flags,
+                song_pos_beats: BeatTime::from_int(0),
+                song_pos_seconds: SecondsTime::from_int(0),
+                tempo: 120.0,
+                tempo_inc: 0.0,
+                loop_start_beats: BeatTime::from_int(0),
+                loop_end_beats: BeatTime::from_int(0),
+                loop_start_seconds: SecondsTime::from_int(0),
+                loop_end_seconds: SecondsTime::from_int(0),
+                bar_start: BeatTime::from_int(0),
+                bar_number: 0,
+                time_signature_numerator: 4,
+                time_signature_denominator: 4,
+            }
+        });
         let frames = input.first().map_or(0, Vec::len);
         let mut input_buffers: Vec<Vec<f32>> = input.to_vec();
         let mut output_buffers: Vec<Vec<f32>> = vec![vec![0.0; frames]; input.len()];
@@ -348,7 +384,7 @@ impl Instance {
                     &InputEvents::from_buffer(&events),
                     &mut OutputEvents::void(),
                     None,
-                    None,
+                    transport.as_ref(),
                 )
                 .expect("process succeeds");
         }
