@@ -98,8 +98,8 @@ fn play_blocks(instance: &mut Instance, first: usize, blocks: usize, playing: bo
 
 /// The host's transport going from stopped to playing restarts the measurement when "Reset on
 /// Play" is on (the default), and not when it is off. Seen from outside, in the editor the
-/// host embedded: a steady tone measured for 1.2 s while stopped, then 0.3 s more with the
-/// transport playing. With the reset, the readings restart (momentary, integrated, maxima and
+/// host embedded: a steady tone measured for 3.2 s while stopped (so even the 3 s short-term
+/// window is full and steady), then 0.3 s more with the transport playing. With the reset, the readings restart (momentary, integrated, maxima and
 /// PLR have no value again within 400 ms, measured time is back at 0, the status line says
 /// why); without it, every reading of the steady tone is the same as before (same second of
 /// measured time), so the picture does not change.
@@ -115,7 +115,7 @@ fn transport_start_restarts_the_measurement(display: &Display) {
             instance.activate(RATE_HZ, 4096);
             let parent = ParentWindow::new(display, 600, 420);
             open_editor(&mut instance, &parent);
-            let next = play_blocks(&mut instance, 0, 120, false);
+            let next = play_blocks(&mut instance, 0, 320, false);
             let stopped = parent.capture_rgb();
             play_blocks(&mut instance, next, 30, true);
             let playing = parent.capture_rgb();
