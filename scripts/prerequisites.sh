@@ -36,4 +36,7 @@ ensure_test_tools() {
   # xkbcommon and EGL/GL at run time, rendered by Mesa's software rasterizer.
   ensure_debian_packages xvfb xauth libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 \
     libegl1 libegl-mesa0 libgl1 libglx-mesa0 libgl1-mesa-dri
+  # The analyzer tests encode real FLAC, AIFF, MP3, Ogg Vorbis, AAC and ALAC files with
+  # ffmpeg (and the speed comparison runs its ebur128 filter).
+  ensure_debian_packages ffmpeg
 }

@@ -2,12 +2,14 @@
 //! reference-curve import). Decoding streams packet by packet into a callback, so memory does
 //! not grow with the file's length.
 //!
-//! Formats today: WAV with 16/24/32-bit integer or 32/64-bit float samples. Every failure is a
+//! Formats: WAV, AIFF and CAF (integer and float PCM), FLAC, MP3, Ogg Vorbis, and AAC or ALAC
+//! in MP4/M4A; any sample rate, up to 8 channels for the meter. Every failure is a
 //! [`DecodeError`] that names what went wrong; nothing here panics on bad input.
 
+use crate::meter::layout::ChannelRole;
 use std::fs::File;
 use std::path::Path;
-use symphonia::core::audio::SampleBuffer;
+use symphonia::core::audio::{Channels, SampleBuffer};
 use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::FormatOptions;
@@ -16,10 +18,39 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 /// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamInfo {
     pub sample_rate_hz: u32,
     pub channels: usize,
+    /// Each channel's role, from the file's channel mask (or the default order for its
+    /// count when it has none).
+    pub layout: Vec<ChannelRole>,
+    /// The codec, for messages and reports (e.g. "pcm_s24le", "flac", "mp3").
+    pub codec: String,
+}
+
+/// Channel roles from symphonia's channel mask. The rear pair is a 5.1 surround pair unless
+/// the file also has a side pair (7.1), where it sits behind 120 degrees.
+fn roles(channels: Channels) -> Vec<ChannelRole> {
+    let has_sides =
+        channels.contains(Channels::SIDE_LEFT) || channels.contains(Channels::SIDE_RIGHT);
+    channels
+        .iter()
+        .map(|c| match c {
+            Channels::FRONT_LEFT => ChannelRole::Left,
+            Channels::FRONT_RIGHT => ChannelRole::Right,
+            Channels::FRONT_CENTRE => ChannelRole::Centre,
+            Channels::LFE1 | Channels::LFE2 => ChannelRole::Lfe,
+            Channels::REAR_LEFT if has_sides => ChannelRole::RearLeft,
+            Channels::REAR_RIGHT if has_sides => ChannelRole::RearRight,
+            Channels::REAR_LEFT => ChannelRole::SurroundLeft,
+            Channels::REAR_RIGHT => ChannelRole::SurroundRight,
+            Channels::SIDE_LEFT => ChannelRole::SurroundLeft,
+            Channels::SIDE_RIGHT => ChannelRole::SurroundRight,
+            Channels::REAR_CENTRE => ChannelRole::RearCentre,
+            _ => ChannelRole::Other,
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +81,22 @@ pub struct AudioFile {
     decoder: Box<dyn symphonia::core::codecs::Decoder>,
     track_id: u32,
     info: StreamInfo,
+    /// Audio decoded while probing (codecs whose container does not state the channels:
+    /// AAC and ALAC in MP4), handed out first.
+    pending: Option<Vec<Vec<f32>>>,
+}
+
+/// Copies a decoded buffer into planar channels.
+fn planar(decoded: symphonia::core::audio::AudioBufferRef<'_>) -> Vec<Vec<f32>> {
+    let spec = *decoded.spec();
+    let frames = decoded.frames();
+    let channels = spec.channels.count();
+    let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+    buffer.copy_planar_ref(decoded);
+    let samples = buffer.samples();
+    (0..channels)
+        .map(|c| samples[c * frames..(c + 1) * frames].to_vec())
+        .collect()
 }
 
 impl AudioFile {
@@ -76,33 +123,74 @@ impl AudioFile {
             .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
             .ok_or(DecodeError::NoTrack)?;
         let params = track.codec_params.clone();
+        let track_id = track.id;
+        let mut format = format;
+        let mut decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(describe)?;
+        let mut pending = None;
+        let mask = match params.channels {
+            Some(mask) => mask,
+            None => {
+                // The container leaves the channels to the codec: decode up to the first
+                // audio to learn them, and keep that audio.
+                loop {
+                    let packet = format.next_packet().map_err(|e| match e {
+                        SymphoniaError::IoError(_) => {
+                            DecodeError::MissingParameter("channel count")
+                        }
+                        other => describe(other),
+                    })?;
+                    if packet.track_id() != track_id {
+                        continue;
+                    }
+                    let decoded = decoder.decode(&packet).map_err(describe)?;
+                    if decoded.frames() == 0 {
+                        continue;
+                    }
+                    let mask = decoded.spec().channels;
+                    pending = Some(planar(decoded));
+                    break mask;
+                }
+            }
+        };
+        let channels = mask.count();
+        let layout = if channels == 1 {
+            vec![ChannelRole::Centre]
+        } else {
+            roles(mask)
+        };
+        let codec = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map_or_else(|| "unknown".to_string(), |d| d.short_name.to_string());
         let info = StreamInfo {
             sample_rate_hz: params
                 .sample_rate
                 .ok_or(DecodeError::MissingParameter("sample rate"))?,
-            channels: params
-                .channels
-                .map(|c| c.count())
-                .ok_or(DecodeError::MissingParameter("channel count"))?,
+            channels,
+            layout,
+            codec,
         };
-        let decoder = symphonia::default::get_codecs()
-            .make(&params, &DecoderOptions::default())
-            .map_err(describe)?;
         Ok(AudioFile {
-            track_id: track.id,
+            track_id,
             format,
             decoder,
             info,
+            pending,
         })
     }
 
-    pub fn info(&self) -> StreamInfo {
-        self.info
+    pub fn info(&self) -> &StreamInfo {
+        &self.info
     }
 
     /// Decodes the whole stream, calling `on_block` with planar blocks (`block[c]` is
     /// channel `c`) in order.
     pub fn decode(mut self, mut on_block: impl FnMut(&[&[f32]])) -> Result<(), DecodeError> {
+        if let Some(first) = self.pending.take() {
+            let planes: Vec<&[f32]> = first.iter().map(Vec::as_slice).collect();
+            on_block(&planes);
+        }
         let mut buffer: Option<SampleBuffer<f32>> = None;
         loop {
             let packet = match self.format.next_packet() {

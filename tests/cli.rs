@@ -287,3 +287,356 @@ fn readable_summary_and_usage() {
     let (code, _, _) = run(&["analyze", "--bogus", path.to_str().unwrap()]);
     assert_eq!(code, 2);
 }
+
+/// Writes a WAVE_FORMAT_EXTENSIBLE file (32-bit float) with a channel mask, as multichannel
+/// WAV files carry their layout.
+fn write_wav_extensible(path: &Path, rate: u32, channels: &[Vec<f64>], mask: u32) {
+    let count = channels.len() as u16;
+    let frames = channels[0].len();
+    let block_align = count * 4;
+    let mut data = Vec::with_capacity(frames * block_align as usize);
+    for n in 0..frames {
+        for channel in channels {
+            data.extend((channel[n] as f32).to_le_bytes());
+        }
+    }
+    let mut bytes = Vec::new();
+    bytes.extend(b"RIFF");
+    bytes.extend((4 + 8 + 40 + 8 + data.len() as u32).to_le_bytes());
+    bytes.extend(b"WAVEfmt ");
+    bytes.extend(40u32.to_le_bytes());
+    bytes.extend(0xFFFEu16.to_le_bytes());
+    bytes.extend(count.to_le_bytes());
+    bytes.extend(rate.to_le_bytes());
+    bytes.extend((rate * block_align as u32).to_le_bytes());
+    bytes.extend(block_align.to_le_bytes());
+    bytes.extend(32u16.to_le_bytes());
+    bytes.extend(22u16.to_le_bytes());
+    bytes.extend(32u16.to_le_bytes());
+    bytes.extend(mask.to_le_bytes());
+    // KSDATAFORMAT_SUBTYPE_IEEE_FLOAT
+    bytes.extend(3u32.to_le_bytes());
+    bytes.extend([
+        0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+    ]);
+    bytes.extend(b"data");
+    bytes.extend((data.len() as u32).to_le_bytes());
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Encodes `wav` with Debian's ffmpeg (installed by ./test.sh), the way real files are made.
+fn ffmpeg(wav: &Path, out: &Path, codec_args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(wav)
+        .args(codec_args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs (./test.sh installs it)");
+    assert!(status.success(), "ffmpeg made {}", out.display());
+}
+
+/// Real FLAC, AIFF, CAF, MP3, Ogg Vorbis, AAC and ALAC files (encoded by ffmpeg) read the
+/// loudness of the WAV they came from: the lossless ones within 0.01 LU, the lossy ones within
+/// 0.1 LU (true peak within 0.5 dB: lossy coding moves peaks).
+#[test]
+fn every_container_and_codec_reads_the_loudness_of_its_source() {
+    let dir = scratch_dir("cli-codecs");
+    let wav = dir.join("source.wav");
+    let rate = 44_100;
+    let tone = sine(rate, -20.0, 5.0);
+    write_wav(&wav, Format::Float32, rate, &[tone.clone(), tone]);
+    let cases: [(&str, &[&str], bool, &str); 7] = [
+        (
+            "tone.flac",
+            &["-c:a", "flac", "-sample_fmt", "s32"],
+            true,
+            "flac",
+        ),
+        ("tone.aiff", &["-c:a", "pcm_s24be"], true, "pcm_s24be"),
+        ("tone.caf", &["-c:a", "pcm_s24le"], true, "pcm_s24le"),
+        ("tone-alac.m4a", &["-c:a", "alac"], true, "alac"),
+        (
+            "tone.mp3",
+            &["-c:a", "libmp3lame", "-b:a", "320k"],
+            false,
+            "mp3",
+        ),
+        (
+            "tone.ogg",
+            &["-c:a", "libvorbis", "-q:a", "8"],
+            false,
+            "vorbis",
+        ),
+        (
+            "tone-aac.m4a",
+            &["-c:a", "aac", "-b:a", "256k"],
+            false,
+            "aac",
+        ),
+    ];
+    for (name, args, _, _) in &cases {
+        ffmpeg(&wav, &dir.join(name), args);
+    }
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        wav.to_str().unwrap(),
+        dir.join(cases[0].0).to_str().unwrap(),
+        dir.join(cases[1].0).to_str().unwrap(),
+        dir.join(cases[2].0).to_str().unwrap(),
+        dir.join(cases[3].0).to_str().unwrap(),
+        dir.join(cases[4].0).to_str().unwrap(),
+        dir.join(cases[5].0).to_str().unwrap(),
+        dir.join(cases[6].0).to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 8);
+    let reference = f(&lines[0], "integrated_lufs");
+    let reference_tp = f(&lines[0], "true_peak_dbtp");
+    assert!((reference + 20.0).abs() < 0.05, "{reference}");
+    for ((name, _, lossless, codec), line) in cases.iter().zip(&lines[1..]) {
+        let got = f(line, "integrated_lufs");
+        let tolerance = if *lossless { 0.01 } else { 0.1 };
+        assert!(
+            (got - reference).abs() <= tolerance,
+            "{name}: {got} vs {reference} LUFS"
+        );
+        let tp = f(line, "true_peak_dbtp");
+        let tp_tolerance = if *lossless { 0.01 } else { 0.5 };
+        assert!(
+            (tp - reference_tp).abs() <= tp_tolerance,
+            "{name}: {tp} dBTP"
+        );
+        assert_eq!(line["sample_rate"], rate, "{name}");
+        assert_eq!(line["channels"], 2, "{name}");
+        assert_eq!(line["codec"], *codec, "{name}");
+        assert!((f(line, "duration_s") - 5.0).abs() < 0.1, "{name}");
+    }
+}
+
+/// Tech 3341 case 6 as a 5.1 WAV with its channel mask: L, R at -28 dBFS, C at -24 dBFS and
+/// Ls, Rs at -30 dBFS read -23.0 LUFS through the BS.1770 weights (surrounds +1.5 dB); a loud LFE
+/// channel changes nothing (excluded). 7.1 reports its layout; more than 8 channels is a
+/// clear error.
+#[test]
+fn multichannel_files_use_the_bs1770_weights() {
+    let dir = scratch_dir("cli-surround");
+    let rate = 48_000;
+    let (front, surround) = (sine(rate, -28.0, 10.0), sine(rate, -30.0, 10.0));
+    let centre = sine(rate, -24.0, 10.0);
+    let lfe = sine(rate, -6.0, 10.0);
+    let five_one = dir.join("five-one.wav");
+    write_wav_extensible(
+        &five_one,
+        rate,
+        &[
+            front.clone(),
+            front.clone(),
+            centre.clone(),
+            lfe.clone(),
+            surround.clone(),
+            surround.clone(),
+        ],
+        0x3F,
+    );
+    let seven_one = dir.join("seven-one.wav");
+    let silent = vec![0.0; front.len()];
+    write_wav_extensible(
+        &seven_one,
+        rate,
+        &[
+            front.clone(),
+            front.clone(),
+            centre,
+            lfe,
+            silent.clone(),
+            silent,
+            surround.clone(),
+            surround,
+        ],
+        0x63F,
+    );
+    let too_many = dir.join("ten.wav");
+    write_wav(&too_many, Format::Int16, rate, &vec![front; 10]);
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        five_one.to_str().unwrap(),
+        seven_one.to_str().unwrap(),
+        too_many.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "the 10-channel file is an error");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0]["channel_layout"],
+        serde_json::json!(["L", "R", "C", "LFE", "Ls", "Rs"])
+    );
+    assert!(
+        (f(&lines[0], "integrated_lufs") + 23.0).abs() < 0.05,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1]["channel_layout"],
+        serde_json::json!(["L", "R", "C", "LFE", "Lrs", "Rrs", "Ls", "Rs"])
+    );
+    // The 7.1 file has the 5.1 content on its side pair (the weighted surrounds).
+    assert!(
+        (f(&lines[1], "integrated_lufs") + 23.0).abs() < 0.05,
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[0]["correlation"],
+        Value::Null,
+        "correlation is a stereo reading"
+    );
+    assert!(
+        stderr.contains("ten.wav: 10 channels"),
+        "clear message for 10 channels: {stderr}"
+    );
+}
+
+/// A folder is searched recursively (audio files only, in path order), files are analyzed in
+/// parallel, and `--csv` gives a header and one row per file with the documented columns.
+#[test]
+fn folders_are_searched_recursively_and_csv_has_one_row_per_file() {
+    let dir = scratch_dir("cli-folder");
+    std::fs::create_dir_all(dir.join("album/disc 2")).unwrap();
+    let levels = [
+        (-14.0, "album/01.wav"),
+        (-20.0, "album/02.wav"),
+        (-26.0, "album/disc 2/03.wav"),
+        (-32.0, "single, remix.wav"),
+    ];
+    for (level, name) in levels {
+        let tone = sine(48_000, level, 2.0);
+        write_wav(
+            &dir.join(name),
+            Format::Int24,
+            48_000,
+            &[tone.clone(), tone],
+        );
+    }
+    std::fs::write(dir.join("album/notes.txt"), "not audio").unwrap();
+    let (code, stdout, stderr) = run(&["analyze", "--csv", "--jobs", "3", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 1 + levels.len(), "{stdout}");
+    let header: Vec<&str> = rows[0].split(',').collect();
+    assert_eq!(header[0], "file");
+    let integrated = header.iter().position(|c| *c == "integrated_lufs").unwrap();
+    for ((level, name), row) in levels.iter().zip(&rows[1..]) {
+        assert!(
+            row.contains(&name.replace("single, remix", "\"")) || row.contains(name),
+            "{row}"
+        );
+        // The quoted file name holds a comma: split after it.
+        let fields: Vec<&str> = row
+            .rsplitn(header.len(), ',')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let got: f64 = fields[integrated].parse().unwrap();
+        assert!((got - level).abs() < 0.05, "{name}: {got}");
+    }
+    assert!(
+        rows[4].starts_with('"'),
+        "a name with a comma is quoted: {}",
+        rows[4]
+    );
+}
+
+/// `--target`: the platform's normalization gain and the true peak after it, and a non-zero
+/// exit (3) when a file misses the target.
+#[test]
+fn delivery_targets_report_gain_and_gate_the_exit_status() {
+    let dir = scratch_dir("cli-targets");
+    let rate = 48_000;
+    // -20 LUFS, -20 dBTP: Spotify raises it 6 dB, YouTube leaves it.
+    let quiet = dir.join("quiet.wav");
+    let tone = sine(rate, -20.0, 6.0);
+    write_wav(&quiet, Format::Float32, rate, &[tone.clone(), tone.clone()]);
+    // The same with a 20 ms burst peaking at -0.5 dBFS: no platform turns it down, so its
+    // -0.5 dBTP peak stays over the -1 dBTP ceiling.
+    let spiky = dir.join("spiky.wav");
+    let mut peaked = tone;
+    let burst = sine(rate, -0.5, 0.02);
+    peaked[rate as usize..rate as usize + burst.len()].copy_from_slice(&burst);
+    write_wav(&spiky, Format::Float32, rate, &[peaked.clone(), peaked]);
+    // -23 LUFS: EBU R 128 as delivered.
+    let broadcast = dir.join("broadcast.wav");
+    let tone = sine(rate, -23.0, 6.0);
+    write_wav(&broadcast, Format::Float32, rate, &[tone.clone(), tone]);
+
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--target",
+        "spotify",
+        "--target",
+        "youtube",
+        quiet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let line = &json_lines(&stdout)[0];
+    let spotify = &line["targets"][0];
+    assert_eq!(spotify["id"], "spotify");
+    assert!((f(spotify, "gain_db") - 6.0).abs() < 0.05, "{spotify}");
+    assert!(
+        (f(spotify, "true_peak_after_dbtp") + 14.0).abs() < 0.1,
+        "{spotify}"
+    );
+    assert_eq!(spotify["pass"], true);
+    let youtube = &line["targets"][1];
+    assert_eq!(f(youtube, "gain_db"), 0.0, "YouTube only turns down");
+    assert_eq!(youtube["pass"], true);
+
+    let (code, stdout, _) = run(&["analyze", "--target", "youtube", spiky.to_str().unwrap()]);
+    assert_eq!(code, 3, "a missed target fails the run: {stdout}");
+    assert!(
+        stdout.contains("YouTube") && stdout.contains("FAIL"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("over its -1.0 dBTP ceiling"), "{stdout}");
+
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--target",
+        "ebu-r128",
+        broadcast.to_str().unwrap(),
+        quiet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "the -20 LUFS file misses -23 +-0.5");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines[0]["targets"][0]["pass"], true, "{}", lines[0]);
+    assert_eq!(lines[1]["targets"][0]["pass"], false);
+    assert!(
+        lines[1]["targets"][0]["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("outside -23.0 +-0.5")
+    );
+
+    let (code, stdout, _) = run(&["targets"]);
+    assert_eq!(code, 0);
+    for id in [
+        "spotify", "apple", "youtube", "amazon", "tidal", "ebu-r128", "atsc-a85",
+    ] {
+        assert!(stdout.lines().any(|l| l.starts_with(id)), "{id} listed");
+    }
+    assert_eq!(
+        stdout.matches("source: ").count(),
+        stdout.lines().filter(|l| !l.starts_with(' ')).count(),
+        "every target has its source"
+    );
+    let (code, _, stderr) = run(&["analyze", "--target", "nowhere", quiet.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown target nowhere"));
+}

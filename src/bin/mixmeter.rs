@@ -6,23 +6,48 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
+use mixmeter::meter::layout;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Channels the analyzer measures today (surround arrives with the full analyzer).
-const MAX_FILE_CHANNELS: usize = 2;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
+/// Version of the JSON and CSV output (README, "Output schema").
+const SCHEMA_VERSION: u32 = 2;
+/// File extensions a folder is searched for.
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
+];
+/// Delivery targets, with the source of every number.
+const TARGETS_JSON: &str = include_str!("../../presets/targets.json");
 
-const USAGE: &str = "Usage: mixmeter analyze FILE... [--json] [--series]
+/// Exit status when a file misses a `--target`.
+const EXIT_TARGET_MISSED: u8 = 3;
+
+const USAGE: &str =
+    "Usage: mixmeter analyze PATH... [--json | --csv] [--series] [--target ID]... [--jobs N]
 
 Measures loudness (EBU R128 / ITU-R BS.1770-5), loudness range, true peak, dynamics and
-stereo of WAV files (16/24/32-bit integer, 32/64-bit float; mono or stereo).
+stereo of audio files: WAV, AIFF, CAF, FLAC, MP3, Ogg Vorbis, AAC and ALAC (MP4/M4A); any
+sample rate; mono, stereo and multichannel up to 7.1 (BS.1770 channel weights, LFE excluded).
+A folder is searched recursively for audio files. Files are analyzed in parallel.
 
-  --json     one JSON object per file (one per line) instead of the readable summary
-  --series   add momentary and short-term loudness, one value per 100 ms";
+  --json        one JSON object per file (one per line) instead of the readable summary
+  --csv         one CSV row per file, with a header line
+  --series      add momentary and short-term loudness, one value per 100 ms (JSON)
+  --target ID   check against a delivery target: prints the gain its normalization would
+                apply and the true peak after it; exit status 3 if a file misses it.
+                IDs: spotify, apple, youtube, amazon, tidal, deezer, aes-streaming,
+                ebu-r128, atsc-a85 (`mixmeter targets` lists them with their sources)
+  --jobs N      files analyzed at once (default: the number of CPUs)
+
+Exit status: 0 all good, 1 a file could not be read, 2 bad usage, 3 a file missed a target.";
 
 struct Analysis {
     file: String,
@@ -35,22 +60,23 @@ struct Analysis {
 
 fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
     let file = AudioFile::open(path).map_err(|e| e.to_string())?;
-    let info = file.info();
-    if info.channels == 0 || info.channels > MAX_FILE_CHANNELS {
+    let info = file.info().clone();
+    if info.channels == 0 || info.channels > MAX_CHANNELS {
         return Err(format!(
-            "{} channels (the analyzer measures mono and stereo files)",
+            "{} channels (the analyzer measures 1 to {MAX_CHANNELS} channels, up to 7.1)",
             info.channels
         ));
     }
-    let mut meter = Meter::new(MeterConfig::new(info.sample_rate_hz as f64, info.channels))
-        .map_err(|e| e.to_string())?;
+    let weights = layout::weights(&info.layout);
+    let config = MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
+    let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
     let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
     let mut next_series_frame = series_step;
     let mut frames: u64 = 0;
     let mut momentary = Vec::new();
     let mut short_term = Vec::new();
     file.decode(|block| {
-        let len = block[0].len();
+        let len = block.first().map_or(0, |c| c.len());
         let mut start = 0;
         while start < len {
             // With --series, feed up to each 100 ms boundary and read M and S there (the
@@ -89,13 +115,16 @@ fn number(value: Option<f64>) -> Value {
         .map_or(Value::Null, |v| json!(v))
 }
 
-fn to_json(a: &Analysis, series: bool) -> Value {
+fn to_json(a: &Analysis, series: bool, checks: &[Check]) -> Value {
     let r = &a.readings;
     let channels = a.info.channels;
     let mut object = json!({
+        "schema_version": SCHEMA_VERSION,
         "file": a.file,
+        "codec": a.info.codec,
         "sample_rate": a.info.sample_rate_hz,
         "channels": channels,
+        "channel_layout": a.info.layout.iter().map(|r| r.label()).collect::<Vec<_>>(),
         "duration_s": a.frames as f64 / a.info.sample_rate_hz as f64,
         "integrated_lufs": number(r.integrated_lufs),
         "loudness_range_lu": number(r.loudness_range_lu),
@@ -110,6 +139,9 @@ fn to_json(a: &Analysis, series: bool) -> Value {
         "mono_loss_lu": number(r.mono_loss_integrated_lu),
         "non_finite_samples": r.non_finite_samples,
     });
+    if !checks.is_empty() {
+        object["targets"] = checks.iter().map(Check::to_json).collect();
+    }
     if series {
         object["momentary_lufs"] = a.momentary.iter().map(|v| number(*v)).collect();
         object["short_term_lufs"] = a.short_term.iter().map(|v| number(*v)).collect();
@@ -176,48 +208,502 @@ fn print_summary(a: &Analysis) {
     }
 }
 
+/// A delivery target from `presets/targets.json`.
+#[derive(Debug, Clone)]
+struct Target {
+    id: String,
+    name: String,
+    broadcast: bool,
+    integrated_lufs: f64,
+    tolerance_lu: Option<f64>,
+    max_true_peak_dbtp: f64,
+    gain: String,
+    source: String,
+}
+
+fn targets() -> Vec<Target> {
+    let data: Value = serde_json::from_str(TARGETS_JSON).expect("presets/targets.json is valid");
+    data["targets"]
+        .as_array()
+        .expect("targets list")
+        .iter()
+        .map(|t| Target {
+            id: t["id"].as_str().unwrap_or_default().to_string(),
+            name: t["name"].as_str().unwrap_or_default().to_string(),
+            broadcast: t["kind"] == "broadcast",
+            integrated_lufs: t["integrated_lufs"].as_f64().unwrap_or(f64::NAN),
+            tolerance_lu: t["tolerance_lu"].as_f64(),
+            max_true_peak_dbtp: t["max_true_peak_dbtp"].as_f64().unwrap_or(f64::NAN),
+            gain: t["gain"].as_str().unwrap_or("none").to_string(),
+            source: t["source"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+/// One file judged against one target.
+#[derive(Debug, Clone)]
+struct Check {
+    id: String,
+    name: String,
+    /// The gain the platform's normalization applies (streaming) or that would bring the file
+    /// to the target (broadcast), dB.
+    gain_db: Option<f64>,
+    true_peak_after_dbtp: Option<f64>,
+    pass: bool,
+    problems: Vec<String>,
+}
+
+impl Check {
+    fn new(target: &Target, r: &Readings) -> Check {
+        let mut problems = Vec::new();
+        let (Some(integrated), Some(peak)) = (r.integrated_lufs, r.max_true_peak_dbtp) else {
+            return Check {
+                id: target.id.clone(),
+                name: target.name.clone(),
+                gain_db: None,
+                true_peak_after_dbtp: None,
+                pass: false,
+                problems: vec!["no integrated loudness (silent or too short)".to_string()],
+            };
+        };
+        let to_target = target.integrated_lufs - integrated;
+        let ceiling = target.max_true_peak_dbtp;
+        let gain = match target.gain.as_str() {
+            "down-only" => to_target.min(0.0),
+            "up-limited-by-peak" if to_target > 0.0 => to_target.min((ceiling - peak).max(0.0)),
+            _ => to_target,
+        };
+        let after = peak + gain;
+        if target.broadcast {
+            if let Some(tolerance) = target.tolerance_lu
+                && to_target.abs() > tolerance + 1e-9
+            {
+                problems.push(format!(
+                    "integrated {integrated:.1} LUFS is outside {:.1} +-{tolerance} LU",
+                    target.integrated_lufs
+                ));
+            }
+            if peak > ceiling + 1e-9 {
+                problems.push(format!(
+                    "true peak {peak:.1} dBTP is over the {ceiling:.1} dBTP maximum"
+                ));
+            }
+        } else if after > ceiling + 1e-9 {
+            problems.push(format!(
+                "true peak after the platform's {gain:+.1} dB would be {after:.1} dBTP, over its {ceiling:.1} dBTP ceiling"
+            ));
+        }
+        Check {
+            id: target.id.clone(),
+            name: target.name.clone(),
+            gain_db: Some(gain),
+            true_peak_after_dbtp: Some(after),
+            pass: problems.is_empty(),
+            problems,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "gain_db": number(self.gain_db),
+            "true_peak_after_dbtp": number(self.true_peak_after_dbtp),
+            "pass": self.pass,
+            "problems": self.problems,
+        })
+    }
+
+    fn print(&self) {
+        let verdict = if self.pass { "pass" } else { "FAIL" };
+        match (self.gain_db, self.true_peak_after_dbtp) {
+            (Some(gain), Some(after)) => println!(
+                "  {:<26} {verdict}  gain {gain:+.1} dB, true peak after {after:.1} dBTP",
+                self.name
+            ),
+            _ => println!("  {:<26} {verdict}", self.name),
+        }
+        for problem in &self.problems {
+            println!("      {problem}");
+        }
+    }
+}
+
+/// CSV field: empty for no value, quoted when needed.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+fn csv_number(value: Option<f64>) -> String {
+    value
+        .filter(|v| v.is_finite())
+        .map_or_else(String::new, |v| format!("{v:.3}"))
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "file",
+    "codec",
+    "sample_rate",
+    "channels",
+    "duration_s",
+    "integrated_lufs",
+    "loudness_range_lu",
+    "max_momentary_lufs",
+    "max_short_term_lufs",
+    "true_peak_dbtp",
+    "sample_peak_dbfs",
+    "plr_db",
+    "crest_factor_db",
+    "correlation",
+    "mono_loss_lu",
+    "non_finite_samples",
+];
+
+fn csv_header(targets: &[Target]) -> String {
+    let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
+    for t in targets {
+        columns.push(format!("{}_gain_db", t.id));
+        columns.push(format!("{}_true_peak_after_dbtp", t.id));
+        columns.push(format!("{}_pass", t.id));
+    }
+    columns.join(",")
+}
+
+fn csv_row(a: &Analysis, checks: &[Check]) -> String {
+    let r = &a.readings;
+    let mut fields = vec![
+        csv_field(&a.file),
+        csv_field(&a.info.codec),
+        a.info.sample_rate_hz.to_string(),
+        a.info.channels.to_string(),
+        format!("{:.3}", a.frames as f64 / a.info.sample_rate_hz as f64),
+        csv_number(r.integrated_lufs),
+        csv_number(r.loudness_range_lu),
+        csv_number(r.max_momentary_lufs),
+        csv_number(r.max_short_term_lufs),
+        csv_number(r.max_true_peak_dbtp),
+        csv_number(r.max_sample_peak_dbfs),
+        csv_number(r.plr_db),
+        csv_number(r.crest_factor_db),
+        csv_number(r.integrated_correlation),
+        csv_number(r.mono_loss_integrated_lu),
+        r.non_finite_samples.to_string(),
+    ];
+    for c in checks {
+        fields.push(csv_number(c.gain_db));
+        fields.push(csv_number(c.true_peak_after_dbtp));
+        fields.push(c.pass.to_string());
+    }
+    fields.join(",")
+}
+
+/// Files named on the command line, folders searched recursively (sorted, audio extensions
+/// only). Paths that do not exist are returned as errors.
+fn collect_inputs(paths: &[&String]) -> Vec<Result<PathBuf, String>> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<Result<PathBuf, String>>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                out.push(Err(format!("{}: cannot read folder: {e}", dir.display())));
+                return;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                if depth < 64 {
+                    walk(&path, depth + 1, out);
+                }
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            {
+                out.push(Ok(path));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let path = Path::new(p.as_str());
+        if path.is_dir() {
+            walk(path, 0, &mut out);
+        } else {
+            out.push(Ok(path.to_path_buf()));
+        }
+    }
+    out
+}
+
+/// A progress line on stderr while files are analyzed (only on a terminal).
+struct Progress {
+    enabled: bool,
+    total: usize,
+}
+
+impl Progress {
+    fn draw(&self, done: usize) {
+        if self.enabled {
+            let width = 30;
+            let filled = done * width / self.total.max(1);
+            eprint!(
+                "\r\x1b[2K[{}{}] {done}/{} files",
+                "=".repeat(filled),
+                " ".repeat(width - filled),
+                self.total
+            );
+        }
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+struct Options {
+    json: bool,
+    csv: bool,
+    series: bool,
+    targets: Vec<Target>,
+    jobs: usize,
+}
+
+fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
+    let all = targets();
+    let mut options = Options {
+        json: false,
+        csv: false,
+        series: false,
+        targets: Vec::new(),
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut paths = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => options.json = true,
+            "--csv" => options.csv = true,
+            "--series" => options.series = true,
+            "--target" => {
+                let id = it.next().ok_or("--target needs an ID")?;
+                let target = all
+                    .iter()
+                    .find(|t| t.id == *id)
+                    .ok_or_else(|| format!("unknown target {id}"))?;
+                options.targets.push(target.clone());
+            }
+            "--jobs" => {
+                options.jobs = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--jobs needs a positive number")?;
+            }
+            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
+            _ => paths.push(arg),
+        }
+    }
+    if options.json && options.csv {
+        return Err("--json and --csv exclude each other".to_string());
+    }
+    if paths.is_empty() {
+        return Err("no files or folders given".to_string());
+    }
+    Ok((options, paths))
+}
+
+fn print_targets() {
+    for t in targets() {
+        println!("{:<14} {}", t.id, t.name);
+        let tolerance = t
+            .tolerance_lu
+            .map_or(String::new(), |tol| format!(" +-{tol} LU"));
+        println!(
+            "               {:.1} LUFS{tolerance}, true peak <= {:.1} dBTP, gain: {}",
+            t.integrated_lufs, t.max_true_peak_dbtp, t.gain
+        );
+        println!("               source: {}", t.source);
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) != Some("analyze") {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    match args.first().map(String::as_str) {
+        Some("analyze") => {}
+        Some("targets") => {
+            print_targets();
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     }
-    let json_output = args.iter().any(|a| a == "--json");
-    let series = args.iter().any(|a| a == "--series");
-    if let Some(unknown) = args[1..]
-        .iter()
-        .find(|a| a.starts_with("--") && *a != "--json" && *a != "--series")
-    {
-        eprintln!("mixmeter: unknown option {unknown}\n\n{USAGE}");
-        return ExitCode::from(2);
-    }
-    let files: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with("--")).collect();
-    if files.is_empty() {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    }
+    let (options, paths) = match parse(&args[1..]) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("mixmeter: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let inputs = collect_inputs(&paths);
     let mut failed = false;
-    for (index, file) in files.iter().enumerate() {
-        match analyze(Path::new(file), series) {
-            Ok(analysis) => {
-                if json_output {
-                    println!("{}", to_json(&analysis, series));
-                } else {
-                    if index > 0 {
-                        println!();
-                    }
-                    print_summary(&analysis);
-                }
-            }
+    let mut files = Vec::new();
+    for input in inputs {
+        match input {
+            Ok(path) => files.push(path),
             Err(message) => {
-                eprintln!("mixmeter: {file}: {message}");
+                eprintln!("mixmeter: {message}");
                 failed = true;
             }
         }
     }
+    if options.csv {
+        println!("{}", csv_header(&options.targets));
+    }
+    let progress = Progress {
+        enabled: std::io::stderr().is_terminal() && files.len() > 1,
+        total: files.len(),
+    };
+    let mut missed = false;
+    let mut summary: Vec<(String, Option<Readings>, bool)> = Vec::new();
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.min(files.len()).max(1) {
+            let sender = sender.clone();
+            let (next, files, series) = (&next, &files, options.series);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(index) else { break };
+                    if sender.send((index, analyze(path, series))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        // Results are printed in the order the files were named, as soon as all before
+        // them are done.
+        let mut pending = BTreeMap::new();
+        let mut printed = 0;
+        let mut done = 0;
+        progress.draw(0);
+        for (index, result) in receiver {
+            pending.insert(index, result);
+            done += 1;
+            while let Some(result) = pending.remove(&printed) {
+                progress.clear();
+                let file = files[printed].display().to_string();
+                match result {
+                    Ok(analysis) => {
+                        let checks: Vec<Check> = options
+                            .targets
+                            .iter()
+                            .map(|t| Check::new(t, &analysis.readings))
+                            .collect();
+                        let pass = checks.iter().all(|c| c.pass);
+                        missed |= !pass;
+                        if options.json {
+                            println!("{}", to_json(&analysis, options.series, &checks));
+                        } else if options.csv {
+                            println!("{}", csv_row(&analysis, &checks));
+                        } else {
+                            if printed > 0 {
+                                println!();
+                            }
+                            print_summary(&analysis);
+                            if !checks.is_empty() {
+                                println!("  Delivery targets");
+                                for check in &checks {
+                                    check.print();
+                                }
+                            }
+                        }
+                        summary.push((file, Some(analysis.readings), pass));
+                    }
+                    Err(message) => {
+                        eprintln!("mixmeter: {file}: {message}");
+                        failed = true;
+                        summary.push((file, None, false));
+                    }
+                }
+                printed += 1;
+            }
+            progress.draw(done);
+        }
+        progress.clear();
+    });
+    if !options.json && !options.csv && summary.len() > 1 {
+        print_table(&summary, !options.targets.is_empty());
+    }
     if failed {
         ExitCode::FAILURE
+    } else if missed {
+        ExitCode::from(EXIT_TARGET_MISSED)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The summary table after several files.
+fn print_table(rows: &[(String, Option<Readings>, bool)], with_targets: bool) {
+    let cell = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or("-".to_string(), |v| format!("{v:.1}"))
+    };
+    let width = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    println!();
+    println!(
+        "{:<width$}  {:>9}  {:>6}  {:>9}  {:>6}{}",
+        "File",
+        "LUFS",
+        "LRA",
+        "dBTP",
+        "PLR",
+        if with_targets { "  targets" } else { "" }
+    );
+    for (file, readings, pass) in rows {
+        let shown: String = if file.chars().count() > width {
+            let tail: String = file
+                .chars()
+                .rev()
+                .take(width - 3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("...{tail}")
+        } else {
+            file.clone()
+        };
+        match readings {
+            Some(r) => println!(
+                "{shown:<width$}  {:>9}  {:>6}  {:>9}  {:>6}{}",
+                cell(r.integrated_lufs),
+                cell(r.loudness_range_lu),
+                cell(r.max_true_peak_dbtp),
+                cell(r.plr_db),
+                if with_targets {
+                    if *pass { "  pass" } else { "  FAIL" }
+                } else {
+                    ""
+                }
+            ),
+            None => println!("{shown:<width$}  unreadable"),
+        }
     }
 }

@@ -63,7 +63,7 @@ pub const MAX_SAMPLE_RATE_HZ: f64 = 384_000.0;
 
 /// BS.1770-5 Table 3 channel weights.
 pub const WEIGHT_FRONT: f64 = 1.0;
-pub const WEIGHT_SURROUND: f64 = 1.41;
+pub use super::layout::WEIGHT_SURROUND;
 
 /// A configuration the meter cannot measure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
