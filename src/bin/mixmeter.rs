@@ -108,6 +108,44 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
     })
 }
 
+thread_local! {
+    /// The message of the last panic on this thread (see `analyze_contained`).
+    static PANIC_MESSAGE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`analyze`], with a panic inside a decoder (a bug in it, on corrupt data) turned into that
+/// file's error instead of ending the run: the other files are still analyzed.
+fn analyze_contained(path: &Path, series: bool) -> Result<Analysis, String> {
+    match std::panic::catch_unwind(|| analyze(path, series)) {
+        Ok(result) => result,
+        Err(_) => {
+            let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
+            Err(format!(
+                "corrupt audio data (the decoder failed: {})",
+                message.unwrap_or_else(|| "no message".to_string())
+            ))
+        }
+    }
+}
+
+/// Records panic messages for `analyze_contained` instead of printing them: the file's error
+/// line says what happened.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(format!("{message}{location}")));
+    }));
+}
+
 /// JSON number, or null for "no value".
 fn number(value: Option<f64>) -> Value {
     value
@@ -553,6 +591,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    install_panic_hook();
     let inputs = collect_inputs(&paths);
     let mut failed = false;
     let mut files = Vec::new();
@@ -584,7 +623,10 @@ fn main() -> ExitCode {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(index) else { break };
-                    if sender.send((index, analyze(path, series))).is_err() {
+                    if sender
+                        .send((index, analyze_contained(path, series)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
