@@ -622,8 +622,11 @@ impl Meter {
                         .integrated_lufs()
                         .zip(self.readings.integrated_lufs)
                         .map(|(m, s)| m - s)
-                } else {
+                } else if channels == 1 {
                     self.readings.integrated_lufs.map(|_| 0.0)
+                } else {
+                    // A fold-down of surround is not a mono sum: no value.
+                    None
                 };
             }
             if self.fragments % RANGE_HOP_FRAGMENTS == 0
@@ -755,7 +758,11 @@ impl Meter {
             r.correlation = None;
             r.integrated_correlation = None;
             r.balance_db = None;
-            r.mono_loss_short_term_lu = short_term.map(|_| 0.0);
+            r.mono_loss_short_term_lu = if channels == 1 {
+                short_term.map(|_| 0.0)
+            } else {
+                None
+            };
         }
     }
 }
