@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Decoded blocks queued between the decoding and the measuring thread of a file.
+const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
@@ -75,29 +77,63 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
     let mut frames: u64 = 0;
     let mut momentary = Vec::new();
     let mut short_term = Vec::new();
-    file.decode(|block| {
-        let len = block.first().map_or(0, |c| c.len());
-        let mut start = 0;
-        while start < len {
-            // With --series, feed up to each 100 ms boundary and read M and S there (the
-            // readings do not depend on how the audio is sliced).
-            let end = if series {
-                (start as u64 + (next_series_frame - frames)).min(len as u64) as usize
-            } else {
-                len
-            };
-            let piece: Vec<&[f32]> = block.iter().map(|c| &c[start..end]).collect();
-            meter.process(&piece);
-            frames += (end - start) as u64;
-            start = end;
-            if series && frames == next_series_frame {
-                momentary.push(meter.readings().momentary_lufs);
-                short_term.push(meter.readings().short_term_lufs);
-                next_series_frame += series_step;
+    // Decoding and measuring run on two threads: the decoder hands over owned blocks through
+    // a short queue, and the buffers come back to be reused.
+    let (blocks, received) = crossbeam::channel::bounded::<Vec<Vec<f32>>>(BLOCKS_IN_FLIGHT);
+    let (recycle, reusable) = crossbeam::channel::bounded::<Vec<Vec<f32>>>(BLOCKS_IN_FLIGHT + 2);
+    let decoded = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || {
+            file.decode(|block| {
+                let mut owned = reusable.try_recv().unwrap_or_default();
+                owned.resize_with(block.len(), Vec::new);
+                for (to, from) in owned.iter_mut().zip(block) {
+                    to.clear();
+                    to.extend_from_slice(from);
+                }
+                // The receiver only goes away when measuring has failed.
+                let _ = blocks.send(owned);
+            })
+        });
+        for block in received {
+            let len = block.first().map_or(0, Vec::len);
+            let mut start = 0;
+            while start < len {
+                // With --series, feed up to each 100 ms boundary and read M and S there (the
+                // readings do not depend on how the audio is sliced).
+                let end = if series {
+                    (start as u64 + (next_series_frame - frames)).min(len as u64) as usize
+                } else {
+                    len
+                };
+                let mut piece: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+                for (p, c) in piece.iter_mut().zip(&block) {
+                    *p = &c[start..end];
+                }
+                meter.process(&piece[..block.len().min(MAX_CHANNELS)]);
+                frames += (end - start) as u64;
+                start = end;
+                if series && frames == next_series_frame {
+                    let r = meter.readings();
+                    momentary.push(r.momentary_lufs);
+                    short_term.push(r.short_term_lufs);
+                    next_series_frame += series_step;
+                }
             }
+            let _ = recycle.try_send(block);
         }
-    })
-    .map_err(|e| e.to_string())?;
+        decoder.join()
+    });
+    match decoded {
+        Ok(result) => result.map_err(|e| e.to_string())?,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            return Err(format!("corrupt audio data (the decoder failed: {message})"));
+        }
+    }
     Ok(Analysis {
         file: path.display().to_string(),
         info,
