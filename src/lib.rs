@@ -7,6 +7,7 @@
 pub mod bridge;
 pub mod decode;
 pub mod editor;
+pub mod measurement;
 pub mod meter;
 pub mod monitor;
 pub mod params;
@@ -38,6 +39,10 @@ pub struct Mixmeter {
     was_playing: bool,
     /// The current measurement was started by the transport (shown in the editor).
     reset_by_transport: bool,
+    /// Samples since the readings were last copied into the saved state, and how often they
+    /// are (100 ms).
+    unsaved_samples: u64,
+    save_interval: u64,
 }
 
 impl Default for Mixmeter {
@@ -53,6 +58,8 @@ impl Default for Mixmeter {
             mono_check: MonoCheck::new(48_000.0, false),
             was_playing: false,
             reset_by_transport: false,
+            unsaved_samples: 0,
+            save_interval: 4_800,
         }
     }
 }
@@ -128,6 +135,8 @@ impl Plugin for Mixmeter {
             }
         }
         self.mono_check = MonoCheck::new(buffer_config.sample_rate, self.params.mono_check.value());
+        self.save_interval = ((buffer_config.sample_rate as f64 * 0.1).round() as u64).max(1);
+        self.unsaved_samples = 0;
         true
     }
 
@@ -165,6 +174,11 @@ impl Plugin for Mixmeter {
 
         // Measure first: the meters always see the stereo input, never the mono fold.
         meter.process(buffer.as_slice_immutable());
+        self.unsaved_samples += buffer.samples() as u64;
+        if self.unsaved_samples >= self.save_interval {
+            self.unsaved_samples = 0;
+            self.params.last_measurement.store(&meter.readings());
+        }
         let (true_peak, sample_peak) = meter.take_live_peaks();
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],

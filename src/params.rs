@@ -4,6 +4,7 @@
 //! lanes, so they must never change once released. Later settings (targets, reference curves,
 //! editor size) are added here as persisted fields.
 
+use crate::measurement::SavedMeasurement;
 use nice_plug::prelude::*;
 
 /// Stable parameter ID of the mono check. Part of saved state and host automation.
@@ -22,6 +23,9 @@ pub struct MixmeterParams {
     /// starts playing from a stopped state. Read by the audio thread at each block.
     #[id = "reset_on_play"]
     pub reset_on_play: BoolParam,
+    /// The measurement running when the project was saved (see [`crate::measurement`]).
+    #[persist = "last-measurement"]
+    pub last_measurement: SavedMeasurement,
 }
 
 impl Default for MixmeterParams {
@@ -29,6 +33,7 @@ impl Default for MixmeterParams {
         Self {
             mono_check: BoolParam::new("Mono Check", false),
             reset_on_play: BoolParam::new("Reset on Play", true),
+            last_measurement: SavedMeasurement::default(),
         }
     }
 }

@@ -338,3 +338,135 @@ fn reactivation_at_new_rates_and_block_sizes_keeps_passthrough() {
         }
     }
 }
+
+/// The readings of the saved state's `last-measurement` field, from a state blob (a u64
+/// length, then nice-plug's JSON with each persisted field as a JSON string).
+fn saved_measurement(state: &[u8]) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("state is JSON");
+    let field = json["fields"]["last-measurement"]
+        .as_str()
+        .expect("the state carries the last measurement");
+    serde_json::from_str(field).expect("the measurement is JSON")
+}
+
+/// Same numbers as the analyzer: a real 10 s programme-like WAV (made by ffmpeg) played
+/// through the CLAP build in 480-frame blocks, and the same file through `mixmeter analyze`,
+/// read the same integrated loudness, LRA, maxima, true and sample peaks, PLR, crest factor,
+/// correlation and mono loss (the plugin's state carries its last measurement).
+#[test]
+fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-vs-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("programme.wav");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "anoisesrc=color=pink:amplitude=0.3:sample_rate=48000:duration=10:seed=7",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:sample_rate=48000:duration=10",
+        ])
+        .args([
+            "-filter_complex",
+            "[0][1]amerge=inputs=2,volume='0.4+0.35*sin(t*1.3)':eval=frame",
+            "-c:a",
+            "pcm_s24le",
+        ])
+        .arg(&wav)
+        .status()
+        .expect("ffmpeg runs (./test.sh installs it)");
+    assert!(status.success());
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+        .args(["analyze", "--json"])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let cli: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let file = mixmeter::decode::AudioFile::open(&wav).unwrap();
+    let mut audio = vec![Vec::new(), Vec::new()];
+    file.decode(|block| {
+        for (to, from) in audio.iter_mut().zip(block) {
+            to.extend_from_slice(from);
+        }
+    })
+    .unwrap();
+    assert_eq!(audio[0].len(), 480_000);
+
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        instance.activate(48_000.0, 480);
+        for start in (0..audio[0].len()).step_by(480) {
+            let block: Vec<Vec<f32>> = audio
+                .iter()
+                .map(|c| c[start..start + 480].to_vec())
+                .collect();
+            instance.process(&block, &[]);
+        }
+        let plugin = saved_measurement(&instance.save_state());
+        assert_eq!(plugin["measured_s"], 10.0, "{}", path.display());
+        for field in [
+            "integrated_lufs",
+            "loudness_range_lu",
+            "max_momentary_lufs",
+            "max_short_term_lufs",
+            "true_peak_dbtp",
+            "sample_peak_dbfs",
+            "plr_db",
+            "crest_factor_db",
+            "correlation",
+            "mono_loss_lu",
+        ] {
+            let (p, c) = (plugin[field].as_f64(), cli[field].as_f64());
+            let (Some(p), Some(c)) = (p, c) else {
+                panic!("{}: {field} plugin {p:?} analyzer {c:?}", path.display());
+            };
+            assert!(
+                (p - c).abs() <= 1e-9,
+                "{}: {field} plugin {p} analyzer {c}",
+                path.display()
+            );
+        }
+        for channel in 0..2 {
+            let p = plugin["true_peak_dbtp_per_channel"][channel]
+                .as_f64()
+                .unwrap();
+            let c = cli["true_peak_dbtp_per_channel"][channel].as_f64().unwrap();
+            assert!(
+                (p - c).abs() <= 1e-9,
+                "{}: channel {channel} true peak",
+                path.display()
+            );
+        }
+        assert_eq!(plugin["non_finite_samples"], cli["non_finite_samples"]);
+
+        // The measurement survives a save and load into a fresh instance, and a damaged one
+        // is dropped without touching anything else.
+        let state = instance.save_state();
+        let mut reopened = bundle.instantiate();
+        reopened.load_state(&state).unwrap();
+        assert_eq!(saved_measurement(&reopened.save_state()), plugin);
+        let json = String::from_utf8(state[8..].to_vec()).unwrap();
+        let damaged = json.replacen("integrated_lufs", "integrated_lufs\\\":[nonsense", 1);
+        let mut framed = (damaged.len() as u64).to_le_bytes().to_vec();
+        framed.extend_from_slice(damaged.as_bytes());
+        let mut other = bundle.instantiate();
+        let _ = other.load_state(&framed);
+        other.activate(48_000.0, 480);
+        let block = vec![vec![0.25f32; 480], vec![-0.25f32; 480]];
+        assert_eq!(
+            other.process(&block, &[]),
+            block,
+            "still passes audio through"
+        );
+    }
+}

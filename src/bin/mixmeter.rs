@@ -131,7 +131,9 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".to_string());
-            return Err(format!("corrupt audio data (the decoder failed: {message})"));
+            return Err(format!(
+                "corrupt audio data (the decoder failed: {message})"
+            ));
         }
     }
     Ok(Analysis {
