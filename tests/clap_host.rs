@@ -392,7 +392,7 @@ fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
     let cli: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 
     let file = mixmeter::decode::AudioFile::open(&wav).unwrap();
-    let mut audio = vec![Vec::new(), Vec::new()];
+    let mut audio = [Vec::new(), Vec::new()];
     file.decode(|block| {
         for (to, from) in audio.iter_mut().zip(block) {
             to.extend_from_slice(from);
