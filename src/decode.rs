@@ -103,11 +103,23 @@ impl AudioFile {
     /// Opens and probes `path`.
     pub fn open(path: &Path) -> Result<AudioFile, DecodeError> {
         let file = File::open(path)?;
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(extension);
         }
+        Self::probe(Box::new(file), hint)
+    }
+
+    /// Probes a whole file held in memory (the format is found from the content alone).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<AudioFile, DecodeError> {
+        Self::probe(Box::new(std::io::Cursor::new(bytes)), Hint::new())
+    }
+
+    fn probe(
+        source: Box<dyn symphonia::core::io::MediaSource>,
+        hint: Hint,
+    ) -> Result<AudioFile, DecodeError> {
+        let stream = MediaSourceStream::new(source, Default::default());
         let probed = symphonia::default::get_probe()
             .format(
                 &hint,

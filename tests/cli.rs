@@ -728,3 +728,36 @@ fn damaged_files_of_every_format_never_crash_the_analyzer() {
     }
     assert_eq!(damaged, 280);
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`) several files get a progress
+/// line on stderr that ends cleared; piped, there is none.
+#[test]
+fn progress_only_on_a_terminal() {
+    let dir = scratch_dir("cli-progress");
+    let mut names = Vec::new();
+    for i in 0..3 {
+        let path = dir.join(format!("{i}.wav"));
+        write_wav(&path, Format::Int16, 48_000, &[sine(48_000, -20.0, 0.5)]);
+        names.push(path.to_str().unwrap().to_string());
+    }
+    let command = format!(
+        "{} analyze --jobs 1 {} > /dev/null",
+        env!("CARGO_BIN_EXE_mixmeter"),
+        names.join(" ")
+    );
+    let log = dir.join("tty.log");
+    let status = Command::new("script")
+        .args(["-qec", &command])
+        .arg(&log)
+        .status()
+        .expect("script (util-linux) runs");
+    assert!(status.success());
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(seen.contains("3/3 files"), "{seen}");
+    assert!(seen.contains("\r\x1b[2K"), "the line is cleared: {seen:?}");
+    let mut args = vec!["analyze"];
+    args.extend(names.iter().map(String::as_str));
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, 0);
+    assert!(stderr.is_empty(), "no progress when piped: {stderr:?}");
+}

@@ -208,5 +208,14 @@ fn test(cargo_test_args: &[String]) -> Result<()> {
         .current_dir(&root)
         .args(["-m", "pytest", "-q", "tests/vst3"])
         .env("MIXMETER_VST3_BUNDLES", &vst3_bundles))?;
+
+    // Tier 4: the fuzz targets, for a bounded time each (MIXMETER_FUZZ_SECONDS, default 60;
+    // 0 skips them).
+    let seconds = env::var("MIXMETER_FUZZ_SECONDS").unwrap_or_else(|_| "60".to_string());
+    if seconds != "0" {
+        run(Command::new("bash")
+            .current_dir(&root)
+            .args(["scripts/fuzz.sh", &seconds]))?;
+    }
     Ok(())
 }

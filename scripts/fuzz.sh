@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the cargo-fuzz targets in fuzz/ for a bounded time each (default 60 s; the first
+# argument overrides it): `decode_measure` (any bytes as an audio file, probed, decoded and
+# measured as the analyzer does) and `meter_core` (arbitrary rates, channel counts, block
+# sizes and sample values). A crash, panic, hang or NaN reading fails the run and leaves the
+# input in fuzz/artifacts/.
+#
+# The toolchain here is stable only; libFuzzer's instrumentation needs rustc's unstable
+# sanitizer flags, which RUSTC_BOOTSTRAP=1 allows on the stable compiler (as cargo-fuzz's own
+# documentation suggests for stable users). Seeds are small files made by ffmpeg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+export RUSTC_BOOTSTRAP=1
+
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --version 0.13.2
+
+seeds=fuzz/corpus/decode_measure
+mkdir -p "$seeds" fuzz/corpus/meter_core
+if command -v ffmpeg >/dev/null 2>&1 && [ -z "$(ls -A "$seeds")" ]; then
+  for spec in "wav:pcm_s16le" "aiff:pcm_s24be" "flac:flac" "mp3:libmp3lame" "ogg:libvorbis" "m4a:aac" "caf:pcm_f32le"; do
+    ext="${spec%%:*}"; codec="${spec#*:}"
+    ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=997:sample_rate=44100:duration=0.15" \
+      -ac 2 -c:a "$codec" "$seeds/seed.$ext"
+  done
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=0.1" \
+    -ac 2 -c:a alac "$seeds/seed-alac.m4a"
+fi
+
+cd fuzz
+for target in decode_measure meter_core; do
+  echo "fuzzing $target for $seconds s"
+  log="target/$target.log"
+  mkdir -p target
+  status=0
+  cargo fuzz run -O "$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -max_len=65536 -timeout=20 -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E "^(stat::number_of_executed_units|stat::new_units_added|Done )" "$log" || true
+  if [ "$status" -ne 0 ]; then
+    tail -40 "$log" >&2
+    echo "fuzz target $target failed (exit $status); inputs in fuzz/artifacts/$target/" >&2
+    exit 1
+  fi
+done
