@@ -757,7 +757,17 @@ fn progress_only_on_a_terminal() {
     assert!(seen.contains("\r\x1b[2K"), "the line is cleared: {seen:?}");
     let mut args = vec!["analyze"];
     args.extend(names.iter().map(String::as_str));
-    let (code, _, stderr) = run(&args);
+    let (code, stdout, stderr) = run(&args);
     assert_eq!(code, 0);
     assert!(stderr.is_empty(), "no progress when piped: {stderr:?}");
+    // Several files end with a summary table: a header and one row per file.
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("File "))
+        .collect();
+    assert_eq!(table.len(), 4, "{stdout}");
+    for (row, name) in table[1..].iter().zip(&names) {
+        assert!(row.contains("-20.0"), "{row}");
+        assert!(row.starts_with(name.as_str()) || row.starts_with("..."), "{row}");
+    }
 }
