@@ -767,7 +767,8 @@ fn progress_only_on_a_terminal() {
         .collect();
     assert_eq!(table.len(), 4, "{stdout}");
     for (row, name) in table[1..].iter().zip(&names) {
-        assert!(row.contains("-20.0"), "{row}");
+        // A mono -20 dBFS tone: -23.0 LUFS, -20.0 dBTP.
+        assert!(row.contains("-23.0") && row.contains("-20.0"), "{row}");
         assert!(row.starts_with(name.as_str()) || row.starts_with("..."), "{row}");
     }
 }
