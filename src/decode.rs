@@ -75,6 +75,77 @@ fn describe(error: SymphoniaError) -> DecodeError {
     }
 }
 
+/// Rejects an MP4/M4A file whose sample tables claim more entries than their atoms hold.
+/// symphonia-format-isomp4 0.5.5 reserves memory for the claimed count before reading
+/// (`Vec::with_capacity`), so one damaged count asks for tens of gigabytes and the allocation
+/// failure ends the process; found by fuzzing (tests/data/isomp4-*.m4a). Other files pass
+/// untouched (only a file starting with an `ftyp` box is walked).
+fn check_mp4_tables(source: &mut (impl std::io::Read + std::io::Seek)) -> Result<(), DecodeError> {
+    use std::io::SeekFrom;
+    let corrupt = |what: &str| DecodeError::Corrupt(format!("MP4 {what}"));
+    let mut head = [0u8; 8];
+    if source.read_exact(&mut head).is_err() || &head[4..8] != b"ftyp" {
+        source.seek(SeekFrom::Start(0))?;
+        return Ok(());
+    }
+    let end = source.seek(SeekFrom::End(0))?;
+    // (start, end) of the atom lists still to walk; only the path to the sample tables.
+    let mut lists = vec![(0u64, end)];
+    let mut atoms = 0;
+    while let Some((mut at, list_end)) = lists.pop() {
+        while at + 8 <= list_end {
+            atoms += 1;
+            if atoms > 100_000 {
+                return Err(corrupt("has too many atoms"));
+            }
+            source.seek(SeekFrom::Start(at))?;
+            let mut header = [0u8; 8];
+            source.read_exact(&mut header)?;
+            let size32 = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as u64;
+            let kind = [header[4], header[5], header[6], header[7]];
+            let (size, body) = match size32 {
+                0 => (list_end - at, at + 8),
+                1 => {
+                    let mut large = [0u8; 8];
+                    source.read_exact(&mut large)?;
+                    (u64::from_be_bytes(large), at + 16)
+                }
+                n => (n, at + 8),
+            };
+            if size < body - at || at + size > list_end {
+                return Err(corrupt("atom runs past its container"));
+            }
+            let atom_end = at + size;
+            match &kind {
+                b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" => lists.push((body, atom_end)),
+                b"stts" | b"ctts" | b"stsc" | b"stco" | b"co64" | b"stss" | b"stsz" => {
+                    let mut fields = [0u8; 12];
+                    let available = (atom_end - body).min(12) as usize;
+                    source.read_exact(&mut fields[..available])?;
+                    let word = |i: usize| {
+                        u32::from_be_bytes([fields[i], fields[i + 1], fields[i + 2], fields[i + 3]])
+                            as u64
+                    };
+                    let (header_len, count, entry) = match &kind {
+                        b"stsz" => (12, word(8), if word(4) == 0 { 4 } else { 0 }),
+                        b"stsc" => (8, word(4), 12),
+                        b"stts" | b"ctts" | b"co64" => (8, word(4), 8),
+                        _ => (8, word(4), 4),
+                    };
+                    if available < header_len || header_len as u64 + count * entry > atom_end - body
+                    {
+                        return Err(corrupt("sample table claims more entries than it holds"));
+                    }
+                }
+                _ => {}
+            }
+            at = atom_end;
+        }
+    }
+    source.seek(SeekFrom::Start(0))?;
+    Ok(())
+}
+
 /// An opened audio file: its stream format is known, its samples not yet decoded.
 pub struct AudioFile {
     format: Box<dyn symphonia::core::formats::FormatReader>,
@@ -102,7 +173,8 @@ fn planar(decoded: symphonia::core::audio::AudioBufferRef<'_>) -> Vec<Vec<f32>> 
 impl AudioFile {
     /// Opens and probes `path`.
     pub fn open(path: &Path) -> Result<AudioFile, DecodeError> {
-        let file = File::open(path)?;
+        let mut file = File::open(path)?;
+        check_mp4_tables(&mut file)?;
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(extension);
@@ -112,6 +184,7 @@ impl AudioFile {
 
     /// Probes a whole file held in memory (the format is found from the content alone).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<AudioFile, DecodeError> {
+        check_mp4_tables(&mut std::io::Cursor::new(&bytes))?;
         Self::probe(Box::new(std::io::Cursor::new(bytes)), Hint::new())
     }
 

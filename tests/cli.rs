@@ -769,6 +769,43 @@ fn progress_only_on_a_terminal() {
     for (row, name) in table[1..].iter().zip(&names) {
         // A mono -20 dBFS tone: -23.0 LUFS, -20.0 dBTP.
         assert!(row.contains("-23.0") && row.contains("-20.0"), "{row}");
-        assert!(row.starts_with(name.as_str()) || row.starts_with("..."), "{row}");
+        assert!(
+            row.starts_with(name.as_str()) || row.starts_with("..."),
+            "{row}"
+        );
     }
+}
+
+/// Found by the `decode_measure` fuzz target: a damaged M4A whose `esds` atom makes symphonia's
+/// MP4 reader panic (an `unwrap` on corrupt data). The analyzer reports it on one line and
+/// goes on with the next file.
+#[test]
+fn a_decoder_panic_is_one_error_line() {
+    let dir = scratch_dir("cli-decoder-panic");
+    let good = dir.join("good.wav");
+    write_wav(&good, Format::Int16, 48_000, &[sine(48_000, -20.0, 1.0)]);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let crash = data.join("isomp4-esds-panic.m4a");
+    // Also found by fuzzing: a table count that asks the MP4 reader for 12 GB up front.
+    let huge = data.join("isomp4-stts-huge-allocation.m4a");
+    let huge_too = data.join("isomp4-huge-allocation-2.m4a");
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        crash.to_str().unwrap(),
+        huge.to_str().unwrap(),
+        huge_too.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(json_lines(&stdout).len(), 1, "the good file is analyzed");
+    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("isomp4-stts-huge-allocation.m4a: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("isomp4-esds-panic.m4a: corrupt audio data (the decoder failed"),
+        "{stderr}"
+    );
 }
