@@ -57,28 +57,24 @@ pub struct SavedMeasurement {
 }
 
 impl SavedMeasurement {
-    /// From the audio thread: relaxed atomic stores only.
+    /// From the audio thread: relaxed atomic stores only (no allocation: `Measurement` is
+    /// plain values).
     pub fn store(&self, r: &Readings) {
-        let values = [
-            r.measured_s.to_bits(),
-            bits(r.integrated_lufs),
-            bits(r.loudness_range_lu),
-            bits(r.max_momentary_lufs),
-            bits(r.max_short_term_lufs),
-            bits(r.max_true_peak_dbtp),
-            bits(r.true_peak_dbtp[0]),
-            bits(r.true_peak_dbtp[1]),
-            bits(r.max_sample_peak_dbfs),
-            bits(r.plr_db),
-            bits(r.crest_factor_db),
-            bits(r.integrated_correlation),
-            bits(r.mono_loss_integrated_lu),
-            r.non_finite_samples,
-        ];
-        for (slot, v) in self.slots.fields.iter().zip(values) {
-            slot.store(v, Ordering::Relaxed);
-        }
-        self.slots.present.store(true, Ordering::Release);
+        self.restore(&Measurement {
+            measured_s: r.measured_s,
+            integrated_lufs: r.integrated_lufs,
+            loudness_range_lu: r.loudness_range_lu,
+            max_momentary_lufs: r.max_momentary_lufs,
+            max_short_term_lufs: r.max_short_term_lufs,
+            true_peak_dbtp: r.max_true_peak_dbtp,
+            true_peak_dbtp_per_channel: [r.true_peak_dbtp[0], r.true_peak_dbtp[1]],
+            sample_peak_dbfs: r.max_sample_peak_dbfs,
+            plr_db: r.plr_db,
+            crest_factor_db: r.crest_factor_db,
+            correlation: r.integrated_correlation,
+            mono_loss_lu: r.mono_loss_integrated_lu,
+            non_finite_samples: r.non_finite_samples,
+        });
     }
 
     pub fn load(&self) -> Option<Measurement> {

@@ -166,16 +166,19 @@ fn analyze_contained(path: &Path, series: bool) -> Result<Analysis, String> {
     }
 }
 
+/// The text a panic was raised with, if it was a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
 /// Records panic messages for `analyze_contained` instead of printing them: the file's error
 /// line says what happened.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let message = panic_message(info.payload()).unwrap_or_default();
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
