@@ -6,11 +6,13 @@
 
 pub mod bridge;
 pub mod decode;
+pub mod diagnosis;
 pub mod editor;
 pub mod measurement;
 pub mod meter;
 pub mod monitor;
 pub mod params;
+pub mod reference;
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};

@@ -38,6 +38,7 @@
 
 use super::gating::{ABSOLUTE_GATE_LUFS, IntegratedHistogram, RangeHistogram, energy_to_lufs};
 use super::kweight::{ChannelState, KWeighting, StereoSums};
+use super::spectrum::{SpectrumAnalyzer, SpectrumError};
 use super::truepeak::TruePeak;
 use super::{MAX_CHANNELS, gain_to_db};
 
@@ -74,6 +75,8 @@ pub enum MeterError {
     Channels(usize),
     #[error("channel weights must be finite and non-negative")]
     Weights,
+    #[error(transparent)]
+    Spectrum(#[from] SpectrumError),
 }
 
 /// What to measure.
@@ -83,6 +86,8 @@ pub struct MeterConfig {
     pub channels: usize,
     /// BS.1770 weight per channel (1.0 front, 1.41 surround, 0.0 for LFE).
     pub weights: [f64; MAX_CHANNELS],
+    /// Also run the spectrum analyzer ([`super::spectrum`]), with the same weights.
+    pub spectrum: bool,
 }
 
 impl MeterConfig {
@@ -92,7 +97,14 @@ impl MeterConfig {
             sample_rate_hz,
             channels,
             weights: [WEIGHT_FRONT; MAX_CHANNELS],
+            spectrum: false,
         }
+    }
+
+    /// Adds the spectrum analyzer (long-term average always, display frames on request).
+    pub fn with_spectrum(mut self) -> Self {
+        self.spectrum = true;
+        self
     }
 
     pub fn with_weights(mut self, weights: &[f64]) -> Self {
@@ -277,6 +289,8 @@ pub struct Meter {
     live_true_peak: [f32; MAX_CHANNELS],
     live_sample_peak: [f32; MAX_CHANNELS],
     readings: Readings,
+    /// The spectrum analyzer, when configured; it follows start, pause and reset.
+    spectrum: Option<SpectrumAnalyzer>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -348,7 +362,18 @@ impl Meter {
             live_true_peak: [0.0; MAX_CHANNELS],
             live_sample_peak: [0.0; MAX_CHANNELS],
             readings: Readings::default(),
+            spectrum: None,
         };
+        if config.spectrum {
+            let weights = &config.weights[..config.channels];
+            // A layout with only weight-0 channels (a lone LFE) is analysed unweighted.
+            let spectrum = if weights.iter().sum::<f64>() > 0.0 {
+                SpectrumAnalyzer::new(rate, weights)?
+            } else {
+                SpectrumAnalyzer::new(rate, &[1.0; MAX_CHANNELS][..config.channels])?
+            };
+            meter.spectrum = Some(spectrum);
+        }
         meter.reset();
         Ok(meter)
     }
@@ -400,18 +425,36 @@ impl Meter {
             running: self.running,
             ..Readings::default()
         };
+        if let Some(spectrum) = self.spectrum.as_mut() {
+            spectrum.reset();
+        }
     }
 
     /// Continues (or starts) integrating.
     pub fn start(&mut self) {
         self.running = true;
         self.readings.running = true;
+        if let Some(spectrum) = self.spectrum.as_mut() {
+            spectrum.set_running(true);
+        }
     }
 
     /// Freezes integration; momentary and short-term stay live.
     pub fn pause(&mut self) {
         self.running = false;
         self.readings.running = false;
+        if let Some(spectrum) = self.spectrum.as_mut() {
+            spectrum.set_running(false);
+        }
+    }
+
+    /// The spectrum analyzer, when configured.
+    pub fn spectrum(&self) -> Option<&SpectrumAnalyzer> {
+        self.spectrum.as_ref()
+    }
+
+    pub fn spectrum_mut(&mut self) -> Option<&mut SpectrumAnalyzer> {
+        self.spectrum.as_mut()
     }
 
     pub fn is_running(&self) -> bool {
@@ -465,6 +508,9 @@ impl Meter {
             if self.samples_total >= self.fragment_end {
                 self.finish_fragment();
             }
+        }
+        if let Some(spectrum) = self.spectrum.as_mut() {
+            spectrum.process(&block[..channels]);
         }
     }
 

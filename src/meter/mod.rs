@@ -8,6 +8,7 @@ pub mod engine;
 pub mod gating;
 pub mod kweight;
 pub mod layout;
+pub mod spectrum;
 pub mod truepeak;
 
 /// The largest channel count the core measures. Layouts are mono and stereo today; the

@@ -1,0 +1,955 @@
+//! Spectrum: a long-term average power spectrum over the whole measurement, and live frames for
+//! display.
+//!
+//! **Method** (Welch's averaged periodogram). Each channel is cut into frames of `N` samples,
+//! each frame multiplied by a periodic Hann window and transformed with a real FFT (`realfft`,
+//! all sizes planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
+//! `|X[k]|² · (2 / Σw)²`, so a sine of amplitude `A` centred on a bin reads `A²` there: a
+//! full-scale sine reads 0 dBFS (DC and Nyquist bins use `(1 / Σw)²`). Channels are combined as
+//! their weighted mean power, with the BS.1770 channel weights (an LFE channel has weight 0 and
+//! is not analysed), so a stereo spectrum does not depend on the phase between the channels.
+//!
+//! **Window leakage** (periodic Hann): highest side lobe -31.5 dB, side lobes falling
+//! 18 dB per octave, equivalent noise bandwidth 1.50 bins, 3 dB bandwidth 1.44 bins, scalloping
+//! loss 1.42 dB for a tone half-way between bins, neighbouring bins of a centred tone at
+//! -6.02 dB. Noise reads its power per bin, which halves (-3 dB) each time `N` doubles; tones
+//! read the same at every size. Pink noise (equal power per octave) therefore reads falling
+//! 3 dB per octave; [`tilt_db`] is the display tilt that makes it flat.
+//!
+//! **Long-term average**: frames of [`long_term_fft_size`] (bins no wider than
+//! [`LONG_TERM_MAX_BIN_HZ`], e.g. 8192 at 48 kHz) with 50 % overlap, where Hann windows sum to
+//! a constant, so every sample counts the same. The mean power per bin over every frame taken
+//! while the measurement runs; it follows the meter's start, pause and reset, and is always
+//! accumulated. **Display frames** are taken at the user's size ([`FFT_SIZES`]) with at least
+//! 75 % overlap and at least [`DISPLAY_FRAMES_PER_SECOND`], only while a display size is set
+//! (the plugin sets it while the editor is open).
+//!
+//! **Real-time shape**: all memory (sample history, captured frames, FFT outputs and scratch)
+//! is allocated in `new`. When a frame is due its windowed samples are copied aside; the
+//! transforms then run one channel per `process` call (a frame is finished early only when the
+//! next one of the same analysis is due), so a host calling with small blocks never pays for
+//! more than one FFT in one call. Results do not depend on the block sizes (tested bit for bit).
+//! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,
+//! so the average can never become NaN or infinite.
+//!
+//! **Smoothing**: [`LogSmoother`] averages power over 1/N-octave bands around any set of
+//! frequencies, treating each bin as a rectangle one bin wide, so bands narrower than a bin
+//! read that bin and wide bands are exact means. Limits: nothing below one bin width is
+//! resolved (5.9 Hz at 48 kHz for the long-term average); levels below about -150 dBFS are
+//! below the f32 rounding of the frame.
+
+use super::MAX_CHANNELS;
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+/// Frame sizes the user can pick for the display (all planned up front).
+pub const FFT_SIZES: [usize; 5] = [2048, 4096, 8192, 16384, 32768];
+/// The largest frame; the sample history holds this many samples per channel.
+pub const MAX_FFT_SIZE: usize = 32768;
+/// The display size a new instance starts with.
+pub const DEFAULT_DISPLAY_FFT_SIZE: usize = 8192;
+/// The long-term average uses the smallest size whose bins are no wider than this.
+pub const LONG_TERM_MAX_BIN_HZ: f64 = 6.0;
+/// Display frames come at least this often (the hop is the smaller of N/4 and this rate's
+/// period).
+pub const DISPLAY_FRAMES_PER_SECOND: f64 = 30.0;
+/// Samples are clamped to ±this (+60 dBFS) before analysis.
+pub const SAMPLE_LIMIT: f32 = 1000.0;
+/// Display tilts rotate the spectrum around this frequency.
+pub const TILT_PIVOT_HZ: f64 = 1000.0;
+
+const HISTORY_MASK: usize = MAX_FFT_SIZE - 1;
+
+/// A configuration the analyzer cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpectrumError {
+    #[error("unsupported sample rate {0} Hz for the spectrum (8 kHz to 384 kHz)")]
+    SampleRate(f64),
+    #[error("unsupported channel count {0} for the spectrum (1 to {MAX_CHANNELS})")]
+    Channels(usize),
+    #[error("spectrum channel weights must be finite and non-negative, and not all zero")]
+    Weights,
+}
+
+/// The frame size of the long-term average at `sample_rate_hz`.
+pub fn long_term_fft_size(sample_rate_hz: f64) -> usize {
+    FFT_SIZES
+        .iter()
+        .copied()
+        .find(|&n| sample_rate_hz / n as f64 <= LONG_TERM_MAX_BIN_HZ)
+        .unwrap_or(MAX_FFT_SIZE)
+}
+
+/// The size in [`FFT_SIZES`] nearest to `size` (for sizes read from saved settings).
+pub fn nearest_fft_size(size: usize) -> usize {
+    FFT_SIZES
+        .iter()
+        .copied()
+        .min_by_key(|&n| n.abs_diff(size))
+        .unwrap_or(DEFAULT_DISPLAY_FFT_SIZE)
+}
+
+/// Power scale of bin `k` of an `size`-point frame windowed by a window summing to
+/// `window_sum`: a bin-centred sine of amplitude `A` reads `A²`.
+fn bin_scale(k: usize, size: usize, window_sum: f64) -> f32 {
+    let edge = k == 0 || k == size / 2;
+    let factor = if edge { 1.0 } else { 2.0 };
+    ((factor / window_sum) * (factor / window_sum)) as f32
+}
+
+/// One frame size's window and per-bin power scales.
+struct Plan {
+    size: usize,
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Box<[f32]>,
+    scale: Box<[f32]>,
+}
+
+/// One running analysis (the long-term average or the display): its hop, the frame captured
+/// for transformation and its spectra.
+struct Analysis {
+    plan: usize,
+    hop: usize,
+    since_hop: usize,
+    /// Windowed input of the captured frame, `capacity` samples per channel.
+    frames: Box<[f32]>,
+    /// FFT output per channel, `capacity / 2 + 1` bins per channel.
+    spectra: Box<[Complex<f32>]>,
+    capacity: usize,
+    /// Index into the analyzer's active channels of the next channel to transform; equal to
+    /// the number of active channels when no frame is pending.
+    next: usize,
+    /// Weighted mean power per bin of the last finished frame.
+    power: Box<[f32]>,
+    /// Finished frames since reset.
+    finished: u64,
+}
+
+impl Analysis {
+    fn new(plan: usize, hop: usize, capacity: usize, channels: usize) -> Self {
+        Self {
+            plan,
+            hop,
+            since_hop: 0,
+            frames: vec![0.0; capacity * channels].into_boxed_slice(),
+            spectra: vec![Complex::default(); (capacity / 2 + 1) * channels].into_boxed_slice(),
+            capacity,
+            next: usize::MAX,
+            power: vec![0.0; capacity / 2 + 1].into_boxed_slice(),
+            finished: 0,
+        }
+    }
+}
+
+/// The analyzer. See the module docs.
+pub struct SpectrumAnalyzer {
+    sample_rate_hz: f64,
+    channels: usize,
+    /// Channels with a non-zero weight (the ones transformed), and their weights normalised to
+    /// sum to 1.
+    active: [usize; MAX_CHANNELS],
+    active_count: usize,
+    weights: [f32; MAX_CHANNELS],
+    plans: Vec<Plan>,
+    scratch: Box<[Complex<f32>]>,
+    /// The last [`MAX_FFT_SIZE`] samples per channel, sanitised.
+    history: Box<[f32]>,
+    write_pos: usize,
+    /// Samples written since reset, saturating at [`MAX_FFT_SIZE`]: a frame is taken only
+    /// when the history holds a whole frame of audio measured since the reset.
+    filled: usize,
+    long_term: Analysis,
+    /// Sum of the long-term frames' power per bin while running, and how many frames.
+    long_term_sum: Box<[f64]>,
+    long_term_frames: u64,
+    running: bool,
+    display: Analysis,
+    display_on: bool,
+    /// Per-bin maximum of the display frames since [`SpectrumAnalyzer::clear_display_peak`].
+    display_peak: Box<[f32]>,
+}
+
+impl std::fmt::Debug for SpectrumAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpectrumAnalyzer")
+            .field("sample_rate_hz", &self.sample_rate_hz)
+            .field("channels", &self.channels)
+            .field("long_term_frames", &self.long_term_frames)
+            .finish()
+    }
+}
+
+impl SpectrumAnalyzer {
+    /// Plans every FFT size and allocates everything the analyzer will use. `weights` has one
+    /// entry per channel (BS.1770 weights; 0 leaves a channel out). Starts running, with no
+    /// display frames.
+    pub fn new(sample_rate_hz: f64, weights: &[f64]) -> Result<Self, SpectrumError> {
+        if !(8_000.0..=384_000.0).contains(&sample_rate_hz) {
+            return Err(SpectrumError::SampleRate(sample_rate_hz));
+        }
+        let channels = weights.len();
+        if !(1..=MAX_CHANNELS).contains(&channels) {
+            return Err(SpectrumError::Channels(channels));
+        }
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err(SpectrumError::Weights);
+        }
+        let total: f64 = weights.iter().sum();
+        if total <= 0.0 {
+            return Err(SpectrumError::Weights);
+        }
+        let mut active = [0; MAX_CHANNELS];
+        let mut active_count = 0;
+        let mut normalised = [0.0f32; MAX_CHANNELS];
+        for (c, &w) in weights.iter().enumerate() {
+            if w > 0.0 {
+                active[active_count] = c;
+                normalised[active_count] = (w / total) as f32;
+                active_count += 1;
+            }
+        }
+
+        let mut planner = RealFftPlanner::<f32>::new();
+        let plans: Vec<Plan> = FFT_SIZES
+            .iter()
+            .map(|&size| {
+                let window: Box<[f32]> = (0..size)
+                    .map(|i| {
+                        (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / size as f64).cos())
+                            as f32
+                    })
+                    .collect();
+                let window_sum: f64 = window.iter().map(|&w| w as f64).sum();
+                let scale = (0..=size / 2)
+                    .map(|k| bin_scale(k, size, window_sum))
+                    .collect();
+                Plan {
+                    size,
+                    fft: planner.plan_fft_forward(size),
+                    window,
+                    scale,
+                }
+            })
+            .collect();
+        let scratch_len = plans
+            .iter()
+            .map(|p| p.fft.get_scratch_len())
+            .max()
+            .unwrap_or(0);
+
+        let long_term_size = long_term_fft_size(sample_rate_hz);
+        let long_term_plan = FFT_SIZES
+            .iter()
+            .position(|&n| n == long_term_size)
+            .unwrap_or(FFT_SIZES.len() - 1);
+        let display_plan = FFT_SIZES
+            .iter()
+            .position(|&n| n == DEFAULT_DISPLAY_FFT_SIZE)
+            .unwrap_or(0);
+        let mut analyzer = Self {
+            sample_rate_hz,
+            channels,
+            active,
+            active_count,
+            weights: normalised,
+            plans,
+            scratch: vec![Complex::default(); scratch_len].into_boxed_slice(),
+            history: vec![0.0; MAX_FFT_SIZE * channels].into_boxed_slice(),
+            write_pos: 0,
+            filled: 0,
+            long_term: Analysis::new(
+                long_term_plan,
+                long_term_size / 2,
+                long_term_size,
+                active_count,
+            ),
+            long_term_sum: vec![0.0; long_term_size / 2 + 1].into_boxed_slice(),
+            long_term_frames: 0,
+            running: true,
+            display: Analysis::new(display_plan, 1, MAX_FFT_SIZE, active_count),
+            display_on: false,
+            display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
+        };
+        analyzer.long_term.next = active_count;
+        analyzer.configure_display(display_plan);
+        Ok(analyzer)
+    }
+
+    pub fn sample_rate_hz(&self) -> f64 {
+        self.sample_rate_hz
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Starts over: clears the history, the long-term average and any pending frame.
+    pub fn reset(&mut self) {
+        self.history.fill(0.0);
+        self.write_pos = 0;
+        self.filled = 0;
+        for analysis in [&mut self.long_term, &mut self.display] {
+            analysis.since_hop = 0;
+            analysis.next = self.active_count;
+            analysis.power.fill(0.0);
+            analysis.finished = 0;
+        }
+        self.long_term_sum.fill(0.0);
+        self.long_term_frames = 0;
+        self.display_peak.fill(0.0);
+    }
+
+    /// While not running, long-term frames are not added to the average (display frames go on).
+    pub fn set_running(&mut self, running: bool) {
+        self.running = running;
+    }
+
+    /// Produces display frames of `size` (one of [`FFT_SIZES`], else the nearest), or none.
+    /// Changing the size drops a pending display frame and the peak.
+    pub fn set_display_size(&mut self, size: Option<usize>) {
+        match size {
+            None => {
+                if self.display_on {
+                    self.display_on = false;
+                    self.display.next = self.active_count;
+                }
+            }
+            Some(size) => {
+                let size = nearest_fft_size(size);
+                let plan = FFT_SIZES.iter().position(|&n| n == size).unwrap_or(0);
+                if !self.display_on || plan != self.display.plan {
+                    self.configure_display(plan);
+                    self.display_on = true;
+                }
+            }
+        }
+    }
+
+    fn configure_display(&mut self, plan: usize) {
+        let size = FFT_SIZES[plan];
+        let rate_hop = (self.sample_rate_hz / DISPLAY_FRAMES_PER_SECOND).floor() as usize;
+        self.display.plan = plan;
+        self.display.hop = (size / 4).min(rate_hop).max(1);
+        self.display.since_hop = 0;
+        self.display.next = self.active_count;
+        self.display.power.fill(0.0);
+        self.display_peak.fill(0.0);
+    }
+
+    /// The display frame size, when display frames are produced.
+    pub fn display_size(&self) -> Option<usize> {
+        self.display_on.then(|| FFT_SIZES[self.display.plan])
+    }
+
+    /// Analyses one block; `block[c]` is channel `c` (missing channels are silence).
+    pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C]) {
+        let present = self.channels.min(block.len());
+        let frames = block[..present]
+            .iter()
+            .map(|c| c.as_ref().len())
+            .min()
+            .unwrap_or(0);
+        let mut position = 0;
+        while position < frames {
+            let mut n = (frames - position).min(self.long_term.hop - self.long_term.since_hop);
+            if self.display_on {
+                n = n.min(self.display.hop - self.display.since_hop);
+            }
+            self.write(block, present, position, n);
+            position += n;
+            self.long_term.since_hop += n;
+            if self.long_term.since_hop == self.long_term.hop {
+                self.long_term.since_hop = 0;
+                self.finish_pending(true);
+                self.capture(true);
+            }
+            if self.display_on {
+                self.display.since_hop += n;
+                if self.display.since_hop == self.display.hop {
+                    self.display.since_hop = 0;
+                    self.finish_pending(false);
+                    self.capture(false);
+                }
+            }
+        }
+        // Spread the work: one channel's transform per call.
+        if self.long_term.next < self.active_count {
+            self.transform_next(true);
+        } else if self.display_on && self.display.next < self.active_count {
+            self.transform_next(false);
+        }
+    }
+
+    /// Finishes the frames whose transforms are still spread over coming calls (at the end of
+    /// a file; the plugin never needs it).
+    pub fn flush(&mut self) {
+        self.finish_pending(true);
+        if self.display_on {
+            self.finish_pending(false);
+        }
+    }
+
+    fn write<C: AsRef<[f32]>>(&mut self, block: &[C], present: usize, position: usize, n: usize) {
+        for c in 0..self.channels {
+            let history = &mut self.history[c * MAX_FFT_SIZE..(c + 1) * MAX_FFT_SIZE];
+            let mut pos = self.write_pos;
+            if c < present {
+                for &x in &block[c].as_ref()[position..position + n] {
+                    let x = if x.is_finite() {
+                        x.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT)
+                    } else {
+                        0.0
+                    };
+                    history[pos] = x;
+                    pos = (pos + 1) & HISTORY_MASK;
+                }
+            } else {
+                for _ in 0..n {
+                    history[pos] = 0.0;
+                    pos = (pos + 1) & HISTORY_MASK;
+                }
+            }
+        }
+        self.write_pos = (self.write_pos + n) & HISTORY_MASK;
+        self.filled = (self.filled + n).min(MAX_FFT_SIZE);
+    }
+
+    /// Copies the last frame's windowed samples aside for transformation.
+    fn capture(&mut self, long_term: bool) {
+        let analysis = if long_term {
+            &mut self.long_term
+        } else {
+            &mut self.display
+        };
+        let plan = &self.plans[analysis.plan];
+        let size = plan.size;
+        if self.filled < size {
+            return;
+        }
+        let start = (self.write_pos + MAX_FFT_SIZE - size) & HISTORY_MASK;
+        for (slot, &c) in self.active[..self.active_count].iter().enumerate() {
+            let history = &self.history[c * MAX_FFT_SIZE..(c + 1) * MAX_FFT_SIZE];
+            let frame = &mut analysis.frames[slot * analysis.capacity..][..size];
+            // The frame may wrap around the end of the history.
+            let first = (MAX_FFT_SIZE - start).min(size);
+            for ((out, &x), &w) in frame[..first]
+                .iter_mut()
+                .zip(&history[start..start + first])
+                .zip(&plan.window[..first])
+            {
+                *out = x * w;
+            }
+            for ((out, &x), &w) in frame[first..]
+                .iter_mut()
+                .zip(&history[..size - first])
+                .zip(&plan.window[first..])
+            {
+                *out = x * w;
+            }
+        }
+        analysis.next = 0;
+    }
+
+    fn finish_pending(&mut self, long_term: bool) {
+        loop {
+            let analysis = if long_term {
+                &self.long_term
+            } else {
+                &self.display
+            };
+            if analysis.next >= self.active_count {
+                return;
+            }
+            self.transform_next(long_term);
+        }
+    }
+
+    /// Transforms the next pending channel; the last one finishes the frame.
+    fn transform_next(&mut self, long_term: bool) {
+        let analysis = if long_term {
+            &mut self.long_term
+        } else {
+            &mut self.display
+        };
+        let plan = &self.plans[analysis.plan];
+        let size = plan.size;
+        let bins = size / 2 + 1;
+        let slot = analysis.next;
+        let input = &mut analysis.frames[slot * analysis.capacity..][..size];
+        let output = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
+        let scratch = &mut self.scratch[..plan.fft.get_scratch_len()];
+        // Lengths are right by construction; an error would leave the output as it was.
+        let result = plan.fft.process_with_scratch(input, output, scratch);
+        debug_assert!(result.is_ok());
+        analysis.next += 1;
+        if analysis.next < self.active_count {
+            return;
+        }
+
+        // Weighted mean power over the channels.
+        let power = &mut analysis.power[..bins];
+        power.fill(0.0);
+        for slot in 0..self.active_count {
+            let weight = self.weights[slot];
+            let spectrum = &analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
+            for ((p, x), &scale) in power.iter_mut().zip(spectrum).zip(plan.scale.iter()) {
+                *p += weight * scale * x.norm_sqr();
+            }
+        }
+        analysis.finished += 1;
+        if long_term {
+            if self.running {
+                for (sum, &p) in self.long_term_sum.iter_mut().zip(power.iter()) {
+                    *sum += p as f64;
+                }
+                self.long_term_frames += 1;
+            }
+        } else {
+            for (peak, &p) in self.display_peak.iter_mut().zip(power.iter()) {
+                *peak = peak.max(p);
+            }
+        }
+    }
+
+    /// The long-term average so far.
+    pub fn long_term(&self) -> LongTermSpectrum<'_> {
+        LongTermSpectrum {
+            sums: &self.long_term_sum,
+            frames: self.long_term_frames,
+            fft_size: FFT_SIZES[self.long_term.plan],
+            sample_rate_hz: self.sample_rate_hz,
+        }
+    }
+
+    /// The latest display frame (power per bin) and a counter of frames since reset, or `None`
+    /// before the first frame or while display frames are off.
+    pub fn display_frame(&self) -> Option<(&[f32], u64)> {
+        if !self.display_on || self.display.finished == 0 {
+            return None;
+        }
+        let bins = FFT_SIZES[self.display.plan] / 2 + 1;
+        Some((&self.display.power[..bins], self.display.finished))
+    }
+
+    /// Per-bin maximum of the display frames since the last [`Self::clear_display_peak`].
+    pub fn display_peak(&self) -> &[f32] {
+        let bins = FFT_SIZES[self.display.plan] / 2 + 1;
+        &self.display_peak[..bins]
+    }
+
+    pub fn clear_display_peak(&mut self) {
+        self.display_peak.fill(0.0);
+    }
+}
+
+/// The long-term average power spectrum as accumulated (borrowed from the analyzer).
+#[derive(Debug, Clone, Copy)]
+pub struct LongTermSpectrum<'a> {
+    sums: &'a [f64],
+    /// Frames averaged (0: no value yet).
+    pub frames: u64,
+    pub fft_size: usize,
+    pub sample_rate_hz: f64,
+}
+
+impl LongTermSpectrum<'_> {
+    pub fn bins(&self) -> usize {
+        self.sums.len()
+    }
+
+    pub fn bin_hz(&self) -> f64 {
+        self.sample_rate_hz / self.fft_size as f64
+    }
+
+    /// Mean power of bin `k` (linear, full-scale sine = 1), 0 before the first frame.
+    pub fn mean_power(&self, k: usize) -> f64 {
+        if self.frames == 0 {
+            0.0
+        } else {
+            self.sums[k] / self.frames as f64
+        }
+    }
+
+    /// Seconds of audio the average covers (frames times hop).
+    pub fn covered_s(&self) -> f64 {
+        self.frames as f64 * (self.fft_size / 2) as f64 / self.sample_rate_hz
+    }
+
+    /// Copies the mean power per bin into an owned spectrum.
+    pub fn to_owned(&self) -> PowerSpectrum {
+        PowerSpectrum {
+            power: (0..self.bins()).map(|k| self.mean_power(k)).collect(),
+            bin_hz: self.bin_hz(),
+            fft_size: self.fft_size,
+            covered_s: self.covered_s(),
+        }
+    }
+}
+
+/// Mean power per bin with its resolution: what is kept, compared and smoothed off the audio
+/// thread.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PowerSpectrum {
+    /// Power per bin, linear (a bin-centred full-scale sine reads 1).
+    pub power: Vec<f64>,
+    pub bin_hz: f64,
+    pub fft_size: usize,
+    /// Seconds of audio behind it (0 for a single frame).
+    pub covered_s: f64,
+}
+
+/// Display tilt in dB at `frequency_hz`: `db_per_octave` per octave above [`TILT_PIVOT_HZ`]
+/// (negative below it). +3 dB/octave makes pink noise read flat.
+pub fn tilt_db(frequency_hz: f64, db_per_octave: f64) -> f64 {
+    db_per_octave * (frequency_hz / TILT_PIVOT_HZ).log2()
+}
+
+/// Frequencies spaced `points_per_octave` per octave on the grid through [`TILT_PIVOT_HZ`]
+/// (1 kHz), from the first at or above `low_hz` to the last at or below `high_hz`.
+pub fn log_grid(points_per_octave: u32, low_hz: f64, high_hz: f64) -> Vec<f64> {
+    let ppo = points_per_octave as f64;
+    let first = (ppo * (low_hz / TILT_PIVOT_HZ).log2() - 1e-9).ceil() as i64;
+    let last = (ppo * (high_hz / TILT_PIVOT_HZ).log2() + 1e-9).floor() as i64;
+    (first..=last)
+        .map(|k| TILT_PIVOT_HZ * 2f64.powf(k as f64 / ppo))
+        .collect()
+}
+
+/// 1/N-octave smoothing of a power spectrum (see the module docs). Keeps its working memory
+/// between calls; meant for the editor and the analyzer, not the audio thread.
+#[derive(Debug, Default, Clone)]
+pub struct LogSmoother {
+    /// prefix[k] = sum of power[..k].
+    prefix: Vec<f64>,
+}
+
+impl LogSmoother {
+    /// Mean power over a band of `1 / fraction` octave centred (geometrically) on each of
+    /// `centres_hz`, written to `out`. Bins are `bin_hz` wide, bin `k` centred on `k · bin_hz`.
+    pub fn smooth<P: Copy + Into<f64>>(
+        &mut self,
+        power: &[P],
+        bin_hz: f64,
+        centres_hz: &[f64],
+        fraction: f64,
+        out: &mut [f64],
+    ) {
+        self.prepare(power);
+        let half_width = 2f64.powf(0.5 / fraction.max(1e-3));
+        for (o, &f) in out.iter_mut().zip(centres_hz) {
+            *o = self.band_mean(power, bin_hz, f / half_width, f * half_width);
+        }
+    }
+
+    /// Mean power between `low_hz` and `high_hz` for each pair of `edges_hz` neighbours
+    /// (`out` has one entry fewer than `edges_hz`).
+    pub fn band_means<P: Copy + Into<f64>>(
+        &mut self,
+        power: &[P],
+        bin_hz: f64,
+        edges_hz: &[f64],
+        out: &mut [f64],
+    ) {
+        self.prepare(power);
+        for (o, edge) in out.iter_mut().zip(edges_hz.windows(2)) {
+            *o = self.band_mean(power, bin_hz, edge[0], edge[1]);
+        }
+    }
+
+    fn prepare<P: Copy + Into<f64>>(&mut self, power: &[P]) {
+        self.prefix.clear();
+        self.prefix.reserve(power.len() + 1);
+        let mut sum = 0.0;
+        self.prefix.push(0.0);
+        for &p in power {
+            sum += p.into();
+            self.prefix.push(sum);
+        }
+    }
+
+    /// Integral of the piecewise-constant power from bin coordinate 0 (the lower edge of bin
+    /// 0 is at -0.5) to `x`.
+    fn integral<P: Copy + Into<f64>>(&self, power: &[P], x: f64) -> f64 {
+        let u = (x + 0.5).clamp(0.0, power.len() as f64);
+        let i = u.floor() as usize;
+        if i >= power.len() {
+            return self.prefix[power.len()];
+        }
+        self.prefix[i] + (u - i as f64) * power[i].into()
+    }
+
+    fn band_mean<P: Copy + Into<f64>>(
+        &self,
+        power: &[P],
+        bin_hz: f64,
+        low_hz: f64,
+        high_hz: f64,
+    ) -> f64 {
+        if power.is_empty() || bin_hz <= 0.0 {
+            return 0.0;
+        }
+        let lo = low_hz / bin_hz;
+        let hi = high_hz / bin_hz;
+        let width = hi - lo;
+        if width <= 1e-9 {
+            let k = ((lo + 0.5).floor().max(0.0) as usize).min(power.len() - 1);
+            return power[k].into();
+        }
+        (self.integral(power, hi) - self.integral(power, lo)) / width
+    }
+}
+
+/// Power in dB (10·log10), `-inf` for 0.
+pub fn power_to_db(power: f64) -> f64 {
+    if power > 0.0 {
+        10.0 * power.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use realfft::RealFftPlanner;
+
+    fn sine(rate: f64, hz: f64, amplitude: f32, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| amplitude * (2.0 * std::f64::consts::PI * hz * i as f64 / rate).sin() as f32)
+            .collect()
+    }
+
+    /// Exactly pink noise (power ∝ 1/f at every bin of one long transform, random phases),
+    /// periodic with `len` samples, scaled to an RMS of `rms`.
+    pub(crate) fn pink_noise(len: usize, seed: u64, rms: f64) -> Vec<f32> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut planner = RealFftPlanner::<f64>::new();
+        let inverse = planner.plan_fft_inverse(len);
+        let mut spectrum = inverse.make_input_vec();
+        for (k, x) in spectrum.iter_mut().enumerate() {
+            if k == 0 || k == len / 2 {
+                continue;
+            }
+            let phase = rng.random::<f64>() * 2.0 * std::f64::consts::PI;
+            let magnitude = 1.0 / (k as f64).sqrt();
+            *x = Complex::from_polar(magnitude, phase);
+        }
+        let mut out = inverse.make_output_vec();
+        inverse.process(&mut spectrum, &mut out).unwrap();
+        let mean_square = out.iter().map(|x| x * x).sum::<f64>() / len as f64;
+        let gain = rms / mean_square.sqrt();
+        out.iter().map(|x| (x * gain) as f32).collect()
+    }
+
+    #[test]
+    fn sizes_and_grids() {
+        assert_eq!(long_term_fft_size(44_100.0), 8192);
+        assert_eq!(long_term_fft_size(48_000.0), 8192);
+        assert_eq!(long_term_fft_size(96_000.0), 16384);
+        assert_eq!(long_term_fft_size(192_000.0), 32768);
+        assert_eq!(long_term_fft_size(384_000.0), 32768);
+        assert_eq!(nearest_fft_size(5000), 4096);
+        assert_eq!(nearest_fft_size(1), 2048);
+        let grid = log_grid(3, 20.0, 20_000.0);
+        assert_eq!(grid.len(), 29); // 25 Hz to 16 kHz, the ISO third-octave centres
+        assert!((grid[0] - 1000.0 * 2f64.powf(-16.0 / 3.0)).abs() < 1e-9);
+        assert!(grid.contains(&1000.0));
+        assert!((tilt_db(2000.0, 3.0) - 3.0).abs() < 1e-12);
+        assert!((tilt_db(250.0, 4.5) + 9.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bin_centred_sine_reads_its_level() {
+        for &rate in &[44_100.0, 48_000.0, 96_000.0] {
+            let size = long_term_fft_size(rate);
+            let bin = 200;
+            let hz = bin as f64 * rate / size as f64;
+            let signal = sine(rate, hz, 0.5, (rate * 3.0) as usize);
+            let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+            analyzer.set_display_size(Some(4096));
+            analyzer.process(&[&signal, &signal]);
+            let lt = analyzer.long_term();
+            assert!(lt.frames > 10);
+            let db = power_to_db(lt.mean_power(bin));
+            assert!((db - (-6.0206)).abs() < 0.01, "{rate}: {db}");
+            let neighbour = power_to_db(lt.mean_power(bin + 1));
+            assert!((neighbour - db + 6.02).abs() < 0.05, "{rate}: {neighbour}");
+            assert!(power_to_db(lt.mean_power(bin + 3)) < db - 60.0);
+            // The display frame at another size reads the same level.
+            let display_bin = bin * 4096 / size;
+            let (frame, _) = analyzer.display_frame().unwrap();
+            let db = power_to_db(frame[display_bin] as f64);
+            assert!((db - (-6.0206)).abs() < 0.01, "display {rate}: {db}");
+        }
+    }
+
+    #[test]
+    fn pink_noise_reads_flat_with_a_three_db_tilt() {
+        let rate = 48_000.0;
+        let noise = pink_noise(1 << 21, 7, 0.1);
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+        analyzer.process(&[&noise]);
+        let spectrum = analyzer.long_term().to_owned();
+        let centres = log_grid(3, 40.0, 16_000.0);
+        let mut smoothed = vec![0.0; centres.len()];
+        LogSmoother::default().smooth(
+            &spectrum.power,
+            spectrum.bin_hz,
+            &centres,
+            3.0,
+            &mut smoothed,
+        );
+        let tilted: Vec<f64> = centres
+            .iter()
+            .zip(&smoothed)
+            .map(|(&f, &p)| power_to_db(p) + tilt_db(f, 3.0))
+            .collect();
+        let mean = tilted.iter().sum::<f64>() / tilted.len() as f64;
+        for (f, db) in centres.iter().zip(&tilted) {
+            assert!((db - mean).abs() < 0.75, "{f} Hz: {db} vs {mean}");
+        }
+        // Untilted, the slope is -3 dB per octave (least squares over the same bands).
+        let xs: Vec<f64> = centres.iter().map(|f| f.log2()).collect();
+        let ys: Vec<f64> = smoothed.iter().map(|&p| power_to_db(p)).collect();
+        let (mx, my) = (
+            xs.iter().sum::<f64>() / xs.len() as f64,
+            ys.iter().sum::<f64>() / ys.len() as f64,
+        );
+        let slope = xs
+            .iter()
+            .zip(&ys)
+            .map(|(x, y)| (x - mx) * (y - my))
+            .sum::<f64>()
+            / xs.iter().map(|x| (x - mx) * (x - mx)).sum::<f64>();
+        assert!((slope + 3.0).abs() < 0.1, "slope {slope}");
+    }
+
+    #[test]
+    fn block_sizes_do_not_change_a_bit() {
+        let rate = 44_100.0;
+        let mut rng = StdRng::seed_from_u64(3);
+        let left: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.5..0.5)).collect();
+        let right: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.3..0.3)).collect();
+        let mut whole = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        whole.set_display_size(Some(2048));
+        whole.process(&[&left, &right]);
+        let mut split = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        split.set_display_size(Some(2048));
+        let mut position = 0;
+        while position < left.len() {
+            let n = rng.random_range(0..3000).min(left.len() - position);
+            split.process(&[
+                &left[position..position + n],
+                &right[position..position + n],
+            ]);
+            position += n;
+        }
+        whole.flush();
+        split.flush();
+        let (a, b) = (whole.long_term(), split.long_term());
+        assert_eq!(a.frames, b.frames);
+        assert!(a.frames > 0);
+        for k in 0..a.bins() {
+            assert_eq!(
+                a.mean_power(k).to_bits(),
+                b.mean_power(k).to_bits(),
+                "bin {k}"
+            );
+        }
+        assert_eq!(
+            whole.display_frame().unwrap().1,
+            split.display_frame().unwrap().1
+        );
+    }
+
+    #[test]
+    fn follows_pause_and_reset_and_survives_bad_samples() {
+        let rate = 48_000.0;
+        let tone = sine(rate, 1000.0, 0.5, 48_000);
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+        analyzer.process(&[&tone]);
+        let frames = analyzer.long_term().frames;
+        assert!(frames >= 10);
+        analyzer.set_running(false);
+        analyzer.process(&[&tone]);
+        assert_eq!(analyzer.long_term().frames, frames, "paused: nothing added");
+        analyzer.set_running(true);
+        analyzer.reset();
+        assert_eq!(analyzer.long_term().frames, 0);
+        assert_eq!(analyzer.long_term().mean_power(100), 0.0);
+        let bad = vec![f32::NAN, f32::INFINITY, -f32::INFINITY, 1e30, -1e30, 1e-42];
+        let mut hostile: Vec<f32> = Vec::new();
+        for _ in 0..20_000 {
+            hostile.extend_from_slice(&bad);
+        }
+        analyzer.process(&[&hostile]);
+        let lt = analyzer.long_term();
+        assert!(lt.frames > 0);
+        assert!((0..lt.bins()).all(|k| lt.mean_power(k).is_finite()));
+    }
+
+    #[test]
+    fn display_frames_only_while_a_size_is_set() {
+        let rate = 48_000.0;
+        let tone = sine(rate, 1000.0, 0.5, 48_000);
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        analyzer.process(&[&tone, &tone]);
+        assert!(analyzer.display_frame().is_none());
+        analyzer.set_display_size(Some(32768));
+        assert_eq!(analyzer.display_size(), Some(32768));
+        for chunk in tone.chunks(480) {
+            analyzer.process(&[chunk, chunk]);
+        }
+        let (frame, count) = analyzer.display_frame().unwrap();
+        assert_eq!(frame.len(), 16385);
+        // 1 s at 30 frames per second (hop 1600 samples), the last frame may still be pending.
+        assert!((29..=31).contains(&count), "{count}");
+        assert!(analyzer.display_peak().iter().all(|&p| p >= 0.0));
+        analyzer.clear_display_peak();
+        assert!(analyzer.display_peak().iter().all(|&p| p == 0.0));
+        analyzer.set_display_size(None);
+        assert!(analyzer.display_frame().is_none());
+    }
+
+    #[test]
+    fn smoothing_is_a_band_mean() {
+        let power = [1.0f64, 1.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0];
+        let mut smoother = LogSmoother::default();
+        let mut out = [0.0; 2];
+        // Bins 2..=5 exactly (edges at 1.5 and 5.5 bins).
+        smoother.band_means(&power, 1.0, &[1.5, 5.5, 7.5], &mut out);
+        assert_eq!(out, [4.0, 1.0]);
+        // Narrower than a bin: that bin.
+        smoother.smooth(&power, 1.0, &[3.0], 1000.0, &mut out[..1]);
+        assert_eq!(out[0], 4.0);
+        // Half a bin each side of the 1.5-bin edge.
+        smoother.band_means(&power, 1.0, &[1.0, 2.0], &mut out[..1]);
+        assert_eq!(out[0], 2.5);
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_analyse() {
+        assert!(matches!(
+            SpectrumAnalyzer::new(4_000.0, &[1.0]),
+            Err(SpectrumError::SampleRate(_))
+        ));
+        assert!(matches!(
+            SpectrumAnalyzer::new(48_000.0, &[]),
+            Err(SpectrumError::Channels(0))
+        ));
+        assert!(matches!(
+            SpectrumAnalyzer::new(48_000.0, &[0.0, 0.0]),
+            Err(SpectrumError::Weights)
+        ));
+        assert!(matches!(
+            SpectrumAnalyzer::new(48_000.0, &[f64::NAN]),
+            Err(SpectrumError::Weights)
+        ));
+        // An LFE channel (weight 0) is left out.
+        let analyzer = SpectrumAnalyzer::new(48_000.0, &[1.0, 1.0, 1.0, 0.0, 1.41, 1.41]).unwrap();
+        assert_eq!(analyzer.active_count, 5);
+    }
+}
