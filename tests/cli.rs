@@ -809,3 +809,258 @@ fn a_decoder_panic_is_one_error_line() {
         "{stderr}"
     );
 }
+
+/// Pink noise (power exactly proportional to 1/f at every bin of one long inverse FFT, random
+/// phases) at an RMS of -20 dBFS, with `boost` = (low Hz, high Hz, dB) applied exactly.
+fn pink(rate: u32, len: usize, seed: u64, boost: Option<(f64, f64, f64)>) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let inverse = realfft::RealFftPlanner::<f64>::new().plan_fft_inverse(len);
+    let mut spectrum = inverse.make_input_vec();
+    for (k, x) in spectrum.iter_mut().enumerate().take(len / 2).skip(1) {
+        let hz = k as f64 * rate as f64 / len as f64;
+        let gain = match boost {
+            Some((low, high, db)) if hz >= low && hz < high => 10f64.powf(db / 20.0),
+            _ => 1.0,
+        };
+        let phase = rng.random::<f64>() * std::f64::consts::TAU;
+        *x = realfft::num_complex::Complex::from_polar(gain / (k as f64).sqrt(), phase);
+    }
+    let mut out = inverse.make_output_vec();
+    inverse.process(&mut spectrum, &mut out).unwrap();
+    let rms = (out.iter().map(|x| x * x).sum::<f64>() / len as f64).sqrt();
+    out.iter().map(|x| x * 0.1 / rms).collect()
+}
+
+fn regions(v: &Value) -> Vec<(String, f64, bool)> {
+    v["tonal"]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["deviation_db"].as_f64().unwrap(),
+                r["outside"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `mixmeter reference build` makes a curve file from real files (a WAV and an ffmpeg-made
+/// FLAC at another rate) with a percentile band; `analyze --reference` flags a mix with its
+/// 200-500 Hz region 6 dB up in the low-mids and nowhere else, and the reference itself
+/// nowhere; built-in slopes work the same; CSV gets one column per region.
+#[test]
+fn reference_curves_are_built_from_audio_and_compared() {
+    let dir = scratch_dir("cli-reference");
+    let a = pink(48_000, 1 << 20, 1, None);
+    let b = pink(44_100, 1 << 20, 2, None);
+    let mud = pink(48_000, 1 << 20, 3, Some((200.0, 500.0, 6.0)));
+    write_wav(&dir.join("a.wav"), Format::Int24, 48_000, &[a.clone(), a]);
+    write_wav(&dir.join("b.wav"), Format::Int24, 44_100, &[b.clone(), b]);
+    ffmpeg(&dir.join("b.wav"), &dir.join("b.flac"), &[]);
+    write_wav(
+        &dir.join("mud.wav"),
+        Format::Int24,
+        48_000,
+        &[mud.clone(), mud],
+    );
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+
+    let (code, stdout, stderr) = run(&[
+        "reference",
+        "build",
+        &path("a.wav"),
+        &path("b.flac"),
+        "-o",
+        &path("ref.json"),
+        "--name",
+        "two pinks",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("2 files, with a 10th-90th percentile band"),
+        "{stdout}"
+    );
+    let curve: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ref.json")).unwrap()).unwrap();
+    assert_eq!(curve["format"], "mixmeter-reference-curve");
+    assert_eq!(curve["version"], 1);
+    assert_eq!(curve["name"], "two pinks");
+    assert_eq!(curve["kind"], "audio");
+    assert!(curve["source"].as_str().unwrap().contains("a.wav, b.flac"));
+    let points = curve["frequency_hz"].as_array().unwrap().len();
+    assert!(points > 200, "{points}");
+    assert_eq!(curve["band_low_db"].as_array().unwrap().len(), points);
+    assert_eq!(curve["band_high_db"].as_array().unwrap().len(), points);
+
+    for reference in [path("ref.json"), "builtin:pink".to_string()] {
+        let (code, stdout, stderr) = run(&[
+            "analyze",
+            "--json",
+            "--reference",
+            &reference,
+            &path("mud.wav"),
+            &path("a.wav"),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let results = json_lines(&stdout);
+        for (id, deviation, outside) in regions(&results[0]) {
+            if id == "low_mids" {
+                assert!(
+                    outside && (deviation - 6.0).abs() < 0.7,
+                    "{reference}: {deviation}"
+                );
+            } else {
+                assert!(
+                    !outside && deviation.abs() < 0.7,
+                    "{reference}: {id} {deviation}"
+                );
+            }
+        }
+        let suggestions = results[0]["tonal"]["suggestions"].as_array().unwrap();
+        assert_eq!(suggestions.len(), 1, "{reference}: {suggestions:?}");
+        assert_eq!(suggestions[0]["region"], "low_mids");
+        let text = suggestions[0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("low-mids +") && text.contains("over the reference: cut around"),
+            "{text}"
+        );
+        for (id, deviation, outside) in regions(&results[1]) {
+            assert!(
+                !outside && deviation.abs() < 0.5,
+                "{reference}: a.wav {id} {deviation}"
+            );
+        }
+        assert!(
+            results[1]["tonal"]["suggestions"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--csv",
+        "--reference",
+        "builtin:pink",
+        &path("mud.wav"),
+    ]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let column = lines[0]
+        .split(',')
+        .position(|c| c == "tonal_low_mids_db")
+        .unwrap();
+    let value: f64 = lines[1].split(',').nth(column).unwrap().parse().unwrap();
+    assert!((value - 6.0).abs() < 0.7, "{value}");
+
+    let (code, stdout, _) = run(&["analyze", "--reference", "builtin:pink", &path("mud.wav")]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Tonal balance against \"Pink noise slope (-3 dB/octave)\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("- low-mids +"), "{stdout}");
+
+    // One file: a curve without a band.
+    let (code, _, stderr) = run(&[
+        "reference",
+        "build",
+        &path("a.wav"),
+        "-o",
+        &path("one.json"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let one: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("one.json")).unwrap()).unwrap();
+    assert!(one.get("band_low_db").is_none());
+    assert_eq!(one["name"], "one");
+}
+
+/// A damaged or wrong curve file stops the run before any analysis with one line naming the
+/// file and the problem (exit status 2), as does an unknown built-in.
+#[test]
+fn corrupt_reference_curves_give_a_clear_error() {
+    let dir = scratch_dir("cli-reference-corrupt");
+    let wav = dir.join("tone.wav");
+    write_wav(&wav, Format::Int16, 48_000, &[sine(48_000, -20.0, 1.0)]);
+    let good = r#"{"format": "mixmeter-reference-curve", "version": 1, "name": "x", "kind": "custom",
+        "source": "test", "method": "typed", "frequency_hz": [100, 1000], "level_db": [0, -3]}"#;
+    let cases = [
+        (
+            "truncated.json",
+            good[..60].to_string(),
+            "not a JSON document",
+        ),
+        (
+            "other.json",
+            good.replace("mixmeter-reference-curve", "eq-preset"),
+            "not a Mixmeter reference curve",
+        ),
+        (
+            "future.json",
+            good.replace("\"version\": 1", "\"version\": 7"),
+            "version 7 is not supported",
+        ),
+        (
+            "order.json",
+            good.replace("[100, 1000]", "[1000, 100]"),
+            "point 1: frequency 100 Hz is not above",
+        ),
+        (
+            "lengths.json",
+            good.replace("[0, -3]", "[0]"),
+            "\"level_db\" has 1 values",
+        ),
+        (
+            "binary.json",
+            "\u{0}\u{1}PK garbage".to_string(),
+            "not a JSON document",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let (code, stdout, stderr) = run(&[
+            "analyze",
+            "--reference",
+            path.to_str().unwrap(),
+            wav.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stdout.is_empty());
+        let first = stderr.lines().next().unwrap();
+        assert!(
+            first.contains(name) && first.contains(expected),
+            "{name}: {first}"
+        );
+    }
+    let (code, _, stderr) = run(&[
+        "analyze",
+        "--reference",
+        "/nonexistent/curve.json",
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read /nonexistent/curve.json"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        "analyze",
+        "--reference",
+        "builtin:rock",
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown built-in curve rock (built-in: pink, tilt-4.5, brown)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["reference", "build", wav.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no output file"), "{stderr}");
+}

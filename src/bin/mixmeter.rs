@@ -6,9 +6,12 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
 use mixmeter::meter::layout;
+use mixmeter::meter::spectrum::PowerSpectrum;
+use mixmeter::reference::{self, Curve};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -21,7 +24,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 /// File extensions a folder is searched for.
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
@@ -32,8 +35,11 @@ const TARGETS_JSON: &str = include_str!("../../presets/targets.json");
 /// Exit status when a file misses a `--target`.
 const EXIT_TARGET_MISSED: u8 = 3;
 
-const USAGE: &str =
-    "Usage: mixmeter analyze PATH... [--json | --csv] [--series] [--target ID]... [--jobs N]
+const USAGE: &str = "Usage: mixmeter analyze PATH... [--json | --csv] [--series] [--target ID]...
+                        [--reference CURVE] [--jobs N]
+       mixmeter reference build PATH... -o CURVE.json [--name NAME]
+       mixmeter reference list
+       mixmeter targets
 
 Measures loudness (EBU R128 / ITU-R BS.1770-5), loudness range, true peak, dynamics and
 stereo of audio files: WAV, AIFF, CAF, FLAC, MP3, Ogg Vorbis, AAC and ALAC (MP4/M4A); any
@@ -47,7 +53,15 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
                 apply and the true peak after it; exit status 3 if a file misses it.
                 IDs: spotify, apple, youtube, amazon, tidal, deezer, aes-streaming,
                 ebu-r128, atsc-a85 (`mixmeter targets` lists them with their sources)
+  --reference CURVE
+                compare each file's tonal balance with a reference curve (a curve file, or
+                builtin:ID for a built-in slope, see `mixmeter reference list`): deviation
+                per region after level matching, and suggestions where it is outside the
+                curve's tolerance
   --jobs N      files analyzed at once (default: the number of CPUs)
+
+`reference build` makes a curve from reference audio: the long-term average spectrum of each
+file, level-matched; with several files the median and a 10th-90th percentile band.
 
 Exit status: 0 all good, 1 a file could not be read, 2 bad usage, 3 a file missed a target.";
 
@@ -58,9 +72,11 @@ struct Analysis {
     readings: Readings,
     momentary: Vec<Option<f64>>,
     short_term: Vec<Option<f64>>,
+    /// The long-term average spectrum, when a reference comparison was asked for.
+    spectrum: Option<PowerSpectrum>,
 }
 
-fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
+fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String> {
     let file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let info = file.info().clone();
     if info.channels == 0 || info.channels > MAX_CHANNELS {
@@ -70,7 +86,9 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
         ));
     }
     let weights = layout::weights(&info.layout);
-    let config = MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
+    let mut config =
+        MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
+    config.spectrum = spectrum;
     let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
     let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
     let mut next_series_frame = series_step;
@@ -136,6 +154,10 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
             ));
         }
     }
+    let spectrum = meter.spectrum_mut().map(|analyzer| {
+        analyzer.flush();
+        analyzer.long_term().to_owned()
+    });
     Ok(Analysis {
         file: path.display().to_string(),
         info,
@@ -143,6 +165,7 @@ fn analyze(path: &Path, series: bool) -> Result<Analysis, String> {
         readings: meter.readings(),
         momentary,
         short_term,
+        spectrum,
     })
 }
 
@@ -153,8 +176,8 @@ thread_local! {
 
 /// [`analyze`], with a panic inside a decoder (a bug in it, on corrupt data) turned into that
 /// file's error instead of ending the run: the other files are still analyzed.
-fn analyze_contained(path: &Path, series: bool) -> Result<Analysis, String> {
-    match std::panic::catch_unwind(|| analyze(path, series)) {
+fn analyze_contained(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String> {
+    match std::panic::catch_unwind(|| analyze(path, series, spectrum)) {
         Ok(result) => result,
         Err(_) => {
             let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
@@ -194,7 +217,12 @@ fn number(value: Option<f64>) -> Value {
         .map_or(Value::Null, |v| json!(v))
 }
 
-fn to_json(a: &Analysis, series: bool, checks: &[Check]) -> Value {
+fn to_json(
+    a: &Analysis,
+    series: bool,
+    checks: &[Check],
+    tonal: Option<(&Curve, Option<&TonalComparison>)>,
+) -> Value {
     let r = &a.readings;
     let channels = a.info.channels;
     let mut object = json!({
@@ -221,11 +249,64 @@ fn to_json(a: &Analysis, series: bool, checks: &[Check]) -> Value {
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
     }
+    if let Some((curve, comparison)) = tonal {
+        object["tonal"] = tonal_json(curve, comparison);
+    }
     if series {
         object["momentary_lufs"] = a.momentary.iter().map(|v| number(*v)).collect();
         object["short_term_lufs"] = a.short_term.iter().map(|v| number(*v)).collect();
     }
     object
+}
+
+/// The `tonal` object of the JSON output (README, "Output schema").
+fn tonal_json(curve: &Curve, comparison: Option<&TonalComparison>) -> Value {
+    let reference = json!({"name": curve.name, "kind": curve.kind, "source": curve.source});
+    let Some(c) = comparison else {
+        return json!({"reference": reference, "level_offset_db": null, "regions": [], "suggestions": []});
+    };
+    json!({
+        "reference": reference,
+        "level_offset_db": number(Some(c.offset_db)),
+        "regions": c.regions.iter().map(|r| json!({
+            "id": r.region.id,
+            "name": r.region.name,
+            "low_hz": r.region.low_hz,
+            "high_hz": r.region.high_hz,
+            "deviation_db": number(r.deviation_db),
+            "tolerance_low_db": r.tolerance_low_db,
+            "tolerance_high_db": r.tolerance_high_db,
+            "outside": r.outside(),
+        })).collect::<Vec<_>>(),
+        "suggestions": c.suggestions.iter().map(|s| json!({
+            "region": s.region_id,
+            "deviation_db": s.deviation_db,
+            "frequency_hz": s.frequency_hz,
+            "text": s.text,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
+    println!("  Tonal balance against \"{}\"", curve.name);
+    let Some(c) = comparison else {
+        println!("      no value (no audio in the curve's range)");
+        return;
+    };
+    for r in &c.regions {
+        let value = match r.deviation_db {
+            Some(d) => format!("{d:+5.1} dB"),
+            None => "no value".to_string(),
+        };
+        let flag = if r.outside() { "  outside" } else { "" };
+        println!(
+            "      {:<20} {value}  (tolerance {:+.1} to {:+.1}){flag}",
+            r.region.name, r.tolerance_low_db, r.tolerance_high_db
+        );
+    }
+    for s in &c.suggestions {
+        println!("    - {}", s.text);
+    }
 }
 
 fn text(value: Option<f64>, unit: &str) -> String {
@@ -442,17 +523,22 @@ const CSV_COLUMNS: &[&str] = &[
     "non_finite_samples",
 ];
 
-fn csv_header(targets: &[Target]) -> String {
+fn csv_header(targets: &[Target], tonal: bool) -> String {
     let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
     for t in targets {
         columns.push(format!("{}_gain_db", t.id));
         columns.push(format!("{}_true_peak_after_dbtp", t.id));
         columns.push(format!("{}_pass", t.id));
     }
+    if tonal {
+        for region in REGIONS {
+            columns.push(format!("tonal_{}_db", region.id));
+        }
+    }
     columns.join(",")
 }
 
-fn csv_row(a: &Analysis, checks: &[Check]) -> String {
+fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison>>) -> String {
     let r = &a.readings;
     let mut fields = vec![
         csv_field(&a.file),
@@ -476,6 +562,13 @@ fn csv_row(a: &Analysis, checks: &[Check]) -> String {
         fields.push(csv_number(c.gain_db));
         fields.push(csv_number(c.true_peak_after_dbtp));
         fields.push(c.pass.to_string());
+    }
+    if let Some(comparison) = tonal {
+        for (i, _) in REGIONS.iter().enumerate() {
+            fields.push(csv_number(
+                comparison.and_then(|c| c.regions[i].deviation_db),
+            ));
+        }
     }
     fields.join(",")
 }
@@ -551,6 +644,7 @@ struct Options {
     csv: bool,
     series: bool,
     targets: Vec<Target>,
+    reference: Option<Curve>,
     jobs: usize,
 }
 
@@ -561,6 +655,7 @@ fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
         csv: false,
         series: false,
         targets: Vec::new(),
+        reference: None,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let mut paths = Vec::new();
@@ -577,6 +672,12 @@ fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
                     .find(|t| t.id == *id)
                     .ok_or_else(|| format!("unknown target {id}"))?;
                 options.targets.push(target.clone());
+            }
+            "--reference" => {
+                let name = it
+                    .next()
+                    .ok_or("--reference needs a curve file or builtin:ID")?;
+                options.reference = Some(load_curve(name)?);
             }
             "--jobs" => {
                 options.jobs = it
@@ -596,6 +697,103 @@ fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
         return Err("no files or folders given".to_string());
     }
     Ok((options, paths))
+}
+
+/// A curve file, or `builtin:ID`.
+fn load_curve(name: &str) -> Result<Curve, String> {
+    if let Some(id) = name.strip_prefix("builtin:") {
+        return reference::builtin::curve(id).ok_or_else(|| {
+            let ids: Vec<&str> = reference::builtin::SLOPES.iter().map(|s| s.0).collect();
+            format!("unknown built-in curve {id} (built-in: {})", ids.join(", "))
+        });
+    }
+    Curve::load(Path::new(name)).map_err(|e| format!("{name}: {e}"))
+}
+
+/// `mixmeter reference build|list`.
+fn reference_command(args: &[String]) -> ExitCode {
+    match args.first().map(String::as_str) {
+        Some("list") => {
+            for (id, name, _, what) in reference::builtin::SLOPES {
+                println!("builtin:{id:<10} {name}");
+                println!("                   {what}");
+            }
+            ExitCode::SUCCESS
+        }
+        Some("build") => match build_reference(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err((message, code)) => {
+                eprintln!("mixmeter: {message}");
+                ExitCode::from(code)
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn build_reference(args: &[String]) -> Result<(), (String, u8)> {
+    let usage = |m: &str| (format!("{m}\n\n{USAGE}"), 2u8);
+    let mut output = None;
+    let mut name = None;
+    let mut paths = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-o" | "--output" => {
+                output = Some(it.next().ok_or_else(|| usage("-o needs a file name"))?)
+            }
+            "--name" => name = Some(it.next().ok_or_else(|| usage("--name needs a name"))?),
+            other if other.starts_with('-') => {
+                return Err(usage(&format!("unknown option {other}")));
+            }
+            _ => paths.push(arg),
+        }
+    }
+    let output = output.ok_or_else(|| usage("no output file (-o CURVE.json)"))?;
+    let mut files = Vec::new();
+    for input in collect_inputs(&paths) {
+        files.push(input.map_err(|m| (m, 1))?);
+    }
+    if files.is_empty() {
+        return Err(usage("no audio files given"));
+    }
+    let default_name = Path::new(output).file_stem().map_or_else(
+        || "Reference".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let name = name.cloned().unwrap_or(default_name);
+    install_panic_hook();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let curve = std::panic::catch_unwind(|| reference::audio::curve_from_files(&name, &refs))
+        .unwrap_or_else(|_| {
+            let message = PANIC_MESSAGE
+                .with(|m| m.borrow_mut().take())
+                .unwrap_or_default();
+            Err(format!(
+                "corrupt audio data (the decoder failed: {message})"
+            ))
+        })
+        .map_err(|m| (m, 1))?;
+    std::fs::write(output, curve.to_json() + "\n")
+        .map_err(|e| (format!("cannot write {output}: {e}"), 1))?;
+    println!(
+        "{output}: \"{}\", {} points from {:.0} Hz to {:.0} Hz, {} file{}{}",
+        curve.name,
+        curve.frequency_hz.len(),
+        curve.frequency_hz[0],
+        curve.frequency_hz[curve.frequency_hz.len() - 1],
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        if curve.has_band() {
+            ", with a 10th-90th percentile band"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 fn print_targets() {
@@ -620,6 +818,7 @@ fn main() -> ExitCode {
             print_targets();
             return ExitCode::SUCCESS;
         }
+        Some("reference") => return reference_command(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -646,7 +845,10 @@ fn main() -> ExitCode {
         }
     }
     if options.csv {
-        println!("{}", csv_header(&options.targets));
+        println!(
+            "{}",
+            csv_header(&options.targets, options.reference.is_some())
+        );
     }
     let progress = Progress {
         enabled: std::io::stderr().is_terminal() && files.len() > 1,
@@ -660,12 +862,13 @@ fn main() -> ExitCode {
         for _ in 0..options.jobs.min(files.len()).max(1) {
             let sender = sender.clone();
             let (next, files, series) = (&next, &files, options.series);
+            let spectrum = options.reference.is_some();
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(index) else { break };
                     if sender
-                        .send((index, analyze_contained(path, series)))
+                        .send((index, analyze_contained(path, series, spectrum)))
                         .is_err()
                     {
                         break;
@@ -695,10 +898,15 @@ fn main() -> ExitCode {
                             .collect();
                         let pass = checks.iter().all(|c| c.pass);
                         missed |= !pass;
+                        let comparison = options.reference.as_ref().map(|curve| {
+                            let mix = analysis.spectrum.as_ref();
+                            (curve, mix.and_then(|m| compare_tonal(m, curve)))
+                        });
+                        let tonal = comparison.as_ref().map(|(curve, c)| (*curve, c.as_ref()));
                         if options.json {
-                            println!("{}", to_json(&analysis, options.series, &checks));
+                            println!("{}", to_json(&analysis, options.series, &checks, tonal));
                         } else if options.csv {
-                            println!("{}", csv_row(&analysis, &checks));
+                            println!("{}", csv_row(&analysis, &checks, tonal.map(|t| t.1)));
                         } else {
                             if printed > 0 {
                                 println!();
@@ -709,6 +917,9 @@ fn main() -> ExitCode {
                                 for check in &checks {
                                     check.print();
                                 }
+                            }
+                            if let Some((curve, c)) = tonal {
+                                print_tonal(curve, c);
                             }
                         }
                         summary.push((file, Some(analysis.readings), pass));
