@@ -10,8 +10,14 @@
 //!   it draws, so no peak between two frames is lost whatever the frame rate.
 //! - **Commands** (editor to audio): a small enum on a bounded SPSC queue of
 //!   [`COMMAND_CAPACITY`]; a full queue drops the newest command and says so.
+//! - **Spectrum**: its own two triple buffers, each holding fixed-size arrays allocated here
+//!   (so publishing only copies): the latest display frame with the per-bin maximum of every
+//!   frame since the editor last read one ([`SpectrumFrame`]: no peak is lost whatever the frame
+//!   rate), and the long-term average ([`LongTermFrame`]). Both are published only while the
+//!   editor is open.
 
 use crate::meter::engine::Readings;
+use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
 use atomic_float::AtomicF32;
 use crossbeam::queue::ArrayQueue;
 use std::sync::Arc;
@@ -50,9 +56,71 @@ struct LivePeaks {
     sample_peak_gain: [AtomicF32; PLUGIN_CHANNELS],
 }
 
+/// Bins of the largest spectrum frame.
+pub const MAX_BINS: usize = MAX_FFT_SIZE / 2 + 1;
+
+/// One display frame of the spectrum. Written by the audio thread, read by the editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectrumFrame {
+    pub fft_size: usize,
+    pub sample_rate_hz: f64,
+    /// Bins in use (`fft_size / 2 + 1`) of the arrays below.
+    pub bins: usize,
+    /// Power per bin of the latest frame, linear (a bin-centred full-scale sine reads 1).
+    pub power: Box<[f32]>,
+    /// Per-bin maximum of every frame since the editor's previous read, linear.
+    pub peak: Box<[f32]>,
+    /// Frames since the analyzer was reset (0: no frame yet).
+    pub generation: u64,
+}
+
+/// The long-term average spectrum. Written by the audio thread, read by the editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongTermFrame {
+    pub fft_size: usize,
+    pub sample_rate_hz: f64,
+    pub bins: usize,
+    /// Mean power per bin, linear.
+    pub power: Box<[f32]>,
+    /// Frames averaged (0: no value yet) and the seconds of audio they cover.
+    pub frames: u64,
+    pub covered_s: f64,
+    /// Incremented by each publish.
+    pub generation: u64,
+}
+
+impl Default for SpectrumFrame {
+    fn default() -> Self {
+        Self {
+            fft_size: 0,
+            sample_rate_hz: 0.0,
+            bins: 0,
+            power: vec![0.0; MAX_BINS].into_boxed_slice(),
+            peak: vec![0.0; MAX_BINS].into_boxed_slice(),
+            generation: 0,
+        }
+    }
+}
+
+impl Default for LongTermFrame {
+    fn default() -> Self {
+        Self {
+            fft_size: 0,
+            sample_rate_hz: 0.0,
+            bins: 0,
+            power: vec![0.0; MAX_BINS].into_boxed_slice(),
+            frames: 0,
+            covered_s: 0.0,
+            generation: 0,
+        }
+    }
+}
+
 /// Creates both ends.
 pub fn channel() -> (MeterInput, MeterOutput) {
     let (snapshot_in, snapshot_out) = triple_buffer::triple_buffer(&Snapshot::default());
+    let (spectrum_in, spectrum_out) = triple_buffer::triple_buffer(&SpectrumFrame::default());
+    let (long_term_in, long_term_out) = triple_buffer::triple_buffer(&LongTermFrame::default());
     let peaks = Arc::new(LivePeaks::default());
     let commands = Arc::new(ArrayQueue::new(COMMAND_CAPACITY));
     (
@@ -61,11 +129,20 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             peaks: peaks.clone(),
             commands: commands.clone(),
             generation: 0,
+            spectrum: spectrum_in,
+            long_term: long_term_in,
+            unread_peak: vec![0.0; MAX_BINS].into_boxed_slice(),
+            unread_fft_size: 0,
+            published_display: 0,
+            published_long_term: u64::MAX,
+            long_term_generation: 0,
         },
         MeterOutput {
             snapshot: snapshot_out,
             peaks,
             commands,
+            spectrum: spectrum_out,
+            long_term: long_term_out,
         },
     )
 }
@@ -76,6 +153,16 @@ pub struct MeterInput {
     peaks: Arc<LivePeaks>,
     commands: Arc<ArrayQueue<Command>>,
     generation: u64,
+    spectrum: triple_buffer::Input<SpectrumFrame>,
+    long_term: triple_buffer::Input<LongTermFrame>,
+    /// Per-bin maximum of the display frames published since the editor last read one, and
+    /// the frame size it belongs to.
+    unread_peak: Box<[f32]>,
+    unread_fft_size: usize,
+    /// Display frame count and long-term frame count last published.
+    published_display: u64,
+    published_long_term: u64,
+    long_term_generation: u64,
 }
 
 impl std::fmt::Debug for MeterInput {
@@ -111,6 +198,54 @@ impl MeterInput {
     pub fn next_command(&self) -> Option<Command> {
         self.commands.pop()
     }
+
+    /// Publishes the analyzer's newest display frame (if there is one the editor has not been
+    /// sent) and the long-term average (when it changed, or always with `force_long_term`,
+    /// e.g. when the editor has just opened). Copies only.
+    pub fn publish_spectrum(&mut self, analyzer: &mut SpectrumAnalyzer, force_long_term: bool) {
+        let fft_size = analyzer.display_size().unwrap_or(0);
+        if let Some((power, count)) = analyzer.display_frame()
+            && count != self.published_display
+        {
+            let bins = power.len().min(MAX_BINS);
+            let peak = &analyzer.display_peak()[..bins];
+            if self.spectrum.consumed() || self.unread_fft_size != fft_size {
+                self.unread_peak[..bins].copy_from_slice(peak);
+            } else {
+                for (unread, &p) in self.unread_peak[..bins].iter_mut().zip(peak) {
+                    *unread = unread.max(p);
+                }
+            }
+            self.unread_fft_size = fft_size;
+            let frame = self.spectrum.input_buffer_mut();
+            frame.fft_size = fft_size;
+            frame.sample_rate_hz = analyzer.sample_rate_hz();
+            frame.bins = bins;
+            frame.power[..bins].copy_from_slice(&power[..bins]);
+            frame.peak[..bins].copy_from_slice(&self.unread_peak[..bins]);
+            frame.generation = count;
+            self.spectrum.publish();
+            self.published_display = count;
+            analyzer.clear_display_peak();
+        }
+        let long_term = analyzer.long_term();
+        if long_term.frames != self.published_long_term || force_long_term {
+            self.published_long_term = long_term.frames;
+            self.long_term_generation += 1;
+            let bins = long_term.bins().min(MAX_BINS);
+            let frame = self.long_term.input_buffer_mut();
+            frame.fft_size = long_term.fft_size;
+            frame.sample_rate_hz = long_term.sample_rate_hz;
+            frame.bins = bins;
+            for (k, slot) in frame.power[..bins].iter_mut().enumerate() {
+                *slot = long_term.mean_power(k) as f32;
+            }
+            frame.frames = long_term.frames;
+            frame.covered_s = long_term.covered_s();
+            frame.generation = self.long_term_generation;
+            self.long_term.publish();
+        }
+    }
 }
 
 /// Editor end.
@@ -118,6 +253,8 @@ pub struct MeterOutput {
     snapshot: triple_buffer::Output<Snapshot>,
     peaks: Arc<LivePeaks>,
     commands: Arc<ArrayQueue<Command>>,
+    spectrum: triple_buffer::Output<SpectrumFrame>,
+    long_term: triple_buffer::Output<LongTermFrame>,
 }
 
 impl std::fmt::Debug for MeterOutput {
@@ -157,6 +294,28 @@ impl MeterOutput {
             *v = slot.swap(0.0, std::sync::atomic::Ordering::Relaxed);
         }
         reading
+    }
+
+    /// The latest display frame and long-term average.
+    pub fn spectra(&mut self) -> (&SpectrumFrame, &LongTermFrame) {
+        self.spectrum.update();
+        self.long_term.update();
+        (
+            self.spectrum.output_buffer(),
+            self.long_term.output_buffer(),
+        )
+    }
+
+    /// The latest display frame, and whether it is new since the previous call.
+    pub fn spectrum(&mut self) -> (&SpectrumFrame, bool) {
+        let fresh = self.spectrum.update();
+        (self.spectrum.output_buffer(), fresh)
+    }
+
+    /// The latest long-term average, and whether it is new since the previous call.
+    pub fn long_term(&mut self) -> (&LongTermFrame, bool) {
+        let fresh = self.long_term.update();
+        (self.long_term.output_buffer(), fresh)
     }
 
     /// Sends a command; false when the queue is full (the audio thread is not running).
@@ -217,6 +376,44 @@ mod tests {
         writer.join().unwrap();
         seen_max = seen_max.max(output.take_peaks().true_peak_gain[0]);
         assert_eq!(seen_max, 0.99);
+    }
+
+    #[test]
+    fn spectrum_peaks_between_reads_are_kept() {
+        let (mut input, mut output) = channel();
+        let mut analyzer = SpectrumAnalyzer::new(48_000.0, &[1.0]).unwrap();
+        analyzer.set_display_size(Some(2048));
+        let rate = 48_000.0;
+        let tone = |hz: f64| -> Vec<f32> {
+            (0..4096)
+                .map(|i| (0.5 * (std::f64::consts::TAU * hz * i as f64 / rate).sin()) as f32)
+                .collect()
+        };
+        // Bin 64 and bin 128 of a 2048-point frame, one after the other, no read between.
+        let (low, high) = (tone(64.0 * rate / 2048.0), tone(128.0 * rate / 2048.0));
+        for signal in [&low, &high] {
+            for chunk in signal.chunks(256) {
+                analyzer.process(&[chunk]);
+                input.publish_spectrum(&mut analyzer, false);
+            }
+        }
+        let (frame, fresh) = output.spectrum();
+        assert!(fresh);
+        assert_eq!((frame.fft_size, frame.bins), (2048, 1025));
+        // The latest frame has the high tone only; the peak has both.
+        assert!(frame.power[128] > 0.2 && frame.power[64] < 1e-3);
+        assert!(frame.peak[64] > 0.2 && frame.peak[128] > 0.2);
+        // After the read, the next peak starts over.
+        for chunk in high.chunks(256) {
+            analyzer.process(&[chunk]);
+            input.publish_spectrum(&mut analyzer, false);
+        }
+        let (frame, _) = output.spectrum();
+        assert!(frame.peak[64] < 1e-3 && frame.peak[128] > 0.2);
+        let (long_term, fresh) = output.long_term();
+        assert!(fresh && long_term.frames > 0 && long_term.fft_size == 8192);
+        let (_, fresh) = output.long_term();
+        assert!(!fresh);
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub const REGIONS: [Region; 7] = [
         low_hz: 20.0,
         high_hz: 60.0,
         over_action: "cut or high-pass",
-        under_action: "add sub (check kick and bass extension)",
+        under_action: "boost",
     },
     Region {
         id: "bass",

@@ -45,6 +45,8 @@ pub struct Mixmeter {
     /// are (100 ms).
     unsaved_samples: u64,
     save_interval: u64,
+    /// The editor was open at the previous block (its first block republishes everything).
+    editor_was_open: bool,
 }
 
 impl Default for Mixmeter {
@@ -62,6 +64,7 @@ impl Default for Mixmeter {
             reset_by_transport: false,
             unsaved_samples: 0,
             save_interval: 4_800,
+            editor_was_open: false,
         }
     }
 }
@@ -126,7 +129,7 @@ impl Plugin for Mixmeter {
         // Allocation happens here, never in process(). Re-activation at the same rate and
         // layout keeps the running measurement.
         let rate = buffer_config.sample_rate as f64;
-        let config = MeterConfig::new(rate, channels);
+        let config = MeterConfig::new(rate, channels).with_spectrum();
         if self.meter.as_ref().is_none_or(|m| *m.config() != config) {
             match Meter::new(config) {
                 Ok(meter) => self.meter = Some(meter),
@@ -174,6 +177,12 @@ impl Plugin for Mixmeter {
         }
         self.was_playing = playing;
 
+        // Display spectrum frames only while the editor is open (the long-term average always
+        // accumulates).
+        let editor_open = self.editor_state.is_open();
+        if let Some(spectrum) = meter.spectrum_mut() {
+            spectrum.set_display_size(editor_open.then(|| self.params.spectrum_view.fft_size()));
+        }
         // Measure first: the meters always see the stereo input, never the mono fold.
         meter.process(buffer.as_slice_immutable());
         self.unsaved_samples += buffer.samples() as u64;
@@ -193,11 +202,16 @@ impl Plugin for Mixmeter {
         }
 
         // Display-only work happens only while the editor is open.
-        if self.editor_state.is_open() {
+        if editor_open {
             self.meter_input
                 .publish(&meter.readings(), self.reset_by_transport);
+            if let Some(spectrum) = meter.spectrum_mut() {
+                self.meter_input
+                    .publish_spectrum(spectrum, !self.editor_was_open);
+            }
             self.repaint.request_repaint();
         }
+        self.editor_was_open = editor_open;
         ProcessStatus::Normal
     }
 }

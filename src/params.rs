@@ -5,7 +5,13 @@
 //! editor size) are added here as persisted fields.
 
 use crate::measurement::SavedMeasurement;
+use crate::meter::spectrum::{DEFAULT_DISPLAY_FFT_SIZE, nearest_fft_size};
+use crate::reference::library::SavedLibrary;
+use atomic_float::AtomicF32;
+use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// Stable parameter ID of the mono check. Part of saved state and host automation.
 pub const MONO_CHECK_ID: &str = "mono_check";
@@ -26,6 +32,12 @@ pub struct MixmeterParams {
     /// The measurement running when the project was saved (see [`crate::measurement`]).
     #[persist = "last-measurement"]
     pub last_measurement: SavedMeasurement,
+    /// Reference curves and which one is compared (GUI thread only).
+    #[persist = "references"]
+    pub references: SavedLibrary,
+    /// How the spectrum is shown. The FFT size is also read by the audio thread (atomic).
+    #[persist = "spectrum-view"]
+    pub spectrum_view: SavedSpectrumView,
 }
 
 impl Default for MixmeterParams {
@@ -34,13 +46,171 @@ impl Default for MixmeterParams {
             mono_check: BoolParam::new("Mono Check", false),
             reset_on_play: BoolParam::new("Reset on Play", true),
             last_measurement: SavedMeasurement::default(),
+            references: SavedLibrary::default(),
+            spectrum_view: SavedSpectrumView::default(),
         }
+    }
+}
+
+/// 1/N-octave smoothing choices of the spectrum view (N).
+pub const SMOOTHING_CHOICES: [u32; 4] = [3, 6, 12, 24];
+/// Display tilt choices, dB per octave.
+pub const TILT_CHOICES: [f32; 4] = [0.0, 3.0, 4.5, 6.0];
+
+/// The spectrum view's settings, as plain values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpectrumSettings {
+    /// Display FFT size (one of the spectrum module's sizes).
+    pub fft_size: usize,
+    /// Smoothing in 1/N octave (one of [`SMOOTHING_CHOICES`]).
+    pub smoothing: u32,
+    /// Display tilt, dB per octave around 1 kHz (one of [`TILT_CHOICES`]).
+    pub tilt_db_per_octave: f32,
+    pub peak_hold: bool,
+}
+
+impl Default for SpectrumSettings {
+    fn default() -> Self {
+        Self {
+            fft_size: DEFAULT_DISPLAY_FFT_SIZE,
+            smoothing: 6,
+            tilt_db_per_octave: 4.5,
+            peak_hold: true,
+        }
+    }
+}
+
+impl SpectrumSettings {
+    /// Any value read from saved state becomes the nearest allowed one.
+    pub fn sanitized(self) -> Self {
+        let nearest_u32 = |v: u32, choices: &[u32]| {
+            *choices
+                .iter()
+                .min_by_key(|c| c.abs_diff(v))
+                .unwrap_or(&choices[0])
+        };
+        let tilt = if self.tilt_db_per_octave.is_finite() {
+            *TILT_CHOICES
+                .iter()
+                .min_by(|a, b| {
+                    (*a - self.tilt_db_per_octave)
+                        .abs()
+                        .total_cmp(&(*b - self.tilt_db_per_octave).abs())
+                })
+                .unwrap_or(&0.0)
+        } else {
+            0.0
+        };
+        Self {
+            fft_size: nearest_fft_size(self.fft_size),
+            smoothing: nearest_u32(self.smoothing, &SMOOTHING_CHOICES),
+            tilt_db_per_octave: tilt,
+            peak_hold: self.peak_hold,
+        }
+    }
+}
+
+/// Persisted spectrum settings in atomics: the editor writes them, the audio thread reads the
+/// FFT size, saved state reads and writes plain JSON (anything unreadable keeps the default).
+#[derive(Debug)]
+pub struct SavedSpectrumView {
+    fft_size: AtomicUsize,
+    smoothing: AtomicU32,
+    tilt_db_per_octave: AtomicF32,
+    peak_hold: AtomicBool,
+}
+
+impl Default for SavedSpectrumView {
+    fn default() -> Self {
+        let d = SpectrumSettings::default();
+        Self {
+            fft_size: AtomicUsize::new(d.fft_size),
+            smoothing: AtomicU32::new(d.smoothing),
+            tilt_db_per_octave: AtomicF32::new(d.tilt_db_per_octave),
+            peak_hold: AtomicBool::new(d.peak_hold),
+        }
+    }
+}
+
+impl SavedSpectrumView {
+    pub fn get(&self) -> SpectrumSettings {
+        SpectrumSettings {
+            fft_size: self.fft_size.load(Ordering::Relaxed),
+            smoothing: self.smoothing.load(Ordering::Relaxed),
+            tilt_db_per_octave: self.tilt_db_per_octave.load(Ordering::Relaxed),
+            peak_hold: self.peak_hold.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn store(&self, settings: SpectrumSettings) {
+        let s = settings.sanitized();
+        self.fft_size.store(s.fft_size, Ordering::Relaxed);
+        self.smoothing.store(s.smoothing, Ordering::Relaxed);
+        self.tilt_db_per_octave
+            .store(s.tilt_db_per_octave, Ordering::Relaxed);
+        self.peak_hold.store(s.peak_hold, Ordering::Relaxed);
+    }
+
+    /// The display FFT size (audio thread: one atomic load).
+    pub fn fft_size(&self) -> usize {
+        self.fft_size.load(Ordering::Relaxed)
+    }
+}
+
+impl<'a> PersistentField<'a, Value> for SavedSpectrumView {
+    fn set(&self, value: Value) {
+        let d = SpectrumSettings::default();
+        let settings = SpectrumSettings {
+            fft_size: value["fft_size"]
+                .as_u64()
+                .map_or(d.fft_size, |v| v as usize),
+            smoothing: value["smoothing_octave_fraction"]
+                .as_u64()
+                .map_or(d.smoothing, |v| v.min(u32::MAX as u64) as u32),
+            tilt_db_per_octave: value["tilt_db_per_octave"]
+                .as_f64()
+                .map_or(d.tilt_db_per_octave, |v| v as f32),
+            peak_hold: value["peak_hold"].as_bool().unwrap_or(d.peak_hold),
+        };
+        self.store(settings);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        let s = self.get();
+        f(&json!({
+            "fft_size": s.fft_size,
+            "smoothing_octave_fraction": s.smoothing,
+            "tilt_db_per_octave": s.tilt_db_per_octave,
+            "peak_hold": s.peak_hold,
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spectrum_settings_round_trip_and_sanitize() {
+        let saved = SavedSpectrumView::default();
+        assert_eq!(saved.get(), SpectrumSettings::default());
+        saved.set(json!({"fft_size": 30000, "smoothing_octave_fraction": 11, "tilt_db_per_octave": 2.9, "peak_hold": false}));
+        let s = saved.get();
+        assert_eq!(
+            (s.fft_size, s.smoothing, s.tilt_db_per_octave, s.peak_hold),
+            (32768, 12, 3.0, false)
+        );
+        let stored = saved.map(|v| v.clone());
+        let other = SavedSpectrumView::default();
+        other.set(stored);
+        assert_eq!(other.get(), s);
+        // Junk keeps the defaults.
+        other.set(json!("junk"));
+        assert_eq!(other.get(), SpectrumSettings::default());
+    }
 
     #[test]
     fn defaults_and_stable_ids() {

@@ -15,6 +15,13 @@ use std::time::{Duration, Instant};
 const MONO_ORANGE: [u8; 3] = [0xF5, 0xA6, 0x23];
 const RATE_HZ: f64 = 48_000.0;
 const BLOCK: usize = 480;
+/// Rows of the editor above the spectrum view (header and readings).
+const READINGS_HEIGHT: usize = 250;
+/// The host window is the editor's default size.
+const EDITOR_SIZE: (u16, u16) = (
+    mixmeter::editor::EDITOR_WIDTH as u16,
+    mixmeter::editor::EDITOR_HEIGHT as u16,
+);
 
 fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
     let l: Vec<f32> = (start..start + BLOCK)
@@ -82,6 +89,67 @@ fn editor_in_a_real_host_window() {
     editor_opens_embedded_and_shows_the_mono_state(&display);
     editor_survives_open_close_cycles_while_audio_runs(&display);
     transport_start_restarts_the_measurement(&display);
+    spectrum_view_draws_live_audio_and_the_reference(&display);
+}
+
+/// Colours of the spectrum view's lines (`editor::spectrum`).
+const LIVE_GREEN: [u8; 3] = [0x4C, 0xC9, 0x8B];
+const LONG_TERM_BLUE: [u8; 3] = [0x5A, 0x9B, 0xF0];
+const REFERENCE_YELLOW: [u8; 3] = [0xF0, 0xE0, 0x80];
+
+/// Pink-ish noise (Paul Kellet's filter on white noise), stereo, -20 dBFS-ish.
+fn pink_blocks(blocks: usize) -> Vec<Vec<Vec<f32>>> {
+    let mut seed = 0x1234_5678u32;
+    let mut b = [0.0f32; 3];
+    (0..blocks)
+        .map(|_| {
+            let l: Vec<f32> = (0..BLOCK)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let white = (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+                    b[0] = 0.99765 * b[0] + white * 0.0990460;
+                    b[1] = 0.96300 * b[1] + white * 0.2965164;
+                    b[2] = 0.57000 * b[2] + white * 1.0526913;
+                    (b[0] + b[1] + b[2] + white * 0.1848) * 0.05
+                })
+                .collect();
+            vec![l.clone(), l]
+        })
+        .collect()
+}
+
+/// The spectrum view in the host's window, fed pink noise in real time: the live spectrum,
+/// the long-term average and the (default) pink reference are all drawn in the plot (the
+/// reference mostly under the long-term line, which matches it).
+fn spectrum_view_draws_live_audio_and_the_reference(display: &Display) {
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let mut instance = bundle.instantiate();
+        instance.activate(RATE_HZ, 4096);
+        let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
+        open_editor(&mut instance, &parent);
+        for block in pink_blocks(300) {
+            instance.process(&block, &[]);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let pixels = parent.capture_rgb();
+        parent.save_png(
+            &pixels,
+            &screenshots.join(format!("editor-clap-{index}-spectrum-pink.png")),
+        );
+        let plot = &pixels[EDITOR_SIZE.0 as usize * READINGS_HEIGHT..];
+        let live = count_pixels(plot, LIVE_GREEN);
+        let long_term = count_pixels(plot, LONG_TERM_BLUE);
+        let reference = count_pixels(plot, REFERENCE_YELLOW);
+        assert!(
+            live > 300 && long_term > 300 && reference > 100,
+            "{}: live {live}, long-term {long_term}, reference {reference} px",
+            path.display()
+        );
+        close_editor(&mut instance);
+    }
 }
 
 /// Plays exactly `blocks` blocks of the -6 dBFS sine in real time with the given transport
@@ -113,7 +181,7 @@ fn transport_start_restarts_the_measurement(display: &Display) {
             let id = instance.param_id("Reset on Play");
             instance.set_param_inactive(id, if reset_on_play { 1.0 } else { 0.0 });
             instance.activate(RATE_HZ, 4096);
-            let parent = ParentWindow::new(display, 600, 420);
+            let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
             open_editor(&mut instance, &parent);
             let next = play_blocks(&mut instance, 0, 320, false);
             let stopped = parent.capture_rgb();
@@ -126,7 +194,15 @@ fn transport_start_restarts_the_measurement(display: &Display) {
                     if reset_on_play { "on" } else { "off" }
                 )),
             );
-            changed.push(stopped.iter().zip(&playing).filter(|(a, b)| a != b).count());
+            // The readings (the spectrum below them moves with every frame of any signal).
+            let readings = EDITOR_SIZE.0 as usize * READINGS_HEIGHT;
+            changed.push(
+                stopped[..readings]
+                    .iter()
+                    .zip(&playing[..readings])
+                    .filter(|(a, b)| a != b)
+                    .count(),
+            );
             close_editor(&mut instance);
         }
         assert!(
@@ -154,7 +230,7 @@ fn editor_opens_embedded_and_shows_the_mono_state(display: &Display) {
             let mono_id = instance.param_id("Mono Check");
             instance.set_param_inactive(mono_id, if mono { 1.0 } else { 0.0 });
             instance.activate(RATE_HZ, 4096);
-            let parent = ParentWindow::new(display, 600, 420);
+            let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
             open_editor(&mut instance, &parent);
             play(&mut instance, Duration::from_millis(1500));
             let pixels = parent.capture_rgb();
@@ -208,7 +284,7 @@ fn editor_survives_open_close_cycles_while_audio_runs(display: &Display) {
         let bundle = Bundle::load(&path);
         let mut instance = bundle.instantiate();
         instance.activate(RATE_HZ, 4096);
-        let parent = ParentWindow::new(display, 600, 420);
+        let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
         for _ in 0..4 {
             open_editor(&mut instance, &parent);
             play(&mut instance, Duration::from_millis(200));

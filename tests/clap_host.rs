@@ -470,3 +470,84 @@ fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
         );
     }
 }
+
+/// Reference curves and spectrum settings live in the plugin's state: a project saved with a
+/// captured curve and a hand-made one reopens with both (and the selection and settings), and
+/// a damaged curve in the state is dropped alone: the others, the parameters and the audio are
+/// unaffected.
+#[test]
+fn reference_curves_and_spectrum_settings_survive_in_the_state() {
+    use mixmeter::reference::{Curve, CurveKind, builtin};
+    let mut captured = builtin::curve("tilt-4.5").unwrap();
+    captured.name = "mix v3".to_string();
+    captured.kind = CurveKind::Captured;
+    let hand_made = Curve::from_json(
+        r#"{"format": "mixmeter-reference-curve", "version": 1, "name": "hand-made",
+            "kind": "custom", "source": "typed", "method": "by ear",
+            "frequency_hz": [30, 300, 3000, 16000], "level_db": [3, 0, -6, -12],
+            "band_low_db": [1, -1, -8, -15], "band_high_db": [5, 1, -4, -9]}"#,
+    )
+    .unwrap();
+    let mut damaged = serde_json::to_value(&hand_made).unwrap();
+    damaged["name"] = "damaged".into();
+    damaged["level_db"][2] = "loud".into();
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut original = bundle.instantiate();
+        let mono = original.param_id(MONO_CHECK);
+        original.set_param_inactive(mono, 1.0);
+        let state = original.save_state();
+        let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        assert!(
+            json["fields"]["references"].is_string(),
+            "the state has a references field"
+        );
+        let library = serde_json::json!({
+            "curves": [captured, damaged, hand_made],
+            "selected": "curve:mix v3",
+        });
+        json["fields"]["references"] = library.to_string().into();
+        json["fields"]["spectrum-view"] = serde_json::json!({
+            "fft_size": 16384, "smoothing_octave_fraction": 12, "tilt_db_per_octave": 3.0, "peak_hold": false,
+        })
+        .to_string()
+        .into();
+        let body = serde_json::to_vec(&json).unwrap();
+        let mut project = (body.len() as u64).to_le_bytes().to_vec();
+        project.extend(body);
+
+        let mut reopened = bundle.instantiate();
+        reopened
+            .load_state(&project)
+            .expect("the project's state loads");
+        let mono = reopened.param_id(MONO_CHECK);
+        assert_eq!(reopened.param_value(mono), 1.0);
+        // Saved again, it carries both good curves, unchanged, and the selection.
+        let again = reopened.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&again[8..]).unwrap();
+        let library: serde_json::Value =
+            serde_json::from_str(json["fields"]["references"].as_str().unwrap()).unwrap();
+        let curves: Vec<Curve> = library["curves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Curve::from_value(c.clone()).unwrap())
+            .collect();
+        assert_eq!(
+            curves,
+            vec![captured.clone(), hand_made.clone()],
+            "{}",
+            path.display()
+        );
+        assert_eq!(library["selected"], "curve:mix v3");
+        let view: serde_json::Value =
+            serde_json::from_str(json["fields"]["spectrum-view"].as_str().unwrap()).unwrap();
+        assert_eq!(view["fft_size"], 16384);
+        assert_eq!(view["smoothing_octave_fraction"], 12);
+        assert_eq!(view["peak_hold"], false);
+        // And it runs: mono-folded output from the first sample.
+        reopened.activate(48_000.0, 512);
+        let out = reopened.process(&[vec![0.5f32; 64], vec![-0.25f32; 64]], &[]);
+        assert!(out.iter().all(|c| c.iter().all(|&x| x == 0.125)));
+    }
+}

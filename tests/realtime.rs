@@ -1,6 +1,7 @@
 //! Real-time rules of the meter core, each proven here:
 //! - no allocation (or free) in `process`, `reset`, `start`, `pause` or the readings, over
-//!   minutes of audio at several rates and channel counts (a counting global allocator);
+//!   minutes of audio at several rates and channel counts (a counting global allocator), with
+//!   the spectrum analyzer running and publishing display frames at several FFT sizes;
 //! - results independent of how the host slices the audio (random block sizes, identical
 //!   readings to the last bit).
 
@@ -74,7 +75,9 @@ fn the_counter_sees_allocations() {
 fn process_reset_pause_and_readings_never_allocate() {
     let mut rng = StdRng::seed_from_u64(11);
     for (rate, channels) in [(48_000.0, 2), (44_100.0, 1), (192_000.0, 2), (8_000.0, 5)] {
-        let mut meter = Meter::new(MeterConfig::new(rate, channels)).unwrap();
+        let mut meter = Meter::new(MeterConfig::new(rate, channels).with_spectrum()).unwrap();
+        // The plugin's audio-side end of the bridge, publishing what an open editor gets.
+        let (mut bridge, _editor) = mixmeter::bridge::channel();
         // One second of material, with non-finite samples, fed over and over: 3 minutes.
         let mut second: Vec<Vec<f32>> = (0..channels)
             .map(|_| noise(&mut rng, rate as usize))
@@ -91,6 +94,17 @@ fn process_reset_pause_and_readings_never_allocate() {
                     120 => meter.reset(),
                     _ => {}
                 }
+                // Display spectrum frames while "the editor is open", at several sizes.
+                let display = match seconds {
+                    30..45 => Some(2048),
+                    45..100 => Some(32768),
+                    100..150 => Some(8192),
+                    _ => None,
+                };
+                let editor_open = display.is_some();
+                if let Some(spectrum) = meter.spectrum_mut() {
+                    spectrum.set_display_size(display);
+                }
                 let mut start = 0;
                 let mut i = seconds;
                 while start < rate as usize {
@@ -98,6 +112,9 @@ fn process_reset_pause_and_readings_never_allocate() {
                     let block: [&[f32]; 8] =
                         std::array::from_fn(|c| second.get(c).map_or(&[][..], |s| &s[start..end]));
                     meter.process(&block[..channels]);
+                    if editor_open && let Some(spectrum) = meter.spectrum_mut() {
+                        bridge.publish_spectrum(spectrum, false);
+                    }
                     let (tp, _) = meter.take_live_peaks();
                     sink += tp[0] as f64;
                     let r = meter.readings();
@@ -117,6 +134,9 @@ fn process_reset_pause_and_readings_never_allocate() {
             meter.readings().measured_s
         );
         assert_eq!(meter.readings().non_finite_samples, 2 * 60);
+        // The spectrum ran: the last minute is in its long-term average.
+        let long_term = meter.spectrum().unwrap().long_term();
+        assert!((long_term.covered_s() - 60.0).abs() < 0.2, "{}", long_term.covered_s());
     }
 }
 

@@ -10,6 +10,7 @@
 //! that request at most every [`REPAINT_INTERVAL`]; nothing here runs while it is closed.
 
 pub mod hold;
+pub mod spectrum;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
 use crate::meter::engine::Readings;
@@ -23,12 +24,13 @@ use nice_plug_egui::{
     EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier,
     create_egui_editor,
 };
+use spectrum::{SpectrumState, draw_spectrum};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default editor size in logical pixels.
-pub const EDITOR_WIDTH: u32 = 560;
-pub const EDITOR_HEIGHT: u32 = 400;
+pub const EDITOR_WIDTH: u32 = 820;
+pub const EDITOR_HEIGHT: u32 = 720;
 
 /// Upper bound of the repaint rate driven by the audio thread (about 60 Hz).
 pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
@@ -247,6 +249,8 @@ pub struct MixmeterEditor {
     gui_context: Option<GuiContext>,
     held: [HeldPeak; PLUGIN_CHANNELS],
     last_frame: Option<Instant>,
+    spectrum: SpectrumState,
+    clock: Instant,
 }
 
 impl MixmeterEditor {
@@ -257,6 +261,8 @@ impl MixmeterEditor {
             gui_context: None,
             held: [HeldPeak::default(); PLUGIN_CHANNELS],
             last_frame: None,
+            spectrum: SpectrumState::new(),
+            clock: Instant::now(),
         }
     }
 
@@ -296,9 +302,36 @@ impl NiceEguiApp for MixmeterEditor {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
         let view = self.next_view();
-        let actions = egui::CentralPanel::default()
-            .show(ui, |ui| draw(ui, &view))
+        let settings = self.params.spectrum_view.get().sanitized();
+        let library = self.params.references.get();
+        let now_s = self.clock.elapsed().as_secs_f64();
+        let (live, long_term) = self.meter.spectra();
+        let data = self
+            .spectrum
+            .update(live, long_term, settings, &library, now_s);
+        let (actions, spectrum_actions) = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                let actions = draw(ui, &view);
+                ui.separator();
+                (actions, draw_spectrum(ui, &data))
+            })
             .inner;
+        if let Some(settings) = spectrum_actions.settings {
+            self.params.spectrum_view.store(settings);
+        }
+        if let Some(selection) = spectrum_actions.select.clone() {
+            self.params.references.update(|l| l.selection = selection);
+        }
+        if let Some(name) = &spectrum_actions.remove {
+            self.params.references.update(|l| l.remove(name));
+        }
+        let captured = self.spectrum.handle(&spectrum_actions);
+        for curve in captured.into_iter().chain(self.spectrum.take_imported()) {
+            self.params.references.update(|l| l.add(curve));
+        }
+        if self.spectrum.importing() {
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
         if let Some(command) = actions.command {
             // A full queue means the audio thread is not running; the click has no effect
             // then, as a paused transport would not measure either.

@@ -20,6 +20,7 @@
 //! i.e. the same loudness ([`k_weighted_level_db`]).
 
 pub mod audio;
+pub mod library;
 
 use crate::meter::kweight::Biquad;
 use crate::meter::spectrum::{LogSmoother, PowerSpectrum, log_grid, power_to_db};
