@@ -176,3 +176,150 @@ fn mono_layout_shows_one_peak_and_non_finite_input_is_reported() {
             .is_some()
     );
 }
+
+/// Pink noise (exact 1/f power) with `boost` = (low Hz, high Hz, dB), mono, -20 dBFS RMS.
+fn pink(rate: f64, len: usize, boost: Option<(f64, f64, f64)>) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    let inverse = realfft::RealFftPlanner::<f64>::new().plan_fft_inverse(len);
+    let mut spectrum = inverse.make_input_vec();
+    for (k, x) in spectrum.iter_mut().enumerate().take(len / 2).skip(1) {
+        let hz = k as f64 * rate / len as f64;
+        let gain = match boost {
+            Some((low, high, db)) if hz >= low && hz < high => 10f64.powf(db / 20.0),
+            _ => 1.0,
+        };
+        let phase = rng.random::<f64>() * std::f64::consts::TAU;
+        *x = realfft::num_complex::Complex::from_polar(gain / (k as f64).sqrt(), phase);
+    }
+    let mut out = inverse.make_output_vec();
+    inverse.process(&mut spectrum, &mut out).unwrap();
+    let rms = (out.iter().map(|x| x * x).sum::<f64>() / len as f64).sqrt();
+    out.iter().map(|x| (x * 0.1 / rms) as f32).collect()
+}
+
+/// The spectrum view fed by the real analyzer through the real bridge (as the plugin does),
+/// rendered headless: the deviations shown per region are the measured ones (the boosted
+/// low-mids read about +6 and are the one suggestion), the plot describes itself, Capture
+/// freezes the long-term spectrum as a curve, and Import reads a curve file on a worker thread.
+#[test]
+fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
+    use mixmeter::editor::spectrum::{SpectrumActions, SpectrumData, SpectrumState, draw_spectrum};
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    use mixmeter::params::SpectrumSettings;
+    use mixmeter::reference::CurveKind;
+    use mixmeter::reference::library::ReferenceLibrary;
+
+    let rate = 48_000.0;
+    let audio = pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)));
+    let mut meter = Meter::new(MeterConfig::new(rate, 1).with_spectrum()).unwrap();
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    meter.spectrum_mut().unwrap().set_display_size(Some(4096));
+    for block in audio.chunks(512) {
+        meter.process(&[block]);
+        input.publish_spectrum(meter.spectrum_mut().unwrap(), false);
+    }
+    let mut state = SpectrumState::new();
+    let library = ReferenceLibrary::default(); // pink slope selected
+    let (live, long_term) = output.spectra();
+    let data = state.update(live, long_term, SpectrumSettings::default(), &library, 0.0);
+    assert_eq!(data.live_db.len(), data.frequencies_hz.len());
+    assert_eq!(data.long_term_db.len(), data.frequencies_hz.len());
+    assert!(data.reference.is_some());
+
+    let mut harness = Harness::new_ui_state(
+        |ui, (data, actions): &mut (SpectrumData, SpectrumActions)| {
+            let now = draw_spectrum(ui, data);
+            if now != SpectrumActions::default() {
+                *actions = now;
+            }
+        },
+        (data, SpectrumActions::default()),
+    );
+    harness.run();
+    let low_mids = harness.get_by_role_and_label(egui::Role::Meter, "low-mids deviation");
+    let value = low_mids.accesskit_node().numeric_value().unwrap();
+    assert!((value - 6.0).abs() < 0.5, "{value}");
+    assert_eq!(low_mids.value(), Some(format!("{value:+.1}")));
+    for region in [
+        "sub",
+        "bass",
+        "mids",
+        "presence",
+        "sibilance/harshness",
+        "air",
+    ] {
+        let label = format!("{region} deviation");
+        let node = harness.get_by_role_and_label(egui::Role::Meter, &label);
+        let value = node.accesskit_node().numeric_value().unwrap();
+        assert!(value.abs() < 0.5, "{region}: {value}");
+    }
+    assert!(harness.query_by_label_contains("low-mids +").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("over the reference: cut around")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Spectrum, FFT 8192, 1/6 octave, tilt +4.5 dB per octave")
+            .is_some()
+    );
+
+    harness.get_by_label("Capture").click();
+    harness.run();
+    let actions = harness.state().1.clone();
+    assert_eq!(actions.capture.as_deref(), Some("mix v1"));
+    let curve = state.handle(&actions).expect("a captured curve");
+    assert_eq!(
+        (curve.name.as_str(), curve.kind),
+        ("mix v1", CurveKind::Captured)
+    );
+    assert!(
+        curve.source.contains("captured in Mixmeter from 2"),
+        "{}",
+        curve.source
+    );
+
+    // Import the captured curve back from a file, on the worker thread.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("editor-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("captured.json");
+    std::fs::write(&file, curve.to_json()).unwrap();
+    let import = SpectrumActions {
+        import: Some(file.display().to_string()),
+        ..SpectrumActions::default()
+    };
+    assert!(state.handle(&import).is_none());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let imported = loop {
+        let (live, long_term) = output.spectra();
+        state.update(live, long_term, SpectrumSettings::default(), &library, 1.0);
+        if let Some(curve) = state.take_imported() {
+            break curve;
+        }
+        assert!(std::time::Instant::now() < deadline, "import finishes");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(imported, curve);
+    // A broken file: a message, no curve.
+    std::fs::write(dir.join("broken.json"), "{\"format\": 3}").unwrap();
+    let broken = SpectrumActions {
+        import: Some(dir.join("broken.json").display().to_string()),
+        ..SpectrumActions::default()
+    };
+    state.handle(&broken);
+    let message = loop {
+        let (live, long_term) = output.spectra();
+        let data = state.update(live, long_term, SpectrumSettings::default(), &library, 2.0);
+        if !state.importing() {
+            break data.status.join("\n");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert!(
+        message.contains("not a Mixmeter reference curve"),
+        "{message}"
+    );
+    assert!(state.take_imported().is_none());
+}

@@ -502,22 +502,32 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
     let mut settings = data.settings;
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Spectrum").strong());
+        let label = ui.label("FFT");
         egui::ComboBox::from_id_salt("fft-size")
-            .selected_text(format!("FFT {}", settings.fft_size))
+            .selected_text(format!("{}", settings.fft_size))
+            .width(70.0)
             .show_ui(ui, |ui| {
                 for size in FFT_SIZES {
-                    ui.selectable_value(&mut settings.fft_size, size, format!("FFT {size}"));
+                    ui.selectable_value(&mut settings.fft_size, size, format!("{size}"));
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Smoothing");
         egui::ComboBox::from_id_salt("smoothing")
             .selected_text(format!("1/{} oct", settings.smoothing))
+            .width(80.0)
             .show_ui(ui, |ui| {
                 for n in SMOOTHING_CHOICES {
                     ui.selectable_value(&mut settings.smoothing, n, format!("1/{n} octave"));
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Tilt");
         egui::ComboBox::from_id_salt("tilt")
-            .selected_text(format!("tilt {:+.1} dB/oct", settings.tilt_db_per_octave))
+            .selected_text(format!("{:+.1} dB/oct", settings.tilt_db_per_octave))
+            .width(90.0)
             .show_ui(ui, |ui| {
                 for t in TILT_CHOICES {
                     ui.selectable_value(
@@ -526,7 +536,9 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
                         format!("{t:+.1} dB/octave"),
                     );
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.checkbox(&mut settings.peak_hold, "Peak hold");
     });
     if settings != data.settings {
@@ -547,7 +559,7 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
     }
 
     ui.horizontal_wrapped(|ui| {
-        ui.label("Reference");
+        let label = ui.label("Reference");
         let current = data
             .choices
             .iter()
@@ -558,10 +570,12 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
             .selected_text(current)
             .width(220.0)
             .show_ui(ui, |ui| {
-                for (selection, label) in &data.choices {
-                    ui.selectable_value(&mut chosen, selection.clone(), label);
+                for (selection, text) in &data.choices {
+                    ui.selectable_value(&mut chosen, selection.clone(), text);
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         if Some(&chosen) != data.selection.as_ref() {
             actions.select = Some(chosen);
         }
@@ -571,8 +585,10 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
             actions.remove = Some(name.clone());
         }
         let mut name = data.capture_name.clone();
+        let label = ui.label("Capture as");
         if ui
             .add(egui::TextEdit::singleline(&mut name).desired_width(90.0))
+            .labelled_by(label.id)
             .changed()
         {
             actions.capture_name = Some(name.clone());
@@ -585,12 +601,14 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
             actions.capture = Some(name);
         }
         let mut path = data.import_path.clone();
+        let label = ui.label("File");
         if ui
             .add(
                 egui::TextEdit::singleline(&mut path)
                     .hint_text("curve .json or audio file path")
                     .desired_width(200.0),
             )
+            .labelled_by(label.id)
             .changed()
         {
             actions.import_path = Some(path.clone());
