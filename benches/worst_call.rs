@@ -134,7 +134,23 @@ fn main() {
     let repeats = if full { REPEATS } else { 2 };
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
+    let mut with_spectrum = Vec::new();
     for _ in 0..repeats {
+        // As the plugin runs with its editor open: the spectrum's long-term average (32768
+        // points at 192 kHz) and display frames at the largest size, published.
+        let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2).with_spectrum()).unwrap();
+        meter.spectrum_mut().unwrap().set_display_size(Some(32768));
+        let (mut bridge, _editor) = mixmeter::bridge::channel();
+        let mut cpu = Vec::with_capacity(calls);
+        for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
+            let start = thread_cpu_ns();
+            meter.process(&[l, r]);
+            if let Some(spectrum) = meter.spectrum_mut() {
+                bridge.publish_spectrum(spectrum, false);
+            }
+            cpu.push(thread_cpu_ns() - start);
+        }
+        with_spectrum.push(cpu);
         let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2)).unwrap();
         let mut cpu = Vec::with_capacity(calls);
         for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
@@ -158,5 +174,6 @@ fn main() {
         theirs.push(cpu);
     }
     reproducible_worst("mixmeter", &ours);
+    reproducible_worst("mixmeter with spectrum, editor open", &with_spectrum);
     reproducible_worst("ebur128", &theirs);
 }

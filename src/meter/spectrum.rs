@@ -20,9 +20,10 @@
 //! [`LONG_TERM_MAX_BIN_HZ`], e.g. 8192 at 48 kHz) with 50 % overlap, where Hann windows sum to
 //! a constant, so every sample counts the same. The mean power per bin over every frame taken
 //! while the measurement runs; it follows the meter's start, pause and reset, and is always
-//! accumulated. **Display frames** are taken at the user's size ([`FFT_SIZES`]) with at least
-//! 75 % overlap and at least [`DISPLAY_FRAMES_PER_SECOND`], only while a display size is set
-//! (the plugin sets it while the editor is open).
+//! accumulated. **Display frames** are taken at the user's size ([`FFT_SIZES`]) with 75 %
+//! overlap, or more to give at least [`DISPLAY_FRAMES_PER_SECOND`] frames per second, or less
+//! (never under 50 %) to give at most [`MAX_DISPLAY_FRAMES_PER_SECOND`]; only while a display
+//! size is set (the plugin sets it while the editor is open).
 //!
 //! **Real-time shape**: all memory (sample history, captured frames, FFT outputs and scratch)
 //! is allocated in `new`. When a frame is due its windowed samples are copied aside; the
@@ -52,8 +53,11 @@ pub const DEFAULT_DISPLAY_FFT_SIZE: usize = 8192;
 /// The long-term average uses the smallest size whose bins are no wider than this.
 pub const LONG_TERM_MAX_BIN_HZ: f64 = 6.0;
 /// Display frames come at least this often (the hop is the smaller of N/4 and this rate's
-/// period).
+/// period)...
 pub const DISPLAY_FRAMES_PER_SECOND: f64 = 30.0;
+/// ...and at most this often (more than the editor draws is waste), always overlapping by at
+/// least half a frame.
+pub const MAX_DISPLAY_FRAMES_PER_SECOND: f64 = 60.0;
 /// Samples are clamped to ±this (+60 dBFS) before analysis.
 pub const SAMPLE_LIMIT: f32 = 1000.0;
 /// Display tilts rotate the spectrum around this frequency.
@@ -328,9 +332,14 @@ impl SpectrumAnalyzer {
 
     fn configure_display(&mut self, plan: usize) {
         let size = FFT_SIZES[plan];
-        let rate_hop = (self.sample_rate_hz / DISPLAY_FRAMES_PER_SECOND).floor() as usize;
+        let slowest_hop = (self.sample_rate_hz / DISPLAY_FRAMES_PER_SECOND).floor() as usize;
+        let fastest_hop = (self.sample_rate_hz / MAX_DISPLAY_FRAMES_PER_SECOND).ceil() as usize;
         self.display.plan = plan;
-        self.display.hop = (size / 4).min(rate_hop).max(1);
+        self.display.hop = (size / 4)
+            .min(slowest_hop)
+            .max(fastest_hop)
+            .min(size / 2)
+            .max(1);
         self.display.since_hop = 0;
         self.display.next = self.active_count;
         self.display.power.fill(0.0);
@@ -907,6 +916,14 @@ mod tests {
         assert_eq!(frame.len(), 16385);
         // 1 s at 30 frames per second (hop 1600 samples), the last frame may still be pending.
         assert!((29..=31).contains(&count), "{count}");
+        // Small frames: 60 per second at most (hop 800 rather than 2048 / 4 = 512).
+        analyzer.set_display_size(Some(2048));
+        for chunk in tone.chunks(480) {
+            analyzer.process(&[chunk, chunk]);
+        }
+        let (_, total) = analyzer.display_frame().unwrap();
+        let small = total - count;
+        assert!((58..=60).contains(&small), "{small}");
         assert!(analyzer.display_peak().iter().all(|&p| p >= 0.0));
         analyzer.clear_display_peak();
         assert!(analyzer.display_peak().iter().all(|&p| p == 0.0));

@@ -1,0 +1,56 @@
+//! The spectrum path per second of stereo audio, at 48 and 192 kHz, in 512-frame blocks:
+//! the long-term average alone (what always runs), and with display frames at the default
+//! 8192-point size published through the bridge (what runs while the editor is open).
+//! Criterion's time per iteration is the cost of one second of audio; 1 s divided by it is the
+//! factor faster than real time. Run with `cargo bench --bench spectrum`.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mixmeter::meter::spectrum::SpectrumAnalyzer;
+use std::hint::black_box;
+
+const BLOCK: usize = 512;
+
+fn noise(frames: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..frames)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spectrum_one_second_stereo");
+    for rate in [48_000usize, 192_000] {
+        let (left, right) = (noise(rate, 1), noise(rate, 2));
+        group.throughput(Throughput::Elements(rate as u64));
+        for display in [None, Some(8192)] {
+            let name = if display.is_some() {
+                "long_term_and_display_8192"
+            } else {
+                "long_term_only"
+            };
+            group.bench_with_input(BenchmarkId::new(name, rate), &rate, |b, &rate| {
+                let mut analyzer = SpectrumAnalyzer::new(rate as f64, &[1.0, 1.0]).unwrap();
+                analyzer.set_display_size(display);
+                let (mut bridge, _editor) = mixmeter::bridge::channel();
+                b.iter(|| {
+                    for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
+                        analyzer.process(&[l, r]);
+                        if display.is_some() {
+                            bridge.publish_spectrum(&mut analyzer, false);
+                        }
+                    }
+                    black_box(analyzer.long_term().frames)
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
