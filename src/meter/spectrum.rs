@@ -2,8 +2,8 @@
 //! display.
 //!
 //! **Method** (Welch's averaged periodogram). Each channel is cut into frames of `N` samples,
-//! each frame multiplied by a periodic Hann window and transformed with a real FFT (`realfft`,
-//! all sizes planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
+//! each frame multiplied by a periodic Hann window and transformed with a real FFT (built from
+//! `rustfft` complex FFTs of a quarter of the size, all planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
 //! `|X[k]|² · (2 / Σw)²`, so a sine of amplitude `A` centred on a bin reads `A²` there: a
 //! full-scale sine reads 0 dBFS (DC and Nyquist bins use `(1 / Σw)²`). Channels are combined as
 //! their weighted mean power, with the BS.1770 channel weights (an LFE channel has weight 0 and
@@ -27,9 +27,11 @@
 //!
 //! **Real-time shape**: all memory (sample history, captured frames, FFT outputs and scratch)
 //! is allocated in `new`. When a frame is due its windowed samples are copied aside; the
-//! transforms then run one channel per `process` call (a frame is finished early only when the
-//! next one of the same analysis is due), so a host calling with small blocks never pays for
-//! more than one FFT in one call. Results do not depend on the block sizes (tested bit for bit).
+//! transforms then run one step per `process` call, each channel's real FFT split in three
+//! steps of similar cost (two quarter-size complex FFTs and a joining pass), so a host calling
+//! with small blocks never pays for more than a third of one channel's transform in one call
+//! (a frame is finished at once only when the next frame of the same analysis is due before
+//! its steps ran, i.e. with blocks longer than a quarter of the frame). Results do not depend on the block sizes (tested bit for bit).
 //! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,
 //! so the average can never become NaN or infinite.
 //!
@@ -41,7 +43,7 @@
 
 use super::MAX_CHANNELS;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// Frame sizes the user can pick for the display (all planned up front).
@@ -102,10 +104,19 @@ fn bin_scale(k: usize, size: usize, window_sum: f64) -> f32 {
     ((factor / window_sum) * (factor / window_sum)) as f32
 }
 
-/// One frame size's window and per-bin power scales.
+/// Transform steps per channel and frame (see [`SpectrumAnalyzer::transform_step`]).
+const STEPS: usize = 3;
+
+/// One frame size: its window, per-bin power scales, and the pieces of the split real FFT
+/// (a complex FFT of a quarter of the size, and the twiddles that join its two halves and
+/// turn them into the real spectrum).
 struct Plan {
     size: usize,
-    fft: Arc<dyn RealToComplex<f32>>,
+    quarter: Arc<dyn Fft<f32>>,
+    /// exp(-2 pi i k / (N/2)) for k < N/4.
+    join_twiddles: Box<[Complex<f32>]>,
+    /// exp(-2 pi i k / N) for k <= N/2.
+    real_twiddles: Box<[Complex<f32>]>,
     window: Box<[f32]>,
     scale: Box<[f32]>,
 }
@@ -116,13 +127,15 @@ struct Analysis {
     plan: usize,
     hop: usize,
     since_hop: usize,
-    /// Windowed input of the captured frame, `capacity` samples per channel.
-    frames: Box<[f32]>,
+    /// Windowed input of the captured frame, packed for the split transform: per channel
+    /// `capacity / 2` complex values, the first quarter-size block holding samples 4m and
+    /// 4m+1 (as re, im), the second samples 4m+2 and 4m+3; transformed in place.
+    packed: Box<[Complex<f32>]>,
     /// FFT output per channel, `capacity / 2 + 1` bins per channel.
     spectra: Box<[Complex<f32>]>,
     capacity: usize,
-    /// Index into the analyzer's active channels of the next channel to transform; equal to
-    /// the number of active channels when no frame is pending.
+    /// The next transform step (channel slot times [`STEPS`] plus step); equal to
+    /// [`SpectrumAnalyzer::steps`] when no frame is pending.
     next: usize,
     /// Weighted mean power per bin of the last finished frame.
     power: Box<[f32]>,
@@ -136,7 +149,7 @@ impl Analysis {
             plan,
             hop,
             since_hop: 0,
-            frames: vec![0.0; capacity * channels].into_boxed_slice(),
+            packed: vec![Complex::default(); capacity / 2 * channels].into_boxed_slice(),
             spectra: vec![Complex::default(); (capacity / 2 + 1) * channels].into_boxed_slice(),
             capacity,
             next: usize::MAX,
@@ -214,7 +227,7 @@ impl SpectrumAnalyzer {
             }
         }
 
-        let mut planner = RealFftPlanner::<f32>::new();
+        let mut planner = FftPlanner::<f32>::new();
         let plans: Vec<Plan> = FFT_SIZES
             .iter()
             .map(|&size| {
@@ -228,9 +241,15 @@ impl SpectrumAnalyzer {
                 let scale = (0..=size / 2)
                     .map(|k| bin_scale(k, size, window_sum))
                     .collect();
+                let twiddle = |k: usize, n: usize| {
+                    let angle = -2.0 * std::f64::consts::PI * k as f64 / n as f64;
+                    Complex::new(angle.cos() as f32, angle.sin() as f32)
+                };
                 Plan {
                     size,
-                    fft: planner.plan_fft_forward(size),
+                    quarter: planner.plan_fft_forward(size / 4),
+                    join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
+                    real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
                     window,
                     scale,
                 }
@@ -238,7 +257,7 @@ impl SpectrumAnalyzer {
             .collect();
         let scratch_len = plans
             .iter()
-            .map(|p| p.fft.get_scratch_len())
+            .map(|p| p.quarter.get_inplace_scratch_len())
             .max()
             .unwrap_or(0);
 
@@ -275,7 +294,7 @@ impl SpectrumAnalyzer {
             display_on: false,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
         };
-        analyzer.long_term.next = active_count;
+        analyzer.long_term.next = analyzer.steps();
         analyzer.configure_display(display_plan);
         Ok(analyzer)
     }
@@ -295,7 +314,7 @@ impl SpectrumAnalyzer {
         self.filled = 0;
         for analysis in [&mut self.long_term, &mut self.display] {
             analysis.since_hop = 0;
-            analysis.next = self.active_count;
+            analysis.next = self.active_count * STEPS;
             analysis.power.fill(0.0);
             analysis.finished = 0;
         }
@@ -316,7 +335,7 @@ impl SpectrumAnalyzer {
             None => {
                 if self.display_on {
                     self.display_on = false;
-                    self.display.next = self.active_count;
+                    self.display.next = self.steps();
                 }
             }
             Some(size) => {
@@ -341,7 +360,7 @@ impl SpectrumAnalyzer {
             .min(size / 2)
             .max(1);
         self.display.since_hop = 0;
-        self.display.next = self.active_count;
+        self.display.next = self.steps();
         self.display.power.fill(0.0);
         self.display_peak.fill(0.0);
     }
@@ -382,11 +401,11 @@ impl SpectrumAnalyzer {
                 }
             }
         }
-        // Spread the work: one channel's transform per call.
-        if self.long_term.next < self.active_count {
-            self.transform_next(true);
-        } else if self.display_on && self.display.next < self.active_count {
-            self.transform_next(false);
+        // Spread the work: one transform step per call.
+        if self.long_term.next < self.steps() {
+            self.transform_step(true);
+        } else if self.display_on && self.display.next < self.steps() {
+            self.transform_step(false);
         }
     }
 
@@ -437,24 +456,16 @@ impl SpectrumAnalyzer {
             return;
         }
         let start = (self.write_pos + MAX_FFT_SIZE - size) & HISTORY_MASK;
+        let quarter = size / 4;
         for (slot, &c) in self.active[..self.active_count].iter().enumerate() {
             let history = &self.history[c * MAX_FFT_SIZE..(c + 1) * MAX_FFT_SIZE];
-            let frame = &mut analysis.frames[slot * analysis.capacity..][..size];
-            // The frame may wrap around the end of the history.
-            let first = (MAX_FFT_SIZE - start).min(size);
-            for ((out, &x), &w) in frame[..first]
-                .iter_mut()
-                .zip(&history[start..start + first])
-                .zip(&plan.window[..first])
-            {
-                *out = x * w;
-            }
-            for ((out, &x), &w) in frame[first..]
-                .iter_mut()
-                .zip(&history[..size - first])
-                .zip(&plan.window[first..])
-            {
-                *out = x * w;
+            let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..size / 2];
+            let (even, odd) = packed.split_at_mut(quarter);
+            let sample = |i: usize| history[(start + i) & HISTORY_MASK] * plan.window[i];
+            for m in 0..quarter {
+                let i = 4 * m;
+                even[m] = Complex::new(sample(i), sample(i + 1));
+                odd[m] = Complex::new(sample(i + 2), sample(i + 3));
             }
         }
         analysis.next = 0;
@@ -467,15 +478,25 @@ impl SpectrumAnalyzer {
             } else {
                 &self.display
             };
-            if analysis.next >= self.active_count {
+            if analysis.next >= self.steps() {
                 return;
             }
-            self.transform_next(long_term);
+            self.transform_step(long_term);
         }
     }
 
-    /// Transforms the next pending channel; the last one finishes the frame.
-    fn transform_next(&mut self, long_term: bool) {
+    /// Transform steps of one frame.
+    fn steps(&self) -> usize {
+        self.active_count * STEPS
+    }
+
+    /// One step of one channel's transform; the last step of the last channel finishes the
+    /// frame. The real FFT of N samples is split in three steps of similar cost, so no call
+    /// pays for a whole large transform: (0) the complex FFT (N/4 points) of samples 4m, 4m+1,
+    /// (1) the same of samples 4m+2, 4m+3, (2) one radix-2 step joining them into the N/2-point
+    /// FFT of the samples taken in pairs as complex values, and the standard split that turns
+    /// that into the N/2+1 bins of the real spectrum.
+    fn transform_step(&mut self, long_term: bool) {
         let analysis = if long_term {
             &mut self.long_term
         } else {
@@ -483,16 +504,41 @@ impl SpectrumAnalyzer {
         };
         let plan = &self.plans[analysis.plan];
         let size = plan.size;
-        let bins = size / 2 + 1;
-        let slot = analysis.next;
-        let input = &mut analysis.frames[slot * analysis.capacity..][..size];
-        let output = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-        let scratch = &mut self.scratch[..plan.fft.get_scratch_len()];
-        // Lengths are right by construction; an error would leave the output as it was.
-        let result = plan.fft.process_with_scratch(input, output, scratch);
-        debug_assert!(result.is_ok());
+        let quarter = size / 4;
+        let half = size / 2;
+        let bins = half + 1;
+        let slot = analysis.next / STEPS;
+        let step = analysis.next % STEPS;
+        let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..half];
+        match step {
+            0 | 1 => {
+                let block = &mut packed[step * quarter..(step + 1) * quarter];
+                let scratch = &mut self.scratch[..plan.quarter.get_inplace_scratch_len()];
+                plan.quarter.process_with_scratch(block, scratch);
+            }
+            _ => {
+                let (even, odd) = packed.split_at(quarter);
+                // Z[k] of the N/2-point FFT, from the two quarter-size ones.
+                let z = |k: usize| {
+                    let k = k % half;
+                    if k < quarter {
+                        even[k] + plan.join_twiddles[k] * odd[k]
+                    } else {
+                        even[k - quarter] - plan.join_twiddles[k - quarter] * odd[k - quarter]
+                    }
+                };
+                let spectrum = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
+                for (k, x) in spectrum.iter_mut().enumerate() {
+                    let a = z(k);
+                    let b = z(half - k).conj();
+                    let even_part = (a + b) * 0.5;
+                    let odd_part = (a - b) * Complex::new(0.0, -0.5);
+                    *x = even_part + plan.real_twiddles[k] * odd_part;
+                }
+            }
+        }
         analysis.next += 1;
-        if analysis.next < self.active_count {
+        if analysis.next < self.active_count * STEPS {
             return;
         }
 
@@ -880,6 +926,7 @@ mod tests {
         let tone = sine(rate, 1000.0, 0.5, 48_000);
         let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
         analyzer.process(&[&tone]);
+        analyzer.flush();
         let frames = analyzer.long_term().frames;
         assert!(frames >= 10);
         analyzer.set_running(false);
@@ -929,6 +976,48 @@ mod tests {
         assert!(analyzer.display_peak().iter().all(|&p| p == 0.0));
         analyzer.set_display_size(None);
         assert!(analyzer.display_frame().is_none());
+    }
+
+    #[test]
+    fn the_split_transform_is_the_real_fft() {
+        let mut rng = StdRng::seed_from_u64(17);
+        // Rates at which the long-term average uses each size.
+        for (size, rate) in FFT_SIZES
+            .into_iter()
+            .zip([8_000.0, 16_000.0, 48_000.0, 96_000.0, 192_000.0])
+        {
+            let signal: Vec<f32> = (0..size).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+            assert_eq!(long_term_fft_size(rate), size);
+            // Exactly one long-term frame: the whole signal, taken and finished.
+            analyzer.process(&[&signal]);
+            analyzer.flush();
+            let long_term = analyzer.long_term();
+            assert_eq!(long_term.frames, 1);
+            // The reference: realfft on the same windowed samples, same scaling.
+            let plan = &analyzer.plans[analyzer.long_term.plan];
+            let mut windowed: Vec<f32> = signal
+                .iter()
+                .zip(plan.window.iter())
+                .map(|(x, w)| x * w)
+                .collect();
+            let fft = RealFftPlanner::<f32>::new().plan_fft_forward(size);
+            let mut out = fft.make_output_vec();
+            fft.process(&mut windowed, &mut out).unwrap();
+            let expected: Vec<f64> = out
+                .iter()
+                .enumerate()
+                .map(|(k, x)| (x.norm_sqr() * plan.scale[k]) as f64)
+                .collect();
+            let loudest = expected.iter().copied().fold(0.0f64, f64::max);
+            for (k, &e) in expected.iter().enumerate() {
+                let got = long_term.mean_power(k);
+                assert!(
+                    (got - e).abs() <= 1e-4 * loudest,
+                    "{size}: bin {k}: {got} vs {e}"
+                );
+            }
+        }
     }
 
     #[test]
