@@ -89,14 +89,22 @@ pub struct LongTermFrame {
     pub generation: u64,
 }
 
+/// A zeroed array that is already mapped (written once), so its first use on the audio thread
+/// does not page-fault.
+fn touched(len: usize) -> Box<[f32]> {
+    let mut array = vec![0.0f32; len].into_boxed_slice();
+    array.fill(0.0);
+    array
+}
+
 impl Default for SpectrumFrame {
     fn default() -> Self {
         Self {
             fft_size: 0,
             sample_rate_hz: 0.0,
             bins: 0,
-            power: vec![0.0; MAX_BINS].into_boxed_slice(),
-            peak: vec![0.0; MAX_BINS].into_boxed_slice(),
+            power: touched(MAX_BINS),
+            peak: touched(MAX_BINS),
             generation: 0,
         }
     }
@@ -108,7 +116,7 @@ impl Default for LongTermFrame {
             fft_size: 0,
             sample_rate_hz: 0.0,
             bins: 0,
-            power: vec![0.0; MAX_BINS].into_boxed_slice(),
+            power: touched(MAX_BINS),
             frames: 0,
             covered_s: 0.0,
             generation: 0,
@@ -131,7 +139,7 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             generation: 0,
             spectrum: spectrum_in,
             long_term: long_term_in,
-            unread_peak: vec![0.0; MAX_BINS].into_boxed_slice(),
+            unread_peak: touched(MAX_BINS),
             unread_fft_size: 0,
             published_display: 0,
             published_long_term: u64::MAX,
@@ -237,9 +245,7 @@ impl MeterInput {
             frame.fft_size = long_term.fft_size;
             frame.sample_rate_hz = long_term.sample_rate_hz;
             frame.bins = bins;
-            for (k, slot) in frame.power[..bins].iter_mut().enumerate() {
-                *slot = long_term.mean_power(k) as f32;
-            }
+            long_term.mean_powers_into(&mut frame.power[..bins]);
             frame.frames = long_term.frames;
             frame.covered_s = long_term.covered_s();
             frame.generation = self.long_term_generation;

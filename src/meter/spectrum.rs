@@ -25,13 +25,15 @@
 //! (never under 50 %) to give at most [`MAX_DISPLAY_FRAMES_PER_SECOND`]; only while a display
 //! size is set (the plugin sets it while the editor is open).
 //!
-//! **Real-time shape**: all memory (sample history, captured frames, FFT outputs and scratch)
-//! is allocated in `new`. When a frame is due its windowed samples are copied aside; the
-//! transforms then run one step per `process` call, each channel's real FFT split in three
-//! steps of similar cost (two quarter-size complex FFTs and a joining pass), so a host calling
-//! with small blocks never pays for more than a third of one channel's transform in one call
-//! (a frame is finished at once only when the next frame of the same analysis is due before
-//! its steps ran, i.e. with blocks longer than a quarter of the frame). Results do not depend on the block sizes (tested bit for bit).
+//! **Real-time shape**: all memory (sample history, frame buffers, FFT outputs and scratch) is
+//! allocated in `new`. When a frame is due it is only marked: the history holds two of the
+//! largest frames, so its samples stay in place. The transform then runs one step per `process`
+//! call, each channel's real FFT split in seven steps of similar cost (windowing and packing;
+//! the quarter-size complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join;
+//! the real split in two halves; the power), so a host calling with small blocks never pays for more than
+//! a fraction of one channel's transform in one call. A frame is finished at once only when the next frame of the same
+//! analysis is due before its steps have run (blocks longer than a fraction of the hop).
+//! Results do not depend on the block sizes (tested bit for bit).
 //! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,
 //! so the average can never become NaN or infinite.
 //!
@@ -65,7 +67,10 @@ pub const SAMPLE_LIMIT: f32 = 1000.0;
 /// Display tilts rotate the spectrum around this frequency.
 pub const TILT_PIVOT_HZ: f64 = 1000.0;
 
-const HISTORY_MASK: usize = MAX_FFT_SIZE - 1;
+/// Samples kept per channel: two of the largest frames, so a captured frame's samples stay in
+/// place until its transform steps (spread over the following calls) have read them.
+const HISTORY_LEN: usize = 2 * MAX_FFT_SIZE;
+const HISTORY_MASK: usize = HISTORY_LEN - 1;
 
 /// A configuration the analyzer cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -105,7 +110,7 @@ fn bin_scale(k: usize, size: usize, window_sum: f64) -> f32 {
 }
 
 /// Transform steps per channel and frame (see [`SpectrumAnalyzer::transform_step`]).
-const STEPS: usize = 3;
+const STEPS: usize = 7;
 
 /// One frame size: its window, per-bin power scales, and the pieces of the split real FFT
 /// (a complex FFT of a quarter of the size, and the twiddles that join its two halves and
@@ -131,6 +136,10 @@ struct Analysis {
     /// `capacity / 2` complex values, the first quarter-size block holding samples 4m and
     /// 4m+1 (as re, im), the second samples 4m+2 and 4m+3; transformed in place.
     packed: Box<[Complex<f32>]>,
+    /// The windowed samples of one channel (`capacity`), on their way to `packed`.
+    windowed: Box<[f32]>,
+    /// History index of the first sample of the captured frame.
+    frame_start: usize,
     /// FFT output per channel, `capacity / 2 + 1` bins per channel.
     spectra: Box<[Complex<f32>]>,
     capacity: usize,
@@ -150,6 +159,8 @@ impl Analysis {
             hop,
             since_hop: 0,
             packed: vec![Complex::default(); capacity / 2 * channels].into_boxed_slice(),
+            windowed: vec![0.0; capacity].into_boxed_slice(),
+            frame_start: 0,
             spectra: vec![Complex::default(); (capacity / 2 + 1) * channels].into_boxed_slice(),
             capacity,
             next: usize::MAX,
@@ -170,7 +181,7 @@ pub struct SpectrumAnalyzer {
     weights: [f32; MAX_CHANNELS],
     plans: Vec<Plan>,
     scratch: Box<[Complex<f32>]>,
-    /// The last [`MAX_FFT_SIZE`] samples per channel, sanitised.
+    /// The last [`HISTORY_LEN`] samples per channel, sanitised.
     history: Box<[f32]>,
     write_pos: usize,
     /// Samples written since reset, saturating at [`MAX_FFT_SIZE`]: a frame is taken only
@@ -278,7 +289,7 @@ impl SpectrumAnalyzer {
             weights: normalised,
             plans,
             scratch: vec![Complex::default(); scratch_len].into_boxed_slice(),
-            history: vec![0.0; MAX_FFT_SIZE * channels].into_boxed_slice(),
+            history: vec![0.0; HISTORY_LEN * channels].into_boxed_slice(),
             write_pos: 0,
             filled: 0,
             long_term: Analysis::new(
@@ -296,6 +307,16 @@ impl SpectrumAnalyzer {
         };
         analyzer.long_term.next = analyzer.steps();
         analyzer.configure_display(display_plan);
+        // Touch every buffer now: freshly allocated zeroed memory is mapped by the OS on first
+        // write, and those page faults (tens of microseconds per frame buffer) belong here,
+        // not in the first frames' process calls.
+        for analysis in [&mut analyzer.long_term, &mut analyzer.display] {
+            analysis.packed.fill(Complex::new(0.0, 0.0));
+            analysis.windowed.fill(0.0);
+            analysis.spectra.fill(Complex::new(0.0, 0.0));
+        }
+        analyzer.scratch.fill(Complex::new(0.0, 0.0));
+        analyzer.history.fill(0.0);
         Ok(analyzer)
     }
 
@@ -314,7 +335,7 @@ impl SpectrumAnalyzer {
         self.filled = 0;
         for analysis in [&mut self.long_term, &mut self.display] {
             analysis.since_hop = 0;
-            analysis.next = self.active_count * STEPS;
+            analysis.next = self.active_count * STEPS + 1;
             analysis.power.fill(0.0);
             analysis.finished = 0;
         }
@@ -420,7 +441,7 @@ impl SpectrumAnalyzer {
 
     fn write<C: AsRef<[f32]>>(&mut self, block: &[C], present: usize, position: usize, n: usize) {
         for c in 0..self.channels {
-            let history = &mut self.history[c * MAX_FFT_SIZE..(c + 1) * MAX_FFT_SIZE];
+            let history = &mut self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
             let mut pos = self.write_pos;
             if c < present {
                 for &x in &block[c].as_ref()[position..position + n] {
@@ -443,31 +464,19 @@ impl SpectrumAnalyzer {
         self.filled = (self.filled + n).min(MAX_FFT_SIZE);
     }
 
-    /// Copies the last frame's windowed samples aside for transformation.
+    /// Marks the last `N` samples as the next frame of this analysis (its transform steps
+    /// read them from the history).
     fn capture(&mut self, long_term: bool) {
         let analysis = if long_term {
             &mut self.long_term
         } else {
             &mut self.display
         };
-        let plan = &self.plans[analysis.plan];
-        let size = plan.size;
+        let size = self.plans[analysis.plan].size;
         if self.filled < size {
             return;
         }
-        let start = (self.write_pos + MAX_FFT_SIZE - size) & HISTORY_MASK;
-        let quarter = size / 4;
-        for (slot, &c) in self.active[..self.active_count].iter().enumerate() {
-            let history = &self.history[c * MAX_FFT_SIZE..(c + 1) * MAX_FFT_SIZE];
-            let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..size / 2];
-            let (even, odd) = packed.split_at_mut(quarter);
-            let sample = |i: usize| history[(start + i) & HISTORY_MASK] * plan.window[i];
-            for m in 0..quarter {
-                let i = 4 * m;
-                even[m] = Complex::new(sample(i), sample(i + 1));
-                odd[m] = Complex::new(sample(i + 2), sample(i + 3));
-            }
-        }
+        analysis.frame_start = (self.write_pos + HISTORY_LEN - size) & HISTORY_MASK;
         analysis.next = 0;
     }
 
@@ -485,17 +494,19 @@ impl SpectrumAnalyzer {
         }
     }
 
-    /// Transform steps of one frame.
+    /// Steps of one frame: [`STEPS`] per channel, then one to add the frame to the average
+    /// (or the peak).
     fn steps(&self) -> usize {
-        self.active_count * STEPS
+        self.active_count * STEPS + 1
     }
 
-    /// One step of one channel's transform; the last step of the last channel finishes the
-    /// frame. The real FFT of N samples is split in three steps of similar cost, so no call
-    /// pays for a whole large transform: (0) the complex FFT (N/4 points) of samples 4m, 4m+1,
-    /// (1) the same of samples 4m+2, 4m+3, (2) one radix-2 step joining them into the N/2-point
-    /// FFT of the samples taken in pairs as complex values, and the standard split that turns
-    /// that into the N/2+1 bins of the real spectrum.
+    /// One step of one channel's transform, or the final step that adds the frame to the
+    /// average. The real FFT of N samples is split in seven steps of similar cost, so no call
+    /// pays for a whole large transform: (0) windowing and packing the samples in pairs as
+    /// complex values, (1) the complex FFT (N/4 points) of samples 4m, 4m+1, (2) the same of
+    /// samples 4m+2, 4m+3, (3) one radix-2 step joining them into the N/2-point FFT, (4, 5) the
+    /// standard split that turns that into the N/2+1 bins of the real spectrum, in two halves,
+    /// (6) this channel's share of the power.
     fn transform_step(&mut self, long_term: bool) {
         let analysis = if long_term {
             &mut self.long_term
@@ -507,64 +518,150 @@ impl SpectrumAnalyzer {
         let quarter = size / 4;
         let half = size / 2;
         let bins = half + 1;
+        if analysis.next == self.active_count * STEPS {
+            // Last step: the finished frame goes into the average, or the display peak.
+            analysis.next += 1;
+            analysis.finished += 1;
+            let power = &analysis.power[..bins];
+            if long_term {
+                if self.running {
+                    for (sum, &p) in self.long_term_sum.iter_mut().zip(power) {
+                        *sum += p as f64;
+                    }
+                    self.long_term_frames += 1;
+                }
+            } else {
+                for (peak, &p) in self.display_peak.iter_mut().zip(power) {
+                    *peak = peak.max(p);
+                }
+            }
+            return;
+        }
         let slot = analysis.next / STEPS;
         let step = analysis.next % STEPS;
         let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..half];
+        if step == 0 {
+            // Step 0: window the channel's frame (two contiguous runs of the history) and pack it:
+            // samples 4m, 4m+1 form the first quarter-size block, 4m+2, 4m+3 the second.
+            let c = self.active[slot];
+            let history = &self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
+            let start = analysis.frame_start;
+            let first = (HISTORY_LEN - start).min(size);
+            let windowed = &mut analysis.windowed[..size];
+            let (head, tail) = windowed.split_at_mut(first);
+            let (window_head, window_tail) = plan.window.split_at(first);
+            for ((out, &x), &w) in head
+                .iter_mut()
+                .zip(&history[start..start + first])
+                .zip(window_head)
+            {
+                *out = x * w;
+            }
+            for ((out, &x), &w) in tail
+                .iter_mut()
+                .zip(&history[..size - first])
+                .zip(window_tail)
+            {
+                *out = x * w;
+            }
+            let (even, odd) = packed.split_at_mut(quarter);
+            for ((e, o), quad) in even
+                .iter_mut()
+                .zip(odd.iter_mut())
+                .zip(windowed.chunks_exact(4))
+            {
+                *e = Complex::new(quad[0], quad[1]);
+                *o = Complex::new(quad[2], quad[3]);
+            }
+        }
         match step {
-            0 | 1 => {
-                let block = &mut packed[step * quarter..(step + 1) * quarter];
+            0 => {}
+            1 | 2 => {
+                let block = &mut packed[(step - 1) * quarter..step * quarter];
                 let scratch = &mut self.scratch[..plan.quarter.get_inplace_scratch_len()];
                 plan.quarter.process_with_scratch(block, scratch);
             }
-            _ => {
+            3 => {
                 let (even, odd) = packed.split_at(quarter);
-                // Z[k] of the N/2-point FFT, from the two quarter-size ones.
-                let z = |k: usize| {
-                    let k = k % half;
-                    if k < quarter {
-                        even[k] + plan.join_twiddles[k] * odd[k]
-                    } else {
-                        even[k - quarter] - plan.join_twiddles[k - quarter] * odd[k - quarter]
-                    }
-                };
                 let spectrum = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-                for (k, x) in spectrum.iter_mut().enumerate() {
-                    let a = z(k);
-                    let b = z(half - k).conj();
-                    let even_part = (a + b) * 0.5;
-                    let odd_part = (a - b) * Complex::new(0.0, -0.5);
-                    *x = even_part + plan.real_twiddles[k] * odd_part;
+                // Z, the N/2-point FFT, from the two quarter-size ones (radix-2 step).
+                let (z_low, rest) = spectrum.split_at_mut(quarter);
+                let z_high = &mut rest[..quarter];
+                for (((z_l, z_h), (&e, &o)), &w) in z_low
+                    .iter_mut()
+                    .zip(z_high.iter_mut())
+                    .zip(even.iter().zip(odd))
+                    .zip(plan.join_twiddles.iter())
+                {
+                    let t = w * o;
+                    *z_l = e + t;
+                    *z_h = e - t;
+                }
+            }
+            4 | 5 => {
+                let spectrum = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
+                // X[k] = (Z[k] + Z*[N/2-k]) / 2 - i/2 W^k (Z[k] - Z*[N/2-k]), in place: bins k
+                // and j = N/2-k depend on the same two values (written out in reals so the
+                // loop compiles to straight vector code). Step 4 does the pairs with k below
+                // N/8, step 5 the rest.
+                let w = &plan.real_twiddles;
+                if step == 4 {
+                    let z0 = spectrum[0];
+                    spectrum[0] = Complex::new(z0.re + z0.im, 0.0);
+                    spectrum[half] = Complex::new(z0.re - z0.im, 0.0);
+                    spectrum[half / 2] = spectrum[half / 2].conj();
+                }
+                let (first, last) = if step == 4 {
+                    (1, half / 4)
+                } else {
+                    (half / 4, half / 2)
+                };
+                let (low, high) = spectrum.split_at_mut(half / 2);
+                // low[k] for k in first..last pairs with high[half/2 - k].
+                let high_range = half / 2 - (last - 1)..=half / 2 - first;
+                let w_high_range = half - (last - 1)..=half - first;
+                for (((x_k, x_j), &w_k), &w_j) in low[first..last]
+                    .iter_mut()
+                    .zip(high[high_range].iter_mut().rev())
+                    .zip(&w[first..last])
+                    .zip(w[w_high_range].iter().rev())
+                {
+                    let (a, b) = (*x_k, *x_j);
+                    // (Z[k] + Z*[j]) / 2 and (Z[k] - Z*[j]) · (-i/2); bin j's are their
+                    // conjugate and (d.re, -d.im).
+                    let (s_re, s_im) = (0.5 * (a.re + b.re), 0.5 * (a.im - b.im));
+                    let (d_re, d_im) = (0.5 * (a.im + b.im), -0.5 * (a.re - b.re));
+                    *x_k = Complex::new(
+                        s_re + w_k.re * d_re - w_k.im * d_im,
+                        s_im + w_k.re * d_im + w_k.im * d_re,
+                    );
+                    *x_j = Complex::new(
+                        s_re + w_j.re * d_re + w_j.im * d_im,
+                        -s_im + w_j.im * d_re - w_j.re * d_im,
+                    );
+                }
+            }
+            _ => {
+                // This channel's share of the weighted mean power.
+                let spectrum = &analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
+                let weight = self.weights[slot];
+                let power = &mut analysis.power[..bins];
+                if slot == 0 {
+                    for ((p, x), &scale) in
+                        power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter())
+                    {
+                        *p = weight * scale * x.norm_sqr();
+                    }
+                } else {
+                    for ((p, x), &scale) in
+                        power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter())
+                    {
+                        *p += weight * scale * x.norm_sqr();
+                    }
                 }
             }
         }
         analysis.next += 1;
-        if analysis.next < self.active_count * STEPS {
-            return;
-        }
-
-        // Weighted mean power over the channels.
-        let power = &mut analysis.power[..bins];
-        power.fill(0.0);
-        for slot in 0..self.active_count {
-            let weight = self.weights[slot];
-            let spectrum = &analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-            for ((p, x), &scale) in power.iter_mut().zip(spectrum).zip(plan.scale.iter()) {
-                *p += weight * scale * x.norm_sqr();
-            }
-        }
-        analysis.finished += 1;
-        if long_term {
-            if self.running {
-                for (sum, &p) in self.long_term_sum.iter_mut().zip(power.iter()) {
-                    *sum += p as f64;
-                }
-                self.long_term_frames += 1;
-            }
-        } else {
-            for (peak, &p) in self.display_peak.iter_mut().zip(power.iter()) {
-                *peak = peak.max(p);
-            }
-        }
     }
 
     /// The long-term average so far.
@@ -623,6 +720,19 @@ impl LongTermSpectrum<'_> {
             0.0
         } else {
             self.sums[k] / self.frames as f64
+        }
+    }
+
+    /// The mean power of every bin into `out` (as many as fit), linear; zeros before the
+    /// first frame.
+    pub fn mean_powers_into(&self, out: &mut [f32]) {
+        let scale = if self.frames == 0 {
+            0.0
+        } else {
+            1.0 / self.frames as f64
+        };
+        for (o, &sum) in out.iter_mut().zip(self.sums) {
+            *o = (sum * scale) as f32;
         }
     }
 
