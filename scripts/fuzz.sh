@@ -32,8 +32,16 @@ if command -v ffmpeg >/dev/null 2>&1 && [ -z "$(ls -A "$seeds")" ]; then
   done
 fi
 
+mkdir -p fuzz/corpus/reference_curve
+# A small curve with a band as the seed of the reference-curve target.
+cat > fuzz/corpus/reference_curve/seed.json <<'CURVE'
+{"format": "mixmeter-reference-curve", "version": 1, "name": "seed", "kind": "custom",
+ "source": "fuzz seed", "method": "typed", "frequency_hz": [30, 300, 3000, 16000],
+ "level_db": [3, 0, -6, -12], "band_low_db": [1, -1, -8, -15], "band_high_db": [5, 1, -4, -9]}
+CURVE
+
 cd fuzz
-for target in decode_measure meter_core; do
+for target in decode_measure meter_core reference_curve; do
   echo "fuzzing $target for $seconds s"
   log="target/$target.log"
   mkdir -p target
