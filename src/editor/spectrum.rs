@@ -60,7 +60,8 @@ pub fn hold_spectrum_peak(held_db: f32, held_s: f32, new_db: f32, elapsed_s: f32
     } else {
         0.0
     };
-    if !(new_db < held_db) {
+    // A new level at or above the held one (or a held level that is no number) takes over.
+    if new_db.partial_cmp(&held_db) != Some(std::cmp::Ordering::Less) {
         return (new_db, 0.0);
     }
     let before = held_s;

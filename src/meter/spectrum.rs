@@ -440,11 +440,10 @@ impl SpectrumAnalyzer {
     }
 
     fn write<C: AsRef<[f32]>>(&mut self, block: &[C], present: usize, position: usize, n: usize) {
-        for c in 0..self.channels {
-            let history = &mut self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
+        for (c, history) in self.history.chunks_exact_mut(HISTORY_LEN).enumerate() {
             let mut pos = self.write_pos;
-            if c < present {
-                for &x in &block[c].as_ref()[position..position + n] {
+            if let Some(channel) = block.get(c).filter(|_| c < present) {
+                for &x in &channel.as_ref()[position..position + n] {
                     let x = if x.is_finite() {
                         x.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT)
                     } else {

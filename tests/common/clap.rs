@@ -106,10 +106,27 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// Loads the bundle once per test process and keeps it loaded, as a DAW keeps a plugin
+    /// library loaded for the session. (Loading and unloading the same library from test
+    /// threads running in parallel crashed the test process about once in seven runs, in the
+    /// entry's init/deinit or a thread-local destructor left behind by an unloaded library;
+    /// that is a property of the test harness, not of a host.)
     pub fn load(path: &Path) -> Bundle {
-        // SAFETY: loading a dynamic library runs its initialisers; this is the plugin under test.
-        let entry = unsafe { PluginEntry::load(path) }
-            .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+        static LOADED: std::sync::Mutex<Vec<(std::path::PathBuf, PluginEntry)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = match loaded.iter().find(|(p, _)| p == path) {
+            Some((_, entry)) => entry.clone(),
+            None => {
+                // SAFETY: loading a dynamic library runs its initialisers; this is the plugin
+                // under test.
+                let entry = unsafe { PluginEntry::load(path) }
+                    .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+                loaded.push((path.to_path_buf(), entry.clone()));
+                entry
+            }
+        };
+        drop(loaded);
         let factory = entry
             .get_plugin_factory()
             .expect("the bundle has a plugin factory");
