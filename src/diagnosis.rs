@@ -369,36 +369,11 @@ mod tests {
     use super::*;
     use crate::meter::spectrum::SpectrumAnalyzer;
     use crate::reference::{CurveKind, builtin};
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    use realfft::RealFftPlanner;
-    use realfft::num_complex::Complex;
 
     /// Pink noise with `boost_db` added between `low_hz` and `high_hz` (exact, in the
     /// frequency domain of one long transform).
     fn shaped_pink(rate: f64, len: usize, seed: u64, boost: Option<(f64, f64, f64)>) -> Vec<f32> {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut planner = RealFftPlanner::<f64>::new();
-        let inverse = planner.plan_fft_inverse(len);
-        let mut spectrum = inverse.make_input_vec();
-        for (k, x) in spectrum.iter_mut().enumerate() {
-            if k == 0 || k == len / 2 {
-                continue;
-            }
-            let hz = k as f64 * rate / len as f64;
-            let mut magnitude = 1.0 / (k as f64).sqrt();
-            if let Some((low, high, db)) = boost {
-                if hz >= low && hz < high {
-                    magnitude *= 10f64.powf(db / 20.0);
-                }
-            }
-            let phase = rng.random::<f64>() * 2.0 * std::f64::consts::PI;
-            *x = Complex::from_polar(magnitude, phase);
-        }
-        let mut out = inverse.make_output_vec();
-        inverse.process(&mut spectrum, &mut out).unwrap();
-        let rms = (out.iter().map(|x| x * x).sum::<f64>() / len as f64).sqrt();
-        out.iter().map(|x| (x * 0.1 / rms) as f32).collect()
+        crate::meter::spectrum::tests::shaped_pink_noise(rate, len, seed, 0.1, boost)
     }
 
     fn long_term(signal: &[f32], rate: f64) -> PowerSpectrum {

@@ -874,7 +874,7 @@ pub fn power_to_db(power: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
@@ -889,6 +889,18 @@ mod tests {
     /// Exactly pink noise (power ∝ 1/f at every bin of one long transform, random phases),
     /// periodic with `len` samples, scaled to an RMS of `rms`.
     pub(crate) fn pink_noise(len: usize, seed: u64, rms: f64) -> Vec<f32> {
+        shaped_pink_noise(48_000.0, len, seed, rms, None)
+    }
+
+    /// [`pink_noise`] with `boost` = (low Hz, high Hz, dB) applied exactly between those
+    /// frequencies at `rate` (the RMS is that of the shaped signal).
+    pub(crate) fn shaped_pink_noise(
+        rate: f64,
+        len: usize,
+        seed: u64,
+        rms: f64,
+        boost: Option<(f64, f64, f64)>,
+    ) -> Vec<f32> {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut planner = RealFftPlanner::<f64>::new();
         let inverse = planner.plan_fft_inverse(len);
@@ -897,8 +909,15 @@ mod tests {
             if k == 0 || k == len / 2 {
                 continue;
             }
+            let hz = k as f64 * rate / len as f64;
+            let mut magnitude = 1.0 / (k as f64).sqrt();
+            if let Some((low, high, db)) = boost
+                && hz >= low
+                && hz < high
+            {
+                magnitude *= 10f64.powf(db / 20.0);
+            }
             let phase = rng.random::<f64>() * 2.0 * std::f64::consts::PI;
-            let magnitude = 1.0 / (k as f64).sqrt();
             *x = Complex::from_polar(magnitude, phase);
         }
         let mut out = inverse.make_output_vec();
