@@ -39,6 +39,7 @@
 use super::gating::{ABSOLUTE_GATE_LUFS, IntegratedHistogram, RangeHistogram, energy_to_lufs};
 use super::kweight::{ChannelState, KWeighting, StereoSums};
 use super::spectrum::{SpectrumAnalyzer, SpectrumError};
+use super::stereo::StereoBands;
 use super::truepeak::TruePeak;
 use super::{MAX_CHANNELS, gain_to_db};
 
@@ -455,6 +456,11 @@ impl Meter {
 
     pub fn spectrum_mut(&mut self) -> Option<&mut SpectrumAnalyzer> {
         self.spectrum.as_mut()
+    }
+
+    /// The stereo image per band (stereo with the spectrum configured).
+    pub fn stereo_bands(&self) -> Option<&StereoBands> {
+        self.spectrum.as_ref()?.stereo_bands()
     }
 
     pub fn is_running(&self) -> bool {

@@ -9,6 +9,7 @@ pub mod gating;
 pub mod kweight;
 pub mod layout;
 pub mod spectrum;
+pub mod stereo;
 pub mod truepeak;
 
 /// The largest channel count the core measures. Layouts are mono and stereo today; the

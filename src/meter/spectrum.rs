@@ -44,6 +44,7 @@
 //! below the f32 rounding of the frame.
 
 use super::MAX_CHANNELS;
+use super::stereo::StereoBands;
 use realfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -196,6 +197,8 @@ pub struct SpectrumAnalyzer {
     display_on: bool,
     /// Per-bin maximum of the display frames since [`SpectrumAnalyzer::clear_display_peak`].
     display_peak: Box<[f32]>,
+    /// Stereo image per band, from the long-term frames (two channels, both analysed).
+    stereo: Option<StereoBands>,
 }
 
 impl std::fmt::Debug for SpectrumAnalyzer {
@@ -304,7 +307,17 @@ impl SpectrumAnalyzer {
             display: Analysis::new(display_plan, 1, MAX_FFT_SIZE, active_count),
             display_on: false,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
+            stereo: None,
         };
+        if channels == 2 && active_count == 2 {
+            let plan = &analyzer.plans[long_term_plan];
+            analyzer.stereo = Some(StereoBands::new(
+                sample_rate_hz,
+                long_term_size,
+                long_term_size / 2,
+                plan.scale[1] as f64,
+            ));
+        }
         analyzer.long_term.next = analyzer.steps();
         analyzer.configure_display(display_plan);
         // Touch every buffer now: freshly allocated zeroed memory is mapped by the OS on first
@@ -342,6 +355,9 @@ impl SpectrumAnalyzer {
         self.long_term_sum.fill(0.0);
         self.long_term_frames = 0;
         self.display_peak.fill(0.0);
+        if let Some(stereo) = self.stereo.as_mut() {
+            stereo.reset();
+        }
     }
 
     /// While not running, long-term frames are not added to the average (display frames go on).
@@ -658,9 +674,23 @@ impl SpectrumAnalyzer {
                         *p += weight * scale * x.norm_sqr();
                     }
                 }
+                // With both channels of a stereo frame transformed, the per-band stereo sums.
+                if long_term && slot == 1 {
+                    if let Some(stereo) = self.stereo.as_mut() {
+                        let stride = analysis.capacity / 2 + 1;
+                        let left = &analysis.spectra[..bins];
+                        let right = &analysis.spectra[stride..stride + bins];
+                        stereo.add_frame(left, right, self.running);
+                    }
+                }
             }
         }
         analysis.next += 1;
+    }
+
+    /// The stereo image per band (stereo input only), fed by the long-term frames.
+    pub fn stereo_bands(&self) -> Option<&StereoBands> {
+        self.stereo.as_ref()
     }
 
     /// The long-term average so far.

@@ -1,0 +1,500 @@
+//! Mono compatibility: the stereo image per band turned into flags, a verdict and suggestions.
+//!
+//! Input: the per-band sums of [`crate::meter::stereo`] over one window (live, 3 s; or the
+//! whole measurement) and the whole-mix correlation and mono loss of the meter.
+//!
+//! - **Per band and per region** ([`super::REGIONS`]; a region is the exact sum of its bands):
+//!   correlation, width (side relative to mid, dB), mono loss (LU) and the band's share of the
+//!   mix's energy.
+//! - **Flag**: a band whose correlation is below 0 by more than the estimate's noise: three
+//!   standard errors, `3 / sqrt(n)`, with `n` = bins × frames / 2 (Hann frames at 50 % overlap
+//!   and neighbouring bins are not independent; halving is the usual allowance). Decorrelated
+//!   material (reverb, wide pads, independent noise) hovers around 0 and must not raise false
+//!   alarms; a polarity or phase problem reads far below. Bands carrying less than
+//!   [`MIN_SHARE_DB`] of the energy are not judged.
+//! - **Verdict**: `Problem` when a band is flagged or the whole mix loses more than
+//!   [`MAX_MONO_LOSS_LU`] in mono (more than uncorrelated channels would); `Caution` when the
+//!   low end (below [`LOW_END_HZ`]) carries side energy within [`LOW_END_WIDTH_DB`] of its mid
+//!   energy; else `Good`.
+//! - **Suggestions** (at most [`super::MAX_SUGGESTIONS`]), in order: flagged bands (worst mono
+//!   loss first, neighbouring flagged bands merged; every sounding band flagged reads as one
+//!   channel's polarity), side energy in the low end (unless a flagged band there says more),
+//!   the whole-mix loss (when no band is flagged to explain it).
+//!
+//! Thresholds, with their reasons: side energy in the low end is what vinyl cutting and mono
+//! playback (phone, Bluetooth, club systems) punish first; 120 Hz is the usual "mono below"
+//! crossover of bass-management and mastering practice. -10 dB side under mid corresponds to a
+//! correlation of about +0.82 for equal channels. Independent channels lose 3.01 LU in mono; a
+//! whole-mix loss beyond 4 LU means the channels are clearly anti-correlated (about -0.2 for
+//! equal channels).
+
+use super::{MAX_SUGGESTIONS, REGIONS, Region, format_frequency};
+use crate::meter::stereo::{BAND_EDGES_HZ, BANDS, BandSums, StereoWindow, sum_range};
+
+/// Bands with less than this share of the mix's energy are not flagged, dB.
+pub const MIN_SHARE_DB: f64 = -40.0;
+/// Standard errors a negative correlation must lie below 0 to be flagged.
+pub const FLAG_STANDARD_ERRORS: f64 = 3.0;
+/// The low end that should stay centred: below this, Hz.
+pub const LOW_END_HZ: f64 = 120.0;
+/// Side energy within this many dB of mid energy below [`LOW_END_HZ`] is a caution.
+pub const LOW_END_WIDTH_DB: f64 = -10.0;
+/// A whole mix losing more than this in mono is a problem, LU.
+pub const MAX_MONO_LOSS_LU: f64 = 4.0;
+
+/// Stereo readings of one band or region.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StereoBand {
+    pub low_hz: f64,
+    pub high_hz: f64,
+    pub correlation: Option<f64>,
+    /// Side energy relative to mid energy, dB (clamped to ±60).
+    pub width_db: Option<f64>,
+    /// Level lost when folded to mono, LU (`None`: silent, or cancels).
+    pub mono_loss_lu: Option<f64>,
+    /// The band's share of the mix's energy, dB (`None`: silent band).
+    pub share_db: Option<f64>,
+    /// Correlation below 0 beyond estimation noise, in a band that matters.
+    pub flagged: bool,
+}
+
+/// A region's readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StereoRegion {
+    pub region: Region,
+    pub readings: StereoBand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing to fix.
+    Good,
+    /// Side energy in the low end.
+    Caution,
+    /// Something cancels in mono.
+    Problem,
+}
+
+impl Verdict {
+    pub fn id(self) -> &'static str {
+        match self {
+            Verdict::Good => "good",
+            Verdict::Caution => "caution",
+            Verdict::Problem => "problem",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Good => "mono-safe",
+            Verdict::Caution => "check the low end",
+            Verdict::Problem => "cancels in mono",
+        }
+    }
+}
+
+/// What kind of finding a suggestion comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StereoFinding {
+    NegativeCorrelation,
+    WideLowEnd,
+    MonoLoss,
+}
+
+impl StereoFinding {
+    pub fn id(self) -> &'static str {
+        match self {
+            StereoFinding::NegativeCorrelation => "negative_correlation",
+            StereoFinding::WideLowEnd => "wide_low_end",
+            StereoFinding::MonoLoss => "mono_loss",
+        }
+    }
+}
+
+/// A suggestion with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StereoSuggestion {
+    pub finding: StereoFinding,
+    pub low_hz: f64,
+    pub high_hz: f64,
+    /// E.g. "side energy below 120 Hz (-4.2 dB under mid): keep the bass centred".
+    pub text: String,
+}
+
+/// The mono-compatibility summary of one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonoCompatibility {
+    /// Whole-mix correlation and mono loss (the meter's, time domain, BS.1770 gating for the
+    /// loss).
+    pub correlation: Option<f64>,
+    pub mono_loss_lu: Option<f64>,
+    pub bands: Vec<StereoBand>,
+    pub regions: Vec<StereoRegion>,
+    /// Low end (below [`LOW_END_HZ`]).
+    pub low_end: StereoBand,
+    /// Indices into `bands` of the worst bands (most mono loss, at most three, only those
+    /// losing more than 1 LU), worst first.
+    pub worst_bands: Vec<usize>,
+    pub verdict: Verdict,
+    pub suggestions: Vec<StereoSuggestion>,
+}
+
+fn readings(sums: &BandSums, low_hz: f64, high_hz: f64, total_energy: f64) -> StereoBand {
+    let share_db = (sums.energy() > 0.0 && total_energy > 0.0)
+        .then(|| 10.0 * (sums.energy() / total_energy).log10());
+    StereoBand {
+        low_hz,
+        high_hz,
+        correlation: sums.correlation(),
+        width_db: sums.width_db(),
+        mono_loss_lu: sums.mono_loss_lu(),
+        share_db,
+        flagged: false,
+    }
+}
+
+/// "200-500 Hz", "2-6 kHz", "500 Hz-2 kHz".
+pub fn format_range(low_hz: f64, high_hz: f64) -> String {
+    let k = |hz: f64| {
+        let v = hz / 1000.0;
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    if high_hz < 1000.0 {
+        format!("{low_hz:.0}-{high_hz:.0} Hz")
+    } else if low_hz >= 1000.0 {
+        format!("{}-{} kHz", k(low_hz), k(high_hz))
+    } else {
+        format!("{}-{}", format_frequency(low_hz), format_frequency(high_hz))
+    }
+}
+
+fn format_loss(loss: Option<f64>) -> String {
+    match loss {
+        Some(l) => format!("{l:+.1} LU in mono"),
+        None => "cancels in mono".to_string(),
+    }
+}
+
+/// Judges one window. `correlation` and `mono_loss_lu` are the meter's whole-mix values for
+/// the same window (live: 400 ms correlation and 3 s loss; whole: the measurement's).
+pub fn mono_compatibility(
+    window: &StereoWindow,
+    correlation: Option<f64>,
+    mono_loss_lu: Option<f64>,
+) -> MonoCompatibility {
+    let total: f64 = window.sums.iter().map(BandSums::energy).sum();
+    let bands: Vec<StereoBand> = (0..BANDS)
+        .map(|b| {
+            let mut band = readings(
+                &window.sums[b],
+                BAND_EDGES_HZ[b],
+                BAND_EDGES_HZ[b + 1],
+                total,
+            );
+            let n = window.bins[b] as f64 * window.frames as f64 / 2.0;
+            let noise = if n > 0.0 {
+                FLAG_STANDARD_ERRORS / n.sqrt()
+            } else {
+                f64::INFINITY
+            };
+            band.flagged = band.share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+                && band.correlation.is_some_and(|c| c < -noise);
+            band
+        })
+        .collect();
+    let regions: Vec<StereoRegion> = REGIONS
+        .iter()
+        .map(|&region| StereoRegion {
+            region,
+            readings: readings(
+                &sum_range(&window.sums, region.low_hz, region.high_hz),
+                region.low_hz,
+                region.high_hz,
+                total,
+            ),
+        })
+        .collect();
+    let low_end = readings(
+        &sum_range(&window.sums, BAND_EDGES_HZ[0], LOW_END_HZ),
+        BAND_EDGES_HZ[0],
+        LOW_END_HZ,
+        total,
+    );
+
+    let mut worst_bands: Vec<usize> = (0..BANDS)
+        .filter(|&b| {
+            bands[b].share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+                && bands[b].mono_loss_lu.is_none_or(|l| l < -1.0)
+                && bands[b].width_db.is_some()
+        })
+        .collect();
+    let loss_key = |b: &usize| bands[*b].mono_loss_lu.unwrap_or(f64::NEG_INFINITY);
+    worst_bands.sort_by(|a, b| loss_key(a).total_cmp(&loss_key(b)));
+    worst_bands.truncate(3);
+
+    let mut suggestions = Vec::new();
+    // Flagged bands, neighbours merged, worst first.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for b in 0..BANDS {
+        if !bands[b].flagged {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, end)) if *end == b => *end = b + 1,
+            _ => runs.push((b, b + 1)),
+        }
+    }
+    let mut run_sums: Vec<(StereoBand, usize, usize)> = runs
+        .iter()
+        .map(|&(first, end)| {
+            let mut sums = BandSums::default();
+            for band in &window.sums[first..end] {
+                sums.add(band);
+            }
+            let low = BAND_EDGES_HZ[first];
+            let high = BAND_EDGES_HZ[end];
+            (readings(&sums, low, high, total), first, end)
+        })
+        .collect();
+    run_sums.sort_by(|a, b| {
+        let key = |r: &StereoBand| r.mono_loss_lu.unwrap_or(f64::NEG_INFINITY);
+        key(&a.0).total_cmp(&key(&b.0))
+    });
+    let covered: usize = run_sums.iter().map(|(_, first, end)| end - first).sum();
+    let sounding = (0..BANDS).filter(|&b| bands[b].share_db.is_some()).count();
+    for (run, _, _) in &run_sums {
+        let what = if covered >= sounding && run_sums.len() == 1 {
+            // Every sounding band: one channel's polarity, not a source.
+            "flip the polarity of one channel, or find the source inverted in it"
+        } else {
+            "check the polarity of sources there, or a widener or chorus"
+        };
+        suggestions.push(StereoSuggestion {
+            finding: StereoFinding::NegativeCorrelation,
+            low_hz: run.low_hz,
+            high_hz: run.high_hz,
+            text: format!(
+                "{} out of phase (correlation {:+.2}, {}): {what}",
+                format_range(run.low_hz, run.high_hz),
+                run.correlation.unwrap_or(-1.0),
+                format_loss(run.mono_loss_lu)
+            ),
+        });
+    }
+    let wide_low_end = low_end.share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+        && low_end.width_db.is_some_and(|w| w > LOW_END_WIDTH_DB);
+    if wide_low_end && !bands.iter().any(|b| b.flagged && b.high_hz <= LOW_END_HZ) {
+        suggestions.push(StereoSuggestion {
+            finding: StereoFinding::WideLowEnd,
+            low_hz: BAND_EDGES_HZ[0],
+            high_hz: LOW_END_HZ,
+            text: format!(
+                "side energy below {} ({:+.1} dB against mid): keep the bass centred",
+                format_frequency(LOW_END_HZ),
+                low_end.width_db.unwrap_or(0.0)
+            ),
+        });
+    }
+    let heavy_loss = mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU)
+        && correlation.is_some()
+        && total > 0.0;
+    // Flagged bands already explain a loss; otherwise it is spread over the spectrum.
+    if heavy_loss && run_sums.is_empty() {
+        suggestions.push(StereoSuggestion {
+            finding: StereoFinding::MonoLoss,
+            low_hz: BAND_EDGES_HZ[0],
+            high_hz: BAND_EDGES_HZ[BANDS],
+            text: format!(
+                "the mix {} (correlation {:+.2}): narrow the widest elements and check them in mono",
+                match mono_loss_lu {
+                    Some(l) => format!("loses {:.1} LU folded to mono", -l),
+                    None => "cancels folded to mono".to_string(),
+                },
+                correlation.unwrap_or(0.0)
+            ),
+        });
+    }
+    suggestions.truncate(MAX_SUGGESTIONS);
+
+    let verdict = if bands.iter().any(|b| b.flagged) || heavy_loss {
+        Verdict::Problem
+    } else if wide_low_end {
+        Verdict::Caution
+    } else {
+        Verdict::Good
+    };
+    MonoCompatibility {
+        correlation,
+        mono_loss_lu,
+        bands,
+        regions,
+        low_end,
+        worst_bands,
+        verdict,
+        suggestions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meter::engine::{Meter, MeterConfig};
+    use crate::meter::stereo::tests::{Relation, stereo_pink};
+
+    const RATE: f64 = 48_000.0;
+
+    /// The whole-measurement summary of a stereo pair, through the meter the plugin and the
+    /// CLI run.
+    fn summary(left: &[f32], right: &[f32]) -> MonoCompatibility {
+        let mut meter = Meter::new(MeterConfig::new(RATE, 2).with_spectrum()).unwrap();
+        for (l, r) in left.chunks(1024).zip(right.chunks(1024)) {
+            meter.process(&[l, r]);
+        }
+        meter.spectrum_mut().unwrap().flush();
+        let r = meter.readings();
+        let window = meter.stereo_bands().unwrap().whole_window();
+        mono_compatibility(&window, r.integrated_correlation, r.mono_loss_integrated_lu)
+    }
+
+    #[test]
+    fn a_mono_mix_never_warns() {
+        let (l, _) = stereo_pink(RATE, 1 << 20, 11, |_| Relation::Same);
+        let s = summary(&l, &l);
+        assert_eq!(s.verdict, Verdict::Good);
+        assert!(s.suggestions.is_empty());
+        assert!(s.worst_bands.is_empty());
+        assert!(s.bands.iter().all(|b| !b.flagged));
+        assert_eq!(s.low_end.width_db, Some(-60.0));
+        // Quiet too: the same mix 40 dB down.
+        let quiet: Vec<f32> = l.iter().map(|x| x * 0.01).collect();
+        assert_eq!(summary(&quiet, &quiet).verdict, Verdict::Good);
+    }
+
+    #[test]
+    fn independent_channels_are_wide_but_not_flagged() {
+        let (l, r) = stereo_pink(RATE, 1 << 20, 12, |_| Relation::Independent);
+        let s = summary(&l, &r);
+        assert!(s.bands.iter().all(|b| !b.flagged), "{:?}", s.bands);
+        // Side energy equal to mid in the low end: a caution with its evidence.
+        assert_eq!(s.verdict, Verdict::Caution);
+        assert_eq!(s.suggestions.len(), 1);
+        assert_eq!(s.suggestions[0].finding, StereoFinding::WideLowEnd);
+        assert!(
+            s.suggestions[0].text.starts_with("side energy below 120 Hz ("),
+            "{}",
+            s.suggestions[0].text
+        );
+        assert!(s.suggestions[0].text.ends_with("keep the bass centred"));
+        let loss = s.mono_loss_lu.unwrap();
+        assert!((loss + 3.01).abs() < 0.1, "{loss}");
+    }
+
+    #[test]
+    fn an_inverted_band_is_flagged_with_its_evidence() {
+        let (l, r) = stereo_pink(RATE, 1 << 20, 13, |hz| {
+            if (300.0..500.0).contains(&hz) {
+                Relation::Inverted
+            } else {
+                Relation::Same
+            }
+        });
+        let s = summary(&l, &r);
+        assert_eq!(s.verdict, Verdict::Problem);
+        let flagged: Vec<usize> = (0..BANDS).filter(|&b| s.bands[b].flagged).collect();
+        assert_eq!(flagged, vec![6]);
+        assert_eq!(s.worst_bands.first(), Some(&6));
+        let text = &s.suggestions[0].text;
+        assert!(
+            text.starts_with("300-500 Hz out of phase (correlation -"),
+            "{text}"
+        );
+        assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
+        // The low-mids region reads it; its neighbours do not.
+        let region = |id: &str| s.regions.iter().find(|r| r.region.id == id).unwrap().readings;
+        assert!(region("low_mids").correlation.unwrap() < 0.0);
+        assert!(region("bass").correlation.unwrap() > 0.95);
+        assert!(region("mids").correlation.unwrap() > 0.95);
+    }
+
+    #[test]
+    fn side_energy_in_the_bass_alone_is_a_caution() {
+        let (l, r) = stereo_pink(RATE, 1 << 20, 14, |hz| {
+            if hz < 100.0 {
+                Relation::Independent
+            } else {
+                Relation::Same
+            }
+        });
+        let s = summary(&l, &r);
+        assert_eq!(s.verdict, Verdict::Caution);
+        assert_eq!(s.suggestions[0].finding, StereoFinding::WideLowEnd);
+        assert!(s.bands[6..].iter().all(|b| b.correlation.unwrap() > 0.999));
+    }
+
+    #[test]
+    fn adjacent_flagged_bands_merge_and_anticorrelated_mixes_say_so() {
+        let (l, r) = stereo_pink(RATE, 1 << 20, 15, |hz| {
+            if hz >= 6000.0 {
+                Relation::Inverted
+            } else {
+                Relation::Same
+            }
+        });
+        let s = summary(&l, &r);
+        let text = &s.suggestions[0].text;
+        assert!(text.starts_with("6-20 kHz out of phase"), "{text}");
+        assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
+        // Pink noise has 1.7 of its 10 octaves up there: the whole mix still folds.
+        assert!(s.mono_loss_lu.unwrap() > -MAX_MONO_LOSS_LU, "{:?}", s.mono_loss_lu);
+
+        // One channel inverted (and 1 dB down): one suggestion, about the channel.
+        let (l, _) = stereo_pink(RATE, 1 << 19, 16, |_| Relation::Same);
+        let r: Vec<f32> = l.iter().map(|x| -0.9 * x).collect();
+        let s = summary(&l, &r);
+        assert_eq!(s.verdict, Verdict::Problem);
+        assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
+        let text = &s.suggestions[0].text;
+        assert!(
+            text.starts_with("20 Hz-20 kHz out of phase (correlation -1.00, -25.6 LU in mono): flip the polarity of one channel"),
+            "{text}"
+        );
+
+        // Anti-correlated everywhere but not beyond the noise in any one band: the whole-mix
+        // loss speaks.
+        let spread = mono_compatibility(
+            &crate::meter::stereo::StereoWindow {
+                sums: [BandSums { left: 1.0, right: 1.0, cross: -0.5 }; BANDS],
+                frames: 1,
+                bins: [1; BANDS],
+            },
+            Some(-0.5),
+            Some(-6.0),
+        );
+        assert_eq!(spread.verdict, Verdict::Problem);
+        assert!(spread.bands.iter().all(|b| !b.flagged));
+        let finding = |f| spread.suggestions.iter().any(|s| s.finding == f);
+        assert!(finding(StereoFinding::MonoLoss), "{:?}", spread.suggestions);
+        assert!(finding(StereoFinding::WideLowEnd));
+    }
+
+    #[test]
+    fn ranges_read_naturally() {
+        assert_eq!(format_range(200.0, 500.0), "200-500 Hz");
+        assert_eq!(format_range(2000.0, 6000.0), "2-6 kHz");
+        assert_eq!(format_range(500.0, 2000.0), "500 Hz-2.0 kHz");
+        assert_eq!(format_range(9000.0, 12000.0), "9-12 kHz");
+    }
+
+    #[test]
+    fn region_edges_are_band_edges() {
+        for region in REGIONS {
+            assert!(BAND_EDGES_HZ.contains(&region.low_hz), "{}", region.id);
+            assert!(BAND_EDGES_HZ.contains(&region.high_hz), "{}", region.id);
+        }
+        assert!(BAND_EDGES_HZ.contains(&LOW_END_HZ));
+    }
+}
