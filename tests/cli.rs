@@ -1064,3 +1064,140 @@ fn corrupt_reference_curves_give_a_clear_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no output file"), "{stderr}");
 }
+
+/// `bins` of `signal` whose frequency lies in `low..high` Hz multiplied by -1 (exactly, in one
+/// long transform).
+fn invert_band(signal: &[f64], rate: u32, low: f64, high: f64) -> Vec<f64> {
+    let len = signal.len();
+    let mut planner = realfft::RealFftPlanner::<f64>::new();
+    let forward = planner.plan_fft_forward(len);
+    let inverse = planner.plan_fft_inverse(len);
+    let mut input = signal.to_vec();
+    let mut spectrum = forward.make_output_vec();
+    forward.process(&mut input, &mut spectrum).unwrap();
+    for (k, x) in spectrum.iter_mut().enumerate() {
+        let hz = k as f64 * rate as f64 / len as f64;
+        if hz >= low && hz < high {
+            *x = -*x;
+        }
+    }
+    let mut out = inverse.make_output_vec();
+    inverse.process(&mut spectrum, &mut out).unwrap();
+    out.iter().map(|x| x / len as f64).collect()
+}
+
+fn stereo_regions(v: &Value) -> Vec<(String, Option<f64>, Option<f64>, bool)> {
+    v["stereo"]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["correlation"].as_f64(),
+                r["mono_loss_lu"].as_f64(),
+                r["flagged"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Stereo image per band through the CLI: identical channels read +1 and 0 LU in every
+/// region; one channel inverted reads -1 and no mono value (null, never NaN); independent
+/// noise about 0 and -3 LU; an inversion of 200-500 Hz only shows in the low-mids; a mono file
+/// has no stereo object and a mono mix in a stereo file no warning.
+#[test]
+fn stereo_image_per_band_in_json_and_summary() {
+    let dir = scratch_dir("cli-stereo");
+    let rate = 48_000;
+    let a = pink(rate, 1 << 20, 21, None);
+    let b = pink(rate, 1 << 20, 22, None);
+    let inverted: Vec<f64> = a.iter().map(|x| -x).collect();
+    let band = invert_band(&a, rate, 200.0, 500.0);
+    for (name, left, right) in [
+        ("same.wav", &a, &a),
+        ("inverted.wav", &a, &inverted),
+        ("wide.wav", &a, &b),
+        ("band.wav", &a, &band),
+    ] {
+        write_wav(
+            &dir.join(name),
+            Format::Float32,
+            rate,
+            &[left.clone(), right.clone()],
+        );
+    }
+    write_wav(&dir.join("mono.wav"), Format::Float32, rate, &[a.clone()]);
+    let path = |n: &str| dir.join(n).display().to_string();
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        &path("same.wav"),
+        &path("inverted.wav"),
+        &path("wide.wav"),
+        &path("band.wav"),
+        &path("mono.wav"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("NaN"));
+    let lines = json_lines(&stdout);
+    assert_eq!(lines[0]["schema_version"], 4);
+
+    let same = &lines[0];
+    assert_eq!(same["stereo"]["verdict"], "good");
+    assert_eq!(same["stereo"]["suggestions"], serde_json::json!([]));
+    for (id, c, loss, flagged) in stereo_regions(same) {
+        assert!((c.unwrap() - 1.0).abs() < 1e-9, "{id}");
+        assert!(loss.unwrap().abs() < 1e-9, "{id}");
+        assert!(!flagged);
+    }
+    assert_eq!(same["stereo"]["bands"].as_array().unwrap().len(), 15);
+
+    let inverted = &lines[1];
+    assert!(inverted["mono_loss_lu"].is_null());
+    assert!(inverted["stereo"]["mono_loss_lu"].is_null());
+    assert_eq!(inverted["stereo"]["verdict"], "problem");
+    for (id, c, loss, flagged) in stereo_regions(inverted) {
+        assert!((c.unwrap() + 1.0).abs() < 1e-9, "{id}");
+        assert_eq!(loss, None, "{id}");
+        assert!(flagged, "{id}");
+    }
+
+    let wide = &lines[2];
+    for (id, c, loss, flagged) in stereo_regions(wide) {
+        assert!(c.unwrap().abs() < 0.1, "{id}: {c:?}");
+        assert!((loss.unwrap() + 3.01).abs() < 0.3, "{id}: {loss:?}");
+        assert!(!flagged, "{id}");
+    }
+    assert!((f(wide, "mono_loss_lu") + 3.01).abs() < 0.1);
+    assert_eq!(wide["stereo"]["verdict"], "caution");
+    assert_eq!(wide["stereo"]["suggestions"][0]["finding"], "wide_low_end");
+
+    let band = &lines[3];
+    for (id, c, _, flagged) in stereo_regions(band) {
+        if id == "low_mids" {
+            assert!(c.unwrap() < -0.9, "{id}: {c:?}");
+            assert!(flagged);
+        } else {
+            assert!(c.unwrap() > 0.9, "{id}: {c:?}");
+            assert!(!flagged, "{id}");
+        }
+    }
+    let text = band["stereo"]["suggestions"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("200-500 Hz out of phase"), "{text}");
+
+    assert!(lines[4]["stereo"].is_null());
+
+    // The readable summary says the same.
+    let (code, stdout, _) = run(&["analyze", &path("band.wav")]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Mono compatibility    cancels in mono"), "{stdout}");
+    assert!(stdout.contains("- 200-500 Hz out of phase"), "{stdout}");
+    // CSV: the verdict column, empty for a mono file.
+    let (code, stdout, _) = run(&["analyze", "--csv", &path("same.wav"), &path("mono.wav")]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert!(rows[0].ends_with(",non_finite_samples,mono_verdict"), "{}", rows[0]);
+    assert!(rows[1].ends_with(",0,good"), "{}", rows[1]);
+    assert!(rows[2].ends_with(",0,"), "{}", rows[2]);
+}

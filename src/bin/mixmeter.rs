@@ -6,11 +6,13 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::diagnosis::stereo::{MonoCompatibility, StereoBand, mono_compatibility};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
 use mixmeter::meter::layout;
 use mixmeter::meter::spectrum::PowerSpectrum;
+use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
 use mixmeter::reference::{self, Curve};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -24,7 +26,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 /// File extensions a folder is searched for.
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
@@ -74,6 +76,8 @@ struct Analysis {
     short_term: Vec<Option<f64>>,
     /// The long-term average spectrum, when a reference comparison was asked for.
     spectrum: Option<PowerSpectrum>,
+    /// Mono compatibility per band over the whole file (stereo files).
+    stereo: Option<MonoCompatibility>,
 }
 
 fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String> {
@@ -88,7 +92,8 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
     let weights = layout::weights(&info.layout);
     let mut config =
         MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
-    config.spectrum = spectrum;
+    // Stereo files always run the spectrum: its frames feed the stereo image per band.
+    config.spectrum = spectrum || info.channels == 2;
     let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
     let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
     let mut next_series_frame = series_step;
@@ -154,18 +159,29 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
             ));
         }
     }
-    let spectrum = meter.spectrum_mut().map(|analyzer| {
+    if let Some(analyzer) = meter.spectrum_mut() {
         analyzer.flush();
-        analyzer.long_term().to_owned()
+    }
+    let readings = meter.readings();
+    let stereo = meter.stereo_bands().map(|bands| {
+        mono_compatibility(
+            &bands.whole_window(),
+            readings.integrated_correlation,
+            readings.mono_loss_integrated_lu,
+        )
     });
+    let spectrum = spectrum
+        .then(|| meter.spectrum().map(|a| a.long_term().to_owned()))
+        .flatten();
     Ok(Analysis {
         file: path.display().to_string(),
         info,
         frames,
-        readings: meter.readings(),
+        readings,
         momentary,
         short_term,
         spectrum,
+        stereo,
     })
 }
 
@@ -249,6 +265,7 @@ fn to_json(
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
     }
+    object["stereo"] = a.stereo.as_ref().map_or(Value::Null, stereo_json);
     if let Some((curve, comparison)) = tonal {
         object["tonal"] = tonal_json(curve, comparison);
     }
@@ -285,6 +302,70 @@ fn tonal_json(curve: &Curve, comparison: Option<&TonalComparison>) -> Value {
             "text": s.text,
         })).collect::<Vec<_>>(),
     })
+}
+
+fn band_json(b: &StereoBand) -> Value {
+    json!({
+        "low_hz": b.low_hz,
+        "high_hz": b.high_hz,
+        "correlation": number(b.correlation),
+        "width_db": number(b.width_db),
+        "mono_loss_lu": number(b.mono_loss_lu),
+        "share_db": number(b.share_db),
+        "flagged": b.flagged,
+    })
+}
+
+/// The `stereo` object of the JSON output (README, "Output schema").
+fn stereo_json(s: &MonoCompatibility) -> Value {
+    json!({
+        "verdict": s.verdict.id(),
+        "correlation": number(s.correlation),
+        "mono_loss_lu": number(s.mono_loss_lu),
+        "low_end": band_json(&s.low_end),
+        "regions": s.regions.iter().map(|r| {
+            let mut v = band_json(&r.readings);
+            v["id"] = json!(r.region.id);
+            v["name"] = json!(r.region.name);
+            v
+        }).collect::<Vec<_>>(),
+        "bands": s.bands.iter().map(band_json).collect::<Vec<_>>(),
+        "worst_bands": s.worst_bands.iter().map(|&b| band_json(&s.bands[b])).collect::<Vec<_>>(),
+        "suggestions": s.suggestions.iter().map(|g| json!({
+            "finding": g.finding.id(),
+            "low_hz": g.low_hz,
+            "high_hz": g.high_hz,
+            "text": g.text,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_stereo(s: &MonoCompatibility) {
+    println!("  Mono compatibility    {}", s.verdict.label());
+    for r in &s.regions {
+        let b = &r.readings;
+        let correlation = b
+            .correlation
+            .map_or("no value".to_string(), |c| format!("{c:+.2}"));
+        let width = match b.width_db {
+            Some(w) if w <= -WIDTH_LIMIT_DB => "mono".to_string(),
+            Some(w) if w >= WIDTH_LIMIT_DB => "all side".to_string(),
+            Some(w) => format!("{w:+.1} dB"),
+            None => "no value".to_string(),
+        };
+        let loss = match (b.mono_loss_lu, b.share_db) {
+            (Some(l), _) => format!("{:.1} LU", l + 0.0),
+            (None, Some(_)) => "cancels".to_string(),
+            (None, None) => "no value".to_string(),
+        };
+        println!(
+            "      {:<20} correlation {correlation:>8}  side/mid {width:>9}  mono {loss:>8}",
+            r.region.name
+        );
+    }
+    for g in &s.suggestions {
+        println!("    - {}", g.text);
+    }
 }
 
 fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
@@ -521,6 +602,7 @@ const CSV_COLUMNS: &[&str] = &[
     "correlation",
     "mono_loss_lu",
     "non_finite_samples",
+    "mono_verdict",
 ];
 
 fn csv_header(targets: &[Target], tonal: bool) -> String {
@@ -557,6 +639,9 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
         csv_number(r.integrated_correlation),
         csv_number(r.mono_loss_integrated_lu),
         r.non_finite_samples.to_string(),
+        a.stereo
+            .as_ref()
+            .map_or(String::new(), |s| s.verdict.id().to_string()),
     ];
     for c in checks {
         fields.push(csv_number(c.gain_db));
@@ -912,6 +997,9 @@ fn main() -> ExitCode {
                                 println!();
                             }
                             print_summary(&analysis);
+                            if let Some(stereo) = &analysis.stereo {
+                                print_stereo(stereo);
+                            }
                             if !checks.is_empty() {
                                 println!("  Delivery targets");
                                 for check in &checks {

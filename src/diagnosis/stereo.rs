@@ -139,18 +139,41 @@ pub struct MonoCompatibility {
     pub suggestions: Vec<StereoSuggestion>,
 }
 
-fn readings(sums: &BandSums, low_hz: f64, high_hz: f64, total_energy: f64) -> StereoBand {
-    let share_db = (sums.energy() > 0.0 && total_energy > 0.0)
-        .then(|| 10.0 * (sums.energy() / total_energy).log10());
+/// One band's (or a range's) readings and flag, from its sums, the spectral estimates behind
+/// them (`bins` × `frames`) and the mix's total energy.
+fn judge(sums: &BandSums, low_hz: f64, high_hz: f64, estimates: f64, total: f64) -> StereoBand {
+    let share_db =
+        (sums.energy() > 0.0 && total > 0.0).then(|| 10.0 * (sums.energy() / total).log10());
+    let correlation = sums.correlation();
+    let n = estimates / 2.0;
+    let noise = if n > 0.0 {
+        FLAG_STANDARD_ERRORS / n.sqrt()
+    } else {
+        f64::INFINITY
+    };
     StereoBand {
         low_hz,
         high_hz,
-        correlation: sums.correlation(),
+        correlation,
         width_db: sums.width_db(),
         mono_loss_lu: sums.mono_loss_lu(),
         share_db,
-        flagged: false,
+        flagged: share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+            && correlation.is_some_and(|c| c < -noise),
     }
+}
+
+/// Readings of the bands whose centres lie in `low_hz..high_hz`, judged together.
+fn judge_range(window: &StereoWindow, low_hz: f64, high_hz: f64, total: f64) -> StereoBand {
+    let mut bins = 0;
+    for b in 0..BANDS {
+        let centre = (BAND_EDGES_HZ[b] * BAND_EDGES_HZ[b + 1]).sqrt();
+        if centre >= low_hz && centre < high_hz {
+            bins += window.bins[b];
+        }
+    }
+    let sums = sum_range(&window.sums, low_hz, high_hz);
+    judge(&sums, low_hz, high_hz, (bins as u64 * window.frames) as f64, total)
 }
 
 /// "200-500 Hz", "2-6 kHz", "500 Hz-2 kHz".
@@ -188,42 +211,16 @@ pub fn mono_compatibility(
 ) -> MonoCompatibility {
     let total: f64 = window.sums.iter().map(BandSums::energy).sum();
     let bands: Vec<StereoBand> = (0..BANDS)
-        .map(|b| {
-            let mut band = readings(
-                &window.sums[b],
-                BAND_EDGES_HZ[b],
-                BAND_EDGES_HZ[b + 1],
-                total,
-            );
-            let n = window.bins[b] as f64 * window.frames as f64 / 2.0;
-            let noise = if n > 0.0 {
-                FLAG_STANDARD_ERRORS / n.sqrt()
-            } else {
-                f64::INFINITY
-            };
-            band.flagged = band.share_db.is_some_and(|s| s >= MIN_SHARE_DB)
-                && band.correlation.is_some_and(|c| c < -noise);
-            band
-        })
+        .map(|b| judge_range(window, BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1], total))
         .collect();
     let regions: Vec<StereoRegion> = REGIONS
         .iter()
         .map(|&region| StereoRegion {
             region,
-            readings: readings(
-                &sum_range(&window.sums, region.low_hz, region.high_hz),
-                region.low_hz,
-                region.high_hz,
-                total,
-            ),
+            readings: judge_range(window, region.low_hz, region.high_hz, total),
         })
         .collect();
-    let low_end = readings(
-        &sum_range(&window.sums, BAND_EDGES_HZ[0], LOW_END_HZ),
-        BAND_EDGES_HZ[0],
-        LOW_END_HZ,
-        total,
-    );
+    let low_end = judge_range(window, BAND_EDGES_HZ[0], LOW_END_HZ, total);
 
     let mut worst_bands: Vec<usize> = (0..BANDS)
         .filter(|&b| {
@@ -239,10 +236,7 @@ pub fn mono_compatibility(
     let mut suggestions = Vec::new();
     // Flagged bands, neighbours merged, worst first.
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    for b in 0..BANDS {
-        if !bands[b].flagged {
-            continue;
-        }
+    for (b, _) in bands.iter().enumerate().filter(|(_, band)| band.flagged) {
         match runs.last_mut() {
             Some((_, end)) if *end == b => *end = b + 1,
             _ => runs.push((b, b + 1)),
@@ -251,13 +245,8 @@ pub fn mono_compatibility(
     let mut run_sums: Vec<(StereoBand, usize, usize)> = runs
         .iter()
         .map(|&(first, end)| {
-            let mut sums = BandSums::default();
-            for band in &window.sums[first..end] {
-                sums.add(band);
-            }
-            let low = BAND_EDGES_HZ[first];
-            let high = BAND_EDGES_HZ[end];
-            (readings(&sums, low, high, total), first, end)
+            let range = judge_range(window, BAND_EDGES_HZ[first], BAND_EDGES_HZ[end], total);
+            (range, first, end)
         })
         .collect();
     run_sums.sort_by(|a, b| {
