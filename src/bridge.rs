@@ -15,9 +15,16 @@
 //!   frame since the editor last read one ([`SpectrumFrame`]: no peak is lost whatever the frame
 //!   rate), and the long-term average ([`LongTermFrame`]). Both are published only while the
 //!   editor is open.
+//! - **Stereo image per band**: the live and whole-measurement band sums travel in the snapshot
+//!   (plain arrays), with the level-match gain the mono check applies.
+//! - **Vectorscope**: a triple buffer holding the last [`SCOPE_POINTS`] (L, R) pairs, decimated
+//!   to about [`SCOPE_POINT_RATE_HZ`] points per second (every k-th sample pair: the drawing
+//!   shows the signal's joint distribution, which decimation does not change), republished at
+//!   most [`SCOPE_PUBLISH_HZ`] times per second, only while the editor is open.
 
 use crate::meter::engine::Readings;
 use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
+use crate::meter::stereo::{StereoBands, StereoWindow};
 use atomic_float::AtomicF32;
 use crossbeam::queue::ArrayQueue;
 use std::sync::Arc;
@@ -28,13 +35,120 @@ pub const PLUGIN_CHANNELS: usize = 2;
 pub const COMMAND_CAPACITY: usize = 16;
 
 /// One publish of the meter.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snapshot {
     pub readings: Readings,
     /// Incremented by each publish (the editor can tell a fresh snapshot from a repeat).
     pub generation: u64,
     /// True when the integration was last reset by the host transport starting.
     pub reset_by_transport: bool,
+    /// Stereo image per band (stereo layouts).
+    pub stereo: Option<StereoSnapshot>,
+    /// Gain the mono check applies to the sum (level match), linear; 1 without level match.
+    pub mono_level_gain: f32,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self {
+            readings: Readings::default(),
+            generation: 0,
+            reset_by_transport: false,
+            stereo: None,
+            mono_level_gain: 1.0,
+        }
+    }
+}
+
+/// The band sums of the live window and of the whole measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StereoSnapshot {
+    pub live: StereoWindow,
+    pub whole: StereoWindow,
+}
+
+impl StereoSnapshot {
+    pub fn of(bands: &StereoBands) -> Self {
+        Self {
+            live: bands.live_window(),
+            whole: bands.whole_window(),
+        }
+    }
+}
+
+/// Points the vectorscope frame holds.
+pub const SCOPE_POINTS: usize = 2048;
+/// Decimated point rate, per second (the stride is the nearest whole number of samples).
+pub const SCOPE_POINT_RATE_HZ: f64 = 24_000.0;
+/// The vectorscope is republished at most this often.
+pub const SCOPE_PUBLISH_HZ: f64 = 60.0;
+/// Points are clamped to ±this (+12 dBFS), so hot or broken input stays drawable.
+pub const SCOPE_LIMIT: f32 = 4.0;
+
+/// The latest vectorscope points, oldest first. Written by the audio thread, read by the
+/// editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeFrame {
+    /// (left, right) pairs; `count` of them are valid.
+    pub points: Box<[[f32; 2]]>,
+    pub count: usize,
+    /// Incremented by each publish.
+    pub generation: u64,
+}
+
+impl Default for ScopeFrame {
+    fn default() -> Self {
+        let mut points = vec![[0.0f32; 2]; SCOPE_POINTS].into_boxed_slice();
+        points.fill([0.0; 2]);
+        Self {
+            points,
+            count: 0,
+            generation: 0,
+        }
+    }
+}
+
+/// The audio thread's side of the vectorscope: a ring of the last points and its clocks.
+#[derive(Debug)]
+struct ScopeWriter {
+    ring: Box<[[f32; 2]]>,
+    pos: usize,
+    filled: usize,
+    /// Every `stride`-th sample pair becomes a point; `phase` counts towards the next.
+    stride: usize,
+    phase: usize,
+    /// Samples between publishes, and since the last one.
+    publish_every: usize,
+    since_publish: usize,
+    generation: u64,
+}
+
+impl ScopeWriter {
+    fn new() -> Self {
+        let mut ring = vec![[0.0f32; 2]; SCOPE_POINTS].into_boxed_slice();
+        ring.fill([0.0; 2]);
+        let mut writer = Self {
+            ring,
+            pos: 0,
+            filled: 0,
+            stride: 1,
+            phase: 0,
+            publish_every: 1,
+            since_publish: 0,
+            generation: 0,
+        };
+        writer.configure(48_000.0);
+        writer
+    }
+
+    fn configure(&mut self, sample_rate_hz: f64) {
+        self.stride = ((sample_rate_hz / SCOPE_POINT_RATE_HZ).round() as usize).max(1);
+        self.publish_every = ((sample_rate_hz / SCOPE_PUBLISH_HZ).round() as usize).max(1);
+        self.pos = 0;
+        self.filled = 0;
+        self.phase = 0;
+        self.since_publish = 0;
+    }
 }
 
 /// What the editor asks of the audio thread.
@@ -129,6 +243,7 @@ pub fn channel() -> (MeterInput, MeterOutput) {
     let (snapshot_in, snapshot_out) = triple_buffer::triple_buffer(&Snapshot::default());
     let (spectrum_in, spectrum_out) = triple_buffer::triple_buffer(&SpectrumFrame::default());
     let (long_term_in, long_term_out) = triple_buffer::triple_buffer(&LongTermFrame::default());
+    let (scope_in, scope_out) = triple_buffer::triple_buffer(&ScopeFrame::default());
     let peaks = Arc::new(LivePeaks::default());
     let commands = Arc::new(ArrayQueue::new(COMMAND_CAPACITY));
     (
@@ -144,6 +259,8 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             published_display: 0,
             published_long_term: u64::MAX,
             long_term_generation: 0,
+            scope: scope_in,
+            scope_writer: ScopeWriter::new(),
         },
         MeterOutput {
             snapshot: snapshot_out,
@@ -151,6 +268,7 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             commands,
             spectrum: spectrum_out,
             long_term: long_term_out,
+            scope: scope_out,
         },
     )
 }
@@ -171,6 +289,8 @@ pub struct MeterInput {
     published_display: u64,
     published_long_term: u64,
     long_term_generation: u64,
+    scope: triple_buffer::Input<ScopeFrame>,
+    scope_writer: ScopeWriter,
 }
 
 impl std::fmt::Debug for MeterInput {
@@ -184,12 +304,67 @@ impl std::fmt::Debug for MeterInput {
 impl MeterInput {
     /// Publishes the readings as one coherent snapshot.
     pub fn publish(&mut self, readings: &Readings, reset_by_transport: bool) {
+        self.publish_all(readings, reset_by_transport, None, 1.0);
+    }
+
+    /// Publishes the readings with the stereo image per band and the mono level-match gain.
+    pub fn publish_all(
+        &mut self,
+        readings: &Readings,
+        reset_by_transport: bool,
+        stereo: Option<&StereoBands>,
+        mono_level_gain: f32,
+    ) {
         self.generation += 1;
         let buffer = self.snapshot.input_buffer_mut();
         buffer.readings = *readings;
         buffer.generation = self.generation;
         buffer.reset_by_transport = reset_by_transport;
+        buffer.stereo = stereo.map(StereoSnapshot::of);
+        buffer.mono_level_gain = mono_level_gain;
         self.snapshot.publish();
+    }
+
+    /// Sets the vectorscope's decimation and publish rate for a sample rate (and empties it).
+    pub fn configure_scope(&mut self, sample_rate_hz: f64) {
+        self.scope_writer.configure(sample_rate_hz);
+    }
+
+    /// Feeds the vectorscope (a mono layout passes its channel twice) and republishes it when
+    /// due. Only copies; non-finite samples become 0.
+    pub fn feed_scope(&mut self, left: &[f32], right: &[f32]) {
+        let w = &mut self.scope_writer;
+        let frames = left.len().min(right.len());
+        let mut n = w.phase;
+        while n < frames {
+            let point = [left[n], right[n]].map(|x| {
+                if x.is_finite() {
+                    x.clamp(-SCOPE_LIMIT, SCOPE_LIMIT)
+                } else {
+                    0.0
+                }
+            });
+            w.ring[w.pos] = point;
+            w.pos = (w.pos + 1) % SCOPE_POINTS;
+            w.filled = (w.filled + 1).min(SCOPE_POINTS);
+            n += w.stride;
+        }
+        w.phase = n - frames;
+        w.since_publish += frames;
+        if w.since_publish >= w.publish_every {
+            w.since_publish = 0;
+            w.generation += 1;
+            let frame = self.scope.input_buffer_mut();
+            // Oldest first: the ring from `pos` on, then up to `pos`.
+            let count = w.filled;
+            let start = (w.pos + SCOPE_POINTS - count) % SCOPE_POINTS;
+            let first = (SCOPE_POINTS - start).min(count);
+            frame.points[..first].copy_from_slice(&w.ring[start..start + first]);
+            frame.points[first..count].copy_from_slice(&w.ring[..count - first]);
+            frame.count = count;
+            frame.generation = w.generation;
+            self.scope.publish();
+        }
     }
 
     /// Raises the live peaks (linear) to at least these values.
@@ -261,6 +436,7 @@ pub struct MeterOutput {
     commands: Arc<ArrayQueue<Command>>,
     spectrum: triple_buffer::Output<SpectrumFrame>,
     long_term: triple_buffer::Output<LongTermFrame>,
+    scope: triple_buffer::Output<ScopeFrame>,
 }
 
 impl std::fmt::Debug for MeterOutput {
@@ -322,6 +498,12 @@ impl MeterOutput {
     pub fn long_term(&mut self) -> (&LongTermFrame, bool) {
         let fresh = self.long_term.update();
         (self.long_term.output_buffer(), fresh)
+    }
+
+    /// The latest vectorscope points, and whether they are new since the previous call.
+    pub fn scope(&mut self) -> (&ScopeFrame, bool) {
+        let fresh = self.scope.update();
+        (self.scope.output_buffer(), fresh)
     }
 
     /// Sends a command; false when the queue is full (the audio thread is not running).
@@ -434,5 +616,61 @@ mod tests {
             assert!(output.send(Command::Start));
         }
         assert!(!output.send(Command::Start));
+    }
+
+    #[test]
+    fn the_vectorscope_keeps_the_last_points_decimated_and_in_order() {
+        let (mut input, mut output) = channel();
+        input.configure_scope(96_000.0);
+        // Stride 4, a publish every 1600 samples.
+        let left: Vec<f32> = (0..10_000).map(|n| n as f32).collect();
+        let right: Vec<f32> = left.iter().map(|x| -x).collect();
+        let (_, fresh) = output.scope();
+        assert!(!fresh);
+        // Odd block sizes: the stride runs across blocks.
+        let mut start = 0;
+        for len in [1usize, 7, 333, 1259, 4000, 4400] {
+            let end = (start + len).min(left.len());
+            input.feed_scope(&left[start..end], &right[start..end]);
+            start = end;
+        }
+        assert_eq!(start, 10_000);
+        let (frame, fresh) = output.scope();
+        assert!(fresh);
+        // Published at 9600 samples: points at 0, 4, ..., 9596.
+        assert_eq!(frame.count, 2400.min(SCOPE_POINTS));
+        let last = frame.points[frame.count - 1];
+        assert_eq!(last, [9596.0f32.min(SCOPE_LIMIT), (-9596.0f32).max(-SCOPE_LIMIT)]);
+        // Values are clamped; check the order on a small ramp instead.
+        let (mut input, mut output) = channel();
+        input.configure_scope(48_000.0);
+        let ramp: Vec<f32> = (0..800).map(|n| n as f32 / 1000.0).collect();
+        let nan = vec![f32::NAN; 800];
+        input.feed_scope(&ramp, &nan);
+        let (frame, _) = output.scope();
+        assert_eq!(frame.count, 400);
+        for (i, p) in frame.points[..400].iter().enumerate() {
+            assert_eq!(*p, [(2 * i) as f32 / 1000.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn snapshots_carry_the_stereo_bands_and_level_gain() {
+        let (mut input, mut output) = channel();
+        let mut analyzer = SpectrumAnalyzer::new(48_000.0, &[1.0, 1.0]).unwrap();
+        let tone: Vec<f32> = (0..48_000)
+            .map(|n| (0.3 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
+            .collect();
+        let inverted: Vec<f32> = tone.iter().map(|x| -x).collect();
+        analyzer.process(&[&tone[..], &inverted[..]]);
+        analyzer.flush();
+        input.publish_all(&Readings::default(), false, analyzer.stereo_bands(), 1.5);
+        let snapshot = output.snapshot();
+        assert_eq!(snapshot.mono_level_gain, 1.5);
+        let stereo = snapshot.stereo.unwrap();
+        assert_eq!(stereo.live.sums[6].correlation(), Some(-1.0));
+        assert!(stereo.whole.frames > 0);
+        input.publish(&Readings::default(), false);
+        assert_eq!(output.snapshot().stereo, None);
     }
 }

@@ -16,7 +16,7 @@ pub mod reference;
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
-use monitor::MonoCheck;
+use monitor::{MonoCheck, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
 use params::MixmeterParams;
@@ -140,6 +140,7 @@ impl Plugin for Mixmeter {
             }
         }
         self.mono_check = MonoCheck::new(buffer_config.sample_rate, self.params.mono_check.value());
+        self.meter_input.configure_scope(rate);
         self.save_interval = ((buffer_config.sample_rate as f64 * 0.1).round() as u64).max(1);
         self.unsaved_samples = 0;
         true
@@ -196,15 +197,41 @@ impl Plugin for Mixmeter {
             &sample_peak[..PLUGIN_CHANNELS],
         );
 
+        // The vectorscope sees the input, like the meters.
+        if editor_open {
+            match buffer.as_slice_immutable() {
+                [left, right, ..] => self.meter_input.feed_scope(left, right),
+                [mono] => self.meter_input.feed_scope(mono, mono),
+                [] => {}
+            }
+        }
+
+        let mono_engaged = self.params.mono_check.value();
+        if self.params.mono_level_match.value() {
+            // No value (silence) keeps the gain it had.
+            if let Some(gain) = level_match_gain(meter.mono_loss_short_term_lu()) {
+                self.mono_check.set_level_target(gain);
+            }
+        } else {
+            self.mono_check.set_level_target(1.0);
+        }
         if let [left, right, ..] = buffer.as_slice() {
-            self.mono_check
-                .process(left, right, self.params.mono_check.value());
+            self.mono_check.process(left, right, mono_engaged);
         }
 
         // Display-only work happens only while the editor is open.
         if editor_open {
-            self.meter_input
-                .publish(&meter.readings(), self.reset_by_transport);
+            let level_gain = if mono_engaged {
+                self.mono_check.level_gain()
+            } else {
+                1.0
+            };
+            self.meter_input.publish_all(
+                &meter.readings(),
+                self.reset_by_transport,
+                meter.stereo_bands(),
+                level_gain,
+            );
             if let Some(spectrum) = meter.spectrum_mut() {
                 self.meter_input
                     .publish_spectrum(spectrum, !self.editor_was_open);

@@ -11,11 +11,35 @@
 //! fade can add between two samples is `|M - L| / fade_len`, at most `1 / 480` of full scale at
 //! 48 kHz, so no click is audible.
 //!
+//! **Level match** (optional): a mix loses loudness when folded (independent channels 3 LU),
+//! so a plain A/B also compares levels. With level match on, the mono sum is multiplied by
+//! the gain that undoes the measured loss, `10^(-loss/20)`, where `loss` is the meter's
+//! short-term (3 s) mono loss of the stereo input (BS.1770 loudness of (L+R)/2 on both channels
+//! minus that of L and R). The gain is capped at [`MAX_LEVEL_MATCH_DB`] (a fold losing more
+//! than that is broken, and more gain would only raise residue and risk clipping), held while
+//! the meter has no value (silence), and glides to each new value with a one-pole smoother of
+//! [`LEVEL_MATCH_TIME_CONSTANT_MS`] per sample, so it never steps. A steady mix reaches
+//! level-matched mono within 0.1 LU about 3 s after a change (the 3 s window, then 5 time
+//! constants). With level match off the gain is exactly 1 and the sum is the exact
+//! `(l + r) * 0.5`.
+//!
 //! Real-time: no allocation, no branches per sample beyond the fade, never panics.
 
 /// Length of the crossfade when the mono check is switched, in milliseconds (5-20 ms keeps
 /// it click-free without smearing the A/B comparison).
 pub const MONO_FADE_MS: f32 = 10.0;
+/// The largest level-match gain, dB.
+pub const MAX_LEVEL_MATCH_DB: f32 = 6.0;
+/// Time constant of the level-match gain, milliseconds.
+pub const LEVEL_MATCH_TIME_CONSTANT_MS: f32 = 300.0;
+
+/// The level-match gain (linear) for a measured mono loss (LU, 0 or below), capped; `None`
+/// when there is no value to match.
+pub fn level_match_gain(mono_loss_lu: Option<f64>) -> Option<f32> {
+    let loss = mono_loss_lu.filter(|l| l.is_finite())?;
+    let db = (-loss as f32).clamp(0.0, MAX_LEVEL_MATCH_DB);
+    Some(10f32.powf(db / 20.0))
+}
 
 /// Crossfade state of the mono check. `mix_gain` is 0 for the untouched stereo signal and 1 for
 /// the full mono sum.
@@ -27,17 +51,54 @@ pub struct MonoCheck {
     /// against, so it takes effect at once (an offline render with the check on is folded from
     /// its first sample, even when the host delivers the parameter with the first block).
     fresh: bool,
+    /// Gain applied to the mono sum (level match), its target, and the smoother's coefficient.
+    level_gain: f64,
+    level_target: f64,
+    level_coefficient: f64,
 }
 
 impl MonoCheck {
     /// A mono check for `sample_rate` Hz, starting in the `engaged` state without a fade.
     pub fn new(sample_rate: f32, engaged: bool) -> Self {
         let fade_samples = (MONO_FADE_MS * 1e-3 * sample_rate).max(1.0);
+        let time_constant = (LEVEL_MATCH_TIME_CONSTANT_MS * 1e-3 * sample_rate.max(1.0)) as f64;
         Self {
             mix_gain: if engaged { 1.0 } else { 0.0 },
             step_gain: 1.0 / fade_samples,
             fresh: true,
+            level_gain: 1.0,
+            level_target: 1.0,
+            level_coefficient: 1.0 - (-1.0 / time_constant).exp(),
         }
+    }
+
+    /// Sets the gain the mono sum glides to (1 = plain sum; see the module docs). A target of 1
+    /// is reached exactly.
+    pub fn set_level_target(&mut self, gain: f32) {
+        if gain.is_finite() && gain > 0.0 {
+            self.level_target = gain as f64;
+        }
+    }
+
+    /// The level-match gain applied now (linear).
+    pub fn level_gain(&self) -> f32 {
+        self.level_gain as f32
+    }
+
+    /// Moves the level gain one sample towards its target (kept in f64; it lands on the target
+    /// when within 1e-7, below what an f32 sample can show, about 5 s after a change).
+    #[inline]
+    fn step_level(&mut self) -> f32 {
+        if self.level_gain != self.level_target {
+            let next =
+                self.level_gain + (self.level_target - self.level_gain) * self.level_coefficient;
+            self.level_gain = if (next - self.level_target).abs() < 1e-7 {
+                self.level_target
+            } else {
+                next
+            };
+        }
+        self.level_gain as f32
     }
 
     /// Jumps to the `engaged` state without a fade (used when the host resets the plugin: no
@@ -45,6 +106,7 @@ impl MonoCheck {
     pub fn reset(&mut self, engaged: bool) {
         self.mix_gain = if engaged { 1.0 } else { 0.0 };
         self.fresh = true;
+        self.level_gain = self.level_target;
     }
 
     /// True while a fade is running or the sum is engaged, i.e. whenever the output differs
@@ -69,7 +131,13 @@ impl MonoCheck {
         }
         if self.fresh {
             self.mix_gain = target_gain;
+            self.level_gain = self.level_target;
             self.fresh = false;
+        }
+        if self.mix_gain == 0.0 && target_gain == 0.0 {
+            // Untouched: the level gain has nothing to glide under; it jumps.
+            self.level_gain = self.level_target;
+            return;
         }
 
         let mut start = 0;
@@ -80,17 +148,26 @@ impl MonoCheck {
                 (self.mix_gain - self.step_gain).max(0.0)
             };
             let (l, r) = (left[start], right[start]);
-            let mono = (l + r) * 0.5;
+            let mono = (l + r) * 0.5 * self.step_level();
             left[start] = l + self.mix_gain * (mono - l);
             right[start] = r + self.mix_gain * (mono - r);
             start += 1;
         }
 
         if self.mix_gain == 1.0 {
-            for (l, r) in left[start..].iter_mut().zip(right[start..].iter_mut()) {
-                let mono = (*l + *r) * 0.5;
-                *l = mono;
-                *r = mono;
+            let pairs = left[start..].iter_mut().zip(right[start..].iter_mut());
+            if self.level_gain == 1.0 && self.level_target == 1.0 {
+                for (l, r) in pairs {
+                    let mono = (*l + *r) * 0.5;
+                    *l = mono;
+                    *r = mono;
+                }
+            } else {
+                for (l, r) in pairs {
+                    let mono = (*l + *r) * 0.5 * self.step_level();
+                    *l = mono;
+                    *r = mono;
+                }
             }
         }
         // mix_gain == 0.0: the rest of the block is the untouched input.
@@ -225,5 +302,97 @@ mod tests {
         assert_eq!(check.mix_gain(), 1.0);
         check.reset(false);
         assert!(!check.is_active());
+    }
+
+    #[test]
+    fn level_match_gain_undoes_the_loss_within_its_cap() {
+        assert_eq!(level_match_gain(None), None);
+        assert_eq!(level_match_gain(Some(f64::NEG_INFINITY)), None);
+        assert_eq!(level_match_gain(Some(0.0)), Some(1.0));
+        assert!((level_match_gain(Some(-3.0103)).unwrap() - 2f32.sqrt()).abs() < 1e-4);
+        assert!((level_match_gain(Some(-40.0)).unwrap() - 10f32.powf(0.3)).abs() < 1e-6);
+        // A gain (impossible for a fold, but never trusted) is not applied.
+        assert_eq!(level_match_gain(Some(2.0)), Some(1.0));
+    }
+
+    #[test]
+    fn level_gain_glides_without_steps_and_lands_exactly() {
+        let mut check = MonoCheck::new(RATE_HZ, true);
+        let (mut l, mut r) = (vec![0.5f32; 480], vec![0.5f32; 480]);
+        check.process(&mut l, &mut r, true);
+        assert_eq!(l, vec![0.5; 480]);
+        check.set_level_target(2.0);
+        let mut out = Vec::new();
+        // 6 s: 20 time constants.
+        for _ in 0..600 {
+            let (mut l, mut r) = (vec![0.5f32; 480], vec![0.5f32; 480]);
+            check.process(&mut l, &mut r, true);
+            out.extend_from_slice(&l);
+        }
+        // One time constant after the change: 1 - 1/e of the way.
+        let tc = (LEVEL_MATCH_TIME_CONSTANT_MS * 1e-3 * RATE_HZ) as usize;
+        assert!((out[tc] - (0.5 + 0.5 * (1.0 - (-1.0f32).exp()))).abs() < 1e-3, "{}", out[tc]);
+        assert!(out.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] < 1e-4));
+        assert_eq!(*out.last().unwrap(), 1.0);
+        assert_eq!(check.level_gain(), 2.0);
+        // Back to the plain sum: exactly (l + r) / 2 again.
+        check.set_level_target(1.0);
+        for _ in 0..600 {
+            let (mut l, mut r) = (vec![0.3f32; 480], vec![0.1f32; 480]);
+            check.process(&mut l, &mut r, true);
+        }
+        let (mut l, mut r) = (vec![0.3f32; 4], vec![0.1f32; 4]);
+        check.process(&mut l, &mut r, true);
+        assert_eq!(l[3], (0.3f32 + 0.1) * 0.5);
+    }
+
+    /// The plugin's arrangement: the meter measures the stereo input, its short-term mono loss
+    /// sets the level match, and the folded output then measures as loud as the input.
+    #[test]
+    fn level_matched_mono_is_as_loud_as_stereo() {
+        use crate::meter::engine::{Meter, MeterConfig};
+        let rate = 48_000.0;
+        let mut seed = 7u64;
+        let mut noise = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * 0.3
+        };
+        // Partly correlated: a shared part and an independent part per channel.
+        let frames = rate as usize * 12;
+        let mut left = Vec::with_capacity(frames);
+        let mut right = Vec::with_capacity(frames);
+        for _ in 0..frames {
+            let common = noise();
+            left.push(0.5 * common + noise());
+            right.push(0.5 * common + noise());
+        }
+        for level_match in [false, true] {
+            let mut input_meter = Meter::new(MeterConfig::new(rate, 2)).unwrap();
+            let mut output_meter = Meter::new(MeterConfig::new(rate, 2)).unwrap();
+            let mut check = MonoCheck::new(rate as f32, true);
+            for (l, r) in left.chunks(256).zip(right.chunks(256)) {
+                input_meter.process(&[l, r]);
+                if level_match
+                    && let Some(gain) =
+                        level_match_gain(input_meter.readings().mono_loss_short_term_lu)
+                {
+                    check.set_level_target(gain);
+                }
+                let (mut out_l, mut out_r) = (l.to_vec(), r.to_vec());
+                check.process(&mut out_l, &mut out_r, true);
+                output_meter.process(&[&out_l[..], &out_r[..]]);
+            }
+            let stereo = input_meter.readings().short_term_lufs.unwrap();
+            let mono = output_meter.readings().short_term_lufs.unwrap();
+            let loss = input_meter.readings().mono_loss_short_term_lu.unwrap();
+            if level_match {
+                assert!((mono - stereo).abs() < 0.1, "{mono} vs {stereo}");
+            } else {
+                assert!((mono - stereo - loss).abs() < 0.01, "{mono} {stereo} {loss}");
+                assert!(loss < -2.0, "{loss}");
+            }
+        }
     }
 }

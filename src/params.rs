@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// Stable parameter ID of the mono check. Part of saved state and host automation.
 pub const MONO_CHECK_ID: &str = "mono_check";
+/// Stable parameter ID of the mono check's level match.
+pub const MONO_LEVEL_MATCH_ID: &str = "mono_level_match";
 /// Stable parameter ID of "reset the measurement when the transport starts".
 pub const RESET_ON_PLAY_ID: &str = "reset_on_play";
 
@@ -29,6 +31,10 @@ pub struct MixmeterParams {
     /// starts playing from a stopped state. Read by the audio thread at each block.
     #[id = "reset_on_play"]
     pub reset_on_play: BoolParam,
+    /// Mono check level match: when on, the mono sum is raised by the measured mono loss so
+    /// the A/B compares balance, not level (see [`crate::monitor`]). Read by the audio thread.
+    #[id = "mono_level_match"]
+    pub mono_level_match: BoolParam,
     /// The measurement running when the project was saved (see [`crate::measurement`]).
     #[persist = "last-measurement"]
     pub last_measurement: SavedMeasurement,
@@ -45,6 +51,7 @@ impl Default for MixmeterParams {
         Self {
             mono_check: BoolParam::new("Mono Check", false),
             reset_on_play: BoolParam::new("Reset on Play", true),
+            mono_level_match: BoolParam::new("Mono Level Match", false),
             last_measurement: SavedMeasurement::default(),
             references: SavedLibrary::default(),
             spectrum_view: SavedSpectrumView::default(),
@@ -219,6 +226,8 @@ mod tests {
         assert_eq!(params.mono_check.name(), "Mono Check");
         assert!(params.reset_on_play.value());
         assert_eq!(params.reset_on_play.name(), "Reset on Play");
+        assert!(!params.mono_level_match.value());
+        assert_eq!(params.mono_level_match.name(), "Mono Level Match");
         let ids: Vec<String> = params
             .param_map()
             .into_iter()
@@ -226,7 +235,11 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            vec![MONO_CHECK_ID.to_string(), RESET_ON_PLAY_ID.to_string()]
+            vec![
+                MONO_CHECK_ID.to_string(),
+                RESET_ON_PLAY_ID.to_string(),
+                MONO_LEVEL_MATCH_ID.to_string()
+            ]
         );
     }
 }

@@ -476,6 +476,22 @@ impl Meter {
         r
     }
 
+    /// Short-term (3 s) mono loss, LU (the reading of the same name, without computing the
+    /// others): what the mono check's level match follows.
+    pub fn mono_loss_short_term_lu(&self) -> Option<f64> {
+        match self.config.channels {
+            2 => gated_lufs(self.short_term_energy).and_then(|s| {
+                energy_to_lufs(s_mono_energy(
+                    &self.short_term,
+                    self.short_term_window_samples,
+                ))
+                .map(|m| m - s)
+            }),
+            1 => gated_lufs(self.short_term_energy).map(|_| 0.0),
+            _ => None,
+        }
+    }
+
     /// Per-channel true and sample peak (linear) since the previous call: the live peaks an
     /// editor draws, "maximum since the last read".
     pub fn take_live_peaks(&mut self) -> ([f32; MAX_CHANNELS], [f32; MAX_CHANNELS]) {
@@ -947,6 +963,13 @@ mod tests {
             (r.mono_loss_short_term_lu.unwrap() + 3.01).abs() < 0.15,
             "{r:?}"
         );
+        // The level match's shortcut is the same reading.
+        assert_eq!(
+            independent.mono_loss_short_term_lu(),
+            r.mono_loss_short_term_lu
+        );
+        assert_eq!(opposite.mono_loss_short_term_lu(), None);
+        assert_eq!(same.mono_loss_short_term_lu(), same.readings().mono_loss_short_term_lu);
     }
 
     #[test]
