@@ -551,3 +551,67 @@ fn reference_curves_and_spectrum_settings_survive_in_the_state() {
         assert!(out.iter().all(|c| c.iter().all(|&x| x == 0.125)));
     }
 }
+
+/// Level match in the real host: with the mono check and "Mono Level Match" on, the folded
+/// output of partly correlated noise measures (BS.1770, the crate's own meter) as loud as the
+/// stereo input once the 3 s window has settled; switched off, the output is the exact plain
+/// sum again.
+#[test]
+fn mono_level_match_makes_the_fold_as_loud_as_the_stereo_input() {
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    const RATE_HZ: f64 = 48_000.0;
+    let mut rng = StdRng::seed_from_u64(99);
+    let frames = RATE_HZ as usize * 10;
+    let mut input = vec![Vec::with_capacity(frames), Vec::with_capacity(frames)];
+    for _ in 0..frames {
+        let common: f32 = rng.random_range(-0.2..0.2);
+        input[0].push(0.4 * common + rng.random_range(-0.2f32..0.2));
+        input[1].push(0.4 * common + rng.random_range(-0.2f32..0.2));
+    }
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let mono = instance.param_id(MONO_CHECK);
+        let level_match = instance.param_id("Mono Level Match");
+        instance.set_param_inactive(mono, 1.0);
+        instance.set_param_inactive(level_match, 1.0);
+        instance.activate(RATE_HZ, MAX_BLOCK);
+        let mut input_meter = Meter::new(MeterConfig::new(RATE_HZ, 2)).unwrap();
+        let mut output_meter = Meter::new(MeterConfig::new(RATE_HZ, 2)).unwrap();
+        let mut output = vec![Vec::new(), Vec::new()];
+        for start in (0..frames).step_by(1000) {
+            let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + 1000].to_vec()).collect();
+            let out = instance.process(&chunk, &[]);
+            input_meter.process(&chunk);
+            output_meter.process(&out);
+            for (o, c) in output.iter_mut().zip(out) {
+                o.extend(c);
+            }
+        }
+        let stereo = input_meter.readings();
+        let folded = output_meter.readings();
+        let loss = stereo.mono_loss_short_term_lu.unwrap();
+        assert!(loss < -2.0, "the material loses level in mono: {loss}");
+        let difference = folded.short_term_lufs.unwrap() - stereo.short_term_lufs.unwrap();
+        assert!(difference.abs() < 0.1, "{}: {difference} LU", path.display());
+        // Both outputs carry the same (raised) sum.
+        assert_eq!(bits(&output[0]), bits(&output[1]));
+        let n = frames - 1;
+        let plain = (input[0][n] + input[1][n]) * 0.5;
+        let gain = output[0][n] / plain;
+        assert!((20.0 * gain.log10() + loss as f32).abs() < 0.1, "gain {gain}");
+
+        // Level match off: the exact plain sum again.
+        instance.deactivate();
+        instance.set_param_inactive(level_match, 0.0);
+        instance.activate(RATE_HZ, MAX_BLOCK);
+        for start in (0..frames).step_by(4000) {
+            let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + 4000].to_vec()).collect();
+            let out = instance.process(&chunk, &[]);
+            for n in 0..4000 {
+                let sum = (chunk[0][n] + chunk[1][n]) * 0.5;
+                assert_eq!(out[0][n].to_bits(), sum.to_bits(), "plain sum at {}", start + n);
+            }
+        }
+    }
+}

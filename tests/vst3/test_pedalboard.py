@@ -104,6 +104,26 @@ def test_switching_back_restores_bit_exact_passthrough(bundle):
     assert np.array_equal(y[:, fade + 1 :].view(np.uint32), x[:, fade + 1 :].view(np.uint32))
 
 
+def test_mono_level_match_raises_the_fold_by_the_measured_loss(bundle):
+    """Independent equal noise loses 3 dB folded to mono; with level match the fold of the
+    last seconds is as strong (RMS, equal spectra) as the stereo input."""
+    plugin = pedalboard.load_plugin(bundle)
+    assert "mono_level_match" in plugin.parameters
+    plugin.mono_check = True
+    plugin.mono_level_match = True
+    rng = np.random.default_rng(21)
+    rate = 48_000.0
+    x = rng.uniform(-0.3, 0.3, (2, int(rate * 10))).astype(np.float32)
+    y = plugin.process(x, rate, buffer_size=512)
+    tail = slice(int(rate * 6), None)
+    stereo_db = 10 * np.log10(np.mean(x[:, tail].astype(np.float64) ** 2))
+    mono_db = 10 * np.log10(np.mean(y[:, tail].astype(np.float64) ** 2))
+    assert abs(mono_db - stereo_db) < 0.15, (mono_db, stereo_db)
+    plain_db = 10 * np.log10(np.mean(((x[0, tail] + x[1, tail]) / 2).astype(np.float64) ** 2))
+    assert abs(plain_db - stereo_db + 3.01) < 0.1
+    assert np.array_equal(y[0], y[1])
+
+
 def test_mono_input_passes_through(bundle):
     plugin = pedalboard.load_plugin(bundle)
     rng = np.random.default_rng(11)
