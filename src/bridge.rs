@@ -640,7 +640,10 @@ mod tests {
         // Published at 9600 samples: points at 0, 4, ..., 9596.
         assert_eq!(frame.count, 2400.min(SCOPE_POINTS));
         let last = frame.points[frame.count - 1];
-        assert_eq!(last, [9596.0f32.min(SCOPE_LIMIT), (-9596.0f32).max(-SCOPE_LIMIT)]);
+        assert_eq!(
+            last,
+            [9596.0f32.min(SCOPE_LIMIT), (-9596.0f32).max(-SCOPE_LIMIT)]
+        );
         // Values are clamped; check the order on a small ramp instead.
         let (mut input, mut output) = channel();
         input.configure_scope(48_000.0);

@@ -331,7 +331,11 @@ mod tests {
         }
         // One time constant after the change: 1 - 1/e of the way.
         let tc = (LEVEL_MATCH_TIME_CONSTANT_MS * 1e-3 * RATE_HZ) as usize;
-        assert!((out[tc] - (0.5 + 0.5 * (1.0 - (-1.0f32).exp()))).abs() < 1e-3, "{}", out[tc]);
+        assert!(
+            (out[tc] - (0.5 + 0.5 * (1.0 - (-1.0f32).exp()))).abs() < 1e-3,
+            "{}",
+            out[tc]
+        );
         assert!(out.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] < 1e-4));
         assert_eq!(*out.last().unwrap(), 1.0);
         assert_eq!(check.level_gain(), 2.0);
@@ -390,7 +394,10 @@ mod tests {
             if level_match {
                 assert!((mono - stereo).abs() < 0.1, "{mono} vs {stereo}");
             } else {
-                assert!((mono - stereo - loss).abs() < 0.01, "{mono} {stereo} {loss}");
+                assert!(
+                    (mono - stereo - loss).abs() < 0.01,
+                    "{mono} {stereo} {loss}"
+                );
                 assert!(loss < -2.0, "{loss}");
             }
         }

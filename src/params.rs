@@ -11,7 +11,7 @@ use atomic_float::AtomicF32;
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 
 /// Stable parameter ID of the mono check. Part of saved state and host automation.
 pub const MONO_CHECK_ID: &str = "mono_check";
@@ -44,6 +44,9 @@ pub struct MixmeterParams {
     /// How the spectrum is shown. The FFT size is also read by the audio thread (atomic).
     #[persist = "spectrum-view"]
     pub spectrum_view: SavedSpectrumView,
+    /// Which view the editor's lower part shows (GUI thread only).
+    #[persist = "editor-pane"]
+    pub editor_pane: SavedPane,
 }
 
 impl Default for MixmeterParams {
@@ -55,6 +58,7 @@ impl Default for MixmeterParams {
             last_measurement: SavedMeasurement::default(),
             references: SavedLibrary::default(),
             spectrum_view: SavedSpectrumView::default(),
+            editor_pane: SavedPane::default(),
         }
     }
 }
@@ -196,6 +200,58 @@ impl<'a> PersistentField<'a, Value> for SavedSpectrumView {
     }
 }
 
+/// What the lower part of the editor shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Spectrum,
+    Stereo,
+}
+
+impl Pane {
+    pub fn id(self) -> &'static str {
+        match self {
+            Pane::Spectrum => "spectrum",
+            Pane::Stereo => "stereo",
+        }
+    }
+}
+
+/// The editor's pane, saved as `"spectrum"` or `"stereo"` (anything else reads as the
+/// spectrum).
+#[derive(Debug, Default)]
+pub struct SavedPane(AtomicU8);
+
+impl SavedPane {
+    pub fn get(&self) -> Pane {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Pane::Stereo,
+            _ => Pane::Spectrum,
+        }
+    }
+
+    pub fn store(&self, pane: Pane) {
+        self.0.store(pane as u8, Ordering::Relaxed);
+    }
+}
+
+impl<'a> PersistentField<'a, Value> for SavedPane {
+    fn set(&self, value: Value) {
+        self.store(if value.as_str() == Some("stereo") {
+            Pane::Stereo
+        } else {
+            Pane::Spectrum
+        });
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        f(&Value::from(self.get().id()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +273,19 @@ mod tests {
         // Junk keeps the defaults.
         other.set(json!("junk"));
         assert_eq!(other.get(), SpectrumSettings::default());
+    }
+
+    #[test]
+    fn the_pane_round_trips_and_garbage_reads_as_the_spectrum() {
+        let saved = SavedPane::default();
+        assert_eq!(saved.get(), Pane::Spectrum);
+        saved.set(json!("stereo"));
+        assert_eq!(saved.get(), Pane::Stereo);
+        assert_eq!(saved.map(|v| v.clone()), json!("stereo"));
+        for garbage in [json!(7), json!(null), json!({"a": 1}), json!("STEREO")] {
+            saved.set(garbage);
+            assert_eq!(saved.get(), Pane::Spectrum);
+        }
     }
 
     #[test]

@@ -90,6 +90,79 @@ fn editor_in_a_real_host_window() {
     editor_survives_open_close_cycles_while_audio_runs(&display);
     transport_start_restarts_the_measurement(&display);
     spectrum_view_draws_live_audio_and_the_reference(&display);
+    stereo_view_draws_correlation_per_band_and_the_vectorscope(&display);
+}
+
+/// Colours of the stereo view's correlation bars (`editor::stereo`).
+const POSITIVE_GREEN: [u8; 3] = [0x3C, 0xB3, 0x71];
+const NEGATIVE_RED: [u8; 3] = [0xE5, 0x48, 0x4D];
+
+/// The stereo view in the host's window (the project saved with it showing), fed in real
+/// time: a mono mix draws every band's correlation bar green, the same mix with one channel
+/// inverted draws them red; the vectorscope is drawn.
+fn stereo_view_draws_correlation_per_band_and_the_vectorscope(display: &Display) {
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for (index, path) in bundles().iter().enumerate() {
+        for inverted in [false, true] {
+            let bundle = Bundle::load(path);
+            let mut instance = bundle.instantiate();
+            let state = instance.save_state();
+            let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+            json["fields"]["editor-pane"] = "\"stereo\"".into();
+            let body = serde_json::to_vec(&json).unwrap();
+            let mut project = (body.len() as u64).to_le_bytes().to_vec();
+            project.extend(body);
+            instance
+                .load_state(&project)
+                .expect("state with the stereo pane loads");
+            instance.activate(RATE_HZ, 4096);
+            let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
+            open_editor(&mut instance, &parent);
+            for mut block in pink_blocks(400) {
+                if inverted {
+                    for x in &mut block[1] {
+                        *x = -*x;
+                    }
+                }
+                instance.process(&block, &[]);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            let pixels = parent.capture_rgb();
+            let name = if inverted { "inverted" } else { "mono" };
+            parent.save_png(
+                &pixels,
+                &screenshots.join(format!("editor-clap-{index}-stereo-{name}.png")),
+            );
+            let view = &pixels[EDITOR_SIZE.0 as usize * READINGS_HEIGHT..];
+            let green = count_pixels(view, POSITIVE_GREEN);
+            let red = count_pixels(view, NEGATIVE_RED);
+            // The scope's points: anything light blue-ish on its dark background.
+            let scope = view
+                .iter()
+                .filter(|p| p[2] > 120 && p[2] as u16 > p[0] as u16 + 40 && p[1] > 60)
+                .count();
+            if inverted {
+                assert!(
+                    red > 2000 && green < 100,
+                    "{}: red {red}, green {green}",
+                    path.display()
+                );
+            } else {
+                assert!(
+                    green > 2000 && red < 100,
+                    "{}: green {green}, red {red}",
+                    path.display()
+                );
+            }
+            assert!(
+                scope > 200,
+                "{}: {scope} vectorscope pixels",
+                path.display()
+            );
+            close_editor(&mut instance);
+        }
+    }
 }
 
 /// Colours of the spectrum view's lines (`editor::spectrum`).

@@ -580,7 +580,10 @@ fn mono_level_match_makes_the_fold_as_loud_as_the_stereo_input() {
         let mut output_meter = Meter::new(MeterConfig::new(RATE_HZ, 2)).unwrap();
         let mut output = vec![Vec::new(), Vec::new()];
         for start in (0..frames).step_by(1000) {
-            let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + 1000].to_vec()).collect();
+            let chunk: Vec<Vec<f32>> = input
+                .iter()
+                .map(|c| c[start..start + 1000].to_vec())
+                .collect();
             let out = instance.process(&chunk, &[]);
             input_meter.process(&chunk);
             output_meter.process(&out);
@@ -593,24 +596,39 @@ fn mono_level_match_makes_the_fold_as_loud_as_the_stereo_input() {
         let loss = stereo.mono_loss_short_term_lu.unwrap();
         assert!(loss < -2.0, "the material loses level in mono: {loss}");
         let difference = folded.short_term_lufs.unwrap() - stereo.short_term_lufs.unwrap();
-        assert!(difference.abs() < 0.1, "{}: {difference} LU", path.display());
+        assert!(
+            difference.abs() < 0.1,
+            "{}: {difference} LU",
+            path.display()
+        );
         // Both outputs carry the same (raised) sum.
         assert_eq!(bits(&output[0]), bits(&output[1]));
         let n = frames - 1;
         let plain = (input[0][n] + input[1][n]) * 0.5;
         let gain = output[0][n] / plain;
-        assert!((20.0 * gain.log10() + loss as f32).abs() < 0.1, "gain {gain}");
+        assert!(
+            (20.0 * gain.log10() + loss as f32).abs() < 0.1,
+            "gain {gain}"
+        );
 
         // Level match off: the exact plain sum again.
         instance.deactivate();
         instance.set_param_inactive(level_match, 0.0);
         instance.activate(RATE_HZ, MAX_BLOCK);
         for start in (0..frames).step_by(4000) {
-            let chunk: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + 4000].to_vec()).collect();
+            let chunk: Vec<Vec<f32>> = input
+                .iter()
+                .map(|c| c[start..start + 4000].to_vec())
+                .collect();
             let out = instance.process(&chunk, &[]);
             for n in 0..4000 {
                 let sum = (chunk[0][n] + chunk[1][n]) * 0.5;
-                assert_eq!(out[0][n].to_bits(), sum.to_bits(), "plain sum at {}", start + n);
+                assert_eq!(
+                    out[0][n].to_bits(),
+                    sum.to_bits(),
+                    "plain sum at {}",
+                    start + n
+                );
             }
         }
     }

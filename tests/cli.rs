@@ -1191,13 +1191,20 @@ fn stereo_image_per_band_in_json_and_summary() {
     // The readable summary says the same.
     let (code, stdout, _) = run(&["analyze", &path("band.wav")]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("Mono compatibility    cancels in mono"), "{stdout}");
+    assert!(
+        stdout.contains("Mono compatibility    cancels in mono"),
+        "{stdout}"
+    );
     assert!(stdout.contains("- 200-500 Hz out of phase"), "{stdout}");
     // CSV: the verdict column, empty for a mono file.
     let (code, stdout, _) = run(&["analyze", "--csv", &path("same.wav"), &path("mono.wav")]);
     assert_eq!(code, 0);
     let rows: Vec<&str> = stdout.lines().collect();
-    assert!(rows[0].ends_with(",non_finite_samples,mono_verdict"), "{}", rows[0]);
+    assert!(
+        rows[0].ends_with(",non_finite_samples,mono_verdict"),
+        "{}",
+        rows[0]
+    );
     assert!(rows[1].ends_with(",0,good"), "{}", rows[1]);
     assert!(rows[2].ends_with(",0,"), "{}", rows[2]);
 }

@@ -33,6 +33,8 @@ fn view(mono_engaged: bool) -> View {
         true_peak_db: [-6.02, f32::NEG_INFINITY],
         readings: readings(),
         reset_by_transport: false,
+        mono_level_match: false,
+        mono_level_gain_db: 0.0,
     }
 }
 
@@ -41,6 +43,7 @@ fn harness(view: View) -> Harness<'static, (View, Actions)> {
         |ui, (view, actions): &mut (View, Actions)| {
             let now = draw(ui, view);
             actions.toggle_mono |= now.toggle_mono;
+            actions.toggle_level_match |= now.toggle_level_match;
             if now.command.is_some() {
                 actions.command = now.command;
             }
@@ -155,6 +158,29 @@ fn engaged_mono_check_says_so_in_words() {
             .query_by_label_contains("Output folded to mono")
             .is_none()
     );
+}
+
+#[test]
+fn level_match_is_a_checkbox_and_its_gain_is_shown() {
+    let mut v = view(true);
+    v.mono_level_match = true;
+    v.mono_level_gain_db = 3.01;
+    let mut harness = harness(v);
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("level-matched +3.0 dB")
+            .is_some()
+    );
+    let checkbox = harness.get_by_label("level-matched");
+    assert_eq!(
+        checkbox.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
+    checkbox.click();
+    harness.run();
+    assert!(harness.state().1.toggle_level_match);
+    assert!(!harness.state().1.toggle_mono);
 }
 
 #[test]
@@ -322,4 +348,85 @@ fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
         "{message}"
     );
     assert!(state.take_imported().is_none());
+}
+
+/// The stereo view fed by the real meter through the real bridge (as the plugin does): a mix
+/// whose 300-500 Hz band is inverted in one channel reads about -1 there and +1 elsewhere,
+/// the verdict and the suggestion name the band, and the vectorscope holds its points.
+#[test]
+fn stereo_view_shows_the_measured_bands_verdict_and_vectorscope() {
+    use mixmeter::editor::stereo::{StereoData, draw_stereo, stereo_data};
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+
+    let rate = 48_000.0;
+    let left = pink(rate, 1 << 19, None);
+    // The right channel: the left with 300-500 Hz in opposite polarity (exactly, one transform).
+    let mut planner = realfft::RealFftPlanner::<f64>::new();
+    let len = left.len();
+    let mut spectrum = planner.plan_fft_forward(len).make_output_vec();
+    let mut input: Vec<f64> = left.iter().map(|&x| x as f64).collect();
+    planner
+        .plan_fft_forward(len)
+        .process(&mut input, &mut spectrum)
+        .unwrap();
+    for (k, x) in spectrum.iter_mut().enumerate() {
+        if (300.0..500.0).contains(&(k as f64 * rate / len as f64)) {
+            *x = -*x;
+        }
+    }
+    let mut out = vec![0.0; len];
+    planner
+        .plan_fft_inverse(len)
+        .process(&mut spectrum, &mut out)
+        .unwrap();
+    let right: Vec<f32> = out.iter().map(|x| (x / len as f64) as f32).collect();
+
+    let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
+    let (mut bridge_in, mut bridge_out) = mixmeter::bridge::channel();
+    bridge_in.configure_scope(rate);
+    for (l, r) in left.chunks(512).zip(right.chunks(512)) {
+        meter.process(&[l, r]);
+        bridge_in.feed_scope(l, r);
+        bridge_in.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
+    }
+    let snapshot = bridge_out.snapshot();
+    let (scope, _) = bridge_out.scope();
+    let data = stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope).unwrap();
+    assert_eq!(data.points.len(), 2048);
+
+    let mut harness = Harness::new_ui_state(
+        |ui, data: &mut StereoData| draw_stereo(ui, Some(data)),
+        data,
+    );
+    harness.run();
+    let correlation = |harness: &Harness<'_, StereoData>, label: &str| {
+        harness
+            .get_by_role_and_label(egui::Role::Meter, label)
+            .accesskit_node()
+            .numeric_value()
+            .unwrap()
+    };
+    assert!(correlation(&harness, "300-500 Hz correlation") < -0.9);
+    for band in ["60-90 Hz", "1-2 kHz", "500 Hz-1 kHz", "12-16 kHz"] {
+        let c = correlation(&harness, &format!("{band} correlation"));
+        assert!(c > 0.9, "{band}: {c}");
+    }
+    let mono = harness.get_by_role_and_label(egui::Role::Meter, "60-90 Hz side to mid");
+    assert_eq!(mono.value().as_deref(), Some("mono"));
+    let verdict = harness.get_by_role_and_label(egui::Role::Meter, "Mono compatibility");
+    assert_eq!(verdict.value().as_deref(), Some("cancels in mono"));
+    assert!(
+        harness
+            .query_by_label_contains("300-500 Hz out of phase (correlation -")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Vectorscope, 2048 points")
+            .is_some()
+    );
+    // A mono layout says so instead of drawing empty bars.
+    let mut harness = Harness::new_ui(|ui| draw_stereo(ui, None));
+    harness.run();
+    assert!(harness.query_by_label_contains("mono track").is_some());
 }

@@ -173,7 +173,13 @@ fn judge_range(window: &StereoWindow, low_hz: f64, high_hz: f64, total: f64) -> 
         }
     }
     let sums = sum_range(&window.sums, low_hz, high_hz);
-    judge(&sums, low_hz, high_hz, (bins as u64 * window.frames) as f64, total)
+    judge(
+        &sums,
+        low_hz,
+        high_hz,
+        (bins as u64 * window.frames) as f64,
+        total,
+    )
 }
 
 /// "200-500 Hz", "2-6 kHz", "500 Hz-2 kHz".
@@ -191,7 +197,7 @@ pub fn format_range(low_hz: f64, high_hz: f64) -> String {
     } else if low_hz >= 1000.0 {
         format!("{}-{} kHz", k(low_hz), k(high_hz))
     } else {
-        format!("{}-{}", format_frequency(low_hz), format_frequency(high_hz))
+        format!("{low_hz:.0} Hz-{} kHz", k(high_hz))
     }
 }
 
@@ -288,9 +294,8 @@ pub fn mono_compatibility(
             ),
         });
     }
-    let heavy_loss = mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU)
-        && correlation.is_some()
-        && total > 0.0;
+    let heavy_loss =
+        mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU) && correlation.is_some() && total > 0.0;
     // Flagged bands already explain a loss; otherwise it is spread over the spectrum.
     if heavy_loss && run_sums.is_empty() {
         suggestions.push(StereoSuggestion {
@@ -373,7 +378,9 @@ mod tests {
         assert_eq!(s.suggestions.len(), 1);
         assert_eq!(s.suggestions[0].finding, StereoFinding::WideLowEnd);
         assert!(
-            s.suggestions[0].text.starts_with("side energy below 120 Hz ("),
+            s.suggestions[0]
+                .text
+                .starts_with("side energy below 120 Hz ("),
             "{}",
             s.suggestions[0].text
         );
@@ -403,7 +410,13 @@ mod tests {
         );
         assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
         // The low-mids region reads it; its neighbours do not.
-        let region = |id: &str| s.regions.iter().find(|r| r.region.id == id).unwrap().readings;
+        let region = |id: &str| {
+            s.regions
+                .iter()
+                .find(|r| r.region.id == id)
+                .unwrap()
+                .readings
+        };
         assert!(region("low_mids").correlation.unwrap() < 0.0);
         assert!(region("bass").correlation.unwrap() > 0.95);
         assert!(region("mids").correlation.unwrap() > 0.95);
@@ -438,7 +451,11 @@ mod tests {
         assert!(text.starts_with("6-20 kHz out of phase"), "{text}");
         assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
         // Pink noise has 1.7 of its 10 octaves up there: the whole mix still folds.
-        assert!(s.mono_loss_lu.unwrap() > -MAX_MONO_LOSS_LU, "{:?}", s.mono_loss_lu);
+        assert!(
+            s.mono_loss_lu.unwrap() > -MAX_MONO_LOSS_LU,
+            "{:?}",
+            s.mono_loss_lu
+        );
 
         // One channel inverted (and 1 dB down): one suggestion, about the channel.
         let (l, _) = stereo_pink(RATE, 1 << 19, 16, |_| Relation::Same);
@@ -456,7 +473,11 @@ mod tests {
         // loss speaks.
         let spread = mono_compatibility(
             &crate::meter::stereo::StereoWindow {
-                sums: [BandSums { left: 1.0, right: 1.0, cross: -0.5 }; BANDS],
+                sums: [BandSums {
+                    left: 1.0,
+                    right: 1.0,
+                    cross: -0.5,
+                }; BANDS],
                 frames: 1,
                 bins: [1; BANDS],
             },
@@ -474,7 +495,8 @@ mod tests {
     fn ranges_read_naturally() {
         assert_eq!(format_range(200.0, 500.0), "200-500 Hz");
         assert_eq!(format_range(2000.0, 6000.0), "2-6 kHz");
-        assert_eq!(format_range(500.0, 2000.0), "500 Hz-2.0 kHz");
+        assert_eq!(format_range(500.0, 2000.0), "500 Hz-2 kHz");
+        assert_eq!(format_range(500.0, 1500.0), "500 Hz-1.5 kHz");
         assert_eq!(format_range(9000.0, 12000.0), "9-12 kHz");
     }
 

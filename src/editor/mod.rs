@@ -11,11 +11,13 @@
 
 pub mod hold;
 pub mod spectrum;
+pub mod stereo;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
 use crate::meter::engine::Readings;
 use crate::meter::gain_to_db;
 use crate::params::MixmeterParams;
+pub use crate::params::Pane;
 use egui::{Align, Color32, Layout, RichText, Vec2};
 use hold::{HeldPeak, hold_peak};
 use nice_plug::context::gui::GuiContext;
@@ -27,6 +29,7 @@ use nice_plug_egui::{
 use spectrum::{SpectrumState, draw_spectrum};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stereo::{draw_stereo, stereo_data};
 
 /// Default editor size in logical pixels.
 pub const EDITOR_WIDTH: u32 = 820;
@@ -55,12 +58,16 @@ pub struct View {
     pub readings: Readings,
     /// The measurement was started by the host transport.
     pub reset_by_transport: bool,
+    /// The mono check's level match is on, and the gain it applies now (dB).
+    pub mono_level_match: bool,
+    pub mono_level_gain_db: f32,
 }
 
 /// What the user did in one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Actions {
     pub toggle_mono: bool,
+    pub toggle_level_match: bool,
     pub command: Option<Command>,
 }
 
@@ -162,17 +169,32 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
             if response.clicked() {
                 actions.toggle_mono = true;
             }
+            let mut level_match = view.mono_level_match;
+            if ui
+                .checkbox(&mut level_match, "level-matched")
+                .on_hover_text(
+                    "Raise the mono sum by the measured mono loss (last 3 s, at most +6 dB), \
+                     so the A/B compares balance, not level",
+                )
+                .changed()
+            {
+                actions.toggle_level_match = true;
+            }
         });
     });
     ui.separator();
 
     if view.mono_engaged {
-        ui.label(
-            RichText::new(
-                "Output folded to mono: (L+R)/2. The meters still measure the stereo input.",
+        let text = if view.mono_level_match {
+            format!(
+                "Output folded to mono: (L+R)/2, level-matched {:+.1} dB. The meters still \
+                 measure the stereo input.",
+                view.mono_level_gain_db
             )
-            .color(MONO_ENGAGED_COLOR),
-        );
+        } else {
+            "Output folded to mono: (L+R)/2. The meters still measure the stereo input.".to_string()
+        };
+        ui.label(RichText::new(text).color(MONO_ENGAGED_COLOR));
     } else if view.reset_by_transport {
         ui.label("Measurement restarted when playback started.");
     } else {
@@ -242,6 +264,14 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
     actions
 }
 
+/// The switch between the spectrum and the stereo view.
+pub fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane) {
+    ui.horizontal(|ui| {
+        ui.selectable_value(pane, Pane::Spectrum, RichText::new("Spectrum").strong());
+        ui.selectable_value(pane, Pane::Stereo, RichText::new("Stereo").strong());
+    });
+}
+
 /// The editor's GUI-thread state.
 pub struct MixmeterEditor {
     params: Arc<MixmeterParams>,
@@ -266,7 +296,7 @@ impl MixmeterEditor {
         }
     }
 
-    fn next_view(&mut self) -> View {
+    fn next_view(&mut self) -> (View, crate::bridge::Snapshot) {
         let now = Instant::now();
         let elapsed_s = self
             .last_frame
@@ -278,13 +308,16 @@ impl MixmeterEditor {
             *held = hold_peak(*held, gain_to_db(gain), elapsed_s);
         }
         let snapshot = self.meter.snapshot();
-        View {
+        let view = View {
             mono_engaged: self.params.mono_check.value(),
             channels: snapshot.readings.channels.max(1),
             true_peak_db: self.held.map(|h| h.peak_db),
             readings: snapshot.readings,
             reset_by_transport: snapshot.reset_by_transport,
-        }
+            mono_level_match: self.params.mono_level_match.value(),
+            mono_level_gain_db: gain_to_db(snapshot.mono_level_gain),
+        };
+        (view, snapshot)
     }
 }
 
@@ -301,7 +334,7 @@ impl NiceEguiApp for MixmeterEditor {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
-        let view = self.next_view();
+        let (view, snapshot) = self.next_view();
         let settings = self.params.spectrum_view.get().sanitized();
         let library = self.params.references.get();
         let now_s = self.clock.elapsed().as_secs_f64();
@@ -309,13 +342,32 @@ impl NiceEguiApp for MixmeterEditor {
         let data = self
             .spectrum
             .update(live, long_term, settings, &library, now_s);
+        let mut pane = self.params.editor_pane.get();
+        let stereo = match pane {
+            Pane::Stereo => {
+                let (scope, _) = self.meter.scope();
+                stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope)
+            }
+            Pane::Spectrum => None,
+        };
         let (actions, spectrum_actions) = egui::CentralPanel::default()
             .show(ui, |ui| {
                 let actions = draw(ui, &view);
                 ui.separator();
-                (actions, draw_spectrum(ui, &data))
+                pane_tabs(ui, &mut pane);
+                let spectrum_actions = match pane {
+                    Pane::Spectrum => draw_spectrum(ui, &data),
+                    Pane::Stereo => {
+                        draw_stereo(ui, stereo.as_ref());
+                        spectrum::SpectrumActions::default()
+                    }
+                };
+                (actions, spectrum_actions)
             })
             .inner;
+        if pane != self.params.editor_pane.get() {
+            self.params.editor_pane.store(pane);
+        }
         if let Some(settings) = spectrum_actions.settings {
             self.params.spectrum_view.store(settings);
         }
@@ -344,6 +396,14 @@ impl NiceEguiApp for MixmeterEditor {
             setter.begin_set_parameter(&self.params.mono_check);
             setter.set_parameter(&self.params.mono_check, !view.mono_engaged);
             setter.end_set_parameter(&self.params.mono_check);
+        }
+        if actions.toggle_level_match
+            && let Some(context) = &self.gui_context
+        {
+            let setter = context.param_setter();
+            setter.begin_set_parameter(&self.params.mono_level_match);
+            setter.set_parameter(&self.params.mono_level_match, !view.mono_level_match);
+            setter.end_set_parameter(&self.params.mono_level_match);
         }
     }
 

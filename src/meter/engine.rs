@@ -969,7 +969,10 @@ mod tests {
             r.mono_loss_short_term_lu
         );
         assert_eq!(opposite.mono_loss_short_term_lu(), None);
-        assert_eq!(same.mono_loss_short_term_lu(), same.readings().mono_loss_short_term_lu);
+        assert_eq!(
+            same.mono_loss_short_term_lu(),
+            same.readings().mono_loss_short_term_lu
+        );
     }
 
     #[test]

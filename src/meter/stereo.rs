@@ -427,7 +427,12 @@ pub(crate) mod tests {
         }
         let low_mids = sum_range(bands.total(), 200.0, 500.0);
         assert!(low_mids.correlation().unwrap() < -0.95);
-        for (low, high) in [(20.0, 60.0), (60.0, 200.0), (500.0, 2000.0), (2000.0, 20000.0)] {
+        for (low, high) in [
+            (20.0, 60.0),
+            (60.0, 200.0),
+            (500.0, 2000.0),
+            (2000.0, 20000.0),
+        ] {
             let region = sum_range(bands.total(), low, high);
             assert!(region.correlation().unwrap() > 0.95, "{low}-{high}");
             assert!(region.mono_loss_lu().unwrap() > -0.2, "{low}-{high}");
@@ -473,14 +478,27 @@ pub(crate) mod tests {
         let analyzer = analysed(rate, &tone, &tone);
         let bands = analyzer.stereo_bands().unwrap();
         let per_frame = bands.total()[8].left / bands.total_frames() as f64;
-        assert!((per_frame / (a * a) as f64 - 1.0).abs() < 0.01, "{per_frame}");
+        assert!(
+            (per_frame / (a * a) as f64 - 1.0).abs() < 0.01,
+            "{per_frame}"
+        );
     }
 
     #[test]
     fn mono_and_multichannel_analyzers_have_no_stereo_bands() {
-        assert!(SpectrumAnalyzer::new(48_000.0, &[1.0]).unwrap().stereo_bands().is_none());
+        assert!(
+            SpectrumAnalyzer::new(48_000.0, &[1.0])
+                .unwrap()
+                .stereo_bands()
+                .is_none()
+        );
         let five_one = [1.0, 1.0, 1.0, 0.0, 1.41, 1.41];
-        assert!(SpectrumAnalyzer::new(48_000.0, &five_one).unwrap().stereo_bands().is_none());
+        assert!(
+            SpectrumAnalyzer::new(48_000.0, &five_one)
+                .unwrap()
+                .stereo_bands()
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,0 +1,338 @@
+//! The stereo view: a vectorscope, correlation, width and mono loss per band (live, with the
+//! whole measurement marked), and the mono-compatibility verdict with its suggestions.
+//!
+//! Plain values in ([`StereoData`], built by [`stereo_data`] from the bridge's snapshot and
+//! vectorscope frame), widgets out. The vectorscope is drawn as a goniometer: mid (L+R) up,
+//! side (L-R) across, so a mono signal is a vertical line, one channel alone a diagonal, and
+//! opposite polarity a horizontal line. It is auto-scaled (the loudest point of the frame
+//! reaches 90 % of the radius, magnified at most [`MAX_SCOPE_ZOOM_DB`]) and says so.
+
+use crate::bridge::{ScopeFrame, StereoSnapshot};
+use crate::diagnosis::stereo::{
+    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
+};
+use crate::meter::engine::Readings;
+use crate::meter::stereo::BANDS;
+use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
+
+/// The vectorscope magnifies quiet material at most this much, dB.
+pub const MAX_SCOPE_ZOOM_DB: f32 = 30.0;
+const SCOPE_SIZE: f32 = 230.0;
+const BAR_WIDTH: f32 = 150.0;
+const NEGATIVE_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
+const POSITIVE_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
+const CAUTION_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
+const SCOPE_COLOR: Color32 = Color32::from_rgb(0x7F, 0xD4, 0xFF);
+
+/// What the stereo view draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StereoData {
+    /// Live (3 s) readings per band.
+    pub live: MonoCompatibility,
+    /// Whole measurement: the verdict and suggestions shown.
+    pub whole: MonoCompatibility,
+    /// Vectorscope points (L, R), oldest first.
+    pub points: Vec<[f32; 2]>,
+}
+
+/// Builds the view's data from a snapshot and the latest vectorscope frame; `None` for a
+/// mono layout.
+pub fn stereo_data(
+    stereo: Option<&StereoSnapshot>,
+    readings: &Readings,
+    scope: &ScopeFrame,
+) -> Option<StereoData> {
+    let stereo = stereo?;
+    Some(StereoData {
+        live: mono_compatibility(
+            &stereo.live,
+            readings.correlation,
+            readings.mono_loss_short_term_lu,
+        ),
+        whole: mono_compatibility(
+            &stereo.whole,
+            readings.integrated_correlation,
+            readings.mono_loss_integrated_lu,
+        ),
+        points: scope.points[..scope.count.min(scope.points.len())].to_vec(),
+    })
+}
+
+/// Goniometer coordinates of a point: (side, mid), each `(a ± b) / sqrt(2)`.
+pub fn goniometer(point: [f32; 2]) -> (f32, f32) {
+    let [l, r] = point;
+    let k = std::f32::consts::FRAC_1_SQRT_2;
+    ((r - l) * k, (l + r) * k)
+}
+
+/// The auto-scale factor: the loudest point reaches 0.9, magnified at most
+/// [`MAX_SCOPE_ZOOM_DB`]; 1 for silence.
+pub fn scope_scale(points: &[[f32; 2]]) -> f32 {
+    let loudest = points
+        .iter()
+        .map(|&p| {
+            let (x, y) = goniometer(p);
+            x.abs().max(y.abs())
+        })
+        .fold(0.0f32, f32::max);
+    let max_zoom = 10f32.powf(MAX_SCOPE_ZOOM_DB / 20.0);
+    if loudest > 0.0 {
+        (0.9 / loudest).min(max_zoom)
+    } else {
+        1.0
+    }
+}
+
+fn correlation_text(value: Option<f64>) -> String {
+    value.map_or("—".to_string(), |c| format!("{c:+.2}"))
+}
+
+fn verdict_color(verdict: Verdict, ui: &egui::Ui) -> Color32 {
+    match verdict {
+        Verdict::Good => POSITIVE_COLOR,
+        Verdict::Caution => CAUTION_COLOR,
+        Verdict::Problem => NEGATIVE_COLOR,
+    }
+}
+
+/// Draws the stereo view.
+pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
+    let Some(data) = data else {
+        ui.label(RichText::new("Stereo: the plugin runs on a mono track.").weak());
+        return;
+    };
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Vectorscope").strong());
+            draw_scope(ui, &data.points);
+        });
+        ui.add_space(12.0);
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Per band, last 3 s (| whole measurement)").strong());
+            egui::Grid::new("stereo-bands")
+                .num_columns(4)
+                .spacing([10.0, 1.0])
+                .show(ui, |ui| {
+                    ui.label(RichText::new("band").small());
+                    ui.label(RichText::new("correlation").small());
+                    ui.label(RichText::new("side/mid").small());
+                    ui.label(RichText::new("mono").small());
+                    ui.end_row();
+                    for b in (0..BANDS).rev() {
+                        band_row(ui, &data.live.bands[b], &data.whole.bands[b]);
+                    }
+                });
+        });
+    });
+    let whole = &data.whole;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
+        let text = whole.verdict.label();
+        let response = ui.label(
+            RichText::new(text)
+                .strong()
+                .size(15.0)
+                .color(verdict_color(whole.verdict, ui)),
+        );
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
+            info.current_text_value = Some(text.to_string());
+            info
+        });
+    });
+    for suggestion in &whole.suggestions {
+        let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
+        let text = suggestion.text.clone();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
+    }
+}
+
+fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
+    let range = format_range(live.low_hz, live.high_hz);
+    ui.label(RichText::new(&range).small().monospace());
+    // Correlation bar: -1 .. +1, filled from 0, red below 0, the whole measurement as a tick.
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(BAR_WIDTH, 14.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    let x_of = |c: f64| rect.left() + (c.clamp(-1.0, 1.0) as f32 + 1.0) / 2.0 * rect.width();
+    let centre = x_of(0.0);
+    if let Some(c) = live.correlation {
+        let x = x_of(c);
+        let color = if c < 0.0 {
+            NEGATIVE_COLOR
+        } else {
+            POSITIVE_COLOR
+        };
+        let bar = Rect::from_x_y_ranges(centre.min(x)..=centre.max(x), rect.y_range())
+            .shrink2(Vec2::new(0.0, 2.0));
+        painter.rect_filled(bar, 1.0, color);
+    }
+    painter.line_segment(
+        [
+            Pos2::new(centre, rect.top()),
+            Pos2::new(centre, rect.bottom()),
+        ],
+        Stroke::new(1.0, ui.visuals().weak_text_color()),
+    );
+    if let Some(c) = whole.correlation {
+        let x = x_of(c);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(2.0, ui.visuals().strong_text_color()),
+        );
+    }
+    let text = correlation_text(live.correlation);
+    let label = format!("{range} correlation");
+    let value = live.correlation;
+    let spoken = format!(
+        "{text}, whole measurement {}",
+        correlation_text(whole.correlation)
+    );
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
+        info.current_text_value = Some(spoken.clone());
+        info.value = value;
+        info
+    });
+    let width = match live.width_db {
+        Some(w) if w <= -59.95 => "mono".to_string(),
+        Some(w) if w >= 59.95 => "all side".to_string(),
+        Some(w) => format!("{w:+.1} dB"),
+        None => "—".to_string(),
+    };
+    let width_response = ui.label(RichText::new(&width).small().monospace());
+    let width_label = format!("{range} side to mid");
+    width_response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &width_label);
+        info.current_text_value = Some(width.clone());
+        info
+    });
+    let (loss, color) = match (live.mono_loss_lu, live.share_db) {
+        (Some(l), _) => (format!("{:.1} LU", l + 0.0), ui.visuals().text_color()),
+        (None, Some(_)) => ("cancels".to_string(), NEGATIVE_COLOR),
+        (None, None) => ("—".to_string(), ui.visuals().weak_text_color()),
+    };
+    let loss_response = ui.label(RichText::new(&loss).small().monospace().color(color));
+    let loss_label = format!("{range} mono loss");
+    loss_response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &loss_label);
+        info.current_text_value = Some(loss.clone());
+        info
+    });
+    ui.end_row();
+}
+
+fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
+    let (rect, response) = ui.allocate_exact_size(Vec2::splat(SCOPE_SIZE), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, Color32::from_gray(16));
+    let centre = rect.center();
+    let radius = rect.width() / 2.0;
+    let guide = Stroke::new(1.0, Color32::from_gray(60));
+    // Mid axis (mono), side axis (opposite polarity), and the L and R diagonals.
+    painter.line_segment(
+        [centre - Vec2::Y * radius, centre + Vec2::Y * radius],
+        guide,
+    );
+    painter.line_segment(
+        [centre - Vec2::X * radius, centre + Vec2::X * radius],
+        guide,
+    );
+    let d = radius * std::f32::consts::FRAC_1_SQRT_2;
+    painter.line_segment(
+        [centre + Vec2::new(-d, -d), centre + Vec2::new(d, d)],
+        guide,
+    );
+    painter.line_segment(
+        [centre + Vec2::new(d, -d), centre + Vec2::new(-d, d)],
+        guide,
+    );
+    let font = egui::FontId::proportional(11.0);
+    let weak = Color32::from_gray(140);
+    painter.text(
+        centre - Vec2::Y * (radius - 8.0),
+        egui::Align2::CENTER_CENTER,
+        "M",
+        font.clone(),
+        weak,
+    );
+    painter.text(
+        centre + Vec2::new(-d + 8.0, -d + 8.0),
+        egui::Align2::CENTER_CENTER,
+        "L",
+        font.clone(),
+        weak,
+    );
+    painter.text(
+        centre + Vec2::new(d - 8.0, -d + 8.0),
+        egui::Align2::CENTER_CENTER,
+        "R",
+        font.clone(),
+        weak,
+    );
+    painter.text(
+        centre + Vec2::new(radius - 8.0, -8.0),
+        egui::Align2::CENTER_CENTER,
+        "S",
+        font.clone(),
+        weak,
+    );
+    let scale = scope_scale(points);
+    let zoom_db = 20.0 * scale.log10();
+    painter.text(
+        rect.right_bottom() - Vec2::new(6.0, 6.0),
+        egui::Align2::RIGHT_BOTTOM,
+        format!("auto {zoom_db:+.0} dB"),
+        font,
+        weak,
+    );
+    let count = points.len().max(1) as f32;
+    for (i, &point) in points.iter().enumerate() {
+        let (x, y) = goniometer(point);
+        let pos = centre + Vec2::new(x, -y) * scale * radius;
+        // Older points fade.
+        let alpha = (40.0 + 200.0 * (i as f32 / count)) as u8;
+        painter.rect_filled(
+            Rect::from_center_size(pos, Vec2::splat(1.6)),
+            0.0,
+            Color32::from_rgba_unmultiplied(
+                SCOPE_COLOR.r(),
+                SCOPE_COLOR.g(),
+                SCOPE_COLOR.b(),
+                alpha,
+            ),
+        );
+    }
+    let summary = format!(
+        "Vectorscope, {} points, auto-scaled {zoom_db:+.0} dB",
+        points.len()
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &summary));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goniometer_axes() {
+        let k = std::f32::consts::FRAC_1_SQRT_2;
+        // Mono: straight up. Opposite polarity: across. Left alone: up and to the left.
+        assert_eq!(goniometer([0.5, 0.5]), (0.0, 1.0 * k));
+        assert_eq!(goniometer([0.5, -0.5]), (-1.0 * k, 0.0));
+        let (x, y) = goniometer([1.0, 0.0]);
+        assert!(x < 0.0 && y > 0.0 && (x + y).abs() < 1e-7);
+    }
+
+    #[test]
+    fn scope_scale_fits_the_loudest_point_within_the_zoom_limit() {
+        assert_eq!(scope_scale(&[]), 1.0);
+        assert_eq!(scope_scale(&[[0.0, 0.0]]), 1.0);
+        let s = scope_scale(&[[0.5, 0.5], [0.1, -0.1]]);
+        let (_, y) = goniometer([0.5, 0.5]);
+        assert!((s * y - 0.9).abs() < 1e-6);
+        // -80 dBFS: magnified 30 dB, not to full size.
+        let quiet = scope_scale(&[[1e-4, 1e-4]]);
+        assert!((20.0 * quiet.log10() - MAX_SCOPE_ZOOM_DB).abs() < 1e-4);
+    }
+}
