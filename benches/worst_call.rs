@@ -137,14 +137,18 @@ fn main() {
     let mut with_spectrum = Vec::new();
     for _ in 0..repeats {
         // As the plugin runs with its editor open: the spectrum's long-term average (32768
-        // points at 192 kHz) and display frames at the largest size, published.
+        // points at 192 kHz, with the stereo bands) and display frames at the largest size,
+        // the snapshot with the stereo bands, the vectorscope and both spectra published.
         let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2).with_spectrum()).unwrap();
         meter.spectrum_mut().unwrap().set_display_size(Some(32768));
         let (mut bridge, _editor) = mixmeter::bridge::channel();
+        bridge.configure_scope(RATE as f64);
         let mut cpu = Vec::with_capacity(calls);
         for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
             let start = thread_cpu_ns();
             meter.process(&[l, r]);
+            bridge.feed_scope(l, r);
+            bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
             if let Some(spectrum) = meter.spectrum_mut() {
                 bridge.publish_spectrum(spectrum, false);
             }

@@ -1127,7 +1127,7 @@ fn stereo_image_per_band_in_json_and_summary() {
             &[left.clone(), right.clone()],
         );
     }
-    write_wav(&dir.join("mono.wav"), Format::Float32, rate, &[a.clone()]);
+    write_wav(&dir.join("mono.wav"), Format::Float32, rate, std::slice::from_ref(&a));
     let path = |n: &str| dir.join(n).display().to_string();
     let (code, stdout, stderr) = run(&[
         "analyze",

@@ -112,8 +112,14 @@ fn process_reset_pause_and_readings_never_allocate() {
                     let block: [&[f32]; 8] =
                         std::array::from_fn(|c| second.get(c).map_or(&[][..], |s| &s[start..end]));
                     meter.process(&block[..channels]);
-                    if editor_open && let Some(spectrum) = meter.spectrum_mut() {
-                        bridge.publish_spectrum(spectrum, false);
+                    if editor_open {
+                        // Everything the plugin publishes to an open editor: the snapshot
+                        // with the stereo bands, the vectorscope and the spectra.
+                        bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.2);
+                        bridge.feed_scope(block[0], block[channels.min(2) - 1]);
+                        if let Some(spectrum) = meter.spectrum_mut() {
+                            bridge.publish_spectrum(spectrum, false);
+                        }
                     }
                     let (tp, _) = meter.take_live_peaks();
                     sink += tp[0] as f64;

@@ -1,8 +1,10 @@
 //! The meter core with arbitrary rates, channel counts, block sizes and sample values (NaN,
-//! infinities, denormals, huge values): no panic, and no reading is ever NaN.
+//! infinities, denormals, huge values): no panic, and no reading is ever NaN; with the spectrum
+//! on (half the inputs), neither are the stereo image per band nor its diagnosis.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mixmeter::diagnosis::stereo::mono_compatibility;
 use mixmeter::meter::engine::{Meter, MeterConfig};
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let rate = f64::from(u32::from_le_bytes([data[0], data[1], data[2], 0])).max(1.0);
     let channels = usize::from(data[3] % 9);
     let block = usize::from(u16::from_le_bytes([data[4], data[5]]) % 2048) + 1;
-    let Ok(mut meter) = Meter::new(MeterConfig::new(rate, channels)) else {
+    let mut config = MeterConfig::new(rate, channels);
+    config.spectrum = data[5] & 0x80 != 0;
+    let Ok(mut meter) = Meter::new(config) else {
         return;
     };
     let samples: Vec<f32> = data[6..]
@@ -48,5 +52,21 @@ fuzz_target!(|data: &[u8]| {
     .flatten()
     {
         assert!(!v.is_nan(), "a reading is NaN: {r:?}");
+    }
+    if let Some(spectrum) = meter.spectrum_mut() {
+        spectrum.flush();
+    }
+    if let Some(bands) = meter.stereo_bands() {
+        for window in [bands.live_window(), bands.whole_window()] {
+            let summary = mono_compatibility(&window, r.correlation, r.mono_loss_integrated_lu);
+            for band in summary.bands.iter().chain(summary.regions.iter().map(|r| &r.readings)) {
+                for v in [band.correlation, band.width_db, band.mono_loss_lu, band.share_db]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(v.is_finite(), "a band reading is not finite: {band:?}");
+                }
+            }
+        }
     }
 });

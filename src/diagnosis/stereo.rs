@@ -142,8 +142,10 @@ pub struct MonoCompatibility {
 /// One band's (or a range's) readings and flag, from its sums, the spectral estimates behind
 /// them (`bins` × `frames`) and the mix's total energy.
 fn judge(sums: &BandSums, low_hz: f64, high_hz: f64, estimates: f64, total: f64) -> StereoBand {
-    let share_db =
-        (sums.energy() > 0.0 && total > 0.0).then(|| 10.0 * (sums.energy() / total).log10());
+    // A difference of logarithms: the ratio of a tiny band to a loud mix can underflow to 0.
+    let share_db = (sums.energy() > 0.0 && total > 0.0)
+        .then(|| 10.0 * (sums.energy().log10() - total.log10()))
+        .filter(|s| s.is_finite());
     let correlation = sums.correlation();
     let n = estimates / 2.0;
     let noise = if n > 0.0 {

@@ -87,7 +87,7 @@ fn correlation_text(value: Option<f64>) -> String {
     value.map_or("—".to_string(), |c| format!("{c:+.2}"))
 }
 
-fn verdict_color(verdict: Verdict, ui: &egui::Ui) -> Color32 {
+fn verdict_color(verdict: Verdict) -> Color32 {
     match verdict {
         Verdict::Good => POSITIVE_COLOR,
         Verdict::Caution => CAUTION_COLOR,
@@ -132,7 +132,7 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
             RichText::new(text)
                 .strong()
                 .size(15.0)
-                .color(verdict_color(whole.verdict, ui)),
+                .color(verdict_color(whole.verdict)),
         );
         response.widget_info(|| {
             let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
@@ -319,7 +319,7 @@ mod tests {
         let k = std::f32::consts::FRAC_1_SQRT_2;
         // Mono: straight up. Opposite polarity: across. Left alone: up and to the left.
         assert_eq!(goniometer([0.5, 0.5]), (0.0, 1.0 * k));
-        assert_eq!(goniometer([0.5, -0.5]), (-1.0 * k, 0.0));
+        assert_eq!(goniometer([0.5, -0.5]), (-k, 0.0));
         let (x, y) = goniometer([1.0, 0.0]);
         assert!(x < 0.0 && y > 0.0 && (x + y).abs() < 1e-7);
     }

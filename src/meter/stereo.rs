@@ -89,8 +89,17 @@ impl BandSums {
 
     /// Correlation of L and R in the band; "no value" when either channel is silent there.
     pub fn correlation(&self) -> Option<f64> {
-        (self.left > 0.0 && self.right > 0.0 && self.has_energy())
-            .then(|| (self.cross / (self.left * self.right).sqrt()).clamp(-1.0, 1.0))
+        (self.left > 0.0 && self.right > 0.0 && self.has_energy()).then(|| {
+            // The product of two tiny energies can underflow; the product of their roots
+            // cannot (but rounds, so it is only the fallback).
+            let product = self.left * self.right;
+            let denominator = if product > 0.0 && product.is_finite() {
+                product.sqrt()
+            } else {
+                self.left.sqrt() * self.right.sqrt()
+            };
+            (self.cross / denominator).clamp(-1.0, 1.0)
+        })
     }
 
     /// Side energy relative to mid energy, dB, clamped to ±[`WIDTH_LIMIT_DB`].
@@ -197,15 +206,27 @@ impl StereoBands {
             let (Some(l), Some(r)) = (left.get(first..end), right.get(first..end)) else {
                 continue;
             };
-            // f32 products summed in f32 lanes per band would lose the small cross term of
-            // nearly opposite channels; f64 keeps it.
-            let (mut ll, mut rr, mut lr) = (0.0f64, 0.0f64, 0.0f64);
-            for (a, b) in l.iter().zip(r) {
-                let (ar, ai, br, bi) = (a.re as f64, a.im as f64, b.re as f64, b.im as f64);
-                ll += ar * ar + ai * ai;
-                rr += br * br + bi * bi;
-                lr += ar * br + ai * bi;
+            // Summed in f64 (the cross term of nearly opposite channels is a small difference
+            // of large sums), in four interleaved accumulators the compiler can vectorise.
+            let mut acc = [[0.0f64; 4]; 3];
+            let (l4, r4) = (l.chunks_exact(4), r.chunks_exact(4));
+            let (l_rest, r_rest) = (l4.remainder(), r4.remainder());
+            for (a, b) in l4.zip(r4) {
+                for i in 0..4 {
+                    let (ar, ai) = (a[i].re as f64, a[i].im as f64);
+                    let (br, bi) = (b[i].re as f64, b[i].im as f64);
+                    acc[0][i] += ar * ar + ai * ai;
+                    acc[1][i] += br * br + bi * bi;
+                    acc[2][i] += ar * br + ai * bi;
+                }
             }
+            for (i, (a, b)) in l_rest.iter().zip(r_rest).enumerate() {
+                let (ar, ai, br, bi) = (a.re as f64, a.im as f64, b.re as f64, b.im as f64);
+                acc[0][i] += ar * ar + ai * ai;
+                acc[1][i] += br * br + bi * bi;
+                acc[2][i] += ar * br + ai * bi;
+            }
+            let [ll, rr, lr] = acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]));
             *sums = BandSums {
                 left: ll * self.scale,
                 right: rr * self.scale,
@@ -528,6 +549,10 @@ pub(crate) mod tests {
         assert_eq!(silent.correlation(), None);
         assert_eq!(silent.mono_loss_lu(), None);
         assert_eq!(silent.width_db(), None);
+
+        // Energies whose product underflows still correlate.
+        let tiny = sums(1e-200, 1e-200, -1e-200);
+        assert!((tiny.correlation().unwrap() + 1.0).abs() < 1e-12);
 
         // Side 10 dB under mid.
         let narrow = sums(1.1, 1.1, 0.9);
