@@ -1038,6 +1038,21 @@ fn corrupt_reference_curves_give_a_clear_error() {
             "{name}: {first}"
         );
     }
+    // Found by fuzzing (kept as it was found): points at 3 000 and 16 000 dB made a deviation
+    // of -inf.
+    let fuzzed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/curve-level-16000-db.json");
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--reference",
+        fuzzed.to_str().unwrap(),
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("point 2: level_db 3000 dB is outside ±300 dB"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run(&[
         "analyze",
         "--reference",
@@ -1127,7 +1142,12 @@ fn stereo_image_per_band_in_json_and_summary() {
             &[left.clone(), right.clone()],
         );
     }
-    write_wav(&dir.join("mono.wav"), Format::Float32, rate, std::slice::from_ref(&a));
+    write_wav(
+        &dir.join("mono.wav"),
+        Format::Float32,
+        rate,
+        std::slice::from_ref(&a),
+    );
     let path = |n: &str| dir.join(n).display().to_string();
     let (code, stdout, stderr) = run(&[
         "analyze",

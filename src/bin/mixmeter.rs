@@ -6,7 +6,9 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
-use mixmeter::diagnosis::stereo::{MonoCompatibility, StereoBand, mono_compatibility};
+use mixmeter::diagnosis::stereo::{
+    MonoCompatibility, StereoBand, mono_compatibility, signed_tenths,
+};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
@@ -344,13 +346,13 @@ fn print_stereo(s: &MonoCompatibility) {
     println!("  Mono compatibility    {}", s.verdict.label());
     for r in &s.regions {
         let b = &r.readings;
-        let correlation = b
-            .correlation
-            .map_or("no value".to_string(), |c| format!("{c:+.2}"));
+        let correlation = b.correlation.map_or("no value".to_string(), |c| {
+            format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
+        });
         let width = match b.width_db {
             Some(w) if w <= -WIDTH_LIMIT_DB => "mono".to_string(),
             Some(w) if w >= WIDTH_LIMIT_DB => "all side".to_string(),
-            Some(w) => format!("{w:+.1} dB"),
+            Some(w) => format!("{:+.1} dB", signed_tenths(w)),
             None => "no value".to_string(),
         };
         let loss = match (b.mono_loss_lu, b.share_db) {

@@ -184,6 +184,11 @@ fn judge_range(window: &StereoWindow, low_hz: f64, high_hz: f64, total: f64) -> 
     )
 }
 
+/// A value rounded to tenths for `{:+.1}`, without "-0.0" for what rounds to zero.
+pub fn signed_tenths(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0 + 0.0
+}
+
 /// "200-500 Hz", "2-6 kHz", "500 Hz-2 kHz".
 pub fn format_range(low_hz: f64, high_hz: f64) -> String {
     let k = |hz: f64| {
@@ -292,7 +297,7 @@ pub fn mono_compatibility(
             text: format!(
                 "side energy below {} ({:+.1} dB against mid): keep the bass centred",
                 format_frequency(LOW_END_HZ),
-                low_end.width_db.unwrap_or(0.0)
+                signed_tenths(low_end.width_db.unwrap_or(0.0))
             ),
         });
     }
@@ -491,6 +496,13 @@ mod tests {
         let finding = |f| spread.suggestions.iter().any(|s| s.finding == f);
         assert!(finding(StereoFinding::MonoLoss), "{:?}", spread.suggestions);
         assert!(finding(StereoFinding::WideLowEnd));
+    }
+
+    #[test]
+    fn no_negative_zero_in_texts() {
+        assert_eq!(format!("{:+.1}", signed_tenths(-0.0004)), "+0.0");
+        assert_eq!(format!("{:+.1}", signed_tenths(-0.06)), "-0.1");
+        assert_eq!(format!("{:+.1}", signed_tenths(2.349)), "+2.3");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::bridge::{ScopeFrame, StereoSnapshot};
 use crate::diagnosis::stereo::{
-    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
+    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility, signed_tenths,
 };
 use crate::meter::engine::Readings;
 use crate::meter::stereo::BANDS;
@@ -84,7 +84,9 @@ pub fn scope_scale(points: &[[f32; 2]]) -> f32 {
 }
 
 fn correlation_text(value: Option<f64>) -> String {
-    value.map_or("—".to_string(), |c| format!("{c:+.2}"))
+    value.map_or("—".to_string(), |c| {
+        format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
+    })
 }
 
 fn verdict_color(verdict: Verdict) -> Color32 {
@@ -197,7 +199,7 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
     let width = match live.width_db {
         Some(w) if w <= -59.95 => "mono".to_string(),
         Some(w) if w >= 59.95 => "all side".to_string(),
-        Some(w) => format!("{w:+.1} dB"),
+        Some(w) => format!("{:+.1} dB", signed_tenths(w)),
         None => "—".to_string(),
     };
     let width_response = ui.label(RichText::new(&width).small().monospace());
@@ -286,23 +288,25 @@ fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
         font,
         weak,
     );
+    // One mesh of small quads (a shape per point costs more to tessellate).
     let count = points.len().max(1) as f32;
+    let mut mesh = egui::Mesh::default();
+    mesh.reserve_triangles(points.len() * 2);
+    mesh.reserve_vertices(points.len() * 4);
     for (i, &point) in points.iter().enumerate() {
         let (x, y) = goniometer(point);
         let pos = centre + Vec2::new(x, -y) * scale * radius;
         // Older points fade.
         let alpha = (40.0 + 200.0 * (i as f32 / count)) as u8;
-        painter.rect_filled(
-            Rect::from_center_size(pos, Vec2::splat(1.6)),
-            0.0,
-            Color32::from_rgba_unmultiplied(
-                SCOPE_COLOR.r(),
-                SCOPE_COLOR.g(),
-                SCOPE_COLOR.b(),
-                alpha,
-            ),
+        let color = Color32::from_rgba_unmultiplied(
+            SCOPE_COLOR.r(),
+            SCOPE_COLOR.g(),
+            SCOPE_COLOR.b(),
+            alpha,
         );
+        mesh.add_colored_rect(Rect::from_center_size(pos, Vec2::splat(1.6)), color);
     }
+    painter.add(egui::Shape::mesh(mesh));
     let summary = format!(
         "Vectorscope, {} points, auto-scaled {zoom_db:+.0} dB",
         points.len()

@@ -44,6 +44,10 @@ pub const MAX_FREQUENCY_HZ: f64 = 100_000.0;
 pub const MAX_POINTS: usize = 4096;
 /// Longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Levels and band edges lie within ±this, dB: far beyond any audio, and far enough inside
+/// f64's range that their powers (10^(dB/10)) and sums stay finite (found by fuzzing: a curve
+/// point at 16 000 dB made a deviation of -inf).
+pub const LEVEL_LIMIT_DB: f64 = 300.0;
 /// Levels of a curve made from audio are kept within this many dB below its loudest point
 /// (a band with no energy at all, e.g. above an MP3's low-pass, reads this floor).
 pub const FLOOR_BELOW_PEAK_DB: f64 = 120.0;
@@ -132,6 +136,12 @@ pub enum CurveError {
     },
     #[error("point {index}: {field} is not a finite number")]
     NotFinite { index: usize, field: &'static str },
+    #[error("point {index}: {field} {value} dB is outside ±{LEVEL_LIMIT_DB} dB")]
+    Level {
+        index: usize,
+        field: &'static str,
+        value: f64,
+    },
     #[error(
         "point {index}: the tolerance band {low_db} to {high_db} dB does not contain the level {level_db} dB"
     )]
@@ -240,6 +250,18 @@ impl Curve {
                     field: "level_db",
                 });
             }
+            let within = |field: &'static str, value: f64| {
+                if value.abs() <= LEVEL_LIMIT_DB {
+                    Ok(())
+                } else {
+                    Err(CurveError::Level {
+                        index,
+                        field,
+                        value,
+                    })
+                }
+            };
+            within("level_db", level_db)?;
             if let (Some(low), Some(high)) = (&self.band_low_db, &self.band_high_db) {
                 let (low_db, high_db) = (low[index], high[index]);
                 if !low_db.is_finite() || !high_db.is_finite() {
@@ -248,6 +270,8 @@ impl Curve {
                         field: "band",
                     });
                 }
+                within("band_low_db", low_db)?;
+                within("band_high_db", high_db)?;
                 if !(low_db <= level_db && level_db <= high_db) {
                     return Err(CurveError::Band {
                         index,
@@ -600,6 +624,25 @@ mod tests {
                     v
                 },
                 "point 1: frequency 90 Hz is not above the previous point's 100 Hz",
+            ),
+            (
+                // Found by fuzzing: powers of such levels overflow to infinity.
+                {
+                    let mut v = minimal();
+                    v["level_db"] = serde_json::json!([3.0, 300.0, 16000.0]);
+                    v
+                },
+                "point 2: level_db 16000 dB is outside ±300 dB",
+            ),
+            (
+                {
+                    let mut v = minimal();
+                    v["level_db"] = serde_json::json!([0.0, 0.0, 0.0]);
+                    v["band_low_db"] = serde_json::json!([-1.0, -400.0, -1.0]);
+                    v["band_high_db"] = serde_json::json!([1.0, 1.0, 1.0]);
+                    v
+                },
+                "point 1: band_low_db -400 dB is outside ±300 dB",
             ),
             (
                 {

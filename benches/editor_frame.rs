@@ -1,0 +1,136 @@
+//! One full editor frame on the CPU: egui layout of every widget plus tessellation into
+//! triangles (what the GPU is then handed), no GPU. The data is real: a stereo meter with the
+//! spectrum runs over 20 s of pink noise with one band in opposite polarity, and its snapshot,
+//! spectra and vectorscope come through the real bridge, as in the plugin. Both lower panes
+//! (spectrum with the pink reference and its comparison; stereo with 15 bands and 2048
+//! vectorscope points) are measured, at the default size and 1x scale. Run with
+//! `cargo bench --bench editor_frame`; the target is under 1 ms per frame.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mixmeter::editor::spectrum::{SpectrumData, SpectrumState, draw_spectrum};
+use mixmeter::editor::stereo::{StereoData, draw_stereo, stereo_data};
+use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_WIDTH, Pane, View, draw, pane_tabs};
+use mixmeter::meter::engine::{Meter, MeterConfig};
+use mixmeter::params::SpectrumSettings;
+use mixmeter::reference::library::ReferenceLibrary;
+use std::hint::black_box;
+
+/// Pink-ish stereo noise (Paul Kellet's filter), the right channel inverted in the 4th second
+/// of every 5 (so the stereo view has something to flag).
+fn material(rate: usize, seconds: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut seed = 0x2468_ace1u32;
+    let mut b = [0.0f32; 3];
+    let mut left = Vec::with_capacity(rate * seconds);
+    let mut right = Vec::with_capacity(rate * seconds);
+    for n in 0..rate * seconds {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let white = (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+        b[0] = 0.99765 * b[0] + white * 0.0990460;
+        b[1] = 0.96300 * b[1] + white * 0.2965164;
+        b[2] = 0.57000 * b[2] + white * 1.0526913;
+        let x = (b[0] + b[1] + b[2] + white * 0.1848) * 0.05;
+        left.push(x);
+        right.push(if (n / rate) % 5 == 3 { -x } else { x * 0.8 });
+    }
+    (left, right)
+}
+
+struct Frame {
+    view: View,
+    spectrum: SpectrumData,
+    stereo: StereoData,
+}
+
+fn frame_data() -> Frame {
+    let rate = 48_000;
+    let (left, right) = material(rate, 20);
+    let mut meter = Meter::new(MeterConfig::new(rate as f64, 2).with_spectrum()).unwrap();
+    meter.spectrum_mut().unwrap().set_display_size(Some(8192));
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    input.configure_scope(rate as f64);
+    for (l, r) in left.chunks(512).zip(right.chunks(512)) {
+        meter.process(&[l, r]);
+        input.feed_scope(l, r);
+        input.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
+        input.publish_spectrum(meter.spectrum_mut().unwrap(), false);
+    }
+    let snapshot = output.snapshot();
+    let mut state = SpectrumState::new();
+    let library = ReferenceLibrary::default();
+    let (live, long_term) = output.spectra();
+    let spectrum = state.update(live, long_term, SpectrumSettings::default(), &library, 0.0);
+    assert!(spectrum.comparison.is_some() && !spectrum.live_db.is_empty());
+    let (scope, _) = output.scope();
+    let stereo = stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope).unwrap();
+    assert_eq!(stereo.points.len(), 2048);
+    let view = View {
+        mono_engaged: false,
+        channels: 2,
+        true_peak_db: [-3.2, -4.1],
+        readings: snapshot.readings,
+        reset_by_transport: false,
+        mono_level_match: false,
+        mono_level_gain_db: 0.0,
+    };
+    Frame {
+        view,
+        spectrum,
+        stereo,
+    }
+}
+
+/// Lays out and tessellates one frame; returns the triangle count.
+fn run_frame(ctx: &egui::Context, frame: &Frame, pane: Pane) -> usize {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
+        )),
+        ..Default::default()
+    };
+    let output = ctx.run_ui(input, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            draw(ui, &frame.view);
+            ui.separator();
+            let mut pane = pane;
+            pane_tabs(ui, &mut pane);
+            match pane {
+                Pane::Spectrum => {
+                    draw_spectrum(ui, &frame.spectrum);
+                }
+                Pane::Stereo => draw_stereo(ui, Some(&frame.stereo)),
+            }
+        });
+    });
+    let meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
+    meshes
+        .iter()
+        .map(|m| match &m.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.indices.len() / 3,
+            egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum()
+}
+
+fn bench(c: &mut Criterion) {
+    let frame = frame_data();
+    let mut group = c.benchmark_group("editor_frame");
+    for (name, pane) in [("spectrum", Pane::Spectrum), ("stereo", Pane::Stereo)] {
+        let ctx = egui::Context::default();
+        // Warm up: fonts are rasterised and layouts cached on the first frames.
+        for _ in 0..3 {
+            run_frame(&ctx, &frame, pane);
+        }
+        println!(
+            "{name}: {} triangles per frame",
+            run_frame(&ctx, &frame, pane)
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(run_frame(&ctx, &frame, pane)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
