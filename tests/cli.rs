@@ -2,7 +2,11 @@
 //! every sample format it claims (written here byte by byte), mono and stereo, with `--json`
 //! and `--series`, plus unreadable files.
 
+#[path = "common/signals.rs"]
+mod signals;
+
 use serde_json::Value;
+use signals::{invert_band, pink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -810,28 +814,6 @@ fn a_decoder_panic_is_one_error_line() {
     );
 }
 
-/// Pink noise (power exactly proportional to 1/f at every bin of one long inverse FFT, random
-/// phases) at an RMS of -20 dBFS, with `boost` = (low Hz, high Hz, dB) applied exactly.
-fn pink(rate: u32, len: usize, seed: u64, boost: Option<(f64, f64, f64)>) -> Vec<f64> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let inverse = realfft::RealFftPlanner::<f64>::new().plan_fft_inverse(len);
-    let mut spectrum = inverse.make_input_vec();
-    for (k, x) in spectrum.iter_mut().enumerate().take(len / 2).skip(1) {
-        let hz = k as f64 * rate as f64 / len as f64;
-        let gain = match boost {
-            Some((low, high, db)) if hz >= low && hz < high => 10f64.powf(db / 20.0),
-            _ => 1.0,
-        };
-        let phase = rng.random::<f64>() * std::f64::consts::TAU;
-        *x = realfft::num_complex::Complex::from_polar(gain / (k as f64).sqrt(), phase);
-    }
-    let mut out = inverse.make_output_vec();
-    inverse.process(&mut spectrum, &mut out).unwrap();
-    let rms = (out.iter().map(|x| x * x).sum::<f64>() / len as f64).sqrt();
-    out.iter().map(|x| x * 0.1 / rms).collect()
-}
-
 fn regions(v: &Value) -> Vec<(String, f64, bool)> {
     v["tonal"]["regions"]
         .as_array()
@@ -1078,27 +1060,6 @@ fn corrupt_reference_curves_give_a_clear_error() {
     let (code, _, stderr) = run(&["reference", "build", wav.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no output file"), "{stderr}");
-}
-
-/// `bins` of `signal` whose frequency lies in `low..high` Hz multiplied by -1 (exactly, in one
-/// long transform).
-fn invert_band(signal: &[f64], rate: u32, low: f64, high: f64) -> Vec<f64> {
-    let len = signal.len();
-    let mut planner = realfft::RealFftPlanner::<f64>::new();
-    let forward = planner.plan_fft_forward(len);
-    let inverse = planner.plan_fft_inverse(len);
-    let mut input = signal.to_vec();
-    let mut spectrum = forward.make_output_vec();
-    forward.process(&mut input, &mut spectrum).unwrap();
-    for (k, x) in spectrum.iter_mut().enumerate() {
-        let hz = k as f64 * rate as f64 / len as f64;
-        if hz >= low && hz < high {
-            *x = -*x;
-        }
-    }
-    let mut out = inverse.make_output_vec();
-    inverse.process(&mut spectrum, &mut out).unwrap();
-    out.iter().map(|x| x / len as f64).collect()
 }
 
 fn stereo_regions(v: &Value) -> Vec<(String, Option<f64>, Option<f64>, bool)> {

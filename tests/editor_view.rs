@@ -2,6 +2,9 @@
 //! sees it: the numbers shown are the numbers given, undefined readings are a dash, the mono
 //! check is a toggle and the EBU-mode buttons send their commands.
 
+#[path = "common/signals.rs"]
+mod signals;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use mixmeter::bridge::Command;
@@ -203,25 +206,12 @@ fn mono_layout_shows_one_peak_and_non_finite_input_is_reported() {
     );
 }
 
-/// Pink noise (exact 1/f power) with `boost` = (low Hz, high Hz, dB), mono, -20 dBFS RMS.
+/// The shared exact pink noise (seed 21, -20 dBFS RMS) as f32 samples.
 fn pink(rate: f64, len: usize, boost: Option<(f64, f64, f64)>) -> Vec<f32> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
-    let inverse = realfft::RealFftPlanner::<f64>::new().plan_fft_inverse(len);
-    let mut spectrum = inverse.make_input_vec();
-    for (k, x) in spectrum.iter_mut().enumerate().take(len / 2).skip(1) {
-        let hz = k as f64 * rate / len as f64;
-        let gain = match boost {
-            Some((low, high, db)) if hz >= low && hz < high => 10f64.powf(db / 20.0),
-            _ => 1.0,
-        };
-        let phase = rng.random::<f64>() * std::f64::consts::TAU;
-        *x = realfft::num_complex::Complex::from_polar(gain / (k as f64).sqrt(), phase);
-    }
-    let mut out = inverse.make_output_vec();
-    inverse.process(&mut spectrum, &mut out).unwrap();
-    let rms = (out.iter().map(|x| x * x).sum::<f64>() / len as f64).sqrt();
-    out.iter().map(|x| (x * 0.1 / rms) as f32).collect()
+    signals::pink(rate as u32, len, 21, boost)
+        .into_iter()
+        .map(|x| x as f32)
+        .collect()
 }
 
 /// The spectrum view fed by the real analyzer through the real bridge (as the plugin does),
@@ -361,25 +351,11 @@ fn stereo_view_shows_the_measured_bands_verdict_and_vectorscope() {
     let rate = 48_000.0;
     let left = pink(rate, 1 << 19, None);
     // The right channel: the left with 300-500 Hz in opposite polarity (exactly, one transform).
-    let mut planner = realfft::RealFftPlanner::<f64>::new();
-    let len = left.len();
-    let mut spectrum = planner.plan_fft_forward(len).make_output_vec();
-    let mut input: Vec<f64> = left.iter().map(|&x| x as f64).collect();
-    planner
-        .plan_fft_forward(len)
-        .process(&mut input, &mut spectrum)
-        .unwrap();
-    for (k, x) in spectrum.iter_mut().enumerate() {
-        if (300.0..500.0).contains(&(k as f64 * rate / len as f64)) {
-            *x = -*x;
-        }
-    }
-    let mut out = vec![0.0; len];
-    planner
-        .plan_fft_inverse(len)
-        .process(&mut spectrum, &mut out)
-        .unwrap();
-    let right: Vec<f32> = out.iter().map(|x| (x / len as f64) as f32).collect();
+    let left_f64: Vec<f64> = left.iter().map(|&x| x as f64).collect();
+    let right: Vec<f32> = signals::invert_band(&left_f64, rate as u32, 300.0, 500.0)
+        .into_iter()
+        .map(|x| x as f32)
+        .collect();
 
     let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
     let (mut bridge_in, mut bridge_out) = mixmeter::bridge::channel();

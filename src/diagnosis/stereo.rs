@@ -29,7 +29,9 @@
 //! equal channels).
 
 use super::{MAX_SUGGESTIONS, REGIONS, Region, format_frequency};
-use crate::meter::stereo::{BAND_EDGES_HZ, BANDS, BandSums, StereoWindow, sum_range};
+use crate::meter::stereo::{
+    BAND_EDGES_HZ, BANDS, BandSums, StereoWindow, band_in_range, sum_range,
+};
 
 /// Bands with less than this share of the mix's energy are not flagged, dB.
 pub const MIN_SHARE_DB: f64 = -40.0;
@@ -167,13 +169,10 @@ fn judge(sums: &BandSums, low_hz: f64, high_hz: f64, estimates: f64, total: f64)
 
 /// Readings of the bands whose centres lie in `low_hz..high_hz`, judged together.
 fn judge_range(window: &StereoWindow, low_hz: f64, high_hz: f64, total: f64) -> StereoBand {
-    let mut bins = 0;
-    for b in 0..BANDS {
-        let centre = (BAND_EDGES_HZ[b] * BAND_EDGES_HZ[b + 1]).sqrt();
-        if centre >= low_hz && centre < high_hz {
-            bins += window.bins[b];
-        }
-    }
+    let bins: usize = (0..BANDS)
+        .filter(|&b| band_in_range(b, low_hz, high_hz))
+        .map(|b| window.bins[b])
+        .sum();
     let sums = sum_range(&window.sums, low_hz, high_hz);
     judge(
         &sums,

@@ -389,27 +389,32 @@ impl NiceEguiApp for MixmeterEditor {
             // then, as a paused transport would not measure either.
             let _ = self.meter.send(command);
         }
-        if actions.toggle_mono
-            && let Some(context) = &self.gui_context
-        {
-            let setter = context.param_setter();
-            setter.begin_set_parameter(&self.params.mono_check);
-            setter.set_parameter(&self.params.mono_check, !view.mono_engaged);
-            setter.end_set_parameter(&self.params.mono_check);
-        }
-        if actions.toggle_level_match
-            && let Some(context) = &self.gui_context
-        {
-            let setter = context.param_setter();
-            setter.begin_set_parameter(&self.params.mono_level_match);
-            setter.set_parameter(&self.params.mono_level_match, !view.mono_level_match);
-            setter.end_set_parameter(&self.params.mono_level_match);
+        if let Some(context) = &self.gui_context {
+            if actions.toggle_mono {
+                set_bool_param(context, &self.params.mono_check, !view.mono_engaged);
+            }
+            if actions.toggle_level_match {
+                set_bool_param(
+                    context,
+                    &self.params.mono_level_match,
+                    !view.mono_level_match,
+                );
+            }
         }
     }
 
     fn editor_closed(&mut self) {
         self.gui_context = None;
     }
+}
+
+/// Sets a host parameter from the editor as one gesture (begin, set, end), so the host records
+/// it as a user change.
+fn set_bool_param(context: &GuiContext, param: &nice_plug::prelude::BoolParam, value: bool) {
+    let setter = context.param_setter();
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value);
+    setter.end_set_parameter(param);
 }
 
 /// Creates the plugin's editor.

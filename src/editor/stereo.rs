@@ -7,9 +7,10 @@
 //! opposite polarity a horizontal line. It is auto-scaled (the loudest point of the frame
 //! reaches 90 % of the radius, magnified at most [`MAX_SCOPE_ZOOM_DB`]) and says so.
 
+use super::{NO_VALUE, format_db, format_reading};
 use crate::bridge::{ScopeFrame, StereoSnapshot};
 use crate::diagnosis::stereo::{
-    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility, signed_tenths,
+    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
 };
 use crate::meter::engine::Readings;
 use crate::meter::stereo::BANDS;
@@ -199,8 +200,8 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
     let width = match live.width_db {
         Some(w) if w <= -59.95 => "mono".to_string(),
         Some(w) if w >= 59.95 => "all side".to_string(),
-        Some(w) => format!("{:+.1} dB", signed_tenths(w)),
-        None => "—".to_string(),
+        Some(w) => format!("{} dB", format_db(w as f32)),
+        None => NO_VALUE.to_string(),
     };
     let width_response = ui.label(RichText::new(&width).small().monospace());
     let width_label = format!("{range} side to mid");
@@ -210,9 +211,12 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
         info
     });
     let (loss, color) = match (live.mono_loss_lu, live.share_db) {
-        (Some(l), _) => (format!("{:.1} LU", l + 0.0), ui.visuals().text_color()),
+        (Some(l), _) => (
+            format!("{} LU", format_reading(Some(l))),
+            ui.visuals().text_color(),
+        ),
         (None, Some(_)) => ("cancels".to_string(), NEGATIVE_COLOR),
-        (None, None) => ("—".to_string(), ui.visuals().weak_text_color()),
+        (None, None) => (NO_VALUE.to_string(), ui.visuals().weak_text_color()),
     };
     let loss_response = ui.label(RichText::new(&loss).small().monospace().color(color));
     let loss_label = format!("{range} mono loss");

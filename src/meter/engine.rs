@@ -815,23 +815,12 @@ impl Meter {
                 (false, true) => Some(-BALANCE_LIMIT_DB),
                 (false, false) => None,
             };
-            r.mono_loss_short_term_lu = short_term.and_then(|s| {
-                energy_to_lufs(s_mono_energy(
-                    &self.short_term,
-                    self.short_term_window_samples,
-                ))
-                .map(|m| m - s)
-            });
         } else {
             r.correlation = None;
             r.integrated_correlation = None;
             r.balance_db = None;
-            r.mono_loss_short_term_lu = if channels == 1 {
-                short_term.map(|_| 0.0)
-            } else {
-                None
-            };
         }
+        r.mono_loss_short_term_lu = self.mono_loss_short_term_lu();
     }
 }
 

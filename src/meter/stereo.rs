@@ -295,13 +295,18 @@ impl StereoBands {
     }
 }
 
-/// The sum of `bands[b]` over every band inside `low_hz..high_hz` (edges must be band edges
-/// to be exact; a band is included when its centre lies inside).
+/// Whether band `b` belongs to `low_hz..high_hz`: its (geometric) centre lies inside, so a
+/// range whose edges are band edges holds exactly its bands.
+pub fn band_in_range(b: usize, low_hz: f64, high_hz: f64) -> bool {
+    let centre = (BAND_EDGES_HZ[b] * BAND_EDGES_HZ[b + 1]).sqrt();
+    centre >= low_hz && centre < high_hz
+}
+
+/// The sum of `bands[b]` over every band in `low_hz..high_hz` ([`band_in_range`]).
 pub fn sum_range(bands: &Bands, low_hz: f64, high_hz: f64) -> BandSums {
     let mut sum = BandSums::default();
     for (b, band) in bands.iter().enumerate() {
-        let centre = (BAND_EDGES_HZ[b] * BAND_EDGES_HZ[b + 1]).sqrt();
-        if centre >= low_hz && centre < high_hz {
+        if band_in_range(b, low_hz, high_hz) {
             sum.add(band);
         }
     }
