@@ -21,18 +21,60 @@
 //!   to about [`SCOPE_POINT_RATE_HZ`] points per second (every k-th sample pair: the drawing
 //!   shows the signal's joint distribution, which decimation does not change), republished at
 //!   most [`SCOPE_PUBLISH_HZ`] times per second, only while the editor is open.
+//! - **Loudness history**: the meter's momentary and short-term loudness every 100 ms, copied
+//!   into a ring of [`HISTORY_POINTS`] atomic words (10 minutes; one point packed in one word,
+//!   so a point is never torn) with a count of points written. The audio thread writes it
+//!   whether the editor is open or not (two words per 100 ms of audio), so an editor opened
+//!   later shows the last minutes; the editor copies whatever is new at each frame.
 
-use crate::meter::engine::Readings;
+use crate::meter::engine::{LoudnessPoint, Meter, Readings};
 use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
 use crate::meter::stereo::{StereoBands, StereoWindow};
 use atomic_float::AtomicF32;
 use crossbeam::queue::ArrayQueue;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Channels the plugin meters (its layouts are mono and stereo).
 pub const PLUGIN_CHANNELS: usize = 2;
 /// Commands that can wait for the audio thread; the editor sends a few per user click.
 pub const COMMAND_CAPACITY: usize = 16;
+
+/// Loudness history points kept for the editor: 10 minutes of 100 ms points.
+pub const HISTORY_POINTS: usize = 6000;
+/// Points of the ring the editor never reads, so a point cannot be overwritten while it is
+/// read (the audio thread would have to run 30 s ahead of one editor frame).
+const HISTORY_SLACK: usize = 300;
+/// Points the editor can read back at most.
+pub const HISTORY_READABLE: usize = HISTORY_POINTS - HISTORY_SLACK;
+
+/// The loudness history ring shared by both ends.
+struct HistoryRing {
+    points: Box<[AtomicU64]>,
+    written: AtomicU64,
+}
+
+fn pack(point: LoudnessPoint) -> u64 {
+    ((point.momentary_lufs.to_bits() as u64) << 32) | point.short_term_lufs.to_bits() as u64
+}
+
+fn unpack(word: u64) -> LoudnessPoint {
+    LoudnessPoint {
+        momentary_lufs: f32::from_bits((word >> 32) as u32),
+        short_term_lufs: f32::from_bits(word as u32),
+    }
+}
+
+impl HistoryRing {
+    fn new() -> Self {
+        Self {
+            points: (0..HISTORY_POINTS)
+                .map(|_| AtomicU64::new(pack(LoudnessPoint::SILENT)))
+                .collect(),
+            written: AtomicU64::new(0),
+        }
+    }
+}
 
 /// One publish of the meter.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -246,6 +288,7 @@ pub fn channel() -> (MeterInput, MeterOutput) {
     let (scope_in, scope_out) = triple_buffer::triple_buffer(&ScopeFrame::default());
     let peaks = Arc::new(LivePeaks::default());
     let commands = Arc::new(ArrayQueue::new(COMMAND_CAPACITY));
+    let history = Arc::new(HistoryRing::new());
     (
         MeterInput {
             snapshot: snapshot_in,
@@ -261,6 +304,8 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             long_term_generation: 0,
             scope: scope_in,
             scope_writer: ScopeWriter::new(),
+            history: history.clone(),
+            history_next: 0,
         },
         MeterOutput {
             snapshot: snapshot_out,
@@ -269,6 +314,7 @@ pub fn channel() -> (MeterInput, MeterOutput) {
             spectrum: spectrum_out,
             long_term: long_term_out,
             scope: scope_out,
+            history,
         },
     )
 }
@@ -291,6 +337,9 @@ pub struct MeterInput {
     long_term_generation: u64,
     scope: triple_buffer::Input<ScopeFrame>,
     scope_writer: ScopeWriter,
+    history: Arc<HistoryRing>,
+    /// The meter's next history point to copy.
+    history_next: u64,
 }
 
 impl std::fmt::Debug for MeterInput {
@@ -323,6 +372,23 @@ impl MeterInput {
         buffer.stereo = stereo.map(StereoSnapshot::of);
         buffer.mono_level_gain = mono_level_gain;
         self.snapshot.publish();
+    }
+
+    /// Copies the meter's new loudness history points into the editor's ring (a new meter,
+    /// after the plugin was initialized again, is followed from its first point).
+    pub fn publish_history(&mut self, meter: &Meter) {
+        if meter.history_count() < self.history_next {
+            self.history_next = 0;
+        }
+        let ring = &*self.history;
+        let mut written = ring.written.load(Ordering::Relaxed);
+        for (n, point) in meter.history_since(self.history_next) {
+            ring.points[(written % HISTORY_POINTS as u64) as usize]
+                .store(pack(point), Ordering::Relaxed);
+            written += 1;
+            self.history_next = n + 1;
+        }
+        ring.written.store(written, Ordering::Release);
     }
 
     /// Sets the vectorscope's decimation and publish rate for a sample rate (and empties it).
@@ -437,6 +503,7 @@ pub struct MeterOutput {
     spectrum: triple_buffer::Output<SpectrumFrame>,
     long_term: triple_buffer::Output<LongTermFrame>,
     scope: triple_buffer::Output<ScopeFrame>,
+    history: Arc<HistoryRing>,
 }
 
 impl std::fmt::Debug for MeterOutput {
@@ -506,6 +573,22 @@ impl MeterOutput {
         (self.scope.output_buffer(), fresh)
     }
 
+    /// Appends the loudness history points numbered `*next` and up to `out` (as far back as
+    /// [`HISTORY_READABLE`] points) and advances `*next`. Returns false when points were
+    /// skipped because they are no longer kept (`out` then continues after a gap).
+    pub fn read_history(&self, next: &mut u64, out: &mut impl Extend<LoudnessPoint>) -> bool {
+        let ring = &*self.history;
+        let written = ring.written.load(Ordering::Acquire);
+        let oldest = written.saturating_sub(HISTORY_READABLE as u64);
+        let complete = *next >= oldest;
+        let first = (*next).max(oldest).min(written);
+        out.extend((first..written).map(|n| {
+            unpack(ring.points[(n % HISTORY_POINTS as u64) as usize].load(Ordering::Relaxed))
+        }));
+        *next = written;
+        complete
+    }
+
     /// Sends a command; false when the queue is full (the audio thread is not running).
     pub fn send(&self, command: Command) -> bool {
         self.commands.push(command).is_ok()
@@ -515,6 +598,56 @@ impl MeterOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loudness_history_reaches_the_editor_whole_and_in_order() {
+        use crate::meter::engine::MeterConfig;
+        // 8 kHz keeps 11 minutes of audio cheap; 0.5 s blocks, a tone getting louder by
+        // 1 dB per block so every point is distinct.
+        let rate = 8_000.0;
+        let (mut input, output) = channel();
+        let mut meter = Meter::new(MeterConfig::new(rate, 1)).unwrap();
+        let mut next = 0;
+        let mut seen: Vec<LoudnessPoint> = Vec::new();
+        let mut phase = 0usize;
+        let mut block = |meter: &mut Meter, amplitude: f32| {
+            let x: Vec<f32> = (0..4000)
+                .map(|i| amplitude * (0.1 * (phase + i) as f32).sin())
+                .collect();
+            phase += 4000;
+            meter.process(&[&x]);
+        };
+        for b in 0..100 {
+            block(&mut meter, 10f32.powf((b % 40) as f32 / 20.0) * 0.01);
+            input.publish_history(&meter);
+            if b % 7 == 0 {
+                assert!(output.read_history(&mut next, &mut seen));
+            }
+        }
+        assert!(output.read_history(&mut next, &mut seen));
+        assert_eq!(seen.len(), 500);
+        assert_eq!(next, 500);
+        let expected: Vec<LoudnessPoint> = meter.history_since(372).map(|(_, p)| p).collect();
+        assert_eq!(&seen[372..], &expected[..], "the points are the meter's, bit for bit");
+        // A reader that falls 11 minutes behind gets the readable part of the ring and is told
+        // about the gap; the newest point is the meter's newest.
+        for b in 0..1320 {
+            block(&mut meter, 10f32.powf((b % 40) as f32 / 20.0) * 0.01);
+            input.publish_history(&meter);
+        }
+        let mut late = Vec::new();
+        assert!(!output.read_history(&mut next, &mut late));
+        assert_eq!(late.len(), HISTORY_READABLE);
+        assert_eq!(next, 500 + 6600);
+        assert_eq!(late.last(), meter.history_since(0).last().map(|(_, p)| p).as_ref());
+        // A new meter (the plugin initialized again) is followed from its first point.
+        let mut fresh = Meter::new(MeterConfig::new(rate, 1)).unwrap();
+        block(&mut fresh, 0.5);
+        input.publish_history(&fresh);
+        let mut after = Vec::new();
+        assert!(output.read_history(&mut next, &mut after));
+        assert_eq!(after.len(), 5);
+    }
 
     #[test]
     fn snapshots_are_whole_and_counted() {

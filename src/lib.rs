@@ -18,9 +18,10 @@ use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
 use monitor::{MonoCheck, level_match_gain};
 use nice_plug::prelude::*;
-use nice_plug_egui::{EguiEditorState, RepaintNotifier};
+use nice_plug_egui::RepaintNotifier;
 use params::MixmeterParams;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Stable CLAP plugin ID. Never change it: hosts use it to find the plugin in saved projects.
 pub const CLAP_ID: &str = "org.mixmeter.mixmeter";
@@ -29,7 +30,8 @@ pub const VST3_CLASS_ID: [u8; 16] = *b"MixmeterMeter001";
 
 pub struct Mixmeter {
     params: Arc<MixmeterParams>,
-    editor_state: Arc<EguiEditorState>,
+    /// Whether the editor window is open (set by the editor, read here each block).
+    editor_open: Arc<AtomicBool>,
     repaint: RepaintNotifier,
     /// The meter core, sized for the active layout and rate in `activate`.
     meter: Option<Meter>,
@@ -54,7 +56,7 @@ impl Default for Mixmeter {
         let (meter_input, meter_output) = bridge::channel();
         Self {
             params: Arc::new(MixmeterParams::default()),
-            editor_state: editor::default_editor_state(),
+            editor_open: Arc::new(AtomicBool::new(false)),
             repaint: RepaintNotifier::new(),
             meter: None,
             meter_input,
@@ -94,7 +96,7 @@ impl Plugin for Mixmeter {
     /// exact sample the host asked for.
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = nice_plug_egui::EguiEditor<editor::MixmeterEditor>;
+    type Editor = editor::MixmeterEditorWindow;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -106,7 +108,7 @@ impl Plugin for Mixmeter {
         editor::create(
             self.params.clone(),
             self.meter_output.take()?,
-            self.editor_state.clone(),
+            self.editor_open.clone(),
             self.repaint.clone(),
         )
     }
@@ -180,12 +182,15 @@ impl Plugin for Mixmeter {
 
         // Display spectrum frames only while the editor is open (the long-term average always
         // accumulates).
-        let editor_open = self.editor_state.is_open();
+        let editor_open = self.editor_open.load(Ordering::Acquire);
         if let Some(spectrum) = meter.spectrum_mut() {
             spectrum.set_display_size(editor_open.then(|| self.params.spectrum_view.fft_size()));
         }
         // Measure first: the meters always see the stereo input, never the mono fold.
         meter.process(buffer.as_slice_immutable());
+        // The loudness history always runs (two atomic words per 100 ms), so an editor opened
+        // later shows the last minutes.
+        self.meter_input.publish_history(meter);
         self.unsaved_samples += buffer.samples() as u64;
         if self.unsaved_samples >= self.save_interval {
             self.unsaved_samples = 0;

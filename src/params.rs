@@ -47,6 +47,9 @@ pub struct MixmeterParams {
     /// Which view the editor's lower part shows (GUI thread only).
     #[persist = "editor-pane"]
     pub editor_pane: SavedPane,
+    /// The editor's size, loudness target and history zoom (GUI thread only).
+    #[persist = "editor"]
+    pub editor: SavedEditor,
 }
 
 impl Default for MixmeterParams {
@@ -59,6 +62,7 @@ impl Default for MixmeterParams {
             references: SavedLibrary::default(),
             spectrum_view: SavedSpectrumView::default(),
             editor_pane: SavedPane::default(),
+            editor: SavedEditor::default(),
         }
     }
 }
@@ -252,6 +256,116 @@ impl<'a> PersistentField<'a, Value> for SavedPane {
     }
 }
 
+/// Smallest editor size, logical pixels: every reading stays readable down to it.
+pub const EDITOR_MIN_SIZE: (u32, u32) = (760, 560);
+/// Largest editor size, logical pixels.
+pub const EDITOR_MAX_SIZE: (u32, u32) = (3840, 2400);
+/// Default editor size, logical pixels.
+pub const EDITOR_DEFAULT_SIZE: (u32, u32) = (1100, 720);
+/// Loudness target the bars and the history mark by default (an id of `presets/targets.json`).
+pub const DEFAULT_TARGET_ID: &str = "spotify";
+/// History zoom choices, seconds shown across the plot.
+pub const HISTORY_ZOOM_CHOICES_S: [u32; 5] = [30, 60, 120, 300, 600];
+/// History zoom by default, seconds.
+pub const DEFAULT_HISTORY_ZOOM_S: u32 = 120;
+
+/// The editor's own settings, saved with the project as
+/// `{"width": 1100, "height": 720, "target": "spotify", "history_s": 120}`. Values out of range
+/// are clamped or replaced by the default, field by field.
+#[derive(Debug)]
+pub struct SavedEditor {
+    width: AtomicU32,
+    height: AtomicU32,
+    history_s: AtomicU32,
+    /// Read and written by the GUI and the host's state calls only, never the audio thread.
+    target: std::sync::Mutex<String>,
+}
+
+impl Default for SavedEditor {
+    fn default() -> Self {
+        Self {
+            width: AtomicU32::new(EDITOR_DEFAULT_SIZE.0),
+            height: AtomicU32::new(EDITOR_DEFAULT_SIZE.1),
+            history_s: AtomicU32::new(DEFAULT_HISTORY_ZOOM_S),
+            target: std::sync::Mutex::new(DEFAULT_TARGET_ID.to_string()),
+        }
+    }
+}
+
+impl SavedEditor {
+    /// Logical size (width, height).
+    pub fn size(&self) -> (u32, u32) {
+        (
+            self.width.load(Ordering::Relaxed),
+            self.height.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Stores a logical size, clamped to the editor's limits.
+    pub fn set_size(&self, width: u32, height: u32) {
+        let width = width.clamp(EDITOR_MIN_SIZE.0, EDITOR_MAX_SIZE.0);
+        let height = height.clamp(EDITOR_MIN_SIZE.1, EDITOR_MAX_SIZE.1);
+        self.width.store(width, Ordering::Relaxed);
+        self.height.store(height, Ordering::Relaxed);
+    }
+
+    pub fn history_s(&self) -> u32 {
+        self.history_s.load(Ordering::Relaxed)
+    }
+
+    /// Stores a history zoom; a value that is not a choice is ignored.
+    pub fn set_history_s(&self, seconds: u32) {
+        if HISTORY_ZOOM_CHOICES_S.contains(&seconds) {
+            self.history_s.store(seconds, Ordering::Relaxed);
+        }
+    }
+
+    pub fn target(&self) -> String {
+        self.target.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    pub fn set_target(&self, id: &str) {
+        if let Ok(mut target) = self.target.lock() {
+            *target = id.to_string();
+        }
+    }
+}
+
+impl<'a> PersistentField<'a, Value> for SavedEditor {
+    fn set(&self, value: Value) {
+        let defaults = SavedEditor::default();
+        let number = |key: &str, default: u32| {
+            value[key]
+                .as_u64()
+                .map_or(default, |v| v.min(u32::MAX as u64) as u32)
+        };
+        let (width, height) = defaults.size();
+        self.set_size(number("width", width), number("height", height));
+        self.history_s
+            .store(DEFAULT_HISTORY_ZOOM_S, Ordering::Relaxed);
+        self.set_history_s(number("history_s", DEFAULT_HISTORY_ZOOM_S));
+        // An id the targets file does not know is kept: the editor falls back to the default
+        // for display, and a later version that knows it finds it again.
+        match value["target"].as_str() {
+            Some(id) if !id.is_empty() && id.len() <= 64 => self.set_target(id),
+            _ => self.set_target(DEFAULT_TARGET_ID),
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        let (width, height) = self.size();
+        f(&json!({
+            "width": width,
+            "height": height,
+            "target": self.target(),
+            "history_s": self.history_s(),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +400,27 @@ mod tests {
             saved.set(garbage);
             assert_eq!(saved.get(), Pane::Spectrum);
         }
+    }
+
+    #[test]
+    fn editor_settings_round_trip_and_bad_values_fall_back_field_by_field() {
+        let saved = SavedEditor::default();
+        assert_eq!(saved.size(), EDITOR_DEFAULT_SIZE);
+        assert_eq!(saved.target(), DEFAULT_TARGET_ID);
+        saved.set(json!({"width": 1500, "height": 900, "target": "apple", "history_s": 600}));
+        let stored = saved.map(|v| v.clone());
+        let other = SavedEditor::default();
+        other.set(stored);
+        assert_eq!(other.size(), (1500, 900));
+        assert_eq!(other.target(), "apple");
+        assert_eq!(other.history_s(), 600);
+        // Out of range: clamped; wrong types and unknown zooms: defaults.
+        other.set(json!({"width": 10, "height": 100_000, "target": 5, "history_s": 7}));
+        assert_eq!(other.size(), (EDITOR_MIN_SIZE.0, EDITOR_MAX_SIZE.1));
+        assert_eq!(other.target(), DEFAULT_TARGET_ID);
+        assert_eq!(other.history_s(), DEFAULT_HISTORY_ZOOM_S);
+        other.set(json!("junk"));
+        assert_eq!(other.size(), EDITOR_DEFAULT_SIZE);
     }
 
     #[test]

@@ -7,9 +7,15 @@ mod signals;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use mixmeter::bridge::Command;
-use mixmeter::editor::{Actions, View, draw};
+use mixmeter::bridge::{Command, LongTermFrame, SpectrumFrame};
+use mixmeter::diagnosis::platforms::targets;
+use mixmeter::editor::history::LoudnessHistory;
+use mixmeter::editor::spectrum::{SpectrumData, SpectrumState};
+use mixmeter::editor::stereo::StereoData;
+use mixmeter::editor::{Actions, EditorFrame, Pane, View, draw};
 use mixmeter::meter::engine::Readings;
+use mixmeter::params::SpectrumSettings;
+use mixmeter::reference::library::ReferenceLibrary;
 
 fn readings() -> Readings {
     Readings {
@@ -30,33 +36,87 @@ fn readings() -> Readings {
 }
 
 fn view(mono_engaged: bool) -> View {
-    View {
-        mono_engaged,
-        channels: 2,
-        true_peak_db: [-6.02, f32::NEG_INFINITY],
-        readings: readings(),
-        reset_by_transport: false,
-        mono_level_match: false,
-        mono_level_gain_db: 0.0,
+    let mut view = View::new(readings(), &targets(), "spotify");
+    view.mono_engaged = mono_engaged;
+    view.true_peak_db = [-6.02, f32::NEG_INFINITY];
+    view
+}
+
+/// An empty spectrum view (no audio yet), as the editor builds it.
+fn empty_spectrum() -> SpectrumData {
+    SpectrumState::new().update(
+        &SpectrumFrame::default(),
+        &LongTermFrame::default(),
+        SpectrumSettings::default(),
+        &ReferenceLibrary::default(),
+        0.0,
+    )
+}
+
+/// Everything the whole editor draws, owned (the harness's state).
+struct Scene {
+    view: View,
+    history: LoudnessHistory,
+    pane: Pane,
+    spectrum: SpectrumData,
+    stereo: Option<StereoData>,
+    actions: Actions,
+}
+
+impl Scene {
+    fn new(view: View) -> Self {
+        Self {
+            view,
+            history: LoudnessHistory::new(),
+            pane: Pane::Spectrum,
+            spectrum: empty_spectrum(),
+            stereo: None,
+            actions: Actions::default(),
+        }
     }
 }
 
-fn harness(view: View) -> Harness<'static, (View, Actions)> {
-    Harness::new_ui_state(
-        |ui, (view, actions): &mut (View, Actions)| {
-            let now = draw(ui, view);
-            actions.toggle_mono |= now.toggle_mono;
-            actions.toggle_level_match |= now.toggle_level_match;
-            if now.command.is_some() {
-                actions.command = now.command;
-            }
-        },
-        (view, Actions::default()),
+/// The whole editor at `size` (logical pixels); actions of every frame are merged.
+fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
+    Harness::builder()
+        .with_size(egui::Vec2::new(size.0, size.1))
+        .build_ui_state(
+            |ui, scene: &mut Scene| {
+                let frame = EditorFrame {
+                    view: &scene.view,
+                    history: &scene.history,
+                    pane: scene.pane,
+                    spectrum: &scene.spectrum,
+                    stereo: scene.stereo.as_ref(),
+                };
+                let now = draw(ui, &frame);
+                let a = &mut scene.actions;
+                a.toggle_mono |= now.toggle_mono;
+                a.toggle_level_match |= now.toggle_level_match;
+                a.command = now.command.or(a.command);
+                a.select_target = now.select_target.or(a.select_target.take());
+                a.history_s = now.history_s.or(a.history_s);
+                a.pane = now.pane.or(a.pane);
+                for (c, n) in a.clear_clip.iter_mut().zip(now.clear_clip) {
+                    *c |= n;
+                }
+            },
+            scene,
+        )
+}
+
+fn harness(view: View) -> Harness<'static, Scene> {
+    harness_sized(
+        Scene::new(view),
+        (
+            mixmeter::editor::EDITOR_WIDTH as f32,
+            mixmeter::editor::EDITOR_HEIGHT as f32,
+        ),
     )
 }
 
 /// The value of the meter reading called `label` (its visible caption is a separate label).
-fn value_of(harness: &Harness<'_, (View, Actions)>, label: &str) -> Option<String> {
+fn value_of(harness: &Harness<'_, Scene>, label: &str) -> Option<String> {
     harness
         .get_by_role_and_label(egui::Role::Meter, label)
         .value()
@@ -121,7 +181,7 @@ fn mono_check_is_a_toggle_that_reports_its_state_and_clicks() {
         assert_eq!(button.accesskit_node().toggled(), Some(expected));
         button.click();
         harness.run();
-        assert!(harness.state().1.toggle_mono, "a click asks to toggle");
+        assert!(harness.state().actions.toggle_mono, "a click asks to toggle");
     }
 }
 
@@ -131,10 +191,10 @@ fn ebu_mode_buttons_send_their_commands() {
     harness.run();
     harness.get_by_label("Pause").click();
     harness.run();
-    assert_eq!(harness.state().1.command, Some(Command::Pause));
+    assert_eq!(harness.state().actions.command, Some(Command::Pause));
     harness.get_by_label("Reset").click();
     harness.run();
-    assert_eq!(harness.state().1.command, Some(Command::Reset));
+    assert_eq!(harness.state().actions.command, Some(Command::Reset));
 
     let mut paused = view(false);
     paused.readings.running = false;
@@ -142,7 +202,7 @@ fn ebu_mode_buttons_send_their_commands() {
     harness.run();
     harness.get_by_label("Continue").click();
     harness.run();
-    assert_eq!(harness.state().1.command, Some(Command::Start));
+    assert_eq!(harness.state().actions.command, Some(Command::Start));
 }
 
 #[test]
@@ -182,8 +242,8 @@ fn level_match_is_a_checkbox_and_its_gain_is_shown() {
     );
     checkbox.click();
     harness.run();
-    assert!(harness.state().1.toggle_level_match);
-    assert!(!harness.state().1.toggle_mono);
+    assert!(harness.state().actions.toggle_level_match);
+    assert!(!harness.state().actions.toggle_mono);
 }
 
 #[test]
@@ -209,6 +269,14 @@ fn mono_layout_shows_one_peak_and_non_finite_input_is_reported() {
 /// The shared exact pink noise (seed 21, -20 dBFS RMS) as f32 samples.
 fn pink(rate: f64, len: usize, boost: Option<(f64, f64, f64)>) -> Vec<f32> {
     signals::pink(rate as u32, len, 21, boost)
+        .into_iter()
+        .map(|x| x as f32)
+        .collect()
+}
+
+/// The same noise with another seed.
+fn pink_seeded(rate: f64, len: usize, seed: u64) -> Vec<f32> {
+    signals::pink(rate as u32, len, seed, None)
         .into_iter()
         .map(|x| x as f32)
         .collect()
@@ -405,4 +473,211 @@ fn stereo_view_shows_the_measured_bands_verdict_and_vectorscope() {
     let mut harness = Harness::new_ui(|ui| draw_stereo(ui, None));
     harness.run();
     assert!(harness.query_by_label_contains("mono track").is_some());
+}
+
+/// The whole editor from a scripted meter state: a real meter fed 21.8 s of stereo pink noise
+/// through the real bridge (readings, stereo bands, vectorscope and loudness history, as the
+/// plugin does), rendered at the default size with the stereo view open. Every number read out
+/// is the number measured: loudness, the distance to the selected target, the platform
+/// previews, dynamics and its grade, correlation, the bars and the history.
+#[test]
+fn the_whole_editor_shows_what_the_meter_measured() {
+    use mixmeter::diagnosis::dynamics;
+    use mixmeter::diagnosis::platforms::preview;
+    use mixmeter::editor::stereo::stereo_data;
+    use mixmeter::editor::{format_db, format_reading};
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+
+    let rate = 48_000.0;
+    let left = pink(rate, 1 << 20, None);
+    let other = pink_seeded(rate, 1 << 20, 22);
+    // Partly correlated: most of the left channel plus some independent noise.
+    let right: Vec<f32> = left
+        .iter()
+        .zip(&other)
+        .map(|(l, o)| 0.8 * l + 0.4 * o)
+        .collect();
+    let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    input.configure_scope(rate);
+    let mut history = LoudnessHistory::new();
+    for (i, (l, r)) in left.chunks(1024).zip(right.chunks(1024)).enumerate() {
+        meter.process(&[l, r]);
+        input.publish_history(&meter);
+        input.feed_scope(l, r);
+        input.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
+        if i % 50 == 0 {
+            history.update(&output);
+        }
+    }
+    history.update(&output);
+    assert_eq!(history.len(), 218, "one point per 100 ms of 21.8 s");
+    let snapshot = output.snapshot();
+    let r = snapshot.readings;
+    let all = targets();
+    let mut view = View::new(r, &all, "apple");
+    view.bar_peak_db = [-9.0, -10.0];
+    view.stereo = mixmeter::editor::stereo_summary(snapshot.stereo.as_ref(), &r);
+    let (scope, _) = output.scope();
+    let stereo = stereo_data(snapshot.stereo.as_ref(), &r, scope);
+    let scene = Scene {
+        view,
+        history,
+        pane: Pane::Stereo,
+        spectrum: empty_spectrum(),
+        stereo,
+        actions: Actions::default(),
+    };
+    let mut harness = harness_sized(
+        scene,
+        (
+            mixmeter::editor::EDITOR_WIDTH as f32,
+            mixmeter::editor::EDITOR_HEIGHT as f32,
+        ),
+    );
+    harness.run();
+
+    let integrated = r.integrated_lufs.unwrap();
+    assert!((-26.0..-14.0).contains(&integrated), "{integrated}");
+    assert_eq!(value_of(&harness, "Integrated"), Some(format_reading(Some(integrated))));
+    assert_eq!(
+        value_of(&harness, "Integrated vs target"),
+        Some(format!("{:+.1}", integrated + 16.0))
+    );
+    assert_eq!(value_of(&harness, "Short-term"), Some(format_reading(r.short_term_lufs)));
+    assert_eq!(
+        value_of(&harness, "Loudness range"),
+        Some(format_reading(r.loudness_range_lu))
+    );
+    // Platforms: every preview is the diagnosis's, for the measured readings.
+    for (id, name) in [("spotify", "Spotify"), ("apple", "Apple Music"), ("youtube", "YouTube")] {
+        let target = all.iter().find(|t| t.id == id).unwrap();
+        let p = preview(target, &r);
+        assert_eq!(
+            value_of(&harness, &format!("{name} gain")),
+            Some(format_db(p.gain_db.unwrap() as f32)),
+            "{name}"
+        );
+        assert_eq!(
+            value_of(&harness, &format!("{name} true peak after")),
+            Some(format!("{} dBTP", format_db(p.true_peak_after_dbtp.unwrap() as f32))),
+            "{name}"
+        );
+    }
+    // Quieter than every platform's target: nobody turns it down.
+    assert_eq!(
+        value_of(&harness, "Platforms").as_deref(),
+        Some("no platform turns it down")
+    );
+    // Dynamics: pink noise has a crest factor far above a limited master's.
+    let crest = r.crest_factor_db.unwrap();
+    assert_eq!(value_of(&harness, "Crest factor"), Some(format_reading(Some(crest))));
+    assert_eq!(
+        value_of(&harness, "Dynamics").as_deref(),
+        Some(dynamics::grade(Some(crest)).unwrap().text())
+    );
+    // Stereo: the measured correlation, as a number and on the meter.
+    let correlation = harness.get_by_role_and_label(egui::Role::Meter, "Correlation");
+    assert_eq!(correlation.accesskit_node().numeric_value(), r.correlation);
+    assert!(r.correlation.unwrap() > 0.7 && r.correlation.unwrap() < 0.99);
+    assert_eq!(value_of(&harness, "Mono verdict").as_deref(), Some("mono-safe"));
+    // Bars: momentary and short-term are the readings; the true-peak bars the falling value.
+    let bar = harness.get_by_role_and_label(egui::Role::Meter, "Momentary bar");
+    assert_eq!(
+        bar.accesskit_node().numeric_value(),
+        Some(r.momentary_lufs.unwrap() as f32 as f64)
+    );
+    assert_eq!(value_of(&harness, "Left true peak bar").as_deref(), Some("-9.0"));
+    // History: the latest short-term point is the meter's short-term loudness.
+    let latest = format_reading(r.short_term_lufs);
+    assert!(
+        harness
+            .query_by_label_contains(&format!(
+                "Loudness history, last 2 min: short-term now {latest} LUFS"
+            ))
+            .is_some(),
+        "history summary with {latest}"
+    );
+    // The stereo view below is populated too.
+    assert!(harness.query_by_label_contains("Vectorscope, 2048 points").is_some());
+}
+
+/// One click each: a latched clip indicator clears, the history zooms, another target is picked.
+#[test]
+fn clip_zoom_and_target_are_one_click_each() {
+    let mut v = view(false);
+    v.clip[0].over_db = Some(0.42);
+    let mut harness = harness(v);
+    harness.run();
+    let clip = harness.get_by_label("Left clip");
+    assert_eq!(
+        clip.value().as_deref(),
+        Some("clipped, true peak +0.4 dBTP; click to clear")
+    );
+    assert_eq!(
+        harness.get_by_label("Right clip").value().as_deref(),
+        Some("no clip")
+    );
+    clip.click();
+    harness.run();
+    assert_eq!(harness.state().actions.clear_clip, [true, false]);
+
+    harness.get_by_label("5 min").click();
+    harness.run();
+    assert_eq!(harness.state().actions.history_s, Some(300));
+
+    harness.get_by_label("Target").click();
+    harness.run();
+    harness
+        .get_by_label("Apple Music (Sound Check) (-16 LUFS)")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().actions.select_target.as_deref(), Some("apple"));
+}
+
+/// At the smallest size the editor allows, the parts do not overlap and every reading is
+/// still drawn (the side panel scrolls).
+#[test]
+fn every_reading_is_drawn_at_the_smallest_size() {
+    use mixmeter::editor::{EDITOR_MIN_SIZE, areas};
+    let (w, h) = (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32);
+    let full = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::Vec2::new(w, h));
+    let a = areas(full);
+    for (x, y) in [
+        (a.header, a.bars),
+        (a.bars, a.history),
+        (a.history, a.pane),
+        (a.history, a.side),
+        (a.pane, a.side),
+        (a.bars, a.pane),
+    ] {
+        assert!(!x.intersects(y), "{x:?} overlaps {y:?}");
+    }
+    assert!(a.pane.width() >= 300.0 && a.pane.height() >= 250.0, "{:?}", a.pane);
+    assert!(a.bars.height() >= 400.0);
+
+    let mut harness = harness_sized(Scene::new(view(false)), (w, h));
+    harness.run();
+    for label in [
+        "Integrated",
+        "Momentary",
+        "Short-term",
+        "True peak max",
+        "PLR",
+        "Crest factor",
+        "Spotify gain",
+        "TIDAL true peak after",
+        "Balance",
+        "Left true peak",
+        "Momentary bar",
+        "Right true peak bar",
+    ] {
+        assert!(
+            harness
+                .query_by_role_and_label(egui::Role::Meter, label)
+                .is_some(),
+            "{label} at {w}x{h}"
+        );
+    }
+    assert!(harness.query_by_label("Mono check").is_some());
 }

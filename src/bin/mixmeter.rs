@@ -9,6 +9,7 @@ use mixmeter::decode::{AudioFile, StreamInfo};
 use mixmeter::diagnosis::stereo::{
     MonoCompatibility, StereoBand, mono_compatibility, signed_tenths,
 };
+use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
@@ -33,8 +34,6 @@ const SCHEMA_VERSION: u32 = 4;
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
 ];
-/// Delivery targets, with the source of every number.
-const TARGETS_JSON: &str = include_str!("../../presets/targets.json");
 
 /// Exit status when a file misses a `--target`.
 const EXIT_TARGET_MISSED: u8 = 3;
@@ -451,98 +450,20 @@ fn print_summary(a: &Analysis) {
     }
 }
 
-/// A delivery target from `presets/targets.json`.
-#[derive(Debug, Clone)]
-struct Target {
-    id: String,
-    name: String,
-    broadcast: bool,
-    integrated_lufs: f64,
-    tolerance_lu: Option<f64>,
-    max_true_peak_dbtp: f64,
-    gain: String,
-    source: String,
-}
-
-fn targets() -> Vec<Target> {
-    let data: Value = serde_json::from_str(TARGETS_JSON).expect("presets/targets.json is valid");
-    data["targets"]
-        .as_array()
-        .expect("targets list")
-        .iter()
-        .map(|t| Target {
-            id: t["id"].as_str().unwrap_or_default().to_string(),
-            name: t["name"].as_str().unwrap_or_default().to_string(),
-            broadcast: t["kind"] == "broadcast",
-            integrated_lufs: t["integrated_lufs"].as_f64().unwrap_or(f64::NAN),
-            tolerance_lu: t["tolerance_lu"].as_f64(),
-            max_true_peak_dbtp: t["max_true_peak_dbtp"].as_f64().unwrap_or(f64::NAN),
-            gain: t["gain"].as_str().unwrap_or("none").to_string(),
-            source: t["source"].as_str().unwrap_or_default().to_string(),
-        })
-        .collect()
-}
-
 /// One file judged against one target.
 #[derive(Debug, Clone)]
 struct Check {
     id: String,
     name: String,
-    /// The gain the platform's normalization applies (streaming) or that would bring the file
-    /// to the target (broadcast), dB.
-    gain_db: Option<f64>,
-    true_peak_after_dbtp: Option<f64>,
-    pass: bool,
-    problems: Vec<String>,
+    preview: Preview,
 }
 
 impl Check {
     fn new(target: &Target, r: &Readings) -> Check {
-        let mut problems = Vec::new();
-        let (Some(integrated), Some(peak)) = (r.integrated_lufs, r.max_true_peak_dbtp) else {
-            return Check {
-                id: target.id.clone(),
-                name: target.name.clone(),
-                gain_db: None,
-                true_peak_after_dbtp: None,
-                pass: false,
-                problems: vec!["no integrated loudness (silent or too short)".to_string()],
-            };
-        };
-        let to_target = target.integrated_lufs - integrated;
-        let ceiling = target.max_true_peak_dbtp;
-        let gain = match target.gain.as_str() {
-            "down-only" => to_target.min(0.0),
-            "up-limited-by-peak" if to_target > 0.0 => to_target.min((ceiling - peak).max(0.0)),
-            _ => to_target,
-        };
-        let after = peak + gain;
-        if target.broadcast {
-            if let Some(tolerance) = target.tolerance_lu
-                && to_target.abs() > tolerance + 1e-9
-            {
-                problems.push(format!(
-                    "integrated {integrated:.1} LUFS is outside {:.1} +-{tolerance} LU",
-                    target.integrated_lufs
-                ));
-            }
-            if peak > ceiling + 1e-9 {
-                problems.push(format!(
-                    "true peak {peak:.1} dBTP is over the {ceiling:.1} dBTP maximum"
-                ));
-            }
-        } else if after > ceiling + 1e-9 {
-            problems.push(format!(
-                "true peak after the platform's {gain:+.1} dB would be {after:.1} dBTP, over its {ceiling:.1} dBTP ceiling"
-            ));
-        }
         Check {
             id: target.id.clone(),
             name: target.name.clone(),
-            gain_db: Some(gain),
-            true_peak_after_dbtp: Some(after),
-            pass: problems.is_empty(),
-            problems,
+            preview: platforms::preview(target, r),
         }
     }
 
@@ -550,23 +471,24 @@ impl Check {
         json!({
             "id": self.id,
             "name": self.name,
-            "gain_db": number(self.gain_db),
-            "true_peak_after_dbtp": number(self.true_peak_after_dbtp),
-            "pass": self.pass,
-            "problems": self.problems,
+            "gain_db": number(self.preview.gain_db),
+            "true_peak_after_dbtp": number(self.preview.true_peak_after_dbtp),
+            "pass": self.preview.pass,
+            "problems": self.preview.problems,
         })
     }
 
     fn print(&self) {
-        let verdict = if self.pass { "pass" } else { "FAIL" };
-        match (self.gain_db, self.true_peak_after_dbtp) {
+        let p = &self.preview;
+        let verdict = if p.pass { "pass" } else { "FAIL" };
+        match (p.gain_db, p.true_peak_after_dbtp) {
             (Some(gain), Some(after)) => println!(
                 "  {:<26} {verdict}  gain {gain:+.1} dB, true peak after {after:.1} dBTP",
                 self.name
             ),
             _ => println!("  {:<26} {verdict}", self.name),
         }
-        for problem in &self.problems {
+        for problem in &p.problems {
             println!("      {problem}");
         }
     }
@@ -646,9 +568,9 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
             .map_or(String::new(), |s| s.verdict.id().to_string()),
     ];
     for c in checks {
-        fields.push(csv_number(c.gain_db));
-        fields.push(csv_number(c.true_peak_after_dbtp));
-        fields.push(c.pass.to_string());
+        fields.push(csv_number(c.preview.gain_db));
+        fields.push(csv_number(c.preview.true_peak_after_dbtp));
+        fields.push(c.preview.pass.to_string());
     }
     if let Some(comparison) = tonal {
         for (i, _) in REGIONS.iter().enumerate() {
@@ -891,7 +813,9 @@ fn print_targets() {
             .map_or(String::new(), |tol| format!(" +-{tol} LU"));
         println!(
             "               {:.1} LUFS{tolerance}, true peak <= {:.1} dBTP, gain: {}",
-            t.integrated_lufs, t.max_true_peak_dbtp, t.gain
+            t.integrated_lufs,
+            t.max_true_peak_dbtp,
+            t.gain.id()
         );
         println!("               source: {}", t.source);
     }
@@ -983,7 +907,7 @@ fn main() -> ExitCode {
                             .iter()
                             .map(|t| Check::new(t, &analysis.readings))
                             .collect();
-                        let pass = checks.iter().all(|c| c.pass);
+                        let pass = checks.iter().all(|c| c.preview.pass);
                         missed |= !pass;
                         let comparison = options.reference.as_ref().map(|curve| {
                             let mix = analysis.spectrum.as_ref();

@@ -22,6 +22,8 @@
 //!    (at most [`MAX_SUGGESTIONS`]), naming the frequency where the deviation (smoothed over a
 //!    third of an octave) is largest.
 
+pub mod dynamics;
+pub mod platforms;
 pub mod stereo;
 
 use crate::meter::spectrum::{LogSmoother, PowerSpectrum, power_to_db};

@@ -1,39 +1,55 @@
-//! The egui editor. This first editor shows the mono check, the EBU-mode controls, the loudness
-//! readings (momentary, short-term, integrated, loudness range, maxima) and true peak, live;
-//! the full metering view grows here issue by issue.
+//! The egui editor: everything a mixer watches on the master bus, one glance away.
+//!
+//! Layout ([`areas`]): the header (target, measurement controls, the mono check) across the
+//! top; level bars on the left (momentary and short-term on a LUFS scale with the target
+//! marked, true peak per channel with hold, the -1 and -3 dBTP ceilings and a latching clip
+//! indicator); the loudness history over the spectrum or stereo view in the middle; loudness
+//! numbers, dynamics, platforms and the stereo summary on the right. The editor is resizable
+//! (down to [`EDITOR_MIN_SIZE`]), remembers its size in the project and follows the host's
+//! scale factor (egui draws in logical points).
 //!
 //! Drawing is split in two: [`MixmeterEditor`] gathers plain values from the bridge and the
-//! parameters (GUI thread only), and [`draw`] turns a [`View`] of plain numbers into widgets and
-//! returns what the user asked for. Widgets never see atomics.
+//! parameters (GUI thread only), and [`draw`] turns an [`EditorFrame`] of plain values into
+//! widgets and returns what the user asked for. Widgets never see atomics.
 //!
 //! Cost: the audio thread asks for a repaint only while the editor is open, and the window polls
 //! that request at most every [`REPAINT_INTERVAL`]; nothing here runs while it is closed.
+//! Peak hold, bar fall and clip latch are functions of elapsed time ([`hold`], [`meters`]).
 
+pub mod history;
 pub mod hold;
+pub mod meters;
+pub mod panels;
 pub mod spectrum;
 pub mod stereo;
+mod window;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
+use crate::diagnosis::platforms::{self, Target};
+use crate::diagnosis::stereo::{format_range, mono_compatibility};
 use crate::meter::engine::Readings;
 use crate::meter::gain_to_db;
-use crate::params::MixmeterParams;
-pub use crate::params::Pane;
-use egui::{Align, Color32, Layout, RichText, Vec2};
+use crate::params::{DEFAULT_TARGET_ID, EDITOR_DEFAULT_SIZE, MixmeterParams};
+pub use crate::params::{EDITOR_MIN_SIZE, Pane};
+use egui::{Align, Color32, Layout, Pos2, Rect, RichText, UiBuilder, Vec2};
+use history::{LoudnessHistory, draw_history};
 use hold::{HeldPeak, hold_peak};
-use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
-use nice_plug_egui::{
-    EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier,
-    create_egui_editor,
+use meters::{
+    Bar, CEILING_COLOR, ClipLatch, MOMENTARY_COLOR, PEAK_COLOR,
+    PRE_MASTER_CEILING_DBTP, SHORT_TERM_COLOR, TARGET_COLOR, clip_button, draw_bars, fall_peak,
 };
-use spectrum::{SpectrumState, draw_spectrum};
+use nice_plug::context::gui::GuiContext;
+use nice_plug_egui::{Frame, NiceEguiApp};
+use panels::{PlatformRow, StereoSummary};
+use spectrum::{SpectrumActions, SpectrumData, SpectrumState, draw_spectrum};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use stereo::{draw_stereo, stereo_data};
+use stereo::{StereoData, draw_stereo, stereo_data};
+pub use window::{MixmeterEditorWindow, create};
 
 /// Default editor size in logical pixels.
-pub const EDITOR_WIDTH: u32 = 820;
-pub const EDITOR_HEIGHT: u32 = 720;
+pub const EDITOR_WIDTH: u32 = EDITOR_DEFAULT_SIZE.0;
+pub const EDITOR_HEIGHT: u32 = EDITOR_DEFAULT_SIZE.1;
 
 /// Upper bound of the repaint rate driven by the audio thread (about 60 Hz).
 pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
@@ -41,34 +57,153 @@ pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
 /// Colour of everything that says "the output is folded to mono".
 pub const MONO_ENGAGED_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
 /// True peak above this is shown in the warning colour: the streaming ceiling (dBTP).
-pub const STREAMING_CEILING_DBTP: f32 = -1.0;
+pub const STREAMING_CEILING_DBTP: f32 = meters::STREAMING_CEILING_DBTP;
 const WARNING_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 
-pub fn default_editor_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(EDITOR_WIDTH, EDITOR_HEIGHT), 1.0)
+/// A loudness target as shown: the selected one is marked on the bars and the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetMark {
+    pub id: String,
+    pub name: String,
+    /// Short name ("Spotify").
+    pub short: String,
+    pub lufs: f64,
 }
 
-/// Plain values the editor draws in one frame.
+impl TargetMark {
+    pub fn of(target: &Target) -> Self {
+        Self {
+            id: target.id.clone(),
+            name: target.name.clone(),
+            short: target.short_name().to_string(),
+            lufs: target.integrated_lufs,
+        }
+    }
+}
+
+/// Plain values the editor draws in one frame (everything but the history, the spectrum and
+/// the stereo view, which come in the [`EditorFrame`] by reference).
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub mono_engaged: bool,
     pub channels: usize,
     /// Held live true peak per channel, dBTP; `-inf` means no signal.
     pub true_peak_db: [f32; PLUGIN_CHANNELS],
+    /// The true-peak bars (falling), dBTP.
+    pub bar_peak_db: [f32; PLUGIN_CHANNELS],
+    pub clip: [ClipLatch; PLUGIN_CHANNELS],
     pub readings: Readings,
     /// The measurement was started by the host transport.
     pub reset_by_transport: bool,
+    /// "Reset on Play" is on.
+    pub reset_on_play: bool,
     /// The mono check's level match is on, and the gain it applies now (dB).
     pub mono_level_match: bool,
     pub mono_level_gain_db: f32,
+    pub target: TargetMark,
+    pub targets: Vec<TargetMark>,
+    pub platforms: Vec<PlatformRow>,
+    pub stereo: Option<StereoSummary>,
+    /// Seconds the history shows.
+    pub history_s: u32,
+}
+
+impl View {
+    /// A view of `readings` with no live peaks yet, the given target and the platform previews
+    /// computed from the readings.
+    pub fn new(readings: Readings, targets: &[Target], target_id: &str) -> Self {
+        let target = targets
+            .iter()
+            .find(|t| t.id == target_id)
+            .or_else(|| targets.iter().find(|t| t.id == DEFAULT_TARGET_ID))
+            .or(targets.first())
+            .map(TargetMark::of)
+            .unwrap_or(TargetMark {
+                id: String::new(),
+                name: "none".to_string(),
+                short: "none".to_string(),
+                lufs: -14.0,
+            });
+        Self {
+            mono_engaged: false,
+            channels: readings.channels.max(1),
+            true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
+            bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
+            clip: [ClipLatch::default(); PLUGIN_CHANNELS],
+            readings,
+            reset_by_transport: false,
+            reset_on_play: true,
+            mono_level_match: false,
+            mono_level_gain_db: 0.0,
+            platforms: platform_rows(targets, &readings, &target.id),
+            targets: targets.iter().map(TargetMark::of).collect(),
+            target,
+            stereo: None,
+            history_s: crate::params::DEFAULT_HISTORY_ZOOM_S,
+        }
+    }
+}
+
+/// The streaming platforms' previews for the readings.
+pub fn platform_rows(targets: &[Target], readings: &Readings, selected: &str) -> Vec<PlatformRow> {
+    targets
+        .iter()
+        .filter(|t| !t.broadcast && t.id != "aes-streaming")
+        .map(|t| {
+            let preview = platforms::preview(t, readings);
+            PlatformRow {
+                name: t.short_name().to_string(),
+                gain_db: preview.gain_db,
+                true_peak_after_dbtp: preview.true_peak_after_dbtp,
+                ceiling_dbtp: t.max_true_peak_dbtp,
+                selected: t.id == selected,
+            }
+        })
+        .collect()
+}
+
+/// The stereo summary of the whole measurement (stereo tracks).
+pub fn stereo_summary(
+    stereo: Option<&crate::bridge::StereoSnapshot>,
+    r: &Readings,
+) -> Option<StereoSummary> {
+    let s = stereo?;
+    let whole = mono_compatibility(&s.whole, r.integrated_correlation, r.mono_loss_integrated_lu);
+    Some(StereoSummary {
+        verdict: whole.verdict,
+        worst_band: whole.worst_bands.first().map(|&b| {
+            let band = &whole.bands[b];
+            format!(
+                "{} {} LU",
+                format_range(band.low_hz, band.high_hz),
+                format_reading(band.mono_loss_lu)
+            )
+        }),
+    })
+}
+
+/// Everything one frame draws.
+#[derive(Debug, Clone, Copy)]
+pub struct EditorFrame<'a> {
+    pub view: &'a View,
+    pub history: &'a LoudnessHistory,
+    pub pane: Pane,
+    pub spectrum: &'a SpectrumData,
+    /// The stereo view's data (with the stereo pane on a stereo track).
+    pub stereo: Option<&'a StereoData>,
 }
 
 /// What the user did in one frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Actions {
     pub toggle_mono: bool,
     pub toggle_level_match: bool,
     pub command: Option<Command>,
+    pub select_target: Option<String>,
+    pub clear_clip: [bool; PLUGIN_CHANNELS],
+    pub history_s: Option<u32>,
+    pub pane: Option<Pane>,
+    pub spectrum: SpectrumActions,
 }
 
 /// Text for a dB reading; undefined readings are shown as a dash, never as a floor value.
@@ -100,22 +235,6 @@ pub fn format_duration(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
 }
 
-/// A reading with its name and unit, exposed to screen readers with its value.
-fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &str, big: bool) {
-    ui.label(name);
-    let text = format_reading(value);
-    let size = if big { 26.0 } else { 18.0 };
-    let response = ui.label(RichText::new(&text).size(size).monospace().strong());
-    ui.label(unit);
-    response.widget_info(|| {
-        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, name);
-        info.current_text_value = Some(text.clone());
-        info.value = value.filter(|v| v.is_finite());
-        info
-    });
-    ui.end_row();
-}
-
 /// Label of channel `index` out of `channels`.
 pub fn channel_name(index: usize, channels: usize) -> &'static str {
     match (channels, index) {
@@ -125,12 +244,123 @@ pub fn channel_name(index: usize, channels: usize) -> &'static str {
     }
 }
 
-/// Draws the editor from plain values and returns the user's actions.
-pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
+/// Height of the header (controls and status line), logical pixels.
+pub const HEADER_HEIGHT: f32 = 64.0;
+const GAP: f32 = 8.0;
+
+/// Where each part of the editor goes in a window of `full` size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Areas {
+    pub header: Rect,
+    pub bars: Rect,
+    pub history: Rect,
+    pub pane: Rect,
+    pub side: Rect,
+}
+
+/// The editor's layout: fixed proportions with bounds, so every part stays readable from the
+/// smallest size ([`EDITOR_MIN_SIZE`]) up.
+pub fn areas(full: Rect) -> Areas {
+    let header = Rect::from_min_size(full.min, Vec2::new(full.width(), HEADER_HEIGHT));
+    let body = Rect::from_min_max(Pos2::new(full.left(), header.bottom() + GAP), full.max);
+    let bars_width = (full.width() * 0.16).clamp(150.0, 230.0);
+    let side_width = (full.width() * 0.26).clamp(260.0, 360.0);
+    let bars = Rect::from_min_size(body.min, Vec2::new(bars_width, body.height()));
+    let side = Rect::from_min_max(Pos2::new(body.right() - side_width, body.top()), body.max);
+    let centre = Rect::from_min_max(
+        Pos2::new(bars.right() + GAP, body.top()),
+        Pos2::new(side.left() - GAP, body.bottom()),
+    );
+    let history_height = (centre.height() * 0.32).clamp(130.0, 300.0);
+    let history = Rect::from_min_size(centre.min, Vec2::new(centre.width(), history_height));
+    let pane = Rect::from_min_max(Pos2::new(centre.left(), history.bottom() + GAP), centre.max);
+    Areas {
+        header,
+        bars,
+        history,
+        pane,
+        side,
+    }
+}
+
+/// Draws the whole editor into `ui` and returns the user's actions.
+pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
     let mut actions = Actions::default();
+    let view = frame.view;
+    let full = ui.available_rect_before_wrap();
+    let a = areas(full);
+    ui.scope_builder(UiBuilder::new().max_rect(a.header), |ui| {
+        header(ui, view, &mut actions);
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.bars), |ui| {
+        bars_column(ui, view, &mut actions);
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.history), |ui| {
+        let target = Some(view.target.lufs);
+        if let Some(zoom) = draw_history(ui, frame.history, view.history_s, target, a.history.height())
+        {
+            actions.history_s = Some(zoom);
+        }
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.pane), |ui| {
+        let mut pane = frame.pane;
+        pane_tabs(ui, &mut pane);
+        if pane != frame.pane {
+            actions.pane = Some(pane);
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("pane")
+            .auto_shrink([false, false])
+            .show(ui, |ui| match frame.pane {
+                Pane::Spectrum => actions.spectrum = draw_spectrum(ui, frame.spectrum),
+                Pane::Stereo => draw_stereo(ui, frame.stereo),
+            });
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.side), |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("side")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                panels::loudness_panel(ui, view);
+                ui.separator();
+                panels::dynamics_panel(ui, view);
+                ui.separator();
+                panels::platforms_panel(ui, view);
+                ui.separator();
+                panels::stereo_panel(ui, view);
+            });
+    });
+    if view.mono_engaged {
+        // Impossible to miss: the whole editor is framed in the mono colour.
+        ui.painter().rect_stroke(
+            full.expand(4.0),
+            4.0,
+            egui::Stroke::new(4.0, MONO_ENGAGED_COLOR),
+            egui::StrokeKind::Inside,
+        );
+    }
+    actions
+}
+
+fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
     let r = &view.readings;
     ui.horizontal(|ui| {
         ui.heading(RichText::new("Mixmeter").strong());
+        let label = ui.label("Target");
+        let mut chosen = view.target.id.clone();
+        egui::ComboBox::from_id_salt("target")
+            .selected_text(format!("{} {:.0} LUFS", view.target.short, view.target.lufs))
+            .width(150.0)
+            .show_ui(ui, |ui| {
+                for t in &view.targets {
+                    ui.selectable_value(&mut chosen, t.id.clone(), format!("{} ({:.0} LUFS)", t.name, t.lufs));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if chosen != view.target.id {
+            actions.select_target = Some(chosen);
+        }
         let (state, pause_label) = if r.running {
             ("measuring", "Pause")
         } else {
@@ -147,6 +377,12 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
         if ui.button("Reset").clicked() {
             actions.command = Some(Command::Reset);
         }
+        let auto = if view.reset_on_play {
+            "auto-reset on play"
+        } else {
+            "manual reset"
+        };
+        ui.label(RichText::new(auto).small().weak());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let (text, fill, text_color) = if view.mono_engaged {
                 ("MONO CHECK  ON", MONO_ENGAGED_COLOR, Color32::BLACK)
@@ -182,86 +418,133 @@ pub fn draw(ui: &mut egui::Ui, view: &View) -> Actions {
             }
         });
     });
-    ui.separator();
-
-    if view.mono_engaged {
-        let text = if view.mono_level_match {
-            format!(
-                "Output folded to mono: (L+R)/2, level-matched {:+.1} dB. The meters still \
-                 measure the stereo input.",
-                view.mono_level_gain_db
-            )
-        } else {
-            "Output folded to mono: (L+R)/2. The meters still measure the stereo input.".to_string()
-        };
-        ui.label(RichText::new(text).color(MONO_ENGAGED_COLOR));
-    } else if view.reset_by_transport {
-        ui.label("Measurement restarted when playback started.");
-    } else {
-        ui.label("Output is the untouched input.");
-    }
-    ui.add_space(6.0);
-
-    ui.columns(2, |columns| {
-        egui::Grid::new("loudness")
-            .num_columns(3)
-            .spacing([12.0, 4.0])
-            .show(&mut columns[0], |ui| {
-                reading(ui, "Momentary", r.momentary_lufs, "LUFS", true);
-                reading(ui, "Short-term", r.short_term_lufs, "LUFS", true);
-                reading(ui, "Integrated", r.integrated_lufs, "LUFS", true);
-                reading(ui, "Loudness range", r.loudness_range_lu, "LU", false);
-                reading(ui, "Max momentary", r.max_momentary_lufs, "LUFS", false);
-                reading(ui, "Max short-term", r.max_short_term_lufs, "LUFS", false);
-            });
-        let ui = &mut columns[1];
-        egui::Grid::new("peaks")
-            .num_columns(3)
-            .spacing([12.0, 4.0])
-            .show(ui, |ui| {
-                reading(ui, "True peak max", r.max_true_peak_dbtp, "dBTP", true);
-                reading(ui, "PLR", r.plr_db, "dB", false);
-                reading(ui, "PSR", r.psr_db, "dB", false);
-            });
-        ui.add_space(8.0);
-        ui.label(RichText::new("True peak, live (held 1.5 s)").strong());
-        for channel in 0..view.channels.clamp(1, PLUGIN_CHANNELS) {
-            let name = channel_name(channel, view.channels);
-            let value_db = view.true_peak_db[channel];
-            let color = if value_db > STREAMING_CEILING_DBTP {
-                WARNING_COLOR
+    ui.horizontal(|ui| {
+        if view.mono_engaged {
+            let text = if view.mono_level_match {
+                format!(
+                    "Output folded to mono: (L+R)/2, level-matched {:+.1} dB. The meters still \
+                     measure the stereo input.",
+                    view.mono_level_gain_db
+                )
             } else {
-                ui.visuals().strong_text_color()
+                "Output folded to mono: (L+R)/2. The meters still measure the stereo input."
+                    .to_string()
             };
-            ui.horizontal(|ui| {
-                ui.add_sized([50.0, 28.0], egui::Label::new(name));
-                let text = format_db(value_db);
-                let response = ui.label(RichText::new(&text).size(26.0).monospace().color(color));
-                let label = format!("{name} true peak");
-                response.widget_info(|| {
-                    let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
-                    info.current_text_value = Some(text.clone());
-                    if value_db.is_finite() {
-                        info.value = Some(value_db as f64);
-                    }
-                    info
-                });
-                ui.label("dBTP");
-            });
+            ui.label(RichText::new(text).color(MONO_ENGAGED_COLOR).strong());
+        } else if view.reset_by_transport {
+            ui.label(
+                RichText::new("Measurement restarted when playback started.")
+                    .color(TARGET_COLOR),
+            );
+        } else {
+            ui.label("Output is the untouched input.");
+        }
+        if r.non_finite_samples > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "{} non-finite input samples (NaN/inf) ignored by the meters",
+                    r.non_finite_samples
+                ))
+                .color(WARNING_COLOR),
+            );
         }
     });
+}
 
-    if r.non_finite_samples > 0 {
-        ui.add_space(4.0);
-        ui.label(
-            RichText::new(format!(
-                "{} non-finite input samples (NaN/inf) ignored by the meters",
-                r.non_finite_samples
-            ))
-            .color(WARNING_COLOR),
-        );
+fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
+    let r = &view.readings;
+    let rect = ui.max_rect();
+    let channels = view.channels.clamp(1, PLUGIN_CHANNELS);
+    let target_label = format!("{:.0} target", view.target.lufs);
+    let target_mark = vec![(view.target.lufs as f32, TARGET_COLOR, target_label)];
+    let ceilings = vec![
+        (STREAMING_CEILING_DBTP, CEILING_COLOR, "-1 TP".to_string()),
+        (
+            PRE_MASTER_CEILING_DBTP,
+            CEILING_COLOR.gamma_multiply(0.6),
+            "-3".to_string(),
+        ),
+    ];
+    let db = |v: Option<f64>| v.map_or(f32::NEG_INFINITY, |v| v as f32);
+    let mut bars = vec![
+        Bar {
+            caption: "M",
+            name: "Momentary bar".to_string(),
+            value_db: db(r.momentary_lufs),
+            hold_db: None,
+            color: MOMENTARY_COLOR,
+            marks: target_mark.clone(),
+        },
+        Bar {
+            caption: "S",
+            name: "Short-term bar".to_string(),
+            value_db: db(r.short_term_lufs),
+            hold_db: None,
+            color: SHORT_TERM_COLOR,
+            marks: target_mark,
+        },
+    ];
+    for c in 0..channels {
+        let name = channel_name(c, view.channels);
+        bars.push(Bar {
+            caption: match (channels, c) {
+                (1, _) => "TP",
+                (_, 0) => "L",
+                _ => "R",
+            },
+            name: format!("{name} true peak bar"),
+            value_db: view.bar_peak_db[c],
+            hold_db: Some(view.true_peak_db[c]),
+            color: PEAK_COLOR,
+            marks: ceilings.clone(),
+        });
     }
-    actions
+    // Clip indicators over the true-peak bars.
+    let clip_height = 24.0;
+    let values_height = 30.0 * channels as f32 + 34.0;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("LUFS  |  dBTP").small().weak());
+    });
+    // Over the true-peak bars (the right-hand ones), right to left.
+    ui.with_layout(Layout::right_to_left(Align::Min), |ui| {
+        for c in (0..channels).rev() {
+            if clip_button(ui, channel_name(c, view.channels), view.clip[c], 48.0) {
+                actions.clear_clip[c] = true;
+            }
+        }
+    });
+    let top = rect.top() + clip_height + 22.0;
+    let bars_rect = Rect::from_min_max(
+        Pos2::new(rect.left(), top),
+        Pos2::new(rect.right(), rect.bottom() - values_height),
+    );
+    draw_bars(ui, bars_rect, &bars);
+    ui.scope_builder(
+        UiBuilder::new().max_rect(Rect::from_min_max(
+            Pos2::new(rect.left(), bars_rect.bottom() + 4.0),
+            rect.max,
+        )),
+        |ui| {
+            ui.label(RichText::new("True peak, live (held 1.5 s)").small());
+            for c in 0..channels {
+                let name = channel_name(c, view.channels);
+                let value_db = view.true_peak_db[c];
+                let color = (value_db > STREAMING_CEILING_DBTP).then_some(WARNING_COLOR);
+                ui.horizontal(|ui| {
+                    ui.add_sized([44.0, 24.0], egui::Label::new(name));
+                    let value = value_db.is_finite().then_some(value_db as f64);
+                    panels::value_label(
+                        ui,
+                        &format!("{name} true peak"),
+                        &format_db(value_db),
+                        value,
+                        22.0,
+                        color,
+                    );
+                });
+            }
+        },
+    );
 }
 
 /// The switch between the spectrum and the stereo view.
@@ -272,14 +555,18 @@ pub fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane) {
     });
 }
 
-/// The editor's GUI-thread state.
+/// The editor's GUI-thread state (kept while the window closes and opens again).
 pub struct MixmeterEditor {
     params: Arc<MixmeterParams>,
     meter: MeterOutput,
     gui_context: Option<GuiContext>,
     held: [HeldPeak; PLUGIN_CHANNELS],
+    bar_peak_db: [f32; PLUGIN_CHANNELS],
+    clip: [ClipLatch; PLUGIN_CHANNELS],
     last_frame: Option<Instant>,
     spectrum: SpectrumState,
+    history: LoudnessHistory,
+    targets: Vec<Target>,
     clock: Instant,
 }
 
@@ -290,8 +577,12 @@ impl MixmeterEditor {
             meter,
             gui_context: None,
             held: [HeldPeak::default(); PLUGIN_CHANNELS],
+            bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
+            clip: [ClipLatch::default(); PLUGIN_CHANNELS],
             last_frame: None,
             spectrum: SpectrumState::new(),
+            history: LoudnessHistory::new(),
+            targets: platforms::targets(),
             clock: Instant::now(),
         }
     }
@@ -304,19 +595,26 @@ impl MixmeterEditor {
             .unwrap_or(0.0);
         self.last_frame = Some(now);
         let peaks = self.meter.take_peaks();
-        for (held, gain) in self.held.iter_mut().zip(peaks.true_peak_gain) {
-            *held = hold_peak(*held, gain_to_db(gain), elapsed_s);
+        for c in 0..PLUGIN_CHANNELS {
+            let db = gain_to_db(peaks.true_peak_gain[c]);
+            self.held[c] = hold_peak(self.held[c], db, elapsed_s);
+            self.bar_peak_db[c] = fall_peak(self.bar_peak_db[c], db, elapsed_s);
+            self.clip[c].update(db);
         }
+        self.history.update(&self.meter);
         let snapshot = self.meter.snapshot();
-        let view = View {
-            mono_engaged: self.params.mono_check.value(),
-            channels: snapshot.readings.channels.max(1),
-            true_peak_db: self.held.map(|h| h.peak_db),
-            readings: snapshot.readings,
-            reset_by_transport: snapshot.reset_by_transport,
-            mono_level_match: self.params.mono_level_match.value(),
-            mono_level_gain_db: gain_to_db(snapshot.mono_level_gain),
-        };
+        let r = snapshot.readings;
+        let mut view = View::new(r, &self.targets, &self.params.editor.target());
+        view.mono_engaged = self.params.mono_check.value();
+        view.true_peak_db = self.held.map(|h| h.peak_db);
+        view.bar_peak_db = self.bar_peak_db;
+        view.clip = self.clip;
+        view.reset_by_transport = snapshot.reset_by_transport;
+        view.reset_on_play = self.params.reset_on_play.value();
+        view.mono_level_match = self.params.mono_level_match.value();
+        view.mono_level_gain_db = gain_to_db(snapshot.mono_level_gain);
+        view.history_s = self.params.editor.history_s();
+        view.stereo = stereo_summary(snapshot.stereo.as_ref(), &r);
         (view, snapshot)
     }
 }
@@ -342,7 +640,7 @@ impl NiceEguiApp for MixmeterEditor {
         let data = self
             .spectrum
             .update(live, long_term, settings, &library, now_s);
-        let mut pane = self.params.editor_pane.get();
+        let pane = self.params.editor_pane.get();
         let stereo = match pane {
             Pane::Stereo => {
                 let (scope, _) = self.meter.scope();
@@ -350,24 +648,52 @@ impl NiceEguiApp for MixmeterEditor {
             }
             Pane::Spectrum => None,
         };
-        let (actions, spectrum_actions) = egui::CentralPanel::default()
-            .show(ui, |ui| {
-                let actions = draw(ui, &view);
-                ui.separator();
-                pane_tabs(ui, &mut pane);
-                let spectrum_actions = match pane {
-                    Pane::Spectrum => draw_spectrum(ui, &data),
-                    Pane::Stereo => {
-                        draw_stereo(ui, stereo.as_ref());
-                        spectrum::SpectrumActions::default()
-                    }
-                };
-                (actions, spectrum_actions)
-            })
+        let frame = EditorFrame {
+            view: &view,
+            history: &self.history,
+            pane,
+            spectrum: &data,
+            stereo: stereo.as_ref(),
+        };
+        let actions = egui::CentralPanel::default()
+            .show(ui, |ui| draw(ui, &frame))
             .inner;
-        if pane != self.params.editor_pane.get() {
+        self.apply(&actions, &view);
+        if self.spectrum.importing() {
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        let logical = new_size.logical;
+        self.params
+            .editor
+            .set_size(logical.width.round() as u32, logical.height.round() as u32);
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui_context = None;
+    }
+}
+
+impl MixmeterEditor {
+    /// Carries out what the user did.
+    fn apply(&mut self, actions: &Actions, view: &View) {
+        if let Some(pane) = actions.pane {
             self.params.editor_pane.store(pane);
         }
+        if let Some(id) = &actions.select_target {
+            self.params.editor.set_target(id);
+        }
+        if let Some(seconds) = actions.history_s {
+            self.params.editor.set_history_s(seconds);
+        }
+        for (latch, clear) in self.clip.iter_mut().zip(actions.clear_clip) {
+            if clear {
+                latch.clear();
+            }
+        }
+        let spectrum_actions = &actions.spectrum;
         if let Some(settings) = spectrum_actions.settings {
             self.params.spectrum_view.store(settings);
         }
@@ -377,12 +703,9 @@ impl NiceEguiApp for MixmeterEditor {
         if let Some(name) = &spectrum_actions.remove {
             self.params.references.update(|l| l.remove(name));
         }
-        let captured = self.spectrum.handle(&spectrum_actions);
+        let captured = self.spectrum.handle(spectrum_actions);
         for curve in captured.into_iter().chain(self.spectrum.take_imported()) {
             self.params.references.update(|l| l.add(curve));
-        }
-        if self.spectrum.importing() {
-            ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
         if let Some(command) = actions.command {
             // A full queue means the audio thread is not running; the click has no effect
@@ -402,10 +725,6 @@ impl NiceEguiApp for MixmeterEditor {
             }
         }
     }
-
-    fn editor_closed(&mut self) {
-        self.gui_context = None;
-    }
 }
 
 /// Sets a host parameter from the editor as one gesture (begin, set, end), so the host records
@@ -415,23 +734,6 @@ fn set_bool_param(context: &GuiContext, param: &nice_plug::prelude::BoolParam, v
     setter.begin_set_parameter(param);
     setter.set_parameter(param, value);
     setter.end_set_parameter(param);
-}
-
-/// Creates the plugin's editor.
-pub fn create(
-    params: Arc<MixmeterParams>,
-    meter: MeterOutput,
-    editor_state: Arc<EguiEditorState>,
-    repaint: RepaintNotifier,
-) -> Option<EguiEditor<MixmeterEditor>> {
-    create_egui_editor(
-        editor_state,
-        repaint,
-        EguiNiceSettings::new()
-            .with_tile("Mixmeter")
-            .with_repaint_poll_interval(REPAINT_INTERVAL),
-        MixmeterEditor::new(params, meter),
-    )
 }
 
 #[cfg(test)]

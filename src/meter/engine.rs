@@ -207,6 +207,31 @@ fn correlation(left: f64, right: f64, cross: f64) -> Option<f64> {
 }
 
 /// Loudness of an energy, "no value" below the absolute gate.
+/// Loudness history points kept in the meter between two reads: 12.8 s of 100 ms hops, more
+/// than any host block.
+pub const HISTORY_HOPS: usize = 128;
+
+/// Momentary and short-term loudness at one 100 ms hop, LUFS; `-inf` is "no value" (below the
+/// absolute gate). `f32` keeps a point to 8 bytes (one atomic word in the editor's bridge).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudnessPoint {
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+}
+
+impl LoudnessPoint {
+    pub const SILENT: LoudnessPoint = LoudnessPoint {
+        momentary_lufs: f32::NEG_INFINITY,
+        short_term_lufs: f32::NEG_INFINITY,
+    };
+}
+
+impl Default for LoudnessPoint {
+    fn default() -> Self {
+        Self::SILENT
+    }
+}
+
 fn gated_lufs(energy: f64) -> Option<f64> {
     energy_to_lufs(energy).filter(|&l| l >= ABSOLUTE_GATE_LUFS)
 }
@@ -292,6 +317,10 @@ pub struct Meter {
     readings: Readings,
     /// The spectrum analyzer, when configured; it follows start, pause and reset.
     spectrum: Option<SpectrumAnalyzer>,
+    /// The last [`HISTORY_HOPS`] loudness points, and how many there have been since the meter
+    /// was made (a timeline: reset does not clear it).
+    history: [LoudnessPoint; HISTORY_HOPS],
+    history_count: u64,
 }
 
 impl std::fmt::Debug for Meter {
@@ -364,6 +393,8 @@ impl Meter {
             live_sample_peak: [0.0; MAX_CHANNELS],
             readings: Readings::default(),
             spectrum: None,
+            history: [LoudnessPoint::SILENT; HISTORY_HOPS],
+            history_count: 0,
         };
         if config.spectrum {
             let weights = &config.weights[..config.channels];
@@ -490,6 +521,20 @@ impl Meter {
             1 => gated_lufs(self.short_term_energy).map(|_| 0.0),
             _ => None,
         }
+    }
+
+    /// How many loudness history points there have been (one per 100 ms of audio, paused or
+    /// not, reset or not).
+    pub fn history_count(&self) -> u64 {
+        self.history_count
+    }
+
+    /// The loudness history points numbered `next` and up (point `n` is the `n`-th 100 ms hop),
+    /// as far as they are still kept ([`HISTORY_HOPS`]): read them at least every 12.8 s of
+    /// audio to see every one.
+    pub fn history_since(&self, next: u64) -> impl Iterator<Item = (u64, LoudnessPoint)> + '_ {
+        let first = next.max(self.history_count.saturating_sub(HISTORY_HOPS as u64));
+        (first..self.history_count).map(|n| (n, self.history[(n % HISTORY_HOPS as u64) as usize]))
     }
 
     /// Per-channel true and sample peak (linear) since the previous call: the live peaks an
@@ -670,6 +715,15 @@ impl Meter {
         let short_term_energy = self.short_term.energy.max(0.0) / self.short_term_window_samples;
         self.momentary_energy = momentary_energy;
         self.short_term_energy = short_term_energy;
+
+        if hop {
+            let lufs = |e: f64| gated_lufs(e).map_or(f32::NEG_INFINITY, |l| l as f32);
+            self.history[(self.history_count % HISTORY_HOPS as u64) as usize] = LoudnessPoint {
+                momentary_lufs: lufs(momentary_energy),
+                short_term_lufs: lufs(short_term_energy),
+            };
+            self.history_count += 1;
+        }
 
         if self.running {
             self.measured_samples += fragment.samples;
@@ -893,6 +947,51 @@ mod tests {
         assert!(r.balance_db.unwrap().abs() < 1e-9);
         // Crest of a sine: 3.01 dB.
         assert!((r.crest_factor_db.unwrap() - 3.0103).abs() < 0.01);
+    }
+
+    #[test]
+    fn loudness_history_has_one_point_per_100_ms_whatever_the_blocks() {
+        // 2 s of silence, then 6 s at -23 dBFS, then 1 s of -13 dBFS, in odd block sizes.
+        let mut x = vec![0.0f32; 2 * RATE as usize];
+        x.extend(sine(1000.0, -23.0, 6.0, RATE));
+        x.extend(sine(1000.0, -13.0, 1.0, RATE));
+        let mut m = stereo_meter();
+        let mut seen = Vec::new();
+        let mut next = 0;
+        let mut start = 0;
+        for (i, size) in [1usize, 4410, 37, 8192, 480].iter().cycle().enumerate() {
+            if start >= x.len() {
+                break;
+            }
+            let end = (start + size).min(x.len());
+            m.process(&[&x[start..end], &x[start..end]]);
+            start = end;
+            if i % 3 == 0 {
+                for (n, point) in m.history_since(next) {
+                    assert_eq!(n, seen.len() as u64, "no point lost or repeated");
+                    seen.push(point);
+                    next = n + 1;
+                }
+            }
+        }
+        seen.extend(m.history_since(next).map(|(_, p)| p));
+        assert_eq!(seen.len(), 90);
+        assert_eq!(m.history_count(), 90);
+        // Silence has no value; the tone reads -23 once each window is full.
+        assert_eq!(seen[19], LoudnessPoint::SILENT);
+        assert!((seen[30].momentary_lufs + 23.0).abs() < 0.01, "{:?}", seen[30]);
+        assert!((seen[79].short_term_lufs + 23.0).abs() < 0.01, "{:?}", seen[79]);
+        assert!((seen[89].momentary_lufs + 13.0).abs() < 0.01, "{:?}", seen[89]);
+        // A late reader gets the last HISTORY_HOPS points only, numbered as they were.
+        assert_eq!(m.history_since(0).count(), 90);
+        // Reset does not renumber the timeline; a late reader gets the last HISTORY_HOPS
+        // points only, numbered as they were.
+        m.reset();
+        m.process(&[&x, &x]);
+        assert_eq!(m.history_count(), 180);
+        let late: Vec<u64> = m.history_since(0).map(|(n, _)| n).collect();
+        assert_eq!(late.first(), Some(&(180 - HISTORY_HOPS as u64)));
+        assert_eq!(late.last(), Some(&179));
     }
 
     #[test]

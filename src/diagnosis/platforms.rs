@@ -1,0 +1,245 @@
+//! Delivery targets and what each one's loudness normalization does to a mix, shared by the
+//! editor (Platforms panel) and the CLI (`--target`).
+//!
+//! The targets are data: `presets/targets.json`, each entry with the source of its numbers.
+//! Loudness is BS.1770-5 integrated loudness (LUFS), peaks are BS.1770-5 Annex 2 true peaks
+//! (dBTP); the arithmetic follows the platforms' published behaviour:
+//! - `down-only`: a mix louder than the target is turned down by the difference; a quieter one
+//!   is left alone.
+//! - `up-limited-by-peak`: louder mixes are turned down; quieter ones are raised only as far as
+//!   the true peak stays at the ceiling (no limiter).
+//! - `up-and-down`: the full difference either way.
+//! - broadcast targets (`none`): the file is judged as delivered (integrated within the
+//!   tolerance, true peak at or below the maximum).
+//!
+//! The true peak after the gain is the measured true peak plus the gain (a gain is linear, so
+//! it scales every inter-sample peak alike).
+
+use crate::meter::engine::Readings;
+use serde_json::Value;
+
+/// The targets file, compiled in.
+pub const TARGETS_JSON: &str = include_str!("../../presets/targets.json");
+
+/// How a target's normalization applies gain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GainRule {
+    DownOnly,
+    UpLimitedByPeak,
+    UpAndDown,
+    /// Broadcast delivery: no gain, the file must meet the target itself.
+    None,
+}
+
+impl GainRule {
+    /// The rule's name in the targets file.
+    pub fn id(self) -> &'static str {
+        match self {
+            GainRule::DownOnly => "down-only",
+            GainRule::UpLimitedByPeak => "up-limited-by-peak",
+            GainRule::UpAndDown => "up-and-down",
+            GainRule::None => "none",
+        }
+    }
+}
+
+/// A delivery target from `presets/targets.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub id: String,
+    pub name: String,
+    pub broadcast: bool,
+    pub integrated_lufs: f64,
+    pub tolerance_lu: Option<f64>,
+    pub max_true_peak_dbtp: f64,
+    pub gain: GainRule,
+    pub source: String,
+}
+
+impl Target {
+    /// Short name for tight spaces: the name up to its first " (".
+    pub fn short_name(&self) -> &str {
+        self.name.split(" (").next().unwrap_or(&self.name)
+    }
+}
+
+/// Every target of the compiled-in file, in its order.
+pub fn targets() -> Vec<Target> {
+    parse_targets(TARGETS_JSON).expect("presets/targets.json is valid (checked by a unit test)")
+}
+
+/// Parses a targets file; a malformed entry is an error naming it.
+pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
+    let data: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let list = data["targets"]
+        .as_array()
+        .ok_or_else(|| "no \"targets\" list".to_string())?;
+    list.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let text = |key: &str| {
+                t[key]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("target {i}: \"{key}\" missing"))
+            };
+            let number = |key: &str| {
+                t[key]
+                    .as_f64()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| format!("target {i}: \"{key}\" missing"))
+            };
+            let gain = match text("gain")?.as_str() {
+                "down-only" => GainRule::DownOnly,
+                "up-limited-by-peak" => GainRule::UpLimitedByPeak,
+                "up-and-down" => GainRule::UpAndDown,
+                "none" => GainRule::None,
+                other => return Err(format!("target {i}: unknown gain rule \"{other}\"")),
+            };
+            Ok(Target {
+                id: text("id")?,
+                name: text("name")?,
+                broadcast: t["kind"] == "broadcast",
+                integrated_lufs: number("integrated_lufs")?,
+                tolerance_lu: t["tolerance_lu"].as_f64(),
+                max_true_peak_dbtp: number("max_true_peak_dbtp")?,
+                gain,
+                source: text("source")?,
+            })
+        })
+        .collect()
+}
+
+/// What a target does to one mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    /// The gain the platform's normalization applies (streaming) or that would bring the mix
+    /// to the target (broadcast), dB; `None` without an integrated loudness.
+    pub gain_db: Option<f64>,
+    pub true_peak_after_dbtp: Option<f64>,
+    pub pass: bool,
+    pub problems: Vec<String>,
+}
+
+impl Preview {
+    /// The platform turns the mix down (by more than 0.05 dB, what the display rounds away).
+    pub fn turns_down(&self) -> bool {
+        self.gain_db.is_some_and(|g| g < -0.05)
+    }
+}
+
+/// The normalization gain of `target` for a mix of `integrated` LUFS with `peak` dBTP.
+pub fn normalization_gain(target: &Target, integrated: f64, peak: f64) -> f64 {
+    let to_target = target.integrated_lufs - integrated;
+    let ceiling = target.max_true_peak_dbtp;
+    match target.gain {
+        GainRule::DownOnly => to_target.min(0.0),
+        GainRule::UpLimitedByPeak if to_target > 0.0 => to_target.min((ceiling - peak).max(0.0)),
+        _ => to_target,
+    }
+}
+
+/// One mix's readings judged against one target.
+pub fn preview(target: &Target, r: &Readings) -> Preview {
+    let (Some(integrated), Some(peak)) = (r.integrated_lufs, r.max_true_peak_dbtp) else {
+        return Preview {
+            gain_db: None,
+            true_peak_after_dbtp: None,
+            pass: false,
+            problems: vec!["no integrated loudness (silent or too short)".to_string()],
+        };
+    };
+    let mut problems = Vec::new();
+    let to_target = target.integrated_lufs - integrated;
+    let ceiling = target.max_true_peak_dbtp;
+    let gain = normalization_gain(target, integrated, peak);
+    let after = peak + gain;
+    if target.broadcast {
+        if let Some(tolerance) = target.tolerance_lu
+            && to_target.abs() > tolerance + 1e-9
+        {
+            problems.push(format!(
+                "integrated {integrated:.1} LUFS is outside {:.1} +-{tolerance} LU",
+                target.integrated_lufs
+            ));
+        }
+        if peak > ceiling + 1e-9 {
+            problems.push(format!(
+                "true peak {peak:.1} dBTP is over the {ceiling:.1} dBTP maximum"
+            ));
+        }
+    } else if after > ceiling + 1e-9 {
+        problems.push(format!(
+            "true peak after the platform's {gain:+.1} dB would be {after:.1} dBTP, over its {ceiling:.1} dBTP ceiling"
+        ));
+    }
+    Preview {
+        gain_db: Some(gain),
+        true_peak_after_dbtp: Some(after),
+        pass: problems.is_empty(),
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readings(integrated: f64, peak: f64) -> Readings {
+        Readings {
+            integrated_lufs: Some(integrated),
+            max_true_peak_dbtp: Some(peak),
+            ..Readings::default()
+        }
+    }
+
+    fn target(id: &str) -> Target {
+        targets().into_iter().find(|t| t.id == id).unwrap()
+    }
+
+    #[test]
+    fn the_compiled_in_targets_parse_with_their_sources() {
+        let all = targets();
+        assert!(all.len() >= 8);
+        for t in &all {
+            assert!(!t.source.is_empty(), "{} has a source", t.id);
+        }
+        assert_eq!(target("spotify").short_name(), "Spotify");
+        assert_eq!(target("apple").integrated_lufs, -16.0);
+    }
+
+    #[test]
+    fn loud_mixes_are_turned_down_and_quiet_ones_raised_only_where_the_rule_says() {
+        // -9 LUFS, -0.3 dBTP: every streaming platform turns it down.
+        let loud = readings(-9.0, -0.3);
+        let spotify = preview(&target("spotify"), &loud);
+        assert_eq!(spotify.gain_db, Some(-5.0));
+        assert!((spotify.true_peak_after_dbtp.unwrap() + 5.3).abs() < 1e-9);
+        assert!(spotify.pass && spotify.turns_down());
+        assert_eq!(preview(&target("apple"), &loud).gain_db, Some(-7.0));
+        // -20 LUFS, -6 dBTP: YouTube leaves it, Spotify raises it only to the -1 dBTP ceiling.
+        let quiet = readings(-20.0, -6.0);
+        assert_eq!(preview(&target("youtube"), &quiet).gain_db, Some(0.0));
+        assert_eq!(preview(&target("spotify"), &quiet).gain_db, Some(5.0));
+        assert!(!preview(&target("spotify"), &quiet).turns_down());
+        // AES: the full difference, so the peak goes over the ceiling.
+        let aes = preview(&target("aes-streaming"), &quiet);
+        assert_eq!(aes.gain_db, Some(4.0));
+        assert!(!aes.pass);
+        // Broadcast: judged as delivered.
+        assert!(preview(&target("ebu-r128"), &readings(-23.2, -3.0)).pass);
+        assert!(!preview(&target("ebu-r128"), &readings(-22.0, -3.0)).pass);
+        assert!(!preview(&target("ebu-r128"), &readings(-23.0, -0.5)).pass);
+        // No integrated loudness: no gain, not a pass.
+        let none = preview(&target("spotify"), &Readings::default());
+        assert_eq!(none.gain_db, None);
+        assert!(!none.pass);
+    }
+
+    #[test]
+    fn malformed_target_files_name_the_entry() {
+        assert!(parse_targets("{}").unwrap_err().contains("targets"));
+        let bad = r#"{"targets":[{"id":"x","name":"X","kind":"streaming","integrated_lufs":-14,"max_true_peak_dbtp":-1,"gain":"sideways","source":"s"}]}"#;
+        assert!(parse_targets(bad).unwrap_err().contains("target 0"));
+    }
+}

@@ -1,0 +1,372 @@
+//! The side panels: loudness numbers, dynamics, platforms and the stereo summary. Every value
+//! is a labelled widget with its value for screen readers (`Role::Meter`, the caption as its
+//! label), so what is read out is what is shown.
+
+use super::{NO_VALUE, View, format_db, format_reading};
+use crate::diagnosis::dynamics::{self, DynamicsGrade};
+use crate::diagnosis::stereo::Verdict;
+use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
+
+pub const GOOD_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
+pub const CAUTION_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
+pub const BAD_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
+
+/// One platform's preview, as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformRow {
+    pub name: String,
+    pub gain_db: Option<f64>,
+    pub true_peak_after_dbtp: Option<f64>,
+    pub ceiling_dbtp: f64,
+    /// The selected loudness target.
+    pub selected: bool,
+}
+
+/// The stereo summary shown beside the meters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StereoSummary {
+    pub verdict: Verdict,
+    /// The worst band by mono loss ("120-200 Hz -3.1 LU"), if any band loses more than 1 LU.
+    pub worst_band: Option<String>,
+}
+
+/// A reading on one grid row: caption, value (exposed with its caption), unit.
+pub fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &str, size: f32) {
+    ui.label(name);
+    let text = format_reading(value);
+    value_label(ui, name, &text, value, size, None);
+    ui.label(RichText::new(unit).small());
+    ui.end_row();
+}
+
+/// A value label exposed to screen readers as a meter named `name`.
+pub fn value_label(
+    ui: &mut egui::Ui,
+    name: &str,
+    text: &str,
+    value: Option<f64>,
+    size: f32,
+    color: Option<Color32>,
+) -> egui::Response {
+    let mut rich = RichText::new(text).size(size).monospace().strong();
+    if let Some(color) = color {
+        rich = rich.color(color);
+    }
+    let response = ui.label(rich);
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, name);
+        info.current_text_value = Some(text.to_string());
+        info.value = value.filter(|v| v.is_finite());
+        info
+    });
+    response
+}
+
+fn heading(ui: &mut egui::Ui, text: &str) {
+    ui.label(RichText::new(text).strong().size(14.0));
+}
+
+/// A reading and its maximum on one grid row: caption, value, unit, "max", maximum.
+fn reading_with_max(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: Option<f64>,
+    max_name: &str,
+    max: Option<f64>,
+    unit: &str,
+    size: f32,
+) {
+    ui.label(name);
+    value_label(ui, name, &format_reading(value), value, size, None);
+    ui.label(RichText::new(unit).small());
+    ui.label(RichText::new("max").small());
+    value_label(ui, max_name, &format_reading(max), max, 13.0, None);
+    ui.end_row();
+}
+
+/// Loudness numbers: integrated (large) and its distance to the target, the live values with
+/// their maxima, loudness range and the peaks of the measurement.
+pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
+    let r = &view.readings;
+    heading(ui, "Loudness");
+    egui::Grid::new("loudness-numbers")
+        .num_columns(5)
+        .spacing([8.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("Integrated");
+            value_label(ui, "Integrated", &format_reading(r.integrated_lufs), r.integrated_lufs, 24.0, None);
+            ui.label(RichText::new("LUFS").small());
+            ui.label(RichText::new(format!("vs {}", view.target.short)).small());
+            let to_target = r.integrated_lufs.map(|i| i - view.target.lufs);
+            let text = to_target.map_or(NO_VALUE.to_string(), |d| {
+                format!("{:+.1}", (d * 10.0).round() / 10.0 + 0.0)
+            });
+            value_label(ui, "Integrated vs target", &text, to_target, 13.0, None);
+            ui.end_row();
+            reading_with_max(
+                ui,
+                "Short-term",
+                r.short_term_lufs,
+                "Max short-term",
+                r.max_short_term_lufs,
+                "LUFS",
+                17.0,
+            );
+            reading_with_max(
+                ui,
+                "Momentary",
+                r.momentary_lufs,
+                "Max momentary",
+                r.max_momentary_lufs,
+                "LUFS",
+                17.0,
+            );
+            ui.label("Loudness range");
+            value_label(ui, "Loudness range", &format_reading(r.loudness_range_lu), r.loudness_range_lu, 15.0, None);
+            ui.label(RichText::new("LU").small());
+            ui.end_row();
+            ui.label("True peak max");
+            let over = r.max_true_peak_dbtp.is_some_and(|p| p > -1.0);
+            value_label(
+                ui,
+                "True peak max",
+                &format_reading(r.max_true_peak_dbtp),
+                r.max_true_peak_dbtp,
+                15.0,
+                over.then_some(BAD_COLOR),
+            );
+            ui.label(RichText::new("dBTP").small());
+            ui.label(RichText::new("sample").small());
+            value_label(
+                ui,
+                "Sample peak max",
+                &format_reading(r.max_sample_peak_dbfs),
+                r.max_sample_peak_dbfs,
+                13.0,
+                None,
+            );
+            ui.end_row();
+        });
+}
+
+/// PLR, PSR and the crest factor, and the crest factor's grade.
+pub fn dynamics_panel(ui: &mut egui::Ui, view: &View) {
+    let r = &view.readings;
+    let grade = dynamics::grade(r.crest_factor_db);
+    let (text, color) = match grade {
+        Some(g) => (
+            g.text(),
+            match g {
+                DynamicsGrade::OverCompressed => BAD_COLOR,
+                DynamicsGrade::Dense => CAUTION_COLOR,
+                DynamicsGrade::Healthy | DynamicsGrade::VeryDynamic => GOOD_COLOR,
+            },
+        ),
+        None => (NO_VALUE, ui.visuals().weak_text_color()),
+    };
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Dynamics").strong().size(14.0));
+        value_label(ui, "Dynamics", text, None, 14.0, Some(color));
+    })
+    .response
+    .on_hover_text(format!(
+        "Crest factor {:.0}-{:.0} dB is healthy, below {:.0} dB over-compressed",
+        dynamics::HEALTHY_DB.0,
+        dynamics::HEALTHY_DB.1,
+        dynamics::OVER_COMPRESSED_BELOW_DB
+    ));
+    ui.horizontal(|ui| {
+        for (name, caption, value) in [
+            ("PLR", "PLR", r.plr_db),
+            ("PSR", "PSR", r.psr_db),
+            ("Crest factor", "crest", r.crest_factor_db),
+        ] {
+            ui.label(caption);
+            value_label(ui, name, &format_reading(value), value, 15.0, None);
+            ui.add_space(4.0);
+        }
+        ui.label(RichText::new("dB").small());
+    });
+}
+
+/// Per streaming platform: the normalization gain and the true peak after it.
+pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
+    heading(ui, "Platforms (gain, true peak after)");
+    egui::Grid::new("platforms")
+        .num_columns(3)
+        .spacing([10.0, 1.0])
+        .show(ui, |ui| {
+            for row in &view.platforms {
+                let mut name = RichText::new(&row.name);
+                if row.selected {
+                    name = name.strong().underline();
+                }
+                ui.label(name);
+                let gain_text = row
+                    .gain_db
+                    .map_or(NO_VALUE.to_string(), |g| format_db(g as f32));
+                let gain_color = row.gain_db.filter(|g| *g < -0.05).map(|_| CAUTION_COLOR);
+                value_label(
+                    ui,
+                    &format!("{} gain", row.name),
+                    &gain_text,
+                    row.gain_db,
+                    13.0,
+                    gain_color,
+                );
+                let after = row.true_peak_after_dbtp;
+                let over = after.is_some_and(|a| a > row.ceiling_dbtp + 1e-9);
+                value_label(
+                    ui,
+                    &format!("{} true peak after", row.name),
+                    &after.map_or(NO_VALUE.to_string(), |a| format!("{} dBTP", format_db(a as f32))),
+                    after,
+                    13.0,
+                    over.then_some(BAD_COLOR),
+                );
+                ui.end_row();
+            }
+        });
+    let down: Vec<&str> = view
+        .platforms
+        .iter()
+        .filter(|p| p.gain_db.is_some_and(|g| g < -0.05))
+        .map(|p| p.name.as_str())
+        .collect();
+    let summary = if view.readings.integrated_lufs.is_none() {
+        "no integrated loudness yet".to_string()
+    } else if down.is_empty() {
+        "no platform turns it down".to_string()
+    } else if down.len() == view.platforms.len() {
+        "every platform turns it down".to_string()
+    } else {
+        format!("turned down by {}", down.join(", "))
+    };
+    let response = ui.label(RichText::new(&summary).small());
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Platforms");
+        info.current_text_value = Some(summary.clone());
+        info
+    });
+}
+
+/// A horizontal correlation meter from -1 to +1, filled from 0 (red below 0), with the whole
+/// measurement as a tick.
+pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64>, width: f32) {
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 16.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    let x_of = |c: f64| rect.left() + (c.clamp(-1.0, 1.0) as f32 + 1.0) / 2.0 * rect.width();
+    let centre = x_of(0.0);
+    if let Some(c) = live.filter(|c| c.is_finite()) {
+        let x = x_of(c);
+        let color = if c < 0.0 { BAD_COLOR } else { GOOD_COLOR };
+        painter.rect_filled(
+            Rect::from_x_y_ranges(centre.min(x)..=centre.max(x), rect.y_range())
+                .shrink2(Vec2::new(0.0, 2.0)),
+            1.0,
+            color,
+        );
+    }
+    for c in [-1.0, -0.5, 0.0, 0.5, 1.0] {
+        let x = x_of(c);
+        painter.line_segment(
+            [Pos2::new(x, rect.bottom() - 4.0), Pos2::new(x, rect.bottom())],
+            Stroke::new(1.0, ui.visuals().weak_text_color()),
+        );
+    }
+    if let Some(c) = whole.filter(|c| c.is_finite()) {
+        let x = x_of(c);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(2.0, ui.visuals().strong_text_color()),
+        );
+    }
+    let text = correlation_text(live);
+    let spoken = format!("{text}, whole measurement {}", correlation_text(whole));
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Correlation");
+        info.current_text_value = Some(spoken.clone());
+        info.value = live.filter(|c| c.is_finite());
+        info
+    });
+}
+
+/// Correlation as text with two decimals and a sign.
+pub fn correlation_text(value: Option<f64>) -> String {
+    value.filter(|c| c.is_finite()).map_or(NO_VALUE.to_string(), |c| {
+        format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
+    })
+}
+
+/// Balance as text: "L +0.3" (left louder), "R +1.2", "centre".
+pub fn balance_text(balance_db: Option<f64>) -> String {
+    match balance_db.filter(|b| b.is_finite()) {
+        None => NO_VALUE.to_string(),
+        Some(b) if b.abs() < 0.05 => "centre".to_string(),
+        Some(b) if b > 0.0 => format!("L +{:.1} dB", b),
+        Some(b) => format!("R +{:.1} dB", -b),
+    }
+}
+
+/// Correlation, balance, mono loss and the mono-compatibility verdict.
+pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
+    let r = &view.readings;
+    heading(ui, "Stereo");
+    if view.channels < 2 {
+        ui.label(RichText::new("mono track").weak());
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.label("Correlation");
+        ui.label(RichText::new(correlation_text(r.correlation)).monospace().strong());
+    });
+    correlation_meter(ui, r.correlation, r.integrated_correlation, ui.available_width());
+    egui::Grid::new("stereo-numbers")
+        .num_columns(3)
+        .spacing([10.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("Balance");
+            let text = balance_text(r.balance_db);
+            value_label(ui, "Balance", &text, r.balance_db, 14.0, None);
+            ui.label("");
+            ui.end_row();
+            reading(ui, "Mono loss", r.mono_loss_short_term_lu, "LU", 14.0);
+            reading(ui, "Mono loss, whole", r.mono_loss_integrated_lu, "LU", 14.0);
+        });
+    if let Some(summary) = &view.stereo {
+        ui.horizontal_wrapped(|ui| {
+            let color = match summary.verdict {
+                Verdict::Good => GOOD_COLOR,
+                Verdict::Caution => CAUTION_COLOR,
+                Verdict::Problem => BAD_COLOR,
+            };
+            let text = summary.verdict.label();
+            value_label(ui, "Mono verdict", text, None, 14.0, Some(color));
+            if let Some(worst) = &summary.worst_band {
+                ui.label(RichText::new(format!("worst: {worst}")).small());
+            }
+        });
+    }
+}
+
+/// The grade of a view's dynamics (for tests and the summary).
+pub fn dynamics_grade(view: &View) -> Option<DynamicsGrade> {
+    dynamics::grade(view.readings.crest_factor_db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stereo_texts() {
+        assert_eq!(balance_text(Some(0.31)), "L +0.3 dB");
+        assert_eq!(balance_text(Some(-1.24)), "R +1.2 dB");
+        assert_eq!(balance_text(Some(0.01)), "centre");
+        assert_eq!(balance_text(None), "—");
+        assert_eq!(correlation_text(Some(-0.004)), "+0.00");
+        assert_eq!(correlation_text(Some(0.618)), "+0.62");
+        assert_eq!(correlation_text(Some(f64::NAN)), "—");
+    }
+}
