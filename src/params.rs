@@ -257,7 +257,7 @@ impl<'a> PersistentField<'a, Value> for SavedPane {
 }
 
 /// Smallest editor size, logical pixels: every reading stays readable down to it.
-pub const EDITOR_MIN_SIZE: (u32, u32) = (760, 560);
+pub const EDITOR_MIN_SIZE: (u32, u32) = (800, 560);
 /// Largest editor size, logical pixels.
 pub const EDITOR_MAX_SIZE: (u32, u32) = (3840, 2400);
 /// Default editor size, logical pixels.

@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 const MONO_ORANGE: [u8; 3] = [0xF5, 0xA6, 0x23];
 const RATE_HZ: f64 = 48_000.0;
 const BLOCK: usize = 480;
-/// Rows of the editor above the spectrum view (header and readings).
-const READINGS_HEIGHT: usize = 250;
 /// The host window is the editor's default size.
 const EDITOR_SIZE: (u16, u16) = (
     mixmeter::editor::EDITOR_WIDTH as u16,
@@ -72,6 +70,26 @@ fn play_at(instance: &mut Instance, duration: Duration, amplitude: f32) {
         frame += BLOCK;
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Where the editor's parts are in the host window: the editor's own layout function, inside
+/// the central panel's 8-point margin (scale factor 1 on this display).
+fn areas() -> mixmeter::editor::Areas {
+    mixmeter::editor::areas(egui::Rect::from_min_max(
+        egui::pos2(8.0, 8.0),
+        egui::pos2(EDITOR_SIZE.0 as f32 - 8.0, EDITOR_SIZE.1 as f32 - 8.0),
+    ))
+}
+
+/// The pixels of `rect` (rows of the captured window).
+fn crop(pixels: &[[u8; 3]], rect: egui::Rect) -> Vec<[u8; 3]> {
+    let width = EDITOR_SIZE.0 as usize;
+    let (x0, x1) = (rect.left().max(0.0) as usize, (rect.right() as usize).min(width));
+    let rows = pixels.len() / width;
+    let (y0, y1) = (rect.top().max(0.0) as usize, (rect.bottom() as usize).min(rows));
+    (y0..y1)
+        .flat_map(|y| pixels[y * width + x0..y * width + x1].iter().copied())
+        .collect()
 }
 
 fn count_pixels(pixels: &[[u8; 3]], color: [u8; 3]) -> usize {
@@ -134,7 +152,8 @@ fn stereo_view_draws_correlation_per_band_and_the_vectorscope(display: &Display)
                 &pixels,
                 &screenshots.join(format!("editor-clap-{index}-stereo-{name}.png")),
             );
-            let view = &pixels[EDITOR_SIZE.0 as usize * READINGS_HEIGHT..];
+            // The stereo view (the side panel's correlation meter has the same colours).
+            let view = &crop(&pixels, areas().pane);
             let green = count_pixels(view, POSITIVE_GREEN);
             let red = count_pixels(view, NEGATIVE_RED);
             // The scope's points: anything light blue-ish on its dark background.
@@ -212,7 +231,7 @@ fn spectrum_view_draws_live_audio_and_the_reference(display: &Display) {
             &pixels,
             &screenshots.join(format!("editor-clap-{index}-spectrum-pink.png")),
         );
-        let plot = &pixels[EDITOR_SIZE.0 as usize * READINGS_HEIGHT..];
+        let plot = &crop(&pixels, areas().pane);
         let live = count_pixels(plot, LIVE_GREEN);
         let long_term = count_pixels(plot, LONG_TERM_BLUE);
         let reference = count_pixels(plot, REFERENCE_YELLOW);
@@ -267,12 +286,13 @@ fn transport_start_restarts_the_measurement(display: &Display) {
                     if reset_on_play { "on" } else { "off" }
                 )),
             );
-            // The readings (the spectrum below them moves with every frame of any signal).
-            let readings = EDITOR_SIZE.0 as usize * READINGS_HEIGHT;
+            // The readings panel (the spectrum and the history move with every frame of any
+            // signal).
+            let side = areas().side;
             changed.push(
-                stopped[..readings]
+                crop(&stopped, side)
                     .iter()
-                    .zip(&playing[..readings])
+                    .zip(&crop(&playing, side))
                     .filter(|(a, b)| a != b)
                     .count(),
             );

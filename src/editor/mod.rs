@@ -263,8 +263,8 @@ pub struct Areas {
 pub fn areas(full: Rect) -> Areas {
     let header = Rect::from_min_size(full.min, Vec2::new(full.width(), HEADER_HEIGHT));
     let body = Rect::from_min_max(Pos2::new(full.left(), header.bottom() + GAP), full.max);
-    let bars_width = (full.width() * 0.16).clamp(150.0, 230.0);
-    let side_width = (full.width() * 0.26).clamp(260.0, 360.0);
+    let bars_width = (full.width() * 0.14).clamp(140.0, 220.0);
+    let side_width = (full.width() * 0.29).clamp(300.0, 400.0);
     let bars = Rect::from_min_size(body.min, Vec2::new(bars_width, body.height()));
     let side = Rect::from_min_max(Pos2::new(body.right() - side_width, body.top()), body.max);
     let centre = Rect::from_min_max(

@@ -8,7 +8,7 @@ use crate::diagnosis::stereo::Verdict;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 pub const GOOD_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
-pub const CAUTION_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
+pub const CAUTION_COLOR: Color32 = Color32::from_rgb(0xE0, 0xB0, 0x40);
 pub const BAD_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 
 /// One platform's preview, as shown.
@@ -94,7 +94,14 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label("Integrated");
-            value_label(ui, "Integrated", &format_reading(r.integrated_lufs), r.integrated_lufs, 24.0, None);
+            value_label(
+                ui,
+                "Integrated",
+                &format_reading(r.integrated_lufs),
+                r.integrated_lufs,
+                22.0,
+                None,
+            );
             ui.label(RichText::new("LUFS").small());
             ui.label(RichText::new(format!("vs {}", view.target.short)).small());
             let to_target = r.integrated_lufs.map(|i| i - view.target.lufs);
@@ -121,11 +128,11 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 "LUFS",
                 17.0,
             );
-            ui.label("Loudness range");
+            ui.label("LRA");
             value_label(ui, "Loudness range", &format_reading(r.loudness_range_lu), r.loudness_range_lu, 15.0, None);
             ui.label(RichText::new("LU").small());
             ui.end_row();
-            ui.label("True peak max");
+            ui.label("True peak");
             let over = r.max_true_peak_dbtp.is_some_and(|p| p > -1.0);
             value_label(
                 ui,
@@ -321,7 +328,8 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
         ui.label("Correlation");
         ui.label(RichText::new(correlation_text(r.correlation)).monospace().strong());
     });
-    correlation_meter(ui, r.correlation, r.integrated_correlation, ui.available_width());
+    let width = (ui.clip_rect().right() - ui.cursor().left() - 12.0).max(80.0);
+    correlation_meter(ui, r.correlation, r.integrated_correlation, width);
     egui::Grid::new("stereo-numbers")
         .num_columns(3)
         .spacing([10.0, 2.0])

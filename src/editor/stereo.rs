@@ -22,7 +22,7 @@ const SCOPE_SIZE: f32 = 230.0;
 const BAR_WIDTH: f32 = 150.0;
 const NEGATIVE_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 const POSITIVE_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
-const CAUTION_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
+const CAUTION_COLOR: Color32 = Color32::from_rgb(0xE0, 0xB0, 0x40);
 const SCOPE_COLOR: Color32 = Color32::from_rgb(0x7F, 0xD4, 0xFF);
 
 /// What the stereo view draws.

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the standalone build under Xvfb, fed live by a JACK client playing a synthesized mix
+# (scripts/jack_player.py) through JACK's dummy driver, and saves a screenshot of the editor:
+#
+#   scripts/screenshot.sh [OUTPUT.png] [SECONDS] [DPI_SCALE]
+#
+# Defaults: docs/editor.png, 25 s of audio before the picture, scale 1. The README picture is
+# made with it; a scale of 2 shows the editor as on a HiDPI screen (the window is twice the
+# size, everything drawn at twice the resolution).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prerequisites.sh
+output="${1:-docs/editor.png}"
+seconds="${2:-25}"
+scale="${3:-1}"
+
+ensure_build_tools
+ensure_debian_packages pkg-config libasound2-dev libjack-jackd2-dev jackd2 xvfb xauth ffmpeg \
+  libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libegl1 libegl-mesa0 libgl1 \
+  libglx-mesa0 libgl1-mesa-dri python3-venv
+if [ ! -x target/venv/bin/python ]; then python3 -m venv target/venv; fi
+target/venv/bin/python -c "import jack, numpy" 2>/dev/null ||
+  target/venv/bin/pip install -q JACK-Client numpy
+cargo build --release --features standalone --bin mixmeter-standalone
+
+display=":$((90 + RANDOM % 9))"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+Xvfb "$display" -screen 0 2400x1600x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+export JACK_NO_AUDIO_RESERVATION=1 JACK_DEFAULT_SERVER="mixmeter-shot-$$"
+jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 512 >"$work/jackd.log" 2>&1 &
+pids+=($!)
+sleep 2
+target/venv/bin/python scripts/jack_player.py >"$work/player.log" 2>&1 &
+pids+=($!)
+sleep 2
+DISPLAY="$display" target/release/mixmeter-standalone --backend jack \
+  --connect-jack-inputs player:out_1,player:out_2 --dpi-scale "$scale" \
+  >"$work/standalone.log" 2>&1 &
+pids+=($!)
+sleep "$seconds"
+if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+  echo "error: the standalone stopped:" >&2
+  cat "$work/standalone.log" >&2
+  exit 1
+fi
+# The window sits at the top left of the screen; crop to its size.
+size="$(DISPLAY="$display" xwininfo -root -tree 2>/dev/null | grep -i '"Mixmeter"' | head -1 |
+  sed -E 's/.* ([0-9]+)x([0-9]+)\+.*/\1x\2/')"
+size="${size:-1100x720}"
+mkdir -p "$(dirname "$output")"
+ffmpeg -loglevel error -y -f x11grab -video_size "$size" -i "$display+0,0" -frames:v 1 "$output"
+echo "saved $output ($size)"
