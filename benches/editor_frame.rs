@@ -1,15 +1,22 @@
 //! One full editor frame on the CPU: egui layout of every widget plus tessellation into
 //! triangles (what the GPU is then handed), no GPU. The data is real: a stereo meter with the
 //! spectrum runs over 20 s of pink noise with one band in opposite polarity, and its snapshot,
-//! spectra and vectorscope come through the real bridge, as in the plugin. Both lower panes
-//! (spectrum with the pink reference and its comparison; stereo with 15 bands and 2048
-//! vectorscope points) are measured, at the default size and 1x scale. Run with
+//! spectra, vectorscope and loudness history come through the real bridge, as in the plugin;
+//! the history is filled to its full 10 minutes and shown at the 10-minute zoom. Every view is
+//! populated: bars, history, loudness, dynamics, platforms and stereo panels, and each of the
+//! two lower panes (spectrum with the pink reference and its comparison; stereo with 15 bands
+//! and 2048 vectorscope points), at the default size and 1x scale. Run with
 //! `cargo bench --bench editor_frame`; the target is under 1 ms per frame.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mixmeter::editor::spectrum::{SpectrumData, SpectrumState, draw_spectrum};
-use mixmeter::editor::stereo::{StereoData, draw_stereo, stereo_data};
-use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_WIDTH, Pane, View, draw, pane_tabs};
+use mixmeter::diagnosis::platforms::targets;
+use mixmeter::editor::history::LoudnessHistory;
+use mixmeter::editor::spectrum::{SpectrumData, SpectrumState};
+use mixmeter::editor::stereo::{StereoData, stereo_data};
+use mixmeter::editor::{
+    EDITOR_HEIGHT, EDITOR_WIDTH, EditorFrame, Pane, View, draw, stereo_summary,
+};
+use mixmeter::meter::engine::LoudnessPoint;
 use mixmeter::meter::engine::{Meter, MeterConfig};
 use mixmeter::params::SpectrumSettings;
 use mixmeter::reference::library::ReferenceLibrary;
@@ -37,6 +44,7 @@ fn material(rate: usize, seconds: usize) -> (Vec<f32>, Vec<f32>) {
 
 struct Frame {
     view: View,
+    history: LoudnessHistory,
     spectrum: SpectrumData,
     stereo: StereoData,
 }
@@ -48,8 +56,10 @@ fn frame_data() -> Frame {
     meter.spectrum_mut().unwrap().set_display_size(Some(8192));
     let (mut input, mut output) = mixmeter::bridge::channel();
     input.configure_scope(rate as f64);
+    let mut history = LoudnessHistory::new();
     for (l, r) in left.chunks(512).zip(right.chunks(512)) {
         meter.process(&[l, r]);
+        input.publish_history(&meter);
         input.feed_scope(l, r);
         input.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
         input.publish_spectrum(meter.spectrum_mut().unwrap(), false);
@@ -63,17 +73,21 @@ fn frame_data() -> Frame {
     let (scope, _) = output.scope();
     let stereo = stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope).unwrap();
     assert_eq!(stereo.points.len(), 2048);
-    let view = View {
-        mono_engaged: false,
-        channels: 2,
-        true_peak_db: [-3.2, -4.1],
-        readings: snapshot.readings,
-        reset_by_transport: false,
-        mono_level_match: false,
-        mono_level_gain_db: 0.0,
-    };
+    // Ten minutes of history: the 20 s measured, after 9:40 of a varying older part.
+    history.extend((0..5800).map(|i| LoudnessPoint {
+        momentary_lufs: -18.0 + 6.0 * ((i as f32) * 0.05).sin(),
+        short_term_lufs: -18.0 + 2.0 * ((i as f32) * 0.005).sin(),
+    }));
+    history.update(&output);
+    assert_eq!(history.len(), 6000);
+    let mut view = View::new(snapshot.readings, &targets(), "spotify");
+    view.true_peak_db = [-3.2, -4.1];
+    view.bar_peak_db = [-5.0, -6.0];
+    view.history_s = 600;
+    view.stereo = stereo_summary(snapshot.stereo.as_ref(), &snapshot.readings);
     Frame {
         view,
+        history,
         spectrum,
         stereo,
     }
@@ -88,18 +102,16 @@ fn run_frame(ctx: &egui::Context, frame: &Frame, pane: Pane) -> usize {
         )),
         ..Default::default()
     };
+    let editor_frame = EditorFrame {
+        view: &frame.view,
+        history: &frame.history,
+        pane,
+        spectrum: &frame.spectrum,
+        stereo: Some(&frame.stereo),
+    };
     let output = ctx.run_ui(input, |ui| {
         egui::CentralPanel::default().show(ui, |ui| {
-            draw(ui, &frame.view);
-            ui.separator();
-            let mut pane = pane;
-            pane_tabs(ui, &mut pane);
-            match pane {
-                Pane::Spectrum => {
-                    draw_spectrum(ui, &frame.spectrum);
-                }
-                Pane::Stereo => draw_stereo(ui, Some(&frame.stereo)),
-            }
+            draw(ui, &editor_frame);
         });
     });
     let meshes = ctx.tessellate(output.shapes, output.pixels_per_point);

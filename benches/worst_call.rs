@@ -147,6 +147,7 @@ fn main() {
         for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
             let start = thread_cpu_ns();
             meter.process(&[l, r]);
+            bridge.publish_history(&meter);
             bridge.feed_scope(l, r);
             bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
             if let Some(spectrum) = meter.spectrum_mut() {

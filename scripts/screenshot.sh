@@ -2,17 +2,15 @@
 # Runs the standalone build under Xvfb, fed live by a JACK client playing a synthesized mix
 # (scripts/jack_player.py) through JACK's dummy driver, and saves a screenshot of the editor:
 #
-#   scripts/screenshot.sh [OUTPUT.png] [SECONDS] [DPI_SCALE]
+#   scripts/screenshot.sh [OUTPUT.png] [SECONDS]
 #
-# Defaults: docs/editor.png, 25 s of audio before the picture, scale 1. The README picture is
-# made with it; a scale of 2 shows the editor as on a HiDPI screen (the window is twice the
-# size, everything drawn at twice the resolution).
+# Defaults: docs/editor.png, 25 s of audio before the picture. The README picture is made with
+# it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
 output="${1:-docs/editor.png}"
 seconds="${2:-25}"
-scale="${3:-1}"
 
 ensure_build_tools
 ensure_debian_packages pkg-config libasound2-dev libjack-jackd2-dev jackd2 xvfb xauth ffmpeg \
@@ -43,7 +41,7 @@ target/venv/bin/python scripts/jack_player.py >"$work/player.log" 2>&1 &
 pids+=($!)
 sleep 2
 DISPLAY="$display" target/release/mixmeter-standalone --backend jack \
-  --connect-jack-inputs player:out_1,player:out_2 --dpi-scale "$scale" \
+  --connect-jack-inputs player:out_1,player:out_2 \
   >"$work/standalone.log" 2>&1 &
 pids+=($!)
 sleep "$seconds"

@@ -628,7 +628,11 @@ mod tests {
         assert_eq!(seen.len(), 500);
         assert_eq!(next, 500);
         let expected: Vec<LoudnessPoint> = meter.history_since(372).map(|(_, p)| p).collect();
-        assert_eq!(&seen[372..], &expected[..], "the points are the meter's, bit for bit");
+        assert_eq!(
+            &seen[372..],
+            &expected[..],
+            "the points are the meter's, bit for bit"
+        );
         // A reader that falls 11 minutes behind gets the readable part of the ring and is told
         // about the gap; the newest point is the meter's newest.
         for b in 0..1320 {
@@ -639,7 +643,10 @@ mod tests {
         assert!(!output.read_history(&mut next, &mut late));
         assert_eq!(late.len(), HISTORY_READABLE);
         assert_eq!(next, 500 + 6600);
-        assert_eq!(late.last(), meter.history_since(0).last().map(|(_, p)| p).as_ref());
+        assert_eq!(
+            late.last(),
+            meter.history_since(0).last().map(|(_, p)| p).as_ref()
+        );
         // A new meter (the plugin initialized again) is followed from its first point.
         let mut fresh = Meter::new(MeterConfig::new(rate, 1)).unwrap();
         block(&mut fresh, 0.5);

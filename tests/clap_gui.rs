@@ -84,9 +84,15 @@ fn areas() -> mixmeter::editor::Areas {
 /// The pixels of `rect` (rows of the captured window).
 fn crop(pixels: &[[u8; 3]], rect: egui::Rect) -> Vec<[u8; 3]> {
     let width = EDITOR_SIZE.0 as usize;
-    let (x0, x1) = (rect.left().max(0.0) as usize, (rect.right() as usize).min(width));
+    let (x0, x1) = (
+        rect.left().max(0.0) as usize,
+        (rect.right() as usize).min(width),
+    );
     let rows = pixels.len() / width;
-    let (y0, y1) = (rect.top().max(0.0) as usize, (rect.bottom() as usize).min(rows));
+    let (y0, y1) = (
+        rect.top().max(0.0) as usize,
+        (rect.bottom() as usize).min(rows),
+    );
     (y0..y1)
         .flat_map(|y| pixels[y * width + x0..y * width + x1].iter().copied())
         .collect()

@@ -181,7 +181,10 @@ fn mono_check_is_a_toggle_that_reports_its_state_and_clicks() {
         assert_eq!(button.accesskit_node().toggled(), Some(expected));
         button.click();
         harness.run();
-        assert!(harness.state().actions.toggle_mono, "a click asks to toggle");
+        assert!(
+            harness.state().actions.toggle_mono,
+            "a click asks to toggle"
+        );
     }
 }
 
@@ -539,18 +542,28 @@ fn the_whole_editor_shows_what_the_meter_measured() {
 
     let integrated = r.integrated_lufs.unwrap();
     assert!((-26.0..-14.0).contains(&integrated), "{integrated}");
-    assert_eq!(value_of(&harness, "Integrated"), Some(format_reading(Some(integrated))));
+    assert_eq!(
+        value_of(&harness, "Integrated"),
+        Some(format_reading(Some(integrated)))
+    );
     assert_eq!(
         value_of(&harness, "Integrated vs target"),
         Some(format!("{:+.1}", integrated + 16.0))
     );
-    assert_eq!(value_of(&harness, "Short-term"), Some(format_reading(r.short_term_lufs)));
+    assert_eq!(
+        value_of(&harness, "Short-term"),
+        Some(format_reading(r.short_term_lufs))
+    );
     assert_eq!(
         value_of(&harness, "Loudness range"),
         Some(format_reading(r.loudness_range_lu))
     );
     // Platforms: every preview is the diagnosis's, for the measured readings.
-    for (id, name) in [("spotify", "Spotify"), ("apple", "Apple Music"), ("youtube", "YouTube")] {
+    for (id, name) in [
+        ("spotify", "Spotify"),
+        ("apple", "Apple Music"),
+        ("youtube", "YouTube"),
+    ] {
         let target = all.iter().find(|t| t.id == id).unwrap();
         let p = preview(target, &r);
         assert_eq!(
@@ -560,7 +573,10 @@ fn the_whole_editor_shows_what_the_meter_measured() {
         );
         assert_eq!(
             value_of(&harness, &format!("{name} true peak after")),
-            Some(format!("{} dBTP", format_db(p.true_peak_after_dbtp.unwrap() as f32))),
+            Some(format!(
+                "{} dBTP",
+                format_db(p.true_peak_after_dbtp.unwrap() as f32)
+            )),
             "{name}"
         );
     }
@@ -571,7 +587,10 @@ fn the_whole_editor_shows_what_the_meter_measured() {
     );
     // Dynamics: pink noise has a crest factor far above a limited master's.
     let crest = r.crest_factor_db.unwrap();
-    assert_eq!(value_of(&harness, "Crest factor"), Some(format_reading(Some(crest))));
+    assert_eq!(
+        value_of(&harness, "Crest factor"),
+        Some(format_reading(Some(crest)))
+    );
     assert_eq!(
         value_of(&harness, "Dynamics").as_deref(),
         Some(dynamics::grade(Some(crest)).unwrap().text())
@@ -580,14 +599,20 @@ fn the_whole_editor_shows_what_the_meter_measured() {
     let correlation = harness.get_by_role_and_label(egui::Role::Meter, "Correlation");
     assert_eq!(correlation.accesskit_node().numeric_value(), r.correlation);
     assert!(r.correlation.unwrap() > 0.7 && r.correlation.unwrap() < 0.99);
-    assert_eq!(value_of(&harness, "Mono verdict").as_deref(), Some("mono-safe"));
+    assert_eq!(
+        value_of(&harness, "Mono verdict").as_deref(),
+        Some("mono-safe")
+    );
     // Bars: momentary and short-term are the readings; the true-peak bars the falling value.
     let bar = harness.get_by_role_and_label(egui::Role::Meter, "Momentary bar");
     assert_eq!(
         bar.accesskit_node().numeric_value(),
         Some(r.momentary_lufs.unwrap() as f32 as f64)
     );
-    assert_eq!(value_of(&harness, "Left true peak bar").as_deref(), Some("-9.0"));
+    assert_eq!(
+        value_of(&harness, "Left true peak bar").as_deref(),
+        Some("-9.0")
+    );
     // History: the latest short-term point is the meter's short-term loudness.
     let latest = format_reading(r.short_term_lufs);
     assert!(
@@ -599,7 +624,11 @@ fn the_whole_editor_shows_what_the_meter_measured() {
         "history summary with {latest}"
     );
     // The stereo view below is populated too.
-    assert!(harness.query_by_label_contains("Vectorscope, 2048 points").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Vectorscope, 2048 points")
+            .is_some()
+    );
 }
 
 /// One click each: a latched clip indicator clears, the history zooms, another target is picked.
@@ -632,7 +661,10 @@ fn clip_zoom_and_target_are_one_click_each() {
         .get_by_label("Apple Music (Sound Check) (-16 LUFS)")
         .click();
     harness.run();
-    assert_eq!(harness.state().actions.select_target.as_deref(), Some("apple"));
+    assert_eq!(
+        harness.state().actions.select_target.as_deref(),
+        Some("apple")
+    );
 }
 
 /// At the smallest size the editor allows, the parts do not overlap and every reading is
@@ -653,7 +685,11 @@ fn every_reading_is_drawn_at_the_smallest_size() {
     ] {
         assert!(!x.intersects(y), "{x:?} overlaps {y:?}");
     }
-    assert!(a.pane.width() >= 300.0 && a.pane.height() >= 250.0, "{:?}", a.pane);
+    assert!(
+        a.pane.width() >= 300.0 && a.pane.height() >= 250.0,
+        "{:?}",
+        a.pane
+    );
     assert!(a.bars.height() >= 400.0);
 
     let mut harness = harness_sized(Scene::new(view(false)), (w, h));

@@ -112,6 +112,8 @@ fn process_reset_pause_and_readings_never_allocate() {
                     let block: [&[f32]; 8] =
                         std::array::from_fn(|c| second.get(c).map_or(&[][..], |s| &s[start..end]));
                     meter.process(&block[..channels]);
+                    // The loudness history is published whether the editor is open or not.
+                    bridge.publish_history(&meter);
                     if editor_open {
                         // Everything the plugin publishes to an open editor: the snapshot
                         // with the stereo bands, the vectorscope and the spectra.

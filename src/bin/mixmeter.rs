@@ -6,10 +6,10 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter::diagnosis::stereo::{
     MonoCompatibility, StereoBand, mono_compatibility, signed_tenths,
 };
-use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, Readings};

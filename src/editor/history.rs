@@ -136,7 +136,11 @@ pub fn draw_history(
     ui.horizontal(|ui| {
         ui.label(RichText::new("Loudness history").strong());
         ui.label(RichText::new("— momentary").color(MOMENTARY_COLOR).small());
-        ui.label(RichText::new("— short-term").color(SHORT_TERM_COLOR).small());
+        ui.label(
+            RichText::new("— short-term")
+                .color(SHORT_TERM_COLOR)
+                .small(),
+        );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             for &choice in HISTORY_ZOOM_CHOICES_S.iter().rev() {
                 if ui
@@ -194,7 +198,10 @@ pub fn draw_history(
                 Some(v) => line.push(Pos2::new(x_of(c), y_of(rect, v))),
                 None => {
                     if line.len() > 1 {
-                        painter.add(Shape::line(std::mem::take(&mut line), Stroke::new(width, color)));
+                        painter.add(Shape::line(
+                            std::mem::take(&mut line),
+                            Stroke::new(width, color),
+                        ));
                     }
                     line.clear();
                 }

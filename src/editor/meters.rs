@@ -155,7 +155,8 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
     let width = ((plot.width() - gap * (n - 1.0)) / n).max(4.0);
     for (i, bar) in bars.iter().enumerate() {
         let x0 = plot.left() + i as f32 * (width + gap);
-        let column = Rect::from_min_size(Pos2::new(x0, plot.top()), Vec2::new(width, plot.height()));
+        let column =
+            Rect::from_min_size(Pos2::new(x0, plot.top()), Vec2::new(width, plot.height()));
         painter.rect_filled(column, 2.0, ui.visuals().extreme_bg_color);
         if bar.value_db.is_finite() {
             let top = LEVEL_SCALE.y(column, bar.value_db);
@@ -175,7 +176,10 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
         for (value, color, label) in &bar.marks {
             let y = LEVEL_SCALE.y(column, *value);
             painter.line_segment(
-                [Pos2::new(column.left() - 2.0, y), Pos2::new(column.right() + 2.0, y)],
+                [
+                    Pos2::new(column.left() - 2.0, y),
+                    Pos2::new(column.right() + 2.0, y),
+                ],
                 Stroke::new(1.5, *color),
             );
             // A mark shared by neighbouring bars is labelled once, on the last of them.
@@ -234,7 +238,10 @@ pub fn clip_button(ui: &mut egui::Ui, channel: &str, latch: ClipLatch, width: f3
     );
     let label = format!("{channel} clip");
     let spoken = match latch.over_db {
-        Some(over) => format!("clipped, true peak {} dBTP; click to clear", format_db(over)),
+        Some(over) => format!(
+            "clipped, true peak {} dBTP; click to clear",
+            format_db(over)
+        ),
         None => "no clip".to_string(),
     };
     response.widget_info(|| {
@@ -242,7 +249,9 @@ pub fn clip_button(ui: &mut egui::Ui, channel: &str, latch: ClipLatch, width: f3
         info.current_text_value = Some(spoken.clone());
         info
     });
-    response.on_hover_text("Latched true peak over 0 dBTP; click to clear").clicked()
+    response
+        .on_hover_text("Latched true peak over 0 dBTP; click to clear")
+        .clicked()
 }
 
 /// Text of a LUFS value for a bar caption.
@@ -265,7 +274,10 @@ mod tests {
         let rect = Rect::from_min_size(Pos2::new(0.0, 100.0), Vec2::new(10.0, 510.0));
         assert!((LEVEL_SCALE.y(rect, -14.0) - (100.0 + 170.0)).abs() < 1e-3);
         let ticks: Vec<f32> = LEVEL_SCALE.ticks(6.0).collect();
-        assert_eq!(ticks, vec![0.0, -6.0, -12.0, -18.0, -24.0, -30.0, -36.0, -42.0, -48.0]);
+        assert_eq!(
+            ticks,
+            vec![0.0, -6.0, -12.0, -18.0, -24.0, -30.0, -36.0, -42.0, -48.0]
+        );
     }
 
     #[test]
@@ -286,7 +298,10 @@ mod tests {
         // Never below the signal, and silence empties the bar once it leaves the scale.
         assert_eq!(fall_peak(-10.0, -10.5, 1.0), -10.5);
         assert_eq!(fall_peak(-45.0, f32::NEG_INFINITY, 1.0), f32::NEG_INFINITY);
-        assert_eq!(fall_peak(-6.0, f32::NAN, 0.1), -6.0 - PEAK_FALL_DB_PER_S * 0.1);
+        assert_eq!(
+            fall_peak(-6.0, f32::NAN, 0.1),
+            -6.0 - PEAK_FALL_DB_PER_S * 0.1
+        );
         assert_eq!(fall_peak(-6.0, -20.0, f32::NAN), -6.0);
     }
 

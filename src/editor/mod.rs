@@ -35,8 +35,8 @@ use egui::{Align, Color32, Layout, Pos2, Rect, RichText, UiBuilder, Vec2};
 use history::{LoudnessHistory, draw_history};
 use hold::{HeldPeak, hold_peak};
 use meters::{
-    Bar, CEILING_COLOR, ClipLatch, MOMENTARY_COLOR, PEAK_COLOR,
-    PRE_MASTER_CEILING_DBTP, SHORT_TERM_COLOR, TARGET_COLOR, clip_button, draw_bars, fall_peak,
+    Bar, CEILING_COLOR, ClipLatch, MOMENTARY_COLOR, PEAK_COLOR, PRE_MASTER_CEILING_DBTP,
+    SHORT_TERM_COLOR, TARGET_COLOR, clip_button, draw_bars, fall_peak,
 };
 use nice_plug::context::gui::GuiContext;
 use nice_plug_egui::{Frame, NiceEguiApp};
@@ -168,7 +168,11 @@ pub fn stereo_summary(
     r: &Readings,
 ) -> Option<StereoSummary> {
     let s = stereo?;
-    let whole = mono_compatibility(&s.whole, r.integrated_correlation, r.mono_loss_integrated_lu);
+    let whole = mono_compatibility(
+        &s.whole,
+        r.integrated_correlation,
+        r.mono_loss_integrated_lu,
+    );
     Some(StereoSummary {
         verdict: whole.verdict,
         worst_band: whole.worst_bands.first().map(|&b| {
@@ -297,8 +301,13 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
     });
     ui.scope_builder(UiBuilder::new().max_rect(a.history), |ui| {
         let target = Some(view.target.lufs);
-        if let Some(zoom) = draw_history(ui, frame.history, view.history_s, target, a.history.height())
-        {
+        if let Some(zoom) = draw_history(
+            ui,
+            frame.history,
+            view.history_s,
+            target,
+            a.history.height(),
+        ) {
             actions.history_s = Some(zoom);
         }
     });
@@ -349,11 +358,18 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         let label = ui.label("Target");
         let mut chosen = view.target.id.clone();
         egui::ComboBox::from_id_salt("target")
-            .selected_text(format!("{} {:.0} LUFS", view.target.short, view.target.lufs))
+            .selected_text(format!(
+                "{} {:.0} LUFS",
+                view.target.short, view.target.lufs
+            ))
             .width(150.0)
             .show_ui(ui, |ui| {
                 for t in &view.targets {
-                    ui.selectable_value(&mut chosen, t.id.clone(), format!("{} ({:.0} LUFS)", t.name, t.lufs));
+                    ui.selectable_value(
+                        &mut chosen,
+                        t.id.clone(),
+                        format!("{} ({:.0} LUFS)", t.name, t.lufs),
+                    );
                 }
             })
             .response
@@ -433,8 +449,7 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             ui.label(RichText::new(text).color(MONO_ENGAGED_COLOR).strong());
         } else if view.reset_by_transport {
             ui.label(
-                RichText::new("Measurement restarted when playback started.")
-                    .color(TARGET_COLOR),
+                RichText::new("Measurement restarted when playback started.").color(TARGET_COLOR),
             );
         } else {
             ui.label("Output is the untouched input.");

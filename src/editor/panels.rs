@@ -129,7 +129,14 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 17.0,
             );
             ui.label("LRA");
-            value_label(ui, "Loudness range", &format_reading(r.loudness_range_lu), r.loudness_range_lu, 15.0, None);
+            value_label(
+                ui,
+                "Loudness range",
+                &format_reading(r.loudness_range_lu),
+                r.loudness_range_lu,
+                15.0,
+                None,
+            );
             ui.label(RichText::new("LU").small());
             ui.end_row();
             ui.label("True peak");
@@ -226,7 +233,9 @@ pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
                 value_label(
                     ui,
                     &format!("{} true peak after", row.name),
-                    &after.map_or(NO_VALUE.to_string(), |a| format!("{} dBTP", format_db(a as f32))),
+                    &after.map_or(NO_VALUE.to_string(), |a| {
+                        format!("{} dBTP", format_db(a as f32))
+                    }),
                     after,
                     13.0,
                     over.then_some(BAD_COLOR),
@@ -278,7 +287,10 @@ pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64
     for c in [-1.0, -0.5, 0.0, 0.5, 1.0] {
         let x = x_of(c);
         painter.line_segment(
-            [Pos2::new(x, rect.bottom() - 4.0), Pos2::new(x, rect.bottom())],
+            [
+                Pos2::new(x, rect.bottom() - 4.0),
+                Pos2::new(x, rect.bottom()),
+            ],
             Stroke::new(1.0, ui.visuals().weak_text_color()),
         );
     }
@@ -301,9 +313,11 @@ pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64
 
 /// Correlation as text with two decimals and a sign.
 pub fn correlation_text(value: Option<f64>) -> String {
-    value.filter(|c| c.is_finite()).map_or(NO_VALUE.to_string(), |c| {
-        format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
-    })
+    value
+        .filter(|c| c.is_finite())
+        .map_or(NO_VALUE.to_string(), |c| {
+            format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
+        })
 }
 
 /// Balance as text: "L +0.3" (left louder), "R +1.2", "centre".
@@ -326,7 +340,11 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
     }
     ui.horizontal(|ui| {
         ui.label("Correlation");
-        ui.label(RichText::new(correlation_text(r.correlation)).monospace().strong());
+        ui.label(
+            RichText::new(correlation_text(r.correlation))
+                .monospace()
+                .strong(),
+        );
     });
     let width = (ui.clip_rect().right() - ui.cursor().left() - 12.0).max(80.0);
     correlation_meter(ui, r.correlation, r.integrated_correlation, width);
@@ -340,7 +358,13 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
             ui.label("");
             ui.end_row();
             reading(ui, "Mono loss", r.mono_loss_short_term_lu, "LU", 14.0);
-            reading(ui, "Mono loss, whole", r.mono_loss_integrated_lu, "LU", 14.0);
+            reading(
+                ui,
+                "Mono loss, whole",
+                r.mono_loss_integrated_lu,
+                "LU",
+                14.0,
+            );
         });
     if let Some(summary) = &view.stereo {
         ui.horizontal_wrapped(|ui| {

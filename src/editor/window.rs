@@ -14,8 +14,8 @@ use crate::params::{EDITOR_MAX_SIZE, EDITOR_MIN_SIZE, MixmeterParams};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize};
 use nice_plug::editor::{
-    Editor, EditorHandle, HostMethods, Modifiers, ParentWindowHandle, ResizeHint,
-    SizeConstraints, SpawnedEditor, VirtualKeyCode,
+    Editor, EditorHandle, HostMethods, Modifiers, ParentWindowHandle, ResizeHint, SizeConstraints,
+    SpawnedEditor, VirtualKeyCode,
 };
 use nice_plug::plugin::TrackInfo;
 use nice_plug_egui::baseview;

@@ -979,9 +979,21 @@ mod tests {
         assert_eq!(m.history_count(), 90);
         // Silence has no value; the tone reads -23 once each window is full.
         assert_eq!(seen[19], LoudnessPoint::SILENT);
-        assert!((seen[30].momentary_lufs + 23.0).abs() < 0.01, "{:?}", seen[30]);
-        assert!((seen[79].short_term_lufs + 23.0).abs() < 0.01, "{:?}", seen[79]);
-        assert!((seen[89].momentary_lufs + 13.0).abs() < 0.01, "{:?}", seen[89]);
+        assert!(
+            (seen[30].momentary_lufs + 23.0).abs() < 0.01,
+            "{:?}",
+            seen[30]
+        );
+        assert!(
+            (seen[79].short_term_lufs + 23.0).abs() < 0.01,
+            "{:?}",
+            seen[79]
+        );
+        assert!(
+            (seen[89].momentary_lufs + 13.0).abs() < 0.01,
+            "{:?}",
+            seen[89]
+        );
         // A late reader gets the last HISTORY_HOPS points only, numbered as they were.
         assert_eq!(m.history_since(0).count(), 90);
         // Reset does not renumber the timeline; a late reader gets the last HISTORY_HOPS
