@@ -225,7 +225,10 @@ mod tests {
         // AES: the full difference, so the peak goes over the ceiling.
         let aes = preview(&target("aes-streaming"), &quiet);
         assert_eq!(aes.gain_db, Some(4.0));
-        assert!(!aes.pass);
+        assert!(aes.pass, "-6 dBTP + 4 dB stays under -1");
+        let peaky = preview(&target("aes-streaming"), &readings(-20.0, -3.0));
+        assert_eq!(peaky.true_peak_after_dbtp, Some(1.0));
+        assert!(!peaky.pass);
         // Broadcast: judged as delivered.
         assert!(preview(&target("ebu-r128"), &readings(-23.2, -3.0)).pass);
         assert!(!preview(&target("ebu-r128"), &readings(-22.0, -3.0)).pass);

@@ -193,8 +193,11 @@ pub fn draw_history(
     ] {
         let mut line: Vec<Pos2> = Vec::new();
         for (c, column) in columns.iter().enumerate() {
-            let value = column.map(|(m, s)| if pick == 0 { m } else { s });
-            match value.filter(|v| v.is_finite() && *v > BOTTOM_LUFS) {
+            // A column no point falls in (zoomed in, or before the history) is skipped; a
+            // point without a value (silence) breaks the line.
+            let Some((m, s)) = column else { continue };
+            let value = if pick == 0 { *m } else { *s };
+            match Some(value).filter(|v| v.is_finite() && *v > BOTTOM_LUFS) {
                 Some(v) => line.push(Pos2::new(x_of(c), y_of(rect, v))),
                 None => {
                     if line.len() > 1 {
@@ -276,11 +279,12 @@ mod tests {
         let columns = decimate(&history, 120, 100);
         assert!(columns[..50].iter().all(Option::is_none));
         assert!(columns[50..].iter().all(Option::is_some));
-        // More columns than points: each point lands in its own column.
+        // More columns than points: each point lands in its own column (the first of the two
+        // its 100 ms cover; the drawing joins points across empty columns).
         let short = LoudnessHistory::from_points(vec![point(-10.0, -10.0); 5]);
         let columns = decimate(&short, 30, 600);
         assert_eq!(columns.iter().filter(|c| c.is_some()).count(), 5);
-        assert!(columns[599].is_some());
+        assert!(columns[598].is_some() && columns[590].is_some());
     }
 
     #[test]
