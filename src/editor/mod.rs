@@ -312,12 +312,14 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
         }
     });
     ui.scope_builder(UiBuilder::new().max_rect(a.pane), |ui| {
+        // Nothing of the view is drawn outside its area, however narrow the window.
+        ui.set_clip_rect(a.pane.intersect(ui.clip_rect()));
         let mut pane = frame.pane;
         pane_tabs(ui, &mut pane);
         if pane != frame.pane {
             actions.pane = Some(pane);
         }
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .id_salt("pane")
             .auto_shrink([false, false])
             .show(ui, |ui| match frame.pane {
@@ -326,6 +328,7 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             });
     });
     ui.scope_builder(UiBuilder::new().max_rect(a.side), |ui| {
+        ui.set_clip_rect(a.side.intersect(ui.clip_rect()));
         egui::ScrollArea::vertical()
             .id_salt("side")
             .auto_shrink([false, false])

@@ -18,8 +18,9 @@ use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 /// The vectorscope magnifies quiet material at most this much, dB.
 pub const MAX_SCOPE_ZOOM_DB: f32 = 30.0;
+/// Largest vectorscope size; it shrinks to a third of a narrow view.
 const SCOPE_SIZE: f32 = 230.0;
-const BAR_WIDTH: f32 = 150.0;
+const BAR_WIDTH: f32 = 110.0;
 const NEGATIVE_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 const POSITIVE_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
 const CAUTION_COLOR: Color32 = Color32::from_rgb(0xE0, 0xB0, 0x40);
@@ -229,7 +230,8 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
 }
 
 fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
-    let (rect, response) = ui.allocate_exact_size(Vec2::splat(SCOPE_SIZE), Sense::hover());
+    let size = SCOPE_SIZE.min((ui.available_width() * 0.36).max(140.0));
+    let (rect, response) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, Color32::from_gray(16));
     let centre = rect.center();
