@@ -115,6 +115,71 @@ fn editor_in_a_real_host_window() {
     transport_start_restarts_the_measurement(&display);
     spectrum_view_draws_live_audio_and_the_reference(&display);
     stereo_view_draws_correlation_per_band_and_the_vectorscope(&display);
+    the_editor_reopens_at_the_size_saved_in_the_project(&display);
+}
+
+/// The host asks for the editor's size when it opens it: a project saved with the editor at
+/// 1300x820 opens it at 1300x820 (scale 1 here), the editor says it can be resized, and a
+/// resize from the host is kept in the project.
+fn the_editor_reopens_at_the_size_saved_in_the_project(display: &Display) {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let state = instance.save_state();
+        let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        let saved = |json: &serde_json::Value| -> serde_json::Value {
+            serde_json::from_str(json["fields"]["editor"].as_str().expect("editor field"))
+                .expect("editor field is JSON")
+        };
+        assert_eq!(
+            saved(&json)["width"].as_u64(),
+            Some(mixmeter::editor::EDITOR_WIDTH as u64),
+            "{}",
+            path.display()
+        );
+        json["fields"]["editor"] =
+            serde_json::to_string(&serde_json::json!({"width": 1300, "height": 820}))
+                .unwrap()
+                .into();
+        let body = serde_json::to_vec(&json).unwrap();
+        let mut project = (body.len() as u64).to_le_bytes().to_vec();
+        project.extend(body);
+        instance
+            .load_state(&project)
+            .expect("state with an editor size loads");
+        instance.activate(RATE_HZ, 4096);
+        let parent = ParentWindow::new(display, 1300, 820);
+        open_editor(&mut instance, &parent);
+        let (size, resizable) =
+            instance.with_gui(|gui, handle| (gui.get_size(handle), gui.can_resize(handle)));
+        let size = size.expect("editor has a size");
+        assert_eq!((size.width, size.height), (1300, 820), "{}", path.display());
+        assert!(resizable, "{}: the editor can be resized", path.display());
+        play(&mut instance, Duration::from_millis(300));
+        // The host resizes the view; the new size goes into the project.
+        instance
+            .with_gui(|gui, handle| {
+                gui.set_size(
+                    handle,
+                    clack_extensions::gui::GuiSize {
+                        width: 1200,
+                        height: 760,
+                    },
+                )
+            })
+            .expect("the host may resize the editor");
+        play(&mut instance, Duration::from_millis(400));
+        let state = instance.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        let editor = saved(&json);
+        assert_eq!(
+            (editor["width"].as_u64(), editor["height"].as_u64()),
+            (Some(1200), Some(760)),
+            "{}",
+            path.display()
+        );
+        close_editor(&mut instance);
+    }
 }
 
 /// Colours of the stereo view's correlation bars (`editor::stereo`).
