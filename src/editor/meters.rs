@@ -7,7 +7,7 @@
 //! number) is [`super::hold`]'s. Momentary and short-term loudness are already time averages
 //! (400 ms and 3 s, BS.1770-5 / EBU Tech 3341), so their bars show them as they are.
 
-use super::{format_db, format_reading};
+use super::format_db;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 /// Return speed of the true-peak bars, dB per second (20 dB in 1.7 s).
@@ -25,7 +25,7 @@ pub const MOMENTARY_COLOR: Color32 = Color32::from_rgb(0x4A, 0x90, 0xD9);
 pub const SHORT_TERM_COLOR: Color32 = Color32::from_rgb(0x62, 0xB5, 0x6B);
 pub const PEAK_COLOR: Color32 = Color32::from_rgb(0xD9, 0x9A, 0x3C);
 pub const TARGET_COLOR: Color32 = Color32::from_rgb(0xB9, 0x8C, 0xF0);
-pub const CLIP_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
+pub const CLIP_COLOR: Color32 = super::panels::BAD_COLOR;
 pub const CEILING_COLOR: Color32 = Color32::from_rgb(0xE0, 0x6C, 0x75);
 
 /// A vertical dB scale from `bottom_db` to `top_db`.
@@ -252,11 +252,6 @@ pub fn clip_button(ui: &mut egui::Ui, channel: &str, latch: ClipLatch, width: f3
     response
         .on_hover_text("Latched true peak over 0 dBTP; click to clear")
         .clicked()
-}
-
-/// Text of a LUFS value for a bar caption.
-pub fn lufs_text(value: Option<f64>) -> String {
-    format_reading(value)
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
 pub const MONO_ENGAGED_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
 /// True peak above this is shown in the warning colour: the streaming ceiling (dBTP).
 pub const STREAMING_CEILING_DBTP: f32 = meters::STREAMING_CEILING_DBTP;
-const WARNING_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
+const WARNING_COLOR: Color32 = panels::BAD_COLOR;
 
 /// A loudness target as shown: the selected one is marked on the bars and the history.
 #[derive(Debug, Clone, PartialEq)]

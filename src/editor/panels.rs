@@ -4,7 +4,7 @@
 
 use super::{NO_VALUE, View, format_db, format_reading};
 use crate::diagnosis::dynamics::{self, DynamicsGrade};
-use crate::diagnosis::stereo::Verdict;
+use crate::diagnosis::stereo::{Verdict, signed_tenths};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 pub const GOOD_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
@@ -106,7 +106,7 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
             ui.label(RichText::new(format!("vs {}", view.target.short)).small());
             let to_target = r.integrated_lufs.map(|i| i - view.target.lufs);
             let text = to_target.map_or(NO_VALUE.to_string(), |d| {
-                format!("{:+.1}", (d * 10.0).round() / 10.0 + 0.0)
+                format!("{:+.1}", signed_tenths(d))
             });
             value_label(ui, "Integrated vs target", &text, to_target, 13.0, None);
             ui.end_row();
@@ -380,11 +380,6 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
             }
         });
     }
-}
-
-/// The grade of a view's dynamics (for tests and the summary).
-pub fn dynamics_grade(view: &View) -> Option<DynamicsGrade> {
-    dynamics::grade(view.readings.crest_factor_db)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! opposite polarity a horizontal line. It is auto-scaled (the loudest point of the frame
 //! reaches 90 % of the radius, magnified at most [`MAX_SCOPE_ZOOM_DB`]) and says so.
 
+use super::panels::correlation_text;
 use super::{NO_VALUE, format_db, format_reading};
 use crate::bridge::{ScopeFrame, StereoSnapshot};
 use crate::diagnosis::stereo::{
@@ -21,9 +22,9 @@ pub const MAX_SCOPE_ZOOM_DB: f32 = 30.0;
 /// Largest vectorscope size; it shrinks to a third of a narrow view.
 const SCOPE_SIZE: f32 = 230.0;
 const BAR_WIDTH: f32 = 110.0;
-const NEGATIVE_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
-const POSITIVE_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
-const CAUTION_COLOR: Color32 = Color32::from_rgb(0xE0, 0xB0, 0x40);
+const NEGATIVE_COLOR: Color32 = super::panels::BAD_COLOR;
+const POSITIVE_COLOR: Color32 = super::panels::GOOD_COLOR;
+const CAUTION_COLOR: Color32 = super::panels::CAUTION_COLOR;
 const SCOPE_COLOR: Color32 = Color32::from_rgb(0x7F, 0xD4, 0xFF);
 
 /// What the stereo view draws.
@@ -83,12 +84,6 @@ pub fn scope_scale(points: &[[f32; 2]]) -> f32 {
     } else {
         1.0
     }
-}
-
-fn correlation_text(value: Option<f64>) -> String {
-    value.map_or("—".to_string(), |c| {
-        format!("{:+.2}", (c * 100.0).round() / 100.0 + 0.0)
-    })
 }
 
 fn verdict_color(verdict: Verdict) -> Color32 {
