@@ -31,6 +31,12 @@ fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
 }
 
 fn open_editor(instance: &mut Instance, parent: &ParentWindow) {
+    open_editor_scaled(instance, parent, None);
+}
+
+/// Opens the editor in `parent` the way a CLAP host does: create, then (a HiDPI host) the
+/// scale factor, then the size it asks for, embed, show.
+fn open_editor_scaled(instance: &mut Instance, parent: &ParentWindow, scale: Option<f64>) {
     instance.with_gui(|gui, handle| {
         let config = GuiConfiguration {
             api_type: GuiApiType::X11,
@@ -38,6 +44,10 @@ fn open_editor(instance: &mut Instance, parent: &ParentWindow) {
         };
         assert!(gui.is_api_supported(handle, config), "embedded X11 editor");
         gui.create(handle, config).expect("editor created");
+        if let Some(scale) = scale {
+            gui.set_scale(handle, scale)
+                .expect("the editor takes the host's scale");
+        }
         let size = gui.get_size(handle).expect("editor has a size");
         assert!(size.width >= 300 && size.height >= 150, "{size:?}");
         // SAFETY: the parent window outlives the editor (destroyed in close_editor first).
@@ -116,6 +126,85 @@ fn editor_in_a_real_host_window() {
     spectrum_view_draws_live_audio_and_the_reference(&display);
     stereo_view_draws_correlation_per_band_and_the_vectorscope(&display);
     the_editor_reopens_at_the_size_saved_in_the_project(&display);
+    the_editor_honours_the_host_scale_factor(&display);
+}
+
+/// A HiDPI host (CLAP `gui.set_scale(2)`; this X server has no Xft.dpi of its own): the
+/// window is twice the size in physical pixels and everything in it is drawn at twice the
+/// size, the same layout as at scale 1 (the 2x capture averaged over 2x2 pixel squares
+/// matches the 1x capture), so text and lines are rendered at the screen's resolution
+/// instead of being stretched.
+fn the_editor_honours_the_host_scale_factor(display: &Display) {
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let (w, h) = (EDITOR_SIZE.0 as usize, EDITOR_SIZE.1 as usize);
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let mut captures = Vec::new();
+        for scale in [1u16, 2] {
+            let mut instance = bundle.instantiate();
+            // The engaged mono check draws a 4-point frame round the editor: a measure of
+            // how thick lines are drawn.
+            let mono_id = instance.param_id("Mono Check");
+            instance.set_param_inactive(mono_id, 1.0);
+            instance.activate(RATE_HZ, 4096);
+            let parent = ParentWindow::new(display, EDITOR_SIZE.0 * scale, EDITOR_SIZE.1 * scale);
+            open_editor_scaled(&mut instance, &parent, Some(f64::from(scale)));
+            // No audio: the picture stays the same between the two scales.
+            std::thread::sleep(Duration::from_millis(1200));
+            let size = instance
+                .with_gui(|gui, handle| gui.get_size(handle))
+                .expect("editor has a size");
+            assert_eq!(
+                (size.width, size.height),
+                (
+                    u32::from(EDITOR_SIZE.0 * scale),
+                    u32::from(EDITOR_SIZE.1 * scale)
+                ),
+                "{}: physical size at scale {scale}",
+                path.display()
+            );
+            let pixels = parent.capture_rgb();
+            parent.save_png(
+                &pixels,
+                &screenshots.join(format!("editor-clap-{index}-scale-{scale}.png")),
+            );
+            captures.push(pixels);
+            close_editor(&mut instance);
+        }
+        let (one, two) = (&captures[0], &captures[1]);
+        let (orange_1, orange_2) = (
+            count_pixels(one, MONO_ORANGE),
+            count_pixels(two, MONO_ORANGE),
+        );
+        let ratio = orange_2 as f64 / orange_1.max(1) as f64;
+        assert!(
+            orange_1 > 2_000 && (3.6..=4.4).contains(&ratio),
+            "{}: the mono frame and button at scale 2 cover 4x the pixels ({orange_1} -> {orange_2})",
+            path.display()
+        );
+        // The 2x capture averaged over 2x2 squares against the 1x capture.
+        let mut difference = 0u64;
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let sum: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)]
+                        .iter()
+                        .map(|(dx, dy)| u32::from(two[(2 * y + dy) * 2 * w + 2 * x + dx][c]))
+                        .sum();
+                    difference += u64::from((sum / 4).abs_diff(u32::from(one[y * w + x][c])));
+                }
+            }
+        }
+        let mean = difference as f64 / (w * h * 3) as f64;
+        eprintln!(
+            "scale: orange {orange_1} -> {orange_2} ({ratio:.3}x), mean difference {mean:.3}"
+        );
+        assert!(
+            mean < 4.0,
+            "{}: the 2x editor is the 1x editor drawn at twice the resolution (mean difference {mean:.2} per channel)",
+            path.display()
+        );
+    }
 }
 
 /// The host asks for the editor's size when it opens it: a project saved with the editor at

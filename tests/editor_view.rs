@@ -61,6 +61,8 @@ struct Scene {
     spectrum: SpectrumData,
     stereo: Option<StereoData>,
     actions: Actions,
+    /// Where the editor was drawn (points).
+    full: egui::Rect,
 }
 
 impl Scene {
@@ -72,6 +74,7 @@ impl Scene {
             spectrum: empty_spectrum(),
             stereo: None,
             actions: Actions::default(),
+            full: egui::Rect::NOTHING,
         }
     }
 }
@@ -82,6 +85,7 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
         .with_size(egui::Vec2::new(size.0, size.1))
         .build_ui_state(
             |ui, scene: &mut Scene| {
+                scene.full = ui.available_rect_before_wrap();
                 let frame = EditorFrame {
                     view: &scene.view,
                     history: &scene.history,
@@ -530,6 +534,7 @@ fn the_whole_editor_shows_what_the_meter_measured() {
         spectrum: empty_spectrum(),
         stereo,
         actions: Actions::default(),
+        full: egui::Rect::NOTHING,
     };
     let mut harness = harness_sized(
         scene,
@@ -716,4 +721,87 @@ fn every_reading_is_drawn_at_the_smallest_size() {
         );
     }
     assert!(harness.query_by_label("Mono check").is_some());
+}
+
+/// The scripted scene of the image snapshots: the loudness readings above, a left channel
+/// that went over (clip latched at +0.4 dBTP), three minutes of a verse/chorus history.
+fn snapshot_scene() -> Scene {
+    use mixmeter::meter::engine::LoudnessPoint;
+    let mut view = view(false);
+    view.true_peak_db = [-0.6, -3.4];
+    view.bar_peak_db = [-0.6, -3.4];
+    view.clip[0].update(0.4);
+    let history = LoudnessHistory::from_points((0..1800).map(|i| {
+        let t = i as f32 / 10.0;
+        let section = if (t / 20.0) as u32 % 2 == 0 {
+            -16.0
+        } else {
+            -12.5
+        };
+        LoudnessPoint {
+            momentary_lufs: section + 2.0 * (t * 2.1).sin(),
+            short_term_lufs: section + 0.5 * (t * 0.2).sin(),
+        }
+    }));
+    let mut scene = Scene::new(view);
+    scene.history = history;
+    scene.view.history_s = 120;
+    scene
+}
+
+/// The part of `image` (rendered at `scale` pixels per point) under `rect` (points).
+fn crop(image: &image::RgbaImage, rect: egui::Rect, scale: f32) -> image::RgbaImage {
+    let (x, y) = ((rect.left() * scale) as u32, (rect.top() * scale) as u32);
+    let (w, h) = (
+        (rect.width() * scale).ceil() as u32,
+        (rect.height() * scale).ceil() as u32,
+    );
+    image::imageops::crop_imm(image, x, y, w, h).to_image()
+}
+
+/// A few small image snapshots (`tests/snapshots/*.png`; a changed picture fails with a diff
+/// image next to it, `UPDATE_SNAPSHOTS=1` accepts it): the bars column, the side panel and the
+/// header, cut from the whole editor at its default size, and the bars again at scale factor
+/// 2 (HiDPI: twice the pixels, text and lines drawn at that resolution).
+#[test]
+fn image_snapshots_of_the_bars_side_panel_and_header() {
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_WIDTH, areas};
+    let (w, h) = (EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32);
+    let options = egui_kittest::SnapshotOptions::new();
+    let mut harness = harness_sized(snapshot_scene(), (w, h));
+    harness.run();
+    let a = areas(harness.state().full);
+    let image = harness.render().expect("the editor renders headless");
+    assert_eq!(image.dimensions(), (EDITOR_WIDTH, EDITOR_HEIGHT));
+    for (name, rect) in [
+        ("editor_bars", a.bars),
+        ("editor_side_panel", a.side),
+        ("editor_header", a.header),
+    ] {
+        egui_kittest::image_snapshot_options(&crop(&image, rect, 1.0), name, &options);
+    }
+
+    let mut hidpi = Harness::builder()
+        .with_size(egui::Vec2::new(w, h))
+        .with_pixels_per_point(2.0)
+        .build_ui_state(
+            |ui, scene: &mut Scene| {
+                scene.full = ui.available_rect_before_wrap();
+                let frame = EditorFrame {
+                    view: &scene.view,
+                    history: &scene.history,
+                    pane: scene.pane,
+                    spectrum: &scene.spectrum,
+                    stereo: scene.stereo.as_ref(),
+                };
+                draw(ui, &frame);
+            },
+            snapshot_scene(),
+        );
+    hidpi.run();
+    let image = hidpi
+        .render()
+        .expect("the editor renders headless at scale 2");
+    assert_eq!(image.dimensions(), (2 * EDITOR_WIDTH, 2 * EDITOR_HEIGHT));
+    egui_kittest::image_snapshot_options(&crop(&image, a.bars, 2.0), "editor_bars_2x", &options);
 }

@@ -4,7 +4,7 @@
 //! created, before the host loads the project. To open at the saved size, this editor makes a
 //! fresh egui editor (and state) from the saved size each time the host opens the window; the
 //! GUI-thread state ([`MixmeterEditor`]: history, held peaks, spectrum view) is shared by all
-//! of them. Resizes (host or the corner grip) are written back to the saved size.
+//! of them. Host resizes are written back to the saved size.
 //!
 //! Whether the window is open is an atomic flag the audio thread reads: set when the window is
 //! made, cleared when the host drops it.

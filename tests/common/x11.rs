@@ -48,7 +48,7 @@ pub fn display() -> Display {
             &name,
             "-screen",
             "0",
-            "1280x800x24",
+            "2400x1600x24",
             "-nolisten",
             "tcp",
             "-terminate",
