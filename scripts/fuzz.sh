@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the cargo-fuzz targets in fuzz/ for a bounded time each (default 60 s; the first
 # argument overrides it): `decode_measure` (any bytes as an audio file, probed, decoded and
-# measured as the analyzer does) and `meter_core` (arbitrary rates, channel counts, block
-# sizes and sample values). A crash, panic, hang or NaN reading fails the run and leaves the
-# input in fuzz/artifacts/.
+# measured as the analyzer does), `meter_core` (arbitrary rates, channel counts, block
+# sizes and sample values), `reference_curve` (any bytes as a curve file and as the saved
+# library) and `plugin_state` (any bytes as the plugin's persisted fields). A crash, panic,
+# hang or NaN reading fails the run and leaves the input in fuzz/artifacts/.
 #
 # The toolchain here is stable only; libFuzzer's instrumentation needs rustc's unstable
 # sanitizer flags, which RUSTC_BOOTSTRAP=1 allows on the stable compiler (as cargo-fuzz's own
@@ -40,8 +41,17 @@ cat > fuzz/corpus/reference_curve/seed.json <<'CURVE'
  "level_db": [3, 0, -6, -12], "band_low_db": [1, -1, -8, -15], "band_high_db": [5, 1, -4, -9]}
 CURVE
 
+mkdir -p fuzz/corpus/plugin_state
+# The persisted fields of a saved project as the seed of the plugin-state target.
+cat > fuzz/corpus/plugin_state/seed.json <<'STATE'
+{"editor":"{\"width\":1300,\"height\":820,\"target\":\"apple\",\"history_s\":120}",
+ "editor-pane":"\"stereo\"",
+ "spectrum-view":"{\"fft_size\":8192,\"smoothing_octave_fraction\":6,\"tilt_db_per_octave\":4.5,\"peak_hold\":true}",
+ "last-measurement":"{\"measured_s\":10.0,\"integrated_lufs\":-14.2,\"loudness_range_lu\":5.1,\"max_momentary_lufs\":-9.0,\"max_short_term_lufs\":-11.0,\"true_peak_dbtp\":-0.8,\"true_peak_dbtp_per_channel\":[-0.8,-1.1],\"sample_peak_dbfs\":-1.0,\"plr_db\":13.4,\"crest_factor_db\":14.0,\"correlation\":0.7,\"mono_loss_lu\":-1.2,\"non_finite_samples\":0}"}
+STATE
+
 cd fuzz
-for target in decode_measure meter_core reference_curve; do
+for target in decode_measure meter_core reference_curve plugin_state; do
   echo "fuzzing $target for $seconds s"
   log="target/$target.log"
   mkdir -p target

@@ -538,13 +538,21 @@ fn editor_survives_open_close_cycles_while_audio_runs(display: &Display) {
         let mut instance = bundle.instantiate();
         instance.activate(RATE_HZ, 4096);
         let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
-        for _ in 0..4 {
+        // Twelve cycles, open from 20 ms to 300 ms: some close before the first frame is drawn.
+        for cycle in 0..12u64 {
             open_editor(&mut instance, &parent);
-            play(&mut instance, Duration::from_millis(200));
+            play(&mut instance, Duration::from_millis(20 + cycle * 25));
+            // Open: audio passes untouched.
+            let input = sine_block(cycle as usize * BLOCK, 0.25);
+            assert_eq!(instance.process(&input, &[]), input);
             close_editor(&mut instance);
             // Closed: audio keeps flowing and passes untouched.
             let input = sine_block(0, 0.25);
             assert_eq!(instance.process(&input, &[]), input);
         }
+        // And the state still saves with the editor's fields after all of it.
+        let state = instance.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        assert!(json["fields"]["editor"].is_string(), "{}", path.display());
     }
 }

@@ -177,7 +177,7 @@ impl Bundle {
 /// One plugin instance and, while active, its audio processor.
 pub struct Instance {
     instance: PluginInstance<TestHost>,
-    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    processor: Option<PluginAudioProcessor<TestHost>>,
 }
 
 /// A parameter change at a sample offset within a block.
@@ -312,13 +312,32 @@ impl Instance {
                 },
             )
             .expect("the plugin activates");
-        self.processor = Some(stopped.start_processing().expect("processing starts"));
+        self.processor = Some(PluginAudioProcessor::Stopped(stopped));
+        self.start_processing();
+    }
+
+    /// Stops processing (the host's transport idle or the track frozen) without deactivating.
+    pub fn stop_processing(&mut self) {
+        self.processor
+            .as_mut()
+            .expect("the plugin is active")
+            .ensure_processing_stopped();
+    }
+
+    pub fn start_processing(&mut self) {
+        self.processor
+            .as_mut()
+            .expect("the plugin is active")
+            .ensure_processing_started()
+            .expect("processing starts");
     }
 
     pub fn deactivate(&mut self) {
-        if let Some(started) = self.processor.take() {
-            let stopped = started.stop_processing();
-            self.instance.deactivate(stopped);
+        if let Some(mut processor) = self.processor.take() {
+            processor.ensure_processing_stopped();
+            if let PluginAudioProcessor::Stopped(stopped) = processor {
+                self.instance.deactivate(stopped);
+            }
         }
     }
 
@@ -393,7 +412,12 @@ impl Instance {
                     output_buffers.iter_mut().map(|b| b.as_mut_slice()),
                 ),
             }]);
-            let processor = self.processor.as_mut().expect("the plugin is active");
+            let processor = self
+                .processor
+                .as_mut()
+                .expect("the plugin is active")
+                .as_started_mut()
+                .expect("processing is started");
             processor
                 .process(
                     &input_audio,
