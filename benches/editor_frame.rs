@@ -85,6 +85,11 @@ fn frame_data() -> Frame {
     view.bar_peak_db = [-5.0, -6.0];
     view.history_s = 600;
     view.stereo = stereo_summary(snapshot.stereo.as_ref(), &snapshot.readings);
+    view.grade(
+        &mixmeter::diagnosis::checks::profiles(),
+        "pre-master",
+        spectrum.comparison.as_ref(),
+    );
     Frame {
         view,
         history,

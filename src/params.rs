@@ -268,10 +268,12 @@ pub const DEFAULT_TARGET_ID: &str = "spotify";
 pub const HISTORY_ZOOM_CHOICES_S: [u32; 5] = [30, 60, 120, 300, 600];
 /// History zoom by default, seconds.
 pub const DEFAULT_HISTORY_ZOOM_S: u32 = 120;
+/// Checklist the editor grades by default (a profile of `presets/checks.json`).
+pub const DEFAULT_CHECK_PROFILE_ID: &str = "pre-master";
 
 /// The editor's own settings, saved with the project as
-/// `{"width": 1100, "height": 720, "target": "spotify", "history_s": 120}`. Values out of range
-/// are clamped or replaced by the default, field by field.
+/// `{"width": 1100, "height": 720, "target": "spotify", "history_s": 120, "checks":
+/// "pre-master"}`. Values out of range are clamped or replaced by the default, field by field.
 #[derive(Debug)]
 pub struct SavedEditor {
     width: AtomicU32,
@@ -279,6 +281,8 @@ pub struct SavedEditor {
     history_s: AtomicU32,
     /// Read and written by the GUI and the host's state calls only, never the audio thread.
     target: std::sync::Mutex<String>,
+    /// The checklist profile shown (GUI and state calls only).
+    check_profile: std::sync::Mutex<String>,
 }
 
 impl Default for SavedEditor {
@@ -288,6 +292,7 @@ impl Default for SavedEditor {
             height: AtomicU32::new(EDITOR_DEFAULT_SIZE.1),
             history_s: AtomicU32::new(DEFAULT_HISTORY_ZOOM_S),
             target: std::sync::Mutex::new(DEFAULT_TARGET_ID.to_string()),
+            check_profile: std::sync::Mutex::new(DEFAULT_CHECK_PROFILE_ID.to_string()),
         }
     }
 }
@@ -329,6 +334,19 @@ impl SavedEditor {
             *target = id.to_string();
         }
     }
+
+    pub fn check_profile(&self) -> String {
+        self.check_profile
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn set_check_profile(&self, id: &str) {
+        if let Ok(mut profile) = self.check_profile.lock() {
+            *profile = id.to_string();
+        }
+    }
 }
 
 impl<'a> PersistentField<'a, Value> for SavedEditor {
@@ -350,6 +368,10 @@ impl<'a> PersistentField<'a, Value> for SavedEditor {
             Some(id) if !id.is_empty() && id.len() <= 64 => self.set_target(id),
             _ => self.set_target(DEFAULT_TARGET_ID),
         }
+        match value["checks"].as_str() {
+            Some(id) if !id.is_empty() && id.len() <= 64 => self.set_check_profile(id),
+            _ => self.set_check_profile(DEFAULT_CHECK_PROFILE_ID),
+        }
     }
 
     fn map<F, R>(&self, f: F) -> R
@@ -362,6 +384,7 @@ impl<'a> PersistentField<'a, Value> for SavedEditor {
             "height": height,
             "target": self.target(),
             "history_s": self.history_s(),
+            "checks": self.check_profile(),
         }))
     }
 }
@@ -407,17 +430,22 @@ mod tests {
         let saved = SavedEditor::default();
         assert_eq!(saved.size(), EDITOR_DEFAULT_SIZE);
         assert_eq!(saved.target(), DEFAULT_TARGET_ID);
-        saved.set(json!({"width": 1500, "height": 900, "target": "apple", "history_s": 600}));
+        assert_eq!(saved.check_profile(), DEFAULT_CHECK_PROFILE_ID);
+        saved.set(json!({"width": 1500, "height": 900, "target": "apple", "history_s": 600, "checks": "delivery"}));
         let stored = saved.map(|v| v.clone());
         let other = SavedEditor::default();
         other.set(stored);
         assert_eq!(other.size(), (1500, 900));
         assert_eq!(other.target(), "apple");
+        assert_eq!(other.check_profile(), "delivery");
         assert_eq!(other.history_s(), 600);
         // Out of range: clamped; wrong types and unknown zooms: defaults.
-        other.set(json!({"width": 10, "height": 100_000, "target": 5, "history_s": 7}));
+        other.set(
+            json!({"width": 10, "height": 100_000, "target": 5, "history_s": 7, "checks": []}),
+        );
         assert_eq!(other.size(), (EDITOR_MIN_SIZE.0, EDITOR_MAX_SIZE.1));
         assert_eq!(other.target(), DEFAULT_TARGET_ID);
+        assert_eq!(other.check_profile(), DEFAULT_CHECK_PROFILE_ID);
         assert_eq!(other.history_s(), DEFAULT_HISTORY_ZOOM_S);
         other.set(json!("junk"));
         assert_eq!(other.size(), EDITOR_DEFAULT_SIZE);

@@ -7,6 +7,7 @@ mod signals;
 
 use serde_json::Value;
 use signals::{invert_band, pink};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -1122,7 +1123,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 4);
+    assert_eq!(lines[0]["schema_version"], 5);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -1188,4 +1189,149 @@ fn stereo_image_per_band_in_json_and_summary() {
     );
     assert!(rows[1].ends_with(",0,good"), "{}", rows[1]);
     assert!(rows[2].ends_with(",0,"), "{}", rows[2]);
+}
+
+/// The statuses of a `checks` object, by item id.
+fn statuses(checks: &Value) -> BTreeMap<String, Value> {
+    checks["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i["status"].clone()))
+        .collect()
+}
+
+/// `--check`: a squashed, clipping master fails the pre-master checklist where it should and
+/// exits 3; a quiet sine passes headroom and mono, warns on loudness, fails crest and PLR; the
+/// tonal item has no grade without a reference and fails against the pink slope; every item's
+/// value is the file's own reading; the readable summary lists the items.
+#[test]
+fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
+    let dir = scratch_dir("cli-checks");
+    let rate = 48_000;
+    // Noise driven hard into the ceiling: square-like, about -1 LUFS, over 0 dBTP.
+    let mut state = 7u64;
+    let mut squashed = || -> Vec<f64> {
+        (0..rate as usize * 8)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+                (4.0 * u).clamp(-1.0, 1.0)
+            })
+            .collect()
+    };
+    let loud = dir.join("squashed.wav");
+    write_wav(&loud, Format::Float32, rate, &[squashed(), squashed()]);
+    let tone = sine(rate, -20.0, 8.0);
+    let quiet = dir.join("sine.wav");
+    write_wav(&quiet, Format::Float32, rate, &[tone.clone(), tone]);
+
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--check",
+        "pre-master",
+        loud.to_str().unwrap(),
+        quiet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "a failed item gates the exit status");
+    let lines = json_lines(&stdout);
+    let (loud, quiet) = (&lines[0], &lines[1]);
+    assert_eq!(loud["checks"]["profile"], "pre-master");
+    assert_eq!(loud["checks"]["worst"], "fail");
+    let s = statuses(&loud["checks"]);
+    for id in ["headroom", "loudness", "crest", "plr"] {
+        assert_eq!(s[id], "fail", "{id}: {}", loud["checks"]);
+    }
+    assert_eq!(s["tonal"], Value::Null, "no reference, no grade");
+    let s = statuses(&quiet["checks"]);
+    assert_eq!(s["headroom"], "pass");
+    assert_eq!(s["loudness"], "warn", "-20 LUFS is quieter than -18");
+    assert_eq!(s["crest"], "fail", "a sine's crest factor is 3 dB");
+    assert_eq!(s["plr"], "fail");
+    assert_eq!(s["mono"], "pass", "identical channels lose nothing");
+    // Every item's value is the file's reading, with its unit and a source.
+    for line in &lines {
+        for item in line["checks"]["items"].as_array().unwrap() {
+            let reading = match item["id"].as_str().unwrap() {
+                "headroom" => "true_peak_dbtp",
+                "loudness" => "integrated_lufs",
+                "crest" => "crest_factor_db",
+                "plr" => "plr_db",
+                "mono" => "mono_loss_lu",
+                _ => continue,
+            };
+            assert!(
+                (f(item, "value") - f(line, reading)).abs() < 1e-9,
+                "{item} vs {reading}"
+            );
+            assert!(item["source"].as_str().unwrap().len() > 40);
+            assert!(
+                item["evidence"]
+                    .as_str()
+                    .unwrap()
+                    .contains(item["unit"].as_str().unwrap())
+            );
+        }
+    }
+
+    // Against a reference: the sine is far from the pink slope.
+    let (_, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--check",
+        "pre-master",
+        "--reference",
+        "builtin:pink",
+        dir.join("sine.wav").to_str().unwrap(),
+    ]);
+    let line = &json_lines(&stdout)[0];
+    let tonal = line["checks"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "tonal")
+        .unwrap()
+        .clone();
+    assert_eq!(tonal["status"], "fail", "{tonal}");
+    assert!(
+        tonal["evidence"].as_str().unwrap().contains("worst:"),
+        "{tonal}"
+    );
+
+    // Delivery: the squashed master clips (over 0 dBTP) and is louder than -7 LUFS.
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--check",
+        "delivery",
+        dir.join("squashed.wav").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3);
+    let s = statuses(&json_lines(&stdout)[0]["checks"]);
+    assert_eq!(
+        (&s["headroom"], &s["loudness"]),
+        (&"fail".into(), &"fail".into())
+    );
+
+    // Readable: the profile's name and one line per item with its grade.
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--check",
+        "delivery",
+        dir.join("sine.wav").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "a sine's PLR of 0 dB fails delivery");
+    assert!(
+        stdout.contains("Delivery check (master going to streaming)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pass  True peak"), "{stdout}");
+    assert!(stdout.contains("FAIL  Peak to loudness (PLR)"), "{stdout}");
+
+    let (code, _, stderr) = run(&["analyze", "--check", "mastering", "x.wav"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown check profile mastering (one of: pre-master, delivery)"));
 }

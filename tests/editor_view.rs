@@ -99,6 +99,7 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
                 a.toggle_level_match |= now.toggle_level_match;
                 a.command = now.command.or(a.command);
                 a.select_target = now.select_target.or(a.select_target.take());
+                a.select_check_profile = now.select_check_profile.or(a.select_check_profile.take());
                 a.history_s = now.history_s.or(a.history_s);
                 a.pane = now.pane.or(a.pane);
                 for (c, n) in a.clear_clip.iter_mut().zip(now.clear_clip) {
@@ -731,6 +732,7 @@ fn snapshot_scene() -> Scene {
     view.true_peak_db = [-0.6, -3.4];
     view.bar_peak_db = [-0.6, -3.4];
     view.clip[0].update(0.4);
+    view.grade(&mixmeter::diagnosis::checks::profiles(), "pre-master", None);
     let history = LoudnessHistory::from_points((0..1800).map(|i| {
         let t = i as f32 / 10.0;
         let section = if (t / 20.0) as u32 % 2 == 0 {
@@ -804,4 +806,54 @@ fn image_snapshots_of_the_bars_side_panel_and_header() {
         .expect("the editor renders headless at scale 2");
     assert_eq!(image.dimensions(), (2 * EDITOR_WIDTH, 2 * EDITOR_HEIGHT));
     egui_kittest::image_snapshot_options(&crop(&image, a.bars, 2.0), "editor_bars_2x", &options);
+}
+
+/// The checklist in the side panel: each item's grade read back by label (the numbers graded
+/// are the view's readings: true peak -0.6 dBTP fails a pre-master's -3 dBTP headroom, -14.0
+/// LUFS and a PLR of 13.4 dB pass, no crest factor is no grade), its evidence in words, and
+/// another profile one pick away.
+#[test]
+fn the_checklist_grades_the_readings_and_switches_profile() {
+    use mixmeter::diagnosis::checks::profiles;
+    let mut v = view(false);
+    v.grade(&profiles(), "pre-master", None);
+    let mut harness = harness(v);
+    harness.run();
+    let grade = |harness: &Harness<'_, Scene>, label: &str| {
+        harness
+            .get_by_role_and_label(egui::Role::Meter, &format!("{label} check"))
+            .value()
+    };
+    assert_eq!(grade(&harness, "Headroom").as_deref(), Some("FAIL"));
+    assert_eq!(
+        grade(&harness, "Integrated loudness").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(
+        grade(&harness, "Peak to loudness (PLR)").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(grade(&harness, "Crest factor").as_deref(), Some("—"));
+    assert_eq!(grade(&harness, "Tonal balance").as_deref(), Some("—"));
+    assert!(
+        harness
+            .query_by_label("-0.6 dBTP (pass at most -3.0 dBTP)")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("no reference curve compared yet")
+            .is_some()
+    );
+
+    harness.get_by_label("Checks").click();
+    harness.run();
+    harness
+        .get_by_label("Delivery check (master going to streaming)")
+        .click();
+    harness.run();
+    assert_eq!(
+        harness.state().actions.select_check_profile.as_deref(),
+        Some("delivery")
+    );
 }

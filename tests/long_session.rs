@@ -253,7 +253,7 @@ fn a_day_of_audio_measures_exactly_with_constant_memory() {
     assert_eq!(r.non_finite_samples, 0);
     eprintln!(
         "{hours} h: integrated {:.4} LUFS, worst distance to the exact value over the hours \
-         {worst_lu:.5} LU; LRA {:?}; seconds per hour of audio: first {:.1}, last {:.1}, \
+         {worst_lu:.1e} LU; LRA {:?}; seconds per hour of audio: first {:.1}, last {:.1}, \
          slowest {:.1}",
         r.integrated_lufs.unwrap(),
         r.loudness_range_lu,

@@ -6,6 +6,7 @@
 //! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
 
 use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::diagnosis::checks::{self, Item, Profile};
 use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter::diagnosis::stereo::{
     MonoCompatibility, StereoBand, mono_compatibility, signed_tenths,
@@ -29,7 +30,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 5;
 /// File extensions a folder is searched for.
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
@@ -39,7 +40,7 @@ const AUDIO_EXTENSIONS: &[&str] = &[
 const EXIT_TARGET_MISSED: u8 = 3;
 
 const USAGE: &str = "Usage: mixmeter analyze PATH... [--json | --csv] [--series] [--target ID]...
-                        [--reference CURVE] [--jobs N]
+                        [--check PROFILE] [--reference CURVE] [--jobs N]
        mixmeter reference build PATH... -o CURVE.json [--name NAME]
        mixmeter reference list
        mixmeter targets
@@ -56,6 +57,12 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
                 apply and the true peak after it; exit status 3 if a file misses it.
                 IDs: spotify, apple, youtube, amazon, tidal, deezer, aes-streaming,
                 ebu-r128, atsc-a85 (`mixmeter targets` lists them with their sources)
+  --check PROFILE
+                grade each file with a checklist: pre-master (a mix going to mastering:
+                headroom, loudness, crest, PLR, mono, tonal balance) or delivery (a master
+                going to streaming); each item pass, warn or fail with the measured value and
+                the threshold's source (presets/checks.json); exit status 3 if an item fails.
+                The tonal item needs --reference.
   --reference CURVE
                 compare each file's tonal balance with a reference curve (a curve file, or
                 builtin:ID for a built-in slope, see `mixmeter reference list`): deviation
@@ -66,7 +73,8 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
 `reference build` makes a curve from reference audio: the long-term average spectrum of each
 file, level-matched; with several files the median and a 10th-90th percentile band.
 
-Exit status: 0 all good, 1 a file could not be read, 2 bad usage, 3 a file missed a target.";
+Exit status: 0 all good, 1 a file could not be read, 2 bad usage, 3 a file missed a target
+or failed a check.";
 
 struct Analysis {
     file: String,
@@ -238,6 +246,7 @@ fn to_json(
     a: &Analysis,
     series: bool,
     checks: &[Check],
+    graded: Option<(&Profile, &[Item])>,
     tonal: Option<(&Curve, Option<&TonalComparison>)>,
 ) -> Value {
     let r = &a.readings;
@@ -266,6 +275,9 @@ fn to_json(
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
     }
+    if let Some((profile, items)) = graded {
+        object["checks"] = checks_json(profile, items);
+    }
     object["stereo"] = a.stereo.as_ref().map_or(Value::Null, stereo_json);
     if let Some((curve, comparison)) = tonal {
         object["tonal"] = tonal_json(curve, comparison);
@@ -275,6 +287,37 @@ fn to_json(
         object["short_term_lufs"] = a.short_term.iter().map(|v| number(*v)).collect();
     }
     object
+}
+
+/// The `checks` object of the JSON output (README, "Output schema").
+fn checks_json(profile: &Profile, items: &[Item]) -> Value {
+    json!({
+        "profile": profile.id,
+        "name": profile.name,
+        "worst": checks::worst(items).map(|s| s.id()),
+        "items": items.iter().map(|i| json!({
+            "id": i.id,
+            "label": i.label,
+            "status": i.status.map(|s| s.id()),
+            "value": number(i.value),
+            "unit": i.measure.unit(),
+            "evidence": i.evidence,
+            "source": i.source,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The checklist in the readable summary.
+fn print_checks(profile: &Profile, items: &[Item]) {
+    println!("  {}", profile.name);
+    for item in items {
+        let status = item.status.map_or("--", |s| match s {
+            checks::Status::Pass => "pass",
+            checks::Status::Warn => "WARN",
+            checks::Status::Fail => "FAIL",
+        });
+        println!("    {status:<4}  {:<24} {}", item.label, item.evidence);
+    }
 }
 
 /// The `tonal` object of the JSON output (README, "Output schema").
@@ -653,6 +696,7 @@ struct Options {
     csv: bool,
     series: bool,
     targets: Vec<Target>,
+    profile: Option<Profile>,
     reference: Option<Curve>,
     jobs: usize,
 }
@@ -664,6 +708,7 @@ fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
         csv: false,
         series: false,
         targets: Vec::new(),
+        profile: None,
         reference: None,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
@@ -681,6 +726,13 @@ fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
                     .find(|t| t.id == *id)
                     .ok_or_else(|| format!("unknown target {id}"))?;
                 options.targets.push(target.clone());
+            }
+            "--check" => {
+                let id = it.next().ok_or("--check needs a profile")?;
+                let names: Vec<String> = checks::profiles().into_iter().map(|p| p.id).collect();
+                options.profile = Some(checks::profile(id).ok_or_else(|| {
+                    format!("unknown check profile {id} (one of: {})", names.join(", "))
+                })?);
             }
             "--reference" => {
                 let name = it
@@ -914,8 +966,23 @@ fn main() -> ExitCode {
                             (curve, mix.and_then(|m| compare_tonal(m, curve)))
                         });
                         let tonal = comparison.as_ref().map(|(curve, c)| (*curve, c.as_ref()));
+                        let graded = options.profile.as_ref().map(|profile| {
+                            let inputs = checks::Inputs {
+                                readings: &analysis.readings,
+                                tonal: tonal.and_then(|t| t.1),
+                            };
+                            (profile, checks::run(profile, &inputs))
+                        });
+                        let graded = graded.as_ref().map(|(p, items)| (*p, items.as_slice()));
+                        let failed_check = graded.is_some_and(|(_, items)| {
+                            checks::worst(items) == Some(checks::Status::Fail)
+                        });
+                        missed |= failed_check;
                         if options.json {
-                            println!("{}", to_json(&analysis, options.series, &checks, tonal));
+                            println!(
+                                "{}",
+                                to_json(&analysis, options.series, &checks, graded, tonal)
+                            );
                         } else if options.csv {
                             println!("{}", csv_row(&analysis, &checks, tonal.map(|t| t.1)));
                         } else {
@@ -935,8 +1002,11 @@ fn main() -> ExitCode {
                             if let Some((curve, c)) = tonal {
                                 print_tonal(curve, c);
                             }
+                            if let Some((profile, items)) = graded {
+                                print_checks(profile, items);
+                            }
                         }
-                        summary.push((file, Some(analysis.readings), pass));
+                        summary.push((file, Some(analysis.readings), pass && !failed_check));
                     }
                     Err(message) => {
                         eprintln!("mixmeter: {file}: {message}");
@@ -951,7 +1021,10 @@ fn main() -> ExitCode {
         progress.clear();
     });
     if !options.json && !options.csv && summary.len() > 1 {
-        print_table(&summary, !options.targets.is_empty());
+        print_table(
+            &summary,
+            !options.targets.is_empty() || options.profile.is_some(),
+        );
     }
     if failed {
         ExitCode::FAILURE
@@ -982,7 +1055,7 @@ fn print_table(rows: &[(String, Option<Readings>, bool)], with_targets: bool) {
         "LRA",
         "dBTP",
         "PLR",
-        if with_targets { "  targets" } else { "" }
+        if with_targets { "  checks" } else { "" }
     );
     for (file, readings, pass) in rows {
         let shown: String = if file.chars().count() > width {

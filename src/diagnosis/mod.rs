@@ -22,6 +22,7 @@
 //!    (at most [`MAX_SUGGESTIONS`]), naming the frequency where the deviation (smoothed over a
 //!    third of an octave) is largest.
 
+pub mod checks;
 pub mod dynamics;
 pub mod platforms;
 pub mod stereo;

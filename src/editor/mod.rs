@@ -25,6 +25,7 @@ pub mod stereo;
 mod window;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
+use crate::diagnosis::checks;
 use crate::diagnosis::platforms::{self, Target};
 use crate::diagnosis::stereo::{format_range, mono_compatibility};
 use crate::meter::engine::Readings;
@@ -106,6 +107,18 @@ pub struct View {
     pub stereo: Option<StereoSummary>,
     /// Seconds the history shows.
     pub history_s: u32,
+    /// The checklist (mix readiness or delivery), graded.
+    pub checks: CheckList,
+}
+
+/// The checklist the side panel shows: the chosen profile, graded, and the profiles to pick.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckList {
+    pub profile_id: String,
+    pub profile_name: String,
+    /// (id, name) of every profile.
+    pub profiles: Vec<(String, String)>,
+    pub items: Vec<checks::Item>,
 }
 
 impl View {
@@ -140,7 +153,38 @@ impl View {
             target,
             stereo: None,
             history_s: crate::params::DEFAULT_HISTORY_ZOOM_S,
+            checks: CheckList::default(),
         }
+    }
+
+    /// Grades the view's readings with the profile `profile_id` (or the first one) and the
+    /// comparison with the active reference, if any.
+    pub fn grade(
+        &mut self,
+        profiles: &[checks::Profile],
+        profile_id: &str,
+        tonal: Option<&crate::diagnosis::TonalComparison>,
+    ) {
+        let Some(profile) = profiles
+            .iter()
+            .find(|p| p.id == profile_id)
+            .or(profiles.first())
+        else {
+            return;
+        };
+        let inputs = checks::Inputs {
+            readings: &self.readings,
+            tonal,
+        };
+        self.checks = CheckList {
+            profile_id: profile.id.clone(),
+            profile_name: profile.name.clone(),
+            profiles: profiles
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone()))
+                .collect(),
+            items: checks::run(profile, &inputs),
+        };
     }
 }
 
@@ -204,6 +248,7 @@ pub struct Actions {
     pub toggle_level_match: bool,
     pub command: Option<Command>,
     pub select_target: Option<String>,
+    pub select_check_profile: Option<String>,
     pub clear_clip: [bool; PLUGIN_CHANNELS],
     pub history_s: Option<u32>,
     pub pane: Option<Pane>,
@@ -334,6 +379,10 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 panels::loudness_panel(ui, view);
+                ui.separator();
+                if let Some(id) = panels::checks_panel(ui, view) {
+                    actions.select_check_profile = Some(id);
+                }
                 ui.separator();
                 panels::dynamics_panel(ui, view);
                 ui.separator();
@@ -585,6 +634,7 @@ pub struct MixmeterEditor {
     spectrum: SpectrumState,
     history: LoudnessHistory,
     targets: Vec<Target>,
+    check_profiles: Vec<checks::Profile>,
     clock: Instant,
 }
 
@@ -601,6 +651,7 @@ impl MixmeterEditor {
             spectrum: SpectrumState::new(),
             history: LoudnessHistory::new(),
             targets: platforms::targets(),
+            check_profiles: checks::profiles(),
             clock: Instant::now(),
         }
     }
@@ -650,7 +701,7 @@ impl NiceEguiApp for MixmeterEditor {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
-        let (view, snapshot) = self.next_view();
+        let (mut view, snapshot) = self.next_view();
         let settings = self.params.spectrum_view.get().sanitized();
         let library = self.params.references.get();
         let now_s = self.clock.elapsed().as_secs_f64();
@@ -658,6 +709,11 @@ impl NiceEguiApp for MixmeterEditor {
         let data = self
             .spectrum
             .update(live, long_term, settings, &library, now_s);
+        view.grade(
+            &self.check_profiles,
+            &self.params.editor.check_profile(),
+            data.comparison.as_ref(),
+        );
         let pane = self.params.editor_pane.get();
         let stereo = match pane {
             Pane::Stereo => {
@@ -702,6 +758,9 @@ impl MixmeterEditor {
         }
         if let Some(id) = &actions.select_target {
             self.params.editor.set_target(id);
+        }
+        if let Some(id) = &actions.select_check_profile {
+            self.params.editor.set_check_profile(id);
         }
         if let Some(seconds) = actions.history_s {
             self.params.editor.set_history_s(seconds);

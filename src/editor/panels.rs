@@ -382,6 +382,61 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
     }
 }
 
+/// The checklist: a profile picker, then one row per item (grade, name, evidence); each grade
+/// is exposed to screen readers as "{label} check" with its value, and its threshold's source
+/// shows on hover. Returns the profile picked, if the user picked another.
+pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
+    use crate::diagnosis::checks::Status;
+    let list = &view.checks;
+    let mut chosen = list.profile_id.clone();
+    ui.horizontal(|ui| {
+        let label = ui.label(RichText::new("Checks").strong().size(14.0));
+        egui::ComboBox::from_id_salt("check-profile")
+            .selected_text(&list.profile_name)
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                for (id, name) in &list.profiles {
+                    ui.selectable_value(&mut chosen, id.clone(), name);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    // Two lines per item (grade and name, then the evidence, wrapped), so nothing runs out
+    // of the panel at its narrowest; tight spacing keeps the list short.
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing.y = 0.0;
+        for item in &list.items {
+            let (text, color) = match item.status {
+                Some(Status::Pass) => ("pass", GOOD_COLOR),
+                Some(Status::Warn) => ("warn", CAUTION_COLOR),
+                Some(Status::Fail) => ("FAIL", BAD_COLOR),
+                None => (NO_VALUE, ui.visuals().weak_text_color()),
+            };
+            ui.horizontal(|ui| {
+                ui.add_sized([34.0, 14.0], |ui: &mut egui::Ui| {
+                    value_label(
+                        ui,
+                        &format!("{} check", item.label),
+                        text,
+                        item.value,
+                        12.0,
+                        Some(color),
+                    )
+                })
+                .on_hover_text(&item.source);
+                ui.label(&item.label).on_hover_text(&item.source);
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(40.0);
+                ui.label(RichText::new(&item.evidence).small().weak());
+            });
+            ui.add_space(3.0);
+        }
+    });
+    (chosen != list.profile_id).then_some(chosen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,473 @@
+//! Mix-readiness and delivery checks: a short list of pass / warn / fail items, each with the
+//! measured evidence and the source of its threshold, shared by the editor and the CLI
+//! (`mixmeter analyze --check PROFILE`).
+//!
+//! The thresholds are data: `presets/checks.json`, one profile per use (`pre-master`: a mix
+//! going to mastering; `delivery`: a master going to streaming), each check naming the
+//! measurement it reads and two ranges: inside `pass` passes, else inside `warn` warns, else
+//! fails. The measurements:
+//! - `true_peak_dbtp`: maximum true peak (BS.1770-5 Annex 2);
+//! - `integrated_lufs`: integrated loudness (BS.1770-5 Annex 1, EBU R128);
+//! - `crest_factor_db`, `plr_db`: peak to RMS, and true peak to integrated loudness;
+//! - `mono_loss_lu`: loudness of (L+R)/2 minus that of L and R, whole measurement;
+//! - `tonal_excess_db`: how far the worst region of the long-term spectrum lies outside the
+//!   active reference curve's tolerance band ([`super::RegionDeviation::excess_db`]).
+//!
+//! A measurement without a value (too short, silence, no reference selected) gives no grade:
+//! the item says what is missing instead of passing.
+
+use super::{TonalComparison, format_frequency};
+use crate::meter::engine::Readings;
+use serde_json::Value;
+
+/// The checks file, compiled in.
+pub const CHECKS_JSON: &str = include_str!("../../presets/checks.json");
+
+/// What a check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    TruePeak,
+    Integrated,
+    CrestFactor,
+    Plr,
+    MonoLoss,
+    TonalExcess,
+}
+
+impl Measure {
+    fn parse(id: &str) -> Option<Measure> {
+        Some(match id {
+            "true_peak_dbtp" => Measure::TruePeak,
+            "integrated_lufs" => Measure::Integrated,
+            "crest_factor_db" => Measure::CrestFactor,
+            "plr_db" => Measure::Plr,
+            "mono_loss_lu" => Measure::MonoLoss,
+            "tonal_excess_db" => Measure::TonalExcess,
+            _ => return None,
+        })
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Measure::TruePeak => "dBTP",
+            Measure::Integrated => "LUFS",
+            Measure::CrestFactor | Measure::Plr | Measure::TonalExcess => "dB",
+            Measure::MonoLoss => "LU",
+        }
+    }
+
+    /// What to say when there is no value.
+    fn missing(self) -> &'static str {
+        match self {
+            Measure::TonalExcess => "no reference curve compared yet",
+            Measure::MonoLoss => "no stereo signal measured yet",
+            _ => "not measured yet",
+        }
+    }
+}
+
+/// A range with optional bounds (both inclusive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Range {
+    pub fn contains(&self, value: f64) -> bool {
+        self.min.is_none_or(|m| value >= m) && self.max.is_none_or(|m| value <= m)
+    }
+
+    /// "-18.0 to -14.0", "at most -3.0", "at least 12.0".
+    pub fn describe(&self, unit: &str) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("{a:.1} to {b:.1} {unit}"),
+            (None, Some(b)) => format!("at most {b:.1} {unit}"),
+            (Some(a), None) => format!("at least {a:.1} {unit}"),
+            (None, None) => "any value".to_string(),
+        }
+    }
+}
+
+/// One check of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub id: String,
+    pub label: String,
+    pub measure: Measure,
+    pub pass: Range,
+    pub warn: Range,
+    pub source: String,
+}
+
+/// A named list of checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// One graded item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub label: String,
+    pub measure: Measure,
+    /// `None`: no value to grade.
+    pub status: Option<Status>,
+    pub value: Option<f64>,
+    /// The measured evidence in words ("true peak -4.2 dBTP, pass at most -3.0 dBTP").
+    pub evidence: String,
+    pub source: String,
+}
+
+/// Every profile of the compiled-in file, in its order.
+pub fn profiles() -> Vec<Profile> {
+    parse_profiles(CHECKS_JSON).expect("presets/checks.json is valid (checked by a unit test)")
+}
+
+/// The profile called `id`, if any.
+pub fn profile(id: &str) -> Option<Profile> {
+    profiles().into_iter().find(|p| p.id == id)
+}
+
+/// Parses a checks file; a malformed entry is an error naming it.
+pub fn parse_profiles(text: &str) -> Result<Vec<Profile>, String> {
+    let data: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let list = data["profiles"]
+        .as_array()
+        .ok_or_else(|| "no \"profiles\" list".to_string())?;
+    list.iter()
+        .map(|p| {
+            let id = p["id"].as_str().ok_or("a profile without an \"id\"")?;
+            let text = |v: &Value, key: &str, what: &str| {
+                v[key]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{what}: \"{key}\" missing"))
+            };
+            let checks = p["checks"]
+                .as_array()
+                .ok_or_else(|| format!("profile {id}: no \"checks\" list"))?
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let what = format!("profile {id}, check {i}");
+                    let measure_id = text(c, "measure", &what)?;
+                    let measure = Measure::parse(&measure_id)
+                        .ok_or_else(|| format!("{what}: unknown measure \"{measure_id}\""))?;
+                    let range = |key: &str| -> Result<Range, String> {
+                        let bound = |v: &Value| match v {
+                            Value::Null => Ok(None),
+                            v => v
+                                .as_f64()
+                                .filter(|x| x.is_finite())
+                                .map(Some)
+                                .ok_or_else(|| format!("{what}: \"{key}\" bounds are numbers")),
+                        };
+                        match c[key].as_array().map(Vec::as_slice) {
+                            Some([min, max]) => Ok(Range {
+                                min: bound(min)?,
+                                max: bound(max)?,
+                            }),
+                            _ => Err(format!("{what}: \"{key}\" is [min, max]")),
+                        }
+                    };
+                    let (pass, warn) = (range("pass")?, range("warn")?);
+                    // The pass range lies inside the warn range, bound by bound.
+                    let within =
+                        |warn: Option<f64>, pass: Option<f64>, ok: fn(f64, f64) -> bool| match (
+                            warn, pass,
+                        ) {
+                            (None, _) => true,
+                            (Some(_), None) => false,
+                            (Some(w), Some(p)) => ok(p, w),
+                        };
+                    if !within(warn.min, pass.min, |p, w| p >= w)
+                        || !within(warn.max, pass.max, |p, w| p <= w)
+                    {
+                        return Err(format!("{what}: \"pass\" must lie inside \"warn\""));
+                    }
+                    Ok(Check {
+                        id: text(c, "id", &what)?,
+                        label: text(c, "label", &what)?,
+                        measure,
+                        pass,
+                        warn,
+                        source: text(c, "source", &what)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Profile {
+                id: id.to_string(),
+                name: text(p, "name", &format!("profile {id}"))?,
+                checks,
+            })
+        })
+        .collect()
+}
+
+/// What the checks read.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub readings: &'a Readings,
+    /// The comparison with the active reference curve, if one is selected and there is a
+    /// long-term spectrum.
+    pub tonal: Option<&'a TonalComparison>,
+}
+
+/// The value of `measure` and its evidence's detail (the worst region for the tonal check).
+fn measured(measure: Measure, inputs: &Inputs) -> (Option<f64>, String) {
+    let r = inputs.readings;
+    let value = match measure {
+        Measure::TruePeak => r.max_true_peak_dbtp,
+        Measure::Integrated => r.integrated_lufs,
+        Measure::CrestFactor => r.crest_factor_db,
+        Measure::Plr => r.plr_db,
+        Measure::MonoLoss => (r.channels >= 2)
+            .then_some(r.mono_loss_integrated_lu)
+            .flatten(),
+        Measure::TonalExcess => {
+            let Some(tonal) = inputs.tonal else {
+                return (None, String::new());
+            };
+            let worst = tonal
+                .regions
+                .iter()
+                .filter(|d| d.deviation_db.is_some())
+                .max_by(|a, b| a.excess_db().total_cmp(&b.excess_db()));
+            return match worst {
+                Some(w) => {
+                    let deviation = w.deviation_db.unwrap_or(0.0);
+                    let at = w
+                        .worst_hz
+                        .map(|hz| format!(" around {}", format_frequency(hz)))
+                        .unwrap_or_default();
+                    (
+                        Some(w.excess_db()),
+                        format!(
+                            "; worst: {} {deviation:+.1} dB{at} against {}",
+                            w.region.name, tonal.reference_name
+                        ),
+                    )
+                }
+                None => (None, String::new()),
+            };
+        }
+    };
+    (value.filter(|v| v.is_finite()), String::new())
+}
+
+/// Grades every check of `profile`.
+pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
+    profile
+        .checks
+        .iter()
+        .map(|check| {
+            let unit = check.measure.unit();
+            let (value, detail) = measured(check.measure, inputs);
+            let status = value.map(|v| {
+                if check.pass.contains(v) {
+                    Status::Pass
+                } else if check.warn.contains(v) {
+                    Status::Warn
+                } else {
+                    Status::Fail
+                }
+            });
+            let evidence = match value {
+                Some(v) => format!("{v:.1} {unit} (pass {}){detail}", check.pass.describe(unit)),
+                None => check.measure.missing().to_string(),
+            };
+            Item {
+                id: check.id.clone(),
+                label: check.label.clone(),
+                measure: check.measure,
+                status,
+                value,
+                evidence,
+                source: check.source.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The worst grade of a list (no grade counts as nothing).
+pub fn worst(items: &[Item]) -> Option<Status> {
+    items.iter().filter_map(|i| i.status).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readings() -> Readings {
+        Readings {
+            channels: 2,
+            integrated_lufs: Some(-16.0),
+            max_true_peak_dbtp: Some(-4.0),
+            crest_factor_db: Some(14.0),
+            plr_db: Some(12.0),
+            mono_loss_integrated_lu: Some(-1.0),
+            ..Readings::default()
+        }
+    }
+
+    fn status(profile: &str, r: &Readings, id: &str) -> Option<Status> {
+        let p = profile_named(profile);
+        run(
+            &p,
+            &Inputs {
+                readings: r,
+                tonal: None,
+            },
+        )
+        .into_iter()
+        .find(|i| i.id == id)
+        .unwrap()
+        .status
+    }
+
+    fn profile_named(id: &str) -> Profile {
+        profile(id).unwrap_or_else(|| panic!("profile {id}"))
+    }
+
+    #[test]
+    fn the_file_parses_and_every_check_has_a_source() {
+        let all = profiles();
+        assert_eq!(
+            all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["pre-master", "delivery"]
+        );
+        for p in &all {
+            assert!(p.checks.len() >= 5, "{}", p.id);
+            for c in &p.checks {
+                assert!(c.source.len() > 40, "{}/{}", p.id, c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_clean_pre_master_passes_every_graded_check() {
+        let p = profile_named("pre-master");
+        let items = run(
+            &p,
+            &Inputs {
+                readings: &readings(),
+                tonal: None,
+            },
+        );
+        for item in &items {
+            match item.measure {
+                Measure::TonalExcess => {
+                    assert_eq!(item.status, None);
+                    assert_eq!(item.evidence, "no reference curve compared yet");
+                }
+                _ => assert_eq!(item.status, Some(Status::Pass), "{item:?}"),
+            }
+        }
+        assert_eq!(worst(&items), Some(Status::Pass));
+    }
+
+    #[test]
+    fn headroom_grades_at_its_thresholds() {
+        let mut r = readings();
+        for (peak, pre, delivery) in [
+            (-6.0, Status::Pass, Status::Pass),
+            (-3.0, Status::Pass, Status::Pass),
+            (-2.9, Status::Warn, Status::Pass),
+            (-1.0, Status::Warn, Status::Pass),
+            (-0.9, Status::Fail, Status::Warn),
+            (0.0, Status::Fail, Status::Warn),
+            (0.4, Status::Fail, Status::Fail),
+        ] {
+            r.max_true_peak_dbtp = Some(peak);
+            assert_eq!(status("pre-master", &r, "headroom"), Some(pre), "{peak}");
+            assert_eq!(status("delivery", &r, "headroom"), Some(delivery), "{peak}");
+        }
+    }
+
+    #[test]
+    fn loudness_crest_plr_and_mono_grade_both_ways() {
+        let mut r = readings();
+        r.integrated_lufs = Some(-9.5);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Fail));
+        assert_eq!(status("delivery", &r, "loudness"), Some(Status::Pass));
+        r.integrated_lufs = Some(-25.0);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Fail));
+        r.integrated_lufs = Some(-20.0);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Warn));
+        r.crest_factor_db = Some(7.0);
+        assert_eq!(status("pre-master", &r, "crest"), Some(Status::Fail));
+        r.crest_factor_db = Some(10.0);
+        assert_eq!(status("pre-master", &r, "crest"), Some(Status::Warn));
+        r.plr_db = Some(7.0);
+        assert_eq!(status("pre-master", &r, "plr"), Some(Status::Fail));
+        assert_eq!(status("delivery", &r, "plr"), Some(Status::Warn));
+        r.mono_loss_integrated_lu = Some(-3.0);
+        assert_eq!(status("pre-master", &r, "mono"), Some(Status::Warn));
+        r.mono_loss_integrated_lu = Some(-6.0);
+        assert_eq!(status("delivery", &r, "mono"), Some(Status::Fail));
+        // A mono track has nothing to fold.
+        r.channels = 1;
+        assert_eq!(status("delivery", &r, "mono"), None);
+    }
+
+    #[test]
+    fn no_value_is_no_grade() {
+        let r = Readings::default();
+        let items = run(
+            &profile_named("delivery"),
+            &Inputs {
+                readings: &r,
+                tonal: None,
+            },
+        );
+        assert!(items.iter().all(|i| i.status.is_none()), "{items:?}");
+        assert_eq!(worst(&items), None);
+        assert!(items.iter().all(|i| i.evidence.contains("yet")));
+    }
+
+    #[test]
+    fn malformed_files_are_errors_naming_the_entry() {
+        let base = |check: &str| {
+            format!(r#"{{"profiles": [{{"id": "p", "name": "P", "checks": [{check}]}}]}}"#)
+        };
+        let good = r#"{"id": "a", "label": "A", "measure": "plr_db", "pass": [10, null], "warn": [8, null], "source": "s"}"#;
+        assert!(parse_profiles(&base(good)).is_ok());
+        for (bad, says) in [
+            (good.replace("plr_db", "volume"), "unknown measure"),
+            (good.replace("[10, null]", "[10]"), "is [min, max]"),
+            (
+                good.replace("[10, null]", "[\"x\", null]"),
+                "bounds are numbers",
+            ),
+            (good.replace("[10, null]", "[6, null]"), "must lie inside"),
+            (good.replace(r#", "source": "s""#, ""), "\"source\" missing"),
+        ] {
+            let error = parse_profiles(&base(&bad)).unwrap_err();
+            assert!(
+                error.contains(says) && error.contains("profile p, check 0"),
+                "{error}"
+            );
+        }
+    }
+}
