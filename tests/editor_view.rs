@@ -294,14 +294,10 @@ fn pink_seeded(rate: f64, len: usize, seed: u64) -> Vec<f32> {
 /// rendered headless: the deviations shown per region are the measured ones (the boosted
 /// low-mids read about +6 and are the one suggestion), the plot describes itself, Capture
 /// freezes the long-term spectrum as a curve, and Import reads a curve file on a worker thread.
-#[test]
-fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
-    use mixmeter::editor::spectrum::{SpectrumActions, SpectrumData, SpectrumState, draw_spectrum};
+/// 21.8 s of pink noise with the low-mids (200-500 Hz) 6 dB up, through the real analyzer and
+/// bridge into the spectrum view's state, compared with the pink slope (selected by default).
+fn low_mid_boost_spectrum() -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
     use mixmeter::meter::engine::{Meter, MeterConfig};
-    use mixmeter::params::SpectrumSettings;
-    use mixmeter::reference::CurveKind;
-    use mixmeter::reference::library::ReferenceLibrary;
-
     let rate = 48_000.0;
     let audio = pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)));
     let mut meter = Meter::new(MeterConfig::new(rate, 1).with_spectrum()).unwrap();
@@ -312,9 +308,19 @@ fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
         input.publish_spectrum(meter.spectrum_mut().unwrap(), false);
     }
     let mut state = SpectrumState::new();
-    let library = ReferenceLibrary::default(); // pink slope selected
+    let library = ReferenceLibrary::default();
     let (live, long_term) = output.spectra();
     let data = state.update(live, long_term, SpectrumSettings::default(), &library, 0.0);
+    (state, data, output)
+}
+
+#[test]
+fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
+    use mixmeter::editor::spectrum::{SpectrumActions, SpectrumData, draw_spectrum};
+    use mixmeter::reference::CurveKind;
+
+    let (mut state, data, mut output) = low_mid_boost_spectrum();
+    let library = ReferenceLibrary::default(); // pink slope selected
     assert_eq!(data.live_db.len(), data.frequencies_hz.len());
     assert_eq!(data.long_term_db.len(), data.frequencies_hz.len());
     assert!(data.reference.is_some());
@@ -733,6 +739,13 @@ fn snapshot_scene() -> Scene {
     view.bar_peak_db = [-0.6, -3.4];
     view.clip[0].update(0.4);
     view.grade(&mixmeter::diagnosis::checks::profiles(), "pre-master", None);
+    view.suggestions = vec![mixmeter::diagnosis::suggestions::Candidate {
+        key: "tonal:low_mids:over".to_string(),
+        kind: mixmeter::diagnosis::suggestions::Kind::Tonal,
+        text: "low-mids +4.1 dB over the reference: cut around 250 Hz".to_string(),
+        confidence: 0.62,
+        score: 2.0,
+    }];
     let history = LoudnessHistory::from_points((0..1800).map(|i| {
         let t = i as f32 / 10.0;
         let section = if (t / 20.0) as u32 % 2 == 0 {
@@ -856,4 +869,61 @@ fn the_checklist_grades_the_readings_and_switches_profile() {
         harness.state().actions.select_check_profile.as_deref(),
         Some("delivery")
     );
+}
+
+/// Suggestions from real findings, held: the low-mid boost measured by the real analyzer is a
+/// tonal candidate (its confidence from 21.8 s of audio and 4 dB past the tolerance), shows
+/// only once it has held for 3 s, and is drawn with its evidence and confidence, read back by
+/// label; an over-compressed crest factor joins it, ranked below.
+#[test]
+fn suggestions_come_from_the_findings_and_show_once_held() {
+    use mixmeter::diagnosis::suggestions::{Board, Findings, HOLD_S, Kind, candidates};
+    let (_, data, _) = low_mid_boost_spectrum();
+    let findings = Findings {
+        tonal: data.comparison.as_ref(),
+        spectrum_s: data.long_term_s,
+        crest_factor_db: Some(7.0),
+        measured_s: 60.0,
+        ..Findings::default()
+    };
+    let found = candidates(&findings);
+    assert_eq!(
+        found.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+        ["tonal:low_mids:over", "dynamics:over-compressed"],
+        "{found:?}"
+    );
+    let tonal = &found[0];
+    assert_eq!(tonal.kind, Kind::Tonal);
+    // 21.8 of 30 s, and the boost's excess over the tolerance.
+    let excess = data.comparison.as_ref().unwrap().suggestions[0].excess_db;
+    let expected = (data.long_term_s / 30.0) * (1.0 - (-excess / 3.0).exp());
+    assert!((tonal.confidence - expected).abs() < 1e-9, "{tonal:?}");
+    assert!(
+        tonal.confidence > 0.3 && tonal.confidence < 0.9,
+        "{tonal:?}"
+    );
+
+    let mut board = Board::new();
+    board.update(&found, 0.0);
+    board.update(&found, HOLD_S - 0.1);
+    assert_eq!(board.shown().count(), 0, "not before it has held");
+    board.update(&found, 0.2);
+    let shown: Vec<_> = board.shown().cloned().collect();
+    assert_eq!(shown.len(), 2);
+
+    let mut v = view(false);
+    v.suggestions = shown;
+    let mut harness = harness(v);
+    harness.run();
+    let first = harness.get_by_label("Suggestion 1").value().unwrap();
+    assert!(
+        first.starts_with("1. low-mids +") && first.contains("cut around"),
+        "{first}"
+    );
+    assert!(
+        first.ends_with(&format!("({:.0} % confidence)", 100.0 * tonal.confidence)),
+        "{first}"
+    );
+    let second = harness.get_by_label("Suggestion 2").value().unwrap();
+    assert!(second.contains("crest factor 7.0 dB"), "{second}");
 }

@@ -26,6 +26,7 @@ pub mod checks;
 pub mod dynamics;
 pub mod platforms;
 pub mod stereo;
+pub mod suggestions;
 
 use crate::meter::spectrum::{LogSmoother, PowerSpectrum, power_to_db};
 use crate::reference::{Curve, POINTS_PER_OCTAVE, k_weighting_power, standard_grid};

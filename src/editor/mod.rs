@@ -25,9 +25,9 @@ pub mod stereo;
 mod window;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
-use crate::diagnosis::checks;
 use crate::diagnosis::platforms::{self, Target};
 use crate::diagnosis::stereo::{format_range, mono_compatibility};
+use crate::diagnosis::{checks, suggestions};
 use crate::meter::engine::Readings;
 use crate::meter::gain_to_db;
 use crate::params::{DEFAULT_TARGET_ID, EDITOR_DEFAULT_SIZE, MixmeterParams};
@@ -109,6 +109,8 @@ pub struct View {
     pub history_s: u32,
     /// The checklist (mix readiness or delivery), graded.
     pub checks: CheckList,
+    /// The suggestions shown now (held, at most three, best first).
+    pub suggestions: Vec<suggestions::Candidate>,
 }
 
 /// The checklist the side panel shows: the chosen profile, graded, and the profiles to pick.
@@ -154,6 +156,7 @@ impl View {
             stereo: None,
             history_s: crate::params::DEFAULT_HISTORY_ZOOM_S,
             checks: CheckList::default(),
+            suggestions: Vec::new(),
         }
     }
 
@@ -379,6 +382,8 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 panels::loudness_panel(ui, view);
+                ui.separator();
+                panels::suggestions_panel(ui, view);
                 ui.separator();
                 if let Some(id) = panels::checks_panel(ui, view) {
                     actions.select_check_profile = Some(id);
@@ -635,6 +640,9 @@ pub struct MixmeterEditor {
     history: LoudnessHistory,
     targets: Vec<Target>,
     check_profiles: Vec<checks::Profile>,
+    /// The held suggestions, and when they were last updated.
+    suggestions: suggestions::Board,
+    suggestions_at: Option<Instant>,
     clock: Instant,
 }
 
@@ -652,6 +660,8 @@ impl MixmeterEditor {
             history: LoudnessHistory::new(),
             targets: platforms::targets(),
             check_profiles: checks::profiles(),
+            suggestions: suggestions::Board::new(),
+            suggestions_at: None,
             clock: Instant::now(),
         }
     }
@@ -714,6 +724,7 @@ impl NiceEguiApp for MixmeterEditor {
             &self.params.editor.check_profile(),
             data.comparison.as_ref(),
         );
+        view.suggestions = self.suggest(&snapshot, &data);
         let pane = self.params.editor_pane.get();
         let stereo = match pane {
             Pane::Stereo => {
@@ -751,6 +762,37 @@ impl NiceEguiApp for MixmeterEditor {
 }
 
 impl MixmeterEditor {
+    /// The suggestions of this frame: this frame's findings held on the board (a function of
+    /// the time since the last frame, see `diagnosis::suggestions`).
+    fn suggest(
+        &mut self,
+        snapshot: &crate::bridge::Snapshot,
+        spectrum: &SpectrumData,
+    ) -> Vec<suggestions::Candidate> {
+        let now = Instant::now();
+        let elapsed_s = self
+            .suggestions_at
+            .map_or(0.0, |t| now.duration_since(t).as_secs_f64());
+        self.suggestions_at = Some(now);
+        let r = &snapshot.readings;
+        let stereo = snapshot.stereo.as_ref().map(|s| {
+            mono_compatibility(
+                &s.whole,
+                r.integrated_correlation,
+                r.mono_loss_integrated_lu,
+            )
+        });
+        let found = suggestions::candidates(&suggestions::Findings {
+            tonal: spectrum.comparison.as_ref(),
+            spectrum_s: spectrum.long_term_s,
+            stereo: stereo.as_ref(),
+            crest_factor_db: r.crest_factor_db,
+            measured_s: r.measured_s,
+        });
+        self.suggestions.update(&found, elapsed_s);
+        self.suggestions.shown().cloned().collect()
+    }
+
     /// Carries out what the user did.
     fn apply(&mut self, actions: &Actions, view: &View) {
         if let Some(pane) = actions.pane {

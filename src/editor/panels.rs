@@ -437,6 +437,36 @@ pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
     (chosen != list.profile_id).then_some(chosen)
 }
 
+/// The suggestions shown now (at most three, held so they do not flicker), each with its
+/// evidence and confidence; exposed to screen readers as "Suggestion N".
+pub fn suggestions_panel(ui: &mut egui::Ui, view: &View) {
+    heading(ui, "Suggestions");
+    if view.suggestions.is_empty() {
+        ui.label(
+            RichText::new("nothing to suggest (findings show after holding 3 s)")
+                .small()
+                .weak(),
+        );
+        return;
+    }
+    for (i, s) in view.suggestions.iter().enumerate() {
+        let text = format!(
+            "{}. {} ({:.0} % confidence)",
+            i + 1,
+            s.text,
+            100.0 * s.confidence
+        );
+        let response = ui.label(RichText::new(&text).size(12.0));
+        let name = format!("Suggestion {}", i + 1);
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
+            info.current_text_value = Some(text.clone());
+            info.value = Some(s.confidence);
+            info
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

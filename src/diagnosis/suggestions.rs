@@ -1,0 +1,355 @@
+//! At most three suggestions at a time, across tonal, stereo and dynamics findings, ranked,
+//! each with its evidence and a confidence, and stable: a finding has to hold for
+//! [`HOLD_S`] before it shows, and has to be gone for as long before it goes, so the list
+//! does not flicker with the music.
+//!
+//! **Candidates** ([`candidates`]) come from the diagnoses that already exist: the tonal
+//! comparison's ranked regions outside the reference's tolerance, the stereo diagnosis's
+//! suggestions (negative correlation, a wide low end, mono loss in a band) and the dynamics
+//! grade (crest factor below 8 dB: over-compressed). Each gets:
+//! - a **confidence** in 0..1, the product of how much audio it rests on
+//!   (`min(1, seconds / 30)`: a long-term spectrum or a whole-measurement reading over less
+//!   than half a minute of music is not yet the mix) and how clear the finding is
+//!   (`1 - exp(-margin / 3)` for a margin in dB or LU past its threshold: 1 dB gives 0.28,
+//!   3 dB 0.63, 6 dB 0.86; for a negative correlation the margin is ten times the band's
+//!   correlation below 0, for a wide low end the side-to-mid ratio over -10 dB). A heuristic,
+//!   stated as such in the README.
+//! - a **score** for the ranking: confidence times (1 + margin).
+//!
+//! **Stability** ([`Board`]): a pure function of elapsed time, not of frame rate. A candidate
+//! is known by a key (kind and place, e.g. `tonal:mids:over`), so a finding whose numbers move
+//! stays the same suggestion.
+
+use super::TonalComparison;
+use super::stereo::{MonoCompatibility, StereoFinding};
+
+/// Seconds a finding must hold before it shows, and be gone before it goes.
+pub const HOLD_S: f64 = 3.0;
+/// Suggestions shown at once.
+pub const MAX_SHOWN: usize = 3;
+/// Seconds of audio for full confidence.
+pub const FULL_CONFIDENCE_S: f64 = 30.0;
+/// Crest factor below which a mix is over-compressed (`super::dynamics`).
+const OVER_COMPRESSED_DB: f64 = super::dynamics::OVER_COMPRESSED_BELOW_DB;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Tonal,
+    Stereo,
+    Dynamics,
+}
+
+impl Kind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Tonal => "tonal",
+            Kind::Stereo => "stereo",
+            Kind::Dynamics => "dynamics",
+        }
+    }
+}
+
+/// A finding that may become a suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Stable identity: kind and place.
+    pub key: String,
+    pub kind: Kind,
+    /// What to do, with the evidence ("low-mids +4.1 dB over the reference: cut around 250 Hz").
+    pub text: String,
+    /// 0..1, see the module docs.
+    pub confidence: f64,
+    pub score: f64,
+}
+
+fn confidence(seconds: f64, margin: f64) -> f64 {
+    let amount = (seconds / FULL_CONFIDENCE_S).clamp(0.0, 1.0);
+    let clarity = 1.0 - (-margin.max(0.0) / 3.0).exp();
+    amount * clarity
+}
+
+fn candidate(key: String, kind: Kind, text: String, seconds: f64, margin: f64) -> Candidate {
+    let confidence = confidence(seconds, margin);
+    Candidate {
+        key,
+        kind,
+        text,
+        confidence,
+        score: confidence * (1.0 + margin.max(0.0)),
+    }
+}
+
+/// What the candidates are drawn from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Findings<'a> {
+    pub tonal: Option<&'a TonalComparison>,
+    /// Seconds the long-term spectrum covers.
+    pub spectrum_s: f64,
+    pub stereo: Option<&'a MonoCompatibility>,
+    pub crest_factor_db: Option<f64>,
+    /// Seconds the measurement covers.
+    pub measured_s: f64,
+}
+
+/// Every candidate of the findings, best first.
+pub fn candidates(f: &Findings) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    if let Some(tonal) = f.tonal {
+        for s in &tonal.suggestions {
+            let direction = if s.deviation_db > 0.0 {
+                "over"
+            } else {
+                "under"
+            };
+            out.push(candidate(
+                format!("tonal:{}:{direction}", s.region_id),
+                Kind::Tonal,
+                s.text.clone(),
+                f.spectrum_s,
+                s.excess_db,
+            ));
+        }
+    }
+    if let Some(stereo) = f.stereo {
+        for s in &stereo.suggestions {
+            // The margin: how far the band's own reading is past its limit.
+            let band = stereo
+                .bands
+                .iter()
+                .find(|b| b.low_hz >= s.low_hz && b.high_hz <= s.high_hz && b.flagged);
+            let margin = match s.finding {
+                StereoFinding::NegativeCorrelation => {
+                    band.and_then(|b| b.correlation).map_or(1.0, |c| -10.0 * c)
+                }
+                StereoFinding::MonoLoss => band
+                    .and_then(|b| b.mono_loss_lu)
+                    .map_or(3.0, |l| -l - super::stereo::MAX_MONO_LOSS_LU),
+                StereoFinding::WideLowEnd => stereo
+                    .low_end
+                    .width_db
+                    .map_or(1.0, |w| w - super::stereo::LOW_END_WIDTH_DB),
+            };
+            out.push(candidate(
+                format!("stereo:{}:{:.0}", s.finding.id(), s.low_hz),
+                Kind::Stereo,
+                s.text.clone(),
+                f.measured_s,
+                margin.max(0.5),
+            ));
+        }
+    }
+    if let Some(crest) = f.crest_factor_db.filter(|c| *c < OVER_COMPRESSED_DB) {
+        out.push(candidate(
+            "dynamics:over-compressed".to_string(),
+            Kind::Dynamics,
+            format!(
+                "crest factor {crest:.1} dB (healthy 12-18): over-compressed; back off the bus \
+                 compressor or limiter"
+            ),
+            f.measured_s,
+            OVER_COMPRESSED_DB - crest,
+        ));
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out
+}
+
+/// One suggestion on the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub candidate: Candidate,
+    /// Seconds the finding has been present without a break (while pending or shown).
+    pub present_s: f64,
+    /// Seconds it has been absent (0 while present).
+    pub absent_s: f64,
+    pub shown: bool,
+}
+
+/// The suggestions over time (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Board {
+    entries: Vec<Entry>,
+}
+
+impl Board {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Advances by `elapsed_s` with the candidates found now.
+    pub fn update(&mut self, found: &[Candidate], elapsed_s: f64) {
+        let elapsed_s = elapsed_s.max(0.0);
+        for entry in &mut self.entries {
+            match found.iter().find(|c| c.key == entry.candidate.key) {
+                Some(c) => {
+                    entry.candidate = c.clone();
+                    entry.present_s += elapsed_s;
+                    entry.absent_s = 0.0;
+                }
+                None => {
+                    entry.absent_s += elapsed_s;
+                    entry.present_s = 0.0;
+                }
+            }
+        }
+        for c in found {
+            if !self.entries.iter().any(|e| e.candidate.key == c.key) {
+                self.entries.push(Entry {
+                    candidate: c.clone(),
+                    present_s: 0.0,
+                    absent_s: 0.0,
+                    shown: false,
+                });
+            }
+        }
+        // Gone long enough: off the board; pending ones that went are forgotten at once.
+        self.entries.retain(|e| {
+            if e.shown {
+                e.absent_s < HOLD_S
+            } else {
+                e.absent_s == 0.0
+            }
+        });
+        // Held long enough: shown, best first, while there is room.
+        self.entries
+            .sort_by(|a, b| b.candidate.score.total_cmp(&a.candidate.score));
+        let mut shown = self.entries.iter().filter(|e| e.shown).count();
+        for e in &mut self.entries {
+            if !e.shown && e.present_s >= HOLD_S && shown < MAX_SHOWN {
+                e.shown = true;
+                shown += 1;
+            }
+        }
+    }
+
+    /// The suggestions shown now, best first (at most [`MAX_SHOWN`]).
+    pub fn shown(&self) -> impl Iterator<Item = &Candidate> {
+        self.entries
+            .iter()
+            .filter(|e| e.shown)
+            .map(|e| &e.candidate)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(key: &str, score: f64) -> Candidate {
+        Candidate {
+            key: key.to_string(),
+            kind: Kind::Tonal,
+            text: key.to_string(),
+            confidence: 0.5,
+            score,
+        }
+    }
+
+    fn keys(board: &Board) -> Vec<String> {
+        board.shown().map(|c| c.key.clone()).collect()
+    }
+
+    /// Runs `seconds` in frames of `dt` with the same candidates.
+    fn run(board: &mut Board, found: &[Candidate], seconds: f64, dt: f64) {
+        let mut t = 0.0;
+        while t < seconds - 1e-9 {
+            board.update(found, dt);
+            t += dt;
+        }
+    }
+
+    #[test]
+    fn a_finding_shows_after_holding_and_goes_after_being_gone() {
+        for dt in [1.0 / 60.0, 1.0 / 30.0, 0.2] {
+            let mut board = Board::new();
+            let found = [c("a", 1.0)];
+            run(&mut board, &found, HOLD_S - 0.25, dt);
+            assert!(keys(&board).is_empty(), "not yet at {dt}");
+            run(&mut board, &found, 0.5, dt);
+            assert_eq!(keys(&board), ["a"], "after {HOLD_S} s at {dt}");
+            run(&mut board, &[], HOLD_S - 0.25, dt);
+            assert_eq!(
+                keys(&board),
+                ["a"],
+                "still shown while briefly gone at {dt}"
+            );
+            run(&mut board, &[], 0.5, dt);
+            assert!(keys(&board).is_empty(), "gone after {HOLD_S} s at {dt}");
+        }
+    }
+
+    #[test]
+    fn a_flickering_finding_never_shows_and_a_shown_one_survives_gaps() {
+        let mut board = Board::new();
+        for _ in 0..20 {
+            run(&mut board, &[c("flicker", 5.0)], 1.0, 0.05);
+            run(&mut board, &[], 1.0, 0.05);
+        }
+        assert!(keys(&board).is_empty());
+        run(&mut board, &[c("steady", 1.0)], 4.0, 0.05);
+        for _ in 0..20 {
+            run(&mut board, &[], 1.0, 0.05);
+            run(&mut board, &[c("steady", 1.0)], 1.0, 0.05);
+        }
+        assert_eq!(keys(&board), ["steady"]);
+    }
+
+    #[test]
+    fn at_most_three_best_first_and_a_new_better_one_waits_for_room() {
+        let mut board = Board::new();
+        let four = [c("a", 1.0), c("b", 4.0), c("c", 2.0), c("d", 3.0)];
+        run(&mut board, &four, 4.0, 0.1);
+        assert_eq!(keys(&board), ["b", "d", "c"]);
+        // A better one appears: it does not push a shown one off at once.
+        let five = [
+            c("a", 1.0),
+            c("b", 4.0),
+            c("c", 2.0),
+            c("d", 3.0),
+            c("e", 9.0),
+        ];
+        run(&mut board, &five, 4.0, 0.1);
+        assert_eq!(keys(&board), ["b", "d", "c"]);
+        // When one goes for good, the best waiting one takes its place.
+        let without_b = [c("a", 1.0), c("c", 2.0), c("d", 3.0), c("e", 9.0)];
+        run(&mut board, &without_b, 3.5, 0.1);
+        assert_eq!(keys(&board), ["e", "d", "c"]);
+    }
+
+    #[test]
+    fn confidence_grows_with_audio_and_margin() {
+        assert_eq!(confidence(0.0, 6.0), 0.0);
+        assert!((confidence(30.0, 3.0) - 0.632).abs() < 0.001);
+        assert!((confidence(15.0, 3.0) - 0.316).abs() < 0.001);
+        assert!(confidence(60.0, 6.0) > confidence(60.0, 1.0));
+        assert_eq!(confidence(60.0, -1.0), 0.0);
+    }
+
+    #[test]
+    fn over_compression_is_a_candidate_only_below_8_db() {
+        let squashed = Findings {
+            crest_factor_db: Some(5.0),
+            measured_s: 60.0,
+            ..Findings::default()
+        };
+        let found = candidates(&squashed);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, Kind::Dynamics);
+        assert!(
+            found[0].text.contains("crest factor 5.0 dB"),
+            "{}",
+            found[0].text
+        );
+        assert!((found[0].confidence - 0.632).abs() < 0.001);
+        let healthy = Findings {
+            crest_factor_db: Some(13.0),
+            measured_s: 60.0,
+            ..Findings::default()
+        };
+        assert!(candidates(&healthy).is_empty());
+    }
+}
