@@ -1335,3 +1335,71 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown check profile mastering (one of: pre-master, delivery)"));
 }
+
+/// The platform preview says what each platform does: the quiet -20 dBTP tone is raised the
+/// full 6 dB by Spotify (Normal) and 9 dB by Spotify Loud, left alone by YouTube; the same
+/// tone with a -0.5 dBTP burst is held back by its peak on Spotify Normal and raised into
+/// Spotify Loud's limiter, which would cut over 8 dB off its peaks (a problem, exit 3).
+#[test]
+fn platform_previews_say_whether_the_platform_turns_down_raises_holds_or_limits() {
+    let dir = scratch_dir("cli-platform-actions");
+    let rate = 48_000;
+    let tone = sine(rate, -20.0, 6.0);
+    let quiet = dir.join("quiet.wav");
+    write_wav(&quiet, Format::Float32, rate, &[tone.clone(), tone.clone()]);
+    let mut peaked = tone;
+    let burst = sine(rate, -0.5, 0.02);
+    peaked[rate as usize..rate as usize + burst.len()].copy_from_slice(&burst);
+    let spiky = dir.join("spiky.wav");
+    write_wav(&spiky, Format::Float32, rate, &[peaked.clone(), peaked]);
+    let args = |file: &Path| {
+        run(&[
+            "analyze",
+            "--json",
+            "--target",
+            "spotify",
+            "--target",
+            "spotify-loud",
+            "--target",
+            "youtube",
+            file.to_str().unwrap(),
+        ])
+    };
+    let (code, stdout, _) = args(&quiet);
+    assert_eq!(code, 0);
+    let line = &json_lines(&stdout)[0];
+    let actions: Vec<&str> = (0..3)
+        .map(|i| line["targets"][i]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["turn-up", "turn-up", "unchanged"], "{line}");
+    assert!((f(&line["targets"][1], "gain_db") - 9.0).abs() < 0.05);
+    assert_eq!(line["targets"][1]["limited_db"], Value::Null);
+
+    let (code, stdout, _) = args(&spiky);
+    assert_eq!(code, 3, "limited by Spotify Loud");
+    let line = &json_lines(&stdout)[0];
+    assert_eq!(line["targets"][0]["action"], "held-by-peak", "{line}");
+    let loud = &line["targets"][1];
+    assert_eq!(loud["action"], "limit", "{loud}");
+    // The burst lifts the integrated loudness a little; the limiter takes what the raised
+    // peak would exceed the -1 dBTP ceiling by.
+    let limited = f(loud, "limited_db");
+    let expected = f(line, "true_peak_dbtp") + f(loud, "gain_db") + 1.0;
+    assert!((limited - expected).abs() < 1e-9 && limited > 5.0, "{loud}");
+    assert!(
+        (f(loud, "true_peak_after_dbtp") + 1.0).abs() < 1e-9,
+        "{loud}"
+    );
+    assert_eq!(loud["pass"], false);
+
+    let (_, stdout, _) = run(&[
+        "analyze",
+        "--target",
+        "spotify-loud",
+        spiky.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout.contains(&format!("(limits it {limited:.1} dB)")),
+        "{stdout}"
+    );
+}

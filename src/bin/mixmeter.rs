@@ -54,9 +54,12 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
   --csv         one CSV row per file, with a header line
   --series      add momentary and short-term loudness, one value per 100 ms (JSON)
   --target ID   check against a delivery target: prints the gain its normalization would
-                apply and the true peak after it; exit status 3 if a file misses it.
-                IDs: spotify, apple, youtube, amazon, tidal, deezer, aes-streaming,
-                ebu-r128, atsc-a85 (`mixmeter targets` lists them with their sources)
+                apply, the true peak after it, and whether the platform turns the mix down,
+                raises it, holds it back by its peak or limits it; exit status 3 if a file
+                misses it (over the ceiling after the gain, or limited by the platform).
+                IDs: spotify, spotify-loud, apple, youtube, amazon, tidal, deezer,
+                aes-streaming, ebu-r128, atsc-a85 (`mixmeter targets` lists them with their
+                sources)
   --check PROFILE
                 grade each file with a checklist: pre-master (a mix going to mastering:
                 headroom, loudness, crest, PLR, mono, tonal balance) or delivery (a master
@@ -516,6 +519,11 @@ impl Check {
             "name": self.name,
             "gain_db": number(self.preview.gain_db),
             "true_peak_after_dbtp": number(self.preview.true_peak_after_dbtp),
+            "action": self.preview.action.map(|a| a.id()),
+            "limited_db": match self.preview.action {
+                Some(platforms::Action::Limits(db)) => number(Some(db)),
+                _ => Value::Null,
+            },
             "pass": self.preview.pass,
             "problems": self.preview.problems,
         })
@@ -526,8 +534,9 @@ impl Check {
         let verdict = if p.pass { "pass" } else { "FAIL" };
         match (p.gain_db, p.true_peak_after_dbtp) {
             (Some(gain), Some(after)) => println!(
-                "  {:<26} {verdict}  gain {gain:+.1} dB, true peak after {after:.1} dBTP",
-                self.name
+                "  {:<26} {verdict}  gain {gain:+.1} dB, true peak after {after:.1} dBTP ({})",
+                self.name,
+                p.action.map_or(String::new(), |a| a.describe())
             ),
             _ => println!("  {:<26} {verdict}", self.name),
         }

@@ -9,6 +9,9 @@
 //! - `up-limited-by-peak`: louder mixes are turned down; quieter ones are raised only as far as
 //!   the true peak stays at the ceiling (no limiter).
 //! - `up-and-down`: the full difference either way.
+//! - `up-with-limiter`: the full difference either way, and a limiter at the ceiling catches
+//!   the peaks of a quiet mix raised into it (Spotify's Loud setting): the true peak after is
+//!   held at the ceiling and the preview says by how much the limiter would cut.
 //! - broadcast targets (`none`): the file is judged as delivered (integrated within the
 //!   tolerance, true peak at or below the maximum).
 //!
@@ -27,6 +30,7 @@ pub enum GainRule {
     DownOnly,
     UpLimitedByPeak,
     UpAndDown,
+    UpWithLimiter,
     /// Broadcast delivery: no gain, the file must meet the target itself.
     None,
 }
@@ -38,6 +42,7 @@ impl GainRule {
             GainRule::DownOnly => "down-only",
             GainRule::UpLimitedByPeak => "up-limited-by-peak",
             GainRule::UpAndDown => "up-and-down",
+            GainRule::UpWithLimiter => "up-with-limiter",
             GainRule::None => "none",
         }
     }
@@ -93,6 +98,7 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
                 "down-only" => GainRule::DownOnly,
                 "up-limited-by-peak" => GainRule::UpLimitedByPeak,
                 "up-and-down" => GainRule::UpAndDown,
+                "up-with-limiter" => GainRule::UpWithLimiter,
                 "none" => GainRule::None,
                 other => return Err(format!("target {i}: unknown gain rule \"{other}\"")),
             };
@@ -110,6 +116,48 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
         .collect()
 }
 
+/// What a platform's normalization does to the mix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    /// Turned down (louder than the target).
+    TurnDown,
+    /// Raised by the full difference.
+    TurnUp,
+    /// Raised less than the difference, or not at all: held back by its true peak.
+    HeldByPeak,
+    /// Raised into the platform's limiter, which cuts the peaks by this many dB.
+    Limits(f64),
+    /// Left as it is.
+    Unchanged,
+    /// Broadcast: judged as delivered, no gain.
+    AsDelivered,
+}
+
+impl Action {
+    pub fn id(self) -> &'static str {
+        match self {
+            Action::TurnDown => "turn-down",
+            Action::TurnUp => "turn-up",
+            Action::HeldByPeak => "held-by-peak",
+            Action::Limits(_) => "limit",
+            Action::Unchanged => "unchanged",
+            Action::AsDelivered => "as-delivered",
+        }
+    }
+
+    /// A few words for the editor and the summary.
+    pub fn describe(self) -> String {
+        match self {
+            Action::TurnDown => "turns it down".to_string(),
+            Action::TurnUp => "turns it up".to_string(),
+            Action::HeldByPeak => "held back by its peak".to_string(),
+            Action::Limits(db) => format!("limits it {db:.1} dB"),
+            Action::Unchanged => "leaves it".to_string(),
+            Action::AsDelivered => "as delivered".to_string(),
+        }
+    }
+}
+
 /// What a target does to one mix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
@@ -117,6 +165,8 @@ pub struct Preview {
     /// to the target (broadcast), dB; `None` without an integrated loudness.
     pub gain_db: Option<f64>,
     pub true_peak_after_dbtp: Option<f64>,
+    /// Turned down, up, held back by its peak, limited, or left; `None` without a loudness.
+    pub action: Option<Action>,
     pub pass: bool,
     pub problems: Vec<String>,
 }
@@ -145,6 +195,7 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
         return Preview {
             gain_db: None,
             true_peak_after_dbtp: None,
+            action: None,
             pass: false,
             problems: vec!["no integrated loudness (silent or too short)".to_string()],
         };
@@ -153,7 +204,31 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
     let to_target = target.integrated_lufs - integrated;
     let ceiling = target.max_true_peak_dbtp;
     let gain = normalization_gain(target, integrated, peak);
-    let after = peak + gain;
+    let raised_peak = peak + gain;
+    // A limiter at the ceiling holds the peaks of a mix raised into it.
+    let limited_db = match target.gain {
+        GainRule::UpWithLimiter if gain > 0.0 => (raised_peak - ceiling).max(0.0),
+        _ => 0.0,
+    };
+    let after = raised_peak - limited_db;
+    let action = if target.broadcast {
+        Action::AsDelivered
+    } else if limited_db > 0.05 {
+        Action::Limits(limited_db)
+    } else if gain < -0.05 {
+        Action::TurnDown
+    } else if target.gain == GainRule::UpLimitedByPeak && to_target - gain > 0.05 {
+        Action::HeldByPeak
+    } else if gain > 0.05 {
+        Action::TurnUp
+    } else {
+        Action::Unchanged
+    };
+    if limited_db > 0.05 {
+        problems.push(format!(
+            "raised {gain:+.1} dB into the platform's limiter, which would cut its peaks by {limited_db:.1} dB"
+        ));
+    }
     if target.broadcast {
         if let Some(tolerance) = target.tolerance_lu
             && to_target.abs() > tolerance + 1e-9
@@ -176,6 +251,7 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
     Preview {
         gain_db: Some(gain),
         true_peak_after_dbtp: Some(after),
+        action: Some(action),
         pass: problems.is_empty(),
         problems,
     }
@@ -206,6 +282,50 @@ mod tests {
         }
         assert_eq!(target("spotify").short_name(), "Spotify");
         assert_eq!(target("apple").integrated_lufs, -16.0);
+    }
+
+    #[test]
+    fn each_platform_says_whether_it_turns_down_raises_holds_or_limits() {
+        let loud = readings(-9.0, -0.3);
+        assert_eq!(
+            preview(&target("spotify"), &loud).action,
+            Some(Action::TurnDown)
+        );
+        assert_eq!(
+            preview(&target("spotify-loud"), &loud).action,
+            Some(Action::TurnDown)
+        );
+        // -20 LUFS peaking at -6 dBTP: Spotify Normal raises it 5 of 6 dB (held by the -1 dBTP
+        // ceiling), YouTube leaves it, Loud raises it 9 dB into its limiter, 4 dB deep.
+        let quiet = readings(-20.0, -6.0);
+        assert_eq!(
+            preview(&target("spotify"), &quiet).action,
+            Some(Action::HeldByPeak)
+        );
+        assert_eq!(
+            preview(&target("youtube"), &quiet).action,
+            Some(Action::Unchanged)
+        );
+        let limited = preview(&target("spotify-loud"), &quiet);
+        assert_eq!(limited.gain_db, Some(9.0));
+        assert_eq!(limited.action, Some(Action::Limits(4.0)));
+        assert_eq!(limited.true_peak_after_dbtp, Some(-1.0));
+        assert!(!limited.pass && limited.problems[0].contains("cut its peaks by 4.0 dB"));
+        // Enough headroom: raised by the full difference, no limiting.
+        let clean = readings(-20.0, -12.0);
+        assert_eq!(
+            preview(&target("spotify"), &clean).action,
+            Some(Action::TurnUp)
+        );
+        let loud_clean = preview(&target("spotify-loud"), &clean);
+        assert_eq!(loud_clean.action, Some(Action::TurnUp));
+        assert_eq!(loud_clean.true_peak_after_dbtp, Some(-3.0));
+        assert!(loud_clean.pass);
+        assert_eq!(
+            preview(&target("ebu-r128"), &clean).action,
+            Some(Action::AsDelivered)
+        );
+        assert_eq!(Action::Limits(4.0).describe(), "limits it 4.0 dB");
     }
 
     #[test]

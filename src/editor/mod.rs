@@ -203,6 +203,7 @@ pub fn platform_rows(targets: &[Target], readings: &Readings, selected: &str) ->
                 gain_db: preview.gain_db,
                 true_peak_after_dbtp: preview.true_peak_after_dbtp,
                 ceiling_dbtp: t.max_true_peak_dbtp,
+                action: preview.action,
                 selected: t.id == selected,
             }
         })

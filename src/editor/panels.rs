@@ -18,6 +18,8 @@ pub struct PlatformRow {
     pub gain_db: Option<f64>,
     pub true_peak_after_dbtp: Option<f64>,
     pub ceiling_dbtp: f64,
+    /// What the platform does: "turns it down", "held back by its peak", "limits it 4.0 dB".
+    pub action: Option<crate::diagnosis::platforms::Action>,
     /// The selected loudness target.
     pub selected: bool,
 }
@@ -207,7 +209,7 @@ pub fn dynamics_panel(ui: &mut egui::Ui, view: &View) {
 pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
     heading(ui, "Platforms (gain, true peak after)");
     egui::Grid::new("platforms")
-        .num_columns(3)
+        .num_columns(4)
         .spacing([10.0, 1.0])
         .show(ui, |ui| {
             for row in &view.platforms {
@@ -240,6 +242,18 @@ pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
                     13.0,
                     over.then_some(BAD_COLOR),
                 );
+                let action = row.action.map_or(String::new(), |a| a.describe());
+                let limits = matches!(
+                    row.action,
+                    Some(crate::diagnosis::platforms::Action::Limits(_))
+                );
+                let mut text = RichText::new(action).small();
+                text = if limits {
+                    text.color(BAD_COLOR)
+                } else {
+                    text.weak()
+                };
+                ui.label(text);
                 ui.end_row();
             }
         });
