@@ -100,6 +100,8 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
                 a.command = now.command.or(a.command);
                 a.select_target = now.select_target.or(a.select_target.take());
                 a.select_check_profile = now.select_check_profile.or(a.select_check_profile.take());
+                a.freeze |= now.freeze;
+                a.clear_frozen |= now.clear_frozen;
                 a.history_s = now.history_s.or(a.history_s);
                 a.pane = now.pane.or(a.pane);
                 for (c, n) in a.clear_clip.iter_mut().zip(now.clear_clip) {
@@ -926,4 +928,63 @@ fn suggestions_come_from_the_findings_and_show_once_held() {
     );
     let second = harness.get_by_label("Suggestion 2").value().unwrap();
     assert!(second.contains("crest factor 7.0 dB"), "{second}");
+}
+
+/// Snapshot and compare in the side panel: "Freeze this mix" asks for a freeze in one click;
+/// with a frozen version (the readings above, then the same mix 1.3 LU louder with the
+/// correlation down to 0.55) the notable differences are listed largest first, read back by
+/// label, with the count of unchanged readings, and Clear forgets it.
+#[test]
+fn compare_lists_what_moved_since_the_frozen_version() {
+    use mixmeter::diagnosis::compare::{compare, freeze};
+    use mixmeter::editor::CompareView;
+    let mut harness = harness(view(false));
+    harness.run();
+    harness.get_by_label("Freeze this mix").click();
+    harness.run();
+    assert!(harness.state().actions.freeze);
+
+    let then = readings();
+    let mut now = then;
+    now.integrated_lufs = Some(-12.74);
+    now.integrated_correlation = Some(0.55);
+    let mut frozen_then = then;
+    frozen_then.integrated_correlation = Some(0.8);
+    let v1 = freeze("v1", &frozen_then, None, None);
+    let mut v = View::new(now, &targets(), "spotify");
+    v.compare = Some(CompareView {
+        name: v1.name.clone(),
+        measured_s: v1.measured_s,
+        differences: compare(&v1, &freeze("now", &now, None, None)),
+    });
+    let mut harness = harness_sized(
+        Scene::new(v),
+        (
+            mixmeter::editor::EDITOR_WIDTH as f32,
+            mixmeter::editor::EDITOR_HEIGHT as f32,
+        ),
+    );
+    harness.run();
+    assert_eq!(
+        harness.get_by_label("Difference 1").value().as_deref(),
+        Some("Integrated -14.0 -> -12.7 LUFS (+1.3)")
+    );
+    assert_eq!(
+        harness.get_by_label("Difference 2").value().as_deref(),
+        Some("Correlation +0.80 -> +0.55 (-0.25)")
+    );
+    assert!(harness.query_by_label("Difference 3").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("now against v1 (frozen after 0:02:05)")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("9 other readings unchanged")
+            .is_some()
+    );
+    harness.get_by_label("Clear").click();
+    harness.run();
+    assert!(harness.state().actions.clear_frozen);
 }

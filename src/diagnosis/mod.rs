@@ -23,6 +23,7 @@
 //!    third of an octave) is largest.
 
 pub mod checks;
+pub mod compare;
 pub mod dynamics;
 pub mod platforms;
 pub mod stereo;

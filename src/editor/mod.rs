@@ -27,7 +27,7 @@ mod window;
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
 use crate::diagnosis::platforms::{self, Target};
 use crate::diagnosis::stereo::{format_range, mono_compatibility};
-use crate::diagnosis::{checks, suggestions};
+use crate::diagnosis::{checks, compare, suggestions};
 use crate::meter::engine::Readings;
 use crate::meter::gain_to_db;
 use crate::params::{DEFAULT_TARGET_ID, EDITOR_DEFAULT_SIZE, MixmeterParams};
@@ -111,6 +111,18 @@ pub struct View {
     pub checks: CheckList,
     /// The suggestions shown now (held, at most three, best first).
     pub suggestions: Vec<suggestions::Candidate>,
+    /// The live mix against a frozen version, if one was frozen.
+    pub compare: Option<CompareView>,
+}
+
+/// The live mix against a frozen version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareView {
+    pub name: String,
+    /// Seconds the frozen measurement covered.
+    pub measured_s: f64,
+    /// Notable first (see `diagnosis::compare`).
+    pub differences: Vec<compare::Difference>,
 }
 
 /// The checklist the side panel shows: the chosen profile, graded, and the profiles to pick.
@@ -157,6 +169,7 @@ impl View {
             history_s: crate::params::DEFAULT_HISTORY_ZOOM_S,
             checks: CheckList::default(),
             suggestions: Vec::new(),
+            compare: None,
         }
     }
 
@@ -253,6 +266,10 @@ pub struct Actions {
     pub command: Option<Command>,
     pub select_target: Option<String>,
     pub select_check_profile: Option<String>,
+    /// Freeze the readings now as a version to compare with.
+    pub freeze: bool,
+    /// Forget the frozen version.
+    pub clear_frozen: bool,
     pub clear_clip: [bool; PLUGIN_CHANNELS],
     pub history_s: Option<u32>,
     pub pane: Option<Pane>,
@@ -385,6 +402,10 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
                 panels::loudness_panel(ui, view);
                 ui.separator();
                 panels::suggestions_panel(ui, view);
+                ui.separator();
+                let (freeze, clear) = panels::compare_panel(ui, view);
+                actions.freeze |= freeze;
+                actions.clear_frozen |= clear;
                 ui.separator();
                 if let Some(id) = panels::checks_panel(ui, view) {
                     actions.select_check_profile = Some(id);
@@ -644,6 +665,11 @@ pub struct MixmeterEditor {
     /// The held suggestions, and when they were last updated.
     suggestions: suggestions::Board,
     suggestions_at: Option<Instant>,
+    /// The version frozen to compare with, how many have been frozen, and a freeze asked
+    /// for (taken at the next frame, where the whole set of readings is at hand).
+    frozen: Option<compare::Frozen>,
+    frozen_count: u32,
+    freeze_requested: bool,
     clock: Instant,
 }
 
@@ -663,6 +689,9 @@ impl MixmeterEditor {
             check_profiles: checks::profiles(),
             suggestions: suggestions::Board::new(),
             suggestions_at: None,
+            frozen: None,
+            frozen_count: 0,
+            freeze_requested: false,
             clock: Instant::now(),
         }
     }
@@ -725,7 +754,27 @@ impl NiceEguiApp for MixmeterEditor {
             &self.params.editor.check_profile(),
             data.comparison.as_ref(),
         );
-        view.suggestions = self.suggest(&snapshot, &data);
+        let r = &snapshot.readings;
+        let whole_stereo = snapshot.stereo.as_ref().map(|s| {
+            mono_compatibility(
+                &s.whole,
+                r.integrated_correlation,
+                r.mono_loss_integrated_lu,
+            )
+        });
+        view.suggestions = self.suggest(r, whole_stereo.as_ref(), &data);
+        let now = || compare::freeze("now", r, data.comparison.as_ref(), whole_stereo.as_ref());
+        if std::mem::take(&mut self.freeze_requested) {
+            self.frozen_count += 1;
+            let mut frozen = now();
+            frozen.name = format!("v{}", self.frozen_count);
+            self.frozen = Some(frozen);
+        }
+        view.compare = self.frozen.as_ref().map(|frozen| CompareView {
+            name: frozen.name.clone(),
+            measured_s: frozen.measured_s,
+            differences: compare::compare(frozen, &now()),
+        });
         let pane = self.params.editor_pane.get();
         let stereo = match pane {
             Pane::Stereo => {
@@ -767,7 +816,8 @@ impl MixmeterEditor {
     /// the time since the last frame, see `diagnosis::suggestions`).
     fn suggest(
         &mut self,
-        snapshot: &crate::bridge::Snapshot,
+        r: &Readings,
+        stereo: Option<&crate::diagnosis::stereo::MonoCompatibility>,
         spectrum: &SpectrumData,
     ) -> Vec<suggestions::Candidate> {
         let now = Instant::now();
@@ -775,18 +825,10 @@ impl MixmeterEditor {
             .suggestions_at
             .map_or(0.0, |t| now.duration_since(t).as_secs_f64());
         self.suggestions_at = Some(now);
-        let r = &snapshot.readings;
-        let stereo = snapshot.stereo.as_ref().map(|s| {
-            mono_compatibility(
-                &s.whole,
-                r.integrated_correlation,
-                r.mono_loss_integrated_lu,
-            )
-        });
         let found = suggestions::candidates(&suggestions::Findings {
             tonal: spectrum.comparison.as_ref(),
             spectrum_s: spectrum.long_term_s,
-            stereo: stereo.as_ref(),
+            stereo,
             crest_factor_db: r.crest_factor_db,
             measured_s: r.measured_s,
         });
@@ -805,6 +847,10 @@ impl MixmeterEditor {
         if let Some(id) = &actions.select_check_profile {
             self.params.editor.set_check_profile(id);
         }
+        if actions.clear_frozen {
+            self.frozen = None;
+        }
+        self.freeze_requested |= actions.freeze;
         if let Some(seconds) = actions.history_s {
             self.params.editor.set_history_s(seconds);
         }

@@ -481,6 +481,68 @@ pub fn suggestions_panel(ui: &mut egui::Ui, view: &View) {
     }
 }
 
+/// Snapshot and compare: a button that freezes the mix's readings as a version, then the
+/// live mix against it, notable differences first (each exposed to screen readers as
+/// "Difference N"). Returns (freeze, clear) as clicked.
+pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
+    let (mut freeze, mut clear) = (false, false);
+    ui.horizontal(|ui| {
+        heading(ui, "Compare");
+        let label = if view.compare.is_some() {
+            "Freeze again"
+        } else {
+            "Freeze this mix"
+        };
+        freeze = ui
+            .button(label)
+            .on_hover_text("keep every reading of the mix as it is now, to compare with")
+            .clicked();
+        if view.compare.is_some() {
+            clear = ui.button("Clear").clicked();
+        }
+    });
+    let Some(c) = &view.compare else {
+        ui.label(
+            RichText::new("freeze a version, change the mix, and see what moved")
+                .small()
+                .weak(),
+        );
+        return (freeze, clear);
+    };
+    ui.label(
+        RichText::new(format!(
+            "now against {} (frozen after {})",
+            c.name,
+            super::format_duration(c.measured_s)
+        ))
+        .small(),
+    );
+    let notable: Vec<_> = c.differences.iter().filter(|d| d.notable).collect();
+    if notable.is_empty() {
+        ui.label(RichText::new("no notable difference").small().weak());
+    }
+    for (i, d) in notable.iter().enumerate() {
+        let text = d.describe();
+        let response = ui.label(RichText::new(&text).size(12.0));
+        let name = format!("Difference {}", i + 1);
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
+            info.current_text_value = Some(text.clone());
+            info.value = d.delta;
+            info
+        });
+    }
+    let same = c.differences.len() - notable.len();
+    ui.label(
+        RichText::new(format!(
+            "{same} other readings unchanged (within 0.5 dB or LU, 0.1 of correlation)"
+        ))
+        .small()
+        .weak(),
+    );
+    (freeze, clear)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
