@@ -13,6 +13,7 @@ pub mod meter;
 pub mod monitor;
 pub mod params;
 pub mod reference;
+pub mod report;
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
@@ -20,8 +21,8 @@ use monitor::{MonoCheck, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use params::MixmeterParams;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Stable CLAP plugin ID. Never change it: hosts use it to find the plugin in saved projects.
 pub const CLAP_ID: &str = "org.mixmeter.mixmeter";
@@ -49,6 +50,16 @@ pub struct Mixmeter {
     save_interval: u64,
     /// The editor was open at the previous block (its first block republishes everything).
     editor_was_open: bool,
+    /// The host renders offline: the whole render is measured and reported at deactivation
+    /// (see [`report`]). The short-term loudness once per second of it (capacity reserved in
+    /// `activate`), the samples rendered, the next sample a value is due, and the rate.
+    offline: bool,
+    render_series: Vec<f32>,
+    render_samples: u64,
+    render_next: u64,
+    rate_hz: u64,
+    /// The last render report, shared with the editor (written by the report thread).
+    last_report: Arc<Mutex<Option<report::LastReport>>>,
 }
 
 impl Default for Mixmeter {
@@ -67,6 +78,12 @@ impl Default for Mixmeter {
             unsaved_samples: 0,
             save_interval: 4_800,
             editor_was_open: false,
+            offline: false,
+            render_series: Vec::new(),
+            render_samples: 0,
+            render_next: 0,
+            rate_hz: 48_000,
+            last_report: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -110,6 +127,7 @@ impl Plugin for Mixmeter {
             self.meter_output.take()?,
             self.editor_open.clone(),
             self.repaint.clone(),
+            self.last_report.clone(),
         )
     }
 
@@ -145,7 +163,70 @@ impl Plugin for Mixmeter {
         self.meter_input.configure_scope(rate);
         self.save_interval = ((buffer_config.sample_rate as f64 * 0.1).round() as u64).max(1);
         self.unsaved_samples = 0;
+        self.offline = buffer_config.process_mode == ProcessMode::Offline;
+        if self.offline {
+            // A render is measured whole, from its first sample.
+            if let Some(meter) = self.meter.as_mut() {
+                meter.reset();
+            }
+            self.rate_hz = (buffer_config.sample_rate.round() as u64).max(1);
+            self.render_series.clear();
+            self.render_series.reserve(report::SERIES_CAPACITY);
+            self.render_samples = 0;
+            self.render_next = self.rate_hz;
+        }
         true
+    }
+
+    fn deactivate(&mut self) {
+        if !std::mem::take(&mut self.offline) {
+            return;
+        }
+        let Some(meter) = self.meter.as_ref() else {
+            return;
+        };
+        let readings = meter.readings();
+        if readings.measured_s <= 0.0 {
+            return;
+        }
+        let render = report::Render {
+            measurement: measurement::Measurement::of(&readings),
+            sample_rate: self.rate_hz as f64,
+            channels: readings.channels,
+            short_term_lufs: std::mem::take(&mut self.render_series),
+        };
+        let folder = self
+            .params
+            .report_folder
+            .read()
+            .map(|f| f.clone())
+            .unwrap_or_default();
+        let folder = if folder.trim().is_empty() {
+            report::default_folder()
+        } else {
+            std::path::PathBuf::from(folder)
+        };
+        let last = self.last_report.clone();
+        // Written on a thread of its own: deactivation returns at once.
+        let spawned = std::thread::Builder::new()
+            .name("mixmeter-report".to_string())
+            .spawn(move || {
+                let result = report::write(&folder, &render);
+                if let Err(error) = &result {
+                    nice_error!("Render report not written: {error}");
+                }
+                if let Ok(mut last) = last.lock() {
+                    *last = Some(report::LastReport {
+                        result,
+                        integrated_lufs: render.measurement.integrated_lufs,
+                        true_peak_dbtp: render.measurement.true_peak_dbtp,
+                        duration_s: render.measurement.measured_s,
+                    });
+                }
+            });
+        if let Err(error) = spawned {
+            nice_error!("Render report not written: no thread ({error})");
+        }
     }
 
     fn reset(&mut self) {
@@ -192,6 +273,19 @@ impl Plugin for Mixmeter {
         // later shows the last minutes.
         self.meter_input.publish_history(meter);
         self.unsaved_samples += buffer.samples() as u64;
+        if self.offline {
+            // Once per second of the render, the short-term loudness (never past the capacity
+            // reserved in activate: no allocation).
+            self.render_samples += buffer.samples() as u64;
+            while self.render_samples >= self.render_next {
+                if self.render_series.len() < self.render_series.capacity() {
+                    let short_term = meter.readings().short_term_lufs;
+                    self.render_series
+                        .push(short_term.map_or(f32::NAN, |v| v as f32));
+                }
+                self.render_next += self.rate_hz;
+            }
+        }
         if self.unsaved_samples >= self.save_interval {
             self.unsaved_samples = 0;
             self.params.last_measurement.store(&meter.readings());

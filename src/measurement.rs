@@ -32,6 +32,27 @@ pub struct Measurement {
     pub non_finite_samples: u64,
 }
 
+impl Measurement {
+    /// The saved fields of the readings (plain values: no allocation).
+    pub fn of(r: &Readings) -> Measurement {
+        Measurement {
+            measured_s: r.measured_s,
+            integrated_lufs: r.integrated_lufs,
+            loudness_range_lu: r.loudness_range_lu,
+            max_momentary_lufs: r.max_momentary_lufs,
+            max_short_term_lufs: r.max_short_term_lufs,
+            true_peak_dbtp: r.max_true_peak_dbtp,
+            true_peak_dbtp_per_channel: [r.true_peak_dbtp[0], r.true_peak_dbtp[1]],
+            sample_peak_dbfs: r.max_sample_peak_dbfs,
+            plr_db: r.plr_db,
+            crest_factor_db: r.crest_factor_db,
+            correlation: r.integrated_correlation,
+            mono_loss_lu: r.mono_loss_integrated_lu,
+            non_finite_samples: r.non_finite_samples,
+        }
+    }
+}
+
 const FIELDS: usize = 14;
 
 /// `None` travels as NaN.
@@ -60,21 +81,7 @@ impl SavedMeasurement {
     /// From the audio thread: relaxed atomic stores only (no allocation: `Measurement` is
     /// plain values).
     pub fn store(&self, r: &Readings) {
-        self.restore(&Measurement {
-            measured_s: r.measured_s,
-            integrated_lufs: r.integrated_lufs,
-            loudness_range_lu: r.loudness_range_lu,
-            max_momentary_lufs: r.max_momentary_lufs,
-            max_short_term_lufs: r.max_short_term_lufs,
-            true_peak_dbtp: r.max_true_peak_dbtp,
-            true_peak_dbtp_per_channel: [r.true_peak_dbtp[0], r.true_peak_dbtp[1]],
-            sample_peak_dbfs: r.max_sample_peak_dbfs,
-            plr_db: r.plr_db,
-            crest_factor_db: r.crest_factor_db,
-            correlation: r.integrated_correlation,
-            mono_loss_lu: r.mono_loss_integrated_lu,
-            non_finite_samples: r.non_finite_samples,
-        });
+        self.restore(&Measurement::of(r));
     }
 
     pub fn load(&self) -> Option<Measurement> {

@@ -50,6 +50,10 @@ pub struct MixmeterParams {
     /// The editor's size, loudness target and history zoom (GUI thread only).
     #[persist = "editor"]
     pub editor: SavedEditor,
+    /// Where render reports are written; empty: the default folder (see [`crate::report`]).
+    /// Read at deactivation, never by the audio thread.
+    #[persist = "report-folder"]
+    pub report_folder: std::sync::RwLock<String>,
 }
 
 impl Default for MixmeterParams {
@@ -63,6 +67,7 @@ impl Default for MixmeterParams {
             spectrum_view: SavedSpectrumView::default(),
             editor_pane: SavedPane::default(),
             editor: SavedEditor::default(),
+            report_folder: std::sync::RwLock::new(String::new()),
         }
     }
 }

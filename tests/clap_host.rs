@@ -637,3 +637,152 @@ fn mono_level_match_makes_the_fold_as_loud_as_the_stereo_input() {
         }
     }
 }
+
+/// An offline render (the host calls CLAP `render.set(offline)`, activates, plays the whole
+/// mix, deactivates) writes a JSON and a PNG report into the project's report folder, on a
+/// thread of its own: the JSON carries the render's measurement (the same numbers the plugin
+/// saved for it) and one short-term value per second, the PNG is the 1200x400 picture with the
+/// short-term curve drawn. A real-time session before or after it writes nothing.
+#[test]
+fn an_offline_render_writes_a_json_and_png_report() {
+    const RATE: f64 = 48_000.0;
+    const BLOCK: usize = 960;
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("render-report-{index}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut instance = bundle.instantiate();
+        let state = instance.save_state();
+        let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        json["fields"]["report-folder"] =
+            serde_json::to_string(dir.to_str().unwrap()).unwrap().into();
+        let body = serde_json::to_vec(&json).unwrap();
+        let mut project = (body.len() as u64).to_le_bytes().to_vec();
+        project.extend(body);
+        instance
+            .load_state(&project)
+            .expect("a project with a report folder loads");
+
+        // Something measured before the render, which the render must not include.
+        instance.activate(RATE, BLOCK as u32);
+        let loud = vec![vec![0.9f32; BLOCK], vec![0.9f32; BLOCK]];
+        for _ in 0..100 {
+            instance.process(&loud, &[]);
+        }
+        instance.deactivate();
+        assert!(!dir.exists(), "a real-time session writes no report");
+
+        instance.set_render_offline(true);
+        instance.activate(RATE, BLOCK as u32);
+        // 12 s at -23 dBFS, then 8 s at -13 dBFS: a 997 Hz sine on both channels.
+        let mut frame = 0;
+        for (seconds, dbfs) in [(12, -23.0), (8, -13.0)] {
+            let amplitude = 10f64.powf(dbfs / 20.0);
+            for _ in 0..seconds * RATE as usize / BLOCK {
+                let channel: Vec<f32> = (frame..frame + BLOCK)
+                    .map(|n| {
+                        let phase = (n as f64 * 997.0 / RATE).fract();
+                        (amplitude * (phase * std::f64::consts::TAU).sin()) as f32
+                    })
+                    .collect();
+                instance.process(&[channel.clone(), channel], &[]);
+                frame += BLOCK;
+            }
+        }
+        let saved = saved_measurement(&instance.save_state());
+        assert_eq!(saved["measured_s"], 20.0, "{}", path.display());
+        instance.deactivate();
+
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let (json_path, png_path) = loop {
+            let files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            let find = |ext: &str| {
+                files
+                    .iter()
+                    .find(|f| f.extension().is_some_and(|e| e == ext))
+                    .cloned()
+            };
+            if let (Some(json), Some(png)) = (find("json"), find("png")) {
+                // The PNG is written after the JSON: wait until it is complete.
+                if png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
+                    .read_info()
+                    .is_ok_and(|mut r| {
+                        r.next_frame(&mut vec![0; r.output_buffer_size().unwrap()])
+                            .is_ok()
+                    })
+                {
+                    break (json, png);
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: no report in {}",
+                path.display(),
+                dir.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+        assert_eq!(report["kind"], "mixmeter render report");
+        assert_eq!(report["duration_s"], 20.0);
+        for field in [
+            "integrated_lufs",
+            "loudness_range_lu",
+            "max_momentary_lufs",
+            "true_peak_dbtp",
+            "plr_db",
+        ] {
+            assert_eq!(report[field], saved[field], "{}: {field}", path.display());
+        }
+        // The loud material before the render is not in it: its true peak is the -13 dBFS
+        // sine's.
+        assert!(
+            (report["true_peak_dbtp"].as_f64().unwrap() + 13.0).abs() < 0.1,
+            "{report}"
+        );
+        let series = report["short_term_lufs"].as_array().unwrap();
+        assert_eq!(series.len(), 20);
+        assert!(
+            (series[10].as_f64().unwrap() + 23.0).abs() < 0.1,
+            "{series:?}"
+        );
+        assert!(
+            (series[19].as_f64().unwrap() + 13.0).abs() < 0.1,
+            "{series:?}"
+        );
+
+        let mut reader = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&png_path).unwrap(),
+        ))
+        .read_info()
+        .unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((info.width, info.height), (1200, 400));
+        let green = pixels
+            .chunks_exact(3)
+            .filter(|p| p == &[0x3C, 0xB3, 0x71])
+            .count();
+        assert!(
+            green > 1000,
+            "{}: the short-term curve is drawn ({green} px)",
+            path.display()
+        );
+
+        // Back to real time: no new report.
+        instance.set_render_offline(false);
+        instance.activate(RATE, BLOCK as u32);
+        instance.process(&loud, &[]);
+        instance.deactivate();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            2,
+            "one JSON and one PNG"
+        );
+    }
+}

@@ -988,3 +988,42 @@ fn compare_lists_what_moved_since_the_frozen_version() {
     harness.run();
     assert!(harness.state().actions.clear_frozen);
 }
+
+/// The last render report in the side panel: its file and main numbers, or, when it could not
+/// be written, why (in the warning colour).
+#[test]
+fn the_last_render_report_is_shown_or_why_it_failed() {
+    use mixmeter::report::LastReport;
+    let dir = std::path::Path::new("/music/reports");
+    let mut v = view(false);
+    v.last_report = Some(LastReport {
+        result: Ok((
+            dir.join("mixmeter-render-1795288887.json"),
+            dir.join("mixmeter-render-1795288887.png"),
+        )),
+        integrated_lufs: Some(-14.04),
+        true_peak_dbtp: Some(-1.26),
+        duration_s: 201.0,
+    });
+    let mut shown = harness(v);
+    shown.run();
+    assert!(
+        shown
+            .query_by_label("mixmeter-render-1795288887.json: -14.0 LUFS, -1.3 dBTP, 0:03:21")
+            .is_some()
+    );
+    let mut v = view(false);
+    v.last_report = Some(LastReport {
+        result: Err("/music/reports: Permission denied (os error 13)".to_string()),
+        integrated_lufs: None,
+        true_peak_dbtp: None,
+        duration_s: 0.0,
+    });
+    let mut failed = harness(v);
+    failed.run();
+    assert!(
+        failed
+            .query_by_label("not written: /music/reports: Permission denied (os error 13)")
+            .is_some()
+    );
+}

@@ -11,7 +11,8 @@ use mixmeter::params::{EDITOR_MAX_SIZE, EDITOR_MIN_SIZE, MixmeterParams};
 use nice_plug::params::Params;
 use std::collections::BTreeMap;
 
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 6] = [
+    "report-folder",
     "last-measurement",
     "references",
     "spectrum-view",

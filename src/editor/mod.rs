@@ -113,6 +113,8 @@ pub struct View {
     pub suggestions: Vec<suggestions::Candidate>,
     /// The live mix against a frozen version, if one was frozen.
     pub compare: Option<CompareView>,
+    /// The last render report (written when the host rendered offline).
+    pub last_report: Option<crate::report::LastReport>,
 }
 
 /// The live mix against a frozen version.
@@ -170,6 +172,7 @@ impl View {
             checks: CheckList::default(),
             suggestions: Vec::new(),
             compare: None,
+            last_report: None,
         }
     }
 
@@ -416,6 +419,10 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
                 panels::platforms_panel(ui, view);
                 ui.separator();
                 panels::stereo_panel(ui, view);
+                if view.last_report.is_some() {
+                    ui.separator();
+                    panels::report_panel(ui, view);
+                }
             });
     });
     if view.mono_engaged {
@@ -670,11 +677,17 @@ pub struct MixmeterEditor {
     frozen: Option<compare::Frozen>,
     frozen_count: u32,
     freeze_requested: bool,
+    /// The last render report, written by the plugin's report thread.
+    last_report: Arc<std::sync::Mutex<Option<crate::report::LastReport>>>,
     clock: Instant,
 }
 
 impl MixmeterEditor {
-    pub fn new(params: Arc<MixmeterParams>, meter: MeterOutput) -> Self {
+    pub fn new(
+        params: Arc<MixmeterParams>,
+        meter: MeterOutput,
+        last_report: Arc<std::sync::Mutex<Option<crate::report::LastReport>>>,
+    ) -> Self {
         Self {
             params,
             meter,
@@ -692,6 +705,7 @@ impl MixmeterEditor {
             frozen: None,
             frozen_count: 0,
             freeze_requested: false,
+            last_report,
             clock: Instant::now(),
         }
     }
@@ -770,6 +784,7 @@ impl NiceEguiApp for MixmeterEditor {
             frozen.name = format!("v{}", self.frozen_count);
             self.frozen = Some(frozen);
         }
+        view.last_report = self.last_report.lock().ok().and_then(|r| r.clone());
         view.compare = self.frozen.as_ref().map(|frozen| CompareView {
             name: frozen.name.clone(),
             measured_s: frozen.measured_s,

@@ -543,6 +543,34 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
     (freeze, clear)
 }
 
+/// The last render report: where it was written and its main numbers, or why it was not.
+pub fn report_panel(ui: &mut egui::Ui, view: &View) {
+    let Some(report) = &view.last_report else {
+        return;
+    };
+    heading(ui, "Last render report");
+    let text = match &report.result {
+        Ok((json, _png)) => format!(
+            "{}: {} LUFS, {} dBTP, {}",
+            json.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            format_reading(report.integrated_lufs),
+            format_reading(report.true_peak_dbtp),
+            super::format_duration(report.duration_s)
+        ),
+        Err(error) => format!("not written: {error}"),
+    };
+    let color = if report.result.is_ok() {
+        ui.visuals().text_color()
+    } else {
+        BAD_COLOR
+    };
+    let response = ui.label(RichText::new(&text).size(12.0).color(color));
+    if let Ok((json, png)) = &report.result {
+        response.on_hover_text(format!("{}\n{}", json.display(), png.display()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,9 +260,14 @@ pub fn create(
     meter: crate::bridge::MeterOutput,
     open: Arc<AtomicBool>,
     repaint: RepaintNotifier,
+    last_report: Arc<Mutex<Option<crate::report::LastReport>>>,
 ) -> Option<MixmeterEditorWindow> {
     Some(MixmeterEditorWindow {
-        app: Arc::new(Mutex::new(MixmeterEditor::new(params.clone(), meter))),
+        app: Arc::new(Mutex::new(MixmeterEditor::new(
+            params.clone(),
+            meter,
+            last_report,
+        ))),
         params,
         repaint,
         open,

@@ -9,6 +9,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
@@ -40,6 +41,7 @@ pub struct TestShared {
     state: OnceLock<Option<PluginState>>,
     params: OnceLock<Option<PluginParams>>,
     gui: OnceLock<Option<PluginGui>>,
+    render: OnceLock<Option<PluginRender>>,
 }
 
 impl<'a> SharedHandler<'a> for TestShared {
@@ -47,6 +49,7 @@ impl<'a> SharedHandler<'a> for TestShared {
         let _ = self.state.set(instance.get_extension());
         let _ = self.params.set(instance.get_extension());
         let _ = self.gui.set(instance.get_extension());
+        let _ = self.render.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -160,6 +163,7 @@ impl Bundle {
                 state: OnceLock::new(),
                 params: OnceLock::new(),
                 gui: OnceLock::new(),
+                render: OnceLock::new(),
             },
             |_| TestMainThread,
             &self.entry,
@@ -269,6 +273,23 @@ impl Instance {
             &InputEvents::from_buffer(&events),
             &mut OutputEvents::void(),
         );
+    }
+
+    /// Tells the plugin the host renders offline (or in real time) from the next activation,
+    /// as a DAW does before exporting a mix.
+    pub fn set_render_offline(&mut self, offline: bool) {
+        let render = self
+            .instance
+            .access_shared_handler(|h| *h.render.get().expect("initialized"))
+            .expect("the plugin implements the render extension");
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        render
+            .set(&self.instance.plugin_handle(), mode)
+            .expect("the plugin takes the render mode");
     }
 
     /// The plugin's GUI extension and a main-thread handle to call it with.
