@@ -102,6 +102,8 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
                 a.select_check_profile = now.select_check_profile.or(a.select_check_profile.take());
                 a.freeze |= now.freeze;
                 a.clear_frozen |= now.clear_frozen;
+                a.report_folder_text = now.report_folder_text.or(a.report_folder_text.take());
+                a.use_report_folder |= now.use_report_folder;
                 a.history_s = now.history_s.or(a.history_s);
                 a.pane = now.pane.or(a.pane);
                 for (c, n) in a.clear_clip.iter_mut().zip(now.clear_clip) {
@@ -1024,6 +1026,91 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
     assert!(
         failed
             .query_by_label("not written: /music/reports: Permission denied (os error 13)")
+            .is_some()
+    );
+}
+
+/// Stereo findings become suggestions too: a mix with 300-500 Hz in opposite polarity in one
+/// channel gives a stereo candidate for that range (with a confidence from its 10.9 s), the
+/// same mix with both channels alike gives none.
+#[test]
+fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
+    use mixmeter::diagnosis::stereo::mono_compatibility;
+    use mixmeter::diagnosis::suggestions::{Findings, Kind, candidates};
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    let rate = 48_000.0;
+    let left = pink(rate, 1 << 19, None);
+    let left_f64: Vec<f64> = left.iter().map(|&x| x as f64).collect();
+    let inverted: Vec<f32> = signals::invert_band(&left_f64, rate as u32, 300.0, 500.0)
+        .into_iter()
+        .map(|x| x as f32)
+        .collect();
+    for (right, expect_stereo) in [(&inverted, true), (&left, false)] {
+        let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
+        for (l, r) in left.chunks(512).zip(right.chunks(512)) {
+            meter.process(&[l, r]);
+        }
+        let r = meter.readings();
+        let bands = meter.stereo_bands().unwrap().whole_window();
+        let whole = mono_compatibility(&bands, r.integrated_correlation, r.mono_loss_integrated_lu);
+        let found = candidates(&Findings {
+            stereo: Some(&whole),
+            measured_s: r.measured_s,
+            crest_factor_db: r.crest_factor_db,
+            ..Findings::default()
+        });
+        let stereo: Vec<_> = found.iter().filter(|c| c.kind == Kind::Stereo).collect();
+        if expect_stereo {
+            assert!(!stereo.is_empty(), "{found:?}");
+            assert!(
+                stereo
+                    .iter()
+                    .any(|c| c.key.starts_with("stereo:") && c.text.contains("Hz")),
+                "{stereo:?}"
+            );
+            let expected_amount = r.measured_s / 30.0;
+            assert!(
+                stereo
+                    .iter()
+                    .all(|c| c.confidence > 0.0 && c.confidence <= expected_amount + 1e-9),
+                "{stereo:?}"
+            );
+        } else {
+            assert!(stereo.is_empty(), "a mono mix: {stereo:?}");
+        }
+        // Pink noise is not over-compressed.
+        assert!(found.iter().all(|c| c.kind != Kind::Dynamics), "{found:?}");
+    }
+}
+
+/// The render-report folder: shown, editable, and kept with "Use" only when it changed (the
+/// editor then writes it into the project's `report-folder`).
+#[test]
+fn the_report_folder_is_shown_and_a_new_one_is_used_on_click() {
+    let mut v = view(false);
+    v.report_folder = "/music/reports".to_string();
+    v.report_folder_text = "/music/reports".to_string();
+    // Tall enough that the side panel's last section is on screen without scrolling.
+    let tall = (mixmeter::editor::EDITOR_WIDTH as f32, 1800.0);
+    let mut same = harness_sized(Scene::new(v.clone()), tall);
+    same.run();
+    assert_eq!(
+        same.get_by_label("Folder").value().as_deref(),
+        Some("/music/reports")
+    );
+    same.get_by_label("Use").click();
+    same.run();
+    assert!(!same.state().actions.use_report_folder, "nothing to use");
+
+    v.report_folder_text = "/music/renders".to_string();
+    let mut edited = harness_sized(Scene::new(v), tall);
+    edited.run();
+    edited.get_by_label("Use").click();
+    edited.run();
+    assert!(edited.state().actions.use_report_folder);
+    assert!(
+        edited
+            .query_by_label("written when the host renders (exports) offline")
             .is_some()
     );
 }

@@ -115,6 +115,9 @@ pub struct View {
     pub compare: Option<CompareView>,
     /// The last render report (written when the host rendered offline).
     pub last_report: Option<crate::report::LastReport>,
+    /// The render-report folder as being edited, and the folder in use.
+    pub report_folder_text: String,
+    pub report_folder: String,
 }
 
 /// The live mix against a frozen version.
@@ -173,6 +176,8 @@ impl View {
             suggestions: Vec::new(),
             compare: None,
             last_report: None,
+            report_folder_text: String::new(),
+            report_folder: String::new(),
         }
     }
 
@@ -273,6 +278,9 @@ pub struct Actions {
     pub freeze: bool,
     /// Forget the frozen version.
     pub clear_frozen: bool,
+    /// The report-folder text as edited, and "use it".
+    pub report_folder_text: Option<String>,
+    pub use_report_folder: bool,
     pub clear_clip: [bool; PLUGIN_CHANNELS],
     pub history_s: Option<u32>,
     pub pane: Option<Pane>,
@@ -419,10 +427,10 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
                 panels::platforms_panel(ui, view);
                 ui.separator();
                 panels::stereo_panel(ui, view);
-                if view.last_report.is_some() {
-                    ui.separator();
-                    panels::report_panel(ui, view);
-                }
+                ui.separator();
+                let (text, use_it) = panels::report_panel(ui, view);
+                actions.report_folder_text = text.or(actions.report_folder_text.take());
+                actions.use_report_folder |= use_it;
             });
     });
     if view.mono_engaged {
@@ -679,6 +687,8 @@ pub struct MixmeterEditor {
     freeze_requested: bool,
     /// The last render report, written by the plugin's report thread.
     last_report: Arc<std::sync::Mutex<Option<crate::report::LastReport>>>,
+    /// The report folder as typed, not yet used (`None`: show the one in use).
+    report_folder_text: Option<String>,
     clock: Instant,
 }
 
@@ -706,6 +716,7 @@ impl MixmeterEditor {
             frozen_count: 0,
             freeze_requested: false,
             last_report,
+            report_folder_text: None,
             clock: Instant::now(),
         }
     }
@@ -785,6 +796,11 @@ impl NiceEguiApp for MixmeterEditor {
             self.frozen = Some(frozen);
         }
         view.last_report = self.last_report.lock().ok().and_then(|r| r.clone());
+        view.report_folder = self.report_folder().display().to_string();
+        view.report_folder_text = self
+            .report_folder_text
+            .clone()
+            .unwrap_or_else(|| view.report_folder.clone());
         view.compare = self.frozen.as_ref().map(|frozen| CompareView {
             name: frozen.name.clone(),
             measured_s: frozen.measured_s,
@@ -851,6 +867,21 @@ impl MixmeterEditor {
         self.suggestions.shown().cloned().collect()
     }
 
+    /// The folder render reports go to: the project's, or the default.
+    fn report_folder(&self) -> std::path::PathBuf {
+        let chosen = self
+            .params
+            .report_folder
+            .read()
+            .map(|f| f.trim().to_string())
+            .unwrap_or_default();
+        if chosen.is_empty() {
+            crate::report::default_folder()
+        } else {
+            std::path::PathBuf::from(chosen)
+        }
+    }
+
     /// Carries out what the user did.
     fn apply(&mut self, actions: &Actions, view: &View) {
         if let Some(pane) = actions.pane {
@@ -866,6 +897,15 @@ impl MixmeterEditor {
             self.frozen = None;
         }
         self.freeze_requested |= actions.freeze;
+        if let Some(text) = &actions.report_folder_text {
+            self.report_folder_text = Some(text.clone());
+        }
+        if actions.use_report_folder
+            && let Some(text) = self.report_folder_text.take()
+            && let Ok(mut folder) = self.params.report_folder.write()
+        {
+            *folder = text.trim().to_string();
+        }
         if let Some(seconds) = actions.history_s {
             self.params.editor.set_history_s(seconds);
         }

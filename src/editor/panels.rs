@@ -543,13 +543,31 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
     (freeze, clear)
 }
 
-/// The last render report: where it was written and its main numbers, or why it was not.
-pub fn report_panel(ui: &mut egui::Ui, view: &View) {
+/// Render reports: the folder they go to (editable; "Use" keeps it in the project), and the
+/// last report's file and main numbers, or why it was not written. Returns the edited folder
+/// text (when changed) and whether "Use" was clicked.
+pub fn report_panel(ui: &mut egui::Ui, view: &View) -> (Option<String>, bool) {
+    heading(ui, "Render reports");
+    let mut text = view.report_folder_text.clone();
+    let mut use_it = false;
+    ui.horizontal(|ui| {
+        let label = ui.label("Folder");
+        ui.add(egui::TextEdit::singleline(&mut text).desired_width(200.0))
+            .labelled_by(label.id);
+        use_it = ui
+            .add_enabled(text.trim() != view.report_folder, egui::Button::new("Use"))
+            .clicked();
+    });
+    let edited = (text != view.report_folder_text).then_some(text);
     let Some(report) = &view.last_report else {
-        return;
+        ui.label(
+            RichText::new("written when the host renders (exports) offline")
+                .small()
+                .weak(),
+        );
+        return (edited, use_it);
     };
-    heading(ui, "Last render report");
-    let text = match &report.result {
+    let line = match &report.result {
         Ok((json, _png)) => format!(
             "{}: {} LUFS, {} dBTP, {}",
             json.file_name()
@@ -565,10 +583,11 @@ pub fn report_panel(ui: &mut egui::Ui, view: &View) {
     } else {
         BAD_COLOR
     };
-    let response = ui.label(RichText::new(&text).size(12.0).color(color));
+    let response = ui.label(RichText::new(&line).size(12.0).color(color));
     if let Ok((json, png)) = &report.result {
         response.on_hover_text(format!("{}\n{}", json.display(), png.display()));
     }
+    (edited, use_it)
 }
 
 #[cfg(test)]
