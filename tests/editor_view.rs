@@ -1032,7 +1032,8 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
 
 /// Stereo findings become suggestions too: a mix with 300-500 Hz in opposite polarity in one
 /// channel gives a stereo candidate for that range (with a confidence from its 10.9 s), the
-/// same mix with both channels alike gives none.
+/// same mix with both channels alike gives none; frozen and compared, the band's correlation is
+/// what moved.
 #[test]
 fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
     use mixmeter::diagnosis::stereo::mono_compatibility;
@@ -1045,6 +1046,7 @@ fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
         .into_iter()
         .map(|x| x as f32)
         .collect();
+    let mut frozen = Vec::new();
     for (right, expect_stereo) in [(&inverted, true), (&left, false)] {
         let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
         for (l, r) in left.chunks(512).zip(right.chunks(512)) {
@@ -1080,7 +1082,26 @@ fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
         }
         // Pink noise is not over-compressed.
         assert!(found.iter().all(|c| c.kind != Kind::Dynamics), "{found:?}");
+        frozen.push(mixmeter::diagnosis::compare::freeze(
+            "mix",
+            &r,
+            None,
+            Some(&whole),
+        ));
     }
+    // Snapshot and compare per band: fixing the polarity moves the 300-500 Hz correlation
+    // from about -1 to +1, the most notable difference; the bands around it barely move.
+    let diffs = mixmeter::diagnosis::compare::compare(&frozen[0], &frozen[1]);
+    let band = diffs
+        .iter()
+        .find(|d| d.what == "300-500 Hz correlation")
+        .unwrap();
+    assert!(band.notable && band.delta.unwrap() > 1.8, "{band:?}");
+    let far = diffs
+        .iter()
+        .find(|d| d.what == "1-2 kHz correlation")
+        .unwrap();
+    assert!(!far.notable, "{far:?}");
 }
 
 /// The render-report folder: shown, editable, and kept with "Use" only when it changed (the

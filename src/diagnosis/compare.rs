@@ -4,7 +4,8 @@
 //! A [`Frozen`] holds the loudness readings (integrated, LRA, maxima, true peak, PLR, PSR,
 //! crest factor, correlation, balance, mono loss), the tonal balance (each region's deviation
 //! from the active reference curve after level matching, so a louder version does not read as
-//! "more of everything"), and the stereo image of each region (correlation, width, mono loss).
+//! "more of everything"), and the stereo image of each of the stereo diagnosis's 15 bands
+//! (correlation, width, mono loss).
 //! [`compare`] lists every quantity both have, then minus now, and marks a difference
 //! notable when it is at least [`NOTABLE_DB`] (levels, dB or LU) or [`NOTABLE_CORRELATION`].
 
@@ -76,9 +77,9 @@ pub fn freeze(
         }
     }
     if let Some(stereo) = stereo {
-        for region in &stereo.regions {
-            let name = region.region.name;
-            let b = &region.readings;
+        // Each of the 15 bands of the stereo diagnosis ("120-200 Hz correlation").
+        for b in &stereo.bands {
+            let name = super::stereo::format_range(b.low_hz, b.high_hz);
             quantities.push(q(format!("{name} correlation"), "", b.correlation));
             quantities.push(q(format!("{name} width"), "dB", b.width_db));
             quantities.push(q(format!("{name} mono loss"), "LU", b.mono_loss_lu));
