@@ -446,9 +446,10 @@ fn transport_start_restarts_the_measurement(display: &Display) {
                     if reset_on_play { "on" } else { "off" }
                 )),
             );
-            // The readings panel (the spectrum and the history move with every frame of any
-            // signal).
+            // The loudness readings at the top of the side panel (the spectrum, the history,
+            // and the suggestions and checks below the readings move with any signal).
             let side = areas().side;
+            let side = egui::Rect::from_min_size(side.min, egui::vec2(side.width(), 135.0));
             changed.push(
                 crop(&stopped, side)
                     .iter()
@@ -458,6 +459,10 @@ fn transport_start_restarts_the_measurement(display: &Display) {
             );
             close_editor(&mut instance);
         }
+        eprintln!(
+            "transport start, loudness panel pixels changed: reset on {}, off {}",
+            changed[0], changed[1]
+        );
         assert!(
             changed[0] > 1_000,
             "{}: transport start with Reset on Play restarts the readings ({} px changed)",
