@@ -10,20 +10,12 @@ use mixmeter::bridge::MeterInput;
 use mixmeter::meter::engine::{Meter, MeterConfig};
 use std::hint::black_box;
 
+#[path = "common/noise.rs"]
+mod common_noise;
+use common_noise::noise;
+
 const RATE: usize = 48_000;
 const BLOCK: usize = 512;
-
-fn noise(seed: u64) -> Vec<f32> {
-    let mut state = seed;
-    (0..RATE)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
-        })
-        .collect()
-}
 
 /// One second through the meter and the bridge, as `process()` does with the editor open.
 fn second(meter: &mut Meter, bridge: &mut MeterInput, audio: &[Vec<f32>; 2]) {
@@ -42,7 +34,7 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|h| h.parse().ok())
         .unwrap_or(24);
-    let audio = [noise(1), noise(2)];
+    let audio = [noise(RATE, 1), noise(RATE, 2)];
     let config = MeterConfig::new(RATE as f64, 2).with_spectrum();
     let mut group = c.benchmark_group("one_second_48k_stereo");
     group.throughput(Throughput::Elements(RATE as u64));

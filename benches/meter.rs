@@ -8,25 +8,17 @@ use ebur128::{EbuR128, Mode};
 use mixmeter::meter::engine::{Meter, MeterConfig};
 use std::hint::black_box;
 
+#[path = "common/noise.rs"]
+mod common_noise;
+use common_noise::noise;
+
 const RATE: u32 = 48_000;
 /// One second of audio per iteration.
 const FRAMES: usize = RATE as usize;
 
-fn noise(seed: u64) -> Vec<f32> {
-    let mut state = seed;
-    (0..FRAMES)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
-    let left = noise(1);
-    let right = noise(2);
+    let left = noise(FRAMES, 1);
+    let right = noise(FRAMES, 2);
     let interleaved: Vec<f32> = left
         .iter()
         .zip(&right)

@@ -13,19 +13,11 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use mixmeter::meter::spectrum::SpectrumAnalyzer;
 use std::hint::black_box;
 
-const BLOCK: usize = 512;
+#[path = "common/noise.rs"]
+mod common_noise;
+use common_noise::noise;
 
-fn noise(frames: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed;
-    (0..frames)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
-        })
-        .collect()
-}
+const BLOCK: usize = 512;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("spectrum_one_second_stereo");

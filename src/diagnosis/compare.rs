@@ -18,6 +18,15 @@ use crate::meter::engine::Readings;
 pub const NOTABLE_DB: f64 = 0.5;
 /// A correlation difference worth reading.
 pub const NOTABLE_CORRELATION: f64 = 0.1;
+/// The smallest notable difference of a quantity in `unit` (correlation has none).
+fn notable_limit(unit: &str) -> f64 {
+    if unit.is_empty() {
+        NOTABLE_CORRELATION
+    } else {
+        NOTABLE_DB
+    }
+}
+
 /// How "no value" is written (as in the editor).
 const NO_VALUE: &str = "—";
 
@@ -150,11 +159,7 @@ pub fn compare(then: &Frozen, now: &Frozen) -> Vec<Difference> {
                 .find(|n| n.what == t.what)
                 .and_then(|n| n.value);
             let delta = t.value.zip(n).map(|(a, b)| b - a);
-            let limit = if t.unit.is_empty() {
-                NOTABLE_CORRELATION
-            } else {
-                NOTABLE_DB
-            };
+            let limit = notable_limit(t.unit);
             Difference {
                 what: t.what.clone(),
                 unit: t.unit,
@@ -169,12 +174,8 @@ pub fn compare(then: &Frozen, now: &Frozen) -> Vec<Difference> {
         .collect();
     // Notable first, by size relative to its own limit; the order of the list otherwise.
     let weight = |d: &Difference| {
-        let limit = if d.unit.is_empty() {
-            NOTABLE_CORRELATION
-        } else {
-            NOTABLE_DB
-        };
-        d.delta.map_or(f64::INFINITY, |x| x.abs() / limit)
+        d.delta
+            .map_or(f64::INFINITY, |x| x.abs() / notable_limit(d.unit))
     };
     out.sort_by(|a, b| {
         b.notable.cmp(&a.notable).then(if a.notable && b.notable {

@@ -236,13 +236,25 @@ pub fn stereo_summary(
     stereo: Option<&crate::bridge::StereoSnapshot>,
     r: &Readings,
 ) -> Option<StereoSummary> {
+    whole_stereo(stereo, r).as_ref().map(summary_of)
+}
+
+/// The mono compatibility of the whole measurement (stereo tracks).
+pub fn whole_stereo(
+    stereo: Option<&crate::bridge::StereoSnapshot>,
+    r: &Readings,
+) -> Option<crate::diagnosis::stereo::MonoCompatibility> {
     let s = stereo?;
-    let whole = mono_compatibility(
+    Some(mono_compatibility(
         &s.whole,
         r.integrated_correlation,
         r.mono_loss_integrated_lu,
-    );
-    Some(StereoSummary {
+    ))
+}
+
+/// The side panel's stereo summary of a mono-compatibility diagnosis.
+pub fn summary_of(whole: &crate::diagnosis::stereo::MonoCompatibility) -> StereoSummary {
+    StereoSummary {
         verdict: whole.verdict,
         worst_band: whole.worst_bands.first().map(|&b| {
             let band = &whole.bands[b];
@@ -252,7 +264,7 @@ pub fn stereo_summary(
                 format_reading(band.mono_loss_lu)
             )
         }),
-    })
+    }
 }
 
 /// Everything one frame draws.
@@ -748,7 +760,6 @@ impl MixmeterEditor {
         view.mono_level_match = self.params.mono_level_match.value();
         view.mono_level_gain_db = gain_to_db(snapshot.mono_level_gain);
         view.history_s = self.params.editor.history_s();
-        view.stereo = stereo_summary(snapshot.stereo.as_ref(), &r);
         (view, snapshot)
     }
 }
@@ -780,13 +791,10 @@ impl NiceEguiApp for MixmeterEditor {
             data.comparison.as_ref(),
         );
         let r = &snapshot.readings;
-        let whole_stereo = snapshot.stereo.as_ref().map(|s| {
-            mono_compatibility(
-                &s.whole,
-                r.integrated_correlation,
-                r.mono_loss_integrated_lu,
-            )
-        });
+        // One diagnosis of the whole measurement per frame, for the summary, the
+        // suggestions and the comparison.
+        let whole_stereo = whole_stereo(snapshot.stereo.as_ref(), r);
+        view.stereo = whole_stereo.as_ref().map(summary_of);
         view.suggestions = self.suggest(r, whole_stereo.as_ref(), &data);
         let now = || compare::freeze("now", r, data.comparison.as_ref(), whole_stereo.as_ref());
         if std::mem::take(&mut self.freeze_requested) {

@@ -64,6 +64,18 @@ pub fn value_label(
     response
 }
 
+/// One line of a numbered list, exposed to screen readers as a list item called `name` with
+/// the line as its value (and `value` as its number).
+fn list_item(ui: &mut egui::Ui, name: &str, text: &str, value: Option<f64>) {
+    let response = ui.label(RichText::new(text).size(12.0));
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, name);
+        info.current_text_value = Some(text.to_string());
+        info.value = value;
+        info
+    });
+}
+
 fn heading(ui: &mut egui::Ui, text: &str) {
     ui.label(RichText::new(text).strong().size(14.0));
 }
@@ -470,14 +482,12 @@ pub fn suggestions_panel(ui: &mut egui::Ui, view: &View) {
             s.text,
             100.0 * s.confidence
         );
-        let response = ui.label(RichText::new(&text).size(12.0));
-        let name = format!("Suggestion {}", i + 1);
-        response.widget_info(|| {
-            let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
-            info.current_text_value = Some(text.clone());
-            info.value = Some(s.confidence);
-            info
-        });
+        list_item(
+            ui,
+            &format!("Suggestion {}", i + 1),
+            &text,
+            Some(s.confidence),
+        );
     }
 }
 
@@ -522,15 +532,7 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
         ui.label(RichText::new("no notable difference").small().weak());
     }
     for (i, d) in notable.iter().enumerate() {
-        let text = d.describe();
-        let response = ui.label(RichText::new(&text).size(12.0));
-        let name = format!("Difference {}", i + 1);
-        response.widget_info(|| {
-            let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
-            info.current_text_value = Some(text.clone());
-            info.value = d.delta;
-            info
-        });
+        list_item(ui, &format!("Difference {}", i + 1), &d.describe(), d.delta);
     }
     let same = c.differences.len() - notable.len();
     ui.label(
