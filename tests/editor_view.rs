@@ -301,9 +301,17 @@ fn pink_seeded(rate: f64, len: usize, seed: u64) -> Vec<f32> {
 /// 21.8 s of pink noise with the low-mids (200-500 Hz) 6 dB up, through the real analyzer and
 /// bridge into the spectrum view's state, compared with the pink slope (selected by default).
 fn low_mid_boost_spectrum() -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
+    pink_spectrum(Some((200.0, 500.0, 6.0)))
+}
+
+/// Pink noise (with an optional band boost) through the real analyzer and bridge into the
+/// spectrum view's state, compared with the pink slope.
+fn pink_spectrum(
+    boost: Option<(f64, f64, f64)>,
+) -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
     use mixmeter::meter::engine::{Meter, MeterConfig};
     let rate = 48_000.0;
-    let audio = pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)));
+    let audio = pink(rate, 1 << 20, boost);
     let mut meter = Meter::new(MeterConfig::new(rate, 1).with_spectrum()).unwrap();
     let (mut input, mut output) = mixmeter::bridge::channel();
     meter.spectrum_mut().unwrap().set_display_size(Some(4096));
@@ -1133,5 +1141,42 @@ fn the_report_folder_is_shown_and_a_new_one_is_used_on_click() {
         edited
             .query_by_label("written when the host renders (exports) offline")
             .is_some()
+    );
+}
+
+/// The same pink noise without the boost matches the pink slope: no tonal suggestion, and the
+/// checklist's tonal item passes (the boosted one fails it).
+#[test]
+fn a_balanced_mix_gives_no_tonal_suggestion_and_passes_the_tonal_check() {
+    use mixmeter::diagnosis::checks::{Inputs, Status, profile, run};
+    use mixmeter::diagnosis::suggestions::{Findings, candidates};
+    let tonal_status = |data: &SpectrumData| {
+        let r = readings();
+        run(
+            &profile("pre-master").unwrap(),
+            &Inputs {
+                readings: &r,
+                tonal: data.comparison.as_ref(),
+            },
+        )
+        .into_iter()
+        .find(|i| i.id == "tonal")
+        .unwrap()
+        .status
+    };
+    let (_, balanced, _) = pink_spectrum(None);
+    let found = candidates(&Findings {
+        tonal: balanced.comparison.as_ref(),
+        spectrum_s: balanced.long_term_s,
+        ..Findings::default()
+    });
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(tonal_status(&balanced), Some(Status::Pass));
+    let (_, boosted, _) = low_mid_boost_spectrum();
+    // About 4 dB past the tolerance: a warning or a fail, never a pass.
+    let status = tonal_status(&boosted);
+    assert!(
+        matches!(status, Some(Status::Warn | Status::Fail)),
+        "{status:?}"
     );
 }
