@@ -186,7 +186,7 @@ impl Plugin for Mixmeter {
             return;
         };
         let readings = meter.readings();
-        if readings.measured_s <= 0.0 {
+        if readings.measured_s < report::MIN_RENDER_S {
             return;
         }
         let render = report::Render {

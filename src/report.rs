@@ -20,6 +20,10 @@ use crate::measurement::Measurement;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// Renders shorter than this are not reported: hosts make short offline passes when they load
+/// or reset a plugin (pedalboard's VST3 host makes two, of 10 and 55 ms, before each render),
+/// and those are not renders of a mix.
+pub const MIN_RENDER_S: f64 = 1.0;
 /// Short-term values kept per render: one per second, 12 hours.
 pub const SERIES_CAPACITY: usize = 12 * 3600;
 pub const PNG_WIDTH: u32 = 1200;

@@ -207,7 +207,10 @@ fn test(cargo_test_args: &[String]) -> Result<()> {
     run(Command::new(&python)
         .current_dir(&root)
         .args(["-m", "pytest", "-q", "tests/vst3"])
-        .env("MIXMETER_VST3_BUNDLES", &vst3_bundles))?;
+        .env("MIXMETER_VST3_BUNDLES", &vst3_bundles)
+        // pedalboard renders offline, so the plugin writes render reports: into the build
+        // folder, not the user's documents.
+        .env("XDG_DOCUMENTS_DIR", root.join("target/render-reports")))?;
 
     // Tier 4: the fuzz targets, for a bounded time each (MIXMETER_FUZZ_SECONDS, default 60;
     // 0 skips them).
