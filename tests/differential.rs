@@ -17,10 +17,11 @@ const CASES: u64 = 16;
 const LOUDNESS_TOLERANCE_LU: f64 = 0.005;
 /// Same short-term values (one per second); our percentiles are 0.01 LU bin centres.
 const RANGE_TOLERANCE_LU: f64 = 0.02;
-/// The crate oversamples 4x below 96 kHz, 2x below 192 kHz; we reach 192 kHz effective
-/// (5x at 44.1 kHz) with a different interpolator: readings differ by up to a few tenths on
-/// noise, never below the shared sample peak.
-const TRUE_PEAK_TOLERANCE_DB: f64 = 0.25;
+/// The crate oversamples 4x below 96 kHz, 2x below 192 kHz with a short interpolator that
+/// under-reads content near Nyquist (this noise's one-pole low-pass leaves it there); ours is
+/// flat to 0.46 fs (checked against an ideal reconstruction in `src/meter/truepeak.rs` and
+/// against a 16x soxr one in the real-recordings tier), so we read up to half a dB higher.
+const TRUE_PEAK_TOLERANCE_DB: f64 = 0.6;
 /// How much lower than the crate's our true peak may read (interpolator ripple).
 const TRUE_PEAK_BELOW_TOLERANCE_DB: f64 = 0.1;
 
@@ -167,12 +168,16 @@ fn agrees_with_the_ebur128_crate() {
                 1e-4,
             );
             let true_peak = 20.0 * theirs.true_peak(c as u32).unwrap().log10();
-            worst[4] = worst[4].max(assert_close(
-                &what("true peak"),
-                r.true_peak_dbtp[c],
-                true_peak,
-                TRUE_PEAK_TOLERANCE_DB,
-            ));
+            // From 192 kHz up the crate reads the sample peak (no oversampling); we still
+            // oversample 4x, so there we are only checked not to read lower.
+            if rate < 192_000.0 {
+                worst[4] = worst[4].max(assert_close(
+                    &what("true peak"),
+                    r.true_peak_dbtp[c],
+                    true_peak,
+                    TRUE_PEAK_TOLERANCE_DB,
+                ));
+            }
             // Where we differ, it is because we oversample more: we never read much lower.
             worst_below = worst_below.max(true_peak - r.true_peak_dbtp[c].unwrap());
             assert!(

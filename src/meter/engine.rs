@@ -657,9 +657,22 @@ impl Meter {
         self.current_samples += n as u64;
 
         for (c, piece) in pieces.iter().enumerate().take(channels) {
-            let peak = self.true_peak.process(c, piece);
+            let floor = self.recent_true_peak_floor(c);
+            let peak = self.true_peak.process(c, piece, floor);
             self.current_true_peak[c] = self.current_true_peak[c].max(peak);
         }
+    }
+
+    /// The largest true peak of channel `c` in the last 3 s (the stored 100 ms groups, the
+    /// group being filled and the fragment being filled): the true-peak detector refines only
+    /// intervals that could exceed it (see [`super::truepeak`]), so every windowed maximum the
+    /// readings report is refined.
+    fn recent_true_peak_floor(&self, c: usize) -> f32 {
+        let mut floor = self.current_true_peak[c].max(self.group_true_peak[c]);
+        for group in &self.groups_true_peak {
+            floor = floor.max(group[c]);
+        }
+        floor
     }
 
     fn finish_fragment(&mut self) {
