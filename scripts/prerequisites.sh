@@ -39,4 +39,9 @@ ensure_test_tools() {
   # The analyzer tests encode real FLAC, AIFF, MP3, Ogg Vorbis, AAC and ALAC files with
   # ffmpeg (and the speed comparison runs its ebur128 filter).
   ensure_debian_packages ffmpeg
+  # The real-recordings tier (tests/real_recordings/): `apt-get download` of Debian packages
+  # with free recordings (apt-get update ran above when anything was installed), timidity with
+  # freepats to render MIDI songs and stems, libebur128 and libsoxr (the resampler inside sox) as
+  # independent meters.
+  ensure_debian_packages timidity freepats libebur128-dev libsoxr-dev
 }
