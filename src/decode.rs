@@ -6,16 +6,18 @@
 //! in MP4/M4A; any sample rate, up to 8 channels for the meter. Every failure is a
 //! [`DecodeError`] that names what went wrong; nothing here panics on bad input.
 
+mod channel_mask;
+
 use crate::meter::layout::ChannelRole;
 use std::fs::File;
 use std::path::Path;
-use symphonia::core::audio::{Channels, SampleBuffer};
-use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+use symphonia::core::audio::{ChannelLabel, Channels, Position};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
 
 /// What a file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,28 +31,53 @@ pub struct StreamInfo {
     pub codec: String,
 }
 
-/// Channel roles from symphonia's channel mask. The rear pair is a 5.1 surround pair unless
-/// the file also has a side pair (7.1), where it sits behind 120 degrees.
-fn roles(channels: Channels) -> Vec<ChannelRole> {
-    let has_sides =
-        channels.contains(Channels::SIDE_LEFT) || channels.contains(Channels::SIDE_RIGHT);
-    channels
-        .iter()
-        .map(|c| match c {
-            Channels::FRONT_LEFT => ChannelRole::Left,
-            Channels::FRONT_RIGHT => ChannelRole::Right,
-            Channels::FRONT_CENTRE => ChannelRole::Centre,
-            Channels::LFE1 | Channels::LFE2 => ChannelRole::Lfe,
-            Channels::REAR_LEFT if has_sides => ChannelRole::RearLeft,
-            Channels::REAR_RIGHT if has_sides => ChannelRole::RearRight,
-            Channels::REAR_LEFT => ChannelRole::SurroundLeft,
-            Channels::REAR_RIGHT => ChannelRole::SurroundRight,
-            Channels::SIDE_LEFT => ChannelRole::SurroundLeft,
-            Channels::SIDE_RIGHT => ChannelRole::SurroundRight,
-            Channels::REAR_CENTRE => ChannelRole::RearCentre,
-            _ => ChannelRole::Other,
-        })
-        .collect()
+/// The role of one positioned channel; `has_sides` says whether the file also has a side pair.
+fn role(position: Position, has_sides: bool) -> ChannelRole {
+    match position {
+        Position::FRONT_LEFT => ChannelRole::Left,
+        Position::FRONT_RIGHT => ChannelRole::Right,
+        Position::FRONT_CENTER => ChannelRole::Centre,
+        Position::LFE1 | Position::LFE2 => ChannelRole::Lfe,
+        Position::REAR_LEFT if has_sides => ChannelRole::RearLeft,
+        Position::REAR_RIGHT if has_sides => ChannelRole::RearRight,
+        Position::REAR_LEFT | Position::SIDE_LEFT => ChannelRole::SurroundLeft,
+        Position::REAR_RIGHT | Position::SIDE_RIGHT => ChannelRole::SurroundRight,
+        Position::REAR_CENTER => ChannelRole::RearCentre,
+        _ => ChannelRole::Other,
+    }
+}
+
+/// Channel roles from the channels symphonia reports. The rear pair is a 5.1 surround pair
+/// unless the file also has a side pair (7.1), where it sits behind 120 degrees. Channels
+/// without positions (AIFF beyond 3 channels, for one) take the default layout for their
+/// count ([`ChannelRole::default_layout`]).
+fn roles(channels: &Channels) -> Vec<ChannelRole> {
+    let count = channels.count();
+    if count == 1 {
+        // Mono is measured as one channel, whatever position the file gives it.
+        return vec![ChannelRole::Centre];
+    }
+    match channels {
+        Channels::Positioned(mask) => {
+            let has_sides = mask.intersects(Position::SIDE_LEFT | Position::SIDE_RIGHT);
+            mask.iter().map(|p| role(p, has_sides)).collect()
+        }
+        Channels::Custom(labels) => {
+            let has_sides = labels.iter().any(|l| {
+                matches!(l, ChannelLabel::Positioned(p)
+                    if p.intersects(Position::SIDE_LEFT | Position::SIDE_RIGHT))
+            });
+            labels
+                .iter()
+                .map(|l| match l {
+                    ChannelLabel::Positioned(p) => role(*p, has_sides),
+                    _ => ChannelRole::Other,
+                })
+                .collect()
+        }
+        Channels::Discrete(_) => ChannelRole::default_layout(count),
+        _ => vec![ChannelRole::Other; count],
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +103,11 @@ fn describe(error: SymphoniaError) -> DecodeError {
 }
 
 /// Rejects an MP4/M4A file whose sample tables claim more entries than their atoms hold.
-/// symphonia-format-isomp4 0.5.5 reserves memory for the claimed count before reading
+/// symphonia-format-isomp4 0.5.5 reserved memory for the claimed count before reading
 /// (`Vec::with_capacity`), so one damaged count asks for tens of gigabytes and the allocation
-/// failure ends the process; found by fuzzing (tests/data/isomp4-*.m4a). Other files pass
-/// untouched (only a file starting with an `ftyp` box is walked).
+/// failure ended the process; found by fuzzing (tests/data/isomp4-*.m4a). 0.6.1 caps those
+/// first reservations; the check stays, as it is cheap and names the damage. Other files
+/// pass untouched (only a file starting with an `ftyp` box is walked).
 fn check_mp4_tables(source: &mut (impl std::io::Read + std::io::Seek)) -> Result<(), DecodeError> {
     use std::io::SeekFrom;
     let corrupt = |what: &str| DecodeError::Corrupt(format!("MP4 {what}"));
@@ -148,8 +176,8 @@ fn check_mp4_tables(source: &mut (impl std::io::Read + std::io::Seek)) -> Result
 
 /// An opened audio file: its stream format is known, its samples not yet decoded.
 pub struct AudioFile {
-    format: Box<dyn symphonia::core::formats::FormatReader>,
-    decoder: Box<dyn symphonia::core::codecs::Decoder>,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
     track_id: u32,
     info: StreamInfo,
     /// Audio decoded while probing (codecs whose container does not state the channels:
@@ -157,102 +185,102 @@ pub struct AudioFile {
     pending: Option<Vec<Vec<f32>>>,
 }
 
-/// Copies a decoded buffer into planar channels.
-fn planar(decoded: symphonia::core::audio::AudioBufferRef<'_>) -> Vec<Vec<f32>> {
-    let spec = *decoded.spec();
-    let frames = decoded.frames();
-    let channels = spec.channels.count();
-    let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
-    buffer.copy_planar_ref(decoded);
-    let samples = buffer.samples();
-    (0..channels)
-        .map(|c| samples[c * frames..(c + 1) * frames].to_vec())
-        .collect()
-}
-
 impl AudioFile {
     /// Opens and probes `path`.
     pub fn open(path: &Path) -> Result<AudioFile, DecodeError> {
         let mut file = File::open(path)?;
         check_mp4_tables(&mut file)?;
+        let stated = channel_mask::read(&mut file)?;
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(extension);
         }
-        Self::probe(Box::new(file), hint)
+        Self::probe(Box::new(file), hint, stated)
     }
 
     /// Probes a whole file held in memory (the format is found from the content alone).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<AudioFile, DecodeError> {
-        check_mp4_tables(&mut std::io::Cursor::new(&bytes))?;
-        Self::probe(Box::new(std::io::Cursor::new(bytes)), Hint::new())
+        let mut cursor = std::io::Cursor::new(bytes);
+        check_mp4_tables(&mut cursor)?;
+        let stated = channel_mask::read(&mut cursor)?;
+        Self::probe(Box::new(cursor), Hint::new(), stated)
     }
 
     fn probe(
-        source: Box<dyn symphonia::core::io::MediaSource>,
+        source: Box<dyn MediaSource>,
         hint: Hint,
+        stated: channel_mask::Layout,
     ) -> Result<AudioFile, DecodeError> {
         let stream = MediaSourceStream::new(source, Default::default());
-        let probed = symphonia::default::get_probe()
-            .format(
+        let mut format = symphonia::default::get_probe()
+            .probe(
                 &hint,
                 stream,
-                &FormatOptions::default(),
-                &MetadataOptions::default(),
+                FormatOptions::default(),
+                MetadataOptions::default(),
             )
             .map_err(describe)?;
-        let format = probed.format;
         let track = format
-            .tracks()
-            .iter()
-            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .default_track(TrackType::Audio)
             .ok_or(DecodeError::NoTrack)?;
-        let params = track.codec_params.clone();
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(DecodeError::NoTrack)?
+            .clone();
         let track_id = track.id;
-        let mut format = format;
+        // Gapless (symphonia's default): encoder delay and padding are trimmed, so a lossy
+        // file lasts as long as its source.
         let mut decoder = symphonia::default::get_codecs()
-            .make(&params, &DecoderOptions::default())
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(describe)?;
         let mut pending = None;
-        let mask = match params.channels {
-            Some(mask) => mask,
-            None => {
+        let channels = match params.channels.clone() {
+            Some(channels) if channels.count() > 0 => channels,
+            _ => {
                 // The container leaves the channels to the codec: decode up to the first
                 // audio to learn them, and keep that audio.
                 loop {
-                    let packet = format.next_packet().map_err(|e| match e {
-                        SymphoniaError::IoError(_) => {
-                            DecodeError::MissingParameter("channel count")
-                        }
-                        other => describe(other),
-                    })?;
-                    if packet.track_id() != track_id {
+                    let missing = DecodeError::MissingParameter("channel count");
+                    let packet = match format.next_packet() {
+                        Ok(Some(packet)) => packet,
+                        Ok(None) | Err(SymphoniaError::IoError(_)) => return Err(missing),
+                        Err(other) => return Err(describe(other)),
+                    };
+                    if packet.track_id != track_id {
                         continue;
                     }
                     let decoded = decoder.decode(&packet).map_err(describe)?;
                     if decoded.frames() == 0 {
                         continue;
                     }
-                    let mask = decoded.spec().channels;
-                    pending = Some(planar(decoded));
-                    break mask;
+                    let mut planes = Vec::new();
+                    decoded.copy_to_vecs_planar::<f32>(&mut planes);
+                    pending = Some(planes);
+                    break decoded.spec().channels().clone();
                 }
             }
         };
-        let channels = mask.count();
-        let layout = if channels == 1 {
-            vec![ChannelRole::Centre]
-        } else {
-            roles(mask)
+        let count = channels.count();
+        let layout = match stated {
+            // A WAV or CAF file that states no layout: symphonia gives it the first `count`
+            // mask positions (5 channels would be L R C LFE Ls); the documented default for
+            // the count applies instead.
+            channel_mask::Layout::Absent if count > 1 => ChannelRole::default_layout(count),
+            _ => roles(&channels),
         };
         let codec = symphonia::default::get_codecs()
-            .get_codec(params.codec)
-            .map_or_else(|| "unknown".to_string(), |d| d.short_name.to_string());
+            .get_audio_decoder(params.codec)
+            .map_or_else(
+                || "unknown".to_string(),
+                |d| d.codec.info.short_name.to_string(),
+            );
         let info = StreamInfo {
             sample_rate_hz: params
                 .sample_rate
                 .ok_or(DecodeError::MissingParameter("sample rate"))?,
-            channels,
+            channels: count,
             layout,
             codec,
         };
@@ -272,14 +300,15 @@ impl AudioFile {
     /// Decodes the whole stream, calling `on_block` with planar blocks (`block[c]` is
     /// channel `c`) in order.
     pub fn decode(mut self, mut on_block: impl FnMut(&[&[f32]])) -> Result<(), DecodeError> {
-        if let Some(first) = self.pending.take() {
-            let planes: Vec<&[f32]> = first.iter().map(Vec::as_slice).collect();
-            on_block(&planes);
+        let mut planes = self.pending.take().unwrap_or_default();
+        if !planes.is_empty() {
+            let block: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
+            on_block(&block);
         }
-        let mut buffer: Option<SampleBuffer<f32>> = None;
         loop {
             let packet = match self.format.next_packet() {
-                Ok(packet) => packet,
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ok(()),
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
@@ -288,31 +317,16 @@ impl AudioFile {
                 Err(SymphoniaError::ResetRequired) => return Ok(()),
                 Err(e) => return Err(describe(e)),
             };
-            if packet.track_id() != self.track_id {
+            if packet.track_id != self.track_id {
                 continue;
             }
             let decoded = self.decoder.decode(&packet).map_err(describe)?;
-            let spec = *decoded.spec();
-            let frames = decoded.frames();
-            if frames == 0 {
+            if decoded.frames() == 0 {
                 continue;
             }
-            let channels = spec.channels.count();
-            let capacity = decoded.capacity() as u64;
-            if buffer
-                .as_ref()
-                .is_none_or(|b| (b.capacity() as u64) < capacity * channels as u64)
-            {
-                buffer = Some(SampleBuffer::new(capacity, spec));
-            }
-            if let Some(buffer) = buffer.as_mut() {
-                buffer.copy_planar_ref(decoded);
-                let samples = buffer.samples();
-                let planes: Vec<&[f32]> = (0..channels)
-                    .map(|c| &samples[c * frames..(c + 1) * frames])
-                    .collect();
-                on_block(&planes);
-            }
+            decoded.copy_to_vecs_planar::<f32>(&mut planes);
+            let block: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
+            on_block(&block);
         }
     }
 }

@@ -7,6 +7,26 @@
 //! back (the rear pair of 7.1 at +-135 to +-150) or above; the LFE channel is excluded (0).
 //! `Meter` takes the weights through `MeterConfig::with_weights`; the analyzer builds them from
 //! the file's channel mask, the plugin will from the host's layout.
+//!
+//! A file that states its layout (a WAVE_FORMAT_EXTENSIBLE `dwChannelMask`, a CAF `chan`
+//! chunk, the fixed orders of FLAC, Vorbis, AAC and ALAC) is read as it says. A file that does
+//! not (a plain PCM or float WAV, a WAV whose mask is 0, a CAF without `chan`, AIFF beyond 3
+//! channels) takes [`ChannelRole::default_layout`] for its channel count:
+//!
+//! | channels | layout                       |
+//! |----------|------------------------------|
+//! | 1        | mono (one channel, weight 1) |
+//! | 2        | L R                          |
+//! | 3        | L R C                        |
+//! | 4        | L R Ls Rs                    |
+//! | 5        | L R C Ls Rs (no LFE)         |
+//! | 6        | L R C LFE Ls Rs (5.1)        |
+//! | 7        | L R C LFE Cs Ls Rs (6.1)     |
+//! | 8        | L R C LFE Lrs Rrs Ls Rs (7.1)|
+//!
+//! Five channels carry no LFE, as the EBU's own 5-channel test files (Tech 3341 case 6, no
+//! mask, L R C Ls Rs) and libebur128 have them; taking the WAVE mask order instead
+//! (L R C LFE Ls) would drop a surround and read case 6 0.7 LU low.
 
 /// Where a channel plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +75,9 @@ impl ChannelRole {
         }
     }
 
-    /// The layout a file without a channel mask is taken to have (the WAV/SMPTE order):
-    /// 1 mono, 2 L R, 3 L R C, 4 L R Ls Rs, 5 L R C Ls Rs, 6 5.1, 7 6.1, 8 7.1.
+    /// The layout a file without a channel mask is taken to have (the WAV/SMPTE order, with
+    /// no LFE below 6 channels, as libebur128): 1 mono, 2 L R, 3 L R C, 4 L R Ls Rs,
+    /// 5 L R C Ls Rs, 6 5.1, 7 6.1, 8 7.1. The table is in the module docs.
     pub fn default_layout(channels: usize) -> Vec<ChannelRole> {
         use ChannelRole::*;
         match channels {
