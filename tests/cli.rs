@@ -335,6 +335,7 @@ fn loudness_range_matches_ffmpeg_at_10_hz_and_says_when_the_file_is_short() {
     let v = &json_lines(&stdout)[0];
     let ours = v["loudness_range_lu"].as_f64().unwrap();
     let theirs = ffmpeg_lra(&path);
+    eprintln!("LRA of the 24 s file: ours {ours:.2} LU, ffmpeg {theirs:.2} LU");
     assert!(
         (ours - theirs).abs() <= 0.2,
         "ours {ours} LU, ffmpeg {theirs} LU"
