@@ -4,7 +4,10 @@
 //! editor [`MeterOutput`]. Everything on the audio side is lock-free and allocation-free:
 //!
 //! - **Snapshot**: the complete [`Readings`] plus a generation counter, published as one value
-//!   through a triple buffer, so the editor never sees a half-updated set of numbers.
+//!   through a triple buffer, so the editor never sees a half-updated set of numbers. When the
+//!   host runs at a rate the meter cannot measure, the plugin stays active, passes audio
+//!   through and publishes once, at activation, a snapshot saying so
+//!   ([`Snapshot::unsupported_rate_hz`], [`not_measuring_message`]).
 //! - **Live peaks**: true and sample peak per channel as "maximum since the last read": the
 //!   audio thread raises them with an atomic `fetch_max`, the editor swaps them back to 0 when
 //!   it draws, so no peak between two frames is lost whatever the frame rate.
@@ -27,7 +30,9 @@
 //!   whether the editor is open or not (two words per 100 ms of audio), so an editor opened
 //!   later shows the last minutes; the editor copies whatever is new at each frame.
 
-use crate::meter::engine::{LoudnessPoint, Meter, Readings};
+use crate::meter::engine::{
+    LoudnessPoint, MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, Meter, Readings,
+};
 use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
 use crate::meter::stereo::{StereoBands, StereoWindow};
 use atomic_float::AtomicF32;
@@ -88,6 +93,27 @@ pub struct Snapshot {
     pub stereo: Option<StereoSnapshot>,
     /// Gain the mono check applies to the sum (level match), linear; 1 without level match.
     pub mono_level_gain: f32,
+    /// The host's sample rate (Hz) when it is outside what the meter measures: the plugin
+    /// passes audio through and measures nothing. Written at activation (host's main thread);
+    /// `None` whenever the meter runs.
+    pub unsupported_rate_hz: Option<f64>,
+}
+
+/// Whether the meter core measures at `rate_hz` ([`MIN_SAMPLE_RATE_HZ`] to
+/// [`MAX_SAMPLE_RATE_HZ`]).
+pub fn rate_is_supported(rate_hz: f64) -> bool {
+    (MIN_SAMPLE_RATE_HZ..=MAX_SAMPLE_RATE_HZ).contains(&rate_hz)
+}
+
+/// What the editor says while the host runs at an unsupported rate.
+pub fn not_measuring_message(rate_hz: f64) -> String {
+    format!(
+        "Not measuring: {} kHz is outside the {}-{} kHz this meter supports. Audio passes \
+         through untouched.",
+        rate_hz / 1000.0,
+        MIN_SAMPLE_RATE_HZ / 1000.0,
+        MAX_SAMPLE_RATE_HZ / 1000.0
+    )
 }
 
 impl Default for Snapshot {
@@ -98,6 +124,7 @@ impl Default for Snapshot {
             reset_by_transport: false,
             stereo: None,
             mono_level_gain: 1.0,
+            unsupported_rate_hz: None,
         }
     }
 }
@@ -371,6 +398,20 @@ impl MeterInput {
         buffer.reset_by_transport = reset_by_transport;
         buffer.stereo = stereo.map(StereoSnapshot::of);
         buffer.mono_level_gain = mono_level_gain;
+        buffer.unsupported_rate_hz = None;
+        self.snapshot.publish();
+    }
+
+    /// Publishes that nothing is measured because the host's rate is `rate_hz` (called at
+    /// activation instead of making a meter): no readings, the rate for the editor to show.
+    pub fn publish_unsupported_rate(&mut self, rate_hz: f64) {
+        self.generation += 1;
+        let buffer = self.snapshot.input_buffer_mut();
+        *buffer = Snapshot {
+            generation: self.generation,
+            unsupported_rate_hz: Some(rate_hz),
+            ..Snapshot::default()
+        };
         self.snapshot.publish();
     }
 
@@ -671,6 +712,27 @@ mod tests {
         assert_eq!(snapshot.generation, 2);
         assert_eq!(snapshot.readings, readings);
         assert!(snapshot.reset_by_transport);
+    }
+
+    #[test]
+    fn an_unsupported_rate_reaches_the_editor_with_its_reason() {
+        let (mut input, mut output) = channel();
+        assert!(!rate_is_supported(768_000.0) && !rate_is_supported(4_000.0));
+        assert!(rate_is_supported(8_000.0) && rate_is_supported(384_000.0));
+        input.publish_unsupported_rate(768_000.0);
+        let snapshot = output.snapshot();
+        assert_eq!(snapshot.unsupported_rate_hz, Some(768_000.0));
+        assert_eq!(snapshot.readings, Readings::default());
+        assert_eq!(
+            not_measuring_message(768_000.0),
+            "Not measuring: 768 kHz is outside the 8-384 kHz this meter supports. Audio passes \
+             through untouched."
+        );
+        assert!(not_measuring_message(4_000.0).starts_with("Not measuring: 4 kHz is outside"));
+        assert!(not_measuring_message(705_600.0).contains(" 705.6 kHz "));
+        // A meter running again (the host moved to a supported rate) clears it.
+        input.publish(&Readings::default(), false);
+        assert_eq!(output.snapshot().unsupported_rate_hz, None);
     }
 
     #[test]

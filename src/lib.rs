@@ -149,6 +149,16 @@ impl Plugin for Mixmeter {
         // Allocation happens here, never in process(). Re-activation at the same rate and
         // layout keeps the running measurement.
         let rate = buffer_config.sample_rate as f64;
+        if !bridge::rate_is_supported(rate) {
+            // Refusing activation would lose the plugin (and the user's session) in the host:
+            // stay active, pass audio through (process() does nothing without a meter), and say
+            // why in the editor.
+            nice_warn!("{}", bridge::not_measuring_message(rate));
+            self.meter = None;
+            self.offline = false;
+            self.meter_input.publish_unsupported_rate(rate);
+            return true;
+        }
         let config = MeterConfig::new(rate, channels).with_spectrum();
         if self.meter.as_ref().is_none_or(|m| *m.config() != config) {
             match Meter::new(config) {

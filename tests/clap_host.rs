@@ -339,6 +339,38 @@ fn reactivation_at_new_rates_and_block_sizes_keeps_passthrough() {
     }
 }
 
+/// A host at a rate the meter cannot measure (4 kHz, 768 kHz: clap-validator tries them) keeps
+/// the plugin: activation succeeds and audio passes through bit-exactly, even with the mono
+/// check on (nothing is measured or applied; the editor says why, see the bridge and editor
+/// tests). Back at a supported rate it measures again.
+#[test]
+fn unsupported_rates_activate_and_pass_audio_through() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let mono = instance.param_id(MONO_CHECK);
+        instance.set_param_inactive(mono, 1.0);
+        let mut rng = StdRng::seed_from_u64(11);
+        for rate in [4_000.0, 768_000.0, 3_000.0, 1_000_000.0] {
+            instance.activate(rate, MAX_BLOCK);
+            let input = test_signal(&mut rng, (rate as usize).min(100_000), rate);
+            let output = process_in_random_blocks(&mut instance, &input, &mut rng);
+            for (c, (i, o)) in input.iter().zip(&output).enumerate() {
+                assert_eq!(o.len(), i.len());
+                assert!(bits(i) == bits(o), "{rate} Hz: channel {c} changed");
+            }
+            instance.deactivate();
+        }
+        // At 48 kHz the mono check folds again: the plugin works, it was only paused.
+        instance.activate(48_000.0, MAX_BLOCK);
+        let left = vec![0.5f32; 4800];
+        let right = vec![-0.5f32; 4800];
+        let out = instance.process(&[left, right], &[]);
+        assert!(out[0][4799].abs() < 1e-6, "folded: {}", out[0][4799]);
+        instance.deactivate();
+    }
+}
+
 /// The readings of the saved state's `last-measurement` field, from a state blob (a u64
 /// length, then nice-plug's JSON with each persisted field as a JSON string).
 fn saved_measurement(state: &[u8]) -> serde_json::Value {

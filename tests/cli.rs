@@ -232,6 +232,131 @@ fn series_has_one_value_per_100_ms() {
     );
 }
 
+/// Each series point is the largest value since the previous point: a 400 ms burst off the
+/// 100 ms grid (at 1.234 s) peaks between two points, and the series still reaches the
+/// maximum momentary loudness (the value at each point alone reads up to 0.5 dB low).
+#[test]
+fn series_points_keep_the_maximum_between_them() {
+    let dir = scratch_dir("cli-series-burst");
+    let path = dir.join("burst.wav");
+    let rate = 48_000;
+    let mut signal = vec![0.0; (1.234 * rate as f64) as usize];
+    signal.extend(sine(rate, -20.0, 0.4));
+    signal.resize(3 * rate as usize, 0.0);
+    write_wav(&path, Format::Float32, rate, &[signal]);
+    let (code, stdout, _) = run(&["analyze", "--json", "--series", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let v = &json_lines(&stdout)[0];
+    let series_max = v["momentary_lufs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let max = v["max_momentary_lufs"].as_f64().unwrap();
+    assert!(
+        (series_max - max).abs() < 0.05,
+        "series {series_max}, max {max}"
+    );
+    let short_term_max = v["short_term_lufs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let max = v["max_short_term_lufs"].as_f64().unwrap();
+    assert!(
+        (short_term_max - max).abs() < 0.05,
+        "series {short_term_max}, max {max}"
+    );
+}
+
+/// The LRA of ffmpeg's `ebur128` filter, which takes short-term values at 10 Hz as EBU Tech
+/// 3342 asks (the last `lavfi.r128.LRA` frame metadata: three decimals, where the summary
+/// prints one).
+fn ffmpeg_lra(file: &Path) -> f64 {
+    let log = file.with_extension("lra.txt");
+    let filter = format!(
+        "ebur128=metadata=1,ametadata=mode=print:key=lavfi.r128.LRA:file={}",
+        log.display()
+    );
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-nostats", "-loglevel", "error", "-i"])
+        .arg(file)
+        .args(["-af", &filter, "-f", "null", "-"])
+        .status()
+        .expect("ffmpeg runs (./test.sh installs it)");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("lavfi.r128.LRA="))
+        .expect("an LRA value")
+        .parse()
+        .unwrap()
+}
+
+/// Loudness range from short-term values at 10 Hz (Tech 3342): stereo pink noise whose level
+/// moves every 3.3 s (20 ms fades), 24 s long, reads what ffmpeg's `ebur128` filter reads
+/// within 0.2 LU (one value per second, as libebur128 takes them, reads about 2 LU lower
+/// here). Under 60 s, the output says the reading is not one of a programme.
+#[test]
+fn loudness_range_matches_ffmpeg_at_10_hz_and_says_when_the_file_is_short() {
+    let dir = scratch_dir("cli-lra");
+    let path = dir.join("moving.wav");
+    let rate = 48_000u32;
+    let frames = 24 * rate as usize;
+    let levels_db = [0.0, -10.0, -3.0, -25.0, -5.0];
+    let step = (3.3 * rate as f64) as usize;
+    let fade = (0.02 * rate as f64) as usize;
+    let gain = |n: usize| {
+        let level = |i: usize| 10f64.powf(levels_db[i % levels_db.len()] / 20.0);
+        let (section, into) = (n / step, n % step);
+        if section > 0 && into < fade {
+            let t = into as f64 / fade as f64;
+            level(section - 1) * (1.0 - t) + level(section) * t
+        } else {
+            level(section)
+        }
+    };
+    let channels: Vec<Vec<f64>> = [11, 12]
+        .iter()
+        .map(|&seed| {
+            pink(rate, frames, seed, None)
+                .iter()
+                .enumerate()
+                .map(|(n, x)| x * gain(n))
+                .collect()
+        })
+        .collect();
+    write_wav(&path, Format::Float32, rate, &channels);
+    let (code, stdout, _) = run(&["analyze", "--json", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let v = &json_lines(&stdout)[0];
+    let ours = v["loudness_range_lu"].as_f64().unwrap();
+    let theirs = ffmpeg_lra(&path);
+    eprintln!("LRA of the 24 s file: ours {ours:.2} LU, ffmpeg {theirs:.2} LU");
+    assert!(
+        (ours - theirs).abs() <= 0.2,
+        "ours {ours} LU, ffmpeg {theirs} LU"
+    );
+    assert_eq!(v["loudness_range_reliable"], false, "{v}");
+    let (code, stdout, _) = run(&["analyze", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("too short for loudness range"), "{stdout}");
+    // A minute of it is a programme: no note.
+    let long: Vec<Vec<f64>> = channels
+        .iter()
+        .map(|c| c.iter().cycle().take(61 * rate as usize).copied().collect())
+        .collect();
+    write_wav(&path, Format::Float32, rate, &long);
+    let (code, stdout, _) = run(&["analyze", "--json", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(json_lines(&stdout)[0]["loudness_range_reliable"], true);
+    let (_, stdout, _) = run(&["analyze", path.to_str().unwrap()]);
+    assert!(!stdout.contains("too short"), "{stdout}");
+}
+
 #[test]
 fn unreadable_files_get_a_clear_message_and_the_others_are_analyzed() {
     let dir = scratch_dir("cli-bad");

@@ -235,6 +235,29 @@ fn engaged_mono_check_says_so_in_words() {
     );
 }
 
+/// At a sample rate the meter cannot measure (the plugin stays active and passes audio
+/// through), the header says so in words, in place of the output state, even with the mono
+/// check on (it is not applied then).
+#[test]
+fn an_unsupported_rate_says_why_nothing_is_measured() {
+    let mut v = view(true);
+    v.not_measuring = Some(mixmeter::bridge::not_measuring_message(768_000.0));
+    let mut harness = harness(v);
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Not measuring: 768 kHz is outside the 8-384 kHz this meter supports"
+            )
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Output folded to mono")
+            .is_none()
+    );
+}
+
 #[test]
 fn level_match_is_a_checkbox_and_its_gain_is_shown() {
     let mut v = view(true);

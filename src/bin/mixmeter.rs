@@ -13,7 +13,7 @@ use mixmeter::diagnosis::stereo::{
 };
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
-use mixmeter::meter::engine::{Meter, MeterConfig, Readings};
+use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings};
 use mixmeter::meter::layout;
 use mixmeter::meter::spectrum::PowerSpectrum;
 use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
@@ -52,7 +52,8 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
 
   --json        one JSON object per file (one per line) instead of the readable summary
   --csv         one CSV row per file, with a header line
-  --series      add momentary and short-term loudness, one value per 100 ms (JSON)
+  --series      add momentary and short-term loudness, one value per 100 ms: the largest
+                since the previous value (JSON)
   --target ID   check against a delivery target: prints the gain its normalization would
                 apply, the true peak after it, and whether the platform turns the mix down,
                 raises it, holds it back by its peak or limits it; exit status 3 if a file
@@ -148,9 +149,11 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
                 frames += (end - start) as u64;
                 start = end;
                 if series && frames == next_series_frame {
-                    let r = meter.readings();
-                    momentary.push(r.momentary_lufs);
-                    short_term.push(r.short_term_lufs);
+                    // The largest value since the previous point (the meter moves every
+                    // 5 ms), so a burst between two points is not read low.
+                    let (max_momentary, max_short_term) = meter.take_loudness_maxima();
+                    momentary.push(max_momentary);
+                    short_term.push(max_short_term);
                     next_series_frame += series_step;
                 }
             }
@@ -264,6 +267,7 @@ fn to_json(
         "duration_s": a.frames as f64 / a.info.sample_rate_hz as f64,
         "integrated_lufs": number(r.integrated_lufs),
         "loudness_range_lu": number(r.loudness_range_lu),
+        "loudness_range_reliable": r.loudness_range_settled(),
         "max_momentary_lufs": number(r.max_momentary_lufs),
         "max_short_term_lufs": number(r.max_short_term_lufs),
         "true_peak_dbtp": number(r.max_true_peak_dbtp),
@@ -460,8 +464,16 @@ fn print_summary(a: &Analysis) {
         text(r.integrated_lufs, "LUFS")
     );
     println!(
-        "  Loudness range        {}",
-        text(r.loudness_range_lu, "LU")
+        "  Loudness range        {}{}",
+        text(r.loudness_range_lu, "LU"),
+        if r.loudness_range_lu.is_some() && !r.loudness_range_settled() {
+            format!(
+                " (under {RANGE_SETTLED_S:.0} s measured: too short for loudness range to \
+                 describe a programme, EBU Tech 3341/R128 s1)"
+            )
+        } else {
+            String::new()
+        }
     );
     println!(
         "  Max momentary         {}",
@@ -569,6 +581,7 @@ const CSV_COLUMNS: &[&str] = &[
     "duration_s",
     "integrated_lufs",
     "loudness_range_lu",
+    "loudness_range_reliable",
     "max_momentary_lufs",
     "max_short_term_lufs",
     "true_peak_dbtp",
@@ -606,6 +619,7 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
         format!("{:.3}", a.frames as f64 / a.info.sample_rate_hz as f64),
         csv_number(r.integrated_lufs),
         csv_number(r.loudness_range_lu),
+        r.loudness_range_settled().to_string(),
         csv_number(r.max_momentary_lufs),
         csv_number(r.max_short_term_lufs),
         csv_number(r.max_true_peak_dbtp),

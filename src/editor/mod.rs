@@ -96,6 +96,9 @@ pub struct View {
     pub readings: Readings,
     /// The measurement was started by the host transport.
     pub reset_by_transport: bool,
+    /// Why nothing is measured (the host's sample rate is unsupported), shown in the header's
+    /// status line in place of the output state; `None` while the meter runs.
+    pub not_measuring: Option<String>,
     /// "Reset on Play" is on.
     pub reset_on_play: bool,
     /// The mono check's level match is on, and the gain it applies now (dB).
@@ -164,6 +167,7 @@ impl View {
             clip: [ClipLatch::default(); PLUGIN_CHANNELS],
             readings,
             reset_by_transport: false,
+            not_measuring: None,
             reset_on_play: true,
             mono_level_match: false,
             mono_level_gain_db: 0.0,
@@ -541,7 +545,10 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         });
     });
     ui.horizontal(|ui| {
-        if view.mono_engaged {
+        if let Some(message) = &view.not_measuring {
+            // The mono check is not applied either: the output is the input.
+            ui.label(RichText::new(message).color(WARNING_COLOR).strong());
+        } else if view.mono_engaged {
             let text = if view.mono_level_match {
                 format!(
                     "Output folded to mono: (L+R)/2, level-matched {:+.1} dB. The meters still \
@@ -756,6 +763,9 @@ impl MixmeterEditor {
         view.bar_peak_db = self.bar_peak_db;
         view.clip = self.clip;
         view.reset_by_transport = snapshot.reset_by_transport;
+        view.not_measuring = snapshot
+            .unsupported_rate_hz
+            .map(crate::bridge::not_measuring_message);
         view.reset_on_play = self.params.reset_on_play.value();
         view.mono_level_match = self.params.mono_level_match.value();
         view.mono_level_gain_db = gain_to_db(snapshot.mono_level_gain);

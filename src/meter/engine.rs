@@ -5,9 +5,17 @@
 //! -> weighted squares summed into fragments of [`FRAGMENT_MS`] ms. Fragments go into a ring
 //! holding 3 s; momentary (400 ms) and short-term (3 s) loudness are running sums over the
 //! last 80 and 600 fragments. Every 100 ms (20 fragments) a 400 ms gating block (75 %
-//! overlap, BS.1770 clause 5), and every second a short-term value (Tech 3342; the step
-//! libebur128 and the `ebur128` crate use) go into the gating histograms ([`super::gating`]). True peak ([`super::truepeak`]) and sample peak are kept per
-//! fragment and per 100 ms group.
+//! overlap, BS.1770 clause 5) and a short-term value go into the gating histograms
+//! ([`super::gating`]). Tech 3342 (v4, 2016) clause 3 asks for short-term values at 10 Hz or
+//! more (consecutive 3 s windows overlapping by at least 2.9 s), as ffmpeg's `ebur128` filter
+//! takes them; libebur128 and the `ebur128` crate take one per second, which reads up to a few
+//! LU apart on short or uneven programmes. True peak ([`super::truepeak`]) and sample peak are
+//! kept per fragment and per 100 ms group.
+//!
+//! Loudness range describes a programme's distribution of short-term loudness: Tech 3341
+//! (v4, 2016) asks a meter to signal that it is not yet stable within the first
+//! [`RANGE_SETTLED_S`] seconds, and EBU R128 s1 calls it not meaningful for short-form content.
+//! [`Readings::loudness_range_settled`] says whether that much was measured.
 //!
 //! Why 5 ms fragments: Tech 3341 cases 10, 11, 13 and 14 ask for the maximum momentary and
 //! short-term loudness of bursts that start anywhere in time to within 0.1 LU; a 5 ms hop
@@ -52,9 +60,12 @@ pub const MOMENTARY_FRAGMENTS: usize = 80;
 pub const SHORT_TERM_FRAGMENTS: usize = 600;
 /// Fragments between gating blocks (100 ms, BS.1770 clause 5: 75 % overlap).
 pub const HOP_FRAGMENTS: u64 = 20;
-/// Fragments between short-term values for loudness range (1 s: 3 s windows overlapping by
-/// 2 s, as libebur128 and the `ebur128` crate take them for Tech 3342).
-pub const RANGE_HOP_FRAGMENTS: u64 = 200;
+/// Fragments between short-term values for loudness range (100 ms, 10 Hz: 3 s windows
+/// overlapping by 2.9 s, the least Tech 3342 clause 3 allows).
+pub const RANGE_HOP_FRAGMENTS: u64 = 20;
+/// Measured time below which loudness range is not yet stable (Tech 3341 v4 asks the meter to
+/// signal this for the first 60 s; EBU R128 s1: LRA is not meaningful for short-form content).
+pub const RANGE_SETTLED_S: f64 = 60.0;
 /// 100 ms peak groups kept for the 3 s peak window.
 const PEAK_GROUPS: usize = SHORT_TERM_FRAGMENTS / HOP_FRAGMENTS as usize;
 /// Balance readings are clamped here when one channel is silent.
@@ -151,6 +162,14 @@ pub struct Readings {
     pub mono_loss_short_term_lu: Option<f64>,
     pub mono_loss_integrated_lu: Option<f64>,
     pub non_finite_samples: u64,
+}
+
+impl Readings {
+    /// Whether enough was measured for loudness range to describe a programme: at least
+    /// [`RANGE_SETTLED_S`] of running time. Before that the reading is shown with a note.
+    pub fn loudness_range_settled(&self) -> bool {
+        self.measured_s >= RANGE_SETTLED_S
+    }
 }
 
 /// Sums over one fragment (or a window of fragments).
@@ -307,6 +326,11 @@ pub struct Meter {
     short_term_energy: f64,
     max_momentary_energy: f64,
     max_short_term_energy: f64,
+    /// Largest momentary and short-term energies since the last
+    /// [`Meter::take_loudness_maxima`] (paused or not): a series read every 100 ms gets the
+    /// maximum over the 5 ms hops between its points, not just the value at each point.
+    interval_max_momentary_energy: f64,
+    interval_max_short_term_energy: f64,
     max_true_peak: [f32; MAX_CHANNELS],
     max_sample_peak: [f32; MAX_CHANNELS],
     total: Sums,
@@ -385,6 +409,8 @@ impl Meter {
             short_term_energy: 0.0,
             max_momentary_energy: 0.0,
             max_short_term_energy: 0.0,
+            interval_max_momentary_energy: 0.0,
+            interval_max_short_term_energy: 0.0,
             max_true_peak: [0.0; MAX_CHANNELS],
             max_sample_peak: [0.0; MAX_CHANNELS],
             total: Sums::default(),
@@ -446,6 +472,8 @@ impl Meter {
         self.short_term_energy = 0.0;
         self.max_momentary_energy = 0.0;
         self.max_short_term_energy = 0.0;
+        self.interval_max_momentary_energy = 0.0;
+        self.interval_max_short_term_energy = 0.0;
         self.max_true_peak = [0.0; MAX_CHANNELS];
         self.max_sample_peak = [0.0; MAX_CHANNELS];
         self.total = Sums::default();
@@ -535,6 +563,17 @@ impl Meter {
     pub fn history_since(&self, next: u64) -> impl Iterator<Item = (u64, LoudnessPoint)> + '_ {
         let first = next.max(self.history_count.saturating_sub(HISTORY_HOPS as u64));
         (first..self.history_count).map(|n| (n, self.history[(n % HISTORY_HOPS as u64) as usize]))
+    }
+
+    /// The largest momentary and short-term loudness (LUFS, "no value" below the absolute gate)
+    /// at any fragment finished since the previous call, paused or not; the next interval
+    /// starts empty. A reader taking one point per 100 ms gets each interval's maximum, so a
+    /// burst between two points is not read up to 0.5 dB low.
+    pub fn take_loudness_maxima(&mut self) -> (Option<f64>, Option<f64>) {
+        (
+            gated_lufs(std::mem::take(&mut self.interval_max_momentary_energy)),
+            gated_lufs(std::mem::take(&mut self.interval_max_short_term_energy)),
+        )
     }
 
     /// Per-channel true and sample peak (linear) since the previous call: the live peaks an
@@ -728,6 +767,10 @@ impl Meter {
         let short_term_energy = self.short_term.energy.max(0.0) / self.short_term_window_samples;
         self.momentary_energy = momentary_energy;
         self.short_term_energy = short_term_energy;
+        self.interval_max_momentary_energy =
+            self.interval_max_momentary_energy.max(momentary_energy);
+        self.interval_max_short_term_energy =
+            self.interval_max_short_term_energy.max(short_term_energy);
 
         if hop {
             let lufs = |e: f64| gated_lufs(e).map_or(f32::NEG_INFINITY, |l| l as f32);
@@ -1155,6 +1198,94 @@ mod tests {
             size = (size * 7 + 3) % 5000;
         }
         assert_eq!(whole.readings(), split.readings());
+    }
+
+    /// Tech 3342 LRA computed exactly from a list of short-term loudness values (absolute gate,
+    /// relative gate 20 LU under their energy mean, 10th to 95th percentile by nearest rank).
+    fn exact_range(short_term_lufs: &[f64]) -> f64 {
+        let above: Vec<f64> = short_term_lufs
+            .iter()
+            .copied()
+            .filter(|&l| l >= ABSOLUTE_GATE_LUFS)
+            .collect();
+        let mean = above
+            .iter()
+            .map(|&l| super::super::gating::lufs_to_energy(l))
+            .sum::<f64>()
+            / above.len() as f64;
+        let gate = energy_to_lufs(mean).unwrap() - 20.0;
+        let mut gated: Vec<f64> = above.into_iter().filter(|&l| l >= gate).collect();
+        gated.sort_by(f64::total_cmp);
+        let at = |p: f64| gated[((gated.len() - 1) as f64 * p).round() as usize];
+        at(0.95) - at(0.10)
+    }
+
+    /// A tone whose level moves every 1.3 s, 12 s long.
+    fn uneven_programme() -> Vec<f32> {
+        let levels = [-20.0, -31.0, -24.0, -38.0, -18.0, -27.0, -35.0, -22.0];
+        let step = (1.3 * RATE) as usize;
+        let tone = sine(1000.0, 0.0, 12.0, RATE);
+        tone.iter()
+            .enumerate()
+            .map(|(n, &x)| x * 10f32.powf(levels[(n / step) % levels.len()] / 20.0))
+            .collect()
+    }
+
+    #[test]
+    fn loudness_range_takes_short_term_values_at_10_hz() {
+        // Read the short-term loudness at every 100 ms from 3 s on (the values Tech 3342
+        // clause 3 asks for, at 10 Hz): the meter's LRA is theirs, to within the histogram's
+        // bin; one value per second (libebur128's step) would read far from it.
+        let x = uneven_programme();
+        let mut m = Meter::new(MeterConfig::new(RATE, 1)).unwrap();
+        let hop = (RATE * 0.1) as usize;
+        let mut at_10_hz = Vec::new();
+        for (i, piece) in x.chunks(hop).enumerate() {
+            m.process(&[piece]);
+            if i + 1 >= 30 {
+                at_10_hz.push(m.readings().short_term_lufs.unwrap());
+            }
+        }
+        let at_1_hz: Vec<f64> = at_10_hz.iter().copied().step_by(10).collect();
+        let lra = m.readings().loudness_range_lu.unwrap();
+        let expected = exact_range(&at_10_hz);
+        assert!((lra - expected).abs() <= 0.011, "{lra} against {expected}");
+        assert!(
+            (exact_range(&at_1_hz) - expected).abs() > 0.5,
+            "the signal tells 1 Hz from 10 Hz: {} against {expected}",
+            exact_range(&at_1_hz)
+        );
+        // 12 s is no programme: the reading says so until 60 s are measured.
+        assert!(!m.readings().loudness_range_settled());
+        let long = sine(1000.0, -23.0, 48.0, RATE);
+        m.process(&[&long]);
+        assert!(m.readings().loudness_range_settled());
+    }
+
+    #[test]
+    fn loudness_maxima_between_reads_catch_a_burst_off_the_100_ms_grid() {
+        // 400 ms at -20 dBFS starting at 1.234 s in silence, read every 100 ms: the value at
+        // each point misses the peak of the momentary window; the maximum since the last
+        // point does not.
+        let mut x = vec![0.0f32; (1.234 * RATE) as usize];
+        x.extend(sine(1000.0, -20.0, 0.4, RATE));
+        x.resize(4 * RATE as usize, 0.0);
+        let mut m = Meter::new(MeterConfig::new(RATE, 1)).unwrap();
+        let mut at_points = f64::NEG_INFINITY;
+        let mut maxima = f64::NEG_INFINITY;
+        for piece in x.chunks((RATE * 0.1) as usize) {
+            m.process(&[piece]);
+            at_points = at_points.max(m.readings().momentary_lufs.unwrap_or(f64::NEG_INFINITY));
+            let (momentary, _) = m.take_loudness_maxima();
+            maxima = maxima.max(momentary.unwrap_or(f64::NEG_INFINITY));
+        }
+        let max = m.readings().max_momentary_lufs.unwrap();
+        assert!((maxima - max).abs() < 1e-12, "{maxima} against {max}");
+        assert!(
+            max - at_points > 0.2,
+            "the grid alone reads {at_points}, {max} at most"
+        );
+        assert_eq!(m.take_loudness_maxima(), (None, None));
     }
 
     #[test]
