@@ -309,6 +309,13 @@ fn case_15_to_19_true_peak() {
                 got <= want + 0.2 && got >= want - 0.4,
                 "3341 case {case} at {rate}: {got:.3} dBTP, want {want} +0.2/-0.4"
             );
+            // What we reach: the sine's own amplitude within 0.02 dB at every rate (the
+            // interpolator before the two-stage one read the 44.1 kHz case 16 0.11 dB low).
+            let exact = 20.0 * amplitude.log10();
+            assert!(
+                (got - exact).abs() <= 0.02,
+                "3341 case {case} at {rate}: {got:.3} dBTP, the sine's peak is {exact:.3}"
+            );
             for channel in &m.readings().true_peak_dbtp[..2] {
                 assert!(channel.unwrap() >= m.readings().sample_peak_dbfs[0].unwrap());
             }
@@ -502,9 +509,10 @@ fn case_20_to_23_true_peak_stand_ins_read_0_dbtp() {
                 "3341 case {} at {rate}: {got:.3} dBTP (sample peak {sample_peak:.3}), want 0.0 +0.2/-0.4",
                 signal.name
             );
-            // What we reach: within 0.1 dB.
+            // What we reach: within 0.02 dB (0.000 to +0.006 measured; the interpolator
+            // before the two-stage one read down to -0.072).
             assert!(
-                got.abs() <= 0.1,
+                got.abs() <= 0.02,
                 "3341 case {} at {rate}: {got:.3} dBTP",
                 signal.name
             );
