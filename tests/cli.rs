@@ -852,7 +852,10 @@ fn delivery_targets_report_gain_and_gate_the_exit_status() {
         stdout.contains("YouTube") && stdout.contains("FAIL"),
         "{stdout}"
     );
-    assert!(stdout.contains("over its -1.0 dBTP ceiling"), "{stdout}");
+    assert!(
+        stdout.contains("true peak -0.5 dBTP is over YouTube's -1 dBTP ceiling: FAIL"),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = run(&[
         "analyze",
@@ -870,7 +873,7 @@ fn delivery_targets_report_gain_and_gate_the_exit_status() {
         lines[1]["targets"][0]["problems"][0]
             .as_str()
             .unwrap()
-            .contains("outside -23.0 +-0.5")
+            .contains("outside -23 +-0.5")
     );
 
     let (code, stdout, _) = run(&["targets"]);
@@ -1368,7 +1371,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 5);
+    assert_eq!(lines[0]["schema_version"], 6);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -1584,7 +1587,8 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
 /// The platform preview says what each platform does: the quiet -20 dBTP tone is raised the
 /// full 6 dB by Spotify (Normal) and 9 dB by Spotify Loud, left alone by YouTube; the same
 /// tone with a -0.5 dBTP burst is held back by its peak on Spotify Normal and raised into
-/// Spotify Loud's limiter, which would cut over 8 dB off its peaks (a problem, exit 3).
+/// Spotify Loud's limiter, which would cut over 8 dB off its peaks (its -0.5 dBTP is over
+/// the -1 dBTP ceiling: exit 3).
 #[test]
 fn platform_previews_say_whether_the_platform_turns_down_raises_holds_or_limits() {
     let dir = scratch_dir("cli-platform-actions");
@@ -1644,7 +1648,78 @@ fn platform_previews_say_whether_the_platform_turns_down_raises_holds_or_limits(
         spiky.to_str().unwrap(),
     ]);
     assert!(
-        stdout.contains(&format!("(limits it {limited:.1} dB)")),
+        stdout.contains(&format!(
+            "into its limiter, which cuts the peaks {limited:.1} dB; true peak -0.5 dBTP is over"
+        )),
         "{stdout}"
     );
+}
+
+/// No value, no verdict: a silent stereo file, an empty one (a header and no frames) and
+/// identical channels below the absolute gate (correlation +1, no loudness, so no mono loss)
+/// get no mono verdict (JSON null, "no value", an empty CSV cell) and no stereo suggestion,
+/// where they used to read "mono-safe" and "cancels in mono (correlation +1.00)".
+#[test]
+fn silent_empty_and_ungated_files_get_no_mono_verdict() {
+    let dir = scratch_dir("cli-no-mono-verdict");
+    let rate = 48_000;
+    let silent = vec![0.0; rate as usize * 5];
+    let faint: Vec<f64> = sine(rate, -85.0, 5.0);
+    let files = [
+        ("silent.wav", silent.clone()),
+        ("empty.wav", Vec::new()),
+        ("faint.wav", faint),
+    ];
+    for (name, samples) in &files {
+        write_wav(
+            &dir.join(name),
+            Format::Float32,
+            rate,
+            &[samples.clone(), samples.clone()],
+        );
+    }
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(n, _)| dir.join(n).display().to_string())
+        .collect();
+    let mut args = vec!["analyze", "--json"];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for line in &lines {
+        assert!(line["integrated_lufs"].is_null(), "{line}");
+        assert!(
+            line["stereo"]["verdict"].is_null(),
+            "{}: {}",
+            line["file"],
+            line["stereo"]
+        );
+        assert_eq!(
+            line["stereo"]["suggestions"],
+            serde_json::json!([]),
+            "{line}"
+        );
+        assert_eq!(line["suggestions"], serde_json::json!([]), "{line}");
+    }
+    assert!((f(&lines[2], "correlation") - 1.0).abs() < 1e-6);
+    let mut readable = vec!["analyze"];
+    readable.extend(paths.iter().map(String::as_str));
+    let (_, stdout, _) = run(&readable);
+    assert_eq!(
+        stdout.matches("Mono compatibility    no value").count(),
+        3,
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("cancels") && !stdout.contains("mono-safe"),
+        "{stdout}"
+    );
+    let mut csv = vec!["analyze", "--csv"];
+    csv.extend(paths.iter().map(String::as_str));
+    let (_, stdout, _) = run(&csv);
+    for row in stdout.lines().skip(1) {
+        assert!(row.ends_with(','), "{row}");
+    }
 }

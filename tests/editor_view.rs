@@ -778,6 +778,7 @@ fn snapshot_scene() -> Scene {
         key: "tonal:low_mids:over".to_string(),
         kind: mixmeter::diagnosis::suggestions::Kind::Tonal,
         text: "low-mids +4.1 dB over the reference: cut around 250 Hz".to_string(),
+        evidence: String::new(),
         confidence: 0.62,
         score: 2.0,
     }];
@@ -1067,7 +1068,7 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
 /// what moved.
 #[test]
 fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
-    use mixmeter::diagnosis::stereo::mono_compatibility;
+    use mixmeter::diagnosis::stereo::{Mix, mono_compatibility};
     use mixmeter::diagnosis::suggestions::{Findings, Kind, candidates};
     use mixmeter::meter::engine::{Meter, MeterConfig};
     let rate = 48_000.0;
@@ -1085,7 +1086,7 @@ fn a_band_that_cancels_in_mono_is_a_stereo_suggestion_and_a_mono_mix_is_not() {
         }
         let r = meter.readings();
         let bands = meter.stereo_bands().unwrap().whole_window();
-        let whole = mono_compatibility(&bands, r.integrated_correlation, r.mono_loss_integrated_lu);
+        let whole = mono_compatibility(&bands, &Mix::whole(&r));
         let found = candidates(&Findings {
             stereo: Some(&whole),
             measured_s: r.measured_s,

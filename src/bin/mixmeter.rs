@@ -9,8 +9,9 @@ use mixmeter::decode::{AudioFile, StreamInfo};
 use mixmeter::diagnosis::checks::{self, Item, Profile};
 use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter::diagnosis::stereo::{
-    MonoCompatibility, StereoBand, mono_compatibility, signed_tenths,
+    Mix, MonoCompatibility, StereoBand, Verdict, mono_compatibility, signed_tenths,
 };
+use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings};
@@ -30,7 +31,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 5;
+const SCHEMA_VERSION: u32 = 6;
 /// File extensions a folder is searched for.
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
@@ -54,10 +55,12 @@ A folder is searched recursively for audio files. Files are analyzed in parallel
   --csv         one CSV row per file, with a header line
   --series      add momentary and short-term loudness, one value per 100 ms: the largest
                 since the previous value (JSON)
-  --target ID   check against a delivery target: prints the gain its normalization would
-                apply, the true peak after it, and whether the platform turns the mix down,
-                raises it, holds it back by its peak or limits it; exit status 3 if a file
-                misses it (over the ceiling after the gain, or limited by the platform).
+  --target ID   check against a delivery target: one sentence per target saying what its
+                normalization does (turns the mix down, raises it, holds it back by its peak
+                or limits it) and judging the file as delivered against the target's
+                published true-peak ceiling (Spotify: -2 dBTP above -14 LUFS); FAIL (exit
+                status 3) over it, or outside a broadcast loudness tolerance; WARN when the
+                platform would raise it over the ceiling or into its limiter.
                 IDs: spotify, spotify-loud, apple, youtube, amazon, tidal, deezer,
                 aes-streaming, ebu-r128, atsc-a85 (`mixmeter targets` lists them with their
                 sources)
@@ -178,13 +181,9 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
         analyzer.flush();
     }
     let readings = meter.readings();
-    let stereo = meter.stereo_bands().map(|bands| {
-        mono_compatibility(
-            &bands.whole_window(),
-            readings.integrated_correlation,
-            readings.mono_loss_integrated_lu,
-        )
-    });
+    let stereo = meter
+        .stereo_bands()
+        .map(|bands| mono_compatibility(&bands.whole_window(), &Mix::whole(&readings)));
     let spectrum = spectrum
         .then(|| meter.spectrum().map(|a| a.long_term().to_owned()))
         .flatten();
@@ -282,6 +281,19 @@ fn to_json(
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
     }
+    object["suggestions"] = ranked_suggestions(a, tonal.and_then(|t| t.1))
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "rank": i + 1,
+                "kind": s.kind.id(),
+                "text": s.text,
+                "evidence": s.evidence,
+                "confidence": s.confidence,
+            })
+        })
+        .collect();
     if let Some((profile, items)) = graded {
         object["checks"] = checks_json(profile, items);
     }
@@ -294,6 +306,35 @@ fn to_json(
         object["short_term_lufs"] = a.short_term.iter().map(|v| number(*v)).collect();
     }
     object
+}
+
+/// The ranked suggestions of the whole file: the editor's ranking (`diagnosis::suggestions`)
+/// with every finding held, from the same findings.
+fn ranked_suggestions(a: &Analysis, tonal: Option<&TonalComparison>) -> Vec<Candidate> {
+    let spectrum_s = a.spectrum.as_ref().map_or(0.0, |s| s.covered_s);
+    suggestions::whole_file(&Findings::of(
+        &a.readings,
+        a.stereo.as_ref(),
+        tonal,
+        spectrum_s,
+    ))
+}
+
+/// The ranked suggestions in the readable summary.
+fn print_suggestions(list: &[Candidate]) {
+    if list.is_empty() {
+        return;
+    }
+    println!("  Suggestions");
+    for (i, s) in list.iter().enumerate() {
+        println!(
+            "    {}. {} ({:.0} % confidence)",
+            i + 1,
+            s.text,
+            100.0 * s.confidence
+        );
+        println!("       {}", s.evidence);
+    }
 }
 
 /// The `checks` object of the JSON output (README, "Output schema").
@@ -370,7 +411,7 @@ fn band_json(b: &StereoBand) -> Value {
 /// The `stereo` object of the JSON output (README, "Output schema").
 fn stereo_json(s: &MonoCompatibility) -> Value {
     json!({
-        "verdict": s.verdict.id(),
+        "verdict": s.verdict.map(Verdict::id),
         "correlation": number(s.correlation),
         "mono_loss_lu": number(s.mono_loss_lu),
         "low_end": band_json(&s.low_end),
@@ -392,7 +433,10 @@ fn stereo_json(s: &MonoCompatibility) -> Value {
 }
 
 fn print_stereo(s: &MonoCompatibility) {
-    println!("  Mono compatibility    {}", s.verdict.label());
+    println!(
+        "  Mono compatibility    {}",
+        s.verdict.map_or("no value", Verdict::label)
+    );
     for r in &s.regions {
         let b = &r.readings;
         let correlation = b.correlation.map_or("no value".to_string(), |c| {
@@ -536,25 +580,18 @@ impl Check {
                 Some(platforms::Action::Limits(db)) => number(Some(db)),
                 _ => Value::Null,
             },
+            "ceiling_dbtp": self.preview.ceiling_dbtp,
+            "status": self.preview.status.id(),
             "pass": self.preview.pass,
             "problems": self.preview.problems,
+            "warnings": self.preview.warnings,
+            "text": self.preview.sentence,
         })
     }
 
+    /// One sentence per target (`diagnosis::platforms::Preview::sentence`).
     fn print(&self) {
-        let p = &self.preview;
-        let verdict = if p.pass { "pass" } else { "FAIL" };
-        match (p.gain_db, p.true_peak_after_dbtp) {
-            (Some(gain), Some(after)) => println!(
-                "  {:<26} {verdict}  gain {gain:+.1} dB, true peak after {after:.1} dBTP ({})",
-                self.name,
-                p.action.map_or(String::new(), |a| a.describe())
-            ),
-            _ => println!("  {:<26} {verdict}", self.name),
-        }
-        for problem in &p.problems {
-            println!("      {problem}");
-        }
+        println!("    {}", self.preview.sentence);
     }
 }
 
@@ -631,7 +668,8 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
         r.non_finite_samples.to_string(),
         a.stereo
             .as_ref()
-            .map_or(String::new(), |s| s.verdict.id().to_string()),
+            .and_then(|s| s.verdict)
+            .map_or(String::new(), |v| v.id().to_string()),
     ];
     for c in checks {
         fields.push(csv_number(c.preview.gain_db));
@@ -1028,6 +1066,10 @@ fn main() -> ExitCode {
                             if let Some((profile, items)) = graded {
                                 print_checks(profile, items);
                             }
+                            print_suggestions(&ranked_suggestions(
+                                &analysis,
+                                tonal.and_then(|t| t.1),
+                            ));
                         }
                         summary.push((file, Some(analysis.readings), pass && !failed_check));
                     }

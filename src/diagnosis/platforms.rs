@@ -17,7 +17,19 @@
 //!
 //! The true peak after the gain is the measured true peak plus the gain (a gain is linear, so
 //! it scales every inter-sample peak alike).
+//!
+//! **Verdict.** Every target judges the file as delivered against its published true-peak
+//! ceiling (`max_true_peak_dbtp`, or the lower `loud_master` one for a master louder than its
+//! level: Spotify asks -2 dBTP above -14 LUFS): over it is a FAIL, whatever the platform's
+//! turn-down would do to it, since the file is what is encoded. Broadcast targets also fail
+//! outside their loudness tolerance. A master that meets its ceiling but that the platform
+//! would raise over it, or into its limiter, gets a WARN: a quiet master is not a faulty one.
+//! So, for every target, a master louder and hotter than another never passes where the
+//! quieter, cleaner one fails (the ceiling never rises with loudness; a broadcast target's
+//! loudness window aside), which a property test checks over a grid.
 
+use super::checks::Status;
+use super::stereo::signed_tenths;
 use crate::meter::engine::Readings;
 use serde_json::Value;
 
@@ -56,15 +68,39 @@ pub struct Target {
     pub broadcast: bool,
     pub integrated_lufs: f64,
     pub tolerance_lu: Option<f64>,
+    /// The published true-peak ceiling, dBTP: for the file as delivered and for its peaks
+    /// after the platform's gain (a limiter's threshold, a raise's limit).
     pub max_true_peak_dbtp: f64,
+    /// A lower ceiling for masters louder than a level (Spotify: -2 dBTP above -14 LUFS).
+    pub loud_master: Option<LoudMaster>,
     pub gain: GainRule,
     pub source: String,
+}
+
+/// A platform's lower true-peak ceiling for loud masters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudMaster {
+    /// Applies to masters louder than this, LUFS.
+    pub louder_than_lufs: f64,
+    pub max_true_peak_dbtp: f64,
 }
 
 impl Target {
     /// Short name for tight spaces: the name up to its first " (".
     pub fn short_name(&self) -> &str {
         self.name.split(" (").next().unwrap_or(&self.name)
+    }
+
+    /// The published true-peak ceiling for a master of `integrated` LUFS, and the loud-master
+    /// rule when it is the one that applies. Never higher for a louder master.
+    pub fn ceiling_for(&self, integrated: f64) -> (f64, Option<LoudMaster>) {
+        match self.loud_master {
+            Some(loud) if integrated > loud.louder_than_lufs => (
+                loud.max_true_peak_dbtp.min(self.max_true_peak_dbtp),
+                Some(loud),
+            ),
+            _ => (self.max_true_peak_dbtp, None),
+        }
     }
 }
 
@@ -109,6 +145,17 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
                 integrated_lufs: number("integrated_lufs")?,
                 tolerance_lu: t["tolerance_lu"].as_f64(),
                 max_true_peak_dbtp: number("max_true_peak_dbtp")?,
+                loud_master: match &t["loud_master"] {
+                    Value::Null => None,
+                    loud => Some(LoudMaster {
+                        louder_than_lufs: loud["louder_than_lufs"].as_f64().ok_or_else(|| {
+                            format!("target {i}: \"loud_master.louder_than_lufs\" missing")
+                        })?,
+                        max_true_peak_dbtp: loud["max_true_peak_dbtp"].as_f64().ok_or_else(
+                            || format!("target {i}: \"loud_master.max_true_peak_dbtp\" missing"),
+                        )?,
+                    }),
+                },
                 gain,
                 source: text("source")?,
             })
@@ -158,7 +205,7 @@ impl Action {
     }
 }
 
-/// What a target does to one mix.
+/// What a target does to one mix, and its verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
     /// The gain the platform's normalization applies (streaming) or that would bring the mix
@@ -167,8 +214,23 @@ pub struct Preview {
     pub true_peak_after_dbtp: Option<f64>,
     /// Turned down, up, held back by its peak, limited, or left; `None` without a loudness.
     pub action: Option<Action>,
+    /// The published true-peak ceiling the delivered file is judged against, dBTP (the loud
+    /// master's where it applies).
+    pub ceiling_dbtp: f64,
+    /// Fail: the file as delivered is over the ceiling (or, broadcast, outside the loudness
+    /// tolerance), or has no loudness. Warn: it meets them, but the platform's raising would
+    /// put its peaks over the ceiling or into its limiter.
+    pub status: Status,
+    /// `status` is not `Fail`.
     pub pass: bool,
+    /// Why it fails, one clause each.
     pub problems: Vec<String>,
+    /// Why it warns.
+    pub warnings: Vec<String>,
+    /// The whole verdict as one sentence ("Spotify: turns it down 5.9 dB to -14 LUFS; true
+    /// peak +3.8 dBTP is over Spotify's -2 dBTP ceiling for masters louder than -14 LUFS:
+    /// FAIL").
+    pub sentence: String,
 }
 
 impl Preview {
@@ -189,20 +251,79 @@ pub fn normalization_gain(target: &Target, integrated: f64, peak: f64) -> f64 {
     }
 }
 
+/// A published level: "-14", "-1", "-0.5".
+fn level(value: f64) -> String {
+    let tenths = signed_tenths(value);
+    if tenths.fract() == 0.0 {
+        format!("{tenths:.0}")
+    } else {
+        format!("{tenths:.1}")
+    }
+}
+
+/// A measured level with its sign: "+3.8", "-6.4".
+fn signed(value: f64) -> String {
+    format!("{:+.1}", signed_tenths(value))
+}
+
+/// What the platform does, as the first half of the sentence.
+fn action_clause(target: &Target, action: Action, gain: f64, integrated: f64) -> String {
+    let to = level(target.integrated_lufs);
+    let gain_text = format!("{:.1}", signed_tenths(gain.abs()));
+    match action {
+        Action::TurnDown => format!("turns it down {gain_text} dB to {to} LUFS"),
+        Action::TurnUp => format!("raises it {gain_text} dB to {to} LUFS"),
+        Action::HeldByPeak if gain > 0.05 => format!(
+            "raises it only {gain_text} dB (to {:.1} LUFS, not {to}), as far as its {} dBTP \
+             ceiling allows",
+            integrated + gain,
+            level(target.max_true_peak_dbtp)
+        ),
+        Action::HeldByPeak => format!(
+            "leaves it at {integrated:.1} LUFS: its true peak leaves no room to raise it to {to}"
+        ),
+        Action::Limits(db) => format!(
+            "raises it {gain_text} dB to {to} LUFS into its limiter, which cuts the peaks {db:.1} dB"
+        ),
+        Action::Unchanged
+            if target.gain == GainRule::DownOnly && integrated < target.integrated_lufs =>
+        {
+            format!("leaves it at {integrated:.1} LUFS (it only turns down, to {to})")
+        }
+        Action::Unchanged => format!("leaves it at {integrated:.1} LUFS"),
+        Action::AsDelivered => {
+            let tolerance = target.tolerance_lu.unwrap_or(0.0);
+            let inside = (target.integrated_lufs - integrated).abs() <= tolerance + 1e-9;
+            format!(
+                "integrated {integrated:.1} LUFS is {} {to} +-{} LU",
+                if inside { "within" } else { "outside" },
+                level(tolerance)
+            )
+        }
+    }
+}
+
 /// One mix's readings judged against one target.
 pub fn preview(target: &Target, r: &Readings) -> Preview {
+    let short = target.short_name();
+    let ceiling = target.max_true_peak_dbtp;
     let (Some(integrated), Some(peak)) = (r.integrated_lufs, r.max_true_peak_dbtp) else {
+        let problem = "no integrated loudness (silent or too short)".to_string();
         return Preview {
             gain_db: None,
             true_peak_after_dbtp: None,
             action: None,
+            ceiling_dbtp: ceiling,
+            status: Status::Fail,
             pass: false,
-            problems: vec!["no integrated loudness (silent or too short)".to_string()],
+            sentence: format!("{short}: {problem}: FAIL"),
+            problems: vec![problem],
+            warnings: Vec::new(),
         };
     };
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let to_target = target.integrated_lufs - integrated;
-    let ceiling = target.max_true_peak_dbtp;
     let gain = normalization_gain(target, integrated, peak);
     let raised_peak = peak + gain;
     // A limiter at the ceiling holds the peaks of a mix raised into it.
@@ -224,36 +345,91 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
     } else {
         Action::Unchanged
     };
-    if limited_db > 0.05 {
+
+    // The file as delivered, against the published ceiling that applies to it.
+    let (master_ceiling, for_loud) = target.ceiling_for(integrated);
+    let whose = if target.broadcast {
+        format!("{short}'s {} dBTP maximum", level(master_ceiling))
+    } else {
+        format!("{short}'s {} dBTP ceiling", level(master_ceiling))
+    };
+    let whose = match for_loud {
+        Some(loud) => format!(
+            "{whose} for masters louder than {} LUFS",
+            level(loud.louder_than_lufs)
+        ),
+        None => whose,
+    };
+    let over = peak > master_ceiling + 1e-9;
+    if target.broadcast
+        && let Some(tolerance) = target.tolerance_lu
+        && to_target.abs() > tolerance + 1e-9
+    {
         problems.push(format!(
-            "raised {gain:+.1} dB into the platform's limiter, which would cut its peaks by {limited_db:.1} dB"
+            "integrated {integrated:.1} LUFS is outside {} +-{} LU",
+            level(target.integrated_lufs),
+            level(tolerance)
         ));
     }
-    if target.broadcast {
-        if let Some(tolerance) = target.tolerance_lu
-            && to_target.abs() > tolerance + 1e-9
-        {
-            problems.push(format!(
-                "integrated {integrated:.1} LUFS is outside {:.1} +-{tolerance} LU",
-                target.integrated_lufs
-            ));
-        }
-        if peak > ceiling + 1e-9 {
-            problems.push(format!(
-                "true peak {peak:.1} dBTP is over the {ceiling:.1} dBTP maximum"
-            ));
-        }
-    } else if after > ceiling + 1e-9 {
-        problems.push(format!(
-            "true peak after the platform's {gain:+.1} dB would be {after:.1} dBTP, over its {ceiling:.1} dBTP ceiling"
-        ));
+    if over {
+        problems.push(format!("true peak {} dBTP is over {whose}", signed(peak)));
     }
+    // What the platform's own gain does to a master that meets the ceiling: only raising can
+    // put its peaks over (turning down lowers them); a quiet master is not a faulty one, so
+    // this warns (and keeps "louder and hotter never passes where quieter and cleaner fails").
+    let mut peak_clause = format!(
+        "true peak {} dBTP is {} {whose}",
+        signed(peak),
+        if over { "over" } else { "within" }
+    );
+    if !target.broadcast && !over {
+        if limited_db > 0.05 {
+            warnings.push(format!(
+                "raised {gain:+.1} dB into the platform's limiter, which would cut its peaks by \
+                 {limited_db:.1} dB"
+            ));
+            peak_clause = format!("{peak_clause} ({} dBTP after its limiter)", signed(after));
+        } else if after > ceiling + 1e-9 {
+            warnings.push(format!(
+                "raised {gain:+.1} dB, its true peak would reach {} dBTP, over the {} dBTP \
+                 ceiling",
+                signed(after),
+                level(ceiling)
+            ));
+            peak_clause = format!(
+                "{peak_clause}, but would reach {} dBTP after the gain",
+                signed(after)
+            );
+        } else if (after - peak).abs() > 0.05 {
+            peak_clause = format!("{peak_clause} ({} dBTP after)", signed(after));
+        }
+    }
+    let status = if !problems.is_empty() {
+        Status::Fail
+    } else if !warnings.is_empty() {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    let verdict = match status {
+        Status::Pass => "pass",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+    };
+    let sentence = format!(
+        "{short}: {}; {peak_clause}: {verdict}",
+        action_clause(target, action, gain, integrated)
+    );
     Preview {
         gain_db: Some(gain),
         true_peak_after_dbtp: Some(after),
         action: Some(action),
-        pass: problems.is_empty(),
+        ceiling_dbtp: master_ceiling,
+        pass: status != Status::Fail,
+        status,
         problems,
+        warnings,
+        sentence,
     }
 }
 
@@ -310,7 +486,9 @@ mod tests {
         assert_eq!(limited.gain_db, Some(9.0));
         assert_eq!(limited.action, Some(Action::Limits(4.0)));
         assert_eq!(limited.true_peak_after_dbtp, Some(-1.0));
-        assert!(!limited.pass && limited.problems[0].contains("cut its peaks by 4.0 dB"));
+        // A quiet master is not a faulty one: limited by the platform is a warning.
+        assert_eq!(limited.status, Status::Warn);
+        assert!(limited.pass && limited.warnings[0].contains("cut its peaks by 4.0 dB"));
         // Enough headroom: raised by the full difference, no limiting.
         let clean = readings(-20.0, -12.0);
         assert_eq!(
@@ -330,11 +508,11 @@ mod tests {
 
     #[test]
     fn loud_mixes_are_turned_down_and_quiet_ones_raised_only_where_the_rule_says() {
-        // -9 LUFS, -0.3 dBTP: every streaming platform turns it down.
-        let loud = readings(-9.0, -0.3);
+        // -9 LUFS, -2.3 dBTP: every streaming platform turns it down.
+        let loud = readings(-9.0, -2.3);
         let spotify = preview(&target("spotify"), &loud);
         assert_eq!(spotify.gain_db, Some(-5.0));
-        assert!((spotify.true_peak_after_dbtp.unwrap() + 5.3).abs() < 1e-9);
+        assert!((spotify.true_peak_after_dbtp.unwrap() + 7.3).abs() < 1e-9);
         assert!(spotify.pass && spotify.turns_down());
         assert_eq!(preview(&target("apple"), &loud).gain_db, Some(-7.0));
         // -20 LUFS, -6 dBTP: YouTube leaves it, Spotify raises it only to the -1 dBTP ceiling.
@@ -348,7 +526,8 @@ mod tests {
         assert!(aes.pass, "-6 dBTP + 4 dB stays under -1");
         let peaky = preview(&target("aes-streaming"), &readings(-20.0, -3.0));
         assert_eq!(peaky.true_peak_after_dbtp, Some(1.0));
-        assert!(!peaky.pass);
+        assert_eq!(peaky.status, Status::Warn, "{peaky:?}");
+        assert!(peaky.warnings[0].contains("would reach +1.0 dBTP"));
         // Broadcast: judged as delivered.
         assert!(preview(&target("ebu-r128"), &readings(-23.2, -3.0)).pass);
         assert!(!preview(&target("ebu-r128"), &readings(-22.0, -3.0)).pass);
@@ -357,6 +536,132 @@ mod tests {
         let none = preview(&target("spotify"), &Readings::default());
         assert_eq!(none.gain_db, None);
         assert!(!none.pass);
+    }
+
+    #[test]
+    fn a_master_over_the_published_ceiling_fails_whatever_the_turn_down() {
+        // A hard-clipped master at +3.8 dBTP, -8.1 LUFS: every streaming platform turns it
+        // down below its ceiling, but the file itself is over every published one.
+        let clipped = readings(-8.1, 3.8);
+        for t in targets() {
+            let p = preview(&t, &clipped);
+            assert_eq!(p.status, Status::Fail, "{}: {}", t.id, p.sentence);
+            assert!(!p.pass);
+        }
+        let spotify = preview(&target("spotify"), &clipped);
+        assert_eq!(spotify.ceiling_dbtp, -2.0);
+        assert_eq!(
+            spotify.sentence,
+            "Spotify: turns it down 5.9 dB to -14 LUFS; true peak +3.8 dBTP is over Spotify's \
+             -2 dBTP ceiling for masters louder than -14 LUFS: FAIL"
+        );
+        assert_eq!(
+            preview(&target("amazon"), &clipped).sentence,
+            "Amazon Music: turns it down 5.9 dB to -14 LUFS; true peak +3.8 dBTP is over Amazon \
+             Music's -2 dBTP ceiling: FAIL"
+        );
+        // Spotify's -2 dBTP applies above -14 LUFS only.
+        assert!(preview(&target("spotify"), &readings(-9.0, -1.5)).status == Status::Fail);
+        let at_target = preview(&target("spotify"), &readings(-14.0, -1.5));
+        assert_eq!(at_target.status, Status::Pass);
+        assert_eq!(at_target.ceiling_dbtp, -1.0);
+        assert_eq!(
+            at_target.sentence,
+            "Spotify: leaves it at -14.0 LUFS; true peak -1.5 dBTP is within Spotify's -1 dBTP \
+             ceiling: pass"
+        );
+    }
+
+    #[test]
+    fn every_verdict_is_one_sentence() {
+        let s = |id: &str, i: f64, p: f64| preview(&target(id), &readings(i, p)).sentence;
+        assert_eq!(
+            s("apple", -9.0, -2.3),
+            "Apple Music: turns it down 7.0 dB to -16 LUFS; true peak -2.3 dBTP is within Apple \
+             Music's -1 dBTP ceiling (-9.3 dBTP after): pass"
+        );
+        assert_eq!(
+            s("spotify", -20.0, -6.0),
+            "Spotify: raises it only 5.0 dB (to -15.0 LUFS, not -14), as far as its -1 dBTP \
+             ceiling allows; true peak -6.0 dBTP is within Spotify's -1 dBTP ceiling (-1.0 dBTP \
+             after): pass"
+        );
+        assert_eq!(
+            s("youtube", -20.0, -6.0),
+            "YouTube: leaves it at -20.0 LUFS (it only turns down, to -14); true peak -6.0 dBTP \
+             is within YouTube's -1 dBTP ceiling: pass"
+        );
+        assert_eq!(
+            s("spotify-loud", -20.0, -6.0),
+            "Spotify Loud: raises it 9.0 dB to -11 LUFS into its limiter, which cuts the peaks \
+             4.0 dB; true peak -6.0 dBTP is within Spotify Loud's -1 dBTP ceiling (-1.0 dBTP \
+             after its limiter): WARN"
+        );
+        assert_eq!(
+            s("aes-streaming", -20.0, -3.0),
+            "AES TD1008: raises it 4.0 dB to -16 LUFS; true peak -3.0 dBTP is within AES \
+             TD1008's -1 dBTP ceiling, but would reach +1.0 dBTP after the gain: WARN"
+        );
+        assert_eq!(
+            s("ebu-r128", -22.0, -0.5),
+            "EBU R 128: integrated -22.0 LUFS is outside -23 +-0.5 LU; true peak -0.5 dBTP is \
+             over EBU R 128's -1 dBTP maximum: FAIL"
+        );
+        assert_eq!(
+            preview(&target("tidal"), &Readings::default()).sentence,
+            "TIDAL: no integrated loudness (silent or too short): FAIL"
+        );
+    }
+
+    /// Over a grid of masters (integrated -40..-3 LUFS, true peak -20..+6 dBTP, 0.5 steps),
+    /// for every target: a master louder and hotter than another never passes where the
+    /// quieter, cleaner one fails (broadcast: among masters inside the loudness window, which
+    /// a too-quiet master rightly fails), and never gets a better status on its true peak.
+    #[test]
+    fn louder_and_hotter_never_passes_where_quieter_and_cleaner_fails() {
+        let loudness: Vec<f64> = (0..=74).map(|i| -40.0 + 0.5 * i as f64).collect();
+        let peaks: Vec<f64> = (0..=52).map(|i| -20.0 + 0.5 * i as f64).collect();
+        for t in targets() {
+            let in_window = |i: f64| {
+                !t.broadcast
+                    || t.tolerance_lu
+                        .is_none_or(|tol| (t.integrated_lufs - i).abs() <= tol + 1e-9)
+            };
+            let grid: Vec<(f64, f64, Preview)> = loudness
+                .iter()
+                .flat_map(|&i| peaks.iter().map(move |&p| (i, p)))
+                .map(|(i, p)| (i, p, preview(&t, &readings(i, p))))
+                .collect();
+            let peak_fails = |p: &Preview| p.problems.iter().any(|m| m.contains("true peak"));
+            let mut compared = 0;
+            for (i1, p1, quiet) in &grid {
+                for (i2, p2, loud) in &grid {
+                    if i2 < i1 || p2 < p1 {
+                        continue;
+                    }
+                    assert!(
+                        !peak_fails(quiet) || peak_fails(loud),
+                        "{}: {} but {}",
+                        t.id,
+                        quiet.sentence,
+                        loud.sentence
+                    );
+                    if in_window(*i1) && in_window(*i2) {
+                        compared += 1;
+                        assert!(
+                            quiet.pass || !loud.pass,
+                            "{}: {} but {}",
+                            t.id,
+                            quiet.sentence,
+                            loud.sentence
+                        );
+                    }
+                }
+            }
+            assert!(compared > 0, "{}", t.id);
+            // The grid holds both verdicts.
+            assert!(grid.iter().any(|g| g.2.pass) && grid.iter().any(|g| !g.2.pass));
+        }
     }
 
     #[test]

@@ -6,19 +6,26 @@
 //! - **Per band and per region** ([`super::REGIONS`]; a region is the exact sum of its bands):
 //!   correlation, width (side relative to mid, dB), mono loss (LU) and the band's share of the
 //!   mix's energy.
-//! - **Flag**: a band whose correlation is below 0 by more than the estimate's noise: three
-//!   standard errors, `3 / sqrt(n)`, with `n` = bins × frames / 2 (Hann frames at 50 % overlap
-//!   and neighbouring bins are not independent; halving is the usual allowance). Decorrelated
-//!   material (reverb, wide pads, independent noise) hovers around 0 and must not raise false
-//!   alarms; a polarity or phase problem reads far below. Bands carrying less than
-//!   [`MIN_SHARE_DB`] of the energy are not judged.
-//! - **Verdict**: `Problem` when a band is flagged or the whole mix loses more than
-//!   [`MAX_MONO_LOSS_LU`] in mono (more than uncorrelated channels would); `Caution` when the
-//!   low end (below [`LOW_END_HZ`]) carries side energy within [`LOW_END_WIDTH_DB`] of its mid
-//!   energy; else `Good`.
+//! - **Flag**: evidence of cancellation, not of decorrelation. A band is flagged when all of
+//!   - its correlation is clearly negative: below [`FLAG_CORRELATION`] and below 0 by more
+//!     than the estimate's noise, three standard errors, `3 / sqrt(n)`, with `n` = bins ×
+//!     frames / 2 (Hann frames at 50 % overlap and neighbouring bins are not independent;
+//!     halving is the usual allowance);
+//!   - folding it to mono loses more than [`MAX_MONO_LOSS_LU`] in that band (more than
+//!     uncorrelated channels lose, 3 LU), or cancels it;
+//!   - it carries at least [`MIN_SHARE_DB`] of the mix's energy.
+//!
+//!   Decorrelated material (reverb, wide pads, independent noise, a Haas delay) hovers around
+//!   0 and loses about 3 LU: that is width, not a fault, however many frames make its
+//!   correlation of -0.03 "significant". A polarity or phase problem reads far below.
+//! - **Verdict** (none without a value: a silent or empty window, or one below the absolute
+//!   gate, has no verdict, see [`Mix`]): `Problem` when a band is flagged or the whole mix
+//!   loses more than [`MAX_MONO_LOSS_LU`] in mono (more than uncorrelated channels would) or
+//!   cancels; `Caution` when the low end (below [`LOW_END_HZ`]) carries side energy within
+//!   [`LOW_END_WIDTH_DB`] of its mid energy; else `Good`.
 //! - **Suggestions** (at most [`super::MAX_SUGGESTIONS`]), in order: flagged bands (worst mono
-//!   loss first, neighbouring flagged bands merged; every sounding band flagged reads as one
-//!   channel's polarity), side energy in the low end (unless a flagged band there says more),
+//!   loss first, neighbouring flagged bands merged; flagged bands holding nearly all the
+//!   energy ([`CHANNEL_POLARITY_SHARE`]) read as one channel's polarity), side energy in the low end (unless a flagged band there says more),
 //!   the whole-mix loss (when no band is flagged to explain it).
 //!
 //! Thresholds, with their reasons: side energy in the low end is what vinyl cutting and mono
@@ -33,8 +40,15 @@ use crate::meter::stereo::{
     BAND_EDGES_HZ, BANDS, BandSums, StereoWindow, band_in_range, sum_range,
 };
 
-/// Bands with less than this share of the mix's energy are not flagged, dB.
-pub const MIN_SHARE_DB: f64 = -40.0;
+/// Bands with less than this share of the mix's energy are not flagged, dB: a tenth of a
+/// percent of the energy, whose cancellation moves the mix by under 0.005 dB.
+pub const MIN_SHARE_DB: f64 = -30.0;
+/// Flagged bands holding this much of the mix's energy (in one run) read as one channel's
+/// polarity rather than a source's.
+pub const CHANNEL_POLARITY_SHARE: f64 = 0.9;
+/// A band's correlation must be below this to be flagged: clearly negative (for equal
+/// channels, -0.2 is where the band loses 4 LU in mono, [`MAX_MONO_LOSS_LU`]).
+pub const FLAG_CORRELATION: f64 = -0.2;
 /// Standard errors a negative correlation must lie below 0 to be flagged.
 pub const FLAG_STANDARD_ERRORS: f64 = 3.0;
 /// The low end that should stay centred: below this, Hz.
@@ -56,7 +70,9 @@ pub struct StereoBand {
     pub mono_loss_lu: Option<f64>,
     /// The band's share of the mix's energy, dB (`None`: silent band).
     pub share_db: Option<f64>,
-    /// Correlation below 0 beyond estimation noise, in a band that matters.
+    /// Cancels in mono: correlation clearly below 0 (beyond [`FLAG_CORRELATION`] and the
+    /// estimation noise) with a band mono loss over [`MAX_MONO_LOSS_LU`], in a band that
+    /// matters ([`MIN_SHARE_DB`]).
     pub flagged: bool,
 }
 
@@ -121,6 +137,39 @@ pub struct StereoSuggestion {
     pub high_hz: f64,
     /// E.g. "side energy below 120 Hz (-4.2 dB under mid): keep the bass centred".
     pub text: String,
+    /// The readings behind it and the threshold they pass, e.g. "below 120 Hz: side -4.2 dB
+    /// against mid (a caution above -10 dB)".
+    pub evidence: String,
+}
+
+/// The meter's whole-mix readings of the window judged: the loudness of the stereo mix (no
+/// value: silent, or below the BS.1770 absolute gate), the correlation and the mono loss.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Mix {
+    pub loudness_lufs: Option<f64>,
+    pub correlation: Option<f64>,
+    /// `None` with a loudness: the mix cancels in mono.
+    pub mono_loss_lu: Option<f64>,
+}
+
+impl Mix {
+    /// The whole measurement: integrated loudness, correlation and mono loss.
+    pub fn whole(r: &crate::meter::engine::Readings) -> Mix {
+        Mix {
+            loudness_lufs: r.integrated_lufs,
+            correlation: r.integrated_correlation,
+            mono_loss_lu: r.mono_loss_integrated_lu,
+        }
+    }
+
+    /// Live: short-term loudness and mono loss (3 s), momentary correlation (400 ms).
+    pub fn live(r: &crate::meter::engine::Readings) -> Mix {
+        Mix {
+            loudness_lufs: r.short_term_lufs,
+            correlation: r.correlation,
+            mono_loss_lu: r.mono_loss_short_term_lu,
+        }
+    }
 }
 
 /// The mono-compatibility summary of one window.
@@ -137,7 +186,8 @@ pub struct MonoCompatibility {
     /// Indices into `bands` of the worst bands (most mono loss, at most three, only those
     /// losing more than 1 LU), worst first.
     pub worst_bands: Vec<usize>,
-    pub verdict: Verdict,
+    /// `None`: no value, no verdict (silent, empty, or below the absolute gate).
+    pub verdict: Option<Verdict>,
     pub suggestions: Vec<StereoSuggestion>,
 }
 
@@ -155,15 +205,18 @@ fn judge(sums: &BandSums, low_hz: f64, high_hz: f64, estimates: f64, total: f64)
     } else {
         f64::INFINITY
     };
+    let mono_loss_lu = sums.mono_loss_lu();
+    // Cancellation, not decorrelation: clearly negative, and losing what matters.
+    let cancels = correlation.is_some_and(|c| c < FLAG_CORRELATION && c < -noise)
+        && mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU);
     StereoBand {
         low_hz,
         high_hz,
         correlation,
         width_db: sums.width_db(),
-        mono_loss_lu: sums.mono_loss_lu(),
+        mono_loss_lu,
         share_db,
-        flagged: share_db.is_some_and(|s| s >= MIN_SHARE_DB)
-            && correlation.is_some_and(|c| c < -noise),
+        flagged: share_db.is_some_and(|s| s >= MIN_SHARE_DB) && cancels,
     }
 }
 
@@ -214,29 +267,39 @@ fn format_loss(loss: Option<f64>) -> String {
     }
 }
 
-/// Judges one window. `correlation` and `mono_loss_lu` are the meter's whole-mix values for
-/// the same window (live: 400 ms correlation and 3 s loss; whole: the measurement's).
-pub fn mono_compatibility(
-    window: &StereoWindow,
-    correlation: Option<f64>,
-    mono_loss_lu: Option<f64>,
-) -> MonoCompatibility {
+/// Judges one window. `mix` holds the meter's whole-mix values for the same window
+/// ([`Mix::live`], [`Mix::whole`]).
+pub fn mono_compatibility(window: &StereoWindow, mix: &Mix) -> MonoCompatibility {
+    let Mix {
+        loudness_lufs,
+        correlation,
+        mono_loss_lu,
+    } = *mix;
     let total: f64 = window.sums.iter().map(BandSums::energy).sum();
+    // No value, no verdict: nothing measured, or nothing above the absolute gate.
+    let measured = loudness_lufs.is_some() && correlation.is_some() && total > 0.0;
+    // Without a value nothing is flagged either.
+    let judged = |low_hz: f64, high_hz: f64| {
+        let mut band = judge_range(window, low_hz, high_hz, total);
+        band.flagged &= measured;
+        band
+    };
     let bands: Vec<StereoBand> = (0..BANDS)
-        .map(|b| judge_range(window, BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1], total))
+        .map(|b| judged(BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1]))
         .collect();
     let regions: Vec<StereoRegion> = REGIONS
         .iter()
         .map(|&region| StereoRegion {
             region,
-            readings: judge_range(window, region.low_hz, region.high_hz, total),
+            readings: judged(region.low_hz, region.high_hz),
         })
         .collect();
-    let low_end = judge_range(window, BAND_EDGES_HZ[0], LOW_END_HZ, total);
+    let low_end = judged(BAND_EDGES_HZ[0], LOW_END_HZ);
 
     let mut worst_bands: Vec<usize> = (0..BANDS)
         .filter(|&b| {
-            bands[b].share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+            measured
+                && bands[b].share_db.is_some_and(|s| s >= MIN_SHARE_DB)
                 && bands[b].mono_loss_lu.is_none_or(|l| l < -1.0)
                 && bands[b].width_db.is_some()
         })
@@ -257,7 +320,7 @@ pub fn mono_compatibility(
     let mut run_sums: Vec<(StereoBand, usize, usize)> = runs
         .iter()
         .map(|&(first, end)| {
-            let range = judge_range(window, BAND_EDGES_HZ[first], BAND_EDGES_HZ[end], total);
+            let range = judged(BAND_EDGES_HZ[first], BAND_EDGES_HZ[end]);
             (range, first, end)
         })
         .collect();
@@ -265,11 +328,18 @@ pub fn mono_compatibility(
         let key = |r: &StereoBand| r.mono_loss_lu.unwrap_or(f64::NEG_INFINITY);
         key(&a.0).total_cmp(&key(&b.0))
     });
-    let covered: usize = run_sums.iter().map(|(_, first, end)| end - first).sum();
-    let sounding = (0..BANDS).filter(|&b| bands[b].share_db.is_some()).count();
+    // The share of the mix's energy in flagged bands: nearly all of it in one run is one
+    // channel's polarity (a real mix's decorrelated top octave may not read negative enough
+    // to be flagged with the rest).
+    let covered_share: f64 = bands
+        .iter()
+        .filter(|b| b.flagged)
+        .filter_map(|b| b.share_db)
+        .map(|s| 10f64.powf(s / 10.0))
+        .sum();
     for (run, _, _) in &run_sums {
-        let what = if covered >= sounding && run_sums.len() == 1 {
-            // Every sounding band: one channel's polarity, not a source.
+        let what = if covered_share >= CHANNEL_POLARITY_SHARE && run_sums.len() == 1 {
+            // Nearly the whole mix: one channel's polarity, not a source.
             "flip the polarity of one channel, or find the source inverted in it"
         } else {
             "check the polarity of sources there, or a widener or chorus"
@@ -284,9 +354,18 @@ pub fn mono_compatibility(
                 run.correlation.unwrap_or(-1.0),
                 format_loss(run.mono_loss_lu)
             ),
+            evidence: format!(
+                "{}: correlation {:+.2} (flagged below {FLAG_CORRELATION:+.1}), {} (flagged \
+                 beyond -{MAX_MONO_LOSS_LU:.0} LU), {:.0} dB of the mix's energy",
+                format_range(run.low_hz, run.high_hz),
+                run.correlation.unwrap_or(-1.0),
+                format_loss(run.mono_loss_lu),
+                run.share_db.unwrap_or(f64::NEG_INFINITY)
+            ),
         });
     }
-    let wide_low_end = low_end.share_db.is_some_and(|s| s >= MIN_SHARE_DB)
+    let wide_low_end = measured
+        && low_end.share_db.is_some_and(|s| s >= MIN_SHARE_DB)
         && low_end.width_db.is_some_and(|w| w > LOW_END_WIDTH_DB);
     if wide_low_end && !bands.iter().any(|b| b.flagged && b.high_hz <= LOW_END_HZ) {
         suggestions.push(StereoSuggestion {
@@ -298,10 +377,15 @@ pub fn mono_compatibility(
                 format_frequency(LOW_END_HZ),
                 signed_tenths(low_end.width_db.unwrap_or(0.0))
             ),
+            evidence: format!(
+                "below {}: side {:+.1} dB against mid (a caution above {LOW_END_WIDTH_DB:+.0} dB)",
+                format_frequency(LOW_END_HZ),
+                signed_tenths(low_end.width_db.unwrap_or(0.0))
+            ),
         });
     }
-    let heavy_loss =
-        mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU) && correlation.is_some() && total > 0.0;
+    // No mono loss with a loudness: the mix cancels folded to mono.
+    let heavy_loss = measured && mono_loss_lu.is_none_or(|l| l < -MAX_MONO_LOSS_LU);
     // Flagged bands already explain a loss; otherwise it is spread over the spectrum.
     if heavy_loss && run_sums.is_empty() {
         suggestions.push(StereoSuggestion {
@@ -316,16 +400,27 @@ pub fn mono_compatibility(
                 },
                 correlation.unwrap_or(0.0)
             ),
+            evidence: format!(
+                "whole mix: {} in mono, correlation {:+.2} (a problem beyond \
+                 -{MAX_MONO_LOSS_LU:.0} LU; independent channels lose 3 LU)",
+                match mono_loss_lu {
+                    Some(l) => format!("{:+.1} LU", signed_tenths(l)),
+                    None => "cancels".to_string(),
+                },
+                correlation.unwrap_or(0.0)
+            ),
         });
     }
     suggestions.truncate(MAX_SUGGESTIONS);
 
-    let verdict = if bands.iter().any(|b| b.flagged) || heavy_loss {
-        Verdict::Problem
+    let verdict = if !measured {
+        None
+    } else if bands.iter().any(|b| b.flagged) || heavy_loss {
+        Some(Verdict::Problem)
     } else if wide_low_end {
-        Verdict::Caution
+        Some(Verdict::Caution)
     } else {
-        Verdict::Good
+        Some(Verdict::Good)
     };
     MonoCompatibility {
         correlation,
@@ -357,21 +452,21 @@ mod tests {
         meter.spectrum_mut().unwrap().flush();
         let r = meter.readings();
         let window = meter.stereo_bands().unwrap().whole_window();
-        mono_compatibility(&window, r.integrated_correlation, r.mono_loss_integrated_lu)
+        mono_compatibility(&window, &Mix::whole(&r))
     }
 
     #[test]
     fn a_mono_mix_never_warns() {
         let (l, _) = stereo_pink(RATE, 1 << 20, 11, |_| Relation::Same);
         let s = summary(&l, &l);
-        assert_eq!(s.verdict, Verdict::Good);
+        assert_eq!(s.verdict, Some(Verdict::Good));
         assert!(s.suggestions.is_empty());
         assert!(s.worst_bands.is_empty());
         assert!(s.bands.iter().all(|b| !b.flagged));
         assert_eq!(s.low_end.width_db, Some(-60.0));
         // Quiet too: the same mix 40 dB down.
         let quiet: Vec<f32> = l.iter().map(|x| x * 0.01).collect();
-        assert_eq!(summary(&quiet, &quiet).verdict, Verdict::Good);
+        assert_eq!(summary(&quiet, &quiet).verdict, Some(Verdict::Good));
     }
 
     #[test]
@@ -380,7 +475,7 @@ mod tests {
         let s = summary(&l, &r);
         assert!(s.bands.iter().all(|b| !b.flagged), "{:?}", s.bands);
         // Side energy equal to mid in the low end: a caution with its evidence.
-        assert_eq!(s.verdict, Verdict::Caution);
+        assert_eq!(s.verdict, Some(Verdict::Caution));
         assert_eq!(s.suggestions.len(), 1);
         assert_eq!(s.suggestions[0].finding, StereoFinding::WideLowEnd);
         assert!(
@@ -405,7 +500,7 @@ mod tests {
             }
         });
         let s = summary(&l, &r);
-        assert_eq!(s.verdict, Verdict::Problem);
+        assert_eq!(s.verdict, Some(Verdict::Problem));
         let flagged: Vec<usize> = (0..BANDS).filter(|&b| s.bands[b].flagged).collect();
         assert_eq!(flagged, vec![6]);
         assert_eq!(s.worst_bands.first(), Some(&6));
@@ -438,7 +533,7 @@ mod tests {
             }
         });
         let s = summary(&l, &r);
-        assert_eq!(s.verdict, Verdict::Caution);
+        assert_eq!(s.verdict, Some(Verdict::Caution));
         assert_eq!(s.suggestions[0].finding, StereoFinding::WideLowEnd);
         assert!(s.bands[6..].iter().all(|b| b.correlation.unwrap() > 0.999));
     }
@@ -467,7 +562,7 @@ mod tests {
         let (l, _) = stereo_pink(RATE, 1 << 19, 16, |_| Relation::Same);
         let r: Vec<f32> = l.iter().map(|x| -0.9 * x).collect();
         let s = summary(&l, &r);
-        assert_eq!(s.verdict, Verdict::Problem);
+        assert_eq!(s.verdict, Some(Verdict::Problem));
         assert_eq!(s.suggestions.len(), 1, "{:?}", s.suggestions);
         let text = &s.suggestions[0].text;
         assert!(
@@ -487,14 +582,87 @@ mod tests {
                 frames: 1,
                 bins: [1; BANDS],
             },
-            Some(-0.5),
-            Some(-6.0),
+            &Mix {
+                loudness_lufs: Some(-20.0),
+                correlation: Some(-0.5),
+                mono_loss_lu: Some(-6.0),
+            },
         );
-        assert_eq!(spread.verdict, Verdict::Problem);
+        assert_eq!(spread.verdict, Some(Verdict::Problem));
         assert!(spread.bands.iter().all(|b| !b.flagged));
         let finding = |f| spread.suggestions.iter().any(|s| s.finding == f);
         assert!(finding(StereoFinding::MonoLoss), "{:?}", spread.suggestions);
         assert!(finding(StereoFinding::WideLowEnd));
+    }
+
+    /// A window of `frames` frames whose bands all read correlation `correlation` with equal
+    /// channels, and a whole-mix reading to go with it.
+    fn window_of(correlation: f64, frames: u64) -> (StereoWindow, Mix) {
+        let window = StereoWindow {
+            sums: [BandSums {
+                left: 1.0,
+                right: 1.0,
+                cross: correlation,
+            }; BANDS],
+            frames,
+            bins: [200; BANDS],
+        };
+        let loss = 10.0 * ((1.0 + correlation) / 2.0).log10();
+        let mix = Mix {
+            loudness_lufs: Some(-14.0),
+            correlation: Some(correlation),
+            mono_loss_lu: Some(loss),
+        };
+        (window, mix)
+    }
+
+    #[test]
+    fn decorrelation_is_width_not_cancellation() {
+        // -0.03 over 10 minutes of frames is far outside the estimation noise, but it is what
+        // a reverb or a Haas delay reads: about 3 LU lost, like independent channels.
+        let (window, mix) = window_of(-0.03, 30_000);
+        let s = mono_compatibility(&window, &mix);
+        assert!(s.bands.iter().all(|b| !b.flagged), "{:?}", s.bands);
+        assert_ne!(s.verdict, Some(Verdict::Problem));
+        assert!(
+            s.suggestions
+                .iter()
+                .all(|g| g.finding != StereoFinding::NegativeCorrelation)
+        );
+        // Clearly negative, with its loss: flagged.
+        let (window, mix) = window_of(-0.5, 30_000);
+        let s = mono_compatibility(&window, &mix);
+        assert!(s.bands.iter().all(|b| b.flagged));
+        assert_eq!(s.verdict, Some(Verdict::Problem));
+    }
+
+    #[test]
+    fn no_value_means_no_verdict() {
+        // Silence, and an empty measurement.
+        let silent = vec![0.0f32; 48_000 * 5];
+        let s = summary(&silent, &silent);
+        assert_eq!(s.verdict, None);
+        assert!(s.suggestions.is_empty());
+        assert_eq!(summary(&[], &[]).verdict, None);
+        // Identical channels below the absolute gate (-70 LUFS): correlation +1, no loudness,
+        // so no mono loss either. Not "cancels in mono".
+        let (l, _) = stereo_pink(RATE, 1 << 18, 17, |_| Relation::Same);
+        let faint: Vec<f32> = l.iter().map(|x| x * 1e-4).collect();
+        let mut meter = Meter::new(MeterConfig::new(RATE, 2).with_spectrum()).unwrap();
+        meter.process(&[&faint, &faint]);
+        meter.spectrum_mut().unwrap().flush();
+        let r = meter.readings();
+        assert_eq!(r.integrated_lufs, None);
+        assert!(r.integrated_correlation.unwrap() > 0.99);
+        let s = mono_compatibility(
+            &meter.stereo_bands().unwrap().whole_window(),
+            &Mix::whole(&r),
+        );
+        assert_eq!(s.verdict, None, "{:?}", s.suggestions);
+        assert!(s.suggestions.is_empty() && s.bands.iter().all(|b| !b.flagged));
+        // A loud mix that cancels completely does have a verdict.
+        let inverted: Vec<f32> = l.iter().map(|x| -x).collect();
+        assert_eq!(summary(&l, &inverted).verdict, Some(Verdict::Problem));
     }
 
     #[test]

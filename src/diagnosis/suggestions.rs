@@ -57,6 +57,9 @@ pub struct Candidate {
     pub kind: Kind,
     /// What to do, with the evidence ("low-mids +4.1 dB over the reference: cut around 250 Hz").
     pub text: String,
+    /// The readings it rests on and the threshold they pass ("low-mids +4.1 dB against
+    /// \"Pink\", 2.1 dB outside its tolerance").
+    pub evidence: String,
     /// 0..1, see the module docs.
     pub confidence: f64,
     pub score: f64,
@@ -68,12 +71,19 @@ fn confidence(seconds: f64, margin: f64) -> f64 {
     amount * clarity
 }
 
-fn candidate(key: String, kind: Kind, text: String, seconds: f64, margin: f64) -> Candidate {
+fn candidate(
+    key: String,
+    kind: Kind,
+    (text, evidence): (String, String),
+    seconds: f64,
+    margin: f64,
+) -> Candidate {
     let confidence = confidence(seconds, margin);
     Candidate {
         key,
         kind,
         text,
+        evidence,
         confidence,
         score: confidence * (1.0 + margin.max(0.0)),
     }
@@ -91,6 +101,36 @@ pub struct Findings<'a> {
     pub measured_s: f64,
 }
 
+impl<'a> Findings<'a> {
+    /// The findings of a measurement, as the editor and the CLI both gather them: the whole
+    /// measurement's readings and stereo diagnosis, and the tonal comparison of a long-term
+    /// spectrum covering `spectrum_s`.
+    pub fn of(
+        readings: &crate::meter::engine::Readings,
+        stereo: Option<&'a MonoCompatibility>,
+        tonal: Option<&'a TonalComparison>,
+        spectrum_s: f64,
+    ) -> Self {
+        Findings {
+            tonal,
+            spectrum_s,
+            stereo,
+            // No loudness (silent, or below the absolute gate): no dynamics finding either.
+            crest_factor_db: readings.integrated_lufs.and(readings.crest_factor_db),
+            measured_s: readings.measured_s,
+        }
+    }
+}
+
+/// The suggestions of a whole file (the CLI, a finished measurement): what the editor's
+/// [`Board`] shows once every finding has held for [`HOLD_S`], the best [`MAX_SHOWN`]
+/// candidates, best first (rank = index + 1).
+pub fn whole_file(f: &Findings) -> Vec<Candidate> {
+    let mut found = candidates(f);
+    found.truncate(MAX_SHOWN);
+    found
+}
+
 /// Every candidate of the findings, best first.
 pub fn candidates(f: &Findings) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -101,10 +141,18 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             } else {
                 "under"
             };
+            let region = super::REGIONS
+                .iter()
+                .find(|r| r.id == s.region_id)
+                .map_or(s.region_id, |r| r.name);
+            let evidence = format!(
+                "{region} {:+.1} dB against \"{}\", {:.1} dB outside its tolerance",
+                s.deviation_db, tonal.reference_name, s.excess_db
+            );
             out.push(candidate(
                 format!("tonal:{}:{direction}", s.region_id),
                 Kind::Tonal,
-                s.text.clone(),
+                (s.text.clone(), evidence),
                 f.spectrum_s,
                 s.excess_db,
             ));
@@ -132,7 +180,7 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             out.push(candidate(
                 format!("stereo:{}:{:.0}", s.finding.id(), s.low_hz),
                 Kind::Stereo,
-                s.text.clone(),
+                (s.text.clone(), s.evidence.clone()),
                 f.measured_s,
                 margin.max(0.5),
             ));
@@ -142,9 +190,16 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
         out.push(candidate(
             "dynamics:over-compressed".to_string(),
             Kind::Dynamics,
-            format!(
-                "crest factor {crest:.1} dB (healthy 12-18): over-compressed; back off the bus \
-                 compressor or limiter"
+            (
+                format!(
+                    "crest factor {crest:.1} dB (healthy 12-18): over-compressed; back off the \
+                     bus compressor or limiter"
+                ),
+                format!(
+                    "crest factor {crest:.1} dB over {:.0} s (over-compressed below \
+                     {OVER_COMPRESSED_DB:.0} dB)",
+                    f.measured_s
+                ),
             ),
             f.measured_s,
             OVER_COMPRESSED_DB - crest,
@@ -244,6 +299,7 @@ mod tests {
             key: key.to_string(),
             kind: Kind::Tonal,
             text: key.to_string(),
+            evidence: String::new(),
             confidence: 0.5,
             score,
         }
@@ -318,6 +374,31 @@ mod tests {
         let without_b = [c("a", 1.0), c("c", 2.0), c("d", 3.0), c("e", 9.0)];
         run(&mut board, &without_b, 3.5, 0.1);
         assert_eq!(keys(&board), ["e", "d", "c"]);
+    }
+
+    #[test]
+    fn a_whole_file_gets_what_the_board_shows_once_everything_has_held() {
+        let findings = Findings {
+            crest_factor_db: Some(5.0),
+            measured_s: 60.0,
+            ..Findings::default()
+        };
+        let mut found = candidates(&findings);
+        found.extend([c("a", 0.1), c("b", 9.0), c("c", 2.0)]);
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut board = Board::new();
+        board.update(&found, 0.0);
+        board.update(&found, HOLD_S);
+        let shown: Vec<Candidate> = board.shown().cloned().collect();
+        let mut ranked = found.clone();
+        ranked.truncate(MAX_SHOWN);
+        assert_eq!(shown, ranked);
+        assert_eq!(whole_file(&findings), candidates(&findings));
+        assert!(
+            whole_file(&findings)[0]
+                .evidence
+                .contains("crest factor 5.0 dB over 60 s")
+        );
     }
 
     #[test]

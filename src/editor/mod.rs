@@ -26,7 +26,7 @@ mod window;
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
 use crate::diagnosis::platforms::{self, Target};
-use crate::diagnosis::stereo::{format_range, mono_compatibility};
+use crate::diagnosis::stereo::{Mix, format_range, mono_compatibility};
 use crate::diagnosis::{checks, compare, suggestions};
 use crate::meter::engine::Readings;
 use crate::meter::gain_to_db;
@@ -229,6 +229,9 @@ pub fn platform_rows(targets: &[Target], readings: &Readings, selected: &str) ->
                 true_peak_after_dbtp: preview.true_peak_after_dbtp,
                 ceiling_dbtp: t.max_true_peak_dbtp,
                 action: preview.action,
+                status: preview.status,
+                master_ceiling_dbtp: preview.ceiling_dbtp,
+                sentence: preview.sentence,
                 selected: t.id == selected,
             }
         })
@@ -249,11 +252,7 @@ pub fn whole_stereo(
     r: &Readings,
 ) -> Option<crate::diagnosis::stereo::MonoCompatibility> {
     let s = stereo?;
-    Some(mono_compatibility(
-        &s.whole,
-        r.integrated_correlation,
-        r.mono_loss_integrated_lu,
-    ))
+    Some(mono_compatibility(&s.whole, &Mix::whole(r)))
 }
 
 /// The side panel's stereo summary of a mono-compatibility diagnosis.
@@ -874,13 +873,12 @@ impl MixmeterEditor {
             .suggestions_at
             .map_or(0.0, |t| now.duration_since(t).as_secs_f64());
         self.suggestions_at = Some(now);
-        let found = suggestions::candidates(&suggestions::Findings {
-            tonal: spectrum.comparison.as_ref(),
-            spectrum_s: spectrum.long_term_s,
+        let found = suggestions::candidates(&suggestions::Findings::of(
+            r,
             stereo,
-            crest_factor_db: r.crest_factor_db,
-            measured_s: r.measured_s,
-        });
+            spectrum.comparison.as_ref(),
+            spectrum.long_term_s,
+        ));
         self.suggestions.update(&found, elapsed_s);
         self.suggestions.shown().cloned().collect()
     }

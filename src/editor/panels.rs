@@ -3,6 +3,7 @@
 //! label), so what is read out is what is shown.
 
 use super::{NO_VALUE, View, format_db, format_reading};
+use crate::diagnosis::checks::Status;
 use crate::diagnosis::dynamics::{self, DynamicsGrade};
 use crate::diagnosis::stereo::{Verdict, signed_tenths};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
@@ -20,6 +21,13 @@ pub struct PlatformRow {
     pub ceiling_dbtp: f64,
     /// What the platform does: "turns it down", "held back by its peak", "limits it 4.0 dB".
     pub action: Option<crate::diagnosis::platforms::Action>,
+    /// The platform's verdict on the file as delivered and after its gain, the one the CLI
+    /// prints (`diagnosis::platforms::preview`), and the published ceiling it is judged
+    /// against (dBTP).
+    pub status: crate::diagnosis::checks::Status,
+    pub master_ceiling_dbtp: f64,
+    /// The verdict as one sentence (hover text and screen readers).
+    pub sentence: String,
     /// The selected loudness target.
     pub selected: bool,
 }
@@ -27,7 +35,8 @@ pub struct PlatformRow {
 /// The stereo summary shown beside the meters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StereoSummary {
-    pub verdict: Verdict,
+    /// `None`: no value, no verdict.
+    pub verdict: Option<Verdict>,
     /// The worst band by mono loss ("120-200 Hz -3.1 LU"), if any band loses more than 1 LU.
     pub worst_band: Option<String>,
 }
@@ -252,20 +261,41 @@ pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
                     }),
                     after,
                     13.0,
-                    over.then_some(BAD_COLOR),
+                    // Over the ceiling: red when the file itself is over (a FAIL), amber when
+                    // only the platform's raise puts it there (a WARN).
+                    over.then_some(if row.status == Status::Fail {
+                        BAD_COLOR
+                    } else {
+                        CAUTION_COLOR
+                    }),
                 );
-                let action = row.action.map_or(String::new(), |a| a.describe());
-                let limits = matches!(
-                    row.action,
-                    Some(crate::diagnosis::platforms::Action::Limits(_))
-                );
-                let mut text = RichText::new(action).small();
-                text = if limits {
-                    text.color(BAD_COLOR)
-                } else {
-                    text.weak()
+                // What the platform does, and the verdict: the same preview the CLI prints.
+                let mut action = row.action.map_or(String::new(), |a| a.describe());
+                let color = match row.status {
+                    Status::Fail if row.action.is_some() => {
+                        action = format!(
+                            "{action}; over its {} dBTP ceiling",
+                            format_db(row.master_ceiling_dbtp as f32)
+                        );
+                        Some(BAD_COLOR)
+                    }
+                    Status::Fail => Some(BAD_COLOR),
+                    Status::Warn => Some(CAUTION_COLOR),
+                    Status::Pass => None,
                 };
-                ui.label(text);
+                let text = RichText::new(action).small();
+                let text = match color {
+                    Some(c) => text.color(c),
+                    None => text.weak(),
+                };
+                let sentence = row.sentence.clone();
+                let label = format!("{} verdict", row.name);
+                let response = ui.label(text).on_hover_text(&row.sentence);
+                response.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
+                    info.current_text_value = Some(sentence.clone());
+                    info
+                });
                 ui.end_row();
             }
         });
@@ -395,11 +425,13 @@ pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
     if let Some(summary) = &view.stereo {
         ui.horizontal_wrapped(|ui| {
             let color = match summary.verdict {
-                Verdict::Good => GOOD_COLOR,
-                Verdict::Caution => CAUTION_COLOR,
-                Verdict::Problem => BAD_COLOR,
+                Some(Verdict::Good) => GOOD_COLOR,
+                Some(Verdict::Caution) => CAUTION_COLOR,
+                Some(Verdict::Problem) => BAD_COLOR,
+                None => ui.visuals().weak_text_color(),
             };
-            let text = summary.verdict.label();
+            // No value, no verdict.
+            let text = summary.verdict.map_or(NO_VALUE, Verdict::label);
             value_label(ui, "Mono verdict", text, None, 14.0, Some(color));
             if let Some(worst) = &summary.worst_band {
                 ui.label(RichText::new(format!("worst: {worst}")).small());

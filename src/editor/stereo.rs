@@ -11,7 +11,7 @@ use super::panels::correlation_text;
 use super::{NO_VALUE, format_db, format_reading};
 use crate::bridge::{ScopeFrame, StereoSnapshot};
 use crate::diagnosis::stereo::{
-    MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
+    Mix, MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
 };
 use crate::meter::engine::Readings;
 use crate::meter::stereo::BANDS;
@@ -47,16 +47,8 @@ pub fn stereo_data(
 ) -> Option<StereoData> {
     let stereo = stereo?;
     Some(StereoData {
-        live: mono_compatibility(
-            &stereo.live,
-            readings.correlation,
-            readings.mono_loss_short_term_lu,
-        ),
-        whole: mono_compatibility(
-            &stereo.whole,
-            readings.integrated_correlation,
-            readings.mono_loss_integrated_lu,
-        ),
+        live: mono_compatibility(&stereo.live, &Mix::live(readings)),
+        whole: mono_compatibility(&stereo.whole, &Mix::whole(readings)),
         points: scope.points[..scope.count.min(scope.points.len())].to_vec(),
     })
 }
@@ -86,11 +78,12 @@ pub fn scope_scale(points: &[[f32; 2]]) -> f32 {
     }
 }
 
-fn verdict_color(verdict: Verdict) -> Color32 {
+fn verdict_color(verdict: Option<Verdict>) -> Color32 {
     match verdict {
-        Verdict::Good => POSITIVE_COLOR,
-        Verdict::Caution => CAUTION_COLOR,
-        Verdict::Problem => NEGATIVE_COLOR,
+        Some(Verdict::Good) => POSITIVE_COLOR,
+        Some(Verdict::Caution) => CAUTION_COLOR,
+        Some(Verdict::Problem) => NEGATIVE_COLOR,
+        None => Color32::GRAY,
     }
 }
 
@@ -126,7 +119,8 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
     let whole = &data.whole;
     ui.horizontal(|ui| {
         ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
-        let text = whole.verdict.label();
+        // No value, no verdict.
+        let text = whole.verdict.map_or(NO_VALUE, Verdict::label);
         let response = ui.label(
             RichText::new(text)
                 .strong()

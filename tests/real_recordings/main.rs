@@ -21,6 +21,7 @@
 
 mod corpus;
 mod meters;
+mod verdicts;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
