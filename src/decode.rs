@@ -2,11 +2,15 @@
 //! reference-curve import). Decoding streams packet by packet into a callback, so memory does
 //! not grow with the file's length.
 //!
-//! Formats: WAV, AIFF and CAF (integer and float PCM), FLAC, MP3, Ogg Vorbis, and AAC or ALAC
-//! in MP4/M4A; any sample rate, up to 8 channels for the meter. Every failure is a
-//! [`DecodeError`] that names what went wrong; nothing here panics on bad input.
+//! Formats: WAV, RF64/BW64, Wave64, AIFF and CAF (integer and float PCM), FLAC, MP3, Ogg
+//! Vorbis, AAC-LC (mono or stereo) or ALAC in MP4/M4A; any sample rate, up to 8 channels for
+//! the meter. RF64/BW64 and Wave64 are read by [`wave64`] (symphonia 0.6 has no reader for
+//! them); Opus and multichannel or HE-AAC are refused with a message saying so (symphonia 0.6
+//! has no decoder for them). Every failure is a [`DecodeError`] that names what went wrong;
+//! nothing here panics on bad input.
 
 mod channel_mask;
+pub mod wave64;
 
 use crate::meter::layout::ChannelRole;
 use std::fs::File;
@@ -29,6 +33,11 @@ pub struct StreamInfo {
     pub layout: Vec<ChannelRole>,
     /// The codec, for messages and reports (e.g. "pcm_s24le", "flac", "mp3").
     pub codec: String,
+    /// The frames the header promises, for formats where that count is exact (PCM in WAV,
+    /// RF64, Wave64, AIFF and CAF; FLAC): fewer frames decoded means a truncated file.
+    pub stated_frames: Option<u64>,
+    /// The frames the container states, exact or not (for progress reports).
+    pub approx_frames: Option<u64>,
 }
 
 /// The role of one positioned channel; `has_sides` says whether the file also has a side pair.
@@ -96,6 +105,14 @@ pub enum DecodeError {
 
 fn describe(error: SymphoniaError) -> DecodeError {
     match error {
+        // symphonia 0.6's AAC decoder reads AAC-LC in mono or stereo only.
+        SymphoniaError::Unsupported(what) if what.contains("aac too complex") => {
+            DecodeError::Unsupported(
+                "AAC with more than 2 channels, or HE-AAC, cannot be decoded (only mono or \
+                 stereo AAC-LC); convert it to FLAC or WAV"
+                    .to_string(),
+            )
+        }
         SymphoniaError::Unsupported(what) => DecodeError::Unsupported(what.to_string()),
         SymphoniaError::IoError(e) => DecodeError::Corrupt(e.to_string()),
         other => DecodeError::Corrupt(other.to_string()),
@@ -176,34 +193,96 @@ fn check_mp4_tables(source: &mut (impl std::io::Read + std::io::Seek)) -> Result
 
 /// An opened audio file: its stream format is known, its samples not yet decoded.
 pub struct AudioFile {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
-    track_id: u32,
     info: StreamInfo,
-    /// Audio decoded while probing (codecs whose container does not state the channels:
-    /// AAC and ALAC in MP4), handed out first.
-    pending: Option<Vec<Vec<f32>>>,
+    reader: Reader,
+}
+
+/// What reads the samples.
+enum Reader {
+    Symphonia {
+        format: Box<dyn FormatReader>,
+        decoder: Box<dyn AudioDecoder>,
+        track_id: u32,
+        /// Audio decoded while probing (codecs whose container does not state the channels:
+        /// AAC and ALAC in MP4), handed out first.
+        pending: Option<Vec<Vec<f32>>>,
+    },
+    /// RF64, BW64 and Wave64: positioned at the start of the audio data.
+    Wave64 {
+        header: wave64::Header,
+        source: Box<dyn std::io::Read + Send + Sync>,
+    },
 }
 
 impl AudioFile {
     /// Opens and probes `path`.
     pub fn open(path: &Path) -> Result<AudioFile, DecodeError> {
-        let mut file = File::open(path)?;
-        check_mp4_tables(&mut file)?;
-        let stated = channel_mask::read(&mut file)?;
+        let file = File::open(path)?;
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(extension);
         }
-        Self::probe(Box::new(file), hint, stated)
+        Self::open_source(file, hint)
     }
 
     /// Probes a whole file held in memory (the format is found from the content alone).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<AudioFile, DecodeError> {
-        let mut cursor = std::io::Cursor::new(bytes);
-        check_mp4_tables(&mut cursor)?;
-        let stated = channel_mask::read(&mut cursor)?;
-        Self::probe(Box::new(cursor), Hint::new(), stated)
+        Self::open_source(std::io::Cursor::new(bytes), Hint::new())
+    }
+
+    /// Reads all of standard input, then probes it as [`from_bytes`](Self::from_bytes) does.
+    /// (Read whole because MP4 files keep their index at the end, and a pipe cannot seek.)
+    pub fn from_stdin() -> Result<AudioFile, DecodeError> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        if bytes.is_empty() {
+            return Err(DecodeError::Unsupported(
+                "standard input is empty".to_string(),
+            ));
+        }
+        Self::from_bytes(bytes)
+    }
+
+    fn open_source<S: MediaSource + 'static>(
+        mut source: S,
+        hint: Hint,
+    ) -> Result<AudioFile, DecodeError> {
+        check_mp4_tables(&mut source)?;
+        if let Some(header) = wave64::read_header(&mut source)? {
+            let layout = match header.channel_mask {
+                Some(mask) => {
+                    let positions = Position::from_bits_truncate(mask as _);
+                    if positions.iter().count() == header.channels {
+                        roles(&Channels::Positioned(positions))
+                    } else {
+                        ChannelRole::default_layout(header.channels)
+                    }
+                }
+                None => ChannelRole::default_layout(header.channels),
+            };
+            let layout = if header.channels == 1 {
+                vec![ChannelRole::Centre]
+            } else {
+                layout
+            };
+            let info = StreamInfo {
+                sample_rate_hz: header.sample_rate_hz,
+                channels: header.channels,
+                layout,
+                codec: header.codec().to_string(),
+                stated_frames: header.stated_frames(),
+                approx_frames: header.stated_frames(),
+            };
+            return Ok(AudioFile {
+                info,
+                reader: Reader::Wave64 {
+                    header,
+                    source: Box::new(source),
+                },
+            });
+        }
+        let stated = channel_mask::read(&mut source)?;
+        Self::probe(Box::new(source), hint, stated)
     }
 
     fn probe(
@@ -219,7 +298,14 @@ impl AudioFile {
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(describe)?;
+            .map_err(|e| match e {
+                SymphoniaError::Unsupported(_) => DecodeError::Unsupported(
+                    "not a format this analyzer reads (WAV, RF64/BW64, Wave64, AIFF, CAF, \
+                     FLAC, MP3, Ogg Vorbis, AAC or ALAC in MP4/M4A)"
+                        .to_string(),
+                ),
+                other => describe(other),
+            })?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or(DecodeError::NoTrack)?;
@@ -230,6 +316,14 @@ impl AudioFile {
             .ok_or(DecodeError::NoTrack)?
             .clone();
         let track_id = track.id;
+        let track_frames = track.num_frames;
+        if params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS {
+            return Err(DecodeError::Unsupported(
+                "Opus cannot be decoded (symphonia 0.6 has no Opus decoder); convert it to \
+                 FLAC or WAV"
+                    .to_string(),
+            ));
+        }
         // Gapless (symphonia's default): encoder delay and padding are trimmed, so a lossy
         // file lasts as long as its source.
         let mut decoder = symphonia::default::get_codecs()
@@ -276,6 +370,9 @@ impl AudioFile {
                 || "unknown".to_string(),
                 |d| d.codec.info.short_name.to_string(),
             );
+        // Only lossless codecs state an exact count (a lossy codec's count includes or
+        // leaves out its encoder delay depending on the container).
+        let exact = codec.starts_with("pcm") || codec == "flac";
         let info = StreamInfo {
             sample_rate_hz: params
                 .sample_rate
@@ -283,13 +380,17 @@ impl AudioFile {
             channels: count,
             layout,
             codec,
+            stated_frames: track_frames.filter(|_| exact),
+            approx_frames: track_frames,
         };
         Ok(AudioFile {
-            track_id,
-            format,
-            decoder,
             info,
-            pending,
+            reader: Reader::Symphonia {
+                track_id,
+                format,
+                decoder,
+                pending,
+            },
         })
     }
 
@@ -299,14 +400,25 @@ impl AudioFile {
 
     /// Decodes the whole stream, calling `on_block` with planar blocks (`block[c]` is
     /// channel `c`) in order.
-    pub fn decode(mut self, mut on_block: impl FnMut(&[&[f32]])) -> Result<(), DecodeError> {
-        let mut planes = self.pending.take().unwrap_or_default();
+    pub fn decode(self, mut on_block: impl FnMut(&[&[f32]])) -> Result<(), DecodeError> {
+        let (mut format, mut decoder, track_id, pending) = match self.reader {
+            Reader::Wave64 { header, mut source } => {
+                return wave64::decode(&header, &mut source, on_block);
+            }
+            Reader::Symphonia {
+                format,
+                decoder,
+                track_id,
+                pending,
+            } => (format, decoder, track_id, pending),
+        };
+        let mut planes = pending.unwrap_or_default();
         if !planes.is_empty() {
             let block: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
             on_block(&block);
         }
         loop {
-            let packet = match self.format.next_packet() {
+            let packet = match format.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return Ok(()),
                 Err(SymphoniaError::IoError(e))
@@ -317,10 +429,10 @@ impl AudioFile {
                 Err(SymphoniaError::ResetRequired) => return Ok(()),
                 Err(e) => return Err(describe(e)),
             };
-            if packet.track_id != self.track_id {
+            if packet.track_id != track_id {
                 continue;
             }
-            let decoded = self.decoder.decode(&packet).map_err(describe)?;
+            let decoded = decoder.decode(&packet).map_err(describe)?;
             if decoded.frames() == 0 {
                 continue;
             }

@@ -377,11 +377,14 @@ fn unreadable_files_get_a_clear_message_and_the_others_are_analyzed() {
         truncated.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "any failure is a non-zero exit");
-    assert_eq!(
-        json_lines(&stdout).len(),
-        1,
-        "the good file is still analyzed"
-    );
+    // Every input has a record, in the order named: the bad ones with their error.
+    let records = json_lines(&stdout);
+    assert_eq!(records.len(), 4, "{stdout}");
+    for (record, bad) in records.iter().zip([true, true, false, true]) {
+        assert_eq!(record["error"].is_string(), bad, "{record}");
+        assert_eq!(record["integrated_lufs"].is_number(), !bad, "{record}");
+    }
+    assert!(records[2]["file"].as_str().unwrap().ends_with("good.wav"));
     for bad in [&garbage, &missing, &truncated] {
         let name = bad.to_str().unwrap();
         assert!(
@@ -413,7 +416,7 @@ fn readable_summary_and_usage() {
     assert!(stdout.contains("96000 Hz, 2 channels, 3.0 s"), "{stdout}");
     let (code, _, stderr) = run(&[]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("Usage: mixmeter analyze"));
+    assert!(stderr.contains("Usage: mixmeter <COMMAND>"), "{stderr}");
     let (code, _, _) = run(&["analyze", "--bogus", path.to_str().unwrap()]);
     assert_eq!(code, 2);
 }
@@ -600,7 +603,8 @@ fn multichannel_files_use_the_bs1770_weights() {
     ]);
     assert_eq!(code, 1, "the 10-channel file is an error");
     let lines = json_lines(&stdout);
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
+    assert!(lines[2]["error"].as_str().unwrap().contains("10 channels"));
     assert_eq!(
         lines[0]["channel_layout"],
         serde_json::json!(["L", "R", "C", "LFE", "Ls", "Rs"])
@@ -966,9 +970,16 @@ fn damaged_files_of_every_format_never_crash_the_analyzer() {
         );
         let results = json_lines(&stdout);
         assert_eq!(
-            results.len() + stderr.lines().count(),
+            results.len(),
             batch.len() + 1,
-            "{}: one result or one error line per file\n{stderr}",
+            "{}: one record per file\n{stderr}",
+            source.display()
+        );
+        // Each failure (unreadable, or truncated and measured) is also one stderr line.
+        assert_eq!(
+            results.iter().filter(|r| r["error"].is_string()).count(),
+            stderr.lines().count(),
+            "{}: {stderr}",
             source.display()
         );
         let intact = results.last().unwrap();
@@ -1051,7 +1062,13 @@ fn a_decoder_panic_is_one_error_line() {
         good.to_str().unwrap(),
     ]);
     assert_eq!(code, 1);
-    assert_eq!(json_lines(&stdout).len(), 1, "the good file is analyzed");
+    let records = json_lines(&stdout);
+    assert_eq!(records.len(), 4, "one record per file");
+    assert_eq!(
+        records.iter().filter(|r| r["error"].is_string()).count(),
+        3,
+        "{stdout}"
+    );
     assert_eq!(stderr.lines().count(), 3, "{stderr}");
     assert!(
         stderr.contains("isomp4-stts-huge-allocation.m4a: "),
@@ -1308,7 +1325,7 @@ fn corrupt_reference_curves_give_a_clear_error() {
     );
     let (code, _, stderr) = run(&["reference", "build", wav.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("no output file"), "{stderr}");
+    assert!(stderr.contains("--output <CURVE.json>"), "{stderr}");
 }
 
 fn stereo_regions(v: &Value) -> Vec<(String, Option<f64>, Option<f64>, bool)> {
@@ -1431,12 +1448,12 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0);
     let rows: Vec<&str> = stdout.lines().collect();
     assert!(
-        rows[0].ends_with(",non_finite_samples,mono_verdict"),
+        rows[0].ends_with(",non_finite_samples,mono_verdict,truncated,error"),
         "{}",
         rows[0]
     );
-    assert!(rows[1].ends_with(",0,good"), "{}", rows[1]);
-    assert!(rows[2].ends_with(",0,"), "{}", rows[2]);
+    assert!(rows[1].ends_with(",0,good,false,"), "{}", rows[1]);
+    assert!(rows[2].ends_with(",0,,false,"), "{}", rows[2]);
 }
 
 /// The statuses of a `checks` object, by item id.
@@ -1721,5 +1738,402 @@ fn silent_empty_and_ungated_files_get_no_mono_verdict() {
     let (_, stdout, _) = run(&csv);
     for row in stdout.lines().skip(1) {
         assert!(row.ends_with(','), "{row}");
+/// Runs the analyzer, killing it after `limit` (a hang is a failure, not a stuck suite).
+fn run_with_timeout(args: &[&str], limit: std::time::Duration) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("mixmeter {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Symbolic links are followed, but a link back up the tree (one link: the same file was
+/// analyzed 32 times; two links: the walk never ended) is detected: each file once.
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_end_and_each_file_is_analyzed_once() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch_dir("cli-symlink-loops");
+    std::fs::create_dir_all(dir.join("one/sub")).unwrap();
+    write_wav(
+        &dir.join("one/a.wav"),
+        Format::Int16,
+        48_000,
+        &[sine(48_000, -20.0, 0.5)],
+    );
+    symlink("..", dir.join("one/sub/up")).unwrap();
+    std::fs::create_dir_all(dir.join("two/x")).unwrap();
+    std::fs::create_dir_all(dir.join("two/y")).unwrap();
+    write_wav(
+        &dir.join("two/x/b.wav"),
+        Format::Int16,
+        48_000,
+        &[sine(48_000, -20.0, 0.5)],
+    );
+    symlink("../y", dir.join("two/x/to-y")).unwrap();
+    symlink("../x", dir.join("two/y/to-x")).unwrap();
+    // A link to a file already listed is the same file.
+    symlink("b.wav", dir.join("two/x/c.wav")).unwrap();
+    for (folder, file) in [("one", "one/a.wav"), ("two", "two/x/b.wav")] {
+        let path = dir.join(folder);
+        let (code, stdout, stderr) = run_with_timeout(
+            &["analyze", "--json", path.to_str().unwrap()],
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let records = json_lines(&stdout);
+        assert_eq!(records.len(), 1, "{folder}: {stdout}");
+        assert!(
+            records[0]["file"].as_str().unwrap().ends_with(file),
+            "{stdout}"
+        );
+    }
+}
+
+/// A folder with nothing to analyze is an error (exit 1), named on stderr and, with --json or
+/// --csv, given a record; before, it exited 0 with no output, even with --target.
+#[test]
+fn a_folder_without_audio_files_fails_and_says_so() {
+    let dir = scratch_dir("cli-empty-folders");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let notes = dir.join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("readme.txt"), "not audio").unwrap();
+    for folder in [&empty, &notes] {
+        let name = folder.to_str().unwrap();
+        let (code, stdout, stderr) = run(&["analyze", "--target", "spotify", name]);
+        assert_eq!(code, 1, "{name}: {stdout}");
+        assert!(
+            stderr.contains(&format!("mixmeter: {name}: no audio files")),
+            "{stderr}"
+        );
+        let (code, stdout, _) = run(&["analyze", "--json", name]);
+        assert_eq!(code, 1);
+        let records = json_lines(&stdout);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["file"], name);
+        assert!(
+            records[0]["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("no audio files")
+        );
+    }
+}
+
+/// Writes a 16-bit WAV whose data chunk states `stated_s` seconds but holds `held_s`.
+fn write_truncated_wav(path: &Path, rate: u32, stated_s: f64, held_s: f64) {
+    write_wav(path, Format::Int16, rate, &[sine(rate, -20.0, stated_s)]);
+    let bytes = std::fs::read(path).unwrap();
+    let held = 44 + (rate as f64 * held_s) as usize * 2;
+    std::fs::write(path, &bytes[..held]).unwrap();
+}
+
+/// A WAV whose header promises 5 s but holds 0.5 s is measured as far as it goes and said to
+/// be truncated: in the summary, on stderr, in JSON (`truncated`, `stated_duration_s`,
+/// `error`) and CSV; the exit status is 1.
+#[test]
+fn a_truncated_file_is_measured_and_reported() {
+    let dir = scratch_dir("cli-truncated");
+    let path = dir.join("cut.wav");
+    write_truncated_wav(&path, 48_000, 5.0, 0.5);
+    let name = path.to_str().unwrap();
+    let (code, stdout, stderr) = run(&["analyze", "--json", name]);
+    assert_eq!(code, 1, "{stderr}");
+    let record = &json_lines(&stdout)[0];
+    assert_eq!(record["truncated"], true);
+    assert!((f(record, "duration_s") - 0.5).abs() < 1e-3);
+    assert!((f(record, "stated_duration_s") - 5.0).abs() < 1e-3);
+    assert!(
+        (f(record, "integrated_lufs") + 23.0).abs() < 0.1,
+        "{record}"
+    );
+    assert!(record["error"].as_str().unwrap().starts_with("truncated: "));
+    assert!(
+        stderr.contains(&format!(
+            "mixmeter: {name}: truncated: the header states 5.000 s"
+        )),
+        "{stderr}"
+    );
+    let (code, stdout, _) = run(&["analyze", name]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("Truncated             the header states 5.000 s, the file holds 0.500 s"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&["analyze", "--csv", name]);
+    let rows: Vec<&str> = stdout.lines().collect();
+    let header: Vec<&str> = rows[0].split(',').collect();
+    let column = header.iter().position(|c| *c == "truncated").unwrap();
+    assert_eq!(rows[1].split(',').nth(column), Some("true"), "{stdout}");
+    // A whole file is not truncated.
+    let whole = dir.join("whole.wav");
+    write_wav(&whole, Format::Int16, 48_000, &[sine(48_000, -20.0, 1.0)]);
+    let (code, stdout, _) = run(&["analyze", "--json", whole.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let record = &json_lines(&stdout)[0];
+    assert_eq!(record["truncated"], false);
+    assert!(record["error"].is_null() && record["stated_duration_s"].is_null());
+}
+
+/// Unreadable files get a CSV row with their error (a script sees every input), and a run
+/// where one file cannot be read and another misses a target exits 1 (documented: reading
+/// failures win over missed targets; each record still says whether it passed).
+#[test]
+fn unreadable_files_have_a_csv_row_and_exit_status_1_wins_over_3() {
+    let dir = scratch_dir("cli-unreadable-csv");
+    let loud = dir.join("loud.wav");
+    let tone = sine(48_000, -3.0, 2.0);
+    write_wav(&loud, Format::Int16, 48_000, &[tone.clone(), tone]);
+    let missing = dir.join("missing.wav");
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--csv",
+        "--target",
+        "ebu-r128",
+        missing.to_str().unwrap(),
+        loud.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    let header: Vec<&str> = rows[0].split(',').collect();
+    let error = header.iter().position(|c| *c == "error").unwrap();
+    let pass = header.iter().position(|c| *c == "ebu-r128_pass").unwrap();
+    let missing_row: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(missing_row.len(), header.len());
+    assert_eq!(missing_row[0], missing.to_str().unwrap());
+    assert!(missing_row[error].starts_with("cannot open"), "{}", rows[1]);
+    let loud_row: Vec<&str> = rows[2].split(',').collect();
+    assert_eq!(loud_row[pass], "false");
+    assert_eq!(loud_row[error], "");
+    // Alone, the loud file's miss is exit 3.
+    let (code, _, _) = run(&["analyze", "--target", "ebu-r128", loud.to_str().unwrap()]);
+    assert_eq!(code, 3);
+}
+
+/// RF64 and Wave64 (ffmpeg-made) read the loudness of their source, as does a WAV on
+/// standard input (`-`, named "-"); Opus and 5.1 AAC, which symphonia cannot decode, are
+/// reported as unsupported in plain words, also when found in a folder.
+#[test]
+fn rf64_wave64_and_stdin_are_read_and_unsupported_formats_say_so() {
+    let dir = scratch_dir("cli-more-formats");
+    let wav = dir.join("source.wav");
+    let rate = 48_000;
+    let tone = sine(rate, -20.0, 3.0);
+    write_wav(&wav, Format::Float32, rate, &[tone.clone(), tone]);
+    let rf64 = dir.join("rf64.wav");
+    ffmpeg(&wav, &rf64, &["-c:a", "pcm_s24le", "-rf64", "always"]);
+    let w64 = dir.join("wave64.w64");
+    ffmpeg(&wav, &w64, &["-c:a", "pcm_s16le"]);
+    let surround = dir.join("surround.wav");
+    let front = sine(rate, -20.0, 3.0);
+    write_wav(&surround, Format::Float32, rate, &vec![front; 6]);
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        wav.to_str().unwrap(),
+        rf64.to_str().unwrap(),
+        w64.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let records = json_lines(&stdout);
+    let source = f(&records[0], "integrated_lufs");
+    for record in &records[1..] {
+        assert!(
+            (f(record, "integrated_lufs") - source).abs() < 0.01,
+            "{record}"
+        );
+        assert_eq!(record["channels"], 2);
+        assert!((f(record, "duration_s") - 3.0).abs() < 1e-3);
+        assert_eq!(record["truncated"], false);
+    }
+    // Standard input.
+    let output = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+        .args(["analyze", "--json", "-"])
+        .stdin(std::fs::File::open(&wav).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let record = &json_lines(&String::from_utf8(output.stdout).unwrap())[0];
+    assert_eq!(record["file"], "-");
+    assert!((f(record, "integrated_lufs") - source).abs() < 1e-9);
+    // Not supported, and said so.
+    let opus = dir.join("unsupported/song.opus");
+    std::fs::create_dir_all(opus.parent().unwrap()).unwrap();
+    ffmpeg(&wav, &opus, &["-c:a", "libopus"]);
+    let aac = dir.join("surround.m4a");
+    ffmpeg(&surround, &aac, &["-c:a", "aac"]);
+    let folder = opus.parent().unwrap();
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        folder.to_str().unwrap(),
+        aac.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let records = json_lines(&stdout);
+    assert_eq!(records.len(), 2, "{stdout}");
+    assert!(
+        records[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Opus cannot be decoded"),
+        "{stderr}"
+    );
+    assert!(
+        records[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("AAC with more than 2 channels"),
+        "{stderr}"
+    );
+}
+
+/// No option is silently ignored: --series needs --json (a usage error otherwise), and
+/// --check adds its grades to --csv.
+#[test]
+fn no_option_is_silently_ignored() {
+    let dir = scratch_dir("cli-ignored-options");
+    let path = dir.join("tone.wav");
+    let tone = sine(48_000, -20.0, 2.0);
+    write_wav(&path, Format::Int16, 48_000, &[tone.clone(), tone]);
+    let name = path.to_str().unwrap();
+    for args in [
+        vec!["analyze", "--series", name],
+        vec!["analyze", "--series", "--csv", name],
+        vec!["targets", "spotify"],
+        vec!["reference", "list", "extra"],
+    ] {
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {stdout}");
+        assert!(stdout.is_empty() && stderr.contains("Usage:"), "{stderr}");
+    }
+    let (code, stdout, _) = run(&["analyze", "--csv", "--check", "pre-master", name]);
+    assert_eq!(code, 3, "a -20 LUFS sine fails pre-master");
+    let rows: Vec<&str> = stdout.lines().collect();
+    let header: Vec<&str> = rows[0].split(',').collect();
+    let row: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(header.len(), row.len());
+    let column = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    assert_eq!(row[column("check_worst")], "fail");
+    assert_eq!(row[column("check_headroom")], "pass");
+    assert_eq!(row[column("check_crest")], "fail", "a sine has no crest");
+}
+
+/// What users of ffmpeg, sox and loudness-scanner expect: --help and -h on stdout with exit 0
+/// for the tool and every subcommand, --version, --opt=value, -j N, an unknown target listing
+/// the valid ones, and options never read as file names (`--` before a file named --json).
+#[test]
+fn command_line_conventions() {
+    for args in [
+        vec!["--help"],
+        vec!["-h"],
+        vec!["analyze", "--help"],
+        vec!["analyze", "-h"],
+        vec!["targets", "--help"],
+        vec!["reference", "--help"],
+        vec!["reference", "build", "-h"],
+        vec!["reference", "list", "--help"],
+        vec!["help", "analyze"],
+    ] {
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stdout.contains("Usage: mixmeter"), "{args:?}: {stdout}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout.trim(),
+        format!("mixmeter {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let dir = scratch_dir("cli-conventions");
+    let path = dir.join("tone.wav");
+    write_wav(&path, Format::Int16, 48_000, &[sine(48_000, -20.0, 1.0)]);
+    let name = path.to_str().unwrap();
+    let (code, stdout, stderr) = run(&["analyze", "--json", "-j", "1", "--target=youtube", name]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json_lines(&stdout)[0]["targets"][0]["id"], "youtube");
+    let (code, _, stderr) = run(&["analyze", "--jobs=0", name]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(&["analyze", "--target", "spotfy", name]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown target spotfy (valid targets: spotify, spotify-loud, apple"),
+        "{stderr}"
+    );
+    // A file literally named --json: an option unless after `--`.
+    let odd = dir.join("--json");
+    std::fs::copy(&path, &odd).unwrap();
+    let run_in_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let as_option = run_in_dir(&["analyze", "--json"]);
+    assert_eq!(as_option.status.code(), Some(2), "no PATH given");
+    let as_file = run_in_dir(&["analyze", "--", "--json"]);
+    assert_eq!(as_file.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&as_file.stdout).starts_with("--json\n"));
+}
+
+/// A single long file gets a progress line too (the share of its audio measured), on a
+/// terminal only; before, only runs of several files had one.
+#[test]
+fn progress_for_a_single_file() {
+    let dir = scratch_dir("cli-progress-single");
+    let path = dir.join("long.wav");
+    write_wav(&path, Format::Int16, 48_000, &[sine(48_000, -20.0, 20.0)]);
+    let command = format!(
+        "{} analyze {} > /dev/null",
+        env!("CARGO_BIN_EXE_mixmeter"),
+        path.to_str().unwrap()
+    );
+    let log = dir.join("tty.log");
+    let status = Command::new("script")
+        .args(["-qec", &command])
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("script (util-linux) runs");
+    assert!(status.success());
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(seen.contains("  0%  0/1 files"), "{seen:?}");
+    assert!(seen.contains("100%  1/1 files"), "{seen:?}");
+    let (_, _, stderr) = run(&["analyze", path.to_str().unwrap()]);
+    assert!(stderr.is_empty(), "none when piped: {stderr:?}");
+}
+
+/// The README's CLI section shows the usage text exactly as `--help` prints it.
+#[test]
+fn readme_usage_matches_the_help() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for args in [vec!["--help"], vec!["analyze", "--help"]] {
+        let (code, stdout, _) = run(&args);
+        assert_eq!(code, 0);
+        let block = format!("```text\n$ mixmeter {}\n{stdout}```", args.join(" "));
+        assert!(readme.contains(&block), "README lacks, exactly:\n{block}");
     }
 }

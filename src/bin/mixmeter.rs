@@ -1,10 +1,16 @@
-//! `mixmeter analyze FILE... [--json] [--series]`: the plugin's meter core run over audio files.
+//! `mixmeter analyze PATH... [--json | --csv] ...`: the plugin's meter core run over audio
+//! files.
 //!
 //! Each file is decoded (see `mixmeter::decode`) and fed to the same `Meter` the plugin uses,
 //! so a file analyzed here and the same audio played through the plugin give the same numbers.
-//! An unreadable file gets one line on stderr naming it and the problem; the other files are
-//! still analyzed, and the exit status is 1. The JSON schema is documented in the README.
+//! Every input is accounted for: an unreadable file (or a folder without audio files) gets a
+//! line on stderr naming it and the problem and, with `--json` / `--csv`, a record with its
+//! `error`; the other files are still analyzed, and the exit status is 1. A file shorter than
+//! its header says is measured as far as it goes and reported `truncated`. The command line is
+//! parsed by clap; its help text is the README's usage text (a test compares them). The
+//! JSON schema is documented in the README.
 
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use mixmeter::decode::{AudioFile, StreamInfo};
 use mixmeter::diagnosis::checks::{self, Item, Profile};
 use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
@@ -20,11 +26,13 @@ use mixmeter::meter::spectrum::PowerSpectrum;
 use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
 use mixmeter::reference::{self, Curve};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Decoded blocks queued between the decoding and the measuring thread of a file.
 const BLOCKS_IN_FLIGHT: usize = 8;
@@ -32,56 +40,118 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
 const SCHEMA_VERSION: u32 = 6;
-/// File extensions a folder is searched for.
+/// File extensions a folder is searched for. Opus is listed so that a folder of Opus files
+/// is reported as unsupported rather than skipped in silence.
 const AUDIO_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac",
+    "wav", "wave", "rf64", "bw64", "w64", "aif", "aiff", "aifc", "caf", "flac", "mp3", "ogg",
+    "oga", "opus", "m4a", "mp4", "aac",
 ];
+/// Folder levels searched below a named folder.
+const MAX_FOLDER_DEPTH: usize = 64;
+/// How often the progress line is redrawn while a file is measured.
+const PROGRESS_REDRAW: Duration = Duration::from_millis(100);
+/// The name standard input is given in the output.
+const STDIN_NAME: &str = "-";
 
-/// Exit status when a file misses a `--target`.
+/// Exit status when a file could not be read (or was truncated, or a folder held no audio).
+const EXIT_UNREADABLE: u8 = 1;
+/// Exit status for bad usage (clap's, too).
+const EXIT_USAGE: u8 = 2;
+/// Exit status when a file misses a `--target` or fails a `--check` item.
 const EXIT_TARGET_MISSED: u8 = 3;
 
-const USAGE: &str = "Usage: mixmeter analyze PATH... [--json | --csv] [--series] [--target ID]...
-                        [--check PROFILE] [--reference CURVE] [--jobs N]
-       mixmeter reference build PATH... -o CURVE.json [--name NAME]
-       mixmeter reference list
-       mixmeter targets
+const EXIT_STATUS_HELP: &str = "Exit status:
+  0  every file was read and passed every --target and --check
+  1  an input could not be read: a file missing, corrupt, truncated or in an unsupported
+     format, or a folder without audio files (this wins over 3: the other files' results
+     are still printed, and each JSON/CSV record has its own error and pass fields)
+  2  bad usage (unknown option or value, a curve file that cannot be used)
+  3  every file was read, and one missed a --target or failed a --check item";
 
-Measures loudness (EBU R128 / ITU-R BS.1770-5), loudness range, true peak, dynamics and
-stereo of audio files: WAV, AIFF, CAF, FLAC, MP3, Ogg Vorbis, AAC and ALAC (MP4/M4A); any
-sample rate; mono, stereo and multichannel up to 7.1 (BS.1770 channel weights, LFE excluded).
-A folder is searched recursively for audio files. Files are analyzed in parallel.
+/// Measures loudness, true peak, dynamics and stereo of audio files with the meter core of
+/// the Mixmeter plugin.
+#[derive(Parser)]
+#[command(name = "mixmeter", version, arg_required_else_help = true)]
+#[command(after_help = "Run `mixmeter COMMAND --help` for each command's options.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-  --json        one JSON object per file (one per line) instead of the readable summary
-  --csv         one CSV row per file, with a header line
-  --series      add momentary and short-term loudness, one value per 100 ms: the largest
-                since the previous value (JSON)
-  --target ID   check against a delivery target: one sentence per target saying what its
-                normalization does (turns the mix down, raises it, holds it back by its peak
-                or limits it) and judging the file as delivered against the target's
-                published true-peak ceiling (Spotify: -2 dBTP above -14 LUFS); FAIL (exit
-                status 3) over it, or outside a broadcast loudness tolerance; WARN when the
-                platform would raise it over the ceiling or into its limiter.
-                IDs: spotify, spotify-loud, apple, youtube, amazon, tidal, deezer,
-                aes-streaming, ebu-r128, atsc-a85 (`mixmeter targets` lists them with their
-                sources)
-  --check PROFILE
-                grade each file with a checklist: pre-master (a mix going to mastering:
-                headroom, loudness, crest, PLR, mono, tonal balance) or delivery (a master
-                going to streaming); each item pass, warn or fail with the measured value and
-                the threshold's source (presets/checks.json); exit status 3 if an item fails.
-                The tonal item needs --reference.
-  --reference CURVE
-                compare each file's tonal balance with a reference curve (a curve file, or
-                builtin:ID for a built-in slope, see `mixmeter reference list`): deviation
-                per region after level matching, and suggestions where it is outside the
-                curve's tolerance
-  --jobs N      files analyzed at once (default: the number of CPUs)
+#[derive(Subcommand)]
+enum Command {
+    /// Measure audio files: loudness (EBU R128), true peak, dynamics, stereo, tonal balance
+    ///
+    /// Measures loudness (EBU R128 / ITU-R BS.1770-5), loudness range, true peak, dynamics and
+    /// stereo with the plugin's meter core. Reads WAV, RF64/BW64 and Wave64, AIFF, CAF
+    /// (integer and float PCM), FLAC, MP3, Ogg Vorbis, AAC-LC (mono or stereo) and ALAC in
+    /// MP4/M4A; any sample rate; mono, stereo and multichannel up to 7.1 (BS.1770 channel
+    /// weights, LFE excluded). Not read: Opus, and AAC with more than 2 channels or HE-AAC
+    /// (reported as unsupported). A folder is searched recursively (links followed, each file
+    /// once); files are analyzed in parallel. A file shorter than its header says is measured
+    /// as far as it goes and reported as truncated.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Analyze(AnalyzeArgs),
+    /// List the delivery targets with their numbers and sources
+    Targets,
+    /// Build or list the reference curves for `analyze --reference`
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+}
 
-`reference build` makes a curve from reference audio: the long-term average spectrum of each
-file, level-matched; with several files the median and a 10th-90th percentile band.
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Audio files or folders; - reads standard input (named "-" in the output)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// One JSON object per file, one per line, instead of the readable summary
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// One CSV row per file, after a header line
+    #[arg(long)]
+    csv: bool,
+    /// With --json: momentary and short-term loudness every 100 ms (the largest value since
+    /// the previous one)
+    #[arg(long)]
+    series: bool,
+    /// Check against a delivery target (repeatable): one sentence per target saying what its
+    /// normalization does and judging the file as delivered against the target's published
+    /// true-peak ceiling: FAIL (exit status 3) over it or outside a broadcast loudness
+    /// tolerance, WARN when the platform would raise it over the ceiling or into its limiter;
+    /// `mixmeter targets` lists the IDs
+    #[arg(long = "target", value_name = "ID")]
+    targets: Vec<String>,
+    /// Grade each file with a checklist: pre-master or delivery (the tonal item needs
+    /// --reference)
+    #[arg(long, value_name = "PROFILE")]
+    check: Option<String>,
+    /// Compare each file's tonal balance with a reference curve: a curve file, or builtin:ID
+    /// (`mixmeter reference list`)
+    #[arg(long, value_name = "CURVE")]
+    reference: Option<String>,
+    /// Files analyzed at once [default: the number of CPUs]
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<NonZeroUsize>,
+}
 
-Exit status: 0 all good, 1 a file could not be read, 2 bad usage, 3 a file missed a target
-or failed a check.";
+#[derive(Subcommand)]
+enum ReferenceCommand {
+    /// Make a curve from reference audio: each file's long-term average spectrum,
+    /// level-matched; with several files their median and a 10th-90th percentile band
+    Build {
+        /// Audio files or folders
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The curve file to write
+        #[arg(short, long, value_name = "CURVE.json")]
+        output: PathBuf,
+        /// The curve's name [default: the output file's name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the built-in curves
+    List,
+}
 
 struct Analysis {
     file: String,
@@ -96,9 +166,63 @@ struct Analysis {
     stereo: Option<MonoCompatibility>,
 }
 
-fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String> {
-    let file = AudioFile::open(path).map_err(|e| e.to_string())?;
+impl Analysis {
+    /// The frames the header promised, when fewer were there to decode.
+    fn truncated_from(&self) -> Option<u64> {
+        self.info.stated_frames.filter(|&n| self.frames < n)
+    }
+
+    /// What the header promised and what was there, when the file is truncated.
+    fn truncation_detail(&self) -> Option<String> {
+        self.truncated_from().map(|stated| {
+            let rate = self.info.sample_rate_hz as f64;
+            format!(
+                "the header states {:.3} s, the file holds {:.3} s (measured what is there)",
+                stated as f64 / rate,
+                self.frames as f64 / rate
+            )
+        })
+    }
+
+    /// The file's error when it is truncated (stderr, JSON and CSV `error`).
+    fn truncation(&self) -> Option<String> {
+        self.truncation_detail().map(|d| format!("truncated: {d}"))
+    }
+}
+
+/// An input to analyze: a file, or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    fn name(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Stdin => STDIN_NAME.to_string(),
+        }
+    }
+}
+
+/// How far the file a worker is measuring has got, for the progress line.
+#[derive(Default)]
+struct Slot {
+    done_frames: AtomicU64,
+    /// 0 while unknown.
+    total_frames: AtomicU64,
+}
+
+fn analyze(source: &Source, series: bool, spectrum: bool, slot: &Slot) -> Result<Analysis, String> {
+    let file = match source {
+        Source::File(path) => AudioFile::open(path),
+        Source::Stdin => AudioFile::from_stdin(),
+    }
+    .map_err(|e| e.to_string())?;
     let info = file.info().clone();
+    slot.total_frames
+        .store(info.approx_frames.unwrap_or(0), Ordering::Relaxed);
     if info.channels == 0 || info.channels > MAX_CHANNELS {
         return Err(format!(
             "{} channels (the analyzer measures 1 to {MAX_CHANNELS} channels, up to 7.1)",
@@ -150,6 +274,7 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
                 }
                 meter.process(&piece[..block.len().min(MAX_CHANNELS)]);
                 frames += (end - start) as u64;
+                slot.done_frames.store(frames, Ordering::Relaxed);
                 start = end;
                 if series && frames == next_series_frame {
                     // The largest value since the previous point (the meter moves every
@@ -188,7 +313,7 @@ fn analyze(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String
         .then(|| meter.spectrum().map(|a| a.long_term().to_owned()))
         .flatten();
     Ok(Analysis {
-        file: path.display().to_string(),
+        file: source.name(),
         info,
         frames,
         readings,
@@ -206,8 +331,13 @@ thread_local! {
 
 /// [`analyze`], with a panic inside a decoder (a bug in it, on corrupt data) turned into that
 /// file's error instead of ending the run: the other files are still analyzed.
-fn analyze_contained(path: &Path, series: bool, spectrum: bool) -> Result<Analysis, String> {
-    match std::panic::catch_unwind(|| analyze(path, series, spectrum)) {
+fn analyze_contained(
+    source: &Source,
+    series: bool,
+    spectrum: bool,
+    slot: &Slot,
+) -> Result<Analysis, String> {
+    match std::panic::catch_unwind(|| analyze(source, series, spectrum, slot)) {
         Ok(result) => result,
         Err(_) => {
             let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
@@ -277,6 +407,9 @@ fn to_json(
         "correlation": number(r.integrated_correlation),
         "mono_loss_lu": number(r.mono_loss_integrated_lu),
         "non_finite_samples": r.non_finite_samples,
+        "truncated": a.truncated_from().is_some(),
+        "stated_duration_s": a.truncated_from().map_or(Value::Null, |n| json!(n as f64 / a.info.sample_rate_hz as f64)),
+        "error": a.truncation(),
     });
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
@@ -335,6 +468,11 @@ fn print_suggestions(list: &[Candidate]) {
         );
         println!("       {}", s.evidence);
     }
+}
+
+/// The JSON record of an input that could not be analyzed (README, "Output schema").
+fn error_json(file: &str, error: &str) -> Value {
+    json!({"schema_version": SCHEMA_VERSION, "file": file, "error": error})
 }
 
 /// The `checks` object of the JSON output (README, "Output schema").
@@ -550,6 +688,9 @@ fn print_summary(a: &Analysis) {
     if r.non_finite_samples > 0 {
         println!("  Non-finite samples    {} (skipped)", r.non_finite_samples);
     }
+    if let Some(detail) = a.truncation_detail() {
+        println!("  Truncated             {detail}");
+    }
 }
 
 /// One file judged against one target.
@@ -629,14 +770,22 @@ const CSV_COLUMNS: &[&str] = &[
     "mono_loss_lu",
     "non_finite_samples",
     "mono_verdict",
+    "truncated",
+    "error",
 ];
 
-fn csv_header(targets: &[Target], tonal: bool) -> String {
+fn csv_header(targets: &[Target], profile: Option<&Profile>, tonal: bool) -> String {
     let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
     for t in targets {
         columns.push(format!("{}_gain_db", t.id));
         columns.push(format!("{}_true_peak_after_dbtp", t.id));
         columns.push(format!("{}_pass", t.id));
+    }
+    if let Some(profile) = profile {
+        columns.push("check_worst".to_string());
+        for check in &profile.checks {
+            columns.push(format!("check_{}", check.id));
+        }
     }
     if tonal {
         for region in REGIONS {
@@ -646,7 +795,20 @@ fn csv_header(targets: &[Target], tonal: bool) -> String {
     columns.join(",")
 }
 
-fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison>>) -> String {
+/// The CSV row of an input that could not be analyzed: its name and error, the rest empty.
+fn csv_error_row(file: &str, error: &str, columns: usize) -> String {
+    let mut fields = vec![String::new(); columns];
+    fields[0] = csv_field(file);
+    fields[CSV_COLUMNS.len() - 1] = csv_field(error);
+    fields.join(",")
+}
+
+fn csv_row(
+    a: &Analysis,
+    checks: &[Check],
+    graded: Option<(&Profile, &[Item])>,
+    tonal: Option<Option<&TonalComparison>>,
+) -> String {
     let r = &a.readings;
     let mut fields = vec![
         csv_field(&a.file),
@@ -670,11 +832,19 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
             .as_ref()
             .and_then(|s| s.verdict)
             .map_or(String::new(), |v| v.id().to_string()),
+        a.truncated_from().is_some().to_string(),
+        csv_field(&a.truncation().unwrap_or_default()),
     ];
     for c in checks {
         fields.push(csv_number(c.preview.gain_db));
         fields.push(csv_number(c.preview.true_peak_after_dbtp));
         fields.push(c.preview.pass.to_string());
+    }
+    if let Some((_, items)) = graded {
+        fields.push(checks::worst(items).map_or("", |s| s.id()).to_string());
+        for item in items {
+            fields.push(item.status.map_or("", |s| s.id()).to_string());
+        }
     }
     if let Some(comparison) = tonal {
         for (i, _) in REGIONS.iter().enumerate() {
@@ -686,63 +856,129 @@ fn csv_row(a: &Analysis, checks: &[Check], tonal: Option<Option<&TonalComparison
     fields.join(",")
 }
 
-/// Files named on the command line, folders searched recursively (sorted, audio extensions
-/// only). Paths that do not exist are returned as errors.
-fn collect_inputs(paths: &[&String]) -> Vec<Result<PathBuf, String>> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<Result<PathBuf, String>>) {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                out.push(Err(format!("{}: cannot read folder: {e}", dir.display())));
-                return;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.is_dir() {
-                if depth < 64 {
-                    walk(&path, depth + 1, out);
-                }
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                out.push(Ok(path));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        let path = Path::new(p.as_str());
-        if path.is_dir() {
-            walk(path, 0, &mut out);
-        } else {
-            out.push(Ok(path.to_path_buf()));
-        }
-    }
-    out
+/// One input, as found on the command line or in a folder.
+enum Input {
+    Source(Source),
+    /// Something named that cannot be analyzed (a folder without audio files, one that
+    /// cannot be read): its name and the reason.
+    Problem(String, String),
 }
 
-/// A progress line on stderr while files are analyzed (only on a terminal).
+/// The inputs named on the command line: files as named, `-` as standard input, folders
+/// searched recursively (sorted, audio extensions only). Symbolic links are followed, but each
+/// folder is searched and each file listed once (by canonical path), so a link loop ends. A
+/// named folder without audio files is a [`Input::Problem`]. Paths that do not exist are
+/// left to fail when opened.
+fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
+    #[derive(Default)]
+    struct Walk {
+        folders: HashSet<PathBuf>,
+        files: HashSet<PathBuf>,
+        out: Vec<Input>,
+    }
+    impl Walk {
+        /// Lists `path` unless it (or another name for it) has been listed.
+        fn file(&mut self, path: PathBuf) {
+            // A path that cannot be resolved (missing, dangling link) is listed, to fail
+            // with its own message.
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if self.files.insert(key) {
+                self.out.push(Input::Source(Source::File(path)));
+            }
+        }
+
+        fn folder(&mut self, dir: &Path, depth: usize) {
+            let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            if depth > MAX_FOLDER_DEPTH || !self.folders.insert(key) {
+                return;
+            }
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    self.out.push(Input::Problem(
+                        dir.display().to_string(),
+                        format!("cannot read folder: {e}"),
+                    ));
+                    return;
+                }
+            };
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                if path.is_dir() {
+                    self.folder(&path, depth + 1);
+                } else if path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+                {
+                    self.file(path);
+                }
+            }
+        }
+    }
+    let mut walk = Walk::default();
+    let mut stdin = false;
+    for path in paths {
+        if path.as_os_str() == STDIN_NAME {
+            if !stdin {
+                walk.out.push(Input::Source(Source::Stdin));
+            }
+            stdin = true;
+        } else if path.is_dir() {
+            let before = walk.out.len();
+            walk.folder(path, 0);
+            if walk.out.len() == before {
+                walk.out.push(Input::Problem(
+                    path.display().to_string(),
+                    format!(
+                        "no audio files in this folder (searched recursively for .{})",
+                        AUDIO_EXTENSIONS.join(" .")
+                    ),
+                ));
+            }
+        } else {
+            walk.file(path.clone());
+        }
+    }
+    walk.out
+}
+
+/// A progress line on stderr while files are analyzed (only on a terminal): the share of
+/// the audio measured, so a single long file moves it too.
 struct Progress {
     enabled: bool,
     total: usize,
 }
 
 impl Progress {
-    fn draw(&self, done: usize) {
-        if self.enabled {
-            let width = 30;
-            let filled = done * width / self.total.max(1);
-            eprint!(
-                "\r\x1b[2K[{}{}] {done}/{} files",
-                "=".repeat(filled),
-                " ".repeat(width - filled),
-                self.total
-            );
+    fn draw(&self, done: usize, slots: &[Slot]) {
+        if !self.enabled {
+            return;
         }
+        let partial: f64 = slots
+            .iter()
+            .map(|slot| {
+                let total = slot.total_frames.load(Ordering::Relaxed);
+                let done = slot.done_frames.load(Ordering::Relaxed);
+                if total == 0 {
+                    0.0
+                } else {
+                    (done as f64 / total as f64).min(1.0)
+                }
+            })
+            .sum();
+        let share = ((done as f64 + partial) / self.total.max(1) as f64).min(1.0);
+        let width = 30;
+        let filled = (share * width as f64) as usize;
+        eprint!(
+            "\r\x1b[2K[{}{}] {:3.0}%  {done}/{} files",
+            "=".repeat(filled),
+            " ".repeat(width - filled),
+            share * 100.0,
+            self.total
+        );
     }
 
     fn clear(&self) {
@@ -752,6 +988,7 @@ impl Progress {
     }
 }
 
+/// The analyze options, resolved.
 struct Options {
     json: bool,
     csv: bool,
@@ -762,63 +999,52 @@ struct Options {
     jobs: usize,
 }
 
-fn parse(args: &[String]) -> Result<(Options, Vec<&String>), String> {
+/// Resolves the names on the command line (targets, profile, curve); an error is a usage
+/// error.
+fn resolve(args: &AnalyzeArgs) -> Result<Options, String> {
+    if args.series && !args.json {
+        // (Checked here: clap skips `requires` when a conflicting --csv is present.)
+        return Err(
+            "--series adds the loudness series to the JSON output: use it with --json".to_string(),
+        );
+    }
     let all = targets();
-    let mut options = Options {
-        json: false,
-        csv: false,
-        series: false,
-        targets: Vec::new(),
-        profile: None,
-        reference: None,
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let mut paths = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--json" => options.json = true,
-            "--csv" => options.csv = true,
-            "--series" => options.series = true,
-            "--target" => {
-                let id = it.next().ok_or("--target needs an ID")?;
-                let target = all
-                    .iter()
-                    .find(|t| t.id == *id)
-                    .ok_or_else(|| format!("unknown target {id}"))?;
-                options.targets.push(target.clone());
-            }
-            "--check" => {
-                let id = it.next().ok_or("--check needs a profile")?;
-                let names: Vec<String> = checks::profiles().into_iter().map(|p| p.id).collect();
-                options.profile = Some(checks::profile(id).ok_or_else(|| {
-                    format!("unknown check profile {id} (one of: {})", names.join(", "))
-                })?);
-            }
-            "--reference" => {
-                let name = it
-                    .next()
-                    .ok_or("--reference needs a curve file or builtin:ID")?;
-                options.reference = Some(load_curve(name)?);
-            }
-            "--jobs" => {
-                options.jobs = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .ok_or("--jobs needs a positive number")?;
-            }
-            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
-            _ => paths.push(arg),
+    let mut chosen = Vec::new();
+    for id in &args.targets {
+        let target = all.iter().find(|t| t.id == *id).ok_or_else(|| {
+            let ids: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
+            format!(
+                "unknown target {id} (valid targets: {}; `mixmeter targets` describes them)",
+                ids.join(", ")
+            )
+        })?;
+        if chosen.iter().any(|t: &Target| t.id == target.id) {
+            return Err(format!("--target {id} is given twice"));
         }
+        chosen.push(target.clone());
     }
-    if options.json && options.csv {
-        return Err("--json and --csv exclude each other".to_string());
-    }
-    if paths.is_empty() {
-        return Err("no files or folders given".to_string());
-    }
-    Ok((options, paths))
+    let profile = match &args.check {
+        Some(id) => {
+            let names: Vec<String> = checks::profiles().into_iter().map(|p| p.id).collect();
+            Some(checks::profile(id).ok_or_else(|| {
+                format!("unknown check profile {id} (one of: {})", names.join(", "))
+            })?)
+        }
+        None => None,
+    };
+    let reference = args.reference.as_deref().map(load_curve).transpose()?;
+    Ok(Options {
+        json: args.json,
+        csv: args.csv,
+        series: args.series,
+        targets: chosen,
+        profile,
+        reference,
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            NonZeroUsize::get,
+        ),
+    })
 }
 
 /// A curve file, or `builtin:ID`.
@@ -833,60 +1059,54 @@ fn load_curve(name: &str) -> Result<Curve, String> {
 }
 
 /// `mixmeter reference build|list`.
-fn reference_command(args: &[String]) -> ExitCode {
-    match args.first().map(String::as_str) {
-        Some("list") => {
+fn reference_command(command: ReferenceCommand) -> ExitCode {
+    match command {
+        ReferenceCommand::List => {
             for (id, name, _, what) in reference::builtin::SLOPES {
                 println!("builtin:{id:<10} {name}");
                 println!("                   {what}");
             }
             ExitCode::SUCCESS
         }
-        Some("build") => match build_reference(&args[1..]) {
+        ReferenceCommand::Build {
+            paths,
+            output,
+            name,
+        } => match build_reference(&paths, &output, name) {
             Ok(()) => ExitCode::SUCCESS,
             Err((message, code)) => {
                 eprintln!("mixmeter: {message}");
                 ExitCode::from(code)
             }
         },
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
     }
 }
 
-fn build_reference(args: &[String]) -> Result<(), (String, u8)> {
-    let usage = |m: &str| (format!("{m}\n\n{USAGE}"), 2u8);
-    let mut output = None;
-    let mut name = None;
-    let mut paths = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-o" | "--output" => {
-                output = Some(it.next().ok_or_else(|| usage("-o needs a file name"))?)
+fn build_reference(
+    paths: &[PathBuf],
+    output: &Path,
+    name: Option<String>,
+) -> Result<(), (String, u8)> {
+    let mut files = Vec::new();
+    for input in collect_inputs(paths) {
+        match input {
+            Input::Source(Source::File(path)) => files.push(path),
+            Input::Source(Source::Stdin) => {
+                return Err((
+                    "reference build reads files, not standard input".to_string(),
+                    EXIT_USAGE,
+                ));
             }
-            "--name" => name = Some(it.next().ok_or_else(|| usage("--name needs a name"))?),
-            other if other.starts_with('-') => {
-                return Err(usage(&format!("unknown option {other}")));
+            Input::Problem(name, message) => {
+                return Err((format!("{name}: {message}"), EXIT_UNREADABLE));
             }
-            _ => paths.push(arg),
         }
     }
-    let output = output.ok_or_else(|| usage("no output file (-o CURVE.json)"))?;
-    let mut files = Vec::new();
-    for input in collect_inputs(&paths) {
-        files.push(input.map_err(|m| (m, 1))?);
-    }
-    if files.is_empty() {
-        return Err(usage("no audio files given"));
-    }
-    let default_name = Path::new(output).file_stem().map_or_else(
+    let default_name = output.file_stem().map_or_else(
         || "Reference".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let name = name.cloned().unwrap_or(default_name);
+    let name = name.unwrap_or(default_name);
     install_panic_hook();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let curve = std::panic::catch_unwind(|| reference::audio::curve_from_files(&name, &refs))
@@ -898,11 +1118,12 @@ fn build_reference(args: &[String]) -> Result<(), (String, u8)> {
                 "corrupt audio data (the decoder failed: {message})"
             ))
         })
-        .map_err(|m| (m, 1))?;
+        .map_err(|m| (m, EXIT_UNREADABLE))?;
+    let shown = output.display();
     std::fs::write(output, curve.to_json() + "\n")
-        .map_err(|e| (format!("cannot write {output}: {e}"), 1))?;
+        .map_err(|e| (format!("cannot write {shown}: {e}"), EXIT_UNREADABLE))?;
     println!(
-        "{output}: \"{}\", {} points from {:.0} Hz to {:.0} Hz, {} file{}{}",
+        "{shown}: \"{}\", {} points from {:.0} Hz to {:.0} Hz, {} file{}{}",
         curve.name,
         curve.frequency_hz.len(),
         curve.frequency_hz[0],
@@ -935,84 +1156,121 @@ fn print_targets() {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("analyze") => {}
-        Some("targets") => {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version print to stdout and exit 0; usage errors to stderr, 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Analyze(args) => analyze_command(&args),
+        Command::Targets => {
             print_targets();
-            return ExitCode::SUCCESS;
+            ExitCode::SUCCESS
         }
-        Some("reference") => return reference_command(&args[1..]),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Command::Reference(command) => reference_command(command),
     }
-    let (options, paths) = match parse(&args[1..]) {
-        Ok(parsed) => parsed,
+}
+
+/// What became of one input, for the exit status and the summary table.
+enum Outcome {
+    Read { pass: bool, truncated: bool },
+    Unreadable,
+}
+
+fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
+    let options = match resolve(args) {
+        Ok(options) => options,
         Err(message) => {
-            eprintln!("mixmeter: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
+            let mut command = Cli::command();
+            command.build();
+            let usage = command
+                .find_subcommand_mut("analyze")
+                .map(|c| c.render_usage().to_string())
+                .unwrap_or_default();
+            eprintln!("mixmeter: {message}\n\n{usage}\n\nFor more information, try '--help'.");
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     install_panic_hook();
-    let inputs = collect_inputs(&paths);
-    let mut failed = false;
-    let mut files = Vec::new();
-    for input in inputs {
-        match input {
-            Ok(path) => files.push(path),
-            Err(message) => {
-                eprintln!("mixmeter: {message}");
-                failed = true;
-            }
-        }
-    }
+    let inputs = collect_inputs(&args.paths);
+    let csv_columns = csv_header(
+        &options.targets,
+        options.profile.as_ref(),
+        options.reference.is_some(),
+    );
     if options.csv {
-        println!(
-            "{}",
-            csv_header(&options.targets, options.reference.is_some())
-        );
+        println!("{csv_columns}");
     }
+    let csv_width = csv_columns.split(',').count();
+    let files: Vec<&Source> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Source(source) => Some(source),
+            Input::Problem(..) => None,
+        })
+        .collect();
+    let jobs = options.jobs.min(files.len()).max(1);
+    let slots: Vec<Slot> = (0..jobs).map(|_| Slot::default()).collect();
     let progress = Progress {
-        enabled: std::io::stderr().is_terminal() && files.len() > 1,
+        enabled: std::io::stderr().is_terminal(),
         total: files.len(),
     };
-    let mut missed = false;
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut summary: Vec<(String, Option<Readings>, bool)> = Vec::new();
+    let report_problem = |name: &str, message: &str, summary: &mut Vec<_>| {
+        eprintln!("mixmeter: {name}: {message}");
+        if options.json {
+            println!("{}", error_json(name, message));
+        } else if options.csv {
+            println!("{}", csv_error_row(name, message, csv_width));
+        }
+        summary.push((name.to_string(), None, false));
+    };
     let next = AtomicUsize::new(0);
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.min(files.len()).max(1) {
+        for slot in &slots {
             let sender = sender.clone();
             let (next, files, series) = (&next, &files, options.series);
             let spectrum = options.reference.is_some();
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(index) else { break };
-                    if sender
-                        .send((index, analyze_contained(path, series, spectrum)))
-                        .is_err()
-                    {
+                    let Some(source) = files.get(index) else {
+                        break;
+                    };
+                    slot.done_frames.store(0, Ordering::Relaxed);
+                    slot.total_frames.store(0, Ordering::Relaxed);
+                    let result = analyze_contained(source, series, spectrum, slot);
+                    slot.total_frames.store(0, Ordering::Relaxed);
+                    if sender.send((index, result)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(sender);
-        // Results are printed in the order the files were named, as soon as all before
-        // them are done.
-        let mut pending = BTreeMap::new();
+        // Results are printed in the order the inputs were named, as soon as all before
+        // them are done; a problem found while listing them is printed in its place.
+        let mut pending: BTreeMap<usize, Result<Analysis, String>> = BTreeMap::new();
         let mut printed = 0;
         let mut done = 0;
-        progress.draw(0);
-        for (index, result) in receiver {
-            pending.insert(index, result);
-            done += 1;
-            while let Some(result) = pending.remove(&printed) {
+        let mut inputs = inputs.iter().peekable();
+        progress.draw(0, &slots);
+        loop {
+            while let Some(Input::Problem(name, message)) = inputs.peek() {
                 progress.clear();
-                let file = files[printed].display().to_string();
+                report_problem(name.as_str(), message.as_str(), &mut summary);
+                outcomes.push(Outcome::Unreadable);
+                inputs.next();
+            }
+            if let Some(result) = pending.remove(&printed) {
+                inputs.next();
+                progress.clear();
+                let file = files[printed].name();
                 match result {
                     Ok(analysis) => {
                         let checks: Vec<Check> = options
@@ -1021,7 +1279,6 @@ fn main() -> ExitCode {
                             .map(|t| Check::new(t, &analysis.readings))
                             .collect();
                         let pass = checks.iter().all(|c| c.preview.pass);
-                        missed |= !pass;
                         let comparison = options.reference.as_ref().map(|curve| {
                             let mix = analysis.spectrum.as_ref();
                             (curve, mix.and_then(|m| compare_tonal(m, curve)))
@@ -1038,14 +1295,19 @@ fn main() -> ExitCode {
                         let failed_check = graded.is_some_and(|(_, items)| {
                             checks::worst(items) == Some(checks::Status::Fail)
                         });
-                        missed |= failed_check;
+                        if let Some(truncation) = analysis.truncation() {
+                            eprintln!("mixmeter: {file}: {truncation}");
+                        }
                         if options.json {
                             println!(
                                 "{}",
                                 to_json(&analysis, options.series, &checks, graded, tonal)
                             );
                         } else if options.csv {
-                            println!("{}", csv_row(&analysis, &checks, tonal.map(|t| t.1)));
+                            println!(
+                                "{}",
+                                csv_row(&analysis, &checks, graded, tonal.map(|t| t.1))
+                            );
                         } else {
                             if printed > 0 {
                                 println!();
@@ -1071,17 +1333,32 @@ fn main() -> ExitCode {
                                 tonal.and_then(|t| t.1),
                             ));
                         }
+                        outcomes.push(Outcome::Read {
+                            pass: pass && !failed_check,
+                            truncated: analysis.truncated_from().is_some(),
+                        });
                         summary.push((file, Some(analysis.readings), pass && !failed_check));
                     }
                     Err(message) => {
-                        eprintln!("mixmeter: {file}: {message}");
-                        failed = true;
-                        summary.push((file, None, false));
+                        report_problem(&file, &message, &mut summary);
+                        outcomes.push(Outcome::Unreadable);
                     }
                 }
                 printed += 1;
+                continue;
             }
-            progress.draw(done);
+            if inputs.peek().is_none() {
+                break;
+            }
+            match receiver.recv_timeout(PROGRESS_REDRAW) {
+                Ok((index, result)) => {
+                    pending.insert(index, result);
+                    done += 1;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            progress.draw(done, &slots);
         }
         progress.clear();
     });
@@ -1091,8 +1368,21 @@ fn main() -> ExitCode {
             !options.targets.is_empty() || options.profile.is_some(),
         );
     }
-    if failed {
-        ExitCode::FAILURE
+    let unreadable = outcomes.iter().any(|o| {
+        matches!(
+            o,
+            Outcome::Unreadable
+                | Outcome::Read {
+                    truncated: true,
+                    ..
+                }
+        )
+    });
+    let missed = outcomes
+        .iter()
+        .any(|o| matches!(o, Outcome::Read { pass: false, .. }));
+    if unreadable {
+        ExitCode::from(EXIT_UNREADABLE)
     } else if missed {
         ExitCode::from(EXIT_TARGET_MISSED)
     } else {
