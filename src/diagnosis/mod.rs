@@ -692,6 +692,59 @@ mod tests {
     }
 
     #[test]
+    fn no_advice_on_a_test_tone_or_too_little_audio_and_it_says_why() {
+        let rate = 48_000.0;
+        let sine: Vec<f32> = (0..1 << 20)
+            .map(|n| (0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / rate).sin()) as f32)
+            .collect();
+        let c = compare_tonal(&long_term(&sine, rate), &builtin::curve("music").unwrap()).unwrap();
+        assert!(c.suggestions.is_empty());
+        assert!(matches!(c.withheld, Some(Withheld::NarrowBand { bands }) if bands < 3));
+        assert!(c.withheld.unwrap().reason().contains("test tone"));
+        let short = long_term(
+            &shaped_pink(rate, 48_000 * 5, 6, Some((200.0, 500.0, 9.0))),
+            rate,
+        );
+        let c = compare_tonal(&short, &builtin::curve("pink").unwrap()).unwrap();
+        assert!(c.suggestions.is_empty());
+        assert!(
+            matches!(c.withheld, Some(Withheld::TooShort { seconds }) if seconds < MIN_ADVICE_S)
+        );
+    }
+
+    #[test]
+    fn a_tilt_is_one_reading_not_regional_problems() {
+        let rate = 48_000.0;
+        let mix = long_term(&shaped_pink(rate, 1 << 20, 7, None), rate);
+        // The pink slope tilted 1.5 dB/octave darker: the mix reads 1.5 brighter.
+        let mut curve = builtin::curve("pink").unwrap();
+        for (l, f) in curve.level_db.iter_mut().zip(&curve.frequency_hz) {
+            *l -= 1.5 * (f / 1000.0).log2();
+        }
+        let c = compare_tonal(&mix, &curve).unwrap();
+        assert!(
+            (c.tilt_db_per_octave - 1.5).abs() < 0.1,
+            "{}",
+            c.tilt_db_per_octave
+        );
+        assert_eq!(c.suggestions.len(), 1, "{:?}", c.suggestions);
+        assert_eq!(c.suggestions[0].region_id, TILT_ID);
+        assert!(
+            c.suggestions[0]
+                .text
+                .starts_with("1.5 dB/octave brighter than the reference")
+        );
+        for r in &c.regions {
+            assert!(
+                r.deviation_db.unwrap().abs() < 0.5,
+                "{}: {:?}",
+                r.region.name,
+                r.deviation_db
+            );
+        }
+    }
+
+    #[test]
     fn frequencies_are_rounded_for_advice() {
         assert_eq!(round_frequency(251.3), 250.0);
         assert_eq!(format_frequency(round_frequency(3162.0)), "3.2 kHz");
