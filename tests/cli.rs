@@ -1128,7 +1128,7 @@ fn reference_curves_are_built_from_audio_and_compared() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("2 files, with a 10th-90th percentile band"),
+        stdout.contains("2 files, with the files' envelope as the band"),
         "{stdout}"
     );
     let curve: Value =
@@ -1320,7 +1320,7 @@ fn corrupt_reference_curves_give_a_clear_error() {
     ]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("unknown built-in curve rock (built-in: pink, tilt-4.5, brown)"),
+        stderr.contains("unknown built-in curve rock (built-in: music, pink, tilt-4.5, brown)"),
         "{stderr}"
     );
     let (code, _, stderr) = run(&["reference", "build", wav.to_str().unwrap()]);

@@ -322,7 +322,7 @@ fn pink_seeded(rate: f64, len: usize, seed: u64) -> Vec<f32> {
 /// low-mids read about +6 and are the one suggestion), the plot describes itself, Capture
 /// freezes the long-term spectrum as a curve, and Import reads a curve file on a worker thread.
 /// 21.8 s of pink noise with the low-mids (200-500 Hz) 6 dB up, through the real analyzer and
-/// bridge into the spectrum view's state, compared with the pink slope (selected by default).
+/// bridge into the spectrum view's state, compared with the pink slope (selected: the default is now the `music` curve).
 fn low_mid_boost_spectrum() -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
     pink_spectrum(Some((200.0, 500.0, 6.0)))
 }
@@ -343,7 +343,8 @@ fn pink_spectrum(
         input.publish_spectrum(meter.spectrum_mut().unwrap(), false);
     }
     let mut state = SpectrumState::new();
-    let library = ReferenceLibrary::default();
+    let mut library = ReferenceLibrary::default();
+    library.selection = mixmeter::reference::library::Selection::Builtin("pink".to_string());
     let (live, long_term) = output.spectra();
     let data = state.update(live, long_term, SpectrumSettings::default(), &library, 0.0);
     (state, data, output)
@@ -355,7 +356,7 @@ fn spectrum_view_shows_the_measured_deviations_and_captures_and_imports() {
     use mixmeter::reference::CurveKind;
 
     let (mut state, data, mut output) = low_mid_boost_spectrum();
-    let library = ReferenceLibrary::default(); // pink slope selected
+    let library = ReferenceLibrary::default();
     assert_eq!(data.live_db.len(), data.frequencies_hz.len());
     assert_eq!(data.long_term_db.len(), data.frequencies_hz.len());
     assert!(data.reference.is_some());

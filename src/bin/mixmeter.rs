@@ -137,7 +137,7 @@ struct AnalyzeArgs {
 #[derive(Subcommand)]
 enum ReferenceCommand {
     /// Make a curve from reference audio: each file's long-term average spectrum,
-    /// level-matched; with several files their median and a 10th-90th percentile band
+    /// level-matched; with several files their median and the files' envelope as the band
     Build {
         /// Audio files or folders
         #[arg(required = true, value_name = "PATH")]
@@ -515,6 +515,9 @@ fn tonal_json(curve: &Curve, comparison: Option<&TonalComparison>) -> Value {
     json!({
         "reference": reference,
         "level_offset_db": number(Some(c.offset_db)),
+        "tilt_db_per_octave": number(Some(c.tilt_db_per_octave)),
+        "tilt_tolerance_db_per_octave": c.tilt_tolerance_db_per_octave,
+        "withheld": c.withheld.map(|w| w.reason()),
         "regions": c.regions.iter().map(|r| json!({
             "id": r.region.id,
             "name": r.region.name,
@@ -529,6 +532,7 @@ fn tonal_json(curve: &Curve, comparison: Option<&TonalComparison>) -> Value {
             "region": s.region_id,
             "deviation_db": s.deviation_db,
             "frequency_hz": s.frequency_hz,
+            "size_db": s.size_db,
             "text": s.text,
         })).collect::<Vec<_>>(),
     })
@@ -604,9 +608,10 @@ fn print_stereo(s: &MonoCompatibility) {
 fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
     println!("  Tonal balance against \"{}\"", curve.name);
     let Some(c) = comparison else {
-        println!("      no value (no audio in the curve's range)");
+        println!("      no value (silence, or no audio in the curve's range)");
         return;
     };
+    println!("      {:<20} {}", "tilt", c.tilt_text());
     for r in &c.regions {
         let value = match r.deviation_db {
             Some(d) => format!("{d:+5.1} dB"),
@@ -617,6 +622,9 @@ fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
             "      {:<20} {value}  (tolerance {:+.1} to {:+.1}){flag}",
             r.region.name, r.tolerance_low_db, r.tolerance_high_db
         );
+    }
+    if let Some(w) = c.withheld {
+        println!("    {}", w.reason());
     }
     for s in &c.suggestions {
         println!("    - {}", s.text);
@@ -1051,7 +1059,7 @@ fn resolve(args: &AnalyzeArgs) -> Result<Options, String> {
 fn load_curve(name: &str) -> Result<Curve, String> {
     if let Some(id) = name.strip_prefix("builtin:") {
         return reference::builtin::curve(id).ok_or_else(|| {
-            let ids: Vec<&str> = reference::builtin::SLOPES.iter().map(|s| s.0).collect();
+            let ids: Vec<&str> = reference::builtin::list().iter().map(|s| s.0).collect();
             format!("unknown built-in curve {id} (built-in: {})", ids.join(", "))
         });
     }
@@ -1062,7 +1070,7 @@ fn load_curve(name: &str) -> Result<Curve, String> {
 fn reference_command(command: ReferenceCommand) -> ExitCode {
     match command {
         ReferenceCommand::List => {
-            for (id, name, _, what) in reference::builtin::SLOPES {
+            for (id, name, what) in reference::builtin::list() {
                 println!("builtin:{id:<10} {name}");
                 println!("                   {what}");
             }
@@ -1131,7 +1139,7 @@ fn build_reference(
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         if curve.has_band() {
-            ", with a 10th-90th percentile band"
+            ", with the files' envelope as the band"
         } else {
             ""
         }

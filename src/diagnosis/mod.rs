@@ -1,26 +1,41 @@
 //! From readings to findings, shared by the editor and the CLI.
 //!
 //! **Tonal balance** ([`compare_tonal`]): the mix's long-term average spectrum against a
-//! reference curve, level-matched, region by region.
+//! reference curve, aligned in level and tilt, region by region.
 //!
 //! 1. Both are taken on the standard 1/24-octave grid ([`crate::reference::standard_grid`]),
 //!    over the points the curve covers and below the mix's Nyquist frequency: the mix as
 //!    1/24-octave mean power per bin, the curve by interpolation.
-//! 2. Level matching: the curve is shifted to the mix's loudness by the loudness-weighted
-//!    median of the per-point differences (each point weighted by its share of the curve's
-//!    K-weighted power, BS.1770-5 K-weighting): when the shapes agree this gives both the same
-//!    loudness, so only balance differs; when one region deviates it does not drag the
-//!    others. (Matching total loudness instead would: a region 6 dB up over 1.3 octaves raises
-//!    the loudness by about 1 dB and every other region would read -1 dB.)
+//! 2. **Alignment** ([`crate::reference::align`]): the curve is shifted to the mix's loudness
+//!    (a loudness-weighted median of the per-point differences) and tilted to the mix's
+//!    overall balance (a Theil-Sen line in dB per octave around 1 kHz, fitted from 50 Hz to
+//!    12 kHz with a second pass that leaves out points far from the first line). **The tilt is one reading**: outside the
+//!    curve's tilt tolerance (its own, or ±[`DEFAULT_TILT_TOLERANCE_DB_PER_OCTAVE`]) it is one
+//!    suggestion ("1.3 dB/octave darker than the reference: a high shelf..."), not three
+//!    regional problems.
 //! 3. Per region ([`REGIONS`]: sub 20-60 Hz, bass 60-200, low-mids 200-500, mids 500-2k,
-//!    presence 2-6k, sibilance/harshness 6-12k, air 12-20k): the deviation is the ratio of the
-//!    mean power of the mix to that of the matched curve over the region's points, in dB. The
-//!    tolerance is the curve's band averaged over the region (relative to its level, widened
-//!    to at least ±[`MIN_TOLERANCE_DB`]), or ±[`DEFAULT_TOLERANCE_DB`] for a curve without a
-//!    band.
-//! 4. A region outside its tolerance becomes a suggestion, ranked by how far outside it is
-//!    (at most [`MAX_SUGGESTIONS`]), naming the frequency where the deviation (smoothed over a
-//!    third of an octave) is largest.
+//!    presence 2-6k, sibilance/harshness 6-12k, air 12-20k), after the tilt: the deviation is
+//!    the ratio of the mix's mean power to the aligned curve's over the region's points, in
+//!    dB. The tolerance is the same ratio for the curve's band edges (so a spectrum inside the
+//!    band at every point is inside it in every region: a reference's own files pass it),
+//!    widened to at least ±[`MIN_TOLERANCE_DB`], or ±[`DEFAULT_TOLERANCE_DB`] for a curve
+//!    without a band. Curves built here and the built-in `music` curve have their widest
+//!    bands at the ends (below 40 Hz, above 14 kHz), where sources and encoders differ most.
+//! 4. **Advice of mix-EQ size**: a region outside its tolerance becomes a suggestion, ranked
+//!    by how far outside it is (the tilt's excess counts 3 octaves of it), naming the
+//!    frequency where the deviation (smoothed over a third of an octave) peaks inside the
+//!    region and its size there ("cut around 300 Hz, about 6 dB"); a suggestion that would
+//!    name a frequency within [`SAME_PLACE_OCTAVES`] of a better-ranked one in the same
+//!    direction is the same problem seen from the next region, and is dropped. At most
+//!    [`MAX_SUGGESTIONS`].
+//! 5. **A reference that does not fit**: a region deviating by more than
+//!    [`MAX_MIX_EQ_DB`] (more than an equaliser on a mix would change) gives one suggestion,
+//!    "this reference does not fit this material", instead of any cut or boost.
+//! 6. **What it is looking at** ([`Withheld`]): no advice on less than [`MIN_ADVICE_S`] of
+//!    audio (a long-term average is not yet the mix), nor on a spectrum whose energy lies in
+//!    fewer than [`MIN_BROADBAND_BANDS`] third-octave bands within [`BROADBAND_RANGE_DB`] of
+//!    the loudest (a test tone, a few tones, a hum); the comparison says why. Silence gives no
+//!    comparison at all.
 
 pub mod checks;
 pub mod compare;
@@ -30,13 +45,36 @@ pub mod stereo;
 pub mod suggestions;
 
 use crate::meter::spectrum::{LogSmoother, PowerSpectrum, power_to_db};
-use crate::reference::{Curve, POINTS_PER_OCTAVE, k_weighting_power, standard_grid};
+use crate::reference::align::{self, TILT_PIVOT_HZ};
+use crate::reference::{Curve, FLOOR_BELOW_PEAK_DB, POINTS_PER_OCTAVE, standard_grid};
 
 /// Tolerance of a curve that has no band of its own, ± dB.
 pub const DEFAULT_TOLERANCE_DB: f64 = 2.0;
 /// A curve's band is widened to at least ± this, dB: references that agree closely (or one
 /// file's band) must not turn sub-dB differences into advice.
 pub const MIN_TOLERANCE_DB: f64 = 1.0;
+/// Differences this small are rounding (a file exactly on its own curve's band edge is inside).
+const ROUNDING_DB: f64 = 1e-6;
+/// Tilt tolerance of a curve that states none, ± dB per octave.
+pub const DEFAULT_TILT_TOLERANCE_DB_PER_OCTAVE: f64 = 0.5;
+/// A curve's tilt tolerance is widened to at least ± this, dB per octave.
+pub const MIN_TILT_TOLERANCE_DB_PER_OCTAVE: f64 = 0.25;
+/// The tilt's excess counts this many octaves of it when it is ranked with regions (a tilt
+/// 0.5 dB/octave past its tolerance moves 125 Hz and 8 kHz by 1.5 dB each).
+pub const TILT_RANK_OCTAVES: f64 = 3.0;
+/// A region deviating by more than this (dB, either way) is beyond what an equaliser on a mix
+/// would change: the reference does not fit the material.
+pub const MAX_MIX_EQ_DB: f64 = 12.0;
+/// Seconds of audio before tonal advice is given.
+pub const MIN_ADVICE_S: f64 = 10.0;
+/// Third-octave bands (of the 28 from 25 Hz to 12.5 kHz) that must hold energy for the
+/// spectrum to be material and not a test tone...
+pub const MIN_BROADBAND_BANDS: usize = 8;
+/// ...each within this many dB of the loudest band.
+pub const BROADBAND_RANGE_DB: f64 = 40.0;
+/// Two suggestions in the same direction naming frequencies closer than this (octaves) are
+/// one problem.
+pub const SAME_PLACE_OCTAVES: f64 = 2.0 / 3.0;
 /// Suggestions shown at most.
 pub const MAX_SUGGESTIONS: usize = 3;
 /// Half-width of the smoothing of the per-point deviation used to name a frequency, in grid
@@ -129,14 +167,16 @@ pub struct RegionDeviation {
     pub tolerance_high_db: f64,
     /// Frequency in the region where the smoothed deviation is largest in its direction.
     pub worst_hz: Option<f64>,
+    /// The smoothed deviation there (a third of an octave), dB: the size of the EQ move.
+    pub peak_db: Option<f64>,
 }
 
 impl RegionDeviation {
     /// How far outside the tolerance the deviation is, dB (0 inside).
     pub fn excess_db(&self) -> f64 {
         match self.deviation_db {
-            Some(d) if d > self.tolerance_high_db => d - self.tolerance_high_db,
-            Some(d) if d < self.tolerance_low_db => self.tolerance_low_db - d,
+            Some(d) if d > self.tolerance_high_db + ROUNDING_DB => d - self.tolerance_high_db,
+            Some(d) if d < self.tolerance_low_db - ROUNDING_DB => self.tolerance_low_db - d,
             _ => 0.0,
         }
     }
@@ -149,12 +189,56 @@ impl RegionDeviation {
 /// A suggestion with its evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suggestion {
+    /// A region's id, [`TILT_ID`] or [`MISFIT_ID`].
     pub region_id: &'static str,
+    /// The region's deviation, dB (the tilt's in dB per octave).
     pub deviation_db: f64,
+    /// How far outside the tolerance, dB (the tilt's counted over [`TILT_RANK_OCTAVES`]).
     pub excess_db: f64,
     pub frequency_hz: f64,
-    /// E.g. "low-mids +4.1 dB over the reference: cut around 250 Hz".
+    /// The size of the move at `frequency_hz`, dB (signed like the deviation; for the tilt
+    /// its dB per octave).
+    pub size_db: f64,
+    /// E.g. "low-mids +4.1 dB over the reference: cut around 250 Hz, about 5 dB".
     pub text: String,
+}
+
+/// `region_id` of the tilt suggestion.
+pub const TILT_ID: &str = "tilt";
+/// `region_id` of "this reference does not fit this material".
+pub const MISFIT_ID: &str = "reference";
+
+/// Why a comparison gives no advice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Withheld {
+    /// Less than [`MIN_ADVICE_S`] of audio.
+    TooShort { seconds: f64 },
+    /// Energy in only this many third-octave bands: a test tone, not material.
+    NarrowBand { bands: usize },
+}
+
+impl Withheld {
+    pub fn id(self) -> &'static str {
+        match self {
+            Withheld::TooShort { .. } => "too-short",
+            Withheld::NarrowBand { .. } => "narrow-band",
+        }
+    }
+
+    /// Why, in words.
+    pub fn reason(self) -> String {
+        match self {
+            Withheld::TooShort { seconds } => format!(
+                "no tonal advice yet: {seconds:.1} s of audio averaged, {MIN_ADVICE_S:.0} s \
+                 needed before the long-term spectrum stands for the mix"
+            ),
+            Withheld::NarrowBand { bands } => format!(
+                "no tonal advice: the energy lies in {bands} third-octave band{} (a test tone \
+                 or a few tones, not a mix)",
+                if bands == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 /// The mix against one reference curve.
@@ -163,11 +247,40 @@ pub struct TonalComparison {
     pub reference_name: String,
     /// Added to the curve to match the mix's loudness (loudness-weighted median), dB.
     pub offset_db: f64,
-    /// Grid points compared: frequency, mix level and matched reference level (with its
-    /// band, equal to the level without one), dB.
+    /// The mix's overall tilt against the curve around 1 kHz, dB per octave (negative:
+    /// darker).
+    pub tilt_db_per_octave: f64,
+    /// ± dB per octave.
+    pub tilt_tolerance_db_per_octave: f64,
+    /// Grid points compared: frequency, mix level and aligned reference level (offset and
+    /// tilt; with its band, equal to the level without one), dB.
     pub points: Vec<ComparedPoint>,
     pub regions: Vec<RegionDeviation>,
+    /// Ranked, at most [`MAX_SUGGESTIONS`]; empty when advice is withheld.
     pub suggestions: Vec<Suggestion>,
+    /// Why there is no advice, when there is none for a reason.
+    pub withheld: Option<Withheld>,
+}
+
+impl TonalComparison {
+    /// Whether the tilt is outside its tolerance.
+    pub fn tilt_outside(&self) -> bool {
+        self.tilt_db_per_octave.abs() > self.tilt_tolerance_db_per_octave + ROUNDING_DB
+    }
+
+    /// "0.8 dB/octave darker than the reference", "as bright as the reference (+0.1 dB/octave)".
+    pub fn tilt_text(&self) -> String {
+        tilt_words(self.tilt_db_per_octave, self.tilt_outside())
+    }
+}
+
+fn tilt_words(tilt: f64, outside: bool) -> String {
+    let word = if tilt < 0.0 { "darker" } else { "brighter" };
+    if outside {
+        format!("{:.1} dB/octave {word} than the reference", tilt.abs())
+    } else {
+        format!("balance within the reference's tilt ({tilt:+.1} dB/octave)")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -206,23 +319,24 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
     if loudest <= 0.0 || !loudest.is_finite() {
         return None;
     }
-    // Bands with no energy at all read 150 dB under the loudest (not -inf).
-    let floor_db = power_to_db(loudest) - 150.0;
+    // Bands with no energy at all read the floor curves are made with (not -inf).
+    let floor_db = power_to_db(loudest) - FLOOR_BELOW_PEAK_DB;
     let mix_db: Vec<f64> = mix_power
         .iter()
         .map(|&p| power_to_db(p).max(floor_db))
         .collect();
     let reference: Vec<(f64, f64, f64)> = grid.iter().filter_map(|&f| curve.at(f)).collect();
-    let offset_db = match_level_db(&grid, &mix_db, &reference)?;
+    let levels: Vec<f64> = reference.iter().map(|r| r.0).collect();
+    let alignment = align::align(&grid, &mix_db, &levels)?;
     let points: Vec<ComparedPoint> = grid
         .iter()
         .enumerate()
         .map(|(i, &hz)| ComparedPoint {
             hz,
             mix_db: mix_db[i],
-            reference_db: reference[i].0 + offset_db,
-            band_low_db: reference[i].1 + offset_db,
-            band_high_db: reference[i].2 + offset_db,
+            reference_db: alignment.apply(hz, reference[i].0),
+            band_low_db: alignment.apply(hz, reference[i].1),
+            band_high_db: alignment.apply(hz, reference[i].2),
         })
         .collect();
 
@@ -236,80 +350,164 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
         .collect();
     let regions: Vec<RegionDeviation> = REGIONS
         .iter()
-        .map(|&region| {
-            let inside: Vec<usize> = (0..points.len())
-                .filter(|&i| points[i].hz >= region.low_hz && points[i].hz < region.high_hz)
+        .map(|&region| region_deviation(region, &points, &smoothed, curve.has_band()))
+        .collect();
+    let tilt_tolerance_db_per_octave = curve
+        .tilt_tolerance_db_per_octave
+        .unwrap_or(DEFAULT_TILT_TOLERANCE_DB_PER_OCTAVE)
+        .max(MIN_TILT_TOLERANCE_DB_PER_OCTAVE);
+    let mut comparison = TonalComparison {
+        reference_name: curve.name.clone(),
+        offset_db: alignment.offset_db,
+        tilt_db_per_octave: alignment.tilt_db_per_octave,
+        tilt_tolerance_db_per_octave,
+        points,
+        regions,
+        suggestions: Vec::new(),
+        withheld: withheld(mix, &grid, &mix_power),
+    };
+    if comparison.withheld.is_none() {
+        comparison.suggestions = suggestions(&comparison);
+    }
+    Some(comparison)
+}
+
+fn region_deviation(
+    region: Region,
+    points: &[ComparedPoint],
+    smoothed: &[f64],
+    has_band: bool,
+) -> RegionDeviation {
+    let inside: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].hz >= region.low_hz && points[i].hz < region.high_hz)
+        .collect();
+    if inside.is_empty() {
+        return RegionDeviation {
+            region,
+            deviation_db: None,
+            tolerance_low_db: -DEFAULT_TOLERANCE_DB,
+            tolerance_high_db: DEFAULT_TOLERANCE_DB,
+            worst_hz: None,
+            peak_db: None,
+        };
+    }
+    let mean_power = |db: &dyn Fn(&ComparedPoint) -> f64| {
+        inside
+            .iter()
+            .map(|&i| 10f64.powf(db(&points[i]) / 10.0))
+            .sum::<f64>()
+            / inside.len() as f64
+    };
+    let reference = power_to_db(mean_power(&|p| p.reference_db));
+    let deviation = power_to_db(mean_power(&|p| p.mix_db)) - reference;
+    let (tolerance_low_db, tolerance_high_db) = if has_band {
+        // The same ratio as the deviation, for the band's edges: inside the band at every
+        // point means inside it over the region.
+        let low = power_to_db(mean_power(&|p| p.band_low_db)) - reference;
+        let high = power_to_db(mean_power(&|p| p.band_high_db)) - reference;
+        (low.min(-MIN_TOLERANCE_DB), high.max(MIN_TOLERANCE_DB))
+    } else {
+        (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB)
+    };
+    let sign = if deviation >= 0.0 { 1.0 } else { -1.0 };
+    let worst = inside
+        .iter()
+        .copied()
+        .max_by(|&a, &b| (sign * smoothed[a]).total_cmp(&(sign * smoothed[b])));
+    RegionDeviation {
+        region,
+        deviation_db: Some(deviation),
+        tolerance_low_db,
+        tolerance_high_db,
+        worst_hz: worst.map(|i| points[i].hz),
+        peak_db: worst.map(|i| smoothed[i]),
+    }
+}
+
+/// Third-octave band centres the broadband test looks at (25 Hz to 12.5 kHz).
+fn third_octave_centres() -> impl Iterator<Item = f64> {
+    (-16..=11).map(|n| TILT_PIVOT_HZ * 2f64.powf(n as f64 / 3.0))
+}
+
+/// Why advice is withheld, if it is (see the module docs).
+fn withheld(mix: &PowerSpectrum, grid: &[f64], mix_power: &[f64]) -> Option<Withheld> {
+    if mix.covered_s < MIN_ADVICE_S {
+        return Some(Withheld::TooShort {
+            seconds: mix.covered_s.max(0.0),
+        });
+    }
+    // Band power: per-bin power times the band's width (proportional to frequency).
+    let bands: Vec<f64> = third_octave_centres()
+        .filter_map(|centre| {
+            let edge = 2f64.powf(1.0 / 6.0);
+            let inside: Vec<usize> = (0..grid.len())
+                .filter(|&i| grid[i] >= centre / edge && grid[i] < centre * edge)
                 .collect();
-            if inside.is_empty() {
-                return RegionDeviation {
-                    region,
-                    deviation_db: None,
-                    tolerance_low_db: -DEFAULT_TOLERANCE_DB,
-                    tolerance_high_db: DEFAULT_TOLERANCE_DB,
-                    worst_hz: None,
-                };
-            }
-            let mean_power = |db: &dyn Fn(&ComparedPoint) -> f64| {
-                inside
-                    .iter()
-                    .map(|&i| 10f64.powf(db(&points[i]) / 10.0))
-                    .sum::<f64>()
-                    / inside.len() as f64
-            };
-            let deviation = power_to_db(mean_power(&|p| p.mix_db))
-                - power_to_db(mean_power(&|p| p.reference_db));
-            let (tolerance_low_db, tolerance_high_db) = if curve.has_band() {
-                let n = inside.len() as f64;
-                let low = inside
-                    .iter()
-                    .map(|&i| points[i].band_low_db - points[i].reference_db)
-                    .sum::<f64>()
-                    / n;
-                let high = inside
-                    .iter()
-                    .map(|&i| points[i].band_high_db - points[i].reference_db)
-                    .sum::<f64>()
-                    / n;
-                (low.min(-MIN_TOLERANCE_DB), high.max(MIN_TOLERANCE_DB))
-            } else {
-                (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB)
-            };
-            let sign = if deviation >= 0.0 { 1.0 } else { -1.0 };
-            let worst = inside
-                .iter()
-                .copied()
-                .max_by(|&a, &b| (sign * smoothed[a]).total_cmp(&(sign * smoothed[b])))
-                .map(|i| points[i].hz);
-            RegionDeviation {
-                region,
-                deviation_db: Some(deviation),
-                tolerance_low_db,
-                tolerance_high_db,
-                worst_hz: worst,
-            }
+            (!inside.is_empty()).then(|| {
+                inside.iter().map(|&i| mix_power[i]).sum::<f64>() / inside.len() as f64 * centre
+            })
         })
         .collect();
+    let loudest = bands.iter().copied().fold(0.0f64, f64::max);
+    let floor = loudest * 10f64.powf(-BROADBAND_RANGE_DB / 10.0);
+    let holding = bands.iter().filter(|&&b| b > 0.0 && b >= floor).count();
+    (holding < MIN_BROADBAND_BANDS).then_some(Withheld::NarrowBand { bands: holding })
+}
 
-    let mut outside: Vec<&RegionDeviation> = regions.iter().filter(|r| r.outside()).collect();
-    outside.sort_by(|a, b| b.excess_db().total_cmp(&a.excess_db()));
-    let suggestions = outside
-        .into_iter()
-        .take(MAX_SUGGESTIONS)
+/// The ranked suggestions of a comparison (see the module docs).
+fn suggestions(c: &TonalComparison) -> Vec<Suggestion> {
+    // A reference that does not fit: one suggestion instead of any EQ advice.
+    let misfit = c
+        .regions
+        .iter()
+        .filter(|r| r.deviation_db.is_some_and(|d| d.abs() > MAX_MIX_EQ_DB))
+        .max_by(|a, b| a.excess_db().total_cmp(&b.excess_db()));
+    if let Some(r) = misfit {
+        let deviation_db = r.deviation_db.unwrap_or(0.0);
+        let frequency_hz = round_frequency(r.worst_hz.unwrap_or(r.region.low_hz));
+        return vec![Suggestion {
+            region_id: MISFIT_ID,
+            deviation_db,
+            excess_db: r.excess_db(),
+            frequency_hz,
+            size_db: deviation_db,
+            text: format!(
+                "this reference does not fit this material: {} {deviation_db:+.1} dB against \
+                 \"{}\", more than an EQ on a mix would change ({MAX_MIX_EQ_DB:.0} dB); pick \
+                 or build a reference closer to this music",
+                r.region.name, c.reference_name
+            ),
+        }];
+    }
+    let mut found: Vec<Suggestion> = c
+        .regions
+        .iter()
+        .filter(|r| r.outside())
         .filter_map(|r| {
             let deviation_db = r.deviation_db?;
             let frequency_hz = round_frequency(r.worst_hz?);
+            let size_db = r.peak_db?;
             let (direction, action) = if deviation_db > 0.0 {
                 ("over", r.region.over_action)
             } else {
                 ("under", r.region.under_action)
+            };
+            let size = if size_db.abs() > MAX_MIX_EQ_DB {
+                format!(
+                    " (it reaches {size_db:+.0} dB there: look for a filter, or a reference \
+                     that does not fit)"
+                )
+            } else {
+                format!(", about {:.0} dB", size_db.abs().max(1.0))
             };
             Some(Suggestion {
                 region_id: r.region.id,
                 deviation_db,
                 excess_db: r.excess_db(),
                 frequency_hz,
+                size_db,
                 text: format!(
-                    "{} {:+.1} dB {direction} the reference: {action} around {}",
+                    "{} {:+.1} dB {direction} the reference: {action} around {}{size}",
                     r.region.name,
                     deviation_db,
                     format_frequency(frequency_hz)
@@ -317,38 +515,36 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
             })
         })
         .collect();
-    Some(TonalComparison {
-        reference_name: curve.name.clone(),
-        offset_db,
-        points,
-        regions,
-        suggestions,
-    })
-}
-
-/// The level-matching offset (see the module docs): the loudness-weighted median of the
-/// per-point differences, weights being each point's share of the curve's K-weighted power.
-fn match_level_db(grid: &[f64], mix_db: &[f64], reference: &[(f64, f64, f64)]) -> Option<f64> {
-    let mut pairs: Vec<(f64, f64)> = grid
-        .iter()
-        .zip(mix_db)
-        .zip(reference)
-        .map(|((&f, &m), &(r, _, _))| (m - r, 10f64.powf(r / 10.0) * k_weighting_power(f) * f))
-        .filter(|(d, w)| d.is_finite() && w.is_finite())
-        .collect();
-    let total: f64 = pairs.iter().map(|p| p.1).sum();
-    if pairs.is_empty() || total <= 0.0 {
-        return None;
+    if c.tilt_outside() {
+        let tilt = c.tilt_db_per_octave;
+        let fix = if tilt < 0.0 {
+            "a high shelf up (or a brighter master) rather than boosts region by region"
+        } else {
+            "a high shelf down (or a darker master) rather than cuts region by region"
+        };
+        found.push(Suggestion {
+            region_id: TILT_ID,
+            deviation_db: tilt,
+            excess_db: (tilt.abs() - c.tilt_tolerance_db_per_octave) * TILT_RANK_OCTAVES,
+            frequency_hz: TILT_PIVOT_HZ,
+            size_db: tilt,
+            text: format!("{}: {fix}", tilt_words(tilt, true)),
+        });
     }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut cumulative = 0.0;
-    for &(difference, weight) in &pairs {
-        cumulative += weight;
-        if cumulative >= 0.5 * total {
-            return Some(difference);
+    found.sort_by(|a, b| b.excess_db.total_cmp(&a.excess_db));
+    let mut kept: Vec<Suggestion> = Vec::new();
+    for s in found {
+        let same_place = s.region_id != TILT_ID
+            && kept.iter().any(|k| {
+                k.region_id != TILT_ID
+                    && (k.deviation_db > 0.0) == (s.deviation_db > 0.0)
+                    && (k.frequency_hz / s.frequency_hz).log2().abs() < SAME_PLACE_OCTAVES
+            });
+        if !same_place && kept.len() < MAX_SUGGESTIONS {
+            kept.push(s);
         }
     }
-    pairs.last().map(|p| p.0)
+    kept
 }
 
 /// Rounds a frequency to two significant digits (250 Hz, 3.2 kHz): advice, not a measurement.
@@ -493,6 +689,59 @@ mod tests {
         let comparison = compare_tonal(&mix, &builtin::curve("pink").unwrap()).unwrap();
         assert_eq!(comparison.regions[6].deviation_db, None);
         assert!(comparison.regions[5].deviation_db.is_some());
+    }
+
+    #[test]
+    fn no_advice_on_a_test_tone_or_too_little_audio_and_it_says_why() {
+        let rate = 48_000.0;
+        let sine: Vec<f32> = (0..1 << 20)
+            .map(|n| (0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / rate).sin()) as f32)
+            .collect();
+        let c = compare_tonal(&long_term(&sine, rate), &builtin::curve("music").unwrap()).unwrap();
+        assert!(c.suggestions.is_empty());
+        assert!(matches!(c.withheld, Some(Withheld::NarrowBand { bands }) if bands < 3));
+        assert!(c.withheld.unwrap().reason().contains("test tone"));
+        let short = long_term(
+            &shaped_pink(rate, 48_000 * 5, 6, Some((200.0, 500.0, 9.0))),
+            rate,
+        );
+        let c = compare_tonal(&short, &builtin::curve("pink").unwrap()).unwrap();
+        assert!(c.suggestions.is_empty());
+        assert!(
+            matches!(c.withheld, Some(Withheld::TooShort { seconds }) if seconds < MIN_ADVICE_S)
+        );
+    }
+
+    #[test]
+    fn a_tilt_is_one_reading_not_regional_problems() {
+        let rate = 48_000.0;
+        let mix = long_term(&shaped_pink(rate, 1 << 20, 7, None), rate);
+        // The pink slope tilted 1.5 dB/octave darker: the mix reads 1.5 brighter.
+        let mut curve = builtin::curve("pink").unwrap();
+        for (l, f) in curve.level_db.iter_mut().zip(&curve.frequency_hz) {
+            *l -= 1.5 * (f / 1000.0).log2();
+        }
+        let c = compare_tonal(&mix, &curve).unwrap();
+        assert!(
+            (c.tilt_db_per_octave - 1.5).abs() < 0.1,
+            "{}",
+            c.tilt_db_per_octave
+        );
+        assert_eq!(c.suggestions.len(), 1, "{:?}", c.suggestions);
+        assert_eq!(c.suggestions[0].region_id, TILT_ID);
+        assert!(
+            c.suggestions[0]
+                .text
+                .starts_with("1.5 dB/octave brighter than the reference")
+        );
+        for r in &c.regions {
+            assert!(
+                r.deviation_db.unwrap().abs() < 0.5,
+                "{}: {:?}",
+                r.region.name,
+                r.deviation_db
+            );
+        }
     }
 
     #[test]

@@ -296,7 +296,7 @@ impl SpectrumState {
         };
 
         let mut choices = vec![(Selection::None, "None".to_string())];
-        for (id, name, _, _) in builtin::SLOPES {
+        for (id, name, _) in builtin::list() {
             choices.push((Selection::Builtin(id.to_string()), name.to_string()));
         }
         for curve in &library.curves {

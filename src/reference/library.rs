@@ -54,7 +54,7 @@ impl Default for ReferenceLibrary {
     fn default() -> Self {
         Self {
             curves: Vec::new(),
-            selection: Selection::Builtin("pink".to_string()),
+            selection: Selection::Builtin(builtin::DEFAULT_ID.to_string()),
             problems: Vec::new(),
         }
     }

@@ -8,9 +8,10 @@
 //! - **captured**: the mix's own long-term average spectrum frozen in the plugin
 //!   ([`Curve::from_spectrum`]);
 //! - **audio**: built from one or more reference files ([`audio::spectrum_of_file`] and
-//!   [`Curve::combine`]: the median of the files' levels, with a 10th-90th percentile band when
+//!   [`Curve::combine`]: the median of the files' levels, with the files' envelope as the band when
 //!   there are several);
-//! - **built-in**: documented slopes ([`builtin`]), labelled as what they are (a slope in dB
+//! - **built-in** ([`builtin`]): the default `music` curve (approximate, documented there) and
+//!   slopes labelled as what they are (a slope in dB
 //!   per octave), not as statistics of any genre.
 //!
 //! Levels are the 1/24-octave mean power per FFT bin of the spectrum module (pink noise falls
@@ -19,7 +20,9 @@
 //! curve is level-matched to a mix by one offset that gives both the same K-weighted power,
 //! i.e. the same loudness ([`k_weighted_level_db`]).
 
+pub mod align;
 pub mod audio;
+pub mod builtin;
 pub mod library;
 
 use crate::meter::kweight::Biquad;
@@ -51,9 +54,6 @@ pub const LEVEL_LIMIT_DB: f64 = 300.0;
 /// Levels of a curve made from audio are kept within this many dB below its loudest point
 /// (a band with no energy at all, e.g. above an MP3's low-pass, reads this floor).
 pub const FLOOR_BELOW_PEAK_DB: f64 = 120.0;
-/// The tolerance band of a curve built from several files.
-pub const BAND_LOW_PERCENTILE: f64 = 0.10;
-pub const BAND_HIGH_PERCENTILE: f64 = 0.90;
 /// Rate at which the K-weighting response is evaluated for level matching.
 const K_WEIGHTING_RATE_HZ: f64 = 48_000.0;
 
@@ -79,10 +79,15 @@ pub struct Curve {
     /// Always [`FORMAT_VERSION`] when written here.
     pub version: u32,
     pub name: String,
+    /// Optional in a file (`custom` when absent).
+    #[serde(default = "custom_kind")]
     pub kind: CurveKind,
     /// Where it came from, in words (file names, "captured in Mixmeter", the formula).
+    /// Optional in a file.
+    #[serde(default)]
     pub source: String,
-    /// How it was made (analysis, averaging, normalisation), in words.
+    /// How it was made (analysis, averaging, normalisation), in words. Optional in a file.
+    #[serde(default)]
     pub method: String,
     /// Strictly increasing, 1 Hz to 100 kHz.
     pub frequency_hz: Vec<f64>,
@@ -94,7 +99,18 @@ pub struct Curve {
     pub band_low_db: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band_high_db: Option<Vec<f64>>,
+    /// Optional: how far a mix's overall tilt may lie from the curve's, ± dB per octave
+    /// (see [`align`]); without it the comparison's default applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tilt_tolerance_db_per_octave: Option<f64>,
 }
+
+fn custom_kind() -> CurveKind {
+    CurveKind::Custom
+}
+
+/// Largest tilt tolerance a curve may state, dB per octave.
+pub const MAX_TILT_TOLERANCE_DB_PER_OCTAVE: f64 = 6.0;
 
 /// Why a curve cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +171,10 @@ pub enum CurveError {
     HalfBand,
     #[error("there is no audio to make a curve from")]
     NoAudio,
+    #[error(
+        "\"tilt_tolerance_db_per_octave\" {0} is not between 0 and {MAX_TILT_TOLERANCE_DB_PER_OCTAVE}"
+    )]
+    TiltTolerance(f64),
 }
 
 impl Curve {
@@ -225,6 +245,11 @@ impl Curve {
         }
         if self.band_low_db.is_some() != self.band_high_db.is_some() {
             return Err(CurveError::HalfBand);
+        }
+        if let Some(t) = self.tilt_tolerance_db_per_octave
+            && !(0.0..=MAX_TILT_TOLERANCE_DB_PER_OCTAVE).contains(&t)
+        {
+            return Err(CurveError::TiltTolerance(t));
         }
         for (index, &hz) in self.frequency_hz.iter().enumerate() {
             if !hz.is_finite() {
@@ -389,16 +414,42 @@ impl Curve {
             level_db,
             band_low_db: None,
             band_high_db: None,
+            tilt_tolerance_db_per_octave: None,
         };
         curve.normalise();
         curve.validate()?;
         Ok(curve)
     }
 
-    /// Combines curves made by [`Curve::from_spectrum`] (one per reference file) into one:
-    /// the median level per point, and with two or more curves a band from the 10th to the
-    /// 90th percentile (linear interpolation between ranks), over the points all of them have.
+    /// The highest frequency the curve covers, Hz.
+    pub fn top_hz(&self) -> f64 {
+        self.frequency_hz[self.frequency_hz.len() - 1]
+    }
+
+    /// Combines curves made by [`Curve::from_spectrum`] (one per reference file) into one;
+    /// see [`Curve::combine_with_notes`].
     pub fn combine(name: &str, source: &str, curves: &[Curve]) -> Result<Curve, CurveError> {
+        Self::combine_with_notes(name, source, curves).map(|(curve, _)| curve)
+    }
+
+    /// Combines curves made by [`Curve::from_spectrum`] (one per reference file) into one:
+    ///
+    /// - **Range**: every point at least one file covers. A file that stops lower (a lower
+    ///   sample rate) is left out above its top, and a note says so (never a silent cut).
+    /// - **Level**: each file is level-matched to the median of all of them (the comparison's
+    ///   own matching, [`align::match_level_db`]), then the median is taken again.
+    /// - **Band** (two files or more): each file is aligned with the median exactly as a mix
+    ///   is in the comparison (level and tilt, [`align::align`]); the band is the envelope of
+    ///   what remains, lowest to highest file at each point. So every file lies inside its own
+    ///   curve, region by region, whatever its length or rate. The spread of the files' tilts
+    ///   is the curve's tilt tolerance.
+    ///
+    /// Returns the curve and the notes about files that cover less than the curve.
+    pub fn combine_with_notes(
+        name: &str,
+        source: &str,
+        curves: &[Curve],
+    ) -> Result<(Curve, Vec<String>), CurveError> {
         let Some(first) = curves.first() else {
             return Err(CurveError::NoAudio);
         };
@@ -406,27 +457,72 @@ impl Curve {
             let mut curve = first.clone();
             curve.name = clean_name(name);
             curve.source = source.to_string();
-            return Ok(curve);
+            return Ok((curve, Vec::new()));
         }
-        let grid: Vec<f64> = first
-            .frequency_hz
-            .iter()
-            .copied()
-            .filter(|&f| curves.iter().all(|c| c.covers(f)))
+        let grid: Vec<f64> = standard_grid()
+            .into_iter()
+            .filter(|&f| curves.iter().any(|c| c.covers(f)))
             .collect();
-        let mut level_db = Vec::with_capacity(grid.len());
-        let mut low_db = Vec::with_capacity(grid.len());
-        let mut high_db = Vec::with_capacity(grid.len());
-        for &f in &grid {
-            let mut levels: Vec<f64> = curves
-                .iter()
-                .filter_map(|c| c.at(f).map(|(level, _, _)| level))
-                .collect();
-            levels.sort_by(f64::total_cmp);
-            level_db.push(percentile(&levels, 0.5));
-            low_db.push(percentile(&levels, BAND_LOW_PERCENTILE));
-            high_db.push(percentile(&levels, BAND_HIGH_PERCENTILE));
+        if grid.len() < 2 {
+            return Err(CurveError::NoAudio);
         }
+        let top_hz = grid[grid.len() - 1];
+        let mut notes = Vec::new();
+        for c in curves {
+            if c.top_hz() < top_hz / 2f64.powf(1.0 / POINTS_PER_OCTAVE as f64) {
+                notes.push(format!(
+                    "{} reaches only {:.1} kHz (its sample rate): above that the curve rests \
+                     on the other files",
+                    c.source,
+                    c.top_hz() / 1000.0
+                ));
+            }
+        }
+        // Each file's levels on the grid (None where it does not reach).
+        let levels: Vec<Vec<Option<f64>>> = curves
+            .iter()
+            .map(|c| grid.iter().map(|&f| c.at(f).map(|l| l.0)).collect())
+            .collect();
+        let median_of = |levels: &[Vec<Option<f64>>]| -> Vec<f64> {
+            (0..grid.len())
+                .map(|i| {
+                    let mut v: Vec<f64> = levels.iter().filter_map(|l| l[i]).collect();
+                    v.sort_by(f64::total_cmp);
+                    percentile(&v, 0.5)
+                })
+                .collect()
+        };
+        let first_median = median_of(&levels);
+        let matched: Vec<Vec<Option<f64>>> = levels
+            .iter()
+            .map(|l| {
+                let (g, m, r) = covered(&grid, l, &first_median);
+                let offset = align::match_level_db(&g, &m, &r).unwrap_or(0.0);
+                l.iter().map(|v| v.map(|v| v - offset)).collect()
+            })
+            .collect();
+        let level_db = median_of(&matched);
+        let mut low_db = level_db.clone();
+        let mut high_db = level_db.clone();
+        let mut widest_tilt: f64 = 0.0;
+        for l in &levels {
+            let (g, m, r) = covered(&grid, l, &level_db);
+            let Some(a) = align::align(&g, &m, &r) else {
+                continue;
+            };
+            widest_tilt = widest_tilt.max(a.tilt_db_per_octave.abs());
+            for (i, &f) in grid.iter().enumerate() {
+                if let Some(v) = l[i] {
+                    let residual = v - a.apply(f, level_db[i]) + level_db[i];
+                    low_db[i] = low_db[i].min(residual);
+                    high_db[i] = high_db[i].max(residual);
+                }
+            }
+        }
+        let files: Vec<String> = curves
+            .iter()
+            .map(|c| format!("{}: {}", c.source, c.method))
+            .collect();
         let mut curve = Curve {
             format: FORMAT_ID.to_string(),
             version: FORMAT_VERSION,
@@ -434,22 +530,41 @@ impl Curve {
             kind: CurveKind::Audio,
             source: source.to_string(),
             method: format!(
-                "{} files, each: {}; combined per point: median level, band from the \
-                 {:.0}th to the {:.0}th percentile",
+                "{} files ({}); combined per point over the files that reach it: each file \
+                 level-matched to the median, the median level, and as the band the lowest to \
+                 highest file after matching level and tilt as the comparison does; tilt \
+                 tolerance: the largest file tilt{}",
                 curves.len(),
-                first.method,
-                BAND_LOW_PERCENTILE * 100.0,
-                BAND_HIGH_PERCENTILE * 100.0
+                files.join("; "),
+                if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(". {}", notes.join(". "))
+                }
             ),
             frequency_hz: grid,
             level_db,
             band_low_db: Some(low_db),
             band_high_db: Some(high_db),
+            tilt_tolerance_db_per_octave: Some(widest_tilt.min(MAX_TILT_TOLERANCE_DB_PER_OCTAVE)),
         };
         curve.normalise();
         curve.validate()?;
-        Ok(curve)
+        Ok((curve, notes))
     }
+}
+
+/// The grid points a file covers, with its levels and the curve's there.
+fn covered(grid: &[f64], levels: &[Option<f64>], curve: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for ((&f, l), &c) in grid.iter().zip(levels).zip(curve) {
+        if let Some(l) = l {
+            out.0.push(f);
+            out.1.push(*l);
+            out.2.push(c);
+        }
+    }
+    out
 }
 
 fn clean_name(name: &str) -> String {
@@ -494,63 +609,6 @@ pub fn k_weighted_level_db(points: &[(f64, f64)]) -> Option<f64> {
         .map(|&(f, db)| 10f64.powf(db / 10.0) * k_weighting_power(f) * f)
         .sum();
     (total > 0.0 && total.is_finite()).then(|| power_to_db(total))
-}
-
-/// The built-in curves: slopes, labelled as slopes.
-pub mod builtin {
-    use super::*;
-
-    /// (id, name, dB per octave, what it is).
-    pub const SLOPES: [(&str, &str, f64, &str); 3] = [
-        (
-            "pink",
-            "Pink noise slope (-3 dB/octave)",
-            -3.0,
-            "equal power in every octave: the spectrum of pink noise",
-        ),
-        (
-            "tilt-4.5",
-            "Slope -4.5 dB/octave",
-            -4.5,
-            "a straight slope of -4.5 dB per octave, the tilt many spectrum analyzers apply \
-             for music (a rule of thumb, not a measured genre average)",
-        ),
-        (
-            "brown",
-            "Brown noise slope (-6 dB/octave)",
-            -6.0,
-            "power falling 6 dB per octave: the spectrum of brown (red) noise, a darker balance",
-        ),
-    ];
-
-    /// The built-in curve `id`, if there is one.
-    pub fn curve(id: &str) -> Option<Curve> {
-        let &(id, name, slope, what) = SLOPES.iter().find(|s| s.0 == id)?;
-        let grid = standard_grid();
-        let level_db = grid.iter().map(|&f| slope * (f / 1000.0).log2()).collect();
-        let mut curve = Curve {
-            format: FORMAT_ID.to_string(),
-            version: FORMAT_VERSION,
-            name: name.to_string(),
-            kind: CurveKind::Builtin,
-            source: format!("built into Mixmeter (id \"{id}\"): {what}"),
-            method: format!(
-                "level = {slope} dB x log2(f / 1 kHz) on the 1/{POINTS_PER_OCTAVE}-octave \
-                 grid, normalised to 0 dB K-weighted power"
-            ),
-            frequency_hz: grid,
-            level_db,
-            band_low_db: None,
-            band_high_db: None,
-        };
-        curve.normalise();
-        Some(curve)
-    }
-
-    /// Every built-in curve.
-    pub fn all() -> Vec<Curve> {
-        SLOPES.iter().filter_map(|s| curve(s.0)).collect()
-    }
 }
 
 #[cfg(test)]
@@ -739,31 +797,77 @@ mod tests {
     }
 
     #[test]
-    fn combining_takes_median_and_percentile_band() {
+    fn combining_keeps_every_file_inside_and_reports_short_ones() {
         let base = builtin::curve("pink").unwrap();
-        let shifted = |db: f64| {
+        let shaped = |tilt: f64, bump_db: f64, top_hz: f64| {
             let mut c = base.clone();
-            // Tilt around 1 kHz keeps comparable shapes with different balance.
             for (l, f) in c.level_db.iter_mut().zip(&c.frequency_hz) {
-                *l += db * (f / 1000.0).log2();
+                *l += tilt * (f / 1000.0).log2();
+                if (200.0..500.0).contains(f) {
+                    *l += bump_db;
+                }
             }
+            let keep = c.frequency_hz.iter().filter(|&&f| f <= top_hz).count();
+            c.frequency_hz.truncate(keep);
+            c.level_db.truncate(keep);
+            c.source = format!("tilt {tilt} bump {bump_db}");
             c
         };
-        let curves = [shifted(-0.5), shifted(0.0), shifted(0.5)];
-        let combined = Curve::combine("three", "a, b, c", &curves).unwrap();
-        assert!(combined.has_band());
+        let curves = [
+            shaped(-0.5, 0.0, 20_000.0),
+            shaped(0.0, 2.0, 20_000.0),
+            shaped(0.5, -1.0, 5_500.0),
+        ];
+        let (combined, notes) = Curve::combine_with_notes("three", "a, b, c", &curves).unwrap();
         combined.validate().unwrap();
-        let i = combined
-            .frequency_hz
-            .iter()
-            .position(|&f| (f - 4000.0).abs() < 1.0)
-            .unwrap();
-        let width =
-            combined.band_high_db.as_ref().unwrap()[i] - combined.band_low_db.as_ref().unwrap()[i];
-        // Two octaves above 1 kHz the files differ by ±1 dB: percentiles at 0.1 and 0.9 of
-        // three ranks span 0.8 of that.
-        assert!((width - 1.6).abs() < 1e-6, "{width}");
+        // The union of the ranges, and a note naming the file that stops at 5.5 kHz.
+        assert!(combined.top_hz() > 19_000.0);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("tilt 0.5 bump -1") && notes[0].contains("5.5 kHz"));
+        assert!(combined.method.contains("tilt -0.5 bump 0: "));
+        // The tilt tolerance is the widest file tilt against the median.
+        let tolerance = combined.tilt_tolerance_db_per_octave.unwrap();
+        assert!((tolerance - 0.5).abs() < 0.1, "{tolerance}");
+        // Every file lies inside the band after alignment, at every point.
+        let (low, high) = (
+            combined.band_low_db.as_ref().unwrap(),
+            combined.band_high_db.as_ref().unwrap(),
+        );
+        for c in &curves {
+            let grid: Vec<f64> = combined
+                .frequency_hz
+                .iter()
+                .copied()
+                .filter(|&f| c.covers(f))
+                .collect();
+            let mix: Vec<f64> = grid.iter().map(|&f| c.at(f).unwrap().0).collect();
+            let level: Vec<f64> = grid.iter().map(|&f| combined.at(f).unwrap().0).collect();
+            let a = align::align(&grid, &mix, &level).unwrap();
+            for (i, &f) in grid.iter().enumerate() {
+                let j = combined.frequency_hz.iter().position(|&g| g == f).unwrap();
+                let v = mix[i] - a.apply(f, level[i]) + level[i];
+                assert!(
+                    low[j] - 1e-9 <= v && v <= high[j] + 1e-9,
+                    "{} at {f}",
+                    c.source
+                );
+            }
+        }
         let single = Curve::combine("one", "a", &curves[..1]).unwrap();
         assert!(!single.has_band());
+    }
+
+    #[test]
+    fn optional_fields_of_a_hand_written_curve() {
+        let mut v = minimal();
+        for field in ["kind", "source", "method"] {
+            v.as_object_mut().unwrap().remove(field);
+        }
+        let curve = Curve::from_value(v).unwrap();
+        assert_eq!(curve.kind, CurveKind::Custom);
+        let mut v = minimal();
+        v["tilt_tolerance_db_per_octave"] = serde_json::json!(-1.0);
+        let error = Curve::from_value(v).unwrap_err().to_string();
+        assert!(error.contains("tilt_tolerance_db_per_octave"), "{error}");
     }
 }

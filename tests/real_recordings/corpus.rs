@@ -2,6 +2,11 @@
 //! with `dpkg-deb -x`), MIDI songs rendered with timidity and freepats, and ffmpeg-made
 //! variants of them. Built once into `target/real-recordings/v<CORPUS_VERSION>/` and reused
 //! (every file is written under a temporary name and renamed when complete).
+//!
+//! Shared: `tests/real_recordings/main.rs` measures [`build`]'s corpus against independent
+//! meters; `tests/tonal_advice.rs` takes [`build_songs`] and makes its own EQ variants.
+
+#![allow(dead_code)] // each test crate uses its part
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -336,6 +341,45 @@ pub fn build(target: &Path) -> Corpus {
     fs::write(dir.join("PROVENANCE.md"), &provenance).unwrap();
     Corpus { dir, items, downloaded_bytes, provenance }
 }
+
+/// The songs of the packages, whole, as they ship (Vorbis) or rendered (the MIDI song, 44.1 kHz
+/// stereo WAV): the material of the tonal-advice tests. Built into the same folder as
+/// [`build`]'s corpus, sharing its downloads; returns (name, path), sorted by name.
+pub fn build_songs(target: &Path) -> Vec<(String, PathBuf)> {
+    let dir = target.join(format!("real-recordings/v{CORPUS_VERSION}"));
+    let files = dir.join("files");
+    fs::create_dir_all(&files).unwrap();
+    fetch(&dir);
+    let pkgs = dir.join("pkgs");
+    let mut songs = Vec::new();
+    for (package, folder, names) in SONGS {
+        for name in *names {
+            let out = files.join(format!("song-{package}-{name}"));
+            let from = pkgs.join(folder).join(name);
+            once(&out, |tmp| {
+                fs::copy(&from, tmp).unwrap();
+            });
+            songs.push((format!("{package}/{name}"), out));
+        }
+    }
+    let midi = files.join("midi-mix.wav");
+    let score = pkgs.join(OPENMSX).join(MIDI_SONG);
+    once(&midi, |tmp| {
+        run(Command::new("timidity")
+            .args(["-c", "/etc/timidity/freepats.cfg", "-s", "44100", "-OwS", "-o"])
+            .arg(tmp)
+            .arg(&score));
+    });
+    songs.push((format!("openttd-openmsx/{MIDI_SONG} (timidity)"), midi));
+    songs.sort();
+    songs
+}
+
+/// The packages' songs: (short name, folder in the packages, files).
+const SONGS: &[(&str, &str, &[&str])] = &[
+    ("noiz2sa", NOIZ2SA, &["stg0.ogg", "stg00.ogg", "stg1.ogg", "stg2.ogg", "stg3.ogg", "stg4.ogg", "stg5.ogg"]),
+    ("a7xpg", A7XPG, &["bgm1.ogg", "bgm2.ogg", "bgm3.ogg"]),
+];
 
 /// Sets a WAVE_FORMAT_EXTENSIBLE file's channel mask to 0 ("no positions given").
 fn clear_channel_mask(path: &Path) {
