@@ -81,7 +81,9 @@ fn once(path: &Path, make: impl FnOnce(&Path)) {
         return;
     }
     let name = path.file_name().unwrap().to_string_lossy();
-    let tmp = path.with_file_name(format!("tmp-{name}"));
+    // The process id keeps two test processes building the same corpus from writing one
+    // temporary file (within a process, `BUILDING` serialises the builders).
+    let tmp = path.with_file_name(format!("tmp-{}-{name}", std::process::id()));
     make(&tmp);
     fs::rename(&tmp, path).unwrap();
 }
@@ -168,7 +170,12 @@ fn licence_of(copyright: &str) -> String {
     }
 }
 
+/// Held while a corpus is built: the tests of one binary run on parallel threads, and two
+/// of them building the corpus from nothing at once would race for the same files.
+static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub fn build(target: &Path) -> Corpus {
+    let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = target.join(format!("real-recordings/v{CORPUS_VERSION}"));
     let files = dir.join("files");
     fs::create_dir_all(&files).unwrap();
@@ -346,6 +353,7 @@ pub fn build(target: &Path) -> Corpus {
 /// stereo WAV): the material of the tonal-advice tests. Built into the same folder as
 /// [`build`]'s corpus, sharing its downloads; returns (name, path), sorted by name.
 pub fn build_songs(target: &Path) -> Vec<(String, PathBuf)> {
+    let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = target.join(format!("real-recordings/v{CORPUS_VERSION}"));
     let files = dir.join("files");
     fs::create_dir_all(&files).unwrap();
