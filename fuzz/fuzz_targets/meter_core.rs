@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mixmeter::diagnosis::stereo::mono_compatibility;
+use mixmeter::diagnosis::stereo::{Mix, mono_compatibility};
 use mixmeter::meter::engine::{Meter, MeterConfig};
 
 fuzz_target!(|data: &[u8]| {
@@ -57,8 +57,11 @@ fuzz_target!(|data: &[u8]| {
         spectrum.flush();
     }
     if let Some(bands) = meter.stereo_bands() {
-        for window in [bands.live_window(), bands.whole_window()] {
-            let summary = mono_compatibility(&window, r.correlation, r.mono_loss_integrated_lu);
+        for (window, mix) in [
+            (bands.live_window(), Mix::live(&r)),
+            (bands.whole_window(), Mix::whole(&r)),
+        ] {
+            let summary = mono_compatibility(&window, &mix);
             for band in summary.bands.iter().chain(summary.regions.iter().map(|r| &r.readings)) {
                 for v in [band.correlation, band.width_db, band.mono_loss_lu, band.share_db]
                     .into_iter()
