@@ -487,9 +487,17 @@ impl TruePeak {
                     let curvature = if before > after { before } else { after };
                     *a = SCREEN_ALLOWANCE_PER_CURVATURE * curvature;
                     let e = self.estimate[i];
-                    largest_estimate = if e > largest_estimate { e } else { largest_estimate };
+                    largest_estimate = if e > largest_estimate {
+                        e
+                    } else {
+                        largest_estimate
+                    };
                     let bound = e + *a;
-                    largest_bound = if bound > largest_bound { bound } else { largest_bound };
+                    largest_bound = if bound > largest_bound {
+                        bound
+                    } else {
+                        largest_bound
+                    };
                 }
             }
             let mut known = floor.max(peak);
@@ -549,7 +557,9 @@ mod tests {
                 } else {
                     1.0
                 };
-                (ramp * amplitude * (2.0 * PI * freq * n as f64 / rate + phase_deg.to_radians()).sin())
+                (ramp
+                    * amplitude
+                    * (2.0 * PI * freq * n as f64 / rate + phase_deg.to_radians()).sin())
                     as f32
             })
             .collect()
@@ -599,7 +609,11 @@ mod tests {
         let taps: Vec<f64> = (-HALF..=HALF)
             .map(|k| {
                 let t = k as f64;
-                let s = if k == 0 { 1.0 } else { (2.0 * PI * cutoff * t).sin() / (PI * t) / (2.0 * cutoff) };
+                let s = if k == 0 {
+                    1.0
+                } else {
+                    (2.0 * PI * cutoff * t).sin() / (PI * t) / (2.0 * cutoff)
+                };
                 let r = t / (HALF + 1) as f64;
                 let w = 0.42 + 0.5 * (PI * r).cos() + 0.08 * (2.0 * PI * r).cos();
                 2.0 * cutoff * s * w
@@ -653,7 +667,11 @@ mod tests {
             let sample_peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             assert!((db(sample_peak) - (-9.03)).abs() < 0.01);
             let peak = whole(rate, &x);
-            assert!((db(peak) - (-6.02)).abs() < 0.01, "{rate}: {} dBTP", db(peak));
+            assert!(
+                (db(peak) - (-6.02)).abs() < 0.01,
+                "{rate}: {} dBTP",
+                db(peak)
+            );
         }
     }
 
@@ -689,7 +707,11 @@ mod tests {
                         let t = n as f64 - centre;
                         // A sinc low-passed at 0.46 fs, shaped by a wide Hann window.
                         let lp = 2.0 * ACCURATE_UP_TO_FS;
-                        let s = if t == 0.0 { 1.0 } else { (PI * lp * t).sin() / (PI * lp * t) };
+                        let s = if t == 0.0 {
+                            1.0
+                        } else {
+                            (PI * lp * t).sin() / (PI * lp * t)
+                        };
                         let w = 0.5 + 0.5 * (PI * t / 300.0).cos();
                         (0.8 * s * w) as f32
                     })
@@ -750,7 +772,10 @@ mod tests {
             .filter(|&(_, &v)| tp.process(0, &[v], 0.0) > 0.5)
             .map(|(n, _)| n)
             .collect();
-        assert_eq!(reports, vec![10, 10 + LATENCY_SAMPLES - 1, 10 + LATENCY_SAMPLES]);
+        assert_eq!(
+            reports,
+            vec![10, 10 + LATENCY_SAMPLES - 1, 10 + LATENCY_SAMPLES]
+        );
     }
 
     #[test]
@@ -762,7 +787,10 @@ mod tests {
         for piece in x.chunks(77) {
             split = split.max(tp.process(1, piece, 0.0));
         }
-        assert!((whole_peak - split).abs() <= 1e-6 * whole_peak, "{whole_peak} {split}");
+        assert!(
+            (whole_peak - split).abs() <= 1e-6 * whole_peak,
+            "{whole_peak} {split}"
+        );
         let sample_peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(whole_peak >= sample_peak);
     }
@@ -798,7 +826,9 @@ mod tests {
     /// The portable and the detected kernel agree for every screening factor.
     #[test]
     fn portable_and_simd_kernels_agree() {
-        for rate in [8_000.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0] {
+        for rate in [
+            8_000.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0,
+        ] {
             for x in [sine(rate, rate * 0.23, 30.0, 0.8, 0.2), noise(4_000, 9)] {
                 let mut portable = TruePeak::with_kernel(rate, Kernel::Portable);
                 let mut detected = TruePeak::new(rate);

@@ -19,7 +19,10 @@ const CORPUS_VERSION: u32 = 1;
 pub const PACKAGES: &[(&str, &str)] = &[
     ("noiz2sa-data", "stereo Vorbis songs (stg0.ogg, stg3.ogg)"),
     ("a7xpg-data", "a mono Vorbis song (bgm1.ogg)"),
-    ("alsa-utils", "recorded speech (usr/share/sounds/alsa/*.wav)"),
+    (
+        "alsa-utils",
+        "recorded speech (usr/share/sounds/alsa/*.wav)",
+    ),
     ("openttd-openmsx", "MIDI songs (tttheme2.mid)"),
 ];
 
@@ -28,12 +31,22 @@ const A7XPG: &str = "a7xpg-data/usr/share/games/a7xpg/sounds";
 const ALSA: &str = "alsa-utils/usr/share/sounds/alsa";
 const OPENMSX: &str = "openttd-openmsx/usr/share/games/openttd/baseset/openmsx";
 const SPEECH_PARTS: &[&str] = &[
-    "Front_Left", "Front_Center", "Front_Right", "Rear_Right", "Rear_Center", "Rear_Left",
-    "Side_Left", "Side_Right",
+    "Front_Left",
+    "Front_Center",
+    "Front_Right",
+    "Rear_Right",
+    "Rear_Center",
+    "Rear_Left",
+    "Side_Left",
+    "Side_Right",
 ];
 /// The MIDI song and its stems: (file name, MIDI channel kept, instrument).
 const MIDI_SONG: &str = "tttheme2.mid";
-const STEMS: &[(&str, u32)] = &[("stem-drums.wav", 10), ("stem-bass.wav", 1), ("stem-sax.wav", 5)];
+const STEMS: &[(&str, u32)] = &[
+    ("stem-drums.wav", 10),
+    ("stem-bass.wav", 1),
+    ("stem-sax.wav", 5),
+];
 
 /// One corpus file.
 #[derive(Debug, Clone)]
@@ -58,9 +71,9 @@ pub struct Corpus {
 }
 
 fn run(command: &mut Command) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e} (scripts/prerequisites.sh installs the tools)"));
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("cannot run {command:?}: {e} (scripts/prerequisites.sh installs the tools)")
+    });
     assert!(
         output.status.success(),
         "{command:?} failed: {}\n{}",
@@ -70,7 +83,9 @@ fn run(command: &mut Command) {
 }
 
 fn stdout_of(command: &mut Command) -> String {
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     assert!(output.status.success(), "{command:?} failed");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -92,7 +107,12 @@ fn ffmpeg(args: &[&str], out: &Path) {
     let mut command = Command::new("ffmpeg");
     command.args(["-v", "error", "-nostdin", "-y"]).args(args);
     // The temporary name hides the extension, so name the container.
-    let ext = out.to_string_lossy().rsplit('.').next().unwrap().to_string();
+    let ext = out
+        .to_string_lossy()
+        .rsplit('.')
+        .next()
+        .unwrap()
+        .to_string();
     let format = match ext.as_str() {
         "wav" => "wav",
         "aiff" => "aiff",
@@ -118,10 +138,14 @@ fn fetch(dir: &Path) -> (u64, String) {
     for (package, what) in PACKAGES {
         let unpacked = pkgs.join(package);
         let find_deb = || {
-            fs::read_dir(&debs).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                name.starts_with(&format!("{package}_")) && name.ends_with(".deb")
-            })
+            fs::read_dir(&debs)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().to_string();
+                    name.starts_with(&format!("{package}_")) && name.ends_with(".deb")
+                })
         };
         let deb = match find_deb() {
             Some(deb) => deb,
@@ -141,10 +165,18 @@ fn fetch(dir: &Path) -> (u64, String) {
                 deb
             }
         };
-        once(&unpacked, |tmp| run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(tmp)));
-        let version = stdout_of(Command::new("dpkg-deb").args(["-f"]).arg(&deb).arg("Version"));
-        let copyright = fs::read_to_string(unpacked.join(format!("usr/share/doc/{package}/copyright")))
-            .unwrap_or_default();
+        once(&unpacked, |tmp| {
+            run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(tmp))
+        });
+        let version = stdout_of(
+            Command::new("dpkg-deb")
+                .args(["-f"])
+                .arg(&deb)
+                .arg("Version"),
+        );
+        let copyright =
+            fs::read_to_string(unpacked.join(format!("usr/share/doc/{package}/copyright")))
+                .unwrap_or_default();
         let licence = licence_of(&copyright);
         provenance.push_str(&format!(
             "- {package} {} ({what}): {licence}; copyright file usr/share/doc/{package}/copyright\n",
@@ -164,7 +196,10 @@ fn licence_of(copyright: &str) -> String {
             .unwrap_or_default();
         format!("BSD-style licence (two clauses), {holder}")
     } else if let Some(line) = copyright.lines().find(|l| l.starts_with("License: ")) {
-        format!("{} (Debian copyright file, `Files: *`)", &line["License: ".len()..])
+        format!(
+            "{} (Debian copyright file, `Files: *`)",
+            &line["License: ".len()..]
+        )
     } else {
         "licence not found in the copyright file".to_string()
     }
@@ -189,25 +224,49 @@ pub fn build(target: &Path) -> Corpus {
     let mut add = |name: &str, class: &'static str, roles: &'static str, make: &dyn Fn(&Path)| {
         let path = f(name);
         once(&path, |tmp| make(tmp));
-        items.push(Item { path, class, roles, ffmpeg_weights_wrong: false });
+        items.push(Item {
+            path,
+            class,
+            roles,
+            ffmpeg_weights_wrong: false,
+        });
     };
 
     // Sources, as the packages ship them (or rendered).
     let song_a = p(&format!("{NOIZ2SA}/stg0.ogg"));
     let song_b = p(&format!("{NOIZ2SA}/stg3.ogg"));
     let mono_song = p(&format!("{A7XPG}/bgm1.ogg"));
-    let copy = |from: String| move |to: &Path| {
-        fs::copy(&from, to).unwrap();
+    let copy = |from: String| {
+        move |to: &Path| {
+            fs::copy(&from, to).unwrap();
+        }
     };
-    add("noiz2sa-stg0.ogg", "source: Vorbis stereo", "L,R", &copy(song_a.clone()));
-    add("noiz2sa-stg3.ogg", "source: Vorbis stereo", "L,R", &copy(song_b.clone()));
-    add("a7xpg-bgm1.ogg", "source: Vorbis mono", "M", &copy(mono_song.clone()));
+    add(
+        "noiz2sa-stg0.ogg",
+        "source: Vorbis stereo",
+        "L,R",
+        &copy(song_a.clone()),
+    );
+    add(
+        "noiz2sa-stg3.ogg",
+        "source: Vorbis stereo",
+        "L,R",
+        &copy(song_b.clone()),
+    );
+    add(
+        "a7xpg-bgm1.ogg",
+        "source: Vorbis mono",
+        "M",
+        &copy(mono_song.clone()),
+    );
     add("speech.wav", "source: speech", "M", &|out| {
         let mut args: Vec<String> = Vec::new();
         for part in SPEECH_PARTS {
             args.extend(["-i".into(), p(&format!("{ALSA}/{part}.wav"))]);
         }
-        let inputs: String = (0..SPEECH_PARTS.len()).map(|i| format!("[{i}:a]")).collect();
+        let inputs: String = (0..SPEECH_PARTS.len())
+            .map(|i| format!("[{i}:a]"))
+            .collect();
         args.extend([
             "-filter_complex".into(),
             format!("{inputs}concat=n={}:v=0:a=1", SPEECH_PARTS.len()),
@@ -221,7 +280,14 @@ pub fn build(target: &Path) -> Corpus {
         let midi = midi.clone();
         move |out: &Path| {
             let mut command = Command::new("timidity");
-            command.args(["-c", "/etc/timidity/freepats.cfg", "-s", "44100", "-OwS", "-o"]);
+            command.args([
+                "-c",
+                "/etc/timidity/freepats.cfg",
+                "-s",
+                "44100",
+                "-OwS",
+                "-o",
+            ]);
             command.arg(out);
             if let Some(keep) = mute {
                 // -Q 0 mutes every channel, -Q -N turns channel N back on.
@@ -248,38 +314,103 @@ pub fn build(target: &Path) -> Corpus {
         }
     };
     let formats: &[(&str, &'static str, &'static [&'static str])] = &[
-        ("fmt-s16.wav", "format: WAV/AIFF/CAF", &["-c:a", "pcm_s16le"]),
-        ("fmt-s24.wav", "format: WAV/AIFF/CAF", &["-c:a", "pcm_s24le"]),
-        ("fmt-f32.wav", "format: WAV/AIFF/CAF", &["-c:a", "pcm_f32le"]),
-        ("fmt-s16.aiff", "format: WAV/AIFF/CAF", &["-c:a", "pcm_s16be"]),
-        ("fmt-s24.caf", "format: WAV/AIFF/CAF", &["-c:a", "pcm_s24le"]),
-        ("fmt-24.flac", "format: FLAC/ALAC", &["-c:a", "flac", "-sample_fmt", "s32"]),
+        (
+            "fmt-s16.wav",
+            "format: WAV/AIFF/CAF",
+            &["-c:a", "pcm_s16le"],
+        ),
+        (
+            "fmt-s24.wav",
+            "format: WAV/AIFF/CAF",
+            &["-c:a", "pcm_s24le"],
+        ),
+        (
+            "fmt-f32.wav",
+            "format: WAV/AIFF/CAF",
+            &["-c:a", "pcm_f32le"],
+        ),
+        (
+            "fmt-s16.aiff",
+            "format: WAV/AIFF/CAF",
+            &["-c:a", "pcm_s16be"],
+        ),
+        (
+            "fmt-s24.caf",
+            "format: WAV/AIFF/CAF",
+            &["-c:a", "pcm_s24le"],
+        ),
+        (
+            "fmt-24.flac",
+            "format: FLAC/ALAC",
+            &["-c:a", "flac", "-sample_fmt", "s32"],
+        ),
         ("fmt-alac.m4a", "format: FLAC/ALAC", &["-c:a", "alac"]),
-        ("fmt-320k.mp3", "format: MP3", &["-c:a", "libmp3lame", "-b:a", "320k"]),
-        ("fmt-q6.ogg", "format: Vorbis", &["-c:a", "libvorbis", "-q:a", "6"]),
-        ("fmt-aac.m4a", "format: AAC", &["-c:a", "aac", "-b:a", "256k"]),
+        (
+            "fmt-320k.mp3",
+            "format: MP3",
+            &["-c:a", "libmp3lame", "-b:a", "320k"],
+        ),
+        (
+            "fmt-q6.ogg",
+            "format: Vorbis",
+            &["-c:a", "libvorbis", "-q:a", "6"],
+        ),
+        (
+            "fmt-aac.m4a",
+            "format: AAC",
+            &["-c:a", "aac", "-b:a", "256k"],
+        ),
     ];
     for (name, class, codec) in formats {
         add(name, class, "L,R", &excerpt("", codec));
     }
     let rates: &[(&str, &'static str, &'static str)] = &[
-        ("rate-8k.wav", "rate: 8-32 kHz", "aresample=8000:resampler=soxr"),
-        ("rate-32k.wav", "rate: 8-32 kHz", "aresample=32000:resampler=soxr"),
-        ("rate-96k.wav", "rate: 96-384 kHz", "aresample=96000:resampler=soxr"),
-        ("rate-192k.wav", "rate: 96-384 kHz", "aresample=192000:resampler=soxr"),
-        ("rate-384k.wav", "rate: 96-384 kHz", "aresample=384000:resampler=soxr"),
+        (
+            "rate-8k.wav",
+            "rate: 8-32 kHz",
+            "aresample=8000:resampler=soxr",
+        ),
+        (
+            "rate-32k.wav",
+            "rate: 8-32 kHz",
+            "aresample=32000:resampler=soxr",
+        ),
+        (
+            "rate-96k.wav",
+            "rate: 96-384 kHz",
+            "aresample=96000:resampler=soxr",
+        ),
+        (
+            "rate-192k.wav",
+            "rate: 96-384 kHz",
+            "aresample=192000:resampler=soxr",
+        ),
+        (
+            "rate-384k.wav",
+            "rate: 96-384 kHz",
+            "aresample=384000:resampler=soxr",
+        ),
     ];
     for (name, class, filter) in rates {
         add(name, class, "L,R", &excerpt(filter, &["-c:a", "pcm_f32le"]));
     }
-    add("mono-downmix.wav", "layout: mono", "M", &excerpt("pan=mono|c0=0.5*c0+0.5*c1", &["-c:a", "pcm_s24le"]));
+    add(
+        "mono-downmix.wav",
+        "layout: mono",
+        "M",
+        &excerpt("pan=mono|c0=0.5*c0+0.5*c1", &["-c:a", "pcm_s24le"]),
+    );
 
     // Surround: song A's excerpt in front, song B's (30-60 s) on the surrounds, the speech in
     // the centre, the mono song on the back centre or the side pair, and a loud low-passed
     // LFE (+6 dB) that must not count.
     let surround = |graph: &'static str| {
-        let (a, b, speech, mono) =
-            (song_a.clone(), song_b.clone(), s(&f("speech.wav")), mono_song.clone());
+        let (a, b, speech, mono) = (
+            song_a.clone(),
+            song_b.clone(),
+            s(&f("speech.wav")),
+            mono_song.clone(),
+        );
         move |out: &Path| {
             let head = "[0:a]channelsplit=channel_layout=stereo[AL][AR];\
                         [1:a]asplit[B1][B2];[B1]channelsplit=channel_layout=stereo[BL][BR];\
@@ -288,51 +419,136 @@ pub fn build(target: &Path) -> Corpus {
                         [3:a]asplit[M1][M2];";
             ffmpeg(
                 &[
-                    "-ss", "20", "-t", "30", "-i", &a, "-ss", "30", "-t", "30", "-i", &b, "-i",
-                    &speech, "-ss", "10", "-t", "30", "-i", &mono, "-filter_complex",
-                    &format!("{head}{graph}"), "-c:a", "pcm_f32le",
+                    "-ss",
+                    "20",
+                    "-t",
+                    "30",
+                    "-i",
+                    &a,
+                    "-ss",
+                    "30",
+                    "-t",
+                    "30",
+                    "-i",
+                    &b,
+                    "-i",
+                    &speech,
+                    "-ss",
+                    "10",
+                    "-t",
+                    "30",
+                    "-i",
+                    &mono,
+                    "-filter_complex",
+                    &format!("{head}{graph}"),
+                    "-c:a",
+                    "pcm_f32le",
                 ],
                 out,
             );
         }
     };
-    add("layout-5.0.wav", "layout: 5.0", "L,R,C,Ls,Rs", &surround(
-        "[AL][AR][C][BL][BR]join=inputs=5:channel_layout=5.0:map=0.0-FL|1.0-FR|2.0-FC|3.0-BL|4.0-BR;\
+    add(
+        "layout-5.0.wav",
+        "layout: 5.0",
+        "L,R,C,Ls,Rs",
+        &surround(
+            "[AL][AR][C][BL][BR]join=inputs=5:channel_layout=5.0:map=0.0-FL|1.0-FR|2.0-FC|3.0-BL|4.0-BR;\
          [LFE]anullsink;[M1]anullsink;[M2]anullsink",
-    ));
-    add("layout-5.0-no-mask.wav", "layout: 5.0 without mask", "L,R,C,Ls,Rs", &|out| {
-        fs::copy(f("layout-5.0.wav"), out).unwrap();
-        clear_channel_mask(out);
-    });
-    add("layout-5.1.wav", "layout: 5.1", "L,R,C,LFE,Ls,Rs", &surround(
-        "[AL][AR][C][LFE][BL][BR]join=inputs=6:channel_layout=5.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BL|5.0-BR;\
+        ),
+    );
+    add(
+        "layout-5.0-no-mask.wav",
+        "layout: 5.0 without mask",
+        "L,R,C,Ls,Rs",
+        &|out| {
+            fs::copy(f("layout-5.0.wav"), out).unwrap();
+            clear_channel_mask(out);
+        },
+    );
+    add(
+        "layout-5.1.wav",
+        "layout: 5.1",
+        "L,R,C,LFE,Ls,Rs",
+        &surround(
+            "[AL][AR][C][LFE][BL][BR]join=inputs=6:channel_layout=5.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BL|5.0-BR;\
          [M1]anullsink;[M2]anullsink",
-    ));
-    add("layout-6.1.wav", "layout: 6.1", "L,R,C,LFE,Cs,Lss,Rss", &surround(
-        "[AL][AR][C][LFE][M1][BL][BR]join=inputs=7:channel_layout=6.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BC|5.0-SL|6.0-SR;\
+        ),
+    );
+    add(
+        "layout-6.1.wav",
+        "layout: 6.1",
+        "L,R,C,LFE,Cs,Lss,Rss",
+        &surround(
+            "[AL][AR][C][LFE][M1][BL][BR]join=inputs=7:channel_layout=6.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BC|5.0-SL|6.0-SR;\
          [M2]anullsink",
-    ));
-    add("layout-7.1.wav", "layout: 7.1", "L,R,C,LFE,Lrs,Rrs,Lss,Rss", &surround(
-        "[AL][AR][C][LFE][BL][BR][M1][M2]join=inputs=8:channel_layout=7.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BL|5.0-BR|6.0-SL|7.0-SR",
-    ));
+        ),
+    );
+    add(
+        "layout-7.1.wav",
+        "layout: 7.1",
+        "L,R,C,LFE,Lrs,Rrs,Lss,Rss",
+        &surround(
+            "[AL][AR][C][LFE][BL][BR][M1][M2]join=inputs=8:channel_layout=7.1:map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-BL|5.0-BR|6.0-SL|7.0-SR",
+        ),
+    );
 
     // Hard-clipped (+12 dB, then clipped at full scale), quiet, short.
     const CLIP: &str = "volume=12dB,asoftclip=type=hard";
-    add("clipped-f32.wav", "clipped", "L,R", &excerpt(CLIP, &["-c:a", "pcm_f32le"]));
-    add("clipped-48k-s16.wav", "clipped", "L,R", &excerpt(
-        "aresample=48000:resampler=soxr,volume=12dB,asoftclip=type=hard",
-        &["-c:a", "pcm_s16le"],
-    ));
-    add("clipped-320k.mp3", "clipped", "L,R", &excerpt(CLIP, &["-c:a", "libmp3lame", "-b:a", "320k"]));
-    add("quiet-f32.wav", "quiet", "L,R", &excerpt("volume=-25dB", &["-c:a", "pcm_f32le"]));
+    add(
+        "clipped-f32.wav",
+        "clipped",
+        "L,R",
+        &excerpt(CLIP, &["-c:a", "pcm_f32le"]),
+    );
+    add(
+        "clipped-48k-s16.wav",
+        "clipped",
+        "L,R",
+        &excerpt(
+            "aresample=48000:resampler=soxr,volume=12dB,asoftclip=type=hard",
+            &["-c:a", "pcm_s16le"],
+        ),
+    );
+    add(
+        "clipped-320k.mp3",
+        "clipped",
+        "L,R",
+        &excerpt(CLIP, &["-c:a", "libmp3lame", "-b:a", "320k"]),
+    );
+    add(
+        "quiet-f32.wav",
+        "quiet",
+        "L,R",
+        &excerpt("volume=-25dB", &["-c:a", "pcm_f32le"]),
+    );
     let speech = s(&f("speech.wav"));
     add("quiet-speech.wav", "quiet", "M", &move |out: &Path| {
-        ffmpeg(&["-i", &speech, "-af", "volume=-25dB", "-c:a", "pcm_s16le"], out);
+        ffmpeg(
+            &["-i", &speech, "-af", "volume=-25dB", "-c:a", "pcm_s16le"],
+            out,
+        );
     });
-    for (name, seconds) in [("short-3s.wav", "3"), ("short-5s.wav", "5"), ("short-20s.wav", "20")] {
+    for (name, seconds) in [
+        ("short-3s.wav", "3"),
+        ("short-5s.wav", "5"),
+        ("short-20s.wav", "20"),
+    ] {
         let song_a = song_a.clone();
         add(name, "short", "L,R", &move |out: &Path| {
-            ffmpeg(&["-ss", "40", "-t", seconds, "-i", &song_a, "-c:a", "pcm_s24le"], out);
+            ffmpeg(
+                &[
+                    "-ss",
+                    "40",
+                    "-t",
+                    seconds,
+                    "-i",
+                    &song_a,
+                    "-c:a",
+                    "pcm_s24le",
+                ],
+                out,
+            );
         });
     }
 
@@ -346,7 +562,12 @@ pub fn build(target: &Path) -> Corpus {
          use them). Every other file is made from these by ffmpeg.\n"
     );
     fs::write(dir.join("PROVENANCE.md"), &provenance).unwrap();
-    Corpus { dir, items, downloaded_bytes, provenance }
+    Corpus {
+        dir,
+        items,
+        downloaded_bytes,
+        provenance,
+    }
 }
 
 /// The songs of the packages, whole, as they ship (Vorbis) or rendered (the MIDI song, 44.1 kHz
@@ -374,7 +595,14 @@ pub fn build_songs(target: &Path) -> Vec<(String, PathBuf)> {
     let score = pkgs.join(OPENMSX).join(MIDI_SONG);
     once(&midi, |tmp| {
         run(Command::new("timidity")
-            .args(["-c", "/etc/timidity/freepats.cfg", "-s", "44100", "-OwS", "-o"])
+            .args([
+                "-c",
+                "/etc/timidity/freepats.cfg",
+                "-s",
+                "44100",
+                "-OwS",
+                "-o",
+            ])
             .arg(tmp)
             .arg(&score));
     });
@@ -385,7 +613,19 @@ pub fn build_songs(target: &Path) -> Vec<(String, PathBuf)> {
 
 /// The packages' songs: (short name, folder in the packages, files).
 const SONGS: &[(&str, &str, &[&str])] = &[
-    ("noiz2sa", NOIZ2SA, &["stg0.ogg", "stg00.ogg", "stg1.ogg", "stg2.ogg", "stg3.ogg", "stg4.ogg", "stg5.ogg"]),
+    (
+        "noiz2sa",
+        NOIZ2SA,
+        &[
+            "stg0.ogg",
+            "stg00.ogg",
+            "stg1.ogg",
+            "stg2.ogg",
+            "stg3.ogg",
+            "stg4.ogg",
+            "stg5.ogg",
+        ],
+    ),
     ("a7xpg", A7XPG, &["bgm1.ogg", "bgm2.ogg", "bgm3.ogg"]),
 ];
 
@@ -397,7 +637,10 @@ fn clear_channel_mask(path: &Path) {
         let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
         if &bytes[pos..pos + 4] == b"fmt " {
             let format_tag = u16::from_le_bytes([bytes[pos + 8], bytes[pos + 9]]);
-            assert!(format_tag == 0xFFFE && size >= 40, "{path:?} is not WAVE_FORMAT_EXTENSIBLE");
+            assert!(
+                format_tag == 0xFFFE && size >= 40,
+                "{path:?} is not WAVE_FORMAT_EXTENSIBLE"
+            );
             bytes[pos + 8 + 20..pos + 8 + 24].copy_from_slice(&0u32.to_le_bytes());
             fs::write(path, bytes).unwrap();
             return;

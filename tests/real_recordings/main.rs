@@ -79,47 +79,109 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 fn checks_for(item: &corpus::Item, ours: &Value, reference: &meters::Reference) -> Vec<Check> {
-    let file = item.path.file_name().unwrap().to_string_lossy().into_owned();
+    let file = item
+        .path
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let d = &reference.driver;
     let lib = &d["libebur128"];
     let own = &d["own"];
     let mut checks = Vec::new();
-    let mut add = |quantity: &str, against, ours: Option<f64>, theirs: Option<f64>, tolerance, max_over| {
-        checks.push(Check {
-            file: file.clone(),
-            class: item.class,
-            quantity: quantity.to_string(),
-            against,
-            ours,
-            theirs,
-            tolerance,
-            max_over,
-        })
-    };
+    let mut add =
+        |quantity: &str, against, ours: Option<f64>, theirs: Option<f64>, tolerance, max_over| {
+            checks.push(Check {
+                file: file.clone(),
+                class: item.class,
+                quantity: quantity.to_string(),
+                against,
+                ours,
+                theirs,
+                tolerance,
+                max_over,
+            })
+        };
     let integrated = ours["integrated_lufs"].as_f64();
     if item.ffmpeg_weights_wrong {
-        add("integrated", "own BS.1770-5", integrated, own["integrated"].as_f64(), INTEGRATED_TOLERANCE_LU, None);
+        add(
+            "integrated",
+            "own BS.1770-5",
+            integrated,
+            own["integrated"].as_f64(),
+            INTEGRATED_TOLERANCE_LU,
+            None,
+        );
     } else {
-        add("integrated", "ffmpeg", integrated, reference.ffmpeg.integrated, INTEGRATED_TOLERANCE_LU, None);
+        add(
+            "integrated",
+            "ffmpeg",
+            integrated,
+            reference.ffmpeg.integrated,
+            INTEGRATED_TOLERANCE_LU,
+            None,
+        );
     }
-    add("integrated", "libebur128", integrated, lib["integrated"].as_f64(), INTEGRATED_TOLERANCE_LU, None);
+    add(
+        "integrated",
+        "libebur128",
+        integrated,
+        lib["integrated"].as_f64(),
+        INTEGRATED_TOLERANCE_LU,
+        None,
+    );
 
     let duration_s = d["frames"].as_f64().unwrap() / reference.rate as f64;
     if duration_s >= LRA_MIN_DURATION_S {
         let lra = ours["loudness_range_lu"].as_f64();
         if item.ffmpeg_weights_wrong {
-            add("LRA", "own 10 Hz", lra, own["lra_10hz"].as_f64(), LRA_TOLERANCE_LU, None);
+            add(
+                "LRA",
+                "own 10 Hz",
+                lra,
+                own["lra_10hz"].as_f64(),
+                LRA_TOLERANCE_LU,
+                None,
+            );
         } else {
-            add("LRA", "ffmpeg", lra, reference.ffmpeg.lra, LRA_TOLERANCE_LU, None);
+            add(
+                "LRA",
+                "ffmpeg",
+                lra,
+                reference.ffmpeg.lra,
+                LRA_TOLERANCE_LU,
+                None,
+            );
         }
     }
-    add("max momentary", "one-sample hop", ours["max_momentary_lufs"].as_f64(), own["max_momentary"].as_f64(), MAX_LOUDNESS_TOLERANCE_LU, None);
-    add("max short-term", "one-sample hop", ours["max_short_term_lufs"].as_f64(), own["max_short_term"].as_f64(), MAX_LOUDNESS_TOLERANCE_LU, None);
+    add(
+        "max momentary",
+        "one-sample hop",
+        ours["max_momentary_lufs"].as_f64(),
+        own["max_momentary"].as_f64(),
+        MAX_LOUDNESS_TOLERANCE_LU,
+        None,
+    );
+    add(
+        "max short-term",
+        "one-sample hop",
+        ours["max_short_term_lufs"].as_f64(),
+        own["max_short_term"].as_f64(),
+        MAX_LOUDNESS_TOLERANCE_LU,
+        None,
+    );
 
-    let ours_tp = ours["true_peak_dbtp_per_channel"].as_array().cloned().unwrap_or_default();
+    let ours_tp = ours["true_peak_dbtp_per_channel"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let reconstructed = d["reconstructed_peak"].as_array().unwrap();
     for (ch, recon) in reconstructed.iter().enumerate() {
-        let quantity = if reconstructed.len() == 1 { "true peak".to_string() } else { format!("true peak ch{ch}") };
+        let quantity = if reconstructed.len() == 1 {
+            "true peak".to_string()
+        } else {
+            format!("true peak ch{ch}")
+        };
         add(
             &quantity,
             "16x+ soxr",
@@ -129,8 +191,20 @@ fn checks_for(item: &corpus::Item, ours: &Value, reference: &meters::Reference) 
             Some(TRUE_PEAK_OVER_DB),
         );
     }
-    let decoded_peak = d["decoded_peak"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).fold(0.0, f64::max);
-    add("sample peak", "ffmpeg decode", ours["sample_peak_dbfs"].as_f64(), db(decoded_peak), SAMPLE_PEAK_TOLERANCE_DB, None);
+    let decoded_peak = d["decoded_peak"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .fold(0.0, f64::max);
+    add(
+        "sample peak",
+        "ffmpeg decode",
+        ours["sample_peak_dbfs"].as_f64(),
+        db(decoded_peak),
+        SAMPLE_PEAK_TOLERANCE_DB,
+        None,
+    );
     checks
 }
 
@@ -148,8 +222,16 @@ fn class_table(checks: &[Check]) -> String {
     let mut files: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for c in checks {
         files.entry(c.class).or_default().insert(&c.file);
-        let key = QUANTITIES.iter().find(|(q, _)| c.quantity.starts_with(q)).unwrap().0;
-        let entry = worst.entry(c.class).or_default().entry(key).or_insert((0.0, true, 0));
+        let key = QUANTITIES
+            .iter()
+            .find(|(q, _)| c.quantity.starts_with(q))
+            .unwrap()
+            .0;
+        let entry = worst
+            .entry(c.class)
+            .or_default()
+            .entry(key)
+            .or_insert((0.0, true, 0));
         let d = c.difference().map_or(f64::INFINITY, f64::abs);
         entry.0 = entry.0.max(d);
         entry.1 &= c.passes();
@@ -167,8 +249,17 @@ fn class_table(checks: &[Check]) -> String {
         for (q, _) in QUANTITIES {
             match per.get(q) {
                 Some((d, ok, _)) => {
-                    let value = if d.is_finite() { format!("{d:.3}") } else { "no value".into() };
-                    if *ok { write!(out, " {value} |") } else { write!(out, " **{value} FAIL** |") }.unwrap()
+                    let value = if d.is_finite() {
+                        format!("{d:.3}")
+                    } else {
+                        "no value".into()
+                    };
+                    if *ok {
+                        write!(out, " {value} |")
+                    } else {
+                        write!(out, " **{value} FAIL** |")
+                    }
+                    .unwrap()
                 }
                 None => out.push_str(" - |"),
             }
@@ -181,7 +272,10 @@ fn class_table(checks: &[Check]) -> String {
 #[test]
 fn real_recordings_against_independent_meters() {
     let started = Instant::now();
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let corpus = corpus::build(&target);
     let built = started.elapsed();
     let driver = meters::compile_driver(&corpus.dir);
@@ -191,16 +285,25 @@ fn real_recordings_against_independent_meters() {
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..2 {
-            scope.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().unwrap();
-                    *n += 1;
-                    *n - 1
-                };
-                let Some(item) = corpus.items.get(i) else { break };
-                let reference = meters::reference(&driver, &item.path, item.roles);
-                let ours = meters::ours(&item.path);
-                results.lock().unwrap().push((i, checks_for(item, &ours.json, &reference), ours, reference));
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap();
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some(item) = corpus.items.get(i) else {
+                        break;
+                    };
+                    let reference = meters::reference(&driver, &item.path, item.roles);
+                    let ours = meters::ours(&item.path);
+                    results.lock().unwrap().push((
+                        i,
+                        checks_for(item, &ours.json, &reference),
+                        ours,
+                        reference,
+                    ));
+                }
             });
         }
     });
@@ -223,14 +326,22 @@ fn real_recordings_against_independent_meters() {
         })
         .collect();
     let out_dir = target.join("real-recordings");
-    std::fs::write(out_dir.join("results.json"), serde_json::to_string_pretty(&all).unwrap()).unwrap();
+    std::fs::write(
+        out_dir.join("results.json"),
+        serde_json::to_string_pretty(&all).unwrap(),
+    )
+    .unwrap();
     let table = class_table(&checks);
     let elapsed = started.elapsed();
     let summary = format!(
         "{} files in {} classes, {} checks; corpus ready in {:.1} s ({:.1} MB downloaded this run), \
          whole tier {:.1} s.\n",
         corpus.items.len(),
-        checks.iter().map(|c| c.class).collect::<std::collections::BTreeSet<_>>().len(),
+        checks
+            .iter()
+            .map(|c| c.class)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         checks.len(),
         built.as_secs_f64(),
         corpus.downloaded_bytes as f64 / 1e6,
@@ -253,8 +364,14 @@ fn real_recordings_against_independent_meters() {
             writeln!(
                 report,
                 "| {} | {} | {} | {} | {} | {} | {} |",
-                c.file, c.class, c.quantity, fmt(c.ours), fmt(c.theirs), c.against,
-                c.difference().map_or("no value on one side".into(), |d| format!("{d:+.3}"))
+                c.file,
+                c.class,
+                c.quantity,
+                fmt(c.ours),
+                fmt(c.theirs),
+                c.against,
+                c.difference()
+                    .map_or("no value on one side".into(), |d| format!("{d:+.3}"))
             )
             .unwrap();
         }

@@ -59,8 +59,14 @@ pub fn compile_driver(dir: &Path) -> PathBuf {
             .arg(&source)
             .args(["-lebur128", "-lsoxr", "-lm"])
             .output()
-            .expect("cc (scripts/prerequisites.sh installs it, with libebur128-dev and libsoxr-dev)");
-        assert!(output.status.success(), "driver.c: {}", String::from_utf8_lossy(&output.stderr));
+            .expect(
+                "cc (scripts/prerequisites.sh installs it, with libebur128-dev and libsoxr-dev)",
+            );
+        assert!(
+            output.status.success(),
+            "driver.c: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         fs::rename(&tmp, &exe).unwrap();
     }
     exe
@@ -74,14 +80,26 @@ pub fn ours(path: &Path) -> Ours {
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     let json = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-        panic!("{path:?}: analyzer output is not JSON ({e}): {text}{}", String::from_utf8_lossy(&output.stderr))
+        panic!(
+            "{path:?}: analyzer output is not JSON ({e}): {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
     });
     Ours { json }
 }
 
 fn probe(path: &Path) -> (u32, usize) {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate,channels", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=sample_rate,channels",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path)
         .output()
         .unwrap();
@@ -98,13 +116,24 @@ fn ffmpeg_ebur128(path: &Path, channels: usize) -> Ffmpeg {
     let output = Command::new("ffmpeg")
         .args(["-nostdin", "-nostats", "-hide_banner", "-i"])
         .arg(path)
-        .args(["-af", "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"])
+        .args([
+            "-af",
+            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "ffmpeg ebur128 on {path:?}");
-    let mut result = Ffmpeg { true_peak: vec![0.0; channels], ..Default::default() };
+    let mut result = Ffmpeg {
+        true_peak: vec![0.0; channels],
+        ..Default::default()
+    };
     for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let value: f64 = match value.parse() {
             Ok(v) => v,
             Err(_) => continue,
@@ -134,12 +163,24 @@ fn run_driver(driver: &Path, path: &Path, rate: u32, channels: usize, roles: &st
         .spawn()
         .unwrap();
     let output = Command::new(driver)
-        .args([rate.to_string(), channels.to_string(), roles.to_string(), factor.to_string()])
+        .args([
+            rate.to_string(),
+            channels.to_string(),
+            roles.to_string(),
+            factor.to_string(),
+        ])
         .stdin(decoder.stdout.take().unwrap())
         .output()
         .unwrap();
-    assert!(decoder.wait().unwrap().success(), "ffmpeg decode of {path:?}");
-    assert!(output.status.success(), "driver on {path:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        decoder.wait().unwrap().success(),
+        "ffmpeg decode of {path:?}"
+    );
+    assert!(
+        output.status.success(),
+        "driver on {path:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -164,7 +205,10 @@ pub fn reference(driver: &Path, path: &Path, roles: &str) -> Reference {
         "driver": driver,
     });
     let tmp = cache.with_extension("tmp");
-    fs::File::create(&tmp).unwrap().write_all(v.to_string().as_bytes()).unwrap();
+    fs::File::create(&tmp)
+        .unwrap()
+        .write_all(v.to_string().as_bytes())
+        .unwrap();
     fs::rename(&tmp, &cache).unwrap();
     from_cache(&v)
 }
@@ -177,7 +221,12 @@ fn from_cache(v: &Value) -> Reference {
         ffmpeg: Ffmpeg {
             integrated: f["integrated"].as_f64(),
             lra: f["lra"].as_f64(),
-            true_peak: f["true_peak"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
+            true_peak: f["true_peak"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect(),
         },
         driver: v["driver"].clone(),
     }
