@@ -43,8 +43,8 @@
 //! resolved (5.9 Hz at 48 kHz for the long-term average); levels below about -150 dBFS are
 //! below the f32 rounding of the frame.
 
-use super::MAX_CHANNELS;
 use super::stereo::StereoBands;
+use super::{Kernel, MAX_CHANNELS};
 use realfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -199,6 +199,10 @@ pub struct SpectrumAnalyzer {
     display_peak: Box<[f32]>,
     /// Stereo image per band, from the long-term frames (two channels, both analysed).
     stereo: Option<StereoBands>,
+    /// The loops below compiled for AVX2 where the CPU has it: the same arithmetic in wider
+    /// registers (Rust never fuses a multiply and an add on its own), so the results are
+    /// identical to the last bit.
+    kernel: Kernel,
 }
 
 impl std::fmt::Debug for SpectrumAnalyzer {
@@ -308,6 +312,7 @@ impl SpectrumAnalyzer {
             display_on: false,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
             stereo: None,
+            kernel: Kernel::detect(),
         };
         if channels == 2 && active_count == 2 {
             let plan = &analyzer.plans[long_term_plan];
@@ -456,23 +461,60 @@ impl SpectrumAnalyzer {
     }
 
     fn write<C: AsRef<[f32]>>(&mut self, block: &[C], present: usize, position: usize, n: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if self.kernel == Kernel::Avx2Fma {
+            // SAFETY: as in `transform_step`.
+            unsafe { self.write_avx2(block, present, position, n) };
+            return;
+        }
+        self.write_inline(block, present, position, n);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn write_avx2<C: AsRef<[f32]>>(
+        &mut self,
+        block: &[C],
+        present: usize,
+        position: usize,
+        n: usize,
+    ) {
+        self.write_inline(block, present, position, n);
+    }
+
+    #[inline(always)]
+    fn write_inline<C: AsRef<[f32]>>(
+        &mut self,
+        block: &[C],
+        present: usize,
+        position: usize,
+        n: usize,
+    ) {
         for (c, history) in self.history.chunks_exact_mut(HISTORY_LEN).enumerate() {
+            let channel = block
+                .get(c)
+                .filter(|_| c < present)
+                .map(|channel| &channel.as_ref()[position..position + n]);
+            // At most two contiguous runs of the ring (straight loops the compiler vectorises).
             let mut pos = self.write_pos;
-            if let Some(channel) = block.get(c).filter(|_| c < present) {
-                for &x in &channel.as_ref()[position..position + n] {
-                    let x = if x.is_finite() {
-                        x.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT)
-                    } else {
-                        0.0
-                    };
-                    history[pos] = x;
-                    pos = (pos + 1) & HISTORY_MASK;
+            let mut done = 0;
+            while done < n {
+                let run = (n - done).min(HISTORY_LEN - pos);
+                let to = &mut history[pos..pos + run];
+                match channel {
+                    Some(samples) => {
+                        for (out, &x) in to.iter_mut().zip(&samples[done..done + run]) {
+                            *out = if x.is_finite() {
+                                x.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT)
+                            } else {
+                                0.0
+                            };
+                        }
+                    }
+                    None => to.fill(0.0),
                 }
-            } else {
-                for _ in 0..n {
-                    history[pos] = 0.0;
-                    pos = (pos + 1) & HISTORY_MASK;
-                }
+                done += run;
+                pos = (pos + run) & HISTORY_MASK;
             }
         }
         self.write_pos = (self.write_pos + n) & HISTORY_MASK;
@@ -523,6 +565,23 @@ impl SpectrumAnalyzer {
     /// standard split that turns that into the N/2+1 bins of the real spectrum, in two halves,
     /// (6) this channel's share of the power.
     fn transform_step(&mut self, long_term: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if self.kernel == Kernel::Avx2Fma {
+            // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 (Kernel::detect).
+            unsafe { self.transform_step_avx2(long_term) };
+            return;
+        }
+        self.transform_step_inline(long_term);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn transform_step_avx2(&mut self, long_term: bool) {
+        self.transform_step_inline(long_term);
+    }
+
+    #[inline(always)]
+    fn transform_step_inline(&mut self, long_term: bool) {
         let analysis = if long_term {
             &mut self.long_term
         } else {

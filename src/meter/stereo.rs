@@ -200,6 +200,8 @@ impl StereoBands {
 
     /// Adds one frame's spectra (`fft_size / 2 + 1` bins each); `running` adds it to the
     /// whole-measurement sums too.
+    // Inlined so it is compiled with the caller's target features (the spectrum's AVX2 path).
+    #[inline(always)]
     pub fn add_frame(&mut self, left: &[Complex<f32>], right: &[Complex<f32>], running: bool) {
         let mut frame = [BandSums::default(); BANDS];
         for (sums, &(first, end)) in frame.iter_mut().zip(&self.ranges) {
