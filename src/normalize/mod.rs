@@ -56,6 +56,14 @@ pub struct Rendered {
     /// Samples clipped at full scale by the integer conversion (dither at the edge).
     pub clipped_samples: u64,
     pub attempts: u32,
+    rate_hz: f64,
+}
+
+impl Rendered {
+    /// The written file's sample rate.
+    pub fn written_rate_hz(&self) -> f64 {
+        self.rate_hz
+    }
 }
 
 /// Renders `input` with the gain into `output` (see the module docs).
@@ -164,6 +172,7 @@ fn render_once(
         limiter: threshold.zip(limiter.map(|l| l.stats())),
         clipped_samples: writer.clipped(),
         attempts: attempt,
+        rate_hz: rate,
     };
     Ok((writer, rendered))
 }
