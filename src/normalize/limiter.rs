@@ -34,6 +34,8 @@ pub const BETA: f64 = 8.0;
 pub const LOOKAHEAD_MS: f64 = 5.0;
 /// Time constant of the gain's recovery after a peak.
 pub const RELEASE_MS: f64 = 100.0;
+/// A gain under this (-0.001 dB) counts as limiting in [`LimiterStats::limited_frames`].
+pub const LIMITING_GAIN: f32 = 0.999_885;
 
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term) = (1.0, 1.0);
@@ -71,7 +73,8 @@ fn phase(phase: usize, factor: usize) -> [f32; TAPS] {
 pub struct LimiterStats {
     /// The smallest gain applied (linear; 1.0 when the limiter never acted).
     pub min_gain: f32,
-    /// Samples (frames) at which the gain was below 1.
+    /// Frames at which the gain was at least 0.001 dB under unity ([`LIMITING_GAIN`]; the
+    /// release's tail approaches unity without reaching it).
     pub limited_frames: u64,
 }
 
@@ -229,7 +232,7 @@ impl TruePeakLimiter {
             return;
         }
         self.emitted += 1;
-        if gain < 1.0 {
+        if gain < LIMITING_GAIN {
             self.stats.limited_frames += 1;
             self.stats.min_gain = self.stats.min_gain.min(gain);
         }
