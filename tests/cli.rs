@@ -2184,7 +2184,10 @@ fn where_the_maximum_peak_the_loudest_3_s_and_the_overs_are() {
     let (_, stdout, _) = run(&["analyze", "--json", name]);
     assert!(json_lines(&stdout)[0]["overs"].is_null());
     let (_, stdout, _) = run(&["analyze", "--ceiling", "-6", name]);
-    assert!(stdout.contains("True peak             -0.4 dBTP at 17.30"), "{stdout}");
+    assert!(
+        stdout.contains("True peak             -0.4 dBTP at 17.30"),
+        "{stdout}"
+    );
     assert!(stdout.contains("the loudest 3 s from 8.0"), "{stdout}");
     assert!(
         stdout.contains("Overs                 3 over -6.0 dBTP at 2.50"),
@@ -2222,12 +2225,21 @@ fn album_loudness_pools_the_tracks_blocks() {
     assert_eq!(lines.len(), 3);
     let album = &lines[2]["album"];
     assert_eq!(lines[2]["schema_version"], 7);
-    assert!((f(album, "integrated_lufs") - expected).abs() < 0.02, "{album}");
-    assert!((f(album, "loudness_range_lu") - 10.0).abs() < 0.1, "{album}");
+    assert!(
+        (f(album, "integrated_lufs") - expected).abs() < 0.02,
+        "{album}"
+    );
+    assert!(
+        (f(album, "loudness_range_lu") - 10.0).abs() < 0.1,
+        "{album}"
+    );
     assert_eq!(album["tracks"], 2);
     assert!((f(&lines[0], "album_relative_lu") - (-23.0 - expected)).abs() < 0.02);
     assert!((f(&lines[1], "album_relative_lu") - (-33.0 - expected)).abs() < 0.02);
-    assert!((f(&album["files"][1], "relative_lu") + 7.40).abs() < 0.02, "{album}");
+    assert!(
+        (f(&album["files"][1], "relative_lu") + 7.40).abs() < 0.02,
+        "{album}"
+    );
     // Without --album there is no album record or relative level.
     let (_, stdout, _) = run(&["analyze", "--json", a, b]);
     let lines = json_lines(&stdout);
@@ -2245,10 +2257,16 @@ fn album_loudness_pools_the_tracks_blocks() {
     assert_eq!(rows[2][column("album_relative_lu")], "");
     assert!((cell(3, "album_relative_lu") - (-33.0 - expected)).abs() < 0.02);
     assert_eq!(rows[4][column("file")], "(album)");
-    assert!((cell(4, "integrated_lufs") - expected).abs() < 0.02, "{stdout}");
+    assert!(
+        (cell(4, "integrated_lufs") - expected).abs() < 0.02,
+        "{stdout}"
+    );
     let (_, stdout, _) = run(&["analyze", "--album", a, missing, b]);
     assert!(stdout.contains("Album: 2 tracks"), "{stdout}");
-    assert!(stdout.contains("Integrated loudness   -25.6 LUFS"), "{stdout}");
+    assert!(
+        stdout.contains("Integrated loudness   -25.6 LUFS"),
+        "{stdout}"
+    );
     assert!(stdout.contains("+2.6 LU"), "{stdout}");
     assert!(stdout.contains("-7.4 LU"), "{stdout}");
     assert!(stdout.contains("left out (unreadable)"), "{stdout}");
@@ -2278,7 +2296,10 @@ fn dual_mono_adds_3_lu_to_mono_files_only() {
     let (code, out, stderr) = run(&["analyze", "--json", "--dual-mono", stereo]);
     assert_eq!(code, 0);
     assert_eq!(json_lines(&out)[0]["dual_mono"], false);
-    assert!(stderr.contains("--dual-mono applies to mono files"), "{stderr}");
+    assert!(
+        stderr.contains("--dual-mono applies to mono files"),
+        "{stderr}"
+    );
     let (_, out, _) = run(&["analyze", "--dual-mono", mono]);
     assert!(out.contains("Dual mono"), "{out}");
 }
@@ -2304,7 +2325,10 @@ fn normalize_options_need_each_other_and_never_overwrite_the_input() {
             vec!["--normalize-to", "-14", "-o", out, "--output-depth", "12"],
             "unknown --output-depth 12",
         ),
-        (vec!["--normalize-to", "-14", "-o", name], "never overwrites its input"),
+        (
+            vec!["--normalize-to", "-14", "-o", name],
+            "never overwrites its input",
+        ),
         (
             vec!["--normalize-to", "-14", "-o", link.to_str().unwrap()],
             "never overwrites its input",
@@ -2343,7 +2367,13 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
     let out = dir.join("out.wav");
     let out_name = out.to_str().unwrap();
     let (code, stdout, stderr) = run(&[
-        "analyze", "--json", "--normalize-to", "-14", "-o", out_name, name,
+        "analyze",
+        "--json",
+        "--normalize-to",
+        "-14",
+        "-o",
+        out_name,
+        name,
     ]);
     assert_eq!(code, 0, "{stderr}");
     let n = &json_lines(&stdout)[0]["normalized"];
@@ -2358,7 +2388,14 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
     // To -3 LUFS the peak goes to +0 dBTP and over: refused as 16-bit, kept in float.
     std::fs::remove_file(&out).unwrap();
     let (code, _, stderr) = run(&[
-        "analyze", "--normalize-to", "-2", "-o", out_name, "--output-depth", "16", name,
+        "analyze",
+        "--normalize-to",
+        "-2",
+        "-o",
+        out_name,
+        "--output-depth",
+        "16",
+        name,
     ]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("it would clip"), "{stderr}");
@@ -2369,13 +2406,23 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
     );
     let (code, stdout, _) = run(&["analyze", "--normalize-to", "-2", "-o", out_name, name]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("WARNING: the gain puts the true peak at +1.0 dBTP"), "{stdout}");
+    assert!(
+        stdout.contains("WARNING: the gain puts the true peak at +1.0 dBTP"),
+        "{stdout}"
+    );
     assert!(stdout.contains("nothing was clipped"), "{stdout}");
     let (_, again, _) = run(&["analyze", "--json", out_name]);
     assert!(f(&json_lines(&again)[0], "sample_peak_dbfs") > 0.9);
     // 24-bit from the input's depth.
     let (code, _, _) = run(&[
-        "analyze", "--normalize-to", "-18", "-o", out_name, "--output-depth", "input", name,
+        "analyze",
+        "--normalize-to",
+        "-18",
+        "-o",
+        out_name,
+        "--output-depth",
+        "input",
+        name,
     ]);
     assert_eq!(code, 0);
     let (_, again, _) = run(&["analyze", "--json", out_name]);
@@ -2388,8 +2435,7 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
     let mut burst = sine(48_000, -30.0, 6.0);
     for (n, v) in burst.iter_mut().enumerate() {
         if n % 48_000 < 2_400 {
-            *v = 0.5
-                * (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin();
+            *v = 0.5 * (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin();
         }
     }
     let q = dir.join("bursts.wav");
@@ -2423,5 +2469,8 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
         "-4",
         q.to_str().unwrap(),
     ]);
-    assert!(stdout.contains("a true-peak limiter at -4.0 dBTP was applied"), "{stdout}");
+    assert!(
+        stdout.contains("a true-peak limiter at -4.0 dBTP was applied"),
+        "{stdout}"
+    );
 }

@@ -24,9 +24,9 @@ use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings};
 use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
 use mixmeter::meter::layout;
 use mixmeter::meter::moments::Moments;
-use mixmeter::normalize::{self, wav::Depth};
 use mixmeter::meter::spectrum::PowerSpectrum;
 use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
+use mixmeter::normalize::{self, wav::Depth};
 use mixmeter::reference::{self, Curve};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -749,7 +749,10 @@ fn clock(seconds: f64) -> String {
         format!("{seconds:.3} s")
     } else {
         let minutes = (seconds / 60.0).floor();
-        format!("{seconds:.3} s ({minutes:.0}:{:06.3})", seconds - 60.0 * minutes)
+        format!(
+            "{seconds:.3} s ({minutes:.0}:{:06.3})",
+            seconds - 60.0 * minutes
+        )
     }
 }
 
@@ -900,8 +903,7 @@ impl Check {
     /// file would need to reach the target's loudness itself.
     fn print(&self) {
         println!("    {}", self.preview.sentence);
-        if let (Some(gain), Some(peak)) = (self.gain_to_target_db, self.true_peak_at_target_dbtp)
-        {
+        if let (Some(gain), Some(peak)) = (self.gain_to_target_db, self.true_peak_at_target_dbtp) {
             println!(
                 "      To reach its loudness yourself: {:+.1} dB of gain, true peak then {:+.1} \
                  dBTP, {} its {:.1} dBTP ceiling",
@@ -1236,7 +1238,9 @@ fn input_depth(info: &StreamInfo) -> Depth {
         .strip_prefix("pcm_s")
         .or_else(|| info.codec.strip_prefix("pcm_u"))
     {
-        rest.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()
+        rest.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
     } else if matches!(info.codec.as_str(), "flac" | "alac") {
         info.bits_per_sample
     } else {
@@ -1309,20 +1313,32 @@ fn resolve(args: &AnalyzeArgs) -> Result<Options, String> {
     let normalize = match args.normalize_to {
         None => {
             for (given, option) in [
-                (args.output.is_some(), "--output names the file --normalize-to writes"),
-                (args.limit.is_some(), "--limit holds the true peak of the file --normalize-to writes"),
-                (args.output_depth.is_some(), "--output-depth is the format of the file --normalize-to writes"),
+                (
+                    args.output.is_some(),
+                    "--output names the file --normalize-to writes",
+                ),
+                (
+                    args.limit.is_some(),
+                    "--limit holds the true peak of the file --normalize-to writes",
+                ),
+                (
+                    args.output_depth.is_some(),
+                    "--output-depth is the format of the file --normalize-to writes",
+                ),
             ] {
                 if given {
-                    return Err(format!("{option}: use it with --normalize-to LUFS --output OUT.wav"));
+                    return Err(format!(
+                        "{option}: use it with --normalize-to LUFS --output OUT.wav"
+                    ));
                 }
             }
             None
         }
         Some(target_lufs) => {
-            let output = args.output.clone().ok_or(
-                "--normalize-to writes a file: name it with --output OUT.wav".to_string(),
-            )?;
+            let output = args
+                .output
+                .clone()
+                .ok_or("--normalize-to writes a file: name it with --output OUT.wav".to_string())?;
             if !(-70.0..=0.0).contains(&target_lufs) {
                 return Err(format!(
                     "--normalize-to {target_lufs}: a target from -70 to 0 LUFS"
@@ -1369,7 +1385,10 @@ fn resolve(args: &AnalyzeArgs) -> Result<Options, String> {
         }
     };
     if args.album && args.normalize_to.is_some() {
-        return Err("--album measures several files; --normalize-to writes one: use one or the other".to_string());
+        return Err(
+            "--album measures several files; --normalize-to writes one: use one or the other"
+                .to_string(),
+        );
     }
     Ok(Options {
         album: args.album,
@@ -1519,7 +1538,10 @@ fn main() -> ExitCode {
 /// What became of one input, for the exit status and the summary table.
 enum Outcome {
     /// `incomplete`: truncated, or its normalized file could not be written (exit status 1).
-    Read { pass: bool, incomplete: bool },
+    Read {
+        pass: bool,
+        incomplete: bool,
+    },
     Unreadable,
 }
 
@@ -1570,19 +1592,22 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         deferred: Vec::new(),
     };
     let mut album = options.album.then(Album::new);
-    let report_problem =
-        |name: &str, message: &str, summary: &mut Vec<_>, out: &mut Records, album: &mut Option<Album>| {
-            eprintln!("mixmeter: {name}: {message}");
-            if options.json {
-                out.json(error_json(name, message), None);
-            } else if options.csv {
-                out.csv(csv_error_row(name, message, csv_width), None);
-            }
-            summary.push((name.to_string(), None, false));
-            if let Some(album) = album {
-                album.left_out.push(name.to_string());
-            }
-        };
+    let report_problem = |name: &str,
+                          message: &str,
+                          summary: &mut Vec<_>,
+                          out: &mut Records,
+                          album: &mut Option<Album>| {
+        eprintln!("mixmeter: {name}: {message}");
+        if options.json {
+            out.json(error_json(name, message), None);
+        } else if options.csv {
+            out.csv(csv_error_row(name, message, csv_width), None);
+        }
+        summary.push((name.to_string(), None, false));
+        if let Some(album) = album {
+            album.left_out.push(name.to_string());
+        }
+    };
     let next = AtomicUsize::new(0);
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
@@ -1856,10 +1881,13 @@ impl Records {
 struct Album {
     integrated: IntegratedHistogram,
     range: RangeHistogram,
-    /// (file, integrated LUFS, duration s, true peak dBTP, sample peak dBFS)
-    tracks: Vec<(String, Option<f64>, f64, Option<f64>, Option<f64>)>,
+    tracks: Vec<Track>,
     left_out: Vec<String>,
 }
+
+/// One track of the album: (file, integrated LUFS, duration s, true peak dBTP, sample peak
+/// dBFS).
+type Track = (String, Option<f64>, f64, Option<f64>, Option<f64>);
 
 /// The album's readings.
 struct AlbumReading {

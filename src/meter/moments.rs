@@ -127,7 +127,10 @@ mod tests {
         }
         assert_eq!(m.overs, 100);
         assert_eq!(m.kept_overs().len(), OVERS_KEPT);
-        assert_eq!(m.kept_overs()[OVERS_KEPT - 1], 2 * (OVERS_KEPT as u64 - 1) * 240);
+        assert_eq!(
+            m.kept_overs()[OVERS_KEPT - 1],
+            2 * (OVERS_KEPT as u64 - 1) * 240
+        );
         m.reset();
         assert_eq!(m.overs, 0);
         assert_eq!(m.over_ceiling_gain, Some(0.5));

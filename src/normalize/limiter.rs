@@ -190,10 +190,9 @@ impl TruePeakLimiter {
     fn step(&mut self, frame: &[f32], out: &mut impl FnMut(&[f32])) {
         let mut held = [0.0f32; MAX_CHANNELS];
         let mut peak = 0.0f32;
-        for c in 0..self.channels {
+        for (c, (slot, window)) in held.iter_mut().zip(&mut self.window).enumerate() {
             let x = frame.get(c).copied().unwrap_or(0.0);
-            held[c] = x;
-            let window = &mut self.window[c];
+            *slot = x;
             window.pop_front();
             window.push_back(x);
             // The interval between window positions TAPS/2 - 1 and TAPS/2.
@@ -283,8 +282,8 @@ mod tests {
         let rate = 48_000.0;
         let mut x = vec![0.0f32; 48_000];
         for (n, v) in x.iter_mut().enumerate().skip(10_000).take(10_000) {
-            *v = (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin()
-                as f32;
+            *v =
+                (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin() as f32;
         }
         let mut l = TruePeakLimiter::new(rate, 1, -1.0);
         let y = run(&mut l, &x);

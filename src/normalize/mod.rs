@@ -75,7 +75,10 @@ pub fn render(input: &Path, output: &Path, settings: &Settings) -> Result<Render
             writer.finish()?;
             return Ok(rendered);
         };
-        let peak = rendered.written.max_true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
+        let peak = rendered
+            .written
+            .max_true_peak_dbtp
+            .unwrap_or(f64::NEG_INFINITY);
         if peak <= limit - MARGIN_DB / 2.0 {
             writer.finish()?;
             return Ok(rendered);
@@ -116,10 +119,10 @@ fn render_once(
     let mut error: Option<String> = None;
     // Each limited (or plain) frame: written, and its written values measured in blocks.
     let emit = |frame: &[f32],
-                    writer: &mut WavWriter,
-                    meter: &mut Meter,
-                    planar: &mut Vec<Vec<f32>>,
-                    error: &mut Option<String>| {
+                writer: &mut WavWriter,
+                meter: &mut Meter,
+                planar: &mut Vec<Vec<f32>>,
+                error: &mut Option<String>| {
         if error.is_some() {
             return;
         }
@@ -142,8 +145,8 @@ fn render_once(
         let frames = block.first().map_or(0, |c| c.len());
         let mut frame = [0.0f32; MAX_CHANNELS];
         for n in 0..frames {
-            for c in 0..channels {
-                frame[c] = block[c][n] * gain;
+            for (to, from) in frame.iter_mut().zip(&block[..channels]) {
+                *to = from[n] * gain;
             }
             match limiter.as_mut() {
                 Some(l) => l.push(&frame[..channels], &mut |f| {

@@ -81,7 +81,11 @@ fn ffmpeg_metadata(inputs: &[&Path], graph: &str) -> Vec<(f64, String, f64)> {
         .args([flag, &graph, "-f", "null", "-"])
         .output()
         .expect("ffmpeg runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut time = 0.0;
     let mut values = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -121,14 +125,19 @@ fn album_loudness_matches_ffmpeg_on_the_concatenation() {
     let lines = analyze(&args);
     let album = &lines[3]["album"];
     let (ours_i, ours_lra) = (f(album, "integrated_lufs"), f(album, "loudness_range_lu"));
-    let (theirs_i, theirs_lra) =
-        ffmpeg_loudness(&refs, "[0:a][1:a][2:a]concat=n=3:v=0:a=1,");
+    let (theirs_i, theirs_lra) = ffmpeg_loudness(&refs, "[0:a][1:a][2:a]concat=n=3:v=0:a=1,");
     eprintln!(
         "album of {names:?}: I ours {ours_i:.3} ffmpeg {theirs_i:.3} LUFS, LRA ours \
          {ours_lra:.3} ffmpeg {theirs_lra:.3} LU"
     );
-    assert!((ours_i - theirs_i).abs() <= 0.1, "{ours_i} against {theirs_i}");
-    assert!((ours_lra - theirs_lra).abs() <= 0.2, "{ours_lra} against {theirs_lra}");
+    assert!(
+        (ours_i - theirs_i).abs() <= 0.1,
+        "{ours_i} against {theirs_i}"
+    );
+    assert!(
+        (ours_lra - theirs_lra).abs() <= 0.2,
+        "{ours_lra} against {theirs_lra}"
+    );
     // The tracks differ by 13 LU: the album is not the mean of the tracks' values.
     let tracks: Vec<f64> = lines[..3].iter().map(|l| f(l, "integrated_lufs")).collect();
     let mean = tracks.iter().sum::<f64>() / 3.0;
@@ -144,16 +153,25 @@ fn dual_mono_matches_ffmpeg_on_the_channel_duplicated() {
         let path = file(name);
         let shown = path.display().to_string();
         let mono = f(&analyze(&["--json", &shown])[0], "integrated_lufs");
-        let dual = f(&analyze(&["--json", "--dual-mono", &shown])[0], "integrated_lufs");
+        let dual = f(
+            &analyze(&["--json", "--dual-mono", &shown])[0],
+            "integrated_lufs",
+        );
         let (duplicated, _) = ffmpeg_loudness(&[&path], "pan=stereo|c0=c0|c1=c0,");
         let (upmixed, _) = ffmpeg_loudness(&[&path], "aformat=channel_layouts=stereo,");
         eprintln!(
             "{name}: mono {mono:.3}, dual mono {dual:.3}; ffmpeg duplicated {duplicated:.3}, \
              -ac 2 upmix {upmixed:.3} LUFS"
         );
-        assert!((dual - duplicated).abs() <= 0.05, "{name}: {dual} against {duplicated}");
+        assert!(
+            (dual - duplicated).abs() <= 0.05,
+            "{name}: {dual} against {duplicated}"
+        );
         assert!((dual - mono - 3.0103).abs() < 0.001, "{name}");
-        assert!((upmixed - mono).abs() <= 0.05, "{name}: the equal-power upmix");
+        assert!(
+            (upmixed - mono).abs() <= 0.05,
+            "{name}: the equal-power upmix"
+        );
     }
 }
 
@@ -187,10 +205,11 @@ fn where_it_happens_on_a_song_pushed_over_full_scale() {
     .filter(|v| v.1 == "lavfi.astats.Overall.Peak_level")
     .map(|v| (v.0, v.2 + 12.0))
     .collect();
-    let (peak_at, peak) = frames
-        .iter()
-        .copied()
-        .fold((0.0, f64::NEG_INFINITY), |m, x| if x.1 > m.1 { x } else { m });
+    let (peak_at, peak) =
+        frames.iter().copied().fold(
+            (0.0, f64::NEG_INFINITY),
+            |m, x| if x.1 > m.1 { x } else { m },
+        );
     let mut runs = Vec::new();
     let mut previous = false;
     for &(t, p) in &frames {
@@ -228,14 +247,20 @@ fn where_it_happens_on_a_song_pushed_over_full_scale() {
         .iter()
         .filter(|t| runs.iter().any(|r| (r - *t).abs() <= 0.011))
         .count();
-    assert!(matched as f64 >= 0.9 * times.len() as f64, "{times:?}\n{runs:?}");
+    assert!(
+        matched as f64 >= 0.9 * times.len() as f64,
+        "{times:?}\n{runs:?}"
+    );
     // The loudest 3 s: ffmpeg's short-term loudness at the end of our window is its maximum.
     let short_term: Vec<(f64, f64)> = ffmpeg_metadata(&[&pushed], "ebur128=metadata=1")
         .into_iter()
         .filter(|v| v.1 == "lavfi.r128.S")
         .map(|v| (v.0, v.2))
         .collect();
-    let max_s = short_term.iter().map(|v| v.1).fold(f64::NEG_INFINITY, f64::max);
+    let max_s = short_term
+        .iter()
+        .map(|v| v.1)
+        .fold(f64::NEG_INFINITY, f64::max);
     let end = f(ours, "max_short_term_at_s") + 3.0;
     // ffmpeg stamps each 100 ms value with the start of its last 100 ms.
     let at_end = short_term
@@ -253,9 +278,16 @@ fn normalized_files_read_the_target_and_the_limiter_holds_its_limit() {
     let song = file("noiz2sa-stg0.ogg");
     let song_shown = song.display().to_string();
     let driver = meters::compile_driver(corpus_dir());
-    for (depth, limit) in [("f32", None), ("24", None), ("16", Some("-1")), ("f32", Some("-1"))]
-    {
-        let out = dir.join(format!("normalized-{depth}-{}.wav", limit.unwrap_or("none")));
+    for (depth, limit) in [
+        ("f32", None),
+        ("24", None),
+        ("16", Some("-1")),
+        ("f32", Some("-1")),
+    ] {
+        let out = dir.join(format!(
+            "normalized-{depth}-{}.wav",
+            limit.unwrap_or("none")
+        ));
         let out_shown = out.display().to_string();
         // The song is about -9.9 LUFS at +3 dBTP: to -16 LUFS it comes down 6 dB without a
         // limiter; to -9 LUFS it goes up and the limiter holds -1 dBTP.
@@ -303,7 +335,10 @@ fn normalized_files_read_the_target_and_the_limiter_holds_its_limit() {
                 // Limiting takes a little loudness off; the report says where it ended.
                 assert!((f(again, "integrated_lufs") - f(&n, "integrated_lufs")).abs() < 0.02);
                 // About 5 dB of limiting on a dense song takes about 1.5 LU off the -9 LUFS.
-                assert!((-12.0..=-9.0).contains(&f(again, "integrated_lufs")), "{again}");
+                assert!(
+                    (-12.0..=-9.0).contains(&f(again, "integrated_lufs")),
+                    "{again}"
+                );
                 assert!((ffmpeg_i - f(again, "integrated_lufs")).abs() <= 0.1);
             }
         }
