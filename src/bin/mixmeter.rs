@@ -74,7 +74,8 @@ const EXIT_STATUS_HELP: &str = "Exit status:
   0  every file was read and passed every --target and --check
   1  an input could not be read: a file missing, corrupt, truncated or in an unsupported
      format, or a folder without audio files (this wins over 3: the other files' results
-     are still printed, and each JSON/CSV record has its own error and pass fields)
+     are still printed, and each JSON/CSV record has its own error and pass fields); or
+     the --normalize-to file could not be written (or was refused: it would clip)
   2  bad usage (unknown option or value, a curve file that cannot be used)
   3  every file was read, and one missed a --target or failed a --check item";
 
@@ -954,12 +955,11 @@ const CSV_COLUMNS: &[&str] = &[
     "mono_loss_lu",
     "non_finite_samples",
     "mono_verdict",
-    "max_true_peak_at_s",
-    "max_short_term_at_s",
-    "dual_mono",
     "truncated",
     "error",
 ];
+/// Columns added in schema 7, after `error` so the earlier columns keep their places.
+const CSV_WHERE_COLUMNS: &[&str] = &["max_true_peak_at_s", "max_short_term_at_s", "dual_mono"];
 
 fn csv_header(
     targets: &[Target],
@@ -968,7 +968,11 @@ fn csv_header(
     overs: bool,
     album: bool,
 ) -> String {
-    let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut columns: Vec<String> = CSV_COLUMNS
+        .iter()
+        .chain(CSV_WHERE_COLUMNS)
+        .map(|c| c.to_string())
+        .collect();
     if overs {
         columns.push("overs".to_string());
         columns.push("overs_first_s".to_string());
@@ -1032,11 +1036,11 @@ fn csv_row(
             .as_ref()
             .and_then(|s| s.verdict)
             .map_or(String::new(), |v| v.id().to_string()),
+        a.truncated_from().is_some().to_string(),
+        csv_field(&a.truncation().unwrap_or_default()),
         csv_number(a.max_true_peak_at_s()),
         csv_number(a.max_short_term_at_s()),
         a.dual_mono.to_string(),
-        a.truncated_from().is_some().to_string(),
-        csv_field(&a.truncation().unwrap_or_default()),
     ];
     if a.moments.over_ceiling_gain.is_some() {
         fields.push(a.moments.overs.to_string());
@@ -1721,11 +1725,11 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                             if let Some(n) = &normalized {
                                 record["normalized"] = normalized_json(&options, n);
                             }
-                            out.json(record, track_lufs);
+                            out.json(record, Some(track_lufs));
                         } else if options.csv {
                             out.csv(
                                 csv_row(&analysis, &checks, graded, tonal.map(|t| t.1)),
-                                track_lufs,
+                                Some(track_lufs),
                             );
                         } else {
                             if printed > 0 {
@@ -1828,7 +1832,9 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
 /// loudness is known, each track's relative level then added.
 struct Records {
     defer: bool,
-    deferred: Vec<(Record, Option<f64>)>,
+    /// Each held record with its track's loudness; `None` for an input that could not be
+    /// read (its record gets no relative level: its CSV row has the column empty already).
+    deferred: Vec<(Record, Option<Option<f64>>)>,
 }
 
 enum Record {
@@ -1837,7 +1843,7 @@ enum Record {
 }
 
 impl Records {
-    fn json(&mut self, value: Value, track_lufs: Option<f64>) {
+    fn json(&mut self, value: Value, track_lufs: Option<Option<f64>>) {
         if self.defer {
             self.deferred.push((Record::Json(value), track_lufs));
         } else {
@@ -1845,7 +1851,7 @@ impl Records {
         }
     }
 
-    fn csv(&mut self, row: String, track_lufs: Option<f64>) {
+    fn csv(&mut self, row: String, track_lufs: Option<Option<f64>>) {
         if self.defer {
             self.deferred.push((Record::Csv(row), track_lufs));
         } else {
@@ -1856,20 +1862,19 @@ impl Records {
     /// Prints the held records with `album_relative_lu` (track minus album, LU).
     fn flush(&mut self, album_lufs: Option<f64>) {
         for (record, track) in self.deferred.drain(..) {
+            let Some(track) = track else {
+                match record {
+                    Record::Json(value) => println!("{value}"),
+                    Record::Csv(row) => println!("{row}"),
+                }
+                continue;
+            };
             let relative = track.zip(album_lufs).map(|(t, a)| t - a);
             match record {
                 Record::Json(mut value) => {
-                    if value.get("error").is_some_and(|e| !e.is_null())
-                        && value.get("integrated_lufs").is_none()
-                    {
-                        println!("{value}");
-                    } else {
-                        value["album_relative_lu"] = number(relative);
-                        println!("{value}");
-                    }
+                    value["album_relative_lu"] = number(relative);
+                    println!("{value}");
                 }
-                // An error row already has the (empty) column; a file row gets its value.
-                Record::Csv(row) if track.is_none() && row.ends_with(',') => println!("{row}"),
                 Record::Csv(row) => println!("{row},{}", csv_number(relative)),
             }
         }
