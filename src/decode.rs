@@ -38,6 +38,8 @@ pub struct StreamInfo {
     pub stated_frames: Option<u64>,
     /// The frames the container states, exact or not (for progress reports).
     pub approx_frames: Option<u64>,
+    /// Bits per sample of the stored audio, when the codec states them (lossless codecs).
+    pub bits_per_sample: Option<u32>,
 }
 
 /// The role of one positioned channel; `has_sides` says whether the file also has a side pair.
@@ -272,6 +274,7 @@ impl AudioFile {
                 codec: header.codec().to_string(),
                 stated_frames: header.stated_frames(),
                 approx_frames: header.stated_frames(),
+                bits_per_sample: None,
             };
             return Ok(AudioFile {
                 info,
@@ -382,6 +385,7 @@ impl AudioFile {
             codec,
             stated_frames: track_frames.filter(|_| exact),
             approx_frames: track_frames,
+            bits_per_sample: params.bits_per_sample,
         };
         Ok(AudioFile {
             info,

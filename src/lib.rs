@@ -11,6 +11,7 @@ pub mod editor;
 pub mod measurement;
 pub mod meter;
 pub mod monitor;
+pub mod normalize;
 pub mod params;
 pub mod reference;
 pub mod report;

@@ -1388,7 +1388,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 6);
+    assert_eq!(lines[0]["schema_version"], 7);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -1447,13 +1447,31 @@ fn stereo_image_per_band_in_json_and_summary() {
     let (code, stdout, _) = run(&["analyze", "--csv", &path("same.wav"), &path("mono.wav")]);
     assert_eq!(code, 0);
     let rows: Vec<&str> = stdout.lines().collect();
-    assert!(
-        rows[0].ends_with(",non_finite_samples,mono_verdict,truncated,error"),
-        "{}",
-        rows[0]
+    // (Schema 7 adds its columns after `error`, so these keep their places.)
+    let schema_6_end = ",non_finite_samples,mono_verdict,truncated,error,";
+    let at = rows[0].find(schema_6_end).expect(rows[0]) + schema_6_end.len();
+    assert_eq!(
+        &rows[0][at..],
+        "max_true_peak_at_s,max_short_term_at_s,dual_mono"
     );
-    assert!(rows[1].ends_with(",0,good,false,"), "{}", rows[1]);
-    assert!(rows[2].ends_with(",0,,false,"), "{}", rows[2]);
+    let cells = |row: &str| -> Vec<String> { row.split(',').map(str::to_string).collect() };
+    let header = cells(rows[0]);
+    let at = header
+        .iter()
+        .position(|h| h == "non_finite_samples")
+        .unwrap();
+    assert_eq!(
+        cells(rows[1])[at..at + 4],
+        ["0", "good", "false", ""],
+        "{}",
+        rows[1]
+    );
+    assert_eq!(
+        cells(rows[2])[at..at + 4],
+        ["0", "", "false", ""],
+        "{}",
+        rows[2]
+    );
 }
 
 /// The statuses of a `checks` object, by item id.
@@ -2142,4 +2160,335 @@ fn readme_usage_matches_the_help() {
         let block = format!("```text\n$ mixmeter {}\n{stdout}```", args.join(" "));
         assert!(readme.contains(&block), "README lacks, exactly:\n{block}");
     }
+}
+
+/// Where it happens: a quiet tone with a loud passage from 8 to 11 s and single-sample clicks
+/// over -6 dBTP at 2.5 s and 2.5012 s (one over: the same 5 ms run), 14.25 s and 17.3 s (the
+/// largest): the times come back to within 10 ms, in JSON, CSV and the summary.
+#[test]
+fn where_the_maximum_peak_the_loudest_3_s_and_the_overs_are() {
+    let dir = scratch_dir("cli-where");
+    let rate = 48_000u32;
+    let mut x = sine(rate, -30.0, 20.0);
+    for v in &mut x[8 * rate as usize..11 * rate as usize] {
+        *v *= 10.0;
+    }
+    for (t, a) in [(2.5, 0.7), (2.5012, 0.7), (14.25, 0.8), (17.3, 0.95)] {
+        x[(t * rate as f64) as usize] = a;
+    }
+    let path = dir.join("placed.wav");
+    write_wav(&path, Format::Float32, rate, &[x]);
+    let name = path.to_str().unwrap();
+    let (code, stdout, stderr) = run(&["analyze", "--json", "--ceiling", "-6", name]);
+    assert_eq!(code, 0, "{stderr}");
+    let v = &json_lines(&stdout)[0];
+    assert!((f(v, "max_true_peak_at_s") - 17.3).abs() < 0.01, "{v}");
+    assert!((f(v, "max_short_term_at_s") - 8.0).abs() < 0.01, "{v}");
+    assert_eq!(v["overs"]["count"], 3, "{v}");
+    assert_eq!(v["overs"]["ceiling_dbtp"], -6.0);
+    let times: Vec<f64> = v["overs"]["first_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_f64().unwrap())
+        .collect();
+    assert_eq!(times.len(), 3);
+    for (found, expected) in times.iter().zip([2.5, 14.25, 17.3]) {
+        assert!((found - expected).abs() < 0.01, "{times:?}");
+    }
+    // A ceiling over every peak: no overs; without --ceiling: no overs object.
+    let (_, stdout, _) = run(&["analyze", "--json", "--ceiling=0", name]);
+    assert_eq!(json_lines(&stdout)[0]["overs"]["count"], 0);
+    let (_, stdout, _) = run(&["analyze", "--json", name]);
+    assert!(json_lines(&stdout)[0]["overs"].is_null());
+    let (_, stdout, _) = run(&["analyze", "--ceiling", "-6", name]);
+    assert!(
+        stdout.contains("True peak             -0.4 dBTP at 17.30"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the loudest 3 s from 8.0"), "{stdout}");
+    assert!(
+        stdout.contains("Overs                 3 over -6.0 dBTP at 2.50"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&["analyze", "--csv", "--ceiling", "-6", name]);
+    let rows: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(',').collect()).collect();
+    let column = |c: &str| rows[0].iter().position(|h| *h == c).unwrap();
+    assert_eq!(rows[0].len(), rows[1].len());
+    assert_eq!(rows[1][column("overs")], "3");
+    assert_eq!(rows[1][column("overs_first_s")].split(';').count(), 3);
+    assert!(rows[1][column("max_true_peak_at_s")].starts_with("17.30"));
+}
+
+/// An album of a -23 LUFS and a -33 LUFS tone (10 s each) pools its gating blocks: -25.60
+/// LUFS, not the -28 LUFS average of the two; each track's level relative to it in the JSON
+/// records, the CSV column and the summary; an unreadable input is left out and named.
+#[test]
+fn album_loudness_pools_the_tracks_blocks() {
+    let dir = scratch_dir("cli-album");
+    let a = dir.join("a.wav");
+    let b = dir.join("b.wav");
+    write_wav(&a, Format::Float32, 48_000, &[sine(48_000, -20.0, 10.0)]);
+    write_wav(&b, Format::Float32, 48_000, &[sine(48_000, -30.0, 10.0)]);
+    let missing = dir.join("missing.wav");
+    let (a, b, missing) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    );
+    let expected = -23.0 + 10.0 * ((1.0 + 0.1) / 2.0f64).log10();
+    let (code, stdout, _) = run(&["analyze", "--album", "--json", a, b]);
+    assert_eq!(code, 0);
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 3);
+    let album = &lines[2]["album"];
+    assert_eq!(lines[2]["schema_version"], 7);
+    assert!(
+        (f(album, "integrated_lufs") - expected).abs() < 0.02,
+        "{album}"
+    );
+    assert!(
+        (f(album, "loudness_range_lu") - 10.0).abs() < 0.1,
+        "{album}"
+    );
+    assert_eq!(album["tracks"], 2);
+    assert!((f(&lines[0], "album_relative_lu") - (-23.0 - expected)).abs() < 0.02);
+    assert!((f(&lines[1], "album_relative_lu") - (-33.0 - expected)).abs() < 0.02);
+    assert!(
+        (f(&album["files"][1], "relative_lu") + 7.40).abs() < 0.02,
+        "{album}"
+    );
+    // Without --album there is no album record or relative level.
+    let (_, stdout, _) = run(&["analyze", "--json", a, b]);
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].get("album_relative_lu").is_none());
+    // CSV: a column for the relative level and an album row; an error row keeps its width.
+    let (code, stdout, _) = run(&["analyze", "--album", "--csv", a, missing, b]);
+    assert_eq!(code, 1, "a missing file is exit status 1");
+    let rows: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5, "{stdout}");
+    assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{stdout}");
+    let column = |c: &str| rows[0].iter().position(|h| *h == c).unwrap();
+    let cell = |row: usize, c: &str| rows[row][column(c)].parse::<f64>().unwrap();
+    assert!((cell(1, "album_relative_lu") - (-23.0 - expected)).abs() < 0.02);
+    assert_eq!(rows[2][column("album_relative_lu")], "");
+    assert!((cell(3, "album_relative_lu") - (-33.0 - expected)).abs() < 0.02);
+    assert_eq!(rows[4][column("file")], "(album)");
+    assert!(
+        (cell(4, "integrated_lufs") - expected).abs() < 0.02,
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&["analyze", "--album", a, missing, b]);
+    assert!(stdout.contains("Album: 2 tracks"), "{stdout}");
+    assert!(
+        stdout.contains("Integrated loudness   -25.6 LUFS"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+2.6 LU"), "{stdout}");
+    assert!(stdout.contains("-7.4 LU"), "{stdout}");
+    assert!(stdout.contains("left out (unreadable)"), "{stdout}");
+}
+
+/// `--dual-mono`: a -20 dBFS mono tone reads -23 LUFS as mono and -19.99 LUFS as dual mono
+/// (+3.01 LU); a stereo file is measured as it is, with a note on stderr.
+#[test]
+fn dual_mono_adds_3_lu_to_mono_files_only() {
+    let dir = scratch_dir("cli-dual-mono");
+    let mono = dir.join("mono.wav");
+    let stereo = dir.join("stereo.wav");
+    let tone = sine(48_000, -20.0, 6.0);
+    write_wav(&mono, Format::Int24, 48_000, std::slice::from_ref(&tone));
+    write_wav(&stereo, Format::Int24, 48_000, &[tone.clone(), tone]);
+    let (mono, stereo) = (mono.to_str().unwrap(), stereo.to_str().unwrap());
+    let (_, plain, _) = run(&["analyze", "--json", mono]);
+    let (code, dual, stderr) = run(&["analyze", "--json", "--dual-mono", mono]);
+    assert_eq!(code, 0);
+    assert!(stderr.is_empty(), "{stderr}");
+    let (plain, dual) = (&json_lines(&plain)[0], &json_lines(&dual)[0]);
+    let step = f(dual, "integrated_lufs") - f(plain, "integrated_lufs");
+    assert!((step - 10.0 * 2f64.log10()).abs() < 1e-6, "{step}");
+    assert_eq!(dual["dual_mono"], true);
+    assert_eq!(plain["dual_mono"], false);
+    assert_eq!(f(dual, "true_peak_dbtp"), f(plain, "true_peak_dbtp"));
+    let (code, out, stderr) = run(&["analyze", "--json", "--dual-mono", stereo]);
+    assert_eq!(code, 0);
+    assert_eq!(json_lines(&out)[0]["dual_mono"], false);
+    assert!(
+        stderr.contains("--dual-mono applies to mono files"),
+        "{stderr}"
+    );
+    let (_, out, _) = run(&["analyze", "--dual-mono", mono]);
+    assert!(out.contains("Dual mono"), "{out}");
+}
+
+/// Options that need another are usage errors that say which, and --normalize-to never
+/// writes over its input or takes more than one.
+#[test]
+fn normalize_options_need_each_other_and_never_overwrite_the_input() {
+    let dir = scratch_dir("cli-normalize-usage");
+    let path = dir.join("tone.wav");
+    write_wav(&path, Format::Int16, 48_000, &[sine(48_000, -20.0, 2.0)]);
+    let name = path.to_str().unwrap();
+    let out = dir.join("out.wav");
+    let out = out.to_str().unwrap();
+    let link = dir.join("link.wav");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    for (mut args, says) in [
+        (vec!["--output", out], "use it with --normalize-to"),
+        (vec!["--limit", "-1"], "use it with --normalize-to"),
+        (vec!["--output-depth", "24"], "use it with --normalize-to"),
+        (vec!["--normalize-to", "-14"], "name it with --output"),
+        (
+            vec!["--normalize-to", "-14", "-o", out, "--output-depth", "12"],
+            "unknown --output-depth 12",
+        ),
+        (
+            vec!["--normalize-to", "-14", "-o", name],
+            "never overwrites its input",
+        ),
+        (
+            vec!["--normalize-to", "-14", "-o", link.to_str().unwrap()],
+            "never overwrites its input",
+        ),
+        (
+            vec!["--normalize-to", "-14", "-o", out, name],
+            "name exactly one input file",
+        ),
+        (
+            vec!["--normalize-to", "-14", "-o", out, "--limit", "3"],
+            "a limit from -20 to 0 dBTP",
+        ),
+    ] {
+        args.push(name);
+        let mut full = vec!["analyze"];
+        full.extend(&args);
+        let (code, stdout, stderr) = run(&full);
+        assert_eq!(code, 2, "{full:?}: {stdout}");
+        assert!(stderr.contains(says), "{full:?}: {stderr}");
+    }
+    assert!(!Path::new(out).exists());
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// --normalize-to: a -23 LUFS tone written at -14 LUFS in float (the written file measured by
+/// the analyzer reads the target); 16-bit output whose gain would clip is refused and nothing
+/// is written; float keeps overs and says so; --limit holds an fs/4 sine (+3 dB between its
+/// samples) at the limit as measured by the analyzer.
+#[test]
+fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
+    let dir = scratch_dir("cli-normalize");
+    let path = dir.join("tone.wav");
+    write_wav(&path, Format::Int24, 48_000, &[sine(48_000, -20.0, 8.0)]);
+    let name = path.to_str().unwrap();
+    let out = dir.join("out.wav");
+    let out_name = out.to_str().unwrap();
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        "--normalize-to",
+        "-14",
+        "-o",
+        out_name,
+        name,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let n = &json_lines(&stdout)[0]["normalized"];
+    assert!((f(n, "gain_db") - 9.0).abs() < 0.02, "{n}");
+    assert!((f(n, "integrated_lufs") + 14.0).abs() < 0.01, "{n}");
+    assert_eq!(n["format"], "32-bit float");
+    assert_eq!(n["over_ceiling"], false);
+    let (_, again, _) = run(&["analyze", "--json", out_name]);
+    let again = &json_lines(&again)[0];
+    assert!((f(again, "integrated_lufs") + 14.0).abs() < 0.01, "{again}");
+    assert_eq!(again["codec"], "pcm_f32le");
+    // To -3 LUFS the peak goes to +0 dBTP and over: refused as 16-bit, kept in float.
+    std::fs::remove_file(&out).unwrap();
+    let (code, _, stderr) = run(&[
+        "analyze",
+        "--normalize-to",
+        "-2",
+        "-o",
+        out_name,
+        "--output-depth",
+        "16",
+        name,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("it would clip"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+    assert!(
+        std::fs::read_dir(&dir).unwrap().count() == 1,
+        "no temporary file left"
+    );
+    let (code, stdout, _) = run(&["analyze", "--normalize-to", "-2", "-o", out_name, name]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("WARNING: the gain puts the true peak at +1.0 dBTP"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nothing was clipped"), "{stdout}");
+    let (_, again, _) = run(&["analyze", "--json", out_name]);
+    assert!(f(&json_lines(&again)[0], "sample_peak_dbfs") > 0.9);
+    // 24-bit from the input's depth.
+    let (code, _, _) = run(&[
+        "analyze",
+        "--normalize-to",
+        "-18",
+        "-o",
+        out_name,
+        "--output-depth",
+        "input",
+        name,
+    ]);
+    assert_eq!(code, 0);
+    let (_, again, _) = run(&["analyze", "--json", out_name]);
+    let again = &json_lines(&again)[0];
+    assert_eq!(again["codec"], "pcm_s24le");
+    assert!((f(again, "integrated_lufs") + 18.0).abs() < 0.01, "{again}");
+    // The limiter: a -30 dBFS tone with 50 ms bursts of an fs/4 sine at 45 degrees every
+    // second (samples at -9 dBFS, true peak -6 dBTP; the bursts make it about -11.6 LUFS),
+    // normalized to -6 LUFS (about +5.6 dB, true peak -0.4 dBTP) and held at -4 dBTP.
+    let mut burst = sine(48_000, -30.0, 6.0);
+    for (n, v) in burst.iter_mut().enumerate() {
+        if n % 48_000 < 2_400 {
+            *v = 0.5 * (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin();
+        }
+    }
+    let q = dir.join("bursts.wav");
+    write_wav(&q, Format::Float32, 48_000, &[burst.clone(), burst]);
+    let target = -6.0;
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        "--normalize-to",
+        &format!("{target}"),
+        "-o",
+        out_name,
+        "--limit",
+        "-4",
+        q.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let n = &json_lines(&stdout)[0]["normalized"];
+    assert!(f(n, "true_peak_dbtp") <= -4.0, "{n}");
+    assert!(f(&n["limiter"], "peak_reduction_db") > 3.0, "{n}");
+    let (_, again, _) = run(&["analyze", "--json", out_name]);
+    let again = f(&json_lines(&again)[0], "true_peak_dbtp");
+    assert!((-4.3..=-4.0).contains(&again), "re-measured {again} dBTP");
+    let (_, stdout, _) = run(&[
+        "analyze",
+        "--normalize-to",
+        &format!("{target}"),
+        "-o",
+        out_name,
+        "--limit",
+        "-4",
+        q.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout.contains("a true-peak limiter at -4.0 dBTP was applied"),
+        "{stdout}"
+    );
 }

@@ -21,9 +21,12 @@ use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings};
+use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
 use mixmeter::meter::layout;
+use mixmeter::meter::moments::Moments;
 use mixmeter::meter::spectrum::PowerSpectrum;
 use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
+use mixmeter::normalize::{self, wav::Depth};
 use mixmeter::reference::{self, Curve};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -39,7 +42,14 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 6;
+const SCHEMA_VERSION: u32 = 7;
+/// Dual mono (`--dual-mono`): the one channel weighs as the two channels of a stereo pair
+/// carrying it (BS.1770-5 sums the channels' weighted energies: twice the energy, +3.01 LU).
+const DUAL_MONO_WEIGHT: f64 = 2.0;
+/// Loudest-3 s window, seconds (EBU Tech 3341 short-term loudness).
+const SHORT_TERM_S: f64 = 3.0;
+/// The `file` of the album's CSV row (`--album --csv`).
+const ALBUM_ROW_NAME: &str = "(album)";
 /// File extensions a folder is searched for. Opus is listed so that a folder of Opus files
 /// is reported as unsupported rather than skipped in silence.
 const AUDIO_EXTENSIONS: &[&str] = &[
@@ -64,7 +74,8 @@ const EXIT_STATUS_HELP: &str = "Exit status:
   0  every file was read and passed every --target and --check
   1  an input could not be read: a file missing, corrupt, truncated or in an unsupported
      format, or a folder without audio files (this wins over 3: the other files' results
-     are still printed, and each JSON/CSV record has its own error and pass fields)
+     are still printed, and each JSON/CSV record has its own error and pass fields); or
+     the --normalize-to file could not be written (or was refused: it would clip)
   2  bad usage (unknown option or value, a curve file that cannot be used)
   3  every file was read, and one missed a --target or failed a --check item";
 
@@ -129,9 +140,49 @@ struct AnalyzeArgs {
     /// (`mixmeter reference list`)
     #[arg(long, value_name = "CURVE")]
     reference: Option<String>,
+    /// Also measure the inputs as one album played in the order named: integrated loudness
+    /// and loudness range from every track's gating blocks and short-term values pooled, and
+    /// each track's loudness relative to the album
+    #[arg(long)]
+    album: bool,
+    /// Measure mono files as played on both channels of a stereo pair (+3.01 LU), as
+    /// broadcast specifications ask; files that are not mono are measured as they are, with a
+    /// note
+    #[arg(long)]
+    dual_mono: bool,
+    /// Count the overs above this true-peak ceiling (dBTP) and give their times
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    ceiling: Option<f64>,
+    /// Write the file with the gain that brings its integrated loudness to LUFS (one input
+    /// file; needs --output)
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    normalize_to: Option<f64>,
+    /// The WAV file --normalize-to writes (never the input; written to a temporary file and
+    /// renamed when complete)
+    #[arg(short, long, value_name = "OUT.wav")]
+    output: Option<PathBuf>,
+    /// Sample format of --output: f32, 16, 24 or input (integer formats get TPDF dither)
+    /// [default: f32]
+    #[arg(long, value_name = "FORMAT")]
+    output_depth: Option<String>,
+    /// With --normalize-to: hold the true peak of the written file at or under DBTP with a
+    /// true-peak lookahead limiter (the output says how much it took off)
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    limit: Option<f64>,
     /// Files analyzed at once [default: the number of CPUs]
     #[arg(short, long, value_name = "N")]
     jobs: Option<NonZeroUsize>,
+}
+
+/// What each file's measurement includes (from the options).
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    series: bool,
+    spectrum: bool,
+    dual_mono: bool,
+    ceiling_dbtp: Option<f64>,
+    /// Keep the gating histograms for the album.
+    pool: bool,
 }
 
 #[derive(Subcommand)]
@@ -164,6 +215,12 @@ struct Analysis {
     spectrum: Option<PowerSpectrum>,
     /// Mono compatibility per band over the whole file (stereo files).
     stereo: Option<MonoCompatibility>,
+    /// Where the maximum true peak, the loudest 3 s and the overs are.
+    moments: Moments,
+    /// Measured as dual mono (`--dual-mono` on a mono file).
+    dual_mono: bool,
+    /// The gating blocks and short-term values, for the album (`--album`).
+    pooled: Option<Box<(IntegratedHistogram, RangeHistogram)>>,
 }
 
 impl Analysis {
@@ -187,6 +244,32 @@ impl Analysis {
     /// The file's error when it is truncated (stderr, JSON and CSV `error`).
     fn truncation(&self) -> Option<String> {
         self.truncation_detail().map(|d| format!("truncated: {d}"))
+    }
+
+    fn seconds(&self, samples: u64) -> f64 {
+        samples as f64 / self.info.sample_rate_hz as f64
+    }
+
+    /// Time of the maximum true peak, seconds from the start.
+    fn max_true_peak_at_s(&self) -> Option<f64> {
+        self.moments.max_true_peak_at.map(|s| self.seconds(s))
+    }
+
+    /// Start of the loudest 3 s (maximum short-term loudness), seconds from the start.
+    fn max_short_term_at_s(&self) -> Option<f64> {
+        self.readings.max_short_term_lufs?;
+        self.moments
+            .max_short_term_end_at
+            .map(|s| (self.seconds(s) - SHORT_TERM_S).max(0.0))
+    }
+
+    /// The kept overs' start times, seconds.
+    fn over_times_s(&self) -> Vec<f64> {
+        self.moments
+            .kept_overs()
+            .iter()
+            .map(|&s| self.seconds(s))
+            .collect()
     }
 }
 
@@ -214,7 +297,10 @@ struct Slot {
     total_frames: AtomicU64,
 }
 
-fn analyze(source: &Source, series: bool, spectrum: bool, slot: &Slot) -> Result<Analysis, String> {
+fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, String> {
+    let Measure {
+        series, spectrum, ..
+    } = measure;
     let file = match source {
         Source::File(path) => AudioFile::open(path),
         Source::Stdin => AudioFile::from_stdin(),
@@ -229,9 +315,15 @@ fn analyze(source: &Source, series: bool, spectrum: bool, slot: &Slot) -> Result
             info.channels
         ));
     }
-    let weights = layout::weights(&info.layout);
+    let dual_mono = measure.dual_mono && info.channels == 1;
+    let weights = if dual_mono {
+        vec![DUAL_MONO_WEIGHT]
+    } else {
+        layout::weights(&info.layout)
+    };
     let mut config =
         MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
+    config.over_ceiling_dbtp = measure.ceiling_dbtp;
     // Stereo files always run the spectrum: its frames feed the stereo image per band.
     config.spectrum = spectrum || info.channels == 2;
     let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
@@ -312,6 +404,12 @@ fn analyze(source: &Source, series: bool, spectrum: bool, slot: &Slot) -> Result
     let spectrum = spectrum
         .then(|| meter.spectrum().map(|a| a.long_term().to_owned()))
         .flatten();
+    let pooled = measure.pool.then(|| {
+        Box::new((
+            meter.integrated_histogram().clone(),
+            meter.range_histogram().clone(),
+        ))
+    });
     Ok(Analysis {
         file: source.name(),
         info,
@@ -321,6 +419,9 @@ fn analyze(source: &Source, series: bool, spectrum: bool, slot: &Slot) -> Result
         short_term,
         spectrum,
         stereo,
+        moments: *meter.moments(),
+        dual_mono,
+        pooled,
     })
 }
 
@@ -331,13 +432,8 @@ thread_local! {
 
 /// [`analyze`], with a panic inside a decoder (a bug in it, on corrupt data) turned into that
 /// file's error instead of ending the run: the other files are still analyzed.
-fn analyze_contained(
-    source: &Source,
-    series: bool,
-    spectrum: bool,
-    slot: &Slot,
-) -> Result<Analysis, String> {
-    match std::panic::catch_unwind(|| analyze(source, series, spectrum, slot)) {
+fn analyze_contained(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, String> {
+    match std::panic::catch_unwind(|| analyze(source, measure, slot)) {
         Ok(result) => result,
         Err(_) => {
             let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
@@ -377,9 +473,11 @@ fn number(value: Option<f64>) -> Value {
         .map_or(Value::Null, |v| json!(v))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn to_json(
     a: &Analysis,
     series: bool,
+    ceiling_dbtp: Option<f64>,
     checks: &[Check],
     graded: Option<(&Profile, &[Item])>,
     tonal: Option<(&Curve, Option<&TonalComparison>)>,
@@ -410,6 +508,14 @@ fn to_json(
         "truncated": a.truncated_from().is_some(),
         "stated_duration_s": a.truncated_from().map_or(Value::Null, |n| json!(n as f64 / a.info.sample_rate_hz as f64)),
         "error": a.truncation(),
+        "dual_mono": a.dual_mono,
+        "max_true_peak_at_s": number(a.max_true_peak_at_s()),
+        "max_short_term_at_s": number(a.max_short_term_at_s()),
+        "overs": a.moments.over_ceiling_gain.map_or(Value::Null, |_| json!({
+            "ceiling_dbtp": ceiling_dbtp,
+            "count": a.moments.overs,
+            "first_s": a.over_times_s(),
+        })),
     });
     if !checks.is_empty() {
         object["targets"] = checks.iter().map(Check::to_json).collect();
@@ -638,7 +744,20 @@ fn text(value: Option<f64>, unit: &str) -> String {
     }
 }
 
-fn print_summary(a: &Analysis) {
+/// A time as seconds and, from a minute on, minutes:seconds ("83.456 s (1:23.456)").
+fn clock(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.3} s")
+    } else {
+        let minutes = (seconds / 60.0).floor();
+        format!(
+            "{seconds:.3} s ({minutes:.0}:{:06.3})",
+            seconds - 60.0 * minutes
+        )
+    }
+}
+
+fn print_summary(a: &Analysis, ceiling_dbtp: Option<f64>) {
     let r = &a.readings;
     let seconds = a.frames as f64 / a.info.sample_rate_hz as f64;
     println!("{}", a.file);
@@ -670,12 +789,18 @@ fn print_summary(a: &Analysis) {
         text(r.max_momentary_lufs, "LUFS")
     );
     println!(
-        "  Max short-term        {}",
-        text(r.max_short_term_lufs, "LUFS")
+        "  Max short-term        {}{}",
+        text(r.max_short_term_lufs, "LUFS"),
+        a.max_short_term_at_s().map_or(String::new(), |t| format!(
+            ", the loudest 3 s from {}",
+            clock(t)
+        ))
     );
     println!(
-        "  True peak             {}",
-        text(r.max_true_peak_dbtp, "dBTP")
+        "  True peak             {}{}",
+        text(r.max_true_peak_dbtp, "dBTP"),
+        a.max_true_peak_at_s()
+            .map_or(String::new(), |t| format!(" at {}", clock(t)))
     );
     println!(
         "  Sample peak           {}",
@@ -693,6 +818,24 @@ fn print_summary(a: &Analysis) {
             text(r.mono_loss_integrated_lu, "LU")
         );
     }
+    if let (Some(ceiling), Some(_)) = (ceiling_dbtp, a.moments.over_ceiling_gain) {
+        let times = a.over_times_s();
+        let listed: Vec<String> = times.iter().map(|&t| clock(t)).collect();
+        let overs = a.moments.overs;
+        println!(
+            "  Overs                 {overs} over {ceiling:.1} dBTP{}",
+            if overs == 0 {
+                String::new()
+            } else if overs as usize > times.len() {
+                format!(", the first {} at {}", times.len(), listed.join(", "))
+            } else {
+                format!(" at {}", listed.join(", "))
+            }
+        );
+    }
+    if a.dual_mono {
+        println!("  Dual mono             measured as played on both channels (+3.01 LU)");
+    }
     if r.non_finite_samples > 0 {
         println!("  Non-finite samples    {} (skipped)", r.non_finite_samples);
     }
@@ -707,15 +850,31 @@ struct Check {
     id: String,
     name: String,
     preview: Preview,
+    /// The gain that brings the file to the target's loudness, whatever the platform's rule,
+    /// and the true peak after it (dB, dBTP).
+    gain_to_target_db: Option<f64>,
+    true_peak_at_target_dbtp: Option<f64>,
+    /// The platform's published true-peak ceiling.
+    platform_ceiling_dbtp: f64,
 }
 
 impl Check {
     fn new(target: &Target, r: &Readings) -> Check {
+        let gain = r.integrated_lufs.map(|i| target.integrated_lufs - i);
         Check {
             id: target.id.clone(),
             name: target.name.clone(),
             preview: platforms::preview(target, r),
+            gain_to_target_db: gain,
+            true_peak_at_target_dbtp: gain.zip(r.max_true_peak_dbtp).map(|(g, p)| g + p),
+            platform_ceiling_dbtp: target.max_true_peak_dbtp,
         }
+    }
+
+    /// Whether the true peak at the target's loudness is over the platform's ceiling.
+    fn over_at_target(&self) -> Option<bool> {
+        self.true_peak_at_target_dbtp
+            .map(|p| p > self.platform_ceiling_dbtp)
     }
 
     fn to_json(&self) -> Value {
@@ -735,12 +894,30 @@ impl Check {
             "problems": self.preview.problems,
             "warnings": self.preview.warnings,
             "text": self.preview.sentence,
+            "gain_to_target_db": number(self.gain_to_target_db),
+            "true_peak_at_target_dbtp": number(self.true_peak_at_target_dbtp),
+            "over_ceiling_at_target": self.over_at_target(),
         })
     }
 
-    /// One sentence per target (`diagnosis::platforms::Preview::sentence`).
+    /// One sentence per target (`diagnosis::platforms::Preview::sentence`), and what the
+    /// file would need to reach the target's loudness itself.
     fn print(&self) {
         println!("    {}", self.preview.sentence);
+        if let (Some(gain), Some(peak)) = (self.gain_to_target_db, self.true_peak_at_target_dbtp) {
+            println!(
+                "      To reach its loudness yourself: {:+.1} dB of gain, true peak then {:+.1} \
+                 dBTP, {} its {:.1} dBTP ceiling",
+                signed_tenths(gain),
+                signed_tenths(peak),
+                if peak > self.platform_ceiling_dbtp {
+                    "over"
+                } else {
+                    "within"
+                },
+                self.platform_ceiling_dbtp
+            );
+        }
     }
 }
 
@@ -781,9 +958,25 @@ const CSV_COLUMNS: &[&str] = &[
     "truncated",
     "error",
 ];
+/// Columns added in schema 7, after `error` so the earlier columns keep their places.
+const CSV_WHERE_COLUMNS: &[&str] = &["max_true_peak_at_s", "max_short_term_at_s", "dual_mono"];
 
-fn csv_header(targets: &[Target], profile: Option<&Profile>, tonal: bool) -> String {
-    let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
+fn csv_header(
+    targets: &[Target],
+    profile: Option<&Profile>,
+    tonal: bool,
+    overs: bool,
+    album: bool,
+) -> String {
+    let mut columns: Vec<String> = CSV_COLUMNS
+        .iter()
+        .chain(CSV_WHERE_COLUMNS)
+        .map(|c| c.to_string())
+        .collect();
+    if overs {
+        columns.push("overs".to_string());
+        columns.push("overs_first_s".to_string());
+    }
     for t in targets {
         columns.push(format!("{}_gain_db", t.id));
         columns.push(format!("{}_true_peak_after_dbtp", t.id));
@@ -799,6 +992,9 @@ fn csv_header(targets: &[Target], profile: Option<&Profile>, tonal: bool) -> Str
         for region in REGIONS {
             columns.push(format!("tonal_{}_db", region.id));
         }
+    }
+    if album {
+        columns.push("album_relative_lu".to_string());
     }
     columns.join(",")
 }
@@ -842,7 +1038,15 @@ fn csv_row(
             .map_or(String::new(), |v| v.id().to_string()),
         a.truncated_from().is_some().to_string(),
         csv_field(&a.truncation().unwrap_or_default()),
+        csv_number(a.max_true_peak_at_s()),
+        csv_number(a.max_short_term_at_s()),
+        a.dual_mono.to_string(),
     ];
+    if a.moments.over_ceiling_gain.is_some() {
+        fields.push(a.moments.overs.to_string());
+        let times: Vec<String> = a.over_times_s().iter().map(|t| format!("{t:.3}")).collect();
+        fields.push(times.join(";"));
+    }
     for c in checks {
         fields.push(csv_number(c.preview.gain_db));
         fields.push(csv_number(c.preview.true_peak_after_dbtp));
@@ -1005,6 +1209,68 @@ struct Options {
     profile: Option<Profile>,
     reference: Option<Curve>,
     jobs: usize,
+    album: bool,
+    dual_mono: bool,
+    ceiling_dbtp: Option<f64>,
+    normalize: Option<NormalizeOptions>,
+}
+
+/// `--output-depth`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DepthChoice {
+    Fixed(Depth),
+    Input,
+}
+
+/// `--normalize-to LUFS --output PATH [--output-depth F] [--limit DBTP]`.
+#[derive(Debug, Clone)]
+struct NormalizeOptions {
+    target_lufs: f64,
+    output: PathBuf,
+    depth: DepthChoice,
+    limit_dbtp: Option<f64>,
+}
+
+/// The sample format of the input, for `--output-depth input`: integer PCM keeps its bits
+/// (8-bit and odd sizes go up to the next of 16/24/32), float and lossy codecs are written
+/// as 32-bit float.
+fn input_depth(info: &StreamInfo) -> Depth {
+    let bits = if info.codec.starts_with("pcm_f") {
+        None
+    } else if let Some(rest) = info
+        .codec
+        .strip_prefix("pcm_s")
+        .or_else(|| info.codec.strip_prefix("pcm_u"))
+    {
+        rest.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
+    } else if matches!(info.codec.as_str(), "flac" | "alac") {
+        info.bits_per_sample
+    } else {
+        None
+    };
+    match bits {
+        Some(b) if b <= 16 => Depth::Int(16),
+        Some(b) if b <= 24 => Depth::Int(24),
+        Some(_) => Depth::Int(32),
+        None => Depth::Float32,
+    }
+}
+
+/// Whether two paths name the same file (the same inode, or the same canonical path).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 /// Resolves the names on the command line (targets, profile, curve); an error is a usage
@@ -1041,7 +1307,98 @@ fn resolve(args: &AnalyzeArgs) -> Result<Options, String> {
         None => None,
     };
     let reference = args.reference.as_deref().map(load_curve).transpose()?;
+    let finite = |name: &str, value: Option<f64>| match value {
+        Some(v) if !v.is_finite() => Err(format!("{name} {v} is not a number")),
+        _ => Ok(()),
+    };
+    finite("--ceiling", args.ceiling)?;
+    finite("--normalize-to", args.normalize_to)?;
+    finite("--limit", args.limit)?;
+    let normalize = match args.normalize_to {
+        None => {
+            for (given, option) in [
+                (
+                    args.output.is_some(),
+                    "--output names the file --normalize-to writes",
+                ),
+                (
+                    args.limit.is_some(),
+                    "--limit holds the true peak of the file --normalize-to writes",
+                ),
+                (
+                    args.output_depth.is_some(),
+                    "--output-depth is the format of the file --normalize-to writes",
+                ),
+            ] {
+                if given {
+                    return Err(format!(
+                        "{option}: use it with --normalize-to LUFS --output OUT.wav"
+                    ));
+                }
+            }
+            None
+        }
+        Some(target_lufs) => {
+            let output = args
+                .output
+                .clone()
+                .ok_or("--normalize-to writes a file: name it with --output OUT.wav".to_string())?;
+            if !(-70.0..=0.0).contains(&target_lufs) {
+                return Err(format!(
+                    "--normalize-to {target_lufs}: a target from -70 to 0 LUFS"
+                ));
+            }
+            if let Some(limit) = args.limit
+                && !(-20.0..=0.0).contains(&limit)
+            {
+                return Err(format!("--limit {limit}: a limit from -20 to 0 dBTP"));
+            }
+            let depth = match args.output_depth.as_deref() {
+                None | Some("f32") => DepthChoice::Fixed(Depth::Float32),
+                Some("16") => DepthChoice::Fixed(Depth::Int(16)),
+                Some("24") => DepthChoice::Fixed(Depth::Int(24)),
+                Some("input") => DepthChoice::Input,
+                Some(other) => {
+                    return Err(format!(
+                        "unknown --output-depth {other} (one of: f32, 16, 24, input)"
+                    ));
+                }
+            };
+            let single = args.paths.len() == 1
+                && args.paths[0].as_os_str() != STDIN_NAME
+                && !args.paths[0].is_dir();
+            if !single {
+                return Err(
+                    "--normalize-to writes one file: name exactly one input file (not a folder \
+                     or standard input)"
+                        .to_string(),
+                );
+            }
+            if same_file(&args.paths[0], &output) {
+                return Err(format!(
+                    "--output {} is the input file: mixmeter never overwrites its input",
+                    output.display()
+                ));
+            }
+            Some(NormalizeOptions {
+                target_lufs,
+                output,
+                depth,
+                limit_dbtp: args.limit,
+            })
+        }
+    };
+    if args.album && args.normalize_to.is_some() {
+        return Err(
+            "--album measures several files; --normalize-to writes one: use one or the other"
+                .to_string(),
+        );
+    }
     Ok(Options {
+        album: args.album,
+        dual_mono: args.dual_mono,
+        ceiling_dbtp: args.ceiling,
+        normalize,
         json: args.json,
         csv: args.csv,
         series: args.series,
@@ -1184,7 +1541,11 @@ fn main() -> ExitCode {
 
 /// What became of one input, for the exit status and the summary table.
 enum Outcome {
-    Read { pass: bool, truncated: bool },
+    /// `incomplete`: truncated, or its normalized file could not be written (exit status 1).
+    Read {
+        pass: bool,
+        incomplete: bool,
+    },
     Unreadable,
 }
 
@@ -1208,6 +1569,8 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         &options.targets,
         options.profile.as_ref(),
         options.reference.is_some(),
+        options.ceiling_dbtp.is_some(),
+        options.album,
     );
     if options.csv {
         println!("{csv_columns}");
@@ -1228,22 +1591,40 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
     };
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut summary: Vec<(String, Option<Readings>, bool)> = Vec::new();
-    let report_problem = |name: &str, message: &str, summary: &mut Vec<_>| {
+    let mut out = Records {
+        defer: options.album,
+        deferred: Vec::new(),
+    };
+    let mut album = options.album.then(Album::new);
+    let report_problem = |name: &str,
+                          message: &str,
+                          summary: &mut Vec<_>,
+                          out: &mut Records,
+                          album: &mut Option<Album>| {
         eprintln!("mixmeter: {name}: {message}");
         if options.json {
-            println!("{}", error_json(name, message));
+            out.json(error_json(name, message), None);
         } else if options.csv {
-            println!("{}", csv_error_row(name, message, csv_width));
+            out.csv(csv_error_row(name, message, csv_width), None);
         }
         summary.push((name.to_string(), None, false));
+        if let Some(album) = album {
+            album.left_out.push(name.to_string());
+        }
     };
     let next = AtomicUsize::new(0);
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
         for slot in &slots {
             let sender = sender.clone();
-            let (next, files, series) = (&next, &files, options.series);
-            let spectrum = options.reference.is_some();
+            let (next, files) = (&next, &files);
+            let measure = Measure {
+                series: options.series,
+                spectrum: options.reference.is_some(),
+                dual_mono: options.dual_mono,
+                ceiling_dbtp: options.ceiling_dbtp,
+                pool: options.album,
+            };
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -1252,7 +1633,7 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                     };
                     slot.done_frames.store(0, Ordering::Relaxed);
                     slot.total_frames.store(0, Ordering::Relaxed);
-                    let result = analyze_contained(source, series, spectrum, slot);
+                    let result = analyze_contained(source, measure, slot);
                     slot.total_frames.store(0, Ordering::Relaxed);
                     if sender.send((index, result)).is_err() {
                         break;
@@ -1271,7 +1652,13 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         loop {
             while let Some(Input::Problem(name, message)) = inputs.peek() {
                 progress.clear();
-                report_problem(name.as_str(), message.as_str(), &mut summary);
+                report_problem(
+                    name.as_str(),
+                    message.as_str(),
+                    &mut summary,
+                    &mut out,
+                    &mut album,
+                );
                 outcomes.push(Outcome::Unreadable);
                 inputs.next();
             }
@@ -1306,21 +1693,49 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                         if let Some(truncation) = analysis.truncation() {
                             eprintln!("mixmeter: {file}: {truncation}");
                         }
-                        if options.json {
-                            println!(
-                                "{}",
-                                to_json(&analysis, options.series, &checks, graded, tonal)
+                        if options.dual_mono && !analysis.dual_mono {
+                            eprintln!(
+                                "mixmeter: {file}: --dual-mono applies to mono files; this one \
+                                 has {} channels and is measured as it is",
+                                analysis.info.channels
                             );
+                        }
+                        let normalized = match (&options.normalize, files[printed]) {
+                            (Some(n), Source::File(path)) => {
+                                Some(normalize_file(n, &analysis, path, options.ceiling_dbtp))
+                            }
+                            _ => None,
+                        };
+                        if let Some(Err(message)) = &normalized {
+                            eprintln!("mixmeter: {file}: {message}");
+                        }
+                        if let Some(album) = album.as_mut() {
+                            album.add(&analysis);
+                        }
+                        let track_lufs = analysis.readings.integrated_lufs;
+                        if options.json {
+                            let mut record = to_json(
+                                &analysis,
+                                options.series,
+                                options.ceiling_dbtp,
+                                &checks,
+                                graded,
+                                tonal,
+                            );
+                            if let Some(n) = &normalized {
+                                record["normalized"] = normalized_json(&options, n);
+                            }
+                            out.json(record, Some(track_lufs));
                         } else if options.csv {
-                            println!(
-                                "{}",
-                                csv_row(&analysis, &checks, graded, tonal.map(|t| t.1))
+                            out.csv(
+                                csv_row(&analysis, &checks, graded, tonal.map(|t| t.1)),
+                                Some(track_lufs),
                             );
                         } else {
                             if printed > 0 {
                                 println!();
                             }
-                            print_summary(&analysis);
+                            print_summary(&analysis, options.ceiling_dbtp);
                             if let Some(stereo) = &analysis.stereo {
                                 print_stereo(stereo);
                             }
@@ -1340,15 +1755,19 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                                 &analysis,
                                 tonal.and_then(|t| t.1),
                             ));
+                            if let Some(n) = &normalized {
+                                print_normalized(&options, n);
+                            }
                         }
                         outcomes.push(Outcome::Read {
                             pass: pass && !failed_check,
-                            truncated: analysis.truncated_from().is_some(),
+                            incomplete: analysis.truncated_from().is_some()
+                                || matches!(normalized, Some(Err(_))),
                         });
                         summary.push((file, Some(analysis.readings), pass && !failed_check));
                     }
                     Err(message) => {
-                        report_problem(&file, &message, &mut summary);
+                        report_problem(&file, &message, &mut summary, &mut out, &mut album);
                         outcomes.push(Outcome::Unreadable);
                     }
                 }
@@ -1376,12 +1795,23 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
             !options.targets.is_empty() || options.profile.is_some(),
         );
     }
+    if let Some(album) = &album {
+        let reading = album.reading();
+        out.flush(reading.integrated_lufs);
+        if options.json {
+            println!("{}", album_json(album, &reading));
+        } else if options.csv {
+            println!("{}", album_csv_row(&reading, csv_width));
+        } else {
+            print_album(album, &reading);
+        }
+    }
     let unreadable = outcomes.iter().any(|o| {
         matches!(
             o,
             Outcome::Unreadable
                 | Outcome::Read {
-                    truncated: true,
+                    incomplete: true,
                     ..
                 }
         )
@@ -1395,6 +1825,417 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         ExitCode::from(EXIT_TARGET_MISSED)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The JSON or CSV records, printed at once or (with `--album`) held until the album's
+/// loudness is known, each track's relative level then added.
+struct Records {
+    defer: bool,
+    /// Each held record with its track's loudness; `None` for an input that could not be
+    /// read (its record gets no relative level: its CSV row has the column empty already).
+    deferred: Vec<(Record, Option<Option<f64>>)>,
+}
+
+enum Record {
+    Json(Value),
+    Csv(String),
+}
+
+impl Records {
+    fn json(&mut self, value: Value, track_lufs: Option<Option<f64>>) {
+        if self.defer {
+            self.deferred.push((Record::Json(value), track_lufs));
+        } else {
+            println!("{value}");
+        }
+    }
+
+    fn csv(&mut self, row: String, track_lufs: Option<Option<f64>>) {
+        if self.defer {
+            self.deferred.push((Record::Csv(row), track_lufs));
+        } else {
+            println!("{row}");
+        }
+    }
+
+    /// Prints the held records with `album_relative_lu` (track minus album, LU).
+    fn flush(&mut self, album_lufs: Option<f64>) {
+        for (record, track) in self.deferred.drain(..) {
+            let Some(track) = track else {
+                match record {
+                    Record::Json(value) => println!("{value}"),
+                    Record::Csv(row) => println!("{row}"),
+                }
+                continue;
+            };
+            let relative = track.zip(album_lufs).map(|(t, a)| t - a);
+            match record {
+                Record::Json(mut value) => {
+                    value["album_relative_lu"] = number(relative);
+                    println!("{value}");
+                }
+                Record::Csv(row) => println!("{row},{}", csv_number(relative)),
+            }
+        }
+    }
+}
+
+/// The album of `--album`: every track's gating blocks and short-term values pooled
+/// (`IntegratedHistogram::merge`, see `meter::gating`), in the order named.
+struct Album {
+    integrated: IntegratedHistogram,
+    range: RangeHistogram,
+    tracks: Vec<Track>,
+    left_out: Vec<String>,
+}
+
+/// One track of the album: (file, integrated LUFS, duration s, true peak dBTP, sample peak
+/// dBFS).
+type Track = (String, Option<f64>, f64, Option<f64>, Option<f64>);
+
+/// The album's readings.
+struct AlbumReading {
+    integrated_lufs: Option<f64>,
+    loudness_range_lu: Option<f64>,
+    duration_s: f64,
+    true_peak_dbtp: Option<f64>,
+    /// Index of the track with the album's true peak.
+    true_peak_track: Option<usize>,
+    sample_peak_dbfs: Option<f64>,
+}
+
+impl Album {
+    fn new() -> Self {
+        Self {
+            integrated: IntegratedHistogram::new(),
+            range: RangeHistogram::new(),
+            tracks: Vec::new(),
+            left_out: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, a: &Analysis) {
+        if let Some(pooled) = &a.pooled {
+            self.integrated.merge(&pooled.0);
+            self.range.merge(&pooled.1);
+        }
+        let r = &a.readings;
+        self.tracks.push((
+            a.file.clone(),
+            r.integrated_lufs,
+            a.frames as f64 / a.info.sample_rate_hz as f64,
+            r.max_true_peak_dbtp,
+            r.max_sample_peak_dbfs,
+        ));
+    }
+
+    fn reading(&self) -> AlbumReading {
+        let mut true_peak: Option<(usize, f64)> = None;
+        for (i, t) in self.tracks.iter().enumerate() {
+            if let Some(p) = t.3
+                && true_peak.is_none_or(|(_, q)| p > q)
+            {
+                true_peak = Some((i, p));
+            }
+        }
+        AlbumReading {
+            integrated_lufs: self.integrated.integrated_lufs(),
+            loudness_range_lu: self.range.loudness_range_lu(),
+            duration_s: self.tracks.iter().map(|t| t.2).sum(),
+            true_peak_dbtp: true_peak.map(|t| t.1),
+            true_peak_track: true_peak.map(|t| t.0),
+            sample_peak_dbfs: self
+                .tracks
+                .iter()
+                .filter_map(|t| t.4)
+                .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p)))),
+        }
+    }
+}
+
+/// The album record of `--album --json` (README, "Output schema").
+fn album_json(album: &Album, r: &AlbumReading) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "album": {
+            "tracks": album.tracks.len(),
+            "duration_s": r.duration_s,
+            "integrated_lufs": number(r.integrated_lufs),
+            "loudness_range_lu": number(r.loudness_range_lu),
+            "loudness_range_reliable": r.duration_s >= RANGE_SETTLED_S,
+            "true_peak_dbtp": number(r.true_peak_dbtp),
+            "true_peak_file": r.true_peak_track.map(|i| album.tracks[i].0.clone()),
+            "sample_peak_dbfs": number(r.sample_peak_dbfs),
+            "plr_db": number(r.true_peak_dbtp.zip(r.integrated_lufs).map(|(p, i)| p - i)),
+            "files": album.tracks.iter().map(|t| json!({
+                "file": t.0,
+                "integrated_lufs": number(t.1),
+                "relative_lu": number(t.1.zip(r.integrated_lufs).map(|(t, a)| t - a)),
+            })).collect::<Vec<_>>(),
+            "left_out": album.left_out,
+        }
+    })
+}
+
+/// The album's CSV row: `file` is "(album)", `codec` "album", the loudness and peak columns
+/// the album's, the rest empty.
+fn album_csv_row(r: &AlbumReading, columns: usize) -> String {
+    let mut fields = vec![String::new(); columns];
+    let mut set = |name: &str, value: String| {
+        if let Some(i) = CSV_COLUMNS.iter().position(|c| *c == name) {
+            fields[i] = value;
+        }
+    };
+    set("file", ALBUM_ROW_NAME.to_string());
+    set("codec", "album".to_string());
+    set("duration_s", format!("{:.3}", r.duration_s));
+    set("integrated_lufs", csv_number(r.integrated_lufs));
+    set("loudness_range_lu", csv_number(r.loudness_range_lu));
+    set(
+        "loudness_range_reliable",
+        (r.duration_s >= RANGE_SETTLED_S).to_string(),
+    );
+    set("true_peak_dbtp", csv_number(r.true_peak_dbtp));
+    set("sample_peak_dbfs", csv_number(r.sample_peak_dbfs));
+    set(
+        "plr_db",
+        csv_number(r.true_peak_dbtp.zip(r.integrated_lufs).map(|(p, i)| p - i)),
+    );
+    fields.join(",")
+}
+
+fn print_album(album: &Album, r: &AlbumReading) {
+    println!();
+    println!(
+        "Album: {} track{} played in the order named, {}",
+        album.tracks.len(),
+        if album.tracks.len() == 1 { "" } else { "s" },
+        clock(r.duration_s)
+    );
+    println!(
+        "  Integrated loudness   {}",
+        text(r.integrated_lufs, "LUFS")
+    );
+    println!(
+        "  Loudness range        {}",
+        text(r.loudness_range_lu, "LU")
+    );
+    println!(
+        "  True peak             {}{}",
+        text(r.true_peak_dbtp, "dBTP"),
+        r.true_peak_track
+            .map_or(String::new(), |i| format!(" in {}", album.tracks[i].0))
+    );
+    println!("  Each track against the album");
+    for (file, lufs, _, _, _) in &album.tracks {
+        let relative = lufs
+            .zip(r.integrated_lufs)
+            .map_or("no value".to_string(), |(t, a)| {
+                format!("{:+.1} LU", signed_tenths(t - a))
+            });
+        println!("    {relative:>9}  {file} ({})", text(*lufs, "LUFS"));
+    }
+    for file in &album.left_out {
+        println!("    left out (unreadable): {file}");
+    }
+    println!(
+        "  (every track's 400 ms gating blocks and 3 s short-term values pooled, BS.1770-5 and \
+         Tech 3342; no block spans two tracks)"
+    );
+}
+
+/// A written normalized file and what it measured.
+struct Normalized {
+    output: PathBuf,
+    target_lufs: f64,
+    gain_db: f64,
+    depth: Depth,
+    /// The true peak the gain alone gives (before any limiter), dBTP.
+    peak_after_gain_dbtp: Option<f64>,
+    rendered: normalize::Rendered,
+    limit_dbtp: Option<f64>,
+}
+
+/// `--normalize-to`: the refusals that need the measurement, then the render.
+fn normalize_file(
+    n: &NormalizeOptions,
+    a: &Analysis,
+    input: &Path,
+    _ceiling_dbtp: Option<f64>,
+) -> Result<Normalized, String> {
+    let integrated = a.readings.integrated_lufs.ok_or_else(|| {
+        "cannot normalize: no integrated loudness (silence, or nothing above the -70 LUFS \
+         gate); nothing written"
+            .to_string()
+    })?;
+    let gain_db = n.target_lufs - integrated;
+    let depth = match n.depth {
+        DepthChoice::Fixed(d) => d,
+        DepthChoice::Input => input_depth(&a.info),
+    };
+    let sample_peak_after = a.readings.max_sample_peak_dbfs.map(|p| p + gain_db);
+    if let Depth::Int(bits) = depth {
+        let clips = match n.limit_dbtp {
+            Some(limit) => limit > 0.0,
+            None => sample_peak_after.is_some_and(|p| p > 0.0),
+        };
+        if clips {
+            return Err(format!(
+                "cannot normalize to {:.1} LUFS as {bits}-bit integer: the gain of {:+.1} dB \
+                 raises the sample peak to {:+.1} dBFS, over full scale, and it would clip; \
+                 nothing written (write 32-bit float with --output-depth f32, which keeps the \
+                 overs, or hold the peaks with --limit DBTP)",
+                n.target_lufs,
+                gain_db,
+                sample_peak_after.unwrap_or_default()
+            ));
+        }
+    }
+    let weights = if a.dual_mono {
+        vec![DUAL_MONO_WEIGHT]
+    } else {
+        layout::weights(&a.info.layout)
+    };
+    let rendered = normalize::render(
+        input,
+        &n.output,
+        &normalize::Settings {
+            gain_db,
+            depth,
+            limit_dbtp: n.limit_dbtp,
+            weights,
+        },
+    )?;
+    Ok(Normalized {
+        output: n.output.clone(),
+        target_lufs: n.target_lufs,
+        gain_db,
+        depth,
+        peak_after_gain_dbtp: a.readings.max_true_peak_dbtp.map(|p| p + gain_db),
+        rendered,
+        limit_dbtp: n.limit_dbtp,
+    })
+}
+
+/// The true peak a normalized file must not pass without saying so: 0 dBTP, or the
+/// `--ceiling` when lower.
+fn normalize_ceiling(options: &Options) -> f64 {
+    options.ceiling_dbtp.map_or(0.0, |c| c.min(0.0))
+}
+
+/// The `normalized` object of the JSON output (README, "Output schema").
+fn normalized_json(options: &Options, n: &Result<Normalized, String>) -> Value {
+    let output = options
+        .normalize
+        .as_ref()
+        .map(|o| o.output.display().to_string());
+    let n = match n {
+        Ok(n) => n,
+        Err(e) => return json!({"output": output, "error": e}),
+    };
+    let w = &n.rendered.written;
+    let limiter = n.rendered.limiter.map(|(threshold, stats)| {
+        json!({
+            "limit_dbtp": n.limit_dbtp,
+            "threshold_dbtp": threshold,
+            "peak_reduction_db": number(n.peak_after_gain_dbtp.zip(w.max_true_peak_dbtp).map(|(b, a)| (b - a).max(0.0))),
+            "max_gain_reduction_db": -20.0 * f64::from(stats.min_gain).log10(),
+            "limited_s": stats.limited_frames as f64 / n.rendered.written_rate_hz(),
+            "attempts": n.rendered.attempts,
+        })
+    });
+    let peak = w.max_true_peak_dbtp;
+    json!({
+        "output": n.output.display().to_string(),
+        "target_lufs": n.target_lufs,
+        "gain_db": n.gain_db,
+        "format": n.depth.label(),
+        "dither": matches!(n.depth, Depth::Int(_)),
+        "true_peak_after_gain_dbtp": number(n.peak_after_gain_dbtp),
+        "integrated_lufs": number(w.integrated_lufs),
+        "true_peak_dbtp": number(peak),
+        "sample_peak_dbfs": number(w.max_sample_peak_dbfs),
+        "over_ceiling": peak.is_some_and(|p| p > normalize_ceiling(options)),
+        "ceiling_dbtp": normalize_ceiling(options),
+        "limiter": limiter,
+        "clipped_samples": n.rendered.clipped_samples,
+        "error": null,
+    })
+}
+
+fn print_normalized(options: &Options, n: &Result<Normalized, String>) {
+    let n = match n {
+        Ok(n) => n,
+        Err(e) => {
+            println!("  Normalized            not written: {e}");
+            return;
+        }
+    };
+    let w = &n.rendered.written;
+    println!(
+        "  Normalized            to {:.1} LUFS with {:+.2} dB of gain: written to {} ({}{})",
+        n.target_lufs,
+        n.gain_db,
+        n.output.display(),
+        n.depth.label(),
+        if matches!(n.depth, Depth::Int(_)) {
+            ", TPDF dither"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "                        as written: {}, true peak {}, sample peak {}",
+        text(w.integrated_lufs, "LUFS"),
+        text(w.max_true_peak_dbtp, "dBTP"),
+        text(w.max_sample_peak_dbfs, "dBFS")
+    );
+    let ceiling = normalize_ceiling(options);
+    match n.rendered.limiter {
+        Some((_, stats)) => {
+            let reduction = n
+                .peak_after_gain_dbtp
+                .zip(w.max_true_peak_dbtp)
+                .map_or(0.0, |(b, a)| (b - a).max(0.0));
+            if stats.limited_frames == 0 {
+                println!(
+                    "                        a true-peak limiter at {:.1} dBTP was applied and \
+                     found nothing to do",
+                    n.limit_dbtp.unwrap_or_default()
+                );
+            } else {
+                println!(
+                    "                        a true-peak limiter at {:.1} dBTP was applied: it \
+                     took the true peak from {} down by {reduction:.1} dB (gain reduction up to \
+                     {:.1} dB, on {:.2} s of audio)",
+                    n.limit_dbtp.unwrap_or_default(),
+                    text(n.peak_after_gain_dbtp, "dBTP"),
+                    -20.0 * f64::from(stats.min_gain).log10(),
+                    stats.limited_frames as f64 / n.rendered.written_rate_hz()
+                );
+            }
+        }
+        None => {
+            if let Some(peak) = w.max_true_peak_dbtp.filter(|&p| p > ceiling) {
+                println!(
+                    "                        WARNING: the gain puts the true peak at {peak:+.1} \
+                     dBTP, over {ceiling:.1} dBTP; {} (add --limit DBTP to hold it)",
+                    if matches!(n.depth, Depth::Float32) {
+                        "the float file keeps the overs, nothing was clipped"
+                    } else {
+                        "it will clip when converted or played"
+                    }
+                );
+            }
+        }
+    }
+    if n.rendered.clipped_samples > 0 {
+        println!(
+            "                        {} samples clipped at full scale by the integer \
+             conversion (dither at the edge)",
+            n.rendered.clipped_samples
+        );
     }
 }
 

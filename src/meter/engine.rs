@@ -46,6 +46,7 @@
 
 use super::gating::{ABSOLUTE_GATE_LUFS, IntegratedHistogram, RangeHistogram, energy_to_lufs};
 use super::kweight::{ChannelState, KWeighting, StereoSums};
+use super::moments::{self, Moments};
 use super::spectrum::{SpectrumAnalyzer, SpectrumError};
 use super::stereo::StereoBands;
 use super::truepeak::TruePeak;
@@ -87,6 +88,8 @@ pub enum MeterError {
     Channels(usize),
     #[error("channel weights must be finite and non-negative")]
     Weights,
+    #[error("the over ceiling must be a finite dBTP value")]
+    OverCeiling,
     #[error(transparent)]
     Spectrum(#[from] SpectrumError),
 }
@@ -100,6 +103,9 @@ pub struct MeterConfig {
     pub weights: [f64; MAX_CHANNELS],
     /// Also run the spectrum analyzer ([`super::spectrum`]), with the same weights.
     pub spectrum: bool,
+    /// Count overs above this true-peak ceiling, dBTP ([`super::moments`]); the true-peak
+    /// detector then also refines every interval that could exceed it.
+    pub over_ceiling_dbtp: Option<f64>,
 }
 
 impl MeterConfig {
@@ -110,7 +116,14 @@ impl MeterConfig {
             channels,
             weights: [WEIGHT_FRONT; MAX_CHANNELS],
             spectrum: false,
+            over_ceiling_dbtp: None,
         }
+    }
+
+    /// Counts overs above a true-peak ceiling ([`Meter::moments`]).
+    pub fn with_over_ceiling(mut self, ceiling_dbtp: f64) -> Self {
+        self.over_ceiling_dbtp = Some(ceiling_dbtp);
+        self
     }
 
     /// Adds the spectrum analyzer (long-term average always, display frames on request).
@@ -345,6 +358,11 @@ pub struct Meter {
     /// was made (a timeline: reset does not clear it).
     history: [LoudnessPoint; HISTORY_HOPS],
     history_count: u64,
+    /// Where the maxima and the overs are ([`super::moments`]).
+    moments: Moments,
+    /// The over ceiling as a linear gain (`f32::INFINITY` without one): the true-peak
+    /// detector's refinement floor never exceeds it.
+    over_ceiling_gain: f32,
 }
 
 impl std::fmt::Debug for Meter {
@@ -369,6 +387,11 @@ impl Meter {
         if config.weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
             return Err(MeterError::Weights);
         }
+        let over_ceiling_gain = match config.over_ceiling_dbtp {
+            Some(db) if db.is_finite() => Some(10f64.powf(db / 20.0) as f32),
+            Some(_) => return Err(MeterError::OverCeiling),
+            None => None,
+        };
         let max_fragment = (rate / FRAGMENTS_PER_SECOND as f64).ceil() as usize + 1;
         let mut meter = Self {
             config,
@@ -421,6 +444,8 @@ impl Meter {
             spectrum: None,
             history: [LoudnessPoint::SILENT; HISTORY_HOPS],
             history_count: 0,
+            moments: Moments::new(over_ceiling_gain),
+            over_ceiling_gain: over_ceiling_gain.unwrap_or(f32::INFINITY),
         };
         if config.spectrum {
             let weights = &config.weights[..config.channels];
@@ -480,6 +505,7 @@ impl Meter {
         self.non_finite_samples = 0;
         self.live_true_peak = [0.0; MAX_CHANNELS];
         self.live_sample_peak = [0.0; MAX_CHANNELS];
+        self.moments.reset();
         self.readings = Readings {
             channels: self.config.channels,
             running: self.running,
@@ -524,6 +550,23 @@ impl Meter {
 
     pub fn is_running(&self) -> bool {
         self.running
+    }
+
+    /// Where the maximum true peak, the loudest 3 s and the overs are (sample positions since
+    /// the last reset; see [`super::moments`]).
+    pub fn moments(&self) -> &Moments {
+        &self.moments
+    }
+
+    /// The gated blocks of integrated loudness so far, to pool with other measurements
+    /// ([`IntegratedHistogram::merge`]: an album's loudness).
+    pub fn integrated_histogram(&self) -> &IntegratedHistogram {
+        &self.integrated
+    }
+
+    /// The short-term values of loudness range so far, to pool with other measurements.
+    pub fn range_histogram(&self) -> &RangeHistogram {
+        &self.range
     }
 
     /// The readings as of the last finished fragment (at most 5 ms old). Computed on request
@@ -711,7 +754,9 @@ impl Meter {
         for group in &self.groups_true_peak {
             floor = floor.max(group[c]);
         }
-        floor
+        // With an over ceiling, every interval that could exceed it is refined, so each
+        // fragment's peak is exact where it decides an over.
+        floor.min(self.over_ceiling_gain)
     }
 
     fn finish_fragment(&mut self) {
@@ -722,9 +767,14 @@ impl Meter {
         let fragment = self.take_fragment_sums();
         let sample_peak = std::mem::replace(&mut self.current_sample_peak, [0.0; MAX_CHANNELS]);
         let true_peak = std::mem::replace(&mut self.current_true_peak, [0.0; MAX_CHANNELS]);
+        let previous_max_true_peak = self.max_true_peak[..channels]
+            .iter()
+            .fold(0.0f32, |a, &b| a.max(b));
+        let mut fragment_true_peak = 0.0f32;
         for c in 0..channels {
             // True peak is never reported below the sample peak.
             let tp = true_peak[c].max(sample_peak[c]);
+            fragment_true_peak = fragment_true_peak.max(tp);
             self.live_true_peak[c] = self.live_true_peak[c].max(tp);
             self.live_sample_peak[c] = self.live_sample_peak[c].max(sample_peak[c]);
             self.group_true_peak[c] = self.group_true_peak[c].max(tp);
@@ -782,6 +832,13 @@ impl Meter {
         }
 
         if self.running {
+            self.moments.fragment(moments::Fragment {
+                start: self.samples_total - fragment.samples,
+                end: self.samples_total,
+                true_peak: fragment_true_peak,
+                new_max_true_peak: fragment_true_peak > previous_max_true_peak,
+                new_max_short_term: short_term_energy > self.max_short_term_energy,
+            });
             self.measured_samples += fragment.samples;
             self.total.add(&fragment);
             // The gate is monotonic in energy: the largest gated value is the gated largest.
@@ -1301,5 +1358,41 @@ mod tests {
         let (live_tp, live_sp) = m.take_live_peaks();
         assert!(live_tp[0] >= live_sp[0] && live_sp[0] > 0.49);
         assert_eq!(m.take_live_peaks().0[0], 0.0);
+    }
+
+    /// Where it happens: clicks placed at known samples in a quiet tone, and a loud 3 s
+    /// passage; the positions come back to the fragment, the overs counted once per run.
+    #[test]
+    fn moments_place_the_maximum_peak_the_loudest_3_s_and_the_overs() {
+        let mut m = Meter::new(MeterConfig::new(RATE, 1).with_over_ceiling(-6.0)).unwrap();
+        let mut x = sine(997.0, -30.0, 20.0, RATE);
+        // Loud 3 s from 8.0 s to 11.0 s.
+        for v in &mut x[(8.0 * RATE) as usize..(11.0 * RATE) as usize] {
+            *v *= 10.0;
+        }
+        // Clicks (single samples) over -6 dBTP at 2.5 s, 2.5012 s (the same fragment run),
+        // 14.25 s and the largest at 17.3 s.
+        let clicks = [(2.5, 0.7f32), (2.5012, 0.7), (14.25, 0.8), (17.3, 0.95)];
+        for (t, a) in clicks {
+            x[(t * RATE) as usize] = a;
+        }
+        for piece in x.chunks(1000) {
+            m.process(&[piece]);
+        }
+        let moments = *m.moments();
+        let at = |s: u64| s as f64 / RATE;
+        let peak_at = at(moments.max_true_peak_at.unwrap());
+        assert!((peak_at - 17.3).abs() < 0.008, "{peak_at}");
+        let loudest_end = at(moments.max_short_term_end_at.unwrap());
+        assert!((loudest_end - 11.0).abs() < 0.006, "{loudest_end}");
+        assert_eq!(moments.overs, 3, "{moments:?}");
+        let starts: Vec<f64> = moments.kept_overs().iter().map(|&s| at(s)).collect();
+        for (found, expected) in starts.iter().zip([2.5, 14.25, 17.3]) {
+            assert!((found - expected).abs() < 0.008, "{starts:?}");
+        }
+        m.reset();
+        assert_eq!(m.moments().overs, 0);
+        assert_eq!(m.moments().max_true_peak_at, None);
+        assert!(Meter::new(MeterConfig::new(RATE, 1).with_over_ceiling(f64::NAN)).is_err());
     }
 }

@@ -14,6 +14,14 @@
 //! Both histograms are Fenwick (binary indexed) trees, so adding a block and re-reading the
 //! gated result are O(log bins): no periodic recompute, no spike, whatever the duration.
 //! Memory is fixed: about 216 KB per `IntegratedHistogram`, 72 KB per `RangeHistogram`.
+//!
+//! Pooling: BS.1770 gating and the Tech 3342 percentiles are functions of the set of blocks
+//! (short-term values), not of their order, so the histograms of several programmes merge
+//! into the histogram of all their blocks (`merge`: a Fenwick tree is linear, so the trees
+//! add bin by bin). An album's integrated loudness and loudness range are the merged
+//! histograms' readings: exactly the gating of every block of every track, not an average of
+//! the tracks' values. (Played back to back, the tracks would also form blocks that straddle
+//! a track change; pooling leaves those out, a difference of a few blocks per track change.)
 
 /// BS.1770-5 Annex 1 (2): loudness = -0.691 + 10 log10(sum of weighted mean squares).
 pub const LOUDNESS_OFFSET_LU: f64 = -0.691;
@@ -78,6 +86,13 @@ impl<T: Copy + Default + std::ops::AddAssign + std::ops::Sub<Output = T>> Fenwic
         while i <= BINS {
             self.tree[i] += value;
             i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Adds `other` bin by bin (a Fenwick tree is linear in its values).
+    fn merge(&mut self, other: &Self) {
+        for (to, &from) in self.tree.iter_mut().zip(other.tree.iter()) {
+            *to += from;
         }
     }
 
@@ -159,6 +174,15 @@ impl IntegratedHistogram {
         self.total_count += 1;
     }
 
+    /// Adds every block of `other` (the pooled gating of two programmes, see the module
+    /// docs). O(bins); no allocation.
+    pub fn merge(&mut self, other: &IntegratedHistogram) {
+        self.energy.merge(&other.energy);
+        self.count.merge(&other.count);
+        self.total_energy += other.total_energy;
+        self.total_count += other.total_count;
+    }
+
     /// Blocks above the absolute gate so far.
     pub fn blocks(&self) -> u64 {
         self.total_count
@@ -228,6 +252,18 @@ impl RangeHistogram {
         self.count.add(bin_of(lufs), 1);
         self.total_energy += energy;
         self.total_count += 1;
+    }
+
+    /// Adds every short-term value of `other` (see the module docs). O(bins); no allocation.
+    pub fn merge(&mut self, other: &RangeHistogram) {
+        self.count.merge(&other.count);
+        self.total_energy += other.total_energy;
+        self.total_count += other.total_count;
+    }
+
+    /// Short-term values above the absolute gate so far.
+    pub fn values(&self) -> u64 {
+        self.total_count
     }
 
     /// Loudness range in LU, or `None` before any short-term value passed the gates.
@@ -348,6 +384,54 @@ mod tests {
             r.add_short_term(lufs_to_energy(-50.0));
         }
         assert!(r.loudness_range_lu().unwrap() < 0.011);
+    }
+
+    /// Pooling: two programmes' histograms merged read what one histogram of all their blocks
+    /// reads, bit for bit in the counts, and the exact BS.1770 result within the binning bound.
+    #[test]
+    fn merged_histograms_read_the_pooled_blocks() {
+        let mut seed = 7;
+        let (mut a, mut b, mut all) = (
+            IntegratedHistogram::new(),
+            IntegratedHistogram::new(),
+            IntegratedHistogram::new(),
+        );
+        let (mut ra, mut rb, mut rall) = (
+            RangeHistogram::new(),
+            RangeHistogram::new(),
+            RangeHistogram::new(),
+        );
+        let mut blocks = Vec::new();
+        for i in 0..20_000 {
+            // A loud programme, then a quiet one 12 LU down: the quiet one's blocks fall under
+            // the pooled relative gate, which averaging the two results would not do.
+            let level = if i < 10_000 { -12.0 } else { -24.0 } + (lcg(&mut seed) - 0.5) * 8.0;
+            let energy = lufs_to_energy(level);
+            blocks.push(energy);
+            let (h, r) = if i < 10_000 {
+                (&mut a, &mut ra)
+            } else {
+                (&mut b, &mut rb)
+            };
+            h.add_block(energy);
+            r.add_short_term(energy);
+            all.add_block(energy);
+            rall.add_short_term(energy);
+        }
+        let mut pooled = a.clone();
+        pooled.merge(&b);
+        let mut pooled_range = ra.clone();
+        pooled_range.merge(&rb);
+        assert_eq!(pooled.blocks(), all.blocks());
+        assert_eq!(pooled.count.tree, all.count.tree);
+        assert!((pooled.integrated_lufs().unwrap() - all.integrated_lufs().unwrap()).abs() < 1e-9);
+        let exact = exact_integrated(&blocks).unwrap();
+        assert!((pooled.integrated_lufs().unwrap() - exact).abs() <= 0.01);
+        assert_eq!(pooled_range.loudness_range_lu(), rall.loudness_range_lu());
+        assert_eq!(pooled_range.values(), 20_000);
+        // Not the average of the two programmes' values.
+        let mean = (a.integrated_lufs().unwrap() + b.integrated_lufs().unwrap()) / 2.0;
+        assert!((pooled.integrated_lufs().unwrap() - mean).abs() > 2.0);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod gating;
 pub mod kweight;
 pub mod layout;
+pub mod moments;
 pub mod spectrum;
 pub mod stereo;
 pub mod truepeak;

@@ -20,6 +20,7 @@
 //!   checked against ffmpeg's filter (10 Hz) and reported for libebur128 only.
 
 mod corpus;
+mod mastering;
 mod meters;
 mod verdicts;
 
