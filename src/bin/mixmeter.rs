@@ -20,7 +20,7 @@ use mixmeter::diagnosis::stereo::{
 use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
-use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings};
+use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings, spectrum_analyzer};
 use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
 use mixmeter::meter::layout;
 use mixmeter::meter::moments::Moments;
@@ -324,19 +324,46 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
     let mut config =
         MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
     config.over_ceiling_dbtp = measure.ceiling_dbtp;
-    // Stereo files always run the spectrum: its frames feed the stereo image per band.
-    config.spectrum = spectrum || info.channels == 2;
+    // Stereo files always run the spectrum: its frames feed the stereo image per band. It
+    // runs on a thread of its own, fed the same blocks as the meter (the long-term spectrum
+    // does not depend on how the audio is sliced), so a file's analysis uses two cores
+    // besides the decoder.
+    let mut analyzer = (spectrum || info.channels == 2)
+        .then(|| spectrum_analyzer(&config))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
     let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
     let mut next_series_frame = series_step;
     let mut frames: u64 = 0;
     let mut momentary = Vec::new();
     let mut short_term = Vec::new();
-    // Decoding and measuring run on two threads: the decoder hands over owned blocks through
-    // a short queue, and the buffers come back to be reused.
-    let (blocks, received) = crossbeam::channel::bounded::<Vec<Vec<f32>>>(BLOCKS_IN_FLIGHT);
-    let (recycle, reusable) = crossbeam::channel::bounded::<Vec<Vec<f32>>>(BLOCKS_IN_FLIGHT + 2);
-    let decoded = std::thread::scope(|scope| {
+    // Decoding, measuring and the spectrum run on three threads: the decoder hands each
+    // owned block to both through short queues, and whichever finishes with a block last
+    // sends its buffers back to be reused.
+    type Shared = std::sync::Arc<Vec<Vec<f32>>>;
+    let (to_meter, received) = crossbeam::channel::bounded::<Shared>(BLOCKS_IN_FLIGHT);
+    let (to_spectrum, spectrum_blocks) = crossbeam::channel::bounded::<Shared>(BLOCKS_IN_FLIGHT);
+    let (recycle, reusable) =
+        crossbeam::channel::bounded::<Vec<Vec<f32>>>(2 * BLOCKS_IN_FLIGHT + 2);
+    let give_back = |block: Shared, recycle: &crossbeam::channel::Sender<Vec<Vec<f32>>>| {
+        if let Ok(buffers) = std::sync::Arc::try_unwrap(block) {
+            let _ = recycle.try_send(buffers);
+        }
+    };
+    let spectrum_on = analyzer.is_some();
+    let (decoded, spectrum_done) = std::thread::scope(|scope| {
+        let spectrum_worker = analyzer.take().map(|mut analyzer| {
+            let recycle = recycle.clone();
+            scope.spawn(move || {
+                for block in spectrum_blocks {
+                    analyzer.process(&block[..]);
+                    give_back(block, &recycle);
+                }
+                analyzer.flush();
+                analyzer
+            })
+        });
         let decoder = scope.spawn(move || {
             file.decode(|block| {
                 let mut owned = reusable.try_recv().unwrap_or_default();
@@ -345,8 +372,12 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
                     to.clear();
                     to.extend_from_slice(from);
                 }
-                // The receiver only goes away when measuring has failed.
-                let _ = blocks.send(owned);
+                let owned = std::sync::Arc::new(owned);
+                // A receiver only goes away when its side has failed.
+                if spectrum_on {
+                    let _ = to_spectrum.send(owned.clone());
+                }
+                let _ = to_meter.send(owned);
             })
         });
         for block in received {
@@ -361,7 +392,7 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
                     len
                 };
                 let mut piece: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
-                for (p, c) in piece.iter_mut().zip(&block) {
+                for (p, c) in piece.iter_mut().zip(block.iter()) {
                     *p = &c[start..end];
                 }
                 meter.process(&piece[..block.len().min(MAX_CHANNELS)]);
@@ -377,10 +408,21 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
                     next_series_frame += series_step;
                 }
             }
-            let _ = recycle.try_send(block);
+            give_back(block, &recycle);
         }
-        decoder.join()
+        let decoded = decoder.join();
+        (decoded, spectrum_worker.map(|w| w.join()))
     });
+    let analyzer = match spectrum_done {
+        None => None,
+        Some(Ok(analyzer)) => Some(analyzer),
+        Some(Err(payload)) => {
+            return Err(format!(
+                "the spectrum analysis failed ({})",
+                panic_message(&*payload).unwrap_or_else(|| "no message".to_string())
+            ));
+        }
+    };
     match decoded {
         Ok(result) => result.map_err(|e| e.to_string())?,
         Err(payload) => {
@@ -394,15 +436,13 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
             ));
         }
     }
-    if let Some(analyzer) = meter.spectrum_mut() {
-        analyzer.flush();
-    }
     let readings = meter.readings();
-    let stereo = meter
-        .stereo_bands()
+    let stereo = analyzer
+        .as_ref()
+        .and_then(|a| a.stereo_bands())
         .map(|bands| mono_compatibility(&bands.whole_window(), &Mix::whole(&readings)));
     let spectrum = spectrum
-        .then(|| meter.spectrum().map(|a| a.long_term().to_owned()))
+        .then(|| analyzer.as_ref().map(|a| a.long_term().to_owned()))
         .flatten();
     let pooled = measure.pool.then(|| {
         Box::new((

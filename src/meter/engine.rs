@@ -374,6 +374,22 @@ impl std::fmt::Debug for Meter {
     }
 }
 
+/// The spectrum analyzer a meter with `config` runs (whether or not `config.spectrum` asks
+/// for it): the same rate and weights. The analyzer builds it apart to run it on its own
+/// thread, fed the same blocks as the meter.
+pub fn spectrum_analyzer(config: &MeterConfig) -> Result<SpectrumAnalyzer, MeterError> {
+    let weights = &config.weights[..config.channels];
+    // A layout with only weight-0 channels (a lone LFE) is analysed unweighted.
+    let mut analyzer = if weights.iter().sum::<f64>() > 0.0 {
+        SpectrumAnalyzer::new(config.sample_rate_hz, weights)?
+    } else {
+        SpectrumAnalyzer::new(config.sample_rate_hz, &[1.0; MAX_CHANNELS][..config.channels])?
+    };
+    // As `Meter::new` leaves it (its reset resets the analyzer too).
+    analyzer.reset();
+    Ok(analyzer)
+}
+
 impl Meter {
     /// Allocates everything the meter will ever use. Starts running.
     pub fn new(config: MeterConfig) -> Result<Self, MeterError> {
@@ -448,14 +464,7 @@ impl Meter {
             over_ceiling_gain: over_ceiling_gain.unwrap_or(f32::INFINITY),
         };
         if config.spectrum {
-            let weights = &config.weights[..config.channels];
-            // A layout with only weight-0 channels (a lone LFE) is analysed unweighted.
-            let spectrum = if weights.iter().sum::<f64>() > 0.0 {
-                SpectrumAnalyzer::new(rate, weights)?
-            } else {
-                SpectrumAnalyzer::new(rate, &[1.0; MAX_CHANNELS][..config.channels])?
-            };
-            meter.spectrum = Some(spectrum);
+            meter.spectrum = Some(spectrum_analyzer(&config)?);
         }
         meter.reset();
         Ok(meter)
