@@ -2329,6 +2329,7 @@ fn normalize_options_need_each_other_and_never_overwrite_the_input() {
     let dir = scratch_dir("cli-normalize-usage");
     let path = dir.join("tone.wav");
     write_wav(&path, Format::Int16, 48_000, &[sine(48_000, -20.0, 2.0)]);
+    let before = std::fs::read(&path).unwrap();
     let name = path.to_str().unwrap();
     let out = dir.join("out.wav");
     let out = out.to_str().unwrap();
@@ -2368,7 +2369,6 @@ fn normalize_options_need_each_other_and_never_overwrite_the_input() {
         assert!(stderr.contains(says), "{full:?}: {stderr}");
     }
     assert!(!Path::new(out).exists());
-    let before = std::fs::read(&path).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
@@ -2491,4 +2491,38 @@ fn normalize_writes_the_target_and_says_what_the_gain_does_to_peaks() {
         stdout.contains("a true-peak limiter at -4.0 dBTP was applied"),
         "{stdout}"
     );
+}
+
+/// A float input holding NaNs is measured (the meter skips them) but not
+/// normalized: the written file would carry them or a full-scale click. The refusal names
+/// the count, exits 1, and leaves an existing output file as it was and no temporary file.
+#[test]
+fn normalize_refuses_non_finite_input_and_keeps_the_old_output() {
+    let dir = scratch_dir("cli-normalize-non-finite");
+    let path = dir.join("broken.wav");
+    let mut tone = sine(48_000, -20.0, 12.0);
+    tone[100_000] = f64::NAN;
+    tone[200_000] = f64::NAN; // (the test writer clamps infinities to full scale)
+    write_wav(&path, Format::Float32, 48_000, &[tone]);
+    let out = dir.join("out.wav");
+    std::fs::write(&out, b"the previous output").unwrap();
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--normalize-to",
+        "-14",
+        "-o",
+        out.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let said = format!("{stdout}{stderr}");
+    assert!(said.contains("2 samples are not a finite number"), "{said}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"the previous output");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

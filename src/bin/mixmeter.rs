@@ -950,7 +950,8 @@ impl Check {
                  dBTP, {} its {:.1} dBTP ceiling",
                 signed_tenths(gain),
                 signed_tenths(peak),
-                if peak > self.platform_ceiling_dbtp {
+                // Judged as printed: -0.96 against -1.0 must not read "-1.0, over -1.0".
+                if signed_tenths(peak) > self.platform_ceiling_dbtp + 1e-9 {
                     "over"
                 } else {
                     "within"
@@ -2255,6 +2256,13 @@ fn print_normalized(options: &Options, n: &Result<Normalized, String>) {
                     stats.limited_frames as f64 / n.rendered.written_rate_hz()
                 );
             }
+            if let Some(peak) = w.max_true_peak_dbtp.filter(|&p| p > ceiling) {
+                println!(
+                    "                        WARNING: the written true peak {peak:+.1} dBTP is \
+                     over the {ceiling:.1} dBTP ceiling (the limiter holds {:.1} dBTP)",
+                    n.limit_dbtp.unwrap_or_default()
+                );
+            }
         }
         None => {
             if let Some(peak) = w.max_true_peak_dbtp.filter(|&p| p > ceiling) {
@@ -2273,7 +2281,7 @@ fn print_normalized(options: &Options, n: &Result<Normalized, String>) {
     if n.rendered.clipped_samples > 0 {
         println!(
             "                        {} samples clipped at full scale by the integer \
-             conversion (dither at the edge)",
+             conversion",
             n.rendered.clipped_samples
         );
     }

@@ -383,7 +383,10 @@ pub fn spectrum_analyzer(config: &MeterConfig) -> Result<SpectrumAnalyzer, Meter
     let mut analyzer = if weights.iter().sum::<f64>() > 0.0 {
         SpectrumAnalyzer::new(config.sample_rate_hz, weights)?
     } else {
-        SpectrumAnalyzer::new(config.sample_rate_hz, &[1.0; MAX_CHANNELS][..config.channels])?
+        SpectrumAnalyzer::new(
+            config.sample_rate_hz,
+            &[1.0; MAX_CHANNELS][..config.channels],
+        )?
     };
     // As `Meter::new` leaves it (its reset resets the analyzer too).
     analyzer.reset();

@@ -93,7 +93,8 @@ pub struct TruePeakLimiter {
     /// The last `lookahead + 1` released gains and their sum.
     recent: VecDeque<f32>,
     recent_sum: f64,
-    released: f32,
+    /// Kept in f64: see `need`.
+    released: f64,
     /// Intervals whose needed gain is known.
     detected: u64,
     /// Gains still to come for the silent frames before the file (discarded).
@@ -172,9 +173,19 @@ impl TruePeakLimiter {
             self.minimum.pop_front();
         }
         let held = self.minimum.front().map_or(1.0, |&(_, g)| g);
-        self.released = held.min(self.released + (1.0 - self.released) * self.release);
-        self.recent_sum += f64::from(self.released) - f64::from(self.recent.pop_front()?);
-        self.recent.push_back(self.released);
+        // The release in f64: in f32 `r + (1 - r) * release` stops moving once the step is
+        // under half an ulp (at 0.99986 at 48 kHz), and the file would never be clean again
+        // after its first peak. Within 1e-9 of unity is unity.
+        let recovered = self.released + (1.0 - self.released) * f64::from(self.release);
+        let recovered = if recovered > 1.0 - 1e-9 {
+            1.0
+        } else {
+            recovered
+        };
+        self.released = f64::from(held).min(recovered);
+        let released = self.released as f32;
+        self.recent_sum += f64::from(released) - f64::from(self.recent.pop_front()?);
+        self.recent.push_back(released);
         // The average of values each at or under the gain the peak needs: recomputed exactly
         // now and then would cost more than the float error it removes (f64 sum).
         Some((self.recent_sum / (self.lookahead + 1) as f64).min(1.0) as f32)
@@ -299,5 +310,29 @@ mod tests {
         assert!(y[10_000].abs() * std::f32::consts::SQRT_2 <= threshold * 1.001);
         let stats = l.stats();
         assert!((stats.min_gain - threshold).abs() < 0.01, "{stats:?}");
+    }
+
+    /// After a burst the gain comes back to exactly unity (not to a value an ulp short of
+    /// it, where an f32 release would stop): the rest of the file is bit-exact again, and
+    /// only the burst and the release tail count as limited.
+    #[test]
+    fn the_gain_recovers_to_unity_after_a_burst() {
+        let rate = 48_000.0;
+        let quiet: Vec<f32> = (0..192_000)
+            .map(|n| 0.25 * (n as f32 * 0.031).sin())
+            .collect();
+        let mut x = quiet.clone();
+        for v in &mut x[20_000..22_400] {
+            *v *= 4.0; // 0 dBFS for 50 ms
+        }
+        let mut l = TruePeakLimiter::new(rate, 1, -1.0);
+        let y = run(&mut l, &x);
+        // From about 0.9 to within 1e-7 of unity at a 100 ms time constant: 1.4 s.
+        let first_changed = (120_000..x.len()).find(|&n| y[n] != x[n]);
+        assert_eq!(first_changed, None, "the gain never got back to unity");
+        let limited = l.stats().limited_frames;
+        // The burst (2 400 frames), the lookahead ramp before it and the release down to
+        // 0.001 dB after it (about 0.7 s), not the rest of the file.
+        assert!(limited > 2_400 && limited < 48_000, "{limited}");
     }
 }

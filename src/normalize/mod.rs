@@ -141,12 +141,17 @@ fn render_once(
             }
         }
     };
+    let mut non_finite: u64 = 0;
     let decoded = file.decode(|block| {
         let frames = block.first().map_or(0, |c| c.len());
         let mut frame = [0.0f32; MAX_CHANNELS];
         for n in 0..frames {
             for (to, from) in frame.iter_mut().zip(&block[..channels]) {
-                *to = from[n] * gain;
+                let x = from[n];
+                if !x.is_finite() {
+                    non_finite += 1;
+                }
+                *to = if x.is_finite() { x * gain } else { 0.0 };
             }
             match limiter.as_mut() {
                 Some(l) => l.push(&frame[..channels], &mut |f| {
@@ -168,6 +173,17 @@ fn render_once(
     }
     if let Some(e) = error {
         return Err(e);
+    }
+    if non_finite > 0 {
+        // The meter skips such samples; a written file would carry them (float) or turn them
+        // into full-scale clicks (integer). Refused: the writer is dropped, its temporary
+        // file goes, the input and any existing output stay as they were.
+        return Err(format!(
+            "{}: {non_finite} sample{} not a finite number (NaN or infinity); --normalize-to \
+             does not write a file from them (repair the input first)",
+            input.display(),
+            if non_finite == 1 { " is" } else { "s are" }
+        ));
     }
     meter.process(&planar);
     let rendered = Rendered {
