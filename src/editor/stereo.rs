@@ -88,9 +88,17 @@ fn verdict_color(verdict: Option<Verdict>) -> Color32 {
 }
 
 /// Draws the stereo view.
-pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
+///
+/// `channels` is the track's (0 while the layout is not known: nothing is said about mono
+/// or stereo then).
+pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize) {
     let Some(data) = data else {
-        ui.label(RichText::new("Stereo: the plugin runs on a mono track.").weak());
+        let text = match channels {
+            0 => "Stereo: waiting for the host to start audio.",
+            1 => "Stereo: the plugin runs on a mono track.",
+            _ => "Stereo: no measurement yet.",
+        };
+        ui.label(RichText::new(text).weak());
         return;
     };
     ui.horizontal_top(|ui| {
