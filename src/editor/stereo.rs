@@ -101,6 +101,30 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize
         ui.label(RichText::new(text).weak());
         return;
     };
+    // The verdict and what to do first: they are what the pane is opened for, and stay in
+    // view above the bands however small the pane.
+    let whole = &data.whole;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
+        // No value, no verdict.
+        let text = whole.verdict.map_or(NO_VALUE, Verdict::label);
+        let response = ui.label(
+            RichText::new(text)
+                .strong()
+                .size(15.0)
+                .color(verdict_color(whole.verdict)),
+        );
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
+            info.current_text_value = Some(text.to_string());
+            info
+        });
+    });
+    for suggestion in &whole.suggestions {
+        let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
+        let text = suggestion.text.clone();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
+    }
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.label(RichText::new("Vectorscope").strong());
@@ -124,28 +148,6 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize
                 });
         });
     });
-    let whole = &data.whole;
-    ui.horizontal(|ui| {
-        ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
-        // No value, no verdict.
-        let text = whole.verdict.map_or(NO_VALUE, Verdict::label);
-        let response = ui.label(
-            RichText::new(text)
-                .strong()
-                .size(15.0)
-                .color(verdict_color(whole.verdict)),
-        );
-        response.widget_info(|| {
-            let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
-            info.current_text_value = Some(text.to_string());
-            info
-        });
-    });
-    for suggestion in &whole.suggestions {
-        let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
-        let text = suggestion.text.clone();
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
-    }
 }
 
 fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
