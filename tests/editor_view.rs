@@ -937,7 +937,10 @@ fn every_reading_at_a_glance_is_in_view_at_the_default_and_smallest_size() {
             };
             for n in 1..=3 {
                 assert!(line(n).height() < 22.0, "suggestion {n}: {:?}", line(n));
-                let text = harness.get_by_label(&format!("Suggestion {n}")).value().unwrap();
+                let text = harness
+                    .get_by_label(&format!("Suggestion {n}"))
+                    .value()
+                    .unwrap();
                 assert!(
                     text.starts_with(&format!("{n}. "))
                         && text.ends_with("% confidence)")
@@ -1124,7 +1127,7 @@ fn image_snapshots_of_the_bars_side_panel_and_header() {
             let image = harness.render().expect("the editor renders headless");
             egui_kittest::image_snapshot_options(
                 &image,
-                &format!("editor_{size}_{pane_name}"),
+                format!("editor_{size}_{pane_name}"),
                 &options,
             );
         }

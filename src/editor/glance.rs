@@ -237,9 +237,8 @@ pub fn suggestion_lines(ui: &mut egui::Ui, view: &View) {
             100.0 * s.confidence
         );
         let name = format!("Suggestion {}", i + 1);
-        let response = ui.add(
-            egui::Label::new(RichText::new(&text).size(SUGGESTION_SIZE)).truncate(),
-        );
+        let response =
+            ui.add(egui::Label::new(RichText::new(&text).size(SUGGESTION_SIZE)).truncate());
         let confidence = s.confidence;
         response.widget_info(|| {
             let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);

@@ -20,10 +20,10 @@
 //! that request at most every [`REPAINT_INTERVAL`]; nothing here runs while it is closed.
 //! Peak hold, bar fall and clip latch are functions of elapsed time ([`hold`], [`meters`]).
 
+pub mod glance;
 pub mod history;
 pub mod hold;
 pub mod meters;
-pub mod glance;
 pub mod panels;
 pub mod spectrum;
 pub mod stereo;
@@ -473,7 +473,10 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
         glance::stereo_glance(ui, view);
     });
     let details_id = ui.scope_id().with("details-tab");
-    let mut tab = ui.data(|d| d.get_temp::<glance::DetailsTab>(details_id).unwrap_or_default());
+    let mut tab = ui.data(|d| {
+        d.get_temp::<glance::DetailsTab>(details_id)
+            .unwrap_or_default()
+    });
     ui.scope_builder(UiBuilder::new().max_rect(a.strip), |ui| {
         ui.set_clip_rect(a.strip.intersect(ui.clip_rect()));
         if glance::checks_row(ui, view) {

@@ -1120,7 +1120,9 @@ mod tests {
         assert!(m.mono_loss_short_term_lu().unwrap().abs() < 1e-9);
         m.process(&[&x[at(0.3)..at(0.4)], &x[at(0.3)..at(0.4)]]);
         let r = m.readings();
-        let full = r.momentary_lufs.expect("400 ms in: the momentary window is full");
+        let full = r
+            .momentary_lufs
+            .expect("400 ms in: the momentary window is full");
         assert!((full - (-6.0)).abs() < 0.1, "{full}");
         assert_eq!(r.max_momentary_lufs, Some(full));
         assert_eq!(r.short_term_lufs, None, "400 ms in");
@@ -1130,16 +1132,26 @@ mod tests {
         assert_eq!(m.readings().short_term_lufs, None, "2.995 s in");
         m.process(&[&x[at(2.995)..at(3.0)], &x[at(2.995)..at(3.0)]]);
         let r = m.readings();
-        let short = r.short_term_lufs.expect("3 s in: the short-term window is full");
+        let short = r
+            .short_term_lufs
+            .expect("3 s in: the short-term window is full");
         assert!((short - full).abs() < 0.01, "{short} {full}");
         assert!(r.psr_db.is_some() && r.mono_loss_short_term_lu.is_some());
         // History: 30 points since the reset; momentary from the 4th (400 ms), short-term
         // only at the 30th (3 s).
         let points: Vec<LoudnessPoint> = m.history_since(history_before).map(|(_, p)| p).collect();
         assert_eq!(points.len(), 30);
-        assert!(points[..3].iter().all(|p| p.momentary_lufs == f32::NEG_INFINITY));
+        assert!(
+            points[..3]
+                .iter()
+                .all(|p| p.momentary_lufs == f32::NEG_INFINITY)
+        );
         assert!(points[3..].iter().all(|p| p.momentary_lufs.is_finite()));
-        assert!(points[..29].iter().all(|p| p.short_term_lufs == f32::NEG_INFINITY));
+        assert!(
+            points[..29]
+                .iter()
+                .all(|p| p.short_term_lufs == f32::NEG_INFINITY)
+        );
         assert!(points[29].short_term_lufs.is_finite());
     }
 
