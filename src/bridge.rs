@@ -402,12 +402,29 @@ impl MeterInput {
         self.snapshot.publish();
     }
 
+    /// Publishes the meter as it stands at activation (host's main thread, before the first
+    /// block): its readings carry the channel count of the layout the host chose, so an
+    /// editor open before any audio knows whether the track is mono or stereo.
+    pub fn publish_activated(&mut self, meter: &Meter, reset_by_transport: bool) {
+        self.publish_all(
+            &meter.readings(),
+            reset_by_transport,
+            meter.stereo_bands(),
+            1.0,
+        );
+    }
+
     /// Publishes that nothing is measured because the host's rate is `rate_hz` (called at
-    /// activation instead of making a meter): no readings, the rate for the editor to show.
-    pub fn publish_unsupported_rate(&mut self, rate_hz: f64) {
+    /// activation instead of making a meter): no readings but the layout's `channels`, the
+    /// rate for the editor to show.
+    pub fn publish_unsupported_rate(&mut self, rate_hz: f64, channels: usize) {
         self.generation += 1;
         let buffer = self.snapshot.input_buffer_mut();
         *buffer = Snapshot {
+            readings: Readings {
+                channels,
+                ..Readings::default()
+            },
             generation: self.generation,
             unsupported_rate_hz: Some(rate_hz),
             ..Snapshot::default()
@@ -714,15 +731,40 @@ mod tests {
         assert!(snapshot.reset_by_transport);
     }
 
+    /// At activation, before any block: the editor's snapshot says how many channels the
+    /// track has (a stereo track is never taken for a mono one), and nothing is measured yet.
+    #[test]
+    fn the_layout_reaches_the_editor_before_the_first_block() {
+        use crate::meter::engine::MeterConfig;
+        let (mut input, mut output) = channel();
+        assert_eq!(output.snapshot().readings.channels, 0, "not known yet");
+        for channels in [2, 1] {
+            let meter = Meter::new(MeterConfig::new(48_000.0, channels).with_spectrum()).unwrap();
+            input.publish_activated(&meter, false);
+            let snapshot = output.snapshot();
+            assert_eq!(snapshot.readings.channels, channels);
+            assert_eq!(snapshot.readings.momentary_lufs, None);
+            assert_eq!(snapshot.readings.measured_s, 0.0);
+            assert_eq!(snapshot.stereo.is_some(), channels == 2);
+        }
+    }
+
     #[test]
     fn an_unsupported_rate_reaches_the_editor_with_its_reason() {
         let (mut input, mut output) = channel();
         assert!(!rate_is_supported(768_000.0) && !rate_is_supported(4_000.0));
         assert!(rate_is_supported(8_000.0) && rate_is_supported(384_000.0));
-        input.publish_unsupported_rate(768_000.0);
+        input.publish_unsupported_rate(768_000.0, 2);
         let snapshot = output.snapshot();
         assert_eq!(snapshot.unsupported_rate_hz, Some(768_000.0));
-        assert_eq!(snapshot.readings, Readings::default());
+        assert_eq!(
+            snapshot.readings,
+            Readings {
+                channels: 2,
+                ..Readings::default()
+            },
+            "no readings, but the layout"
+        );
         assert_eq!(
             not_measuring_message(768_000.0),
             "Not measuring: 768 kHz is outside the 8-384 kHz this meter supports. Audio passes \

@@ -157,7 +157,7 @@ impl Plugin for Mixmeter {
             nice_warn!("{}", bridge::not_measuring_message(rate));
             self.meter = None;
             self.offline = false;
-            self.meter_input.publish_unsupported_rate(rate);
+            self.meter_input.publish_unsupported_rate(rate, channels);
             return true;
         }
         let config = MeterConfig::new(rate, channels).with_spectrum();
@@ -185,6 +185,11 @@ impl Plugin for Mixmeter {
             self.render_series.reserve(report::SERIES_CAPACITY);
             self.render_samples = 0;
             self.render_next = self.rate_hz;
+        }
+        if let Some(meter) = self.meter.as_ref() {
+            // Before the first block: the editor learns the layout (mono or stereo) now.
+            self.meter_input
+                .publish_activated(meter, self.reset_by_transport);
         }
         true
     }

@@ -274,10 +274,15 @@ fn the_editor_reopens_at_the_size_saved_in_the_project(display: &Display) {
 /// Colours of the stereo view's correlation bars (`editor::stereo`).
 const POSITIVE_GREEN: [u8; 3] = [0x3C, 0xB3, 0x71];
 const NEGATIVE_RED: [u8; 3] = [0xE5, 0x48, 0x4D];
+/// `editor::panels::CAUTION_COLOR` (a warning mark).
+const CAUTION_AMBER: [u8; 3] = [0xE0, 0xB0, 0x40];
 
 /// The stereo view in the host's window (the project saved with it showing), fed in real
 /// time: a mono mix draws every band's correlation bar green, the same mix with one channel
-/// inverted draws them red; the vectorscope is drawn.
+/// inverted draws them red; the vectorscope is drawn. At the default size, without any
+/// scrolling, the readings at a glance show the correlation meter and the mono verdict in
+/// the same colours (green, then red), and the strip along the bottom shows the checklist's
+/// marks.
 fn stereo_view_draws_correlation_per_band_and_the_vectorscope(display: &Display) {
     let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     for (index, path) in bundles().iter().enumerate() {
@@ -312,7 +317,33 @@ fn stereo_view_draws_correlation_per_band_and_the_vectorscope(display: &Display)
                 &pixels,
                 &screenshots.join(format!("editor-clap-{index}-stereo-{name}.png")),
             );
-            // The stereo view (the side panel's correlation meter has the same colours).
+            // The readings at a glance: the correlation meter's fill and the mono verdict.
+            let glance = &crop(&pixels, areas().glance);
+            let (glance_green, glance_red) = (
+                count_pixels(glance, POSITIVE_GREEN),
+                count_pixels(glance, NEGATIVE_RED),
+            );
+            let (shown, other) = if inverted {
+                (glance_red, glance_green)
+            } else {
+                (glance_green, glance_red)
+            };
+            assert!(
+                shown > 300 && other < shown / 4,
+                "{}: correlation at a glance (inverted {inverted}): green {glance_green}, red {glance_red}",
+                path.display()
+            );
+            // The checklist's marks: each is outlined in its grade's colour.
+            let strip = &crop(&pixels, areas().strip);
+            let marks = count_pixels(strip, POSITIVE_GREEN)
+                + count_pixels(strip, NEGATIVE_RED)
+                + count_pixels(strip, CAUTION_AMBER);
+            assert!(
+                marks > 100,
+                "{}: {marks} px of check marks in the bottom strip",
+                path.display()
+            );
+            // The stereo view.
             let view = &crop(&pixels, areas().pane);
             let green = count_pixels(view, POSITIVE_GREEN);
             let red = count_pixels(view, NEGATIVE_RED);
@@ -448,7 +479,7 @@ fn transport_start_restarts_the_measurement(display: &Display) {
             );
             // The loudness readings at the top of the side panel (the spectrum, the history,
             // and the suggestions and checks below the readings move with any signal).
-            let side = areas().side;
+            let side = areas().glance;
             let side = egui::Rect::from_min_size(side.min, egui::vec2(side.width(), 135.0));
             changed.push(
                 crop(&stopped, side)

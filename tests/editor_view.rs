@@ -489,7 +489,7 @@ fn stereo_view_shows_the_measured_bands_verdict_and_vectorscope() {
     assert_eq!(data.points.len(), 2048);
 
     let mut harness = Harness::new_ui_state(
-        |ui, data: &mut StereoData| draw_stereo(ui, Some(data)),
+        |ui, data: &mut StereoData| draw_stereo(ui, Some(data), 2),
         data,
     );
     harness.run();
@@ -520,7 +520,7 @@ fn stereo_view_shows_the_measured_bands_verdict_and_vectorscope() {
             .is_some()
     );
     // A mono layout says so instead of drawing empty bars.
-    let mut harness = Harness::new_ui(|ui| draw_stereo(ui, None));
+    let mut harness = Harness::new_ui(|ui| draw_stereo(ui, None, 1));
     harness.run();
     assert!(harness.query_by_label_contains("mono track").is_some());
 }
@@ -715,55 +715,323 @@ fn clip_zoom_and_target_are_one_click_each() {
     );
 }
 
-/// At the smallest size the editor allows, the parts do not overlap and every reading is
-/// still drawn (the side panel scrolls).
-#[test]
-fn every_reading_is_drawn_at_the_smallest_size() {
-    use mixmeter::editor::{EDITOR_MIN_SIZE, areas};
-    let (w, h) = (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32);
-    let full = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::Vec2::new(w, h));
-    let a = areas(full);
-    for (x, y) in [
-        (a.header, a.bars),
-        (a.bars, a.history),
-        (a.history, a.pane),
-        (a.history, a.side),
-        (a.pane, a.side),
-        (a.bars, a.pane),
-    ] {
-        assert!(!x.intersects(y), "{x:?} overlaps {y:?}");
-    }
-    assert!(
-        a.pane.width() >= 300.0 && a.pane.height() >= 250.0,
-        "{:?}",
-        a.pane
-    );
-    assert!(a.bars.height() >= 400.0);
+/// A view with every reading defined (live and whole-measurement stereo readings too), the
+/// pre-master checklist graded, and three long suggestions (longer than a line, so they must
+/// be elided).
+fn glance_view() -> View {
+    use mixmeter::diagnosis::suggestions::{Candidate, Kind};
+    let mut r = readings();
+    r.psr_db = Some(9.1);
+    r.crest_factor_db = Some(11.2);
+    r.max_sample_peak_dbfs = Some(-0.9);
+    r.correlation = Some(0.62);
+    r.integrated_correlation = Some(0.7);
+    r.balance_db = Some(0.31);
+    r.mono_loss_short_term_lu = Some(-1.1);
+    r.mono_loss_integrated_lu = Some(-0.8);
+    let mut v = View::new(r, &targets(), "spotify");
+    v.true_peak_db = [-0.6, -3.4];
+    v.bar_peak_db = [-0.6, -3.4];
+    v.stereo = Some(mixmeter::editor::panels::StereoSummary {
+        verdict: Some(mixmeter::diagnosis::stereo::Verdict::Good),
+        worst_band: Some("120-250 Hz -1.3 LU".to_string()),
+    });
+    v.grade(&mixmeter::diagnosis::checks::profiles(), "pre-master", None);
+    v.suggestions = [
+        (
+            Kind::Tonal,
+            "low-mids +4.1 dB over the reference: cut about 3 dB around 250 Hz with a wide bell \
+             on the mix bus, or find the instrument that fills the region and cut it there",
+        ),
+        (
+            Kind::Dynamics,
+            "crest factor 7.0 dB: the mix is over-compressed; ease the bus compressor or the \
+             limiter until transients come back (12-18 dB is healthy)",
+        ),
+        (
+            Kind::Stereo,
+            "300-500 Hz cancels when folded to mono (correlation -0.8): check the polarity of \
+             the doubled guitars or narrow that range",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (kind, text))| Candidate {
+        key: format!("test:{i}"),
+        kind,
+        text: text.to_string(),
+        evidence: String::new(),
+        confidence: 0.6 - 0.1 * i as f64,
+        score: 3.0 - i as f64,
+    })
+    .collect();
+    v
+}
 
-    let mut harness = harness_sized(Scene::new(view(false)), (w, h));
-    harness.run();
-    for label in [
-        "Integrated",
-        "Momentary",
-        "Short-term",
-        "True peak max",
-        "PLR",
-        "Crest factor",
-        "Spotify gain",
-        "TIDAL true peak after",
-        "Balance",
-        "Left true peak",
+/// The stereo view's data for a few seconds of partly correlated pink noise, as the editor
+/// builds it.
+fn measured_stereo_data() -> StereoData {
+    use mixmeter::editor::stereo::stereo_data;
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    let rate = 48_000.0;
+    let left = pink(rate, 1 << 18, None);
+    let other = pink_seeded(rate, 1 << 18, 22);
+    let right: Vec<f32> = left
+        .iter()
+        .zip(&other)
+        .map(|(l, o)| 0.8 * l + 0.4 * o)
+        .collect();
+    let mut meter = Meter::new(MeterConfig::new(rate, 2).with_spectrum()).unwrap();
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    input.configure_scope(rate);
+    for (l, r) in left.chunks(1024).zip(right.chunks(1024)) {
+        meter.process(&[l, r]);
+        input.feed_scope(l, r);
+    }
+    input.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
+    let snapshot = output.snapshot();
+    let (scope, _) = output.scope();
+    stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope).expect("stereo data")
+}
+
+/// Every reading a mixer watches, by its screen-reader label: the bars, every loudness and
+/// true-peak reading, the distance to the target, dynamics, correlation, mono loss and the
+/// mono verdict, the checklist's marks, three suggestions and the mono check.
+fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
+    let meter = |l: &str| (egui::Role::Meter, l.to_string());
+    let mut labels: Vec<(egui::Role, String)> = [
         "Momentary bar",
+        "Short-term bar",
+        "Left true peak bar",
         "Right true peak bar",
+        "Left true peak",
+        "Right true peak",
+        "Integrated",
+        "Integrated vs target",
+        "Short-term",
+        "Max short-term",
+        "Momentary",
+        "Max momentary",
+        "Loudness range",
+        "True peak max",
+        "Sample peak max",
+        "Dynamics",
+        "PLR",
+        "PSR",
+        "Crest factor",
+        "Correlation",
+        "Mono loss",
+        "Mono loss, whole",
+        "Balance",
+        "Mono verdict",
+    ]
+    .into_iter()
+    .map(meter)
+    .collect();
+    labels.extend(
+        view.checks
+            .items
+            .iter()
+            .map(|i| meter(&format!("{} check", i.label))),
+    );
+    labels.extend((1..=3).map(|n| (egui::Role::ListItem, format!("Suggestion {n}"))));
+    labels.push((egui::Role::CheckBox, "Mono check".to_string()));
+    labels
+}
+
+/// At the default size (1100x720, where a DAW opens the window) and at the smallest the
+/// editor allows, with either pane open, the checklist graded and three suggestions showing:
+/// every reading at a glance is drawn whole inside the window, none overlaps another, none is
+/// in a scrolled area (the readings sit above the details, which alone scroll), the parts of
+/// the layout do not overlap, and the suggestions are one line each (elided, the whole text
+/// still read out) and take less room than the readings.
+#[test]
+fn every_reading_at_a_glance_is_in_view_at_the_default_and_smallest_size() {
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
+    let stereo = measured_stereo_data();
+    for (w, h) in [
+        (EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
+        (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32),
     ] {
+        let full = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::Vec2::new(w, h));
+        let a = areas(full);
+        let parts = [
+            ("header", a.header),
+            ("bars", a.bars),
+            ("history", a.history),
+            ("pane", a.pane),
+            ("glance", a.glance),
+            ("details", a.details),
+            ("strip", a.strip),
+        ];
+        for (i, (x_name, x)) in parts.iter().enumerate() {
+            assert!(full.contains_rect(*x), "{x_name} {x:?} outside {w}x{h}");
+            for (y_name, y) in &parts[i + 1..] {
+                assert!(!x.intersects(*y), "{x_name} {x:?} overlaps {y_name} {y:?}");
+            }
+        }
+        assert!(
+            a.pane.width() >= 300.0 && a.pane.height() >= 200.0,
+            "{:?}",
+            a.pane
+        );
+        assert!(a.history.height() >= 120.0 && a.bars.height() >= 400.0);
+        assert!(a.details.height() >= 80.0, "{:?} at {w}x{h}", a.details);
+
+        for pane in [Pane::Spectrum, Pane::Stereo] {
+            let mut scene = Scene::new(glance_view());
+            scene.pane = pane;
+            scene.stereo = Some(stereo.clone());
+            let mut harness = harness_sized(scene, (w, h));
+            harness.run();
+            let window = harness.state().full;
+            let a = areas(window);
+            let view = harness.state().view.clone();
+            let mut seen: Vec<(String, egui::Rect)> = Vec::new();
+            for (role, label) in at_a_glance_labels(&view) {
+                let node = harness.get_by_role_and_label(role, &label);
+                let rect = node.rect();
+                assert!(
+                    rect.width() > 2.0 && rect.height() > 2.0,
+                    "{label} {rect:?} at {w}x{h} ({pane:?})"
+                );
+                assert!(
+                    window.expand(0.5).contains_rect(rect),
+                    "{label} {rect:?} outside the window {window:?} at {w}x{h} ({pane:?})"
+                );
+                assert!(
+                    !a.details.intersects(rect) && !a.pane.intersects(rect),
+                    "{label} {rect:?} in a scrolling area at {w}x{h} ({pane:?})"
+                );
+                for (other, other_rect) in &seen {
+                    assert!(
+                        !rect.shrink(0.5).intersects(other_rect.shrink(0.5)),
+                        "{label} {rect:?} overlaps {other} {other_rect:?} at {w}x{h} ({pane:?})"
+                    );
+                }
+                seen.push((label, rect));
+            }
+            // The loudness readings are in the glance area, the checks and suggestions in the
+            // strip.
+            for (label, rect) in &seen {
+                let area = if label == "Mono check" {
+                    a.header
+                } else if label.starts_with("Suggestion") || label.ends_with(" check") {
+                    a.strip
+                } else if label.contains("bar") || label.ends_with("true peak") {
+                    a.bars
+                } else {
+                    a.glance
+                };
+                assert!(
+                    area.expand(0.5).contains_rect(*rect),
+                    "{label} {rect:?} outside its area {area:?} at {w}x{h} ({pane:?})"
+                );
+            }
+            // One line per suggestion, the whole text read out.
+            let line = |n: usize| {
+                seen.iter()
+                    .find(|(l, _)| l == &format!("Suggestion {n}"))
+                    .unwrap()
+                    .1
+            };
+            for n in 1..=3 {
+                assert!(line(n).height() < 22.0, "suggestion {n}: {:?}", line(n));
+                let text = harness
+                    .get_by_label(&format!("Suggestion {n}"))
+                    .value()
+                    .unwrap();
+                assert!(
+                    text.starts_with(&format!("{n}. "))
+                        && text.ends_with("% confidence)")
+                        && text.len() > 120,
+                    "{text}"
+                );
+            }
+            let suggestions_height = line(3).bottom() - line(1).top();
+            assert!(
+                suggestions_height < a.glance.height() / 3.0,
+                "suggestions {suggestions_height} px against readings {} px",
+                a.glance.height()
+            );
+            // The pane shows its own view.
+            match pane {
+                Pane::Spectrum => assert!(harness.query_by_label("FFT").is_some()),
+                Pane::Stereo => assert!(
+                    harness
+                        .query_by_label_contains("Vectorscope, 2048 points")
+                        .is_some()
+                ),
+            }
+        }
+    }
+}
+
+/// Before the host's first audio block: a stereo instance (its layout published at
+/// activation) names its channels left and right and says nothing of a mono track; an editor
+/// opened before activation (layout not known) calls itself neither mono nor stereo.
+#[test]
+fn before_the_first_block_a_stereo_track_is_not_called_mono() {
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    let meter = Meter::new(MeterConfig::new(48_000.0, 2).with_spectrum()).unwrap();
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    let before = output.snapshot();
+    input.publish_activated(&meter, false);
+    let activated = output.snapshot();
+    for (snapshot, stereo) in [(activated, true), (before, false)] {
+        let view = View::new(snapshot.readings, &targets(), "spotify");
+        let mut harness = harness(view);
+        harness.run();
+        assert!(
+            harness.query_by_label_contains("mono track").is_none(),
+            "stereo {stereo}"
+        );
         assert!(
             harness
-                .query_by_role_and_label(egui::Role::Meter, label)
-                .is_some(),
-            "{label} at {w}x{h}"
+                .query_by_role_and_label(egui::Role::Meter, "Mono true peak")
+                .is_none()
         );
+        let (first, second) = if stereo {
+            ("Left true peak", "Right true peak")
+        } else {
+            ("Channel 1 true peak", "Channel 2 true peak")
+        };
+        for label in [first, second] {
+            assert!(
+                harness
+                    .query_by_role_and_label(egui::Role::Meter, label)
+                    .is_some(),
+                "{label}"
+            );
+        }
+        if stereo {
+            // The stereo readings are there, with no value yet.
+            assert_eq!(value_of(&harness, "Mono loss").as_deref(), Some("—"));
+            assert_eq!(value_of(&harness, "Mono verdict").as_deref(), Some("—"));
+        } else {
+            assert!(
+                harness
+                    .query_by_label_contains("waiting for the host to start audio")
+                    .is_some()
+            );
+            assert!(
+                harness
+                    .query_by_role_and_label(egui::Role::Meter, "Mono loss")
+                    .is_none()
+            );
+        }
     }
-    assert!(harness.query_by_label("Mono check").is_some());
+    // A mono track says so.
+    let mono = Meter::new(MeterConfig::new(48_000.0, 1)).unwrap();
+    input.publish_activated(&mono, false);
+    let mut harness = harness(View::new(output.snapshot().readings, &targets(), "spotify"));
+    harness.run();
+    assert!(harness.query_by_label_contains("mono track").is_some());
+    assert!(
+        harness
+            .query_by_role_and_label(egui::Role::Meter, "Mono true peak")
+            .is_some()
+    );
 }
 
 /// The scripted scene of the image snapshots: the loudness readings above, a left channel
@@ -827,10 +1095,42 @@ fn image_snapshots_of_the_bars_side_panel_and_header() {
     assert_eq!(image.dimensions(), (EDITOR_WIDTH, EDITOR_HEIGHT));
     for (name, rect) in [
         ("editor_bars", a.bars),
-        ("editor_side_panel", a.side),
+        ("editor_glance", a.glance),
         ("editor_header", a.header),
     ] {
         egui_kittest::image_snapshot_options(&crop(&image, rect, 1.0), name, &options);
+    }
+    // The whole editor at the default and the smallest size, with each pane: every reading
+    // at a glance, three suggestions of one line.
+    let stereo = measured_stereo_data();
+    for ((w, h), size) in [
+        ((EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32), "default"),
+        (
+            (
+                mixmeter::editor::EDITOR_MIN_SIZE.0 as f32,
+                mixmeter::editor::EDITOR_MIN_SIZE.1 as f32,
+            ),
+            "smallest",
+        ),
+    ] {
+        for (pane, pane_name) in [(Pane::Spectrum, "spectrum"), (Pane::Stereo, "stereo")] {
+            let mut scene = snapshot_scene();
+            let glance = glance_view();
+            scene.view.readings = glance.readings;
+            scene.view.stereo = glance.stereo;
+            scene.view.checks = glance.checks;
+            scene.view.suggestions = glance.suggestions;
+            scene.pane = pane;
+            scene.stereo = Some(stereo.clone());
+            let mut harness = harness_sized(scene, (w, h));
+            harness.run();
+            let image = harness.render().expect("the editor renders headless");
+            egui_kittest::image_snapshot_options(
+                &image,
+                format!("editor_{size}_{pane_name}"),
+                &options,
+            );
+        }
     }
 
     let mut hidpi = Harness::builder()
@@ -885,6 +1185,16 @@ fn the_checklist_grades_the_readings_and_switches_profile() {
     );
     assert_eq!(grade(&harness, "Crest factor").as_deref(), Some("—"));
     assert_eq!(grade(&harness, "Tonal balance").as_deref(), Some("—"));
+    // The evidence is one click away: any mark opens the check details.
+    assert!(
+        harness
+            .query_by_label("-0.6 dBTP (pass at most -3.0 dBTP)")
+            .is_none()
+    );
+    harness
+        .get_by_role_and_label(egui::Role::Meter, "Headroom check")
+        .click();
+    harness.run();
     assert!(
         harness
             .query_by_label("-0.6 dBTP (pass at most -3.0 dBTP)")
@@ -896,7 +1206,7 @@ fn the_checklist_grades_the_readings_and_switches_profile() {
             .is_some()
     );
 
-    harness.get_by_label("Checks").click();
+    harness.get_by_label("Profile").click();
     harness.run();
     harness
         .get_by_label("Delivery check (master going to streaming)")
@@ -975,6 +1285,8 @@ fn compare_lists_what_moved_since_the_frozen_version() {
     use mixmeter::editor::CompareView;
     let mut harness = harness(view(false));
     harness.run();
+    harness.get_by_label("Compare").click();
+    harness.run();
     harness.get_by_label("Freeze this mix").click();
     harness.run();
     assert!(harness.state().actions.freeze);
@@ -999,6 +1311,8 @@ fn compare_lists_what_moved_since_the_frozen_version() {
             mixmeter::editor::EDITOR_HEIGHT as f32,
         ),
     );
+    harness.run();
+    harness.get_by_label("Compare").click();
     harness.run();
     assert_eq!(
         harness.get_by_label("Difference 1").value().as_deref(),
@@ -1042,6 +1356,8 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
     });
     let mut shown = harness(v);
     shown.run();
+    shown.get_by_label("Reports").click();
+    shown.run();
     assert!(
         shown
             .query_by_label("mixmeter-render-1795288887.json: -14.0 LUFS, -1.3 dBTP, 0:03:21")
@@ -1055,6 +1371,8 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
         duration_s: 0.0,
     });
     let mut failed = harness(v);
+    failed.run();
+    failed.get_by_label("Reports").click();
     failed.run();
     assert!(
         failed
@@ -1144,9 +1462,13 @@ fn the_report_folder_is_shown_and_a_new_one_is_used_on_click() {
     let mut v = view(false);
     v.report_folder = "/music/reports".to_string();
     v.report_folder_text = "/music/reports".to_string();
-    // Tall enough that the side panel's last section is on screen without scrolling.
-    let tall = (mixmeter::editor::EDITOR_WIDTH as f32, 1800.0);
-    let mut same = harness_sized(Scene::new(v.clone()), tall);
+    let size = (
+        mixmeter::editor::EDITOR_WIDTH as f32,
+        mixmeter::editor::EDITOR_HEIGHT as f32,
+    );
+    let mut same = harness_sized(Scene::new(v.clone()), size);
+    same.run();
+    same.get_by_label("Reports").click();
     same.run();
     assert_eq!(
         same.get_by_label("Folder").value().as_deref(),
@@ -1157,7 +1479,9 @@ fn the_report_folder_is_shown_and_a_new_one_is_used_on_click() {
     assert!(!same.state().actions.use_report_folder, "nothing to use");
 
     v.report_folder_text = "/music/renders".to_string();
-    let mut edited = harness_sized(Scene::new(v), tall);
+    let mut edited = harness_sized(Scene::new(v), size);
+    edited.run();
+    edited.get_by_label("Reports").click();
     edited.run();
     edited.get_by_label("Use").click();
     edited.run();

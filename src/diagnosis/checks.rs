@@ -94,6 +94,8 @@ impl Range {
 pub struct Check {
     pub id: String,
     pub label: String,
+    /// A word or two for the editor's row of marks (the label when the file has none).
+    pub short: String,
     pub measure: Measure,
     pub pass: Range,
     pub warn: Range,
@@ -130,6 +132,8 @@ impl Status {
 pub struct Item {
     pub id: String,
     pub label: String,
+    /// A word or two for the editor's row of marks.
+    pub short: String,
     pub measure: Measure,
     /// `None`: no value to grade.
     pub status: Option<Status>,
@@ -206,9 +210,11 @@ pub fn parse_profiles(text: &str) -> Result<Vec<Profile>, String> {
                     {
                         return Err(format!("{what}: \"pass\" must lie inside \"warn\""));
                     }
+                    let label = text(c, "label", &what)?;
                     Ok(Check {
                         id: text(c, "id", &what)?,
-                        label: text(c, "label", &what)?,
+                        short: text(c, "short", &what).unwrap_or_else(|_| label.clone()),
+                        label,
                         measure,
                         pass,
                         warn,
@@ -300,6 +306,7 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
             Item {
                 id: check.id.clone(),
                 label: check.label.clone(),
+                short: check.short.clone(),
                 measure: check.measure,
                 status,
                 value,

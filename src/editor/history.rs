@@ -125,6 +125,9 @@ pub fn zoom_label(seconds: u32) -> String {
 
 /// Draws the history with its zoom buttons in `height` pixels; returns a new zoom when the
 /// user picked one.
+/// Below this width (points) the history's header leaves out its legend.
+const HISTORY_LEGEND_MIN_WIDTH: f32 = 520.0;
+
 pub fn draw_history(
     ui: &mut egui::Ui,
     history: &LoudnessHistory,
@@ -134,14 +137,21 @@ pub fn draw_history(
 ) -> Option<u32> {
     let mut zoom = None;
     ui.horizontal(|ui| {
-        ui.label(RichText::new("Loudness history").strong());
-        ui.label(RichText::new("— momentary").color(MOMENTARY_COLOR).small());
-        ui.label(
-            RichText::new("— short-term")
-                .color(SHORT_TERM_COLOR)
-                .small(),
-        );
+        // Narrow (the smallest editor): a short title, the legend on its hover.
+        if ui.available_width() >= HISTORY_LEGEND_MIN_WIDTH {
+            ui.label(RichText::new("Loudness history").strong());
+            ui.label(RichText::new("— momentary").color(MOMENTARY_COLOR).small());
+            ui.label(
+                RichText::new("— short-term")
+                    .color(SHORT_TERM_COLOR)
+                    .small(),
+            );
+        } else {
+            ui.label(RichText::new("History").strong())
+                .on_hover_text("Loudness history: momentary (blue) and short-term (green)");
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.spacing_mut().item_spacing.x = 2.0;
             for &choice in HISTORY_ZOOM_CHOICES_S.iter().rev() {
                 if ui
                     .selectable_label(choice == seconds, zoom_label(choice))

@@ -3,10 +3,14 @@
 //! Layout ([`areas`]): the header (target, measurement controls, the mono check) across the
 //! top; level bars on the left (momentary and short-term on a LUFS scale with the target
 //! marked, true peak per channel with hold, the -1 and -3 dBTP ceilings and a latching clip
-//! indicator); the loudness history over the spectrum or stereo view in the middle; loudness
-//! numbers, dynamics, platforms and the stereo summary on the right. The editor is resizable
-//! (down to [`EDITOR_MIN_SIZE`]), remembers its size in the project and follows the host's
-//! scale factor (egui draws in logical points).
+//! indicator); the loudness history over the spectrum or stereo view in the middle; on the
+//! right the readings at a glance (loudness and its distance to the target, true peak,
+//! dynamics, correlation, mono loss and the mono verdict) over the details (platforms, each
+//! check's evidence, compare, render reports: one tab at a time, the only part that scrolls);
+//! along the bottom the checklist's verdicts as a row of marks and at most three suggestions
+//! of one line each. Nothing a mixer watches scrolls, from [`EDITOR_MIN_SIZE`] up. The editor
+//! is resizable, remembers its size in the project and follows the host's scale factor (egui
+//! draws in logical points).
 //!
 //! Drawing is split in two: [`MixmeterEditor`] gathers plain values from the bridge and the
 //! parameters (GUI thread only), and [`draw`] turns an [`EditorFrame`] of plain values into
@@ -16,6 +20,7 @@
 //! that request at most every [`REPAINT_INTERVAL`]; nothing here runs while it is closed.
 //! Peak hold, bar fall and clip latch are functions of elapsed time ([`hold`], [`meters`]).
 
+pub mod glance;
 pub mod history;
 pub mod hold;
 pub mod meters;
@@ -87,6 +92,8 @@ impl TargetMark {
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub mono_engaged: bool,
+    /// Channels of the track (1 or 2); 0 while the layout is not known (the host has not
+    /// activated the plugin yet): nothing is said about mono or stereo then.
     pub channels: usize,
     /// Held live true peak per channel, dBTP; `-inf` means no signal.
     pub true_peak_db: [f32; PLUGIN_CHANNELS],
@@ -161,7 +168,7 @@ impl View {
             });
         Self {
             mono_engaged: false,
-            channels: readings.channels.max(1),
+            channels: readings.channels,
             true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
             bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
             clip: [ClipLatch::default(); PLUGIN_CHANNELS],
@@ -331,17 +338,37 @@ pub fn format_duration(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
 }
 
-/// Label of channel `index` out of `channels`.
+/// Label of channel `index` out of `channels` (0: the layout is not known yet).
 pub fn channel_name(index: usize, channels: usize) -> &'static str {
     match (channels, index) {
+        (0, 0) => "Channel 1",
+        (0, _) => "Channel 2",
         (1, _) => "Mono",
         (_, 0) => "Left",
         _ => "Right",
     }
 }
 
+/// Caption of channel `index`'s true-peak bar.
+fn channel_caption(index: usize, channels: usize) -> &'static str {
+    match (channels, index) {
+        (0, 0) => "1",
+        (0, _) => "2",
+        (1, _) => "TP",
+        (_, 0) => "L",
+        _ => "R",
+    }
+}
+
+/// Width the header keeps for the mono check and its level-match box, logical pixels.
+const MONO_CONTROLS_WIDTH: f32 = 320.0;
 /// Height of the header (controls and status line), logical pixels.
 pub const HEADER_HEIGHT: f32 = 64.0;
+/// Height of the bottom strip: the checklist's row of marks and three one-line suggestions.
+pub const STRIP_HEIGHT: f32 = glance::STRIP_HEIGHT;
+/// Height of the readings at a glance at the top of the side column (they never scroll; the
+/// details below them take the rest).
+pub const GLANCE_HEIGHT: f32 = glance::GLANCE_HEIGHT;
 const GAP: f32 = 8.0;
 
 /// Where each part of the editor goes in a window of `full` size.
@@ -351,7 +378,12 @@ pub struct Areas {
     pub bars: Rect,
     pub history: Rect,
     pub pane: Rect,
-    pub side: Rect,
+    /// The readings at a glance (top of the right-hand column).
+    pub glance: Rect,
+    /// The details under them (tabs; the only part that scrolls).
+    pub details: Rect,
+    /// The checklist's marks and the suggestions, along the bottom of the centre and side.
+    pub strip: Rect,
 }
 
 /// The editor's layout: fixed proportions with bounds, so every part stays readable from the
@@ -362,12 +394,22 @@ pub fn areas(full: Rect) -> Areas {
     let bars_width = (full.width() * 0.14).clamp(140.0, 220.0);
     let side_width = (full.width() * 0.29).clamp(300.0, 400.0);
     let bars = Rect::from_min_size(body.min, Vec2::new(bars_width, body.height()));
-    let side = Rect::from_min_max(Pos2::new(body.right() - side_width, body.top()), body.max);
+    let strip = Rect::from_min_max(
+        Pos2::new(bars.right() + GAP, body.bottom() - STRIP_HEIGHT),
+        body.max,
+    );
+    let upper_bottom = strip.top() - GAP;
+    let side = Rect::from_min_max(
+        Pos2::new(body.right() - side_width, body.top()),
+        Pos2::new(body.right(), upper_bottom),
+    );
+    let glance = Rect::from_min_size(side.min, Vec2::new(side.width(), GLANCE_HEIGHT));
+    let details = Rect::from_min_max(Pos2::new(side.left(), glance.bottom() + GAP), side.max);
     let centre = Rect::from_min_max(
         Pos2::new(bars.right() + GAP, body.top()),
-        Pos2::new(side.left() - GAP, body.bottom()),
+        Pos2::new(side.left() - GAP, upper_bottom),
     );
-    let history_height = (centre.height() * 0.32).clamp(130.0, 300.0);
+    let history_height = (centre.height() * 0.34).clamp(120.0, 300.0);
     let history = Rect::from_min_size(centre.min, Vec2::new(centre.width(), history_height));
     let pane = Rect::from_min_max(Pos2::new(centre.left(), history.bottom() + GAP), centre.max);
     Areas {
@@ -375,7 +417,9 @@ pub fn areas(full: Rect) -> Areas {
         bars,
         history,
         pane,
-        side,
+        glance,
+        details,
+        strip,
     }
 }
 
@@ -416,38 +460,56 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             .auto_shrink([false, false])
             .show(ui, |ui| match frame.pane {
                 Pane::Spectrum => actions.spectrum = draw_spectrum(ui, frame.spectrum),
-                Pane::Stereo => draw_stereo(ui, frame.stereo),
+                Pane::Stereo => draw_stereo(ui, frame.stereo, view.channels),
             });
     });
-    ui.scope_builder(UiBuilder::new().max_rect(a.side), |ui| {
-        ui.set_clip_rect(a.side.intersect(ui.clip_rect()));
+    // The readings at a glance: never in a scroll area.
+    ui.scope_builder(UiBuilder::new().max_rect(a.glance), |ui| {
+        ui.set_clip_rect(a.glance.intersect(ui.clip_rect()));
+        panels::loudness_panel(ui, view);
+        ui.separator();
+        panels::dynamics_panel(ui, view);
+        ui.separator();
+        glance::stereo_glance(ui, view);
+    });
+    let details_id = ui.scope_id().with("details-tab");
+    let mut tab = ui.data(|d| {
+        d.get_temp::<glance::DetailsTab>(details_id)
+            .unwrap_or_default()
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.strip), |ui| {
+        ui.set_clip_rect(a.strip.intersect(ui.clip_rect()));
+        if glance::checks_row(ui, view) {
+            tab = glance::DetailsTab::Checks;
+        }
+        glance::suggestion_lines(ui, view);
+    });
+    ui.scope_builder(UiBuilder::new().max_rect(a.details), |ui| {
+        ui.set_clip_rect(a.details.intersect(ui.clip_rect()));
+        glance::details_tabs(ui, &mut tab);
         egui::ScrollArea::vertical()
-            .id_salt("side")
+            .id_salt("details")
             .auto_shrink([false, false])
-            .show(ui, |ui| {
-                panels::loudness_panel(ui, view);
-                ui.separator();
-                panels::suggestions_panel(ui, view);
-                ui.separator();
-                let (freeze, clear) = panels::compare_panel(ui, view);
-                actions.freeze |= freeze;
-                actions.clear_frozen |= clear;
-                ui.separator();
-                if let Some(id) = panels::checks_panel(ui, view) {
-                    actions.select_check_profile = Some(id);
+            .show(ui, |ui| match tab {
+                glance::DetailsTab::Platforms => panels::platforms_panel(ui, view),
+                glance::DetailsTab::Checks => {
+                    if let Some(id) = panels::checks_panel(ui, view) {
+                        actions.select_check_profile = Some(id);
+                    }
                 }
-                ui.separator();
-                panels::dynamics_panel(ui, view);
-                ui.separator();
-                panels::platforms_panel(ui, view);
-                ui.separator();
-                panels::stereo_panel(ui, view);
-                ui.separator();
-                let (text, use_it) = panels::report_panel(ui, view);
-                actions.report_folder_text = text.or(actions.report_folder_text.take());
-                actions.use_report_folder |= use_it;
+                glance::DetailsTab::Compare => {
+                    let (freeze, clear) = panels::compare_panel(ui, view);
+                    actions.freeze |= freeze;
+                    actions.clear_frozen |= clear;
+                }
+                glance::DetailsTab::Reports => {
+                    let (text, use_it) = panels::report_panel(ui, view);
+                    actions.report_folder_text = text.or(actions.report_folder_text.take());
+                    actions.use_report_folder |= use_it;
+                }
             });
     });
+    ui.data_mut(|d| d.insert_temp(details_id, tab));
     if view.mono_engaged {
         // Impossible to miss: the whole editor is framed in the mono colour.
         ui.painter().rect_stroke(
@@ -499,15 +561,19 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
                 Command::Start
             });
         }
-        if ui.button("Reset").clicked() {
-            actions.command = Some(Command::Reset);
-        }
         let auto = if view.reset_on_play {
             "auto-reset on play"
         } else {
             "manual reset"
         };
-        ui.label(RichText::new(auto).small().weak());
+        if ui.button("Reset").on_hover_text(auto).clicked() {
+            actions.command = Some(Command::Reset);
+        }
+        // Only where it leaves the mono check its room (it is the Reset button's hover text
+        // too).
+        if ui.available_width() > MONO_CONTROLS_WIDTH + 110.0 {
+            ui.label(RichText::new(auto).small().weak());
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let (text, fill, text_color) = if view.mono_engaged {
                 ("MONO CHECK  ON", MONO_ENGAGED_COLOR, Color32::BLACK)
@@ -581,7 +647,11 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
 fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
     let r = &view.readings;
     let rect = ui.max_rect();
-    let channels = view.channels.clamp(1, PLUGIN_CHANNELS);
+    // An unknown layout (0) draws both bars, named by number.
+    let channels = match view.channels {
+        0 => PLUGIN_CHANNELS,
+        n => n.min(PLUGIN_CHANNELS),
+    };
     let target_label = format!("{:.0} target", view.target.lufs);
     let target_mark = vec![(view.target.lufs as f32, TARGET_COLOR, target_label)];
     let ceilings = vec![
@@ -614,11 +684,7 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
     for c in 0..channels {
         let name = channel_name(c, view.channels);
         bars.push(Bar {
-            caption: match (channels, c) {
-                (1, _) => "TP",
-                (_, 0) => "L",
-                _ => "R",
-            },
+            caption: channel_caption(c, view.channels),
             name: format!("{name} true peak bar"),
             value_db: view.bar_peak_db[c],
             hold_db: Some(view.true_peak_db[c]),
@@ -995,5 +1061,8 @@ mod tests {
         assert_eq!(channel_name(0, 1), "Mono");
         assert_eq!(channel_name(0, 2), "Left");
         assert_eq!(channel_name(1, 2), "Right");
+        // Not known yet: named by number, neither mono nor left/right.
+        assert_eq!(channel_name(0, 0), "Channel 1");
+        assert_eq!(channel_name(1, 0), "Channel 2");
     }
 }

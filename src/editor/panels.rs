@@ -386,69 +386,15 @@ pub fn balance_text(balance_db: Option<f64>) -> String {
     }
 }
 
-/// Correlation, balance, mono loss and the mono-compatibility verdict.
-pub fn stereo_panel(ui: &mut egui::Ui, view: &View) {
-    let r = &view.readings;
-    heading(ui, "Stereo");
-    if view.channels < 2 {
-        ui.label(RichText::new("mono track").weak());
-        return;
-    }
-    ui.horizontal(|ui| {
-        ui.label("Correlation");
-        ui.label(
-            RichText::new(correlation_text(r.correlation))
-                .monospace()
-                .strong(),
-        );
-    });
-    let width = (ui.clip_rect().right() - ui.cursor().left() - 12.0).max(80.0);
-    correlation_meter(ui, r.correlation, r.integrated_correlation, width);
-    egui::Grid::new("stereo-numbers")
-        .num_columns(3)
-        .spacing([10.0, 2.0])
-        .show(ui, |ui| {
-            ui.label("Balance");
-            let text = balance_text(r.balance_db);
-            value_label(ui, "Balance", &text, r.balance_db, 14.0, None);
-            ui.label("");
-            ui.end_row();
-            reading(ui, "Mono loss", r.mono_loss_short_term_lu, "LU", 14.0);
-            reading(
-                ui,
-                "Mono loss, whole",
-                r.mono_loss_integrated_lu,
-                "LU",
-                14.0,
-            );
-        });
-    if let Some(summary) = &view.stereo {
-        ui.horizontal_wrapped(|ui| {
-            let color = match summary.verdict {
-                Some(Verdict::Good) => GOOD_COLOR,
-                Some(Verdict::Caution) => CAUTION_COLOR,
-                Some(Verdict::Problem) => BAD_COLOR,
-                None => ui.visuals().weak_text_color(),
-            };
-            // No value, no verdict.
-            let text = summary.verdict.map_or(NO_VALUE, Verdict::label);
-            value_label(ui, "Mono verdict", text, None, 14.0, Some(color));
-            if let Some(worst) = &summary.worst_band {
-                ui.label(RichText::new(format!("worst: {worst}")).small());
-            }
-        });
-    }
-}
-
-/// The checklist: a profile picker, then one row per item (grade, name, evidence); each grade
-/// is exposed to screen readers as "{label} check" with its value, and its threshold's source
-/// shows on hover. Returns the profile picked, if the user picked another.
+/// The checklist's details: a profile picker, then one row per item (grade, name, evidence);
+/// its threshold's source shows on hover. (The grades themselves are read out from the row of
+/// marks, [`super::glance::checks_row`], which is always in view.) Returns the profile
+/// picked, if the user picked another.
 pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
-    use crate::diagnosis::checks::Status;
     let list = &view.checks;
     let mut chosen = list.profile_id.clone();
     ui.horizontal(|ui| {
-        let label = ui.label(RichText::new("Checks").strong().size(14.0));
+        let label = ui.label(RichText::new("Profile").strong().size(14.0));
         egui::ComboBox::from_id_salt("check-profile")
             .selected_text(&list.profile_name)
             .width(220.0)
@@ -465,21 +411,15 @@ pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
     ui.scope(|ui| {
         ui.spacing_mut().item_spacing.y = 0.0;
         for item in &list.items {
-            let (text, color) = match item.status {
-                Some(Status::Pass) => ("pass", GOOD_COLOR),
-                Some(Status::Warn) => ("warn", CAUTION_COLOR),
-                Some(Status::Fail) => ("FAIL", BAD_COLOR),
-                None => (NO_VALUE, ui.visuals().weak_text_color()),
-            };
+            let (glyph, text, color) = super::glance::mark(item.status);
+            let color = color.unwrap_or_else(|| ui.visuals().weak_text_color());
             ui.horizontal(|ui| {
-                ui.add_sized([34.0, 14.0], |ui: &mut egui::Ui| {
-                    value_label(
-                        ui,
-                        &format!("{} check", item.label),
-                        text,
-                        item.value,
-                        12.0,
-                        Some(color),
+                ui.add_sized([44.0, 14.0], |ui: &mut egui::Ui| {
+                    ui.label(
+                        RichText::new(format!("{glyph} {text}"))
+                            .size(12.0)
+                            .strong()
+                            .color(color),
                     )
                 })
                 .on_hover_text(&item.source);
@@ -495,41 +435,12 @@ pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
     (chosen != list.profile_id).then_some(chosen)
 }
 
-/// The suggestions shown now (at most three, held so they do not flicker), each with its
-/// evidence and confidence; exposed to screen readers as "Suggestion N".
-pub fn suggestions_panel(ui: &mut egui::Ui, view: &View) {
-    heading(ui, "Suggestions");
-    if view.suggestions.is_empty() {
-        ui.label(
-            RichText::new("nothing to suggest (findings show after holding 3 s)")
-                .small()
-                .weak(),
-        );
-        return;
-    }
-    for (i, s) in view.suggestions.iter().enumerate() {
-        let text = format!(
-            "{}. {} ({:.0} % confidence)",
-            i + 1,
-            s.text,
-            100.0 * s.confidence
-        );
-        list_item(
-            ui,
-            &format!("Suggestion {}", i + 1),
-            &text,
-            Some(s.confidence),
-        );
-    }
-}
-
 /// Snapshot and compare: a button that freezes the mix's readings as a version, then the
 /// live mix against it, notable differences first (each exposed to screen readers as
 /// "Difference N"). Returns (freeze, clear) as clicked.
 pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
     let (mut freeze, mut clear) = (false, false);
     ui.horizontal(|ui| {
-        heading(ui, "Compare");
         let label = if view.compare.is_some() {
             "Freeze again"
         } else {

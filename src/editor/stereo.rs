@@ -88,11 +88,43 @@ fn verdict_color(verdict: Option<Verdict>) -> Color32 {
 }
 
 /// Draws the stereo view.
-pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
+///
+/// `channels` is the track's (0 while the layout is not known: nothing is said about mono
+/// or stereo then).
+pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize) {
     let Some(data) = data else {
-        ui.label(RichText::new("Stereo: the plugin runs on a mono track.").weak());
+        let text = match channels {
+            0 => "Stereo: waiting for the host to start audio.",
+            1 => "Stereo: the plugin runs on a mono track.",
+            _ => "Stereo: no measurement yet.",
+        };
+        ui.label(RichText::new(text).weak());
         return;
     };
+    // The verdict and what to do first: they are what the pane is opened for, and stay in
+    // view above the bands however small the pane.
+    let whole = &data.whole;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
+        // No value, no verdict.
+        let text = whole.verdict.map_or(NO_VALUE, Verdict::label);
+        let response = ui.label(
+            RichText::new(text)
+                .strong()
+                .size(15.0)
+                .color(verdict_color(whole.verdict)),
+        );
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
+            info.current_text_value = Some(text.to_string());
+            info
+        });
+    });
+    for suggestion in &whole.suggestions {
+        let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
+        let text = suggestion.text.clone();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
+    }
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.label(RichText::new("Vectorscope").strong());
@@ -116,28 +148,6 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>) {
                 });
         });
     });
-    let whole = &data.whole;
-    ui.horizontal(|ui| {
-        ui.label(RichText::new("Mono compatibility (whole measurement):").strong());
-        // No value, no verdict.
-        let text = whole.verdict.map_or(NO_VALUE, Verdict::label);
-        let response = ui.label(
-            RichText::new(text)
-                .strong()
-                .size(15.0)
-                .color(verdict_color(whole.verdict)),
-        );
-        response.widget_info(|| {
-            let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Mono compatibility");
-            info.current_text_value = Some(text.to_string());
-            info
-        });
-    });
-    for suggestion in &whole.suggestions {
-        let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
-        let text = suggestion.text.clone();
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
-    }
 }
 
 fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {

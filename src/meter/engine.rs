@@ -12,6 +12,15 @@
 //! LU apart on short or uneven programmes. True peak ([`super::truepeak`]) and sample peak are
 //! kept per fragment and per 100 ms group.
 //!
+//! Partial windows: momentary and short-term loudness (and their maxima, the history points
+//! and the readings made from them: PSR, short-term mono loss) have no value until their
+//! window holds audio measured since the last reset: 400 ms for momentary, 3 s for short-term
+//! (the windows of EBU Tech 3341 clause 2.2). A window partly filled after a reset would read
+//! low (a -6 LUFS tone reads -7.3 LUFS 300 ms in), and a meter showing that number invites
+//! trust it has not earned. The analyzer and the plugin both read these values, so they agree.
+//! (The mono check's level match follows the ratio of mono to stereo energy, which a partly
+//! filled window measures without bias, so it follows from the first fragment.)
+//!
 //! Loudness range describes a programme's distribution of short-term loudness: Tech 3341
 //! (v4, 2016) asks a meter to signal that it is not yet stable within the first
 //! [`RANGE_SETTLED_S`] seconds, and EBU R128 s1 calls it not meaningful for short-form content.
@@ -590,18 +599,31 @@ impl Meter {
         r
     }
 
-    /// Short-term (3 s) mono loss, LU (the reading of the same name, without computing the
-    /// others): what the mono check's level match follows.
+    /// Whether the momentary window (400 ms) holds only audio measured since the last reset.
+    pub fn momentary_window_full(&self) -> bool {
+        self.fragments >= MOMENTARY_FRAGMENTS as u64
+    }
+
+    /// Whether the short-term window (3 s) holds only audio measured since the last reset.
+    pub fn short_term_window_full(&self) -> bool {
+        self.fragments >= SHORT_TERM_FRAGMENTS as u64
+    }
+
+    /// Short-term (3 s) mono loss, LU, from the first fragment after a reset (a ratio of two
+    /// energies over the same window, unbiased while the window fills): what the mono check's
+    /// level match follows. The reading of the same name has no value until the window is full.
     pub fn mono_loss_short_term_lu(&self) -> Option<f64> {
+        // The window's energy as it stands, full or not.
+        let stereo_energy = self.short_term.energy.max(0.0) / self.short_term_window_samples;
         match self.config.channels {
-            2 => gated_lufs(self.short_term_energy).and_then(|s| {
+            2 => gated_lufs(stereo_energy).and_then(|s| {
                 energy_to_lufs(s_mono_energy(
                     &self.short_term,
                     self.short_term_window_samples,
                 ))
                 .map(|m| m - s)
             }),
-            1 => gated_lufs(self.short_term_energy).map(|_| 0.0),
+            1 => gated_lufs(stereo_energy).map(|_| 0.0),
             _ => None,
         }
     }
@@ -825,8 +847,17 @@ impl Meter {
             self.group_true_peak = [0.0; MAX_CHANNELS];
         }
 
-        let momentary_energy = self.momentary.energy.max(0.0) / self.momentary_window_samples;
-        let short_term_energy = self.short_term.energy.max(0.0) / self.short_term_window_samples;
+        // A window not yet filled since the reset has no value (energy 0 is below the gate).
+        let momentary_energy = if self.momentary_window_full() {
+            self.momentary.energy.max(0.0) / self.momentary_window_samples
+        } else {
+            0.0
+        };
+        let short_term_energy = if self.short_term_window_full() {
+            self.short_term.energy.max(0.0) / self.short_term_window_samples
+        } else {
+            0.0
+        };
         self.momentary_energy = momentary_energy;
         self.short_term_energy = short_term_energy;
         self.interval_max_momentary_energy =
@@ -999,7 +1030,9 @@ impl Meter {
             r.integrated_correlation = None;
             r.balance_db = None;
         }
-        r.mono_loss_short_term_lu = self.mono_loss_short_term_lu();
+        r.mono_loss_short_term_lu = self
+            .mono_loss_short_term_lu()
+            .filter(|_| self.short_term_window_full());
     }
 }
 
@@ -1129,6 +1162,66 @@ mod tests {
         let late: Vec<u64> = m.history_since(0).map(|(n, _)| n).collect();
         assert_eq!(late.first(), Some(&(180 - HISTORY_HOPS as u64)));
         assert_eq!(late.last(), Some(&179));
+    }
+
+    /// Tech 3341 windows: after a reset, momentary has no value until 400 ms of audio have
+    /// been measured and short-term none until 3 s (a partly filled window reads low: a -6
+    /// LUFS tone 300 ms in would read -7.3 LUFS), and neither do their maxima, PSR, the
+    /// short-term mono loss or the history points; once full, they read the tone exactly.
+    /// The level match's mono loss follows from the first fragment.
+    #[test]
+    fn no_partial_window_values_after_a_reset() {
+        // A -6 LUFS stereo tone (as the -23 dBFS one above reads -23 LUFS).
+        let x = sine(1000.0, -6.0, 4.0, RATE);
+        let at = |seconds: f64| (seconds * RATE).round() as usize;
+        let mut m = stereo_meter();
+        // Run a while, then reset: the windows restart empty.
+        m.process(&[&x, &x]);
+        assert!(m.readings().momentary_lufs.is_some());
+        m.reset();
+        let history_before = m.history_count();
+        m.process(&[&x[..at(0.3)], &x[..at(0.3)]]);
+        let r = m.readings();
+        assert_eq!(r.momentary_lufs, None, "300 ms in: {r:?}");
+        assert_eq!(r.max_momentary_lufs, None);
+        assert_eq!(r.short_term_lufs, None);
+        assert_eq!(r.mono_loss_short_term_lu, None);
+        assert!(m.mono_loss_short_term_lu().unwrap().abs() < 1e-9);
+        m.process(&[&x[at(0.3)..at(0.4)], &x[at(0.3)..at(0.4)]]);
+        let r = m.readings();
+        let full = r
+            .momentary_lufs
+            .expect("400 ms in: the momentary window is full");
+        assert!((full - (-6.0)).abs() < 0.1, "{full}");
+        assert_eq!(r.max_momentary_lufs, Some(full));
+        assert_eq!(r.short_term_lufs, None, "400 ms in");
+        assert_eq!(r.max_short_term_lufs, None);
+        assert_eq!(r.psr_db, None);
+        m.process(&[&x[at(0.4)..at(2.995)], &x[at(0.4)..at(2.995)]]);
+        assert_eq!(m.readings().short_term_lufs, None, "2.995 s in");
+        m.process(&[&x[at(2.995)..at(3.0)], &x[at(2.995)..at(3.0)]]);
+        let r = m.readings();
+        let short = r
+            .short_term_lufs
+            .expect("3 s in: the short-term window is full");
+        assert!((short - full).abs() < 0.01, "{short} {full}");
+        assert!(r.psr_db.is_some() && r.mono_loss_short_term_lu.is_some());
+        // History: 30 points since the reset; momentary from the 4th (400 ms), short-term
+        // only at the 30th (3 s).
+        let points: Vec<LoudnessPoint> = m.history_since(history_before).map(|(_, p)| p).collect();
+        assert_eq!(points.len(), 30);
+        assert!(
+            points[..3]
+                .iter()
+                .all(|p| p.momentary_lufs == f32::NEG_INFINITY)
+        );
+        assert!(points[3..].iter().all(|p| p.momentary_lufs.is_finite()));
+        assert!(
+            points[..29]
+                .iter()
+                .all(|p| p.short_term_lufs == f32::NEG_INFINITY)
+        );
+        assert!(points[29].short_term_lufs.is_finite());
     }
 
     #[test]
