@@ -566,7 +566,7 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> CompareClicks {
         return clicks;
     };
     ui.horizontal(|ui| {
-        ui.label(RichText::new("now against").small());
+        let label = ui.label(RichText::new("now against").small());
         let mut selected = c.name.clone();
         egui::ComboBox::from_id_salt("compare-version")
             .selected_text(&selected)
@@ -575,7 +575,9 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> CompareClicks {
                 for name in &c.versions {
                     ui.selectable_value(&mut selected, name.clone(), name);
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         if selected != c.name {
             clicks.select = Some(selected);
         }

@@ -472,6 +472,10 @@ pub fn write_with<'a>(
         Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>,
     ) -> Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>,
 ) -> Result<(PathBuf, PathBuf), String> {
+    // One report written at a time in this process, so two reports finishing in the same
+    // second cannot pick the same free name (the report threads only; never the audio thread).
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
     std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     let (json_path, png_path) = files::report_paths(folder, report.written_unix_s)?;
     let text = serde_json::to_string_pretty(&to_json(report)).map_err(|e| e.to_string())?;
