@@ -798,7 +798,9 @@ fn an_offline_render_writes_a_json_and_png_report() {
         // The short-term curve in the editor's short-term colour.
         let green = pixels
             .chunks_exact(3)
-            .filter(|p| p[0].abs_diff(0x62) < 12 && p[1].abs_diff(0xB5) < 12 && p[2].abs_diff(0x6B) < 12)
+            .filter(|p| {
+                p[0].abs_diff(0x62) < 12 && p[1].abs_diff(0xB5) < 12 && p[2].abs_diff(0x6B) < 12
+            })
             .count();
         assert!(
             green > 1000,
@@ -920,7 +922,9 @@ fn validator_passes_write_no_report_and_a_30_s_render_writes_exactly_one() {
         instance.set_render_offline(true);
         instance.activate(48_000.0, 480);
         for b in 0..2000usize {
-            let x: Vec<f32> = (0..480).map(|n| if n % 2 == 0 { 0.1 } else { -0.1 }).collect();
+            let x: Vec<f32> = (0..480)
+                .map(|n| if n % 2 == 0 { 0.1 } else { -0.1 })
+                .collect();
             let position_s = (b % 500) as f64 * 0.01;
             instance.process_at(&[x.clone(), x], &[], Some((true, position_s)));
         }
@@ -937,12 +941,20 @@ fn validator_passes_write_no_report_and_a_30_s_render_writes_exactly_one() {
         let reports = wait_for_reports(&dir, 1);
         std::thread::sleep(std::time::Duration::from_millis(300));
         assert_eq!(reports.len(), 1, "{}", path.display());
-        assert_eq!(files_in(&dir).len(), 2, "one JSON and one PNG: {:?}", files_in(&dir));
+        assert_eq!(
+            files_in(&dir).len(),
+            2,
+            "one JSON and one PNG: {:?}",
+            files_in(&dir)
+        );
         let report: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join(&reports[0])).unwrap()).unwrap();
         assert_eq!(report["duration_s"], 30.0);
         assert_eq!(report["start_position_s"], 12.0);
-        assert!((report["integrated_lufs"].as_f64().unwrap() + 20.0).abs() < 0.1, "{report}");
+        assert!(
+            (report["integrated_lufs"].as_f64().unwrap() + 20.0).abs() < 0.1,
+            "{report}"
+        );
         assert_eq!(report["short_term_lufs"].as_array().unwrap().len(), 30);
 
         // Switched off in the project: a long render writes nothing.

@@ -1013,7 +1013,11 @@ fn compare_lists_what_moved_since_the_frozen_version() {
     );
     assert!(harness.query_by_label("Difference 3").is_none());
     assert!(harness.query_by_label("now against").is_some());
-    assert!(harness.query_by_label_contains("(frozen after 0:02:05)").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("(frozen after 0:02:05)")
+            .is_some()
+    );
     assert!(
         harness
             .query_by_label_contains("9 other readings unchanged")
@@ -1071,7 +1075,11 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
     });
     let mut skipped = harness(v);
     skipped.run();
-    assert!(skipped.query_by_label("off: no report is written").is_some());
+    assert!(
+        skipped
+            .query_by_label("off: no report is written")
+            .is_some()
+    );
     assert!(
         skipped
             .query_by_label_contains("last render not reported: 2.0 s is shorter than 10 s")

@@ -463,14 +463,14 @@ pub fn write(folder: &Path, report: &Report) -> Result<(PathBuf, PathBuf), Strin
     write_with(folder, report, |_, fill| fill)
 }
 
+/// What writes one file's content.
+pub type Fill = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
 /// As [`write`], with each file's filler passed through `wrap` (tests inject failures).
-pub fn write_with<'a>(
+pub fn write_with(
     folder: &Path,
-    report: &'a Report,
-    wrap: impl Fn(
-        &Path,
-        Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>,
-    ) -> Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>,
+    report: &Report,
+    wrap: impl Fn(&Path, Fill) -> Fill,
 ) -> Result<(PathBuf, PathBuf), String> {
     // One report written at a time in this process, so two reports finishing in the same
     // second cannot pick the same free name (the report threads only; never the audio thread).
