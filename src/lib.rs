@@ -55,6 +55,28 @@ pub struct Mixmeter {
     render: report::RenderTracker,
     /// The last report and the track name, shared with the editor and the report thread.
     reports: Arc<report::Shared>,
+    /// Report threads not yet known to have finished (waited for when the plugin is dropped).
+    report_threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// How long dropping the plugin waits for a report still being written. Hosts that render and
+/// then unload the plugin (or exit) at once deactivate it only at unload (pedalboard does):
+/// without the wait the report would be lost. A process that exits without unloading still
+/// loses it, and leaves no partial file (writes are atomic).
+const REPORT_WAIT_ON_DROP: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Drop for Mixmeter {
+    fn drop(&mut self) {
+        let deadline = std::time::Instant::now() + REPORT_WAIT_ON_DROP;
+        for thread in self.report_threads.drain(..) {
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl Default for Mixmeter {
@@ -75,6 +97,7 @@ impl Default for Mixmeter {
             editor_was_open: false,
             render: report::RenderTracker::default(),
             reports: Arc::new(report::Shared::default()),
+            report_threads: Vec::new(),
         }
     }
 }
@@ -242,11 +265,15 @@ impl Plugin for Mixmeter {
                 };
                 shared.set_last(last(outcome));
             });
-        if let Err(error) = spawned {
-            nice_error!("Render report not written: no thread ({error})");
-            self.reports.set_last(last(report::Outcome::Failed(format!(
-                "no thread ({error})"
-            ))));
+        self.report_threads.retain(|t| !t.is_finished());
+        match spawned {
+            Ok(thread) => self.report_threads.push(thread),
+            Err(error) => {
+                nice_error!("Render report not written: no thread ({error})");
+                self.reports.set_last(last(report::Outcome::Failed(format!(
+                    "no thread ({error})"
+                ))));
+            }
         }
     }
 

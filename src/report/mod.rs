@@ -316,7 +316,8 @@ impl Report {
             .iter()
             .enumerate()
             .filter(|(_, v)| v.is_finite())
-            .max_by(|a, b| a.1.total_cmp(b.1))
+            // The first second reaching the maximum (a steady tone peaks from its start).
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
             .map(|(i, _)| (i + 1) as f64);
         Report {
             measurement: Measurement::of(r),
