@@ -22,8 +22,8 @@ use monitor::{MonoCheck, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use params::MixmeterParams;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// Stable CLAP plugin ID. Never change it: hosts use it to find the plugin in saved projects.
 pub const CLAP_ID: &str = "org.mixmeter.mixmeter";
@@ -51,16 +51,33 @@ pub struct Mixmeter {
     save_interval: u64,
     /// The editor was open at the previous block (its first block republishes everything).
     editor_was_open: bool,
-    /// The host renders offline: the whole render is measured and reported at deactivation
-    /// (see [`report`]). The short-term loudness once per second of it (capacity reserved in
-    /// `activate`), the samples rendered, the next sample a value is due, and the rate.
-    offline: bool,
-    render_series: Vec<f32>,
-    render_samples: u64,
-    render_next: u64,
-    rate_hz: u64,
-    /// The last render report, shared with the editor (written by the report thread).
-    last_report: Arc<Mutex<Option<report::LastReport>>>,
+    /// The host renders offline: the whole render is measured and, if it is one the user
+    /// meant, reported at deactivation (see [`report`]). Capacity reserved in `activate`.
+    render: report::RenderTracker,
+    /// The last report and the track name, shared with the editor and the report thread.
+    reports: Arc<report::Shared>,
+    /// Report threads not yet known to have finished (waited for when the plugin is dropped).
+    report_threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// How long dropping the plugin waits for a report still being written. Hosts that render and
+/// then unload the plugin (or exit) at once deactivate it only at unload (pedalboard does):
+/// without the wait the report would be lost. A process that exits without unloading still
+/// loses it, and leaves no partial file (writes are atomic).
+const REPORT_WAIT_ON_DROP: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Drop for Mixmeter {
+    fn drop(&mut self) {
+        let deadline = std::time::Instant::now() + REPORT_WAIT_ON_DROP;
+        for thread in self.report_threads.drain(..) {
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl Default for Mixmeter {
@@ -79,12 +96,9 @@ impl Default for Mixmeter {
             unsaved_samples: 0,
             save_interval: 4_800,
             editor_was_open: false,
-            offline: false,
-            render_series: Vec::new(),
-            render_samples: 0,
-            render_next: 0,
-            rate_hz: 48_000,
-            last_report: Arc::new(Mutex::new(None)),
+            render: report::RenderTracker::default(),
+            reports: Arc::new(report::Shared::default()),
+            report_threads: Vec::new(),
         }
     }
 }
@@ -128,7 +142,7 @@ impl Plugin for Mixmeter {
             self.meter_output.take()?,
             self.editor_open.clone(),
             self.repaint.clone(),
-            self.last_report.clone(),
+            self.reports.clone(),
         )
     }
 
@@ -156,7 +170,7 @@ impl Plugin for Mixmeter {
             // why in the editor.
             nice_warn!("{}", bridge::not_measuring_message(rate));
             self.meter = None;
-            self.offline = false;
+            let _ = self.render.finish();
             self.meter_input.publish_unsupported_rate(rate, channels);
             return true;
         }
@@ -174,17 +188,14 @@ impl Plugin for Mixmeter {
         self.meter_input.configure_scope(rate);
         self.save_interval = ((buffer_config.sample_rate as f64 * 0.1).round() as u64).max(1);
         self.unsaved_samples = 0;
-        self.offline = buffer_config.process_mode == ProcessMode::Offline;
-        if self.offline {
+        if buffer_config.process_mode == ProcessMode::Offline {
             // A render is measured whole, from its first sample.
             if let Some(meter) = self.meter.as_mut() {
                 meter.reset();
             }
-            self.rate_hz = (buffer_config.sample_rate.round() as u64).max(1);
-            self.render_series.clear();
-            self.render_series.reserve(report::SERIES_CAPACITY);
-            self.render_samples = 0;
-            self.render_next = self.rate_hz;
+            self.render.start(rate);
+        } else {
+            let _ = self.render.finish();
         }
         if let Some(meter) = self.meter.as_ref() {
             // Before the first block: the editor learns the layout (mono or stereo) now.
@@ -195,21 +206,38 @@ impl Plugin for Mixmeter {
     }
 
     fn deactivate(&mut self) {
-        if !std::mem::take(&mut self.offline) {
+        if !self.render.active() {
             return;
         }
         let Some(meter) = self.meter.as_ref() else {
+            let _ = self.render.finish();
             return;
         };
         let readings = meter.readings();
-        if readings.measured_s < report::MIN_RENDER_S {
+        let verdict = self
+            .render
+            .verdict(self.params.reports.enabled(), &readings);
+        let Some((series, start_position_s)) = self.render.finish() else {
+            return;
+        };
+        if let Err(skip) = verdict {
+            self.reports.set_last(report::LastReport {
+                outcome: report::Outcome::NotReported(skip),
+                integrated_lufs: readings.integrated_lufs,
+                true_peak_dbtp: readings.max_true_peak_dbtp,
+                duration_s: readings.measured_s,
+            });
             return;
         }
         let render = report::Render {
-            measurement: measurement::Measurement::of(&readings),
-            sample_rate: self.rate_hz as f64,
-            channels: readings.channels,
-            short_term_lufs: std::mem::take(&mut self.render_series),
+            readings,
+            stereo: meter.stereo_bands().map(|b| b.whole_window()),
+            sample_rate: meter.config().sample_rate_hz,
+            series,
+            track_name: self.reports.track_name(),
+            target_id: self.params.editor.target(),
+            check_profile_id: self.params.editor.check_profile(),
+            start_position_s,
         };
         let folder = self
             .params
@@ -222,26 +250,36 @@ impl Plugin for Mixmeter {
         } else {
             std::path::PathBuf::from(folder)
         };
-        let last = self.last_report.clone();
+        let shared = self.reports.clone();
+        let last = move |outcome| report::LastReport {
+            outcome,
+            integrated_lufs: readings.integrated_lufs,
+            true_peak_dbtp: readings.max_true_peak_dbtp,
+            duration_s: readings.measured_s,
+        };
         // Written on a thread of its own: deactivation returns at once.
         let spawned = std::thread::Builder::new()
             .name("mixmeter-report".to_string())
             .spawn(move || {
-                let result = report::write(&folder, &render);
-                if let Err(error) = &result {
-                    nice_error!("Render report not written: {error}");
-                }
-                if let Ok(mut last) = last.lock() {
-                    *last = Some(report::LastReport {
-                        result,
-                        integrated_lufs: render.measurement.integrated_lufs,
-                        true_peak_dbtp: render.measurement.true_peak_dbtp,
-                        duration_s: render.measurement.measured_s,
-                    });
-                }
+                let report = report::Report::of(render, report::now_unix_s());
+                let outcome = match report::write(&folder, &report) {
+                    Ok((json, png)) => report::Outcome::Written { json, png },
+                    Err(error) => {
+                        nice_error!("Render report not written: {error}");
+                        report::Outcome::Failed(error)
+                    }
+                };
+                shared.set_last(last(outcome));
             });
-        if let Err(error) = spawned {
-            nice_error!("Render report not written: no thread ({error})");
+        self.report_threads.retain(|t| !t.is_finished());
+        match spawned {
+            Ok(thread) => self.report_threads.push(thread),
+            Err(error) => {
+                nice_error!("Render report not written: no thread ({error})");
+                self.reports.set_last(last(report::Outcome::Failed(format!(
+                    "no thread ({error})"
+                ))));
+            }
         }
     }
 
@@ -270,7 +308,10 @@ impl Plugin for Mixmeter {
                 Command::Pause => meter.pause(),
             }
         }
-        let playing = context.transport().playing;
+        let transport = context.transport();
+        let playing = transport.playing;
+        // Where this block starts on the host's timeline (render reports check one pass).
+        let position = transport.pos_samples();
         if playing && !self.was_playing && self.params.reset_on_play.value() {
             meter.reset();
             self.reset_by_transport = true;
@@ -283,30 +324,31 @@ impl Plugin for Mixmeter {
         if let Some(spectrum) = meter.spectrum_mut() {
             spectrum.set_display_size(editor_open.then(|| self.params.spectrum_view.fft_size()));
         }
+        self.render.position(position);
         // Measure first: the meters always see the stereo input, never the mono fold.
         meter.process(buffer.as_slice_immutable());
         // The loudness history always runs (two atomic words per 100 ms), so an editor opened
         // later shows the last minutes.
         self.meter_input.publish_history(meter);
         self.unsaved_samples += buffer.samples() as u64;
-        if self.offline {
-            // Once per second of the render, the short-term loudness (never past the capacity
-            // reserved in activate: no allocation).
-            self.render_samples += buffer.samples() as u64;
-            while self.render_samples >= self.render_next {
-                if self.render_series.len() < self.render_series.capacity() {
-                    let short_term = meter.readings().short_term_lufs;
-                    self.render_series
-                        .push(short_term.map_or(f32::NAN, |v| v as f32));
-                }
-                self.render_next += self.rate_hz;
-            }
-        }
         if self.unsaved_samples >= self.save_interval {
             self.unsaved_samples = 0;
             self.params.last_measurement.store(&meter.readings());
         }
         let (true_peak, sample_peak) = meter.take_live_peaks();
+        if self.render.active() {
+            // Once per second of the render, the loudness and the second's highest true peak
+            // (no allocation: capacity reserved in activate).
+            let block_peak = true_peak[..PLUGIN_CHANNELS]
+                .iter()
+                .fold(0.0f32, |a, &b| a.max(b));
+            let m = &*meter;
+            self.render
+                .block(buffer.samples(), position, block_peak, || {
+                    let r = m.readings();
+                    (r.momentary_lufs, r.short_term_lufs)
+                });
+        }
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],
             &sample_peak[..PLUGIN_CHANNELS],

@@ -54,6 +54,13 @@ pub struct MixmeterParams {
     /// Read at deactivation, never by the audio thread.
     #[persist = "report-folder"]
     pub report_folder: std::sync::RwLock<String>,
+    /// Whether render reports are written (`{"enabled": true}`; projects saved before the
+    /// switch existed have no such field and keep the default, on). Read at deactivation.
+    #[persist = "reports"]
+    pub reports: SavedReports,
+    /// The frozen compare versions (GUI thread and state calls only).
+    #[persist = "compare-versions"]
+    pub compare_versions: SavedVersions,
 }
 
 impl Default for MixmeterParams {
@@ -68,7 +75,183 @@ impl Default for MixmeterParams {
             editor_pane: SavedPane::default(),
             editor: SavedEditor::default(),
             report_folder: std::sync::RwLock::new(String::new()),
+            reports: SavedReports::default(),
+            compare_versions: SavedVersions::default(),
         }
+    }
+}
+
+/// The render-report switch, saved as `{"enabled": true}` (anything unreadable: on).
+#[derive(Debug)]
+pub struct SavedReports {
+    enabled: AtomicBool,
+}
+
+impl Default for SavedReports {
+    fn default() -> Self {
+        Self {
+            enabled: AtomicBool::new(true),
+        }
+    }
+}
+
+impl SavedReports {
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+    }
+}
+
+impl<'a> PersistentField<'a, Value> for SavedReports {
+    fn set(&self, value: Value) {
+        self.set_enabled(value["enabled"].as_bool().unwrap_or(true));
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        f(&json!({"enabled": self.enabled()}))
+    }
+}
+
+/// Frozen compare versions kept with a project (the oldest dropped beyond this).
+pub const MAX_SAVED_VERSIONS: usize = 8;
+
+/// The frozen compare versions, the number of freezes so far (names continue from it) and
+/// the one compared with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Versions {
+    pub list: Vec<crate::diagnosis::compare::Frozen>,
+    pub count: u32,
+    /// The name of the version compared with (the newest when unset or gone).
+    pub selected: Option<String>,
+}
+
+impl Versions {
+    /// Freezes `version` as the next "vN", selects it, and drops the oldest beyond
+    /// [`MAX_SAVED_VERSIONS`].
+    pub fn add(&mut self, mut version: crate::diagnosis::compare::Frozen) {
+        self.count += 1;
+        version.name = format!("v{}", self.count);
+        self.selected = Some(version.name.clone());
+        self.list.push(version);
+        let excess = self.list.len().saturating_sub(MAX_SAVED_VERSIONS);
+        self.list.drain(..excess);
+    }
+
+    /// The version compared with.
+    pub fn current(&self) -> Option<&crate::diagnosis::compare::Frozen> {
+        self.selected
+            .as_ref()
+            .and_then(|name| self.list.iter().find(|v| &v.name == name))
+            .or(self.list.last())
+    }
+
+    /// Forgets the version compared with (the newest left is compared next).
+    pub fn remove_current(&mut self) {
+        if let Some(name) = self.current().map(|v| v.name.clone()) {
+            self.list.retain(|v| v.name != name);
+        }
+        self.selected = None;
+    }
+}
+
+/// The compare versions saved with the project as a JSON text
+/// `{"count": 3, "selected": "v2", "versions": [<Frozen::to_json>, ...]}` (at most
+/// [`MAX_SAVED_VERSIONS`]). A version that cannot be read is left out and the reason kept for
+/// the editor ([`SavedVersions::load_error`]); the rest of the project loads as usual.
+#[derive(Debug, Default)]
+pub struct SavedVersions {
+    versions: std::sync::Mutex<Versions>,
+    load_error: std::sync::Mutex<Option<String>>,
+}
+
+impl SavedVersions {
+    pub fn get(&self) -> Versions {
+        self.versions.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut Versions)) {
+        if let Ok(mut v) = self.versions.lock() {
+            f(&mut v);
+        }
+    }
+
+    /// Why saved versions were lost when the project loaded, if they were.
+    pub fn load_error(&self) -> Option<String> {
+        self.load_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    fn load(text: &str) -> (Versions, Option<String>) {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return (Versions::default(), Some(format!("not readable ({e})"))),
+        };
+        let Some(list) = value["versions"].as_array() else {
+            return (Versions::default(), Some("no list of versions".to_string()));
+        };
+        let mut errors = Vec::new();
+        let skip = list.len().saturating_sub(MAX_SAVED_VERSIONS);
+        if skip > 0 {
+            errors.push(format!(
+                "{skip} versions beyond {MAX_SAVED_VERSIONS} dropped"
+            ));
+        }
+        let versions: Vec<_> = list[skip..]
+            .iter()
+            .filter_map(|v| {
+                crate::diagnosis::compare::Frozen::from_json(v)
+                    .map_err(|e| errors.push(e))
+                    .ok()
+            })
+            .collect();
+        let newest = versions
+            .iter()
+            .filter_map(|v| v.name.strip_prefix('v').and_then(|n| n.parse::<u32>().ok()))
+            .max()
+            .unwrap_or(0);
+        let count = value["count"]
+            .as_u64()
+            .map_or(newest, |c| c.min(u64::from(u32::MAX)) as u32)
+            .max(newest);
+        let selected = value["selected"].as_str().map(str::to_string);
+        (
+            Versions {
+                list: versions,
+                count,
+                selected,
+            },
+            (!errors.is_empty()).then(|| errors.join("; ")),
+        )
+    }
+}
+
+impl<'a> PersistentField<'a, String> for SavedVersions {
+    fn set(&self, text: String) {
+        let (versions, error) = Self::load(&text);
+        if let Ok(mut v) = self.versions.lock() {
+            *v = versions;
+        }
+        if let Ok(mut e) = self.load_error.lock() {
+            *e = error.map(|e| format!("Saved compare versions: {e}"));
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&String) -> R,
+    {
+        let v = self.get();
+        f(&json!({
+            "count": v.count,
+            "selected": v.selected,
+            "versions": v.list.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+        })
+        .to_string())
     }
 }
 
@@ -478,5 +661,63 @@ mod tests {
                 MONO_LEVEL_MATCH_ID.to_string()
             ]
         );
+    }
+
+    #[test]
+    fn the_report_switch_is_on_by_default_and_round_trips() {
+        let saved = SavedReports::default();
+        assert!(saved.enabled());
+        saved.set(json!({"enabled": false}));
+        assert!(!saved.enabled());
+        let other = SavedReports::default();
+        other.set(saved.map(|v| v.clone()));
+        assert!(!other.enabled());
+        other.set(json!("junk"));
+        assert!(other.enabled());
+    }
+
+    fn version(integrated: f64) -> crate::diagnosis::compare::Frozen {
+        let r = crate::meter::engine::Readings {
+            measured_s: 60.0,
+            integrated_lufs: Some(integrated),
+            ..Default::default()
+        };
+        crate::diagnosis::compare::freeze("now", &r, None, None)
+    }
+
+    #[test]
+    fn compare_versions_round_trip_bounded_and_a_bad_one_is_reported_not_fatal() {
+        let saved = SavedVersions::default();
+        saved.update(|v| {
+            for i in 0..10 {
+                v.add(version(-20.0 + f64::from(i)));
+            }
+            v.selected = Some("v9".to_string());
+        });
+        let text = saved.map(|t| t.clone());
+        let other = SavedVersions::default();
+        other.set(text.clone());
+        let v = other.get();
+        assert_eq!(v.list.len(), MAX_SAVED_VERSIONS);
+        assert_eq!(v.list[0].name, "v3");
+        assert_eq!(v.count, 10);
+        assert_eq!(v.current().unwrap().name, "v9");
+        assert_eq!(other.load_error(), None);
+        // One version damaged: the others load, and the editor is told.
+        let mut value: Value = serde_json::from_str(&text).unwrap();
+        value["versions"][2]["quantities"] = json!("garbage");
+        other.set(value.to_string());
+        assert_eq!(other.get().list.len(), MAX_SAVED_VERSIONS - 1);
+        assert!(
+            other.load_error().unwrap().contains("v5"),
+            "{:?}",
+            other.load_error()
+        );
+        // Not JSON at all: no versions, a message, nothing else touched.
+        other.set("{{{".to_string());
+        assert!(other.get().list.is_empty());
+        assert!(other.load_error().unwrap().contains("not readable"));
+        other.set(text);
+        assert_eq!(other.load_error(), None);
     }
 }

@@ -673,7 +673,7 @@ fn mono_level_match_makes_the_fold_as_loud_as_the_stereo_input() {
 /// An offline render (the host calls CLAP `render.set(offline)`, activates, plays the whole
 /// mix, deactivates) writes a JSON and a PNG report into the project's report folder, on a
 /// thread of its own: the JSON carries the render's measurement (the same numbers the plugin
-/// saved for it) and one short-term value per second, the PNG is the 1200x400 picture with the
+/// saved for it) and one short-term value per second, the PNG is the 1400x900 page with the
 /// short-term curve drawn. A real-time session before or after it writes nothing.
 #[test]
 fn an_offline_render_writes_a_json_and_png_report() {
@@ -794,10 +794,13 @@ fn an_offline_render_writes_a_json_and_png_report() {
         .unwrap();
         let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut pixels).unwrap();
-        assert_eq!((info.width, info.height), (1200, 400));
+        assert_eq!((info.width, info.height), (1400, 900));
+        // The short-term curve in the editor's short-term colour.
         let green = pixels
             .chunks_exact(3)
-            .filter(|p| p == &[0x3C, 0xB3, 0x71])
+            .filter(|p| {
+                p[0].abs_diff(0x62) < 12 && p[1].abs_diff(0xB5) < 12 && p[2].abs_diff(0x6B) < 12
+            })
             .count();
         assert!(
             green > 1000,
@@ -816,5 +819,246 @@ fn an_offline_render_writes_a_json_and_png_report() {
             2,
             "one JSON and one PNG"
         );
+    }
+}
+
+/// A fresh instance whose project sets `fields` (persisted field name -> JSON text).
+fn instance_with_fields(bundle: &Bundle, fields: &[(&str, String)]) -> common::clap::Instance {
+    let mut instance = bundle.instantiate();
+    let state = instance.save_state();
+    let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+    for (key, value) in fields {
+        json["fields"][*key] = value.clone().into();
+    }
+    let body = serde_json::to_vec(&json).unwrap();
+    let mut project = (body.len() as u64).to_le_bytes().to_vec();
+    project.extend(body);
+    instance.load_state(&project).expect("the project loads");
+    instance
+}
+
+fn report_dir(name: &str, index: usize) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{index}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn folder_field(dir: &std::path::Path) -> (&'static str, String) {
+    (
+        "report-folder",
+        serde_json::to_string(dir.to_str().unwrap()).unwrap(),
+    )
+}
+
+/// An offline render of `seconds` of a -20 dBFS 997 Hz sine in blocks of 480, with the
+/// transport playing from `start_s` (or no transport).
+fn offline_render(instance: &mut common::clap::Instance, seconds: f64, start_s: Option<f64>) {
+    const RATE: f64 = 48_000.0;
+    const BLOCK: usize = 480;
+    instance.set_render_offline(true);
+    instance.activate(RATE, BLOCK as u32);
+    let blocks = (seconds * RATE / BLOCK as f64).round() as usize;
+    for b in 0..blocks {
+        let channel: Vec<f32> = (b * BLOCK..(b + 1) * BLOCK)
+            .map(|n| (0.1 * (n as f64 * 997.0 / RATE * std::f64::consts::TAU).sin()) as f32)
+            .collect();
+        let transport = start_s.map(|s| (true, s + (b * BLOCK) as f64 / RATE));
+        instance.process_at(&[channel.clone(), channel], &[], transport);
+    }
+    instance.deactivate();
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Waits (up to 20 s) until the folder holds `count` complete reports (a JSON is written last).
+fn wait_for_reports(dir: &std::path::Path, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let json: Vec<String> = files_in(dir)
+            .into_iter()
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        if json.len() >= count || std::time::Instant::now() > deadline {
+            return json;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// What a validator or a fuzzer does (many short offline activations, with and without a
+/// transport, silent or not) writes no report; a 30 s render played once through then writes
+/// exactly one; a render whose transport loops writes none; with reports off, none.
+#[test]
+fn validator_passes_write_no_report_and_a_30_s_render_writes_exactly_one() {
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let dir = report_dir("validator-renders", index);
+        let mut instance = instance_with_fields(&bundle, &[folder_field(&dir)]);
+        for (i, seconds) in [0.01, 0.055, 0.5, 1.0, 2.0, 1.0, 2.0, 5.0, 9.5, 1.0]
+            .into_iter()
+            .enumerate()
+        {
+            let start = (i % 2 == 0).then_some(0.0);
+            offline_render(&mut instance, seconds, start);
+        }
+        // A silent 12 s pass (fuzzers feed silence too).
+        instance.set_render_offline(true);
+        instance.activate(48_000.0, 480);
+        for _ in 0..1200 {
+            instance.process(&[vec![0.0; 480], vec![0.0; 480]], &[]);
+        }
+        instance.deactivate();
+        // A 20 s pass whose transport loops back every 5 s (a looping preview).
+        instance.set_render_offline(true);
+        instance.activate(48_000.0, 480);
+        for b in 0..2000usize {
+            let x: Vec<f32> = (0..480)
+                .map(|n| if n % 2 == 0 { 0.1 } else { -0.1 })
+                .collect();
+            let position_s = (b % 500) as f64 * 0.01;
+            instance.process_at(&[x.clone(), x], &[], Some((true, position_s)));
+        }
+        instance.deactivate();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(
+            files_in(&dir).is_empty(),
+            "{}: no report of a validator's passes: {:?}",
+            path.display(),
+            files_in(&dir)
+        );
+
+        offline_render(&mut instance, 30.0, Some(12.0));
+        let reports = wait_for_reports(&dir, 1);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(reports.len(), 1, "{}", path.display());
+        assert_eq!(
+            files_in(&dir).len(),
+            2,
+            "one JSON and one PNG: {:?}",
+            files_in(&dir)
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(&reports[0])).unwrap()).unwrap();
+        assert_eq!(report["duration_s"], 30.0);
+        assert_eq!(report["start_position_s"], 12.0);
+        assert!(
+            (report["integrated_lufs"].as_f64().unwrap() + 20.0).abs() < 0.1,
+            "{report}"
+        );
+        assert_eq!(report["short_term_lufs"].as_array().unwrap().len(), 30);
+
+        // Switched off in the project: a long render writes nothing.
+        let off_dir = report_dir("reports-off", index);
+        let mut off = instance_with_fields(
+            &bundle,
+            &[
+                folder_field(&off_dir),
+                ("reports", r#"{"enabled":false}"#.to_string()),
+            ],
+        );
+        offline_render(&mut off, 12.0, None);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(files_in(&off_dir).is_empty(), "{:?}", files_in(&off_dir));
+        // The switch is saved with the project.
+        let state = off.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        assert_eq!(json["fields"]["reports"], r#"{"enabled":false}"#, "{json}");
+    }
+}
+
+/// The folder keeps at most 100 reports however many renders there are: 99 earlier reports
+/// and 5 renders of 10 s leave 100 reports (and their pictures), the newest.
+#[test]
+fn the_report_folder_keeps_at_most_100_reports() {
+    let path = &bundles()[0];
+    let bundle = Bundle::load(path);
+    let dir = report_dir("report-cap", 0);
+    std::fs::create_dir_all(&dir).unwrap();
+    // 99 reports from earlier sessions, and a file of the user's.
+    for i in 0..99u64 {
+        let stem = format!("mixmeter-render-2020-01-01-{:06}", i);
+        std::fs::write(dir.join(format!("{stem}.json")), "{}").unwrap();
+        std::fs::write(dir.join(format!("{stem}.png")), "").unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let mut instance = instance_with_fields(&bundle, &[folder_field(&dir)]);
+    // Five renders in a row (their reports may be written at the same time).
+    for _ in 0..5 {
+        offline_render(&mut instance, 10.0, None);
+    }
+    let new_reports = || {
+        files_in(&dir)
+            .iter()
+            .filter(|n| n.ends_with(".json") && !n.starts_with("mixmeter-render-2020"))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while new_reports() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let names = files_in(&dir);
+    let json = names.iter().filter(|n| n.ends_with(".json")).count();
+    let png = names.iter().filter(|n| n.ends_with(".png")).count();
+    assert_eq!((json, png), (100, 100), "{names:?}");
+    assert!(names.contains(&"notes.txt".to_string()));
+    // The oldest went.
+    assert!(!names.contains(&"mixmeter-render-2020-01-01-000000.json".to_string()));
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+}
+
+/// The compare versions in a saved state (a JSON text saved as a JSON string).
+fn versions_of(state: &serde_json::Value) -> serde_json::Value {
+    let text: String =
+        serde_json::from_str(state["fields"]["compare-versions"].as_str().unwrap()).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A project saved with two frozen compare versions reopens with both (the plugin's own state
+/// round trip through the host), and a damaged versions field loses nothing else.
+#[test]
+fn a_project_with_two_frozen_versions_reopens_with_both() {
+    let versions = serde_json::json!({
+        "count": 2,
+        "selected": "v1",
+        "versions": [
+            {"name": "v1", "measured_s": 120.0, "quantities": [["Integrated", "LUFS", -14.2], ["Loudness range", "LU", null]]},
+            {"name": "v2", "measured_s": 95.5, "quantities": [["Integrated", "LUFS", -12.9], ["Correlation", "", 0.8]]},
+        ],
+    });
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        // A text field: its saved form is the JSON text as a JSON string.
+        let field = serde_json::to_string(&versions.to_string()).unwrap();
+        let mut saved = instance_with_fields(&bundle, &[("compare-versions", field)]);
+        let mono = saved.param_id(MONO_CHECK);
+        saved.set_param_inactive(mono, 1.0);
+        let project = saved.save_state();
+
+        let mut reopened = bundle.instantiate();
+        reopened.load_state(&project).expect("the project reopens");
+        let state = reopened.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        let restored = versions_of(&json);
+        assert_eq!(restored, versions, "{}", path.display());
+        assert_eq!(reopened.param_value(mono), 1.0);
+
+        // Damaged: the versions are lost (and the editor says so), the rest loads.
+        let damaged_field = serde_json::to_string("{not json").unwrap();
+        let mut damaged = instance_with_fields(&bundle, &[("compare-versions", damaged_field)]);
+        let json: serde_json::Value = serde_json::from_slice(&damaged.save_state()[8..]).unwrap();
+        let restored = versions_of(&json);
+        assert_eq!(restored["versions"], serde_json::json!([]));
+        assert_eq!(json["fields"]["reports"], r#"{"enabled":true}"#);
     }
 }

@@ -102,6 +102,8 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
                 a.select_check_profile = now.select_check_profile.or(a.select_check_profile.take());
                 a.freeze |= now.freeze;
                 a.clear_frozen |= now.clear_frozen;
+                a.select_version = now.select_version.or(a.select_version.take());
+                a.reports_enabled = now.reports_enabled.or(a.reports_enabled);
                 a.report_folder_text = now.report_folder_text.or(a.report_folder_text.take());
                 a.use_report_folder |= now.use_report_folder;
                 a.history_s = now.history_s.or(a.history_s);
@@ -1278,7 +1280,7 @@ fn suggestions_come_from_the_findings_and_show_once_held() {
 /// Snapshot and compare in the side panel: "Freeze this mix" asks for a freeze in one click;
 /// with a frozen version (the readings above, then the same mix 1.3 LU louder with the
 /// correlation down to 0.55) the notable differences are listed largest first, read back by
-/// label, with the count of unchanged readings, and Clear forgets it.
+/// label, with the count of unchanged readings, and Forget forgets it.
 #[test]
 fn compare_lists_what_moved_since_the_frozen_version() {
     use mixmeter::diagnosis::compare::{compare, freeze};
@@ -1301,6 +1303,7 @@ fn compare_lists_what_moved_since_the_frozen_version() {
     let mut v = View::new(now, &targets(), "spotify");
     v.compare = Some(CompareView {
         name: v1.name.clone(),
+        versions: vec!["v1".to_string(), "v2".to_string()],
         measured_s: v1.measured_s,
         differences: compare(&v1, &freeze("now", &now, None, None)),
     });
@@ -1323,9 +1326,10 @@ fn compare_lists_what_moved_since_the_frozen_version() {
         Some("Correlation +0.80 -> +0.55 (-0.25)")
     );
     assert!(harness.query_by_label("Difference 3").is_none());
+    assert!(harness.query_by_label("now against").is_some());
     assert!(
         harness
-            .query_by_label_contains("now against v1 (frozen after 0:02:05)")
+            .query_by_label_contains("(frozen after 0:02:05)")
             .is_some()
     );
     assert!(
@@ -1333,39 +1337,74 @@ fn compare_lists_what_moved_since_the_frozen_version() {
             .query_by_label_contains("9 other readings unchanged")
             .is_some()
     );
-    harness.get_by_label("Clear").click();
+    harness.get_by_label("Forget").click();
     harness.run();
     assert!(harness.state().actions.clear_frozen);
 }
 
-/// The last render report in the side panel: its file and main numbers, or, when it could not
-/// be written, why (in the warning colour).
+/// The render-report panel says plainly whether reports are on and when they are written,
+/// flips the switch in one click, and shows the last report's file and main numbers, or why
+/// the last render was not reported, or why its report could not be written (in the warning
+/// colour).
 #[test]
 fn the_last_render_report_is_shown_or_why_it_failed() {
-    use mixmeter::report::LastReport;
+    use mixmeter::report::{LastReport, Outcome, Skip};
     let dir = std::path::Path::new("/music/reports");
     let mut v = view(false);
     v.last_report = Some(LastReport {
-        result: Ok((
-            dir.join("mixmeter-render-1795288887.json"),
-            dir.join("mixmeter-render-1795288887.png"),
-        )),
+        outcome: Outcome::Written {
+            json: dir.join("mixmeter-render-2026-11-21-101527.json"),
+            png: dir.join("mixmeter-render-2026-11-21-101527.png"),
+        },
         integrated_lufs: Some(-14.04),
         true_peak_dbtp: Some(-1.26),
         duration_s: 201.0,
     });
-    let mut shown = harness(v);
+    // Tall enough that the panel at the bottom of the side column is on screen to click.
+    let mut shown = harness_sized(Scene::new(v), (1100.0, 2400.0));
     shown.run();
     shown.get_by_label("Reports").click();
     shown.run();
     assert!(
         shown
-            .query_by_label("mixmeter-render-1795288887.json: -14.0 LUFS, -1.3 dBTP, 0:03:21")
+            .query_by_label(
+                "last: mixmeter-render-2026-11-21-101527.json (-14.0 LUFS, -1.3 dBTP, 0:03:21)"
+            )
             .is_some()
     );
+    assert!(
+        shown
+            .query_by_label_contains("written after each offline render (export) of 10 s or more")
+            .is_some()
+    );
+    shown.get_by_label("on").click();
+    shown.run();
+    assert_eq!(shown.state().actions.reports_enabled, Some(false));
+
+    let mut v = view(false);
+    v.reports_enabled = false;
+    v.last_report = Some(LastReport {
+        outcome: Outcome::NotReported(Skip::TooShort(2.0)),
+        integrated_lufs: None,
+        true_peak_dbtp: None,
+        duration_s: 2.0,
+    });
+    let mut skipped = harness(v);
+    skipped.run();
+    assert!(
+        skipped
+            .query_by_label("off: no report is written")
+            .is_some()
+    );
+    assert!(
+        skipped
+            .query_by_label_contains("last render not reported: 2.0 s is shorter than 10 s")
+            .is_some()
+    );
+
     let mut v = view(false);
     v.last_report = Some(LastReport {
-        result: Err("/music/reports: Permission denied (os error 13)".to_string()),
+        outcome: Outcome::Failed("/music/reports: Permission denied (os error 13)".to_string()),
         integrated_lufs: None,
         true_peak_dbtp: None,
         duration_s: 0.0,
@@ -1376,7 +1415,9 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
     failed.run();
     assert!(
         failed
-            .query_by_label("not written: /music/reports: Permission denied (os error 13)")
+            .query_by_label(
+                "last render: report NOT written: /music/reports: Permission denied (os error 13)"
+            )
             .is_some()
     );
 }
@@ -1488,7 +1529,7 @@ fn the_report_folder_is_shown_and_a_new_one_is_used_on_click() {
     assert!(edited.state().actions.use_report_folder);
     assert!(
         edited
-            .query_by_label("written when the host renders (exports) offline")
+            .query_by_label_contains("written after each offline render (export) of 10 s or more")
             .is_some()
     );
 }

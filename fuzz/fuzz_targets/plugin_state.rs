@@ -11,8 +11,10 @@ use mixmeter::params::{EDITOR_MAX_SIZE, EDITOR_MIN_SIZE, MixmeterParams};
 use nice_plug::params::Params;
 use std::collections::BTreeMap;
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 8] = [
     "report-folder",
+    "reports",
+    "compare-versions",
     "last-measurement",
     "references",
     "spectrum-view",

@@ -101,6 +101,75 @@ pub fn freeze(
     }
 }
 
+/// Units a saved quantity may have (a saved unit is matched to one of these).
+const UNITS: [&str; 5] = ["LUFS", "LU", "dBTP", "dB", ""];
+/// Quantities a saved version may hold (today's versions have 11 + 7 regions + 45 bands).
+pub const MAX_QUANTITIES: usize = 128;
+/// Longest name or quantity label read back from saved state, characters.
+pub const MAX_LABEL_CHARS: usize = 80;
+
+impl Frozen {
+    /// The version as saved with the project:
+    /// `{"name": "v2", "measured_s": 184.2, "quantities": [["Integrated", "LUFS", -14.1], ...]}`
+    /// (`null` for no value).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "measured_s": self.measured_s,
+            "quantities": self
+                .quantities
+                .iter()
+                .map(|q| serde_json::json!([q.what, q.unit, q.value]))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    /// A saved version, or what is wrong with it.
+    pub fn from_json(value: &serde_json::Value) -> Result<Frozen, String> {
+        let label = |v: &serde_json::Value, what: &str| -> Result<String, String> {
+            v.as_str()
+                .filter(|s| s.chars().count() <= MAX_LABEL_CHARS)
+                .map(str::to_string)
+                .ok_or_else(|| format!("{what} is not a short text"))
+        };
+        let name = label(&value["name"], "the name")?;
+        let measured_s = value["measured_s"]
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .ok_or_else(|| format!("{name}: no measured time"))?;
+        let list = value["quantities"]
+            .as_array()
+            .ok_or_else(|| format!("{name}: no readings"))?;
+        if list.len() > MAX_QUANTITIES {
+            return Err(format!(
+                "{name}: {} readings (at most {MAX_QUANTITIES})",
+                list.len()
+            ));
+        }
+        let quantities = list
+            .iter()
+            .map(|q| {
+                let unit = q[1].as_str().and_then(|u| UNITS.iter().find(|k| **k == u));
+                match (label(&q[0], "a reading"), unit, &q[2]) {
+                    (Ok(what), Some(unit), v) if v.is_null() || v.is_f64() || v.is_i64() => {
+                        Ok(Quantity {
+                            what,
+                            unit,
+                            value: v.as_f64().filter(|v| v.is_finite()),
+                        })
+                    }
+                    _ => Err(format!("{name}: unreadable reading {q}")),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Frozen {
+            name,
+            measured_s,
+            quantities,
+        })
+    }
+}
+
 /// One quantity, then and now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Difference {
@@ -250,5 +319,33 @@ mod tests {
         let integrated = diffs.iter().find(|d| d.what == "Integrated").unwrap();
         assert!(integrated.notable && integrated.delta.is_none());
         assert_eq!(integrated.describe(), "Integrated -14.0 -> — LUFS");
+    }
+
+    #[test]
+    fn a_version_round_trips_through_its_saved_form_and_bad_ones_say_why() {
+        let mut r = readings(-14.0, -1.0);
+        r.loudness_range_lu = None;
+        let v2 = freeze("v2", &r, None, None);
+        let text = serde_json::to_string(&v2.to_json()).unwrap();
+        let back = Frozen::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert_eq!(back, v2);
+        for (bad, says) in [
+            (serde_json::json!({"name": 3}), "name"),
+            (
+                serde_json::json!({"name": "v1", "measured_s": -1}),
+                "measured time",
+            ),
+            (
+                serde_json::json!({"name": "v1", "measured_s": 1, "quantities": [["x", "furlongs", 1]]}),
+                "unreadable",
+            ),
+            (
+                serde_json::json!({"name": "v1", "measured_s": 1, "quantities": vec![serde_json::json!(["x", "dB", 1]); 200]}),
+                "at most",
+            ),
+        ] {
+            let error = Frozen::from_json(&bad).unwrap_err();
+            assert!(error.contains(says), "{error}");
+        }
     }
 }

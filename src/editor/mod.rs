@@ -123,7 +123,12 @@ pub struct View {
     pub suggestions: Vec<suggestions::Candidate>,
     /// The live mix against a frozen version, if one was frozen.
     pub compare: Option<CompareView>,
-    /// The last render report (written when the host rendered offline).
+    /// Why saved compare versions could not be restored, if that happened.
+    pub compare_error: Option<String>,
+    /// Whether render reports are written.
+    pub reports_enabled: bool,
+    /// The last render's report, or why there is none (written when the host rendered
+    /// offline).
     pub last_report: Option<crate::report::LastReport>,
     /// The render-report folder as being edited, and the folder in use.
     pub report_folder_text: String,
@@ -134,6 +139,8 @@ pub struct View {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareView {
     pub name: String,
+    /// Every version kept (oldest first), to pick the one compared with.
+    pub versions: Vec<String>,
     /// Seconds the frozen measurement covered.
     pub measured_s: f64,
     /// Notable first (see `diagnosis::compare`).
@@ -186,6 +193,8 @@ impl View {
             checks: CheckList::default(),
             suggestions: Vec::new(),
             compare: None,
+            compare_error: None,
+            reports_enabled: true,
             last_report: None,
             report_folder_text: String::new(),
             report_folder: String::new(),
@@ -298,8 +307,12 @@ pub struct Actions {
     pub select_check_profile: Option<String>,
     /// Freeze the readings now as a version to compare with.
     pub freeze: bool,
-    /// Forget the frozen version.
+    /// Forget the frozen version compared with.
     pub clear_frozen: bool,
+    /// Compare with this version instead.
+    pub select_version: Option<String>,
+    /// Turn render reports on or off.
+    pub reports_enabled: Option<bool>,
     /// The report-folder text as edited, and "use it".
     pub report_folder_text: Option<String>,
     pub use_report_folder: bool,
@@ -498,14 +511,16 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
                     }
                 }
                 glance::DetailsTab::Compare => {
-                    let (freeze, clear) = panels::compare_panel(ui, view);
-                    actions.freeze |= freeze;
-                    actions.clear_frozen |= clear;
+                    let compare = panels::compare_panel(ui, view);
+                    actions.freeze |= compare.freeze;
+                    actions.clear_frozen |= compare.clear;
+                    actions.select_version = compare.select.or(actions.select_version.take());
                 }
                 glance::DetailsTab::Reports => {
-                    let (text, use_it) = panels::report_panel(ui, view);
-                    actions.report_folder_text = text.or(actions.report_folder_text.take());
-                    actions.use_report_folder |= use_it;
+                    let report = panels::report_panel(ui, view);
+                    actions.report_folder_text = report.text.or(actions.report_folder_text.take());
+                    actions.use_report_folder |= report.use_folder;
+                    actions.reports_enabled = report.enabled.or(actions.reports_enabled);
                 }
             });
     });
@@ -764,13 +779,11 @@ pub struct MixmeterEditor {
     /// The held suggestions, and when they were last updated.
     suggestions: suggestions::Board,
     suggestions_at: Option<Instant>,
-    /// The version frozen to compare with, how many have been frozen, and a freeze asked
-    /// for (taken at the next frame, where the whole set of readings is at hand).
-    frozen: Option<compare::Frozen>,
-    frozen_count: u32,
+    /// A freeze asked for (taken at the next frame, where the whole set of readings is at
+    /// hand). The versions themselves live in the project (`params.compare_versions`).
     freeze_requested: bool,
-    /// The last render report, written by the plugin's report thread.
-    last_report: Arc<std::sync::Mutex<Option<crate::report::LastReport>>>,
+    /// The last render report (written by the plugin's report thread).
+    reports: Arc<crate::report::Shared>,
     /// The report folder as typed, not yet used (`None`: show the one in use).
     report_folder_text: Option<String>,
     clock: Instant,
@@ -780,7 +793,7 @@ impl MixmeterEditor {
     pub fn new(
         params: Arc<MixmeterParams>,
         meter: MeterOutput,
-        last_report: Arc<std::sync::Mutex<Option<crate::report::LastReport>>>,
+        reports: Arc<crate::report::Shared>,
     ) -> Self {
         Self {
             params,
@@ -796,10 +809,8 @@ impl MixmeterEditor {
             check_profiles: checks::profiles(),
             suggestions: suggestions::Board::new(),
             suggestions_at: None,
-            frozen: None,
-            frozen_count: 0,
             freeze_requested: false,
-            last_report,
+            reports,
             report_folder_text: None,
             clock: Instant::now(),
         }
@@ -873,19 +884,21 @@ impl NiceEguiApp for MixmeterEditor {
         view.suggestions = self.suggest(r, whole_stereo.as_ref(), &data);
         let now = || compare::freeze("now", r, data.comparison.as_ref(), whole_stereo.as_ref());
         if std::mem::take(&mut self.freeze_requested) {
-            self.frozen_count += 1;
-            let mut frozen = now();
-            frozen.name = format!("v{}", self.frozen_count);
-            self.frozen = Some(frozen);
+            let frozen = now();
+            self.params.compare_versions.update(|v| v.add(frozen));
         }
-        view.last_report = self.last_report.lock().ok().and_then(|r| r.clone());
+        view.reports_enabled = self.params.reports.enabled();
+        view.last_report = self.reports.last();
         view.report_folder = self.report_folder().display().to_string();
         view.report_folder_text = self
             .report_folder_text
             .clone()
             .unwrap_or_else(|| view.report_folder.clone());
-        view.compare = self.frozen.as_ref().map(|frozen| CompareView {
+        let versions = self.params.compare_versions.get();
+        view.compare_error = self.params.compare_versions.load_error();
+        view.compare = versions.current().map(|frozen| CompareView {
             name: frozen.name.clone(),
+            versions: versions.list.iter().map(|v| v.name.clone()).collect(),
             measured_s: frozen.measured_s,
             differences: compare::compare(frozen, &now()),
         });
@@ -976,7 +989,15 @@ impl MixmeterEditor {
             self.params.editor.set_check_profile(id);
         }
         if actions.clear_frozen {
-            self.frozen = None;
+            self.params.compare_versions.update(|v| v.remove_current());
+        }
+        if let Some(name) = &actions.select_version {
+            self.params
+                .compare_versions
+                .update(|v| v.selected = Some(name.clone()));
+        }
+        if let Some(on) = actions.reports_enabled {
+            self.params.reports.set_enabled(on);
         }
         self.freeze_requested |= actions.freeze;
         if let Some(text) = &actions.report_folder_text {

@@ -435,41 +435,71 @@ pub fn checks_panel(ui: &mut egui::Ui, view: &View) -> Option<String> {
     (chosen != list.profile_id).then_some(chosen)
 }
 
-/// Snapshot and compare: a button that freezes the mix's readings as a version, then the
-/// live mix against it, notable differences first (each exposed to screen readers as
-/// "Difference N"). Returns (freeze, clear) as clicked.
-pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
-    let (mut freeze, mut clear) = (false, false);
+/// What the compare panel's buttons asked for.
+#[derive(Debug, Default)]
+pub struct CompareClicks {
+    pub freeze: bool,
+    pub clear: bool,
+    pub select: Option<String>,
+}
+
+/// Snapshot and compare: a button that freezes the mix's readings as a version (kept with the
+/// project), the version compared with (pick among those kept), then the live mix against it,
+/// notable differences first (each exposed to screen readers as "Difference N").
+pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> CompareClicks {
+    let mut clicks = CompareClicks::default();
     ui.horizontal(|ui| {
         let label = if view.compare.is_some() {
             "Freeze again"
         } else {
             "Freeze this mix"
         };
-        freeze = ui
+        clicks.freeze = ui
             .button(label)
-            .on_hover_text("keep every reading of the mix as it is now, to compare with")
+            .on_hover_text("keep every reading of the mix as it is now, to compare with (saved with the project)")
             .clicked();
         if view.compare.is_some() {
-            clear = ui.button("Clear").clicked();
+            clicks.clear = ui
+                .button("Forget")
+                .on_hover_text("forget the version compared with")
+                .clicked();
         }
     });
+    if let Some(error) = &view.compare_error {
+        ui.label(RichText::new(error).small().color(BAD_COLOR));
+    }
     let Some(c) = &view.compare else {
         ui.label(
             RichText::new("freeze a version, change the mix, and see what moved")
                 .small()
                 .weak(),
         );
-        return (freeze, clear);
+        return clicks;
     };
-    ui.label(
-        RichText::new(format!(
-            "now against {} (frozen after {})",
-            c.name,
-            super::format_duration(c.measured_s)
-        ))
-        .small(),
-    );
+    ui.horizontal(|ui| {
+        let label = ui.label(RichText::new("now against").small());
+        let mut selected = c.name.clone();
+        egui::ComboBox::from_id_salt("compare-version")
+            .selected_text(&selected)
+            .width(56.0)
+            .show_ui(ui, |ui| {
+                for name in &c.versions {
+                    ui.selectable_value(&mut selected, name.clone(), name);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if selected != c.name {
+            clicks.select = Some(selected);
+        }
+        ui.label(
+            RichText::new(format!(
+                "(frozen after {})",
+                super::format_duration(c.measured_s)
+            ))
+            .small(),
+        );
+    });
     let notable: Vec<_> = c.differences.iter().filter(|d| d.notable).collect();
     if notable.is_empty() {
         ui.label(RichText::new("no notable difference").small().weak());
@@ -485,54 +515,92 @@ pub fn compare_panel(ui: &mut egui::Ui, view: &View) -> (bool, bool) {
         .small()
         .weak(),
     );
-    (freeze, clear)
+    clicks
 }
 
-/// Render reports: the folder they go to (editable; "Use" keeps it in the project), and the
-/// last report's file and main numbers, or why it was not written. Returns the edited folder
-/// text (when changed) and whether "Use" was clicked.
-pub fn report_panel(ui: &mut egui::Ui, view: &View) -> (Option<String>, bool) {
-    heading(ui, "Render reports");
+/// What the report panel's controls asked for.
+#[derive(Debug, Default)]
+pub struct ReportClicks {
+    /// The folder text as edited (when changed), and "Use" clicked.
+    pub text: Option<String>,
+    pub use_folder: bool,
+    /// The switch flipped to this.
+    pub enabled: Option<bool>,
+}
+
+/// The status line of the last render: the report written, or why not.
+pub fn report_status(report: &crate::report::LastReport) -> (String, bool) {
+    use crate::report::Outcome;
+    match &report.outcome {
+        Outcome::Written { json, .. } => (
+            format!(
+                "last: {} ({} LUFS, {} dBTP, {})",
+                json.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+                format_reading(report.integrated_lufs),
+                format_reading(report.true_peak_dbtp),
+                super::format_duration(report.duration_s)
+            ),
+            true,
+        ),
+        Outcome::Failed(error) => (format!("last render: report NOT written: {error}"), false),
+        Outcome::NotReported(skip) => {
+            (format!("last render not reported: {}", skip.reason()), true)
+        }
+    }
+}
+
+/// Render reports: the on/off switch (saved with the project), the folder they go to
+/// (editable; "Use" keeps it in the project), when they are written, and the last report's
+/// file and main numbers, or why it was not written.
+pub fn report_panel(ui: &mut egui::Ui, view: &View) -> ReportClicks {
+    let mut clicks = ReportClicks::default();
+    ui.horizontal(|ui| {
+        heading(ui, "Render reports");
+        let mut on = view.reports_enabled;
+        let label = if on { "on" } else { "off" };
+        if ui
+            .checkbox(&mut on, label)
+            .on_hover_text("write a JSON and PNG report of each offline render (export/bounce)")
+            .changed()
+        {
+            clicks.enabled = Some(on);
+        }
+    });
     let mut text = view.report_folder_text.clone();
-    let mut use_it = false;
     ui.horizontal(|ui| {
         let label = ui.label("Folder");
         ui.add(egui::TextEdit::singleline(&mut text).desired_width(200.0))
             .labelled_by(label.id);
-        use_it = ui
+        clicks.use_folder = ui
             .add_enabled(text.trim() != view.report_folder, egui::Button::new("Use"))
             .clicked();
     });
-    let edited = (text != view.report_folder_text).then_some(text);
+    clicks.text = (text != view.report_folder_text).then_some(text);
+    let when = if view.reports_enabled {
+        format!(
+            "written after each offline render (export) of {:.0} s or more, played once through; at most {} kept",
+            crate::report::MIN_RENDER_S,
+            crate::report::files::MAX_REPORTS
+        )
+    } else {
+        "off: no report is written".to_string()
+    };
+    ui.label(RichText::new(when).small().weak());
     let Some(report) = &view.last_report else {
-        ui.label(
-            RichText::new("written when the host renders (exports) offline")
-                .small()
-                .weak(),
-        );
-        return (edited, use_it);
+        return clicks;
     };
-    let line = match &report.result {
-        Ok((json, _png)) => format!(
-            "{}: {} LUFS, {} dBTP, {}",
-            json.file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
-            format_reading(report.integrated_lufs),
-            format_reading(report.true_peak_dbtp),
-            super::format_duration(report.duration_s)
-        ),
-        Err(error) => format!("not written: {error}"),
-    };
-    let color = if report.result.is_ok() {
+    let (line, ok) = report_status(report);
+    let color = if ok {
         ui.visuals().text_color()
     } else {
         BAD_COLOR
     };
     let response = ui.label(RichText::new(&line).size(12.0).color(color));
-    if let Ok((json, png)) = &report.result {
+    if let crate::report::Outcome::Written { json, png } = &report.outcome {
         response.on_hover_text(format!("{}\n{}", json.display(), png.display()));
     }
-    (edited, use_it)
+    clicks
 }
 
 #[cfg(test)]

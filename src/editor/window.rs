@@ -88,6 +88,8 @@ pub struct MixmeterEditorWindow {
     app: Arc<Mutex<MixmeterEditor>>,
     repaint: RepaintNotifier,
     open: Arc<AtomicBool>,
+    /// Render-report state shared with the plugin: the host's track name is kept here.
+    reports: Arc<crate::report::Shared>,
     /// The egui editor of the window open now (or last opened).
     current: Mutex<Option<EguiEditor<App>>>,
 }
@@ -155,7 +157,12 @@ impl Editor for MixmeterEditorWindow {
         resize_hint()
     }
 
+    /// The host's track name is also kept for render reports' titles (the host calls this on
+    /// its main thread, never the audio thread).
     fn track_info_updated(&self, info: TrackInfo) {
+        if let Ok(mut name) = self.reports.track_name.lock() {
+            *name = Some(info.name().to_string()).filter(|n| !n.trim().is_empty());
+        }
         if let Ok(current) = self.current.lock()
             && let Some(editor) = current.as_ref()
         {
@@ -260,15 +267,16 @@ pub fn create(
     meter: crate::bridge::MeterOutput,
     open: Arc<AtomicBool>,
     repaint: RepaintNotifier,
-    last_report: Arc<Mutex<Option<crate::report::LastReport>>>,
+    reports: Arc<crate::report::Shared>,
 ) -> Option<MixmeterEditorWindow> {
     Some(MixmeterEditorWindow {
         app: Arc::new(Mutex::new(MixmeterEditor::new(
             params.clone(),
             meter,
-            last_report,
+            reports.clone(),
         ))),
         params,
+        reports,
         repaint,
         open,
         current: Mutex::new(None),

@@ -377,7 +377,18 @@ impl Instance {
         changes: &[ParamChange],
         playing: Option<bool>,
     ) -> Vec<Vec<f32>> {
-        let transport = playing.map(|playing| {
+        self.process_at(input, changes, playing.map(|p| (p, 0.0)))
+    }
+
+    /// As [`Instance::process`], with the host's transport playing (or not) at a position on
+    /// its seconds timeline (`None`: no transport).
+    pub fn process_at(
+        &mut self,
+        input: &[Vec<f32>],
+        changes: &[ParamChange],
+        transport: Option<(bool, f64)>,
+    ) -> Vec<Vec<f32>> {
+        let transport = transport.map(|(playing, position_s)| {
             use clack_host::events::EventFlags;
             use clack_host::events::event_types::{TransportEvent, TransportFlags};
             use clack_host::utils::{BeatTime, SecondsTime};
@@ -389,7 +400,7 @@ impl Instance {
                 header: EventHeader::new_core(0, EventFlags::empty()),
                 flags,
                 song_pos_beats: BeatTime::from_int(0),
-                song_pos_seconds: SecondsTime::from_int(0),
+                song_pos_seconds: SecondsTime::from_float(position_s),
                 tempo: 120.0,
                 tempo_inc: 0.0,
                 loop_start_beats: BeatTime::from_int(0),

@@ -191,29 +191,42 @@ RENDER_SCRIPT = """
 import sys, time
 import numpy as np, pedalboard
 plugin = pedalboard.load_plugin(sys.argv[1])
-t = np.arange(5 * 48_000) / 48_000.0
-x = (0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
-plugin.process(np.stack([x, x]), 48_000.0)
-time.sleep(1.0)  # the report is written on the plugin's own thread
+for seconds in sys.argv[2:]:
+    t = np.arange(int(float(seconds) * 48_000)) / 48_000.0
+    x = (0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
+    plugin.process(np.stack([x, x]), 48_000.0)
+time.sleep(1.5)  # the report is written on the plugin's own thread
 """
+
+
+def render(bundle, folder, *seconds):
+    """Renders in a fresh interpreter whose documents folder is `folder` (the plugin reads
+    XDG_DOCUMENTS_DIR from the process environment)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DOCUMENTS_DIR=str(folder))
+    args = [sys.executable, "-c", RENDER_SCRIPT, bundle, *map(str, seconds)]
+    subprocess.run(args, env=env, check=True, timeout=180)
+    return folder / "Mixmeter reports"
 
 
 def test_an_offline_render_writes_one_report(bundle, tmp_path):
     """pedalboard's process() is an offline render (VST3 kOffline): one JSON and one PNG report
-    of the whole render, and none for the host's short set-up passes (10 and 55 ms). Run in a
-    fresh interpreter whose documents folder is the test's own (the plugin reads
-    XDG_DOCUMENTS_DIR from the process environment)."""
+    of a 12 s render, and none for the host's short set-up passes (10 and 55 ms)."""
     import json
-    import subprocess
-    import sys
 
-    env = dict(os.environ, XDG_DOCUMENTS_DIR=str(tmp_path))
-    subprocess.run([sys.executable, "-c", RENDER_SCRIPT, bundle], env=env, check=True, timeout=120)
-    folder = tmp_path / "Mixmeter reports"
+    folder = render(bundle, tmp_path, 12)
     reports = sorted(folder.glob("*.json"))
     assert len(reports) == 1, reports
     assert len(list(folder.glob("*.png"))) == 1
     report = json.loads(reports[0].read_text())
-    assert report["duration_s"] == 5.0
+    assert report["duration_s"] == 12.0
     assert abs(report["integrated_lufs"] + 20.0) < 0.1
-    assert len(report["short_term_lufs"]) == 5
+    assert len(report["short_term_lufs"]) == 12
+
+
+def test_short_offline_passes_write_no_report(bundle, tmp_path):
+    """Renders shorter than 10 s (a host's checks, a preview) leave the folder untouched."""
+    folder = render(bundle, tmp_path, 1, 2, 5, 9.5)
+    assert not folder.exists() or not any(folder.iterdir()), list(folder.iterdir())
