@@ -1391,6 +1391,8 @@ fn the_last_render_report_is_shown_or_why_it_failed() {
     });
     let mut skipped = harness(v);
     skipped.run();
+    skipped.get_by_label("Reports").click();
+    skipped.run();
     assert!(
         skipped
             .query_by_label("off: no report is written")
