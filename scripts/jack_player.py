@@ -1,11 +1,16 @@
-"""Plays a synthesized stereo mix into JACK until killed: the live signal of
-scripts/screenshot.sh.
+"""Plays a stereo mix into JACK until killed, looping: the live signal of scripts/screenshot.sh.
+
+    jack_player.py [AUDIO_FILE]
+
+With a file (any format ffmpeg reads), that recording, decoded by ffmpeg at the server's rate.
+Without one, a synthesized mix:
 
 The mix (48 kHz or the server's rate): a kick on every beat at 120 BPM, a bass line, a pink-noise
 pad spread wide in stereo and a hi-hat, at about -14 LUFS. It loops every 8 s. Ports are named
 "player:out_1" and "player:out_2".
 """
 
+import subprocess
 import sys
 import threading
 
@@ -40,9 +45,18 @@ def mix(rate: int, seconds: float = 8.0) -> np.ndarray:
     return stereo * (0.5 / np.max(np.abs(stereo)))
 
 
+def recording(path: str, rate: int) -> np.ndarray:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-f", "f32le", "-ac", "2",
+         "-ar", str(rate), "-"],
+        check=True, capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.float32).reshape(-1, 2).T.copy()
+
+
 def main() -> int:
     client = jack.Client("player", no_start_server=True)
-    audio = mix(client.samplerate)
+    audio = recording(sys.argv[1], client.samplerate) if len(sys.argv) > 1 else mix(client.samplerate)
     outs = [client.outports.register(f"out_{i + 1}") for i in range(2)]
     position = [0]
 
