@@ -135,7 +135,8 @@ impl Versions {
     /// Freezes `version` as the next "vN", selects it, and drops the oldest beyond
     /// [`MAX_SAVED_VERSIONS`].
     pub fn add(&mut self, mut version: crate::diagnosis::compare::Frozen) {
-        self.count += 1;
+        // Saturating: a saved count may be anything.
+        self.count = self.count.saturating_add(1);
         version.name = format!("v{}", self.count);
         self.selected = Some(version.name.clone());
         self.list.push(version);

@@ -108,6 +108,23 @@ pub fn report_paths(folder: &Path, unix_s: u64) -> Result<(PathBuf, PathBuf), St
         .ok_or_else(|| format!("{}: too many reports this second", folder.display()))
 }
 
+/// Whether `stem` is exactly a name this module gives a report,
+/// `mixmeter-render-YYYY-MM-DD-HHMMSS` with an optional `-NNN`: a user's own file that merely
+/// starts like one ("mixmeter-render-final") is never counted or removed.
+pub fn is_report_stem(stem: &str) -> bool {
+    let Some(rest) = stem.strip_prefix(PREFIX) else {
+        return false;
+    };
+    let shape = |text: &str, pattern: &str| {
+        text.len() == pattern.len()
+            && text.bytes().zip(pattern.bytes()).all(|(c, p)| match p {
+                b'9' => c.is_ascii_digit(),
+                _ => c == p,
+            })
+    };
+    shape(rest, "9999-99-99-999999") || shape(rest, "9999-99-99-999999-999")
+}
+
 /// The report stems in `folder` (names without extension), oldest first.
 pub fn report_stems(folder: &Path) -> Vec<String> {
     let mut stems: Vec<String> = std::fs::read_dir(folder)
@@ -115,8 +132,8 @@ pub fn report_stems(folder: &Path) -> Vec<String> {
             entries
                 .filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.starts_with(PREFIX) && n.ends_with(".json"))
-                .map(|n| n.trim_end_matches(".json").to_string())
+                .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+                .filter(|stem| is_report_stem(stem))
                 .collect()
         })
         .unwrap_or_default();
@@ -276,5 +293,20 @@ mod tests {
         let left = names(&dir);
         assert_eq!(left.len(), 9, "4 pairs and the user's file: {left:?}");
         assert!(left.contains(&"my notes.txt".to_string()));
+    }
+
+    #[test]
+    fn only_exact_report_names_count_as_reports() {
+        assert!(is_report_stem("mixmeter-render-2026-11-30-043143"));
+        assert!(is_report_stem("mixmeter-render-2026-11-30-043143-002"));
+        for other in [
+            "mixmeter-render-final",
+            "mixmeter-render-1999-final",
+            "mixmeter-render-2026-11-30-043143 (copy)",
+            "mixmeter-render-2026-11-30-04314",
+            "render-2026-11-30-043143",
+        ] {
+            assert!(!is_report_stem(other), "{other}");
+        }
     }
 }

@@ -164,7 +164,8 @@ impl RenderTracker {
             // rounding is not a jump. A position that stays put is "no timeline".
             let tolerance = (self.rate_hz / 1000).max(2) as i64;
             let stayed = self.last_pos == Some(pos);
-            if (pos - expected).abs() > tolerance && !stayed {
+            // abs_diff: a host's extreme position must not overflow (this is the audio thread).
+            if pos.abs_diff(expected) > tolerance as u64 && !stayed {
                 self.jumped = true;
             }
         }
@@ -184,7 +185,7 @@ impl RenderTracker {
             return;
         }
         self.samples += samples as u64;
-        self.expected_pos = pos_samples.map(|p| p + samples as i64);
+        self.expected_pos = pos_samples.map(|p| p.saturating_add(samples as i64));
         self.peak_gain = self.peak_gain.max(peak_gain);
         while self.samples >= self.next_second {
             let (momentary, short_term) = readings();
@@ -830,5 +831,18 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let error = write(&file.join("sub"), &report()).unwrap_err();
         assert!(error.contains("mixmeter-report-not-a-folder"), "{error}");
+    }
+
+    /// Positions at the ends of i64 (a host's garbage) are a jump, never an overflow panic on
+    /// the audio thread.
+    #[test]
+    fn extreme_host_positions_do_not_overflow() {
+        let mut t = RenderTracker::default();
+        t.start(48_000.0);
+        for pos in [i64::MAX, i64::MIN, i64::MAX - 10, 0, i64::MIN + 5] {
+            t.position(Some(pos));
+            t.block(512, Some(pos), 0.5, || (None, None));
+        }
+        assert!(t.jumped);
     }
 }
