@@ -303,9 +303,13 @@ impl Plugin for Mixmeter {
                 Command::Reset => {
                     meter.reset();
                     self.reset_by_transport = false;
+                    self.render.interrupt();
                 }
                 Command::Start => meter.start(),
-                Command::Pause => meter.pause(),
+                Command::Pause => {
+                    meter.pause();
+                    self.render.interrupt();
+                }
             }
         }
         let transport = context.transport();
@@ -315,6 +319,7 @@ impl Plugin for Mixmeter {
         if playing && !self.was_playing && self.params.reset_on_play.value() {
             meter.reset();
             self.reset_by_transport = true;
+            self.render.interrupt();
         }
         self.was_playing = playing;
 

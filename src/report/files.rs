@@ -125,6 +125,75 @@ pub fn is_report_stem(stem: &str) -> bool {
     shape(rest, "9999-99-99-999999") || shape(rest, "9999-99-99-999999-999")
 }
 
+/// A report's name held for this writer: the (JSON, PNG) paths, and a hidden reservation file
+/// created exclusively (`create_new`), so two processes finishing a render in the same second
+/// (hosts that run each plugin in its own process, a stems export) never pick the same name.
+/// The reservation is removed when this is dropped (a killed writer's is a stale temporary,
+/// removed by the next report written there).
+#[derive(Debug)]
+pub struct Reserved {
+    pub json: PathBuf,
+    pub png: PathBuf,
+    reservation: PathBuf,
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.reservation);
+    }
+}
+
+/// Reserves the first free report name for `unix_s` in `folder` (see [`Reserved`]).
+pub fn reserve_report_paths(folder: &Path, unix_s: u64) -> Result<Reserved, String> {
+    for n in 0..1000 {
+        let (json, png) = candidate(folder, unix_s, n);
+        if json.exists() || png.exists() {
+            continue;
+        }
+        let stem = json
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let reservation = folder.join(format!("{TEMP_PREFIX}{stem}.reserve{TEMP_SUFFIX}"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&reservation)
+        {
+            // Checked again under the reservation: another writer may have finished it.
+            Ok(_) if !json.exists() && !png.exists() => {
+                return Ok(Reserved {
+                    json,
+                    png,
+                    reservation,
+                });
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&reservation);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("{}: {e}", folder.display())),
+        }
+    }
+    Err(format!(
+        "{}: too many reports this second",
+        folder.display()
+    ))
+}
+
+fn candidate(folder: &Path, unix_s: u64, n: usize) -> (PathBuf, PathBuf) {
+    let (y, mo, d, h, mi, s) = utc(unix_s);
+    let base = format!("{PREFIX}{y:04}-{mo:02}-{d:02}-{h:02}{mi:02}{s:02}");
+    let stem = if n == 0 {
+        base
+    } else {
+        format!("{base}-{n:03}")
+    };
+    (
+        folder.join(format!("{stem}.json")),
+        folder.join(format!("{stem}.png")),
+    )
+}
+
 /// The report stems in `folder` (names without extension), oldest first.
 pub fn report_stems(folder: &Path) -> Vec<String> {
     let mut stems: Vec<String> = std::fs::read_dir(folder)
@@ -144,6 +213,12 @@ pub fn report_stems(folder: &Path) -> Vec<String> {
 /// Removes the oldest reports beyond `keep`, and temporary files a killed writer left.
 /// Returns how many reports were removed.
 pub fn prune(folder: &Path, keep: usize) -> usize {
+    prune_keeping(folder, keep, None)
+}
+
+/// As [`prune`], never removing `newest` (the report just written, even when a clock set back
+/// makes its name sort first).
+pub fn prune_keeping(folder: &Path, keep: usize, newest: Option<&str>) -> usize {
     if let Ok(entries) = std::fs::read_dir(folder) {
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -158,9 +233,25 @@ pub fn prune(folder: &Path, keep: usize) -> usize {
             if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && stale {
                 let _ = std::fs::remove_file(entry.path());
             }
+            // A picture whose JSON never came (a writer killed between the two renames).
+            if let Some(stem) = name.strip_suffix(".png")
+                && is_report_stem(stem)
+                && stale
+                && !folder.join(format!("{stem}.json")).exists()
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
-    let stems = report_stems(folder);
+    let stems: Vec<String> = report_stems(folder)
+        .into_iter()
+        .filter(|stem| Some(stem.as_str()) != newest)
+        .collect();
+    let keep = if newest.is_some() {
+        keep.saturating_sub(1)
+    } else {
+        keep
+    };
     let excess = stems.len().saturating_sub(keep);
     for stem in &stems[..excess] {
         let _ = std::fs::remove_file(folder.join(format!("{stem}.json")));
@@ -308,5 +399,84 @@ mod tests {
         ] {
             assert!(!is_report_stem(other), "{other}");
         }
+    }
+
+    /// Two writers (threads here; processes in a host that sandboxes plugins) reserving a
+    /// name for the same second get different names; a reservation goes when dropped.
+    #[test]
+    fn concurrent_writers_never_share_a_name() {
+        let dir = folder("reserve");
+        let t = 1_700_000_000;
+        let names: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| reserve_report_paths(&dir, t).unwrap()))
+                .collect();
+            let held: Vec<Reserved> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            held.iter()
+                .map(|r| r.json.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        });
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 8, "{names:?}");
+        assert!(names_in(&dir).is_empty(), "{:?}", names_in(&dir));
+    }
+
+    /// With the clock set back, the report just written sorts oldest: the cap keeps it.
+    #[test]
+    fn the_cap_never_removes_the_report_just_written() {
+        let dir = folder("cap-newest");
+        for t in [1_800_000_000u64, 1_800_000_001, 1_800_000_002] {
+            let (json, png) = report_paths(&dir, t).unwrap();
+            std::fs::write(json, "{}").unwrap();
+            std::fs::write(png, "png").unwrap();
+        }
+        let (json, png) = report_paths(&dir, 1_700_000_000).unwrap();
+        std::fs::write(&json, "{}").unwrap();
+        std::fs::write(&png, "png").unwrap();
+        let newest = json.file_stem().unwrap().to_string_lossy().into_owned();
+        assert_eq!(prune_keeping(&dir, 2, Some(&newest)), 2);
+        let stems = report_stems(&dir);
+        assert_eq!(stems.len(), 2, "{stems:?}");
+        assert!(stems.contains(&newest), "{stems:?}");
+    }
+
+    /// A picture left without its JSON by a writer killed between the two renames goes once
+    /// it is a minute old (a younger one may be a write in progress); a user's files stay.
+    #[test]
+    fn an_orphan_picture_is_removed_once_stale() {
+        let dir = folder("orphan");
+        let (_, old_png) = report_paths(&dir, 1_700_000_000).unwrap();
+        std::fs::write(&old_png, "png").unwrap();
+        let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        std::fs::File::options()
+            .write(true)
+            .open(&old_png)
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+        let (_, young_png) = report_paths(&dir, 1_700_000_100).unwrap();
+        std::fs::write(&young_png, "png").unwrap();
+        let mine = dir.join("mixmeter-render-cover.png");
+        std::fs::write(&mine, "mine").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&mine)
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+        prune(&dir, MAX_REPORTS);
+        assert!(!old_png.exists());
+        assert!(young_png.exists());
+        assert!(mine.exists());
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
     }
 }

@@ -79,6 +79,9 @@ pub enum Skip {
     Jumped,
     /// Nothing above the absolute gate.
     Silent,
+    /// The measurement was reset or paused during the render (its readings would cover only
+    /// part of it).
+    Interrupted,
 }
 
 impl Skip {
@@ -92,6 +95,9 @@ impl Skip {
                 "the host's transport jumped (a loop or seek, not one pass)".to_string()
             }
             Skip::Silent => "the render was silent".to_string(),
+            Skip::Interrupted => {
+                "the measurement was reset or paused during the render".to_string()
+            }
         }
     }
 }
@@ -123,6 +129,8 @@ pub struct RenderTracker {
     /// The previous block's position.
     last_pos: Option<i64>,
     jumped: bool,
+    /// Reset or paused after audio was measured.
+    interrupted: bool,
 }
 
 impl RenderTracker {
@@ -145,6 +153,7 @@ impl RenderTracker {
         self.start_pos = None;
         self.last_pos = None;
         self.jumped = false;
+        self.interrupted = false;
     }
 
     pub fn active(&self) -> bool {
@@ -222,10 +231,21 @@ impl RenderTracker {
         if self.jumped {
             return Err(Skip::Jumped);
         }
+        if self.interrupted {
+            return Err(Skip::Interrupted);
+        }
         if readings.integrated_lufs.is_none() {
             return Err(Skip::Silent);
         }
         Ok(())
+    }
+
+    /// The meter was reset or paused (the audio thread; no allocation). A reset before any
+    /// audio of the render (reset on play at its first block) changes nothing.
+    pub fn interrupt(&mut self) {
+        if self.active && self.samples > 0 {
+            self.interrupted = true;
+        }
     }
 
     /// Ends the render (deactivation): the series and the start position, leaving the
@@ -479,7 +499,8 @@ pub fn write_with(
     static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
     std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-    let (json_path, png_path) = files::report_paths(folder, report.written_unix_s)?;
+    let reserved = files::reserve_report_paths(folder, report.written_unix_s)?;
+    let (json_path, png_path) = (reserved.json.clone(), reserved.png.clone());
     let text = serde_json::to_string_pretty(&to_json(report)).map_err(|e| e.to_string())?;
     let rgb = picture::picture(report).rgb;
     files::write_atomic(
@@ -495,7 +516,11 @@ pub fn write_with(
         let _ = std::fs::remove_file(&png_path);
         return Err(error);
     }
-    files::prune(folder, files::MAX_REPORTS);
+    let stem = json_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    files::prune_keeping(folder, files::MAX_REPORTS, stem.as_deref());
+    drop(reserved);
     Ok((json_path, png_path))
 }
 
@@ -844,5 +869,26 @@ mod tests {
             t.block(512, Some(pos), 0.5, || (None, None));
         }
         assert!(t.jumped);
+    }
+
+    /// A reset or pause after the render's first audio skips the report (its readings would
+    /// cover part of the render); a reset at the very start (reset on play) does not.
+    #[test]
+    fn a_reset_or_pause_during_the_render_skips_it() {
+        let mut t = RenderTracker::default();
+        t.start(RATE);
+        t.interrupt(); // before any audio: reset on play at the first block
+        for _ in 0..(30.0 * RATE / 512.0) as usize {
+            t.block(512, None, 0.5, || (Some(-14.0), Some(-15.0)));
+        }
+        assert_eq!(t.verdict(true, &readings(30.0, Some(-14.0))), Ok(()));
+        t.interrupt();
+        assert_eq!(
+            t.verdict(true, &readings(30.0, Some(-14.0))),
+            Err(Skip::Interrupted)
+        );
+        t.finish();
+        t.start(RATE);
+        assert!(!t.interrupted, "a new render starts clean");
     }
 }
