@@ -73,9 +73,12 @@ impl Drop for Mixmeter {
             while !thread.is_finished() && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            if thread.is_finished() {
-                let _ = thread.join();
-            }
+            // Past the wait: the writer stops at its next step, and is always joined, so no
+            // thread of ours outlives the plugin (the host may unload the library next).
+            self.reports
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Release);
+            let _ = thread.join();
         }
     }
 }
@@ -262,7 +265,8 @@ impl Plugin for Mixmeter {
             .name("mixmeter-report".to_string())
             .spawn(move || {
                 let report = report::Report::of(render, report::now_unix_s());
-                let outcome = match report::write(&folder, &report) {
+                let outcome = match report::write_unless_cancelled(&folder, &report, &shared.cancel)
+                {
                     Ok((json, png)) => report::Outcome::Written { json, png },
                     Err(error) => {
                         nice_error!("Render report not written: {error}");

@@ -388,6 +388,9 @@ pub struct Shared {
     /// The host's name for the track (written when the host tells the editor, read at
     /// deactivation; never by the audio thread).
     pub track_name: std::sync::Mutex<Option<String>>,
+    /// Set when the plugin is dropped while a report is still being written: the writer stops
+    /// at its next step (after the picture, after the PNG) and leaves no report behind.
+    pub cancel: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -485,6 +488,16 @@ pub fn write(folder: &Path, report: &Report) -> Result<(PathBuf, PathBuf), Strin
     write_with(folder, report, |_, fill| fill)
 }
 
+/// As [`write`], stopping between steps once `cancel` is set (the plugin is being unloaded):
+/// then nothing of the report is left (see [`Shared::cancel`]).
+pub fn write_unless_cancelled(
+    folder: &Path,
+    report: &Report,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<(PathBuf, PathBuf), String> {
+    write_steps(folder, report, |_, fill| fill, Some(cancel))
+}
+
 /// What writes one file's content.
 pub type Fill = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
 
@@ -494,6 +507,17 @@ pub fn write_with(
     report: &Report,
     wrap: impl Fn(&Path, Fill) -> Fill,
 ) -> Result<(PathBuf, PathBuf), String> {
+    write_steps(folder, report, wrap, None)
+}
+
+fn write_steps(
+    folder: &Path,
+    report: &Report,
+    wrap: impl Fn(&Path, Fill) -> Fill,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<(PathBuf, PathBuf), String> {
+    let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Acquire));
+    const CANCELLED: &str = "not written: the plugin was unloaded while writing it";
     // One report written at a time in this process, so two reports finishing in the same
     // second cannot pick the same free name (the report threads only; never the audio thread).
     static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -503,10 +527,17 @@ pub fn write_with(
     let (json_path, png_path) = (reserved.json.clone(), reserved.png.clone());
     let text = serde_json::to_string_pretty(&to_json(report)).map_err(|e| e.to_string())?;
     let rgb = picture::picture(report).rgb;
+    if cancelled() {
+        return Err(CANCELLED.to_string());
+    }
     files::write_atomic(
         &png_path,
         wrap(&png_path, Box::new(move |w| write_png(w, &rgb))),
     )?;
+    if cancelled() {
+        let _ = std::fs::remove_file(&png_path);
+        return Err(CANCELLED.to_string());
+    }
     let json_result = files::write_atomic(
         &json_path,
         wrap(&json_path, Box::new(move |w| w.write_all(text.as_bytes()))),
@@ -890,5 +921,20 @@ mod tests {
         t.finish();
         t.start(RATE);
         assert!(!t.interrupted, "a new render starts clean");
+    }
+
+    /// Unloading while a report is written (the writer cancelled) leaves no file of it, and
+    /// says why.
+    #[test]
+    fn a_cancelled_report_leaves_nothing() {
+        let dir = folder("cancelled");
+        std::fs::create_dir_all(&dir).unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(true);
+        let error = write_unless_cancelled(&dir, &report(), &cancel).unwrap_err();
+        assert!(error.contains("unloaded"), "{error}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        cancel.store(false, std::sync::atomic::Ordering::Release);
+        assert!(write_unless_cancelled(&dir, &report(), &cancel).is_ok());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
     }
 }
