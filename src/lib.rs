@@ -224,6 +224,11 @@ impl Plugin for Mixmeter {
             return;
         };
         if let Err(skip) = verdict {
+            // Passes under a second (plugin scans, validators, a host's set-up) are nobody's
+            // render: they must not push the last report out of the editor's status line.
+            if matches!(skip, report::Skip::TooShort(s) if s < 1.0) {
+                return;
+            }
             self.reports.set_last(report::LastReport {
                 outcome: report::Outcome::NotReported(skip),
                 integrated_lufs: readings.integrated_lufs,
