@@ -224,11 +224,24 @@ pub struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Board {
     entries: Vec<Entry>,
+    /// The measured time of the last [`Board::update_measured`] (it going down is a reset).
+    measured_s: f64,
 }
 
 impl Board {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// As [`Board::update`], for a measurement that has run `measured_s`: when that goes
+    /// down the measurement was reset (by hand or by the transport), and the previous
+    /// measurement's advice goes with its readings instead of lingering for the hold time.
+    pub fn update_measured(&mut self, found: &[Candidate], elapsed_s: f64, measured_s: f64) {
+        if measured_s < self.measured_s {
+            self.clear();
+        }
+        self.measured_s = measured_s;
+        self.update(found, elapsed_s);
     }
 
     /// Advances by `elapsed_s` with the candidates found now.
@@ -432,5 +445,19 @@ mod tests {
             ..Findings::default()
         };
         assert!(candidates(&healthy).is_empty());
+    }
+
+    /// After a reset (the measured time goes down) nothing of the previous measurement's
+    /// advice is shown, not even for the hold time.
+    #[test]
+    fn a_reset_clears_the_board_at_once() {
+        let mut board = Board::new();
+        let found = [c("a", 1.0)];
+        for step in 1..=10 {
+            board.update_measured(&found, 0.5, f64::from(step) * 0.5);
+        }
+        assert_eq!(board.shown().count(), 1);
+        board.update_measured(&[], 0.1, 0.1);
+        assert_eq!(board.shown().count(), 0);
     }
 }

@@ -958,7 +958,8 @@ impl MixmeterEditor {
             spectrum.comparison.as_ref(),
             spectrum.long_term_s,
         ));
-        self.suggestions.update(&found, elapsed_s);
+        self.suggestions
+            .update_measured(&found, elapsed_s, r.measured_s);
         self.suggestions.shown().cloned().collect()
     }
 

@@ -254,6 +254,16 @@ impl RenderTracker {
         if !std::mem::take(&mut self.active) {
             return None;
         }
+        // The audio after the last whole second: its peak joins the last point, so a peak in
+        // a render's final fraction of a second is on the curve too (one point per second).
+        if self.peak_gain > 0.0
+            && let Some(last) = self.series.true_peak_dbtp.last_mut()
+        {
+            let peak_db = 20.0 * self.peak_gain.log10();
+            if !(*last >= peak_db) {
+                *last = peak_db;
+            }
+        }
         let start_s = self.start_pos.map(|p| p as f64 / self.rate_hz as f64);
         Some((std::mem::take(&mut self.series), start_s))
     }
@@ -936,5 +946,22 @@ mod tests {
         cancel.store(false, std::sync::atomic::Ordering::Release);
         assert!(write_unless_cancelled(&dir, &report(), &cancel).is_ok());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    }
+
+    /// A peak in the render's final fraction of a second (after its last whole second) is in
+    /// the series: on the last point.
+    #[test]
+    fn a_peak_in_the_last_partial_second_is_kept() {
+        let mut t = RenderTracker::default();
+        t.start(RATE);
+        let blocks = (10.5 * RATE / 512.0) as usize;
+        for b in 0..blocks {
+            let peak = if b == blocks - 1 { 0.9 } else { 0.1 };
+            t.block(512, None, peak, || (Some(-14.0), Some(-15.0)));
+        }
+        let (series, _) = t.finish().unwrap();
+        assert_eq!(series.true_peak_dbtp.len(), 10);
+        let last = *series.true_peak_dbtp.last().unwrap();
+        assert!((last - 20.0 * 0.9f32.log10()).abs() < 1e-4, "{last}");
     }
 }
