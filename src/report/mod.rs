@@ -260,7 +260,7 @@ impl RenderTracker {
             && let Some(last) = self.series.true_peak_dbtp.last_mut()
         {
             let peak_db = 20.0 * self.peak_gain.log10();
-            if !(*last >= peak_db) {
+            if last.is_nan() || *last < peak_db {
                 *last = peak_db;
             }
         }
