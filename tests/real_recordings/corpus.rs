@@ -279,16 +279,7 @@ pub fn build(target: &Path) -> Corpus {
     let timidity = |mute: Option<u32>| {
         let midi = midi.clone();
         move |out: &Path| {
-            let mut command = Command::new("timidity");
-            command.args([
-                "-c",
-                "/etc/timidity/freepats.cfg",
-                "-s",
-                "44100",
-                "-OwS",
-                "-o",
-            ]);
-            command.arg(out);
+            let mut command = timidity_to(out);
             if let Some(keep) = mute {
                 // -Q 0 mutes every channel, -Q -N turns channel N back on.
                 command.arg(format!("-Q0,-{keep}"));
@@ -594,21 +585,28 @@ pub fn build_songs(target: &Path) -> Vec<(String, PathBuf)> {
     let midi = files.join("midi-mix.wav");
     let score = pkgs.join(OPENMSX).join(MIDI_SONG);
     once(&midi, |tmp| {
-        run(Command::new("timidity")
-            .args([
-                "-c",
-                "/etc/timidity/freepats.cfg",
-                "-s",
-                "44100",
-                "-OwS",
-                "-o",
-            ])
-            .arg(tmp)
-            .arg(&score));
+        run(timidity_to(tmp).arg(&score));
     });
     songs.push((format!("openttd-openmsx/{MIDI_SONG} (timidity)"), midi));
     songs.sort();
     songs
+}
+
+/// timidity rendering with Debian's freepats at 44.1 kHz into the 16-bit WAV `out` (the
+/// score is added by the caller).
+fn timidity_to(out: &Path) -> Command {
+    let mut command = Command::new("timidity");
+    command
+        .args([
+            "-c",
+            "/etc/timidity/freepats.cfg",
+            "-s",
+            "44100",
+            "-OwS",
+            "-o",
+        ])
+        .arg(out);
+    command
 }
 
 /// The packages' songs: (short name, folder in the packages, files).
