@@ -282,16 +282,30 @@ fn peak_db(gain: f32) -> Option<f64> {
 }
 
 /// The largest |sample| of `input` and whether every sample is finite, in one pass the
-/// compiler vectorises (comparisons instead of `f32::max`, whose NaN rules block that).
+/// compiler vectorises: per-lane maxima by comparison (a running scalar maximum, or
+/// `f32::max` with its NaN rules, would not vectorise), and `x * 0.0`, which is 0 for every
+/// finite sample and NaN for NaN and the infinities, summed per lane.
 fn peak_and_finite(input: &[f32]) -> (f32, bool) {
-    let mut peak = 0.0f32;
-    let mut nan = false;
-    for &x in input {
-        let a = x.abs();
-        nan |= a.is_nan();
-        peak = if a > peak { a } else { peak };
+    const W: usize = 8;
+    let mut peak = [0.0f32; W];
+    let mut poison = [0.0f32; W];
+    let chunks = input.chunks_exact(W);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let x: &[f32; W] = chunk.try_into().unwrap();
+        for j in 0..W {
+            let a = x[j].abs();
+            peak[j] = if a > peak[j] { a } else { peak[j] };
+            poison[j] += x[j] * 0.0;
+        }
     }
-    (peak, !nan && peak.is_finite())
+    for (j, &x) in rest.iter().enumerate() {
+        let a = x.abs();
+        peak[j] = if a > peak[j] { a } else { peak[j] };
+        poison[j] += x * 0.0;
+    }
+    let peak = peak.iter().fold(0.0f32, |m, &a| if a > m { a } else { m });
+    (peak, poison.iter().all(|&p| p == 0.0))
 }
 
 fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -336,6 +350,9 @@ pub struct Meter {
     group_true_peak: [f32; MAX_CHANNELS],
     groups_sample_peak: [[f32; MAX_CHANNELS]; PEAK_GROUPS],
     groups_true_peak: [[f32; MAX_CHANNELS]; PEAK_GROUPS],
+    /// Each channel's largest true peak over the stored groups (updated once a group is
+    /// stored, so the per-call floor of the true-peak detector costs no loop).
+    stored_groups_true_peak: [f32; MAX_CHANNELS],
     group_pos: usize,
     running: bool,
     integrated: IntegratedHistogram,
@@ -450,6 +467,7 @@ impl Meter {
             group_true_peak: [0.0; MAX_CHANNELS],
             groups_sample_peak: [[0.0; MAX_CHANNELS]; PEAK_GROUPS],
             groups_true_peak: [[0.0; MAX_CHANNELS]; PEAK_GROUPS],
+            stored_groups_true_peak: [0.0; MAX_CHANNELS],
             group_pos: 0,
             running: true,
             integrated: IntegratedHistogram::new(),
@@ -509,6 +527,7 @@ impl Meter {
         self.group_true_peak = [0.0; MAX_CHANNELS];
         self.groups_sample_peak = [[0.0; MAX_CHANNELS]; PEAK_GROUPS];
         self.groups_true_peak = [[0.0; MAX_CHANNELS]; PEAK_GROUPS];
+        self.stored_groups_true_peak = [0.0; MAX_CHANNELS];
         self.group_pos = 0;
         self.integrated.reset();
         self.mono_integrated.reset();
@@ -784,10 +803,9 @@ impl Meter {
     /// intervals that could exceed it (see [`super::truepeak`]), so every windowed maximum the
     /// readings report is refined.
     fn recent_true_peak_floor(&self, c: usize) -> f32 {
-        let mut floor = self.current_true_peak[c].max(self.group_true_peak[c]);
-        for group in &self.groups_true_peak {
-            floor = floor.max(group[c]);
-        }
+        let floor = self.current_true_peak[c]
+            .max(self.group_true_peak[c])
+            .max(self.stored_groups_true_peak[c]);
         // With an over ceiling, every interval that could exceed it is refined, so each
         // fragment's peak is exact where it decides an over.
         floor.min(self.over_ceiling_gain)
@@ -843,6 +861,12 @@ impl Meter {
             self.groups_sample_peak[self.group_pos] = self.group_sample_peak;
             self.groups_true_peak[self.group_pos] = self.group_true_peak;
             self.group_pos = (self.group_pos + 1) % PEAK_GROUPS;
+            self.stored_groups_true_peak = [0.0; MAX_CHANNELS];
+            for group in &self.groups_true_peak {
+                for (m, &g) in self.stored_groups_true_peak.iter_mut().zip(group) {
+                    *m = m.max(g);
+                }
+            }
             self.group_sample_peak = [0.0; MAX_CHANNELS];
             self.group_true_peak = [0.0; MAX_CHANNELS];
         }

@@ -89,6 +89,10 @@ pub const CHUNK: usize = 256;
 
 /// Inputs kept from one chunk to the next: the refining window less one.
 const HISTORY: usize = REFINE_TAPS - 1;
+/// New samples a channel's buffer takes before its history is moved back to the front.
+const SPAN: usize = 8 * CHUNK;
+/// Length of each channel's buffer.
+const BUFFER: usize = HISTORY + SPAN;
 /// Where the screening and locating windows start in the refining window, so all three
 /// interpolate the same interval (between window positions `i + REFINE_TAPS / 2 - 1` and
 /// `i + REFINE_TAPS / 2`).
@@ -149,9 +153,7 @@ fn phase_coefficients<const TAPS: usize>(phase: usize, factor: usize, beta: f64)
 }
 
 /// Outputs computed together in registers by the screening kernels (two AVX vectors per phase).
-const LANES: usize = 16;
-/// Phases screened together in one pass over the window.
-const PHASES_PER_PASS: usize = 4;
+const LANES: usize = 8;
 
 /// max(|a|, b) in a form that compiles to plain SIMD max (inputs are finite).
 #[inline(always)]
@@ -165,63 +167,378 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { c + a * b }
 }
 
-/// Raises `estimate[i]` to the largest |output| of `P` phases at output `i`, for `i < n`;
-/// `window` holds `n + SCREEN_TAPS - 1` inputs. Each block of [`LANES`] outputs loads every
-/// window vector once and accumulates it into all `P` phases in registers.
+/// Half the screening taps: the kernels work on the sums and differences of mirrored taps.
+const HALF_TAPS: usize = SCREEN_TAPS / 2;
+
+/// The screening phases in the form the kernels use. Phase `F - p` is phase `p` mirrored
+/// (`h[F-p][k] = h[p][TAPS-1-k]`: the sinc and the window are even about the interval's
+/// centre), so with `s[k] = x[k] + x[TAPS-1-k]` and `d[k] = x[k] - x[TAPS-1-k]` (k < TAPS/2),
+/// `A = sum a[k] s[k]`, `B = sum b[k] d[k]`, `a = (h[p][k] + h[p][TAPS-1-k]) / 2` and
+/// `b = (h[p][k] - h[p][TAPS-1-k]) / 2`, the two phases are `A + B` and `A - B`, and the
+/// larger of their magnitudes is `|A| + |B|`: half the multiplies for both. The half-sample
+/// phase (even factor) is symmetric, `sum h[k] s[k]`.
+#[derive(Clone, Debug)]
+struct ScreenPhases {
+    /// `[a, b]` of each mirrored pair of phases.
+    pairs: Vec<[[f32; HALF_TAPS]; 2]>,
+    /// The half-sample phase's first half, when the factor is even.
+    half: Option<[f32; HALF_TAPS]>,
+}
+
+impl ScreenPhases {
+    fn new(factor: usize) -> Self {
+        let taps = |p: usize| -> [f64; SCREEN_TAPS] {
+            phase_coefficients::<SCREEN_TAPS>(p, factor, SCREEN_BETA).map(f64::from)
+        };
+        let pairs = (1..factor.div_ceil(2))
+            .map(|p| {
+                let h = taps(p);
+                let mut ab = [[0.0f32; HALF_TAPS]; 2];
+                for k in 0..HALF_TAPS {
+                    let (near, far) = (h[k], h[SCREEN_TAPS - 1 - k]);
+                    ab[0][k] = ((near + far) / 2.0) as f32;
+                    ab[1][k] = ((near - far) / 2.0) as f32;
+                }
+                ab
+            })
+            .collect();
+        let half = (factor % 2 == 0).then(|| {
+            let h = taps(factor / 2);
+            std::array::from_fn(|k| h[k] as f32)
+        });
+        Self { pairs, half }
+    }
+}
+
+/// Raises `estimate[i]` to the largest |output| of the `P` mirrored pairs in `pairs` (and of
+/// the half-sample phase when `HALF`) at output `i`; `window` holds `n + SCREEN_TAPS - 1`
+/// inputs. Each block of [`LANES`] outputs forms every `s[k]` and `d[k]` once and accumulates
+/// them into all phases in registers.
 #[inline(always)]
-fn screen_phases<const P: usize, const FMA: bool>(
+fn screen_pass<const P: usize, const HALF: bool, const FMA: bool>(
     window: &[f32],
     estimate: &mut [f32],
-    coefficients: &[[f32; SCREEN_TAPS]; P],
+    pairs: &[[[f32; HALF_TAPS]; 2]; P],
+    half: &[f32; HALF_TAPS],
 ) {
     let n = estimate.len();
     let mut i = 0;
     while i + LANES <= n {
-        let mut acc = [[0.0f32; LANES]; P];
-        for k in 0..SCREEN_TAPS {
-            let w: &[f32; LANES] = window[i + k..i + k + LANES].try_into().unwrap();
+        let mut even = [[0.0f32; LANES]; P];
+        let mut odd = [[0.0f32; LANES]; P];
+        let mut middle = [0.0f32; LANES];
+        for k in 0..HALF_TAPS {
+            let near: &[f32; LANES] = window[i + k..i + k + LANES].try_into().unwrap();
+            let m = SCREEN_TAPS - 1 - k;
+            let far: &[f32; LANES] = window[i + m..i + m + LANES].try_into().unwrap();
+            let mut sum = [0.0f32; LANES];
+            let mut difference = [0.0f32; LANES];
+            for j in 0..LANES {
+                sum[j] = near[j] + far[j];
+                difference[j] = near[j] - far[j];
+            }
             for p in 0..P {
-                let c = coefficients[p][k];
+                let (a, b) = (pairs[p][0][k], pairs[p][1][k]);
                 for j in 0..LANES {
-                    acc[p][j] = madd::<FMA>(c, w[j], acc[p][j]);
+                    even[p][j] = madd::<FMA>(a, sum[j], even[p][j]);
+                    odd[p][j] = madd::<FMA>(b, difference[j], odd[p][j]);
+                }
+            }
+            if HALF {
+                for j in 0..LANES {
+                    middle[j] = madd::<FMA>(half[k], sum[j], middle[j]);
                 }
             }
         }
         let out: &mut [f32; LANES] = (&mut estimate[i..i + LANES]).try_into().unwrap();
-        for phase in &acc {
+        for p in 0..P {
             for j in 0..LANES {
-                out[j] = max_abs(phase[j], out[j]);
+                out[j] = max_abs(even[p][j].abs() + odd[p][j].abs(), out[j]);
+            }
+        }
+        if HALF {
+            for j in 0..LANES {
+                out[j] = max_abs(middle[j], out[j]);
             }
         }
         i += LANES;
     }
     while i < n {
-        for phase in coefficients {
-            let mut acc = 0.0f32;
-            for (k, &c) in phase.iter().enumerate() {
-                acc = madd::<FMA>(c, window[i + k], acc);
+        let mut even = [0.0f32; P];
+        let mut odd = [0.0f32; P];
+        let mut middle = 0.0f32;
+        for k in 0..HALF_TAPS {
+            let (near, far) = (window[i + k], window[i + SCREEN_TAPS - 1 - k]);
+            let (sum, difference) = (near + far, near - far);
+            for p in 0..P {
+                even[p] = madd::<FMA>(pairs[p][0][k], sum, even[p]);
+                odd[p] = madd::<FMA>(pairs[p][1][k], difference, odd[p]);
             }
-            estimate[i] = max_abs(acc, estimate[i]);
+            middle = madd::<FMA>(half[k], sum, middle);
+        }
+        for p in 0..P {
+            estimate[i] = max_abs(even[p].abs() + odd[p].abs(), estimate[i]);
+        }
+        if HALF {
+            estimate[i] = max_abs(middle, estimate[i]);
         }
         i += 1;
     }
 }
 
-/// Screens every phase in `phases`, [`PHASES_PER_PASS`] at a time.
-#[inline(always)]
-fn screen_generic<const FMA: bool>(
+/// [`screen_pass`] in AVX2 + FMA intrinsics, eight outputs per step (the generic loop, left to
+/// the compiler, kept every `s[k]` and `d[k]` of a step live at once and spilled them). The
+/// first pass (`FIRST`) also takes each interval's endpoints and the second differences
+/// around it from the loads it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=9]`
+/// the four samples of [`curvature`]) and stores its estimates without reading the old ones.
+/// Returns the largest estimate stored and, in the first pass, the largest second difference.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bool>(
     window: &[f32],
     estimate: &mut [f32],
-    phases: &[[f32; SCREEN_TAPS]],
-) {
-    for group in phases.chunks(PHASES_PER_PASS) {
-        match group.len() {
-            1 => screen_phases::<1, FMA>(window, estimate, group.try_into().unwrap()),
-            2 => screen_phases::<2, FMA>(window, estimate, group.try_into().unwrap()),
-            3 => screen_phases::<3, FMA>(window, estimate, group.try_into().unwrap()),
-            _ => screen_phases::<4, FMA>(window, estimate, group.try_into().unwrap()),
+    pairs: &[[[f32; HALF_TAPS]; 2]; P],
+    half: &[f32; HALF_TAPS],
+) -> (f32, f32) {
+    use std::arch::x86_64::*;
+    let n = estimate.len();
+    assert!(n % 8 == 0 && window.len() >= n + SCREEN_TAPS - 1);
+    let sign = _mm256_set1_ps(-0.0);
+    let abs = |v: __m256| _mm256_andnot_ps(sign, v);
+    let mut largest = _mm256_setzero_ps();
+    let mut bend = _mm256_setzero_ps();
+    let mut i = 0;
+    while i < n {
+        let mut even = [_mm256_setzero_ps(); P];
+        let mut odd = [_mm256_setzero_ps(); P];
+        let mut middle = _mm256_setzero_ps();
+        let mut edges = [_mm256_setzero_ps(); 4];
+        for k in 0..HALF_TAPS {
+            // SAFETY: i + 8 <= n and k, TAPS - 1 - k < TAPS, so both 8-float loads end inside
+            // `window` (asserted above).
+            let (near, far) = unsafe {
+                (
+                    _mm256_loadu_ps(window.as_ptr().add(i + k)),
+                    _mm256_loadu_ps(window.as_ptr().add(i + SCREEN_TAPS - 1 - k)),
+                )
+            };
+            if FIRST && k == HALF_TAPS - 2 {
+                (edges[0], edges[3]) = (near, far);
+            }
+            if FIRST && k == HALF_TAPS - 1 {
+                (edges[1], edges[2]) = (near, far);
+            }
+            let sum = _mm256_add_ps(near, far);
+            let difference = _mm256_sub_ps(near, far);
+            for p in 0..P {
+                even[p] = _mm256_fmadd_ps(_mm256_set1_ps(pairs[p][0][k]), sum, even[p]);
+                odd[p] = _mm256_fmadd_ps(_mm256_set1_ps(pairs[p][1][k]), difference, odd[p]);
+            }
+            if HALF {
+                middle = _mm256_fmadd_ps(_mm256_set1_ps(half[k]), sum, middle);
+            }
+        }
+        // SAFETY: i + 8 <= n = estimate.len().
+        let out = unsafe { estimate.as_mut_ptr().add(i) };
+        let mut best = if FIRST {
+            let [a, b, c, d] = edges;
+            let two = _mm256_set1_ps(2.0);
+            let before = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, b, a), c));
+            let after = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, c, b), d));
+            bend = _mm256_max_ps(_mm256_max_ps(before, after), bend);
+            _mm256_max_ps(abs(b), abs(c))
+        } else {
+            // SAFETY: as the store below.
+            unsafe { _mm256_loadu_ps(out) }
+        };
+        for p in 0..P {
+            best = _mm256_max_ps(_mm256_add_ps(abs(even[p]), abs(odd[p])), best);
+        }
+        if HALF {
+            best = _mm256_max_ps(abs(middle), best);
+        }
+        largest = _mm256_max_ps(best, largest);
+        // SAFETY: i + 8 <= n = estimate.len().
+        unsafe { _mm256_storeu_ps(out, best) };
+        i += 8;
+    }
+    let fold = |v: __m256| {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: eight floats into an eight-float array.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+        lanes.iter().fold(0.0f32, |m, &x| max_abs(x, m))
+    };
+    (fold(largest), fold(bend))
+}
+
+/// [`screen_chunk`] with the AVX2 passes: the same estimates (up to the rounding of the fused
+/// multiply-adds) and statistics, the whole multiples of eight intervals in vector passes, the
+/// rest in the generic form.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn screen_chunk_avx2(window: &[f32], estimate: &mut [f32], phases: &ScreenPhases) -> ChunkStats {
+    const NONE: [f32; HALF_TAPS] = [0.0; HALF_TAPS];
+    let n = estimate.len();
+    let whole = n - n % 8;
+    let screened = &window[SCREEN_OFFSET..SCREEN_OFFSET + n + SCREEN_TAPS - 1];
+    let (vector, tail) = estimate.split_at_mut(whole);
+    let mut pairs = phases.pairs.as_slice();
+    let first = |k: usize| -> &[[[f32; HALF_TAPS]; 2]] { &phases.pairs[..k] };
+    let (mut largest, largest_curvature) = match (phases.half.as_ref(), pairs.len()) {
+        (Some(half), 0) => screen_pass_avx2::<0, true, true>(screened, vector, &[], half),
+        (Some(half), _) => {
+            pairs = &pairs[1..];
+            screen_pass_avx2::<1, true, true>(screened, vector, first(1).try_into().unwrap(), half)
+        }
+        (None, 1) => {
+            pairs = &pairs[1..];
+            screen_pass_avx2::<1, false, true>(screened, vector, first(1).try_into().unwrap(), &NONE)
+        }
+        (None, _) => {
+            pairs = &pairs[2..];
+            screen_pass_avx2::<2, false, true>(screened, vector, first(2).try_into().unwrap(), &NONE)
+        }
+    };
+    for group in pairs.chunks(2) {
+        largest = match group.len() {
+            1 => screen_pass_avx2::<1, false, false>(screened, vector, group.try_into().unwrap(), &NONE),
+            _ => screen_pass_avx2::<2, false, false>(screened, vector, group.try_into().unwrap(), &NONE),
+        }
+        .0;
+    }
+    let mut stats = ChunkStats {
+        sample_peak: 0.0,
+        largest_estimate: largest,
+        largest_curvature,
+    };
+    if !tail.is_empty() {
+        let rest = screen_chunk::<false>(&window[whole..], tail, phases);
+        stats.largest_estimate = stats.largest_estimate.max(rest.largest_estimate);
+        stats.largest_curvature = stats.largest_curvature.max(rest.largest_curvature);
+    }
+    stats.sample_peak = lane_peak(&window[HISTORY..HISTORY + n]);
+    stats
+}
+
+/// The largest |x| of `x`, in per-lane maxima the compiler vectorises.
+#[inline(always)]
+fn lane_peak(x: &[f32]) -> f32 {
+    const W: usize = 8;
+    let mut peak = [0.0f32; W];
+    let chunks = x.chunks_exact(W);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let v: &[f32; W] = chunk.try_into().unwrap();
+        for j in 0..W {
+            peak[j] = max_abs(v[j], peak[j]);
         }
     }
+    for (j, &v) in rest.iter().enumerate() {
+        peak[j] = max_abs(v, peak[j]);
+    }
+    peak.iter().fold(0.0f32, |m, &v| max_abs(v, m))
+}
+
+/// Screens every phase: the half-sample phase with the first pair, then the pairs two at a
+/// time (at most ten vector accumulators, so nothing spills).
+#[inline(always)]
+fn screen_generic<const FMA: bool>(window: &[f32], estimate: &mut [f32], phases: &ScreenPhases) {
+    const NONE: [f32; HALF_TAPS] = [0.0; HALF_TAPS];
+    let mut pairs = phases.pairs.as_slice();
+    match (phases.half.as_ref(), pairs.len()) {
+        (Some(half), 0) => screen_pass::<0, true, FMA>(window, estimate, &[], half),
+        (Some(half), _) => {
+            screen_pass::<1, true, FMA>(window, estimate, pairs[..1].try_into().unwrap(), half);
+            pairs = &pairs[1..];
+        }
+        (None, _) => {}
+    }
+    for group in pairs.chunks(2) {
+        match group.len() {
+            1 => screen_pass::<1, false, FMA>(window, estimate, group.try_into().unwrap(), &NONE),
+            _ => screen_pass::<2, false, FMA>(window, estimate, group.try_into().unwrap(), &NONE),
+        }
+    }
+}
+
+/// What one pass over a screened chunk learns: its largest sample, its largest screening
+/// estimate and its largest second difference (which bounds every interval's allowance).
+#[derive(Clone, Copy, Debug, Default)]
+struct ChunkStats {
+    sample_peak: f32,
+    largest_estimate: f32,
+    largest_curvature: f32,
+}
+
+/// Screens the chunk whose refining window is `window` (`HISTORY + n` inputs, `n =
+/// estimate.len()`): each interval's estimate is the larger of its endpoints and every
+/// screening phase; then one pass in lanes of eight (per-lane maxima, which the compiler keeps
+/// in vector registers; a running scalar maximum would not vectorise) finds the chunk's
+/// [`ChunkStats`].
+#[inline(always)]
+fn screen_chunk<const FMA: bool>(
+    window: &[f32],
+    estimate: &mut [f32],
+    phases: &ScreenPhases,
+) -> ChunkStats {
+    const W: usize = 8;
+    let n = estimate.len();
+    let centre = REFINE_TAPS / 2 - 1;
+    let starts = &window[centre..centre + n];
+    let ends = &window[centre + 1..centre + 1 + n];
+    for ((e, &a), &b) in estimate.iter_mut().zip(starts).zip(ends) {
+        *e = max_abs(a, b.abs());
+    }
+    screen_generic::<FMA>(
+        &window[SCREEN_OFFSET..SCREEN_OFFSET + n + SCREEN_TAPS - 1],
+        estimate,
+        phases,
+    );
+    let x0 = &window[centre - 1..centre - 1 + n];
+    let x1 = &window[centre..centre + n];
+    let x2 = &window[centre + 1..centre + 1 + n];
+    let x3 = &window[centre + 2..centre + 2 + n];
+    let samples = &window[HISTORY..HISTORY + n];
+    let mut peak = [0.0f32; W];
+    let mut largest = [0.0f32; W];
+    let mut bend = [0.0f32; W];
+    let whole = n - n % W;
+    let mut i = 0;
+    while i < whole {
+        // Fixed-size views: no bounds checks inside, so each line is one vector operation.
+        let lane = |v: &[f32]| -> [f32; W] { v[i..i + W].try_into().unwrap() };
+        let (s, e) = (lane(samples), lane(estimate));
+        let (a, b, c, d) = (lane(x0), lane(x1), lane(x2), lane(x3));
+        for j in 0..W {
+            peak[j] = max_abs(s[j], peak[j]);
+            largest[j] = max_abs(e[j], largest[j]);
+            let before = (a[j] - 2.0 * b[j] + c[j]).abs();
+            let after = (b[j] - 2.0 * c[j] + d[j]).abs();
+            bend[j] = max_abs(before, bend[j]);
+            bend[j] = max_abs(after, bend[j]);
+        }
+        i += W;
+    }
+    for k in whole..n {
+        peak[0] = max_abs(samples[k], peak[0]);
+        largest[0] = max_abs(estimate[k], largest[0]);
+        bend[0] = max_abs(curvature(x0[k], x1[k], x2[k], x3[k]), bend[0]);
+    }
+    let fold = |v: [f32; W]| v.iter().fold(0.0f32, |m, &x| max_abs(x, m));
+    ChunkStats {
+        sample_peak: fold(peak),
+        largest_estimate: fold(largest),
+        largest_curvature: fold(bend),
+    }
+}
+
+/// The larger |second difference| at either end of the interval between `b` and `c`.
+#[inline(always)]
+fn curvature(a: f32, b: f32, c: f32, d: f32) -> f32 {
+    let before = (a - 2.0 * b + c).abs();
+    let after = (b - 2.0 * c + d).abs();
+    if before > after { before } else { after }
 }
 
 /// `|window . phase|` with 32 partial sums, so the multiply-adds do not wait on each other.
@@ -334,8 +651,12 @@ fn refine_generic<const FMA: bool>(window: &[f32], phases: &RefinePhases) -> f32
     parabola_peak(below, at, above)
 }
 
-fn screen_portable(window: &[f32], estimate: &mut [f32], phases: &[[f32; SCREEN_TAPS]]) {
-    screen_generic::<false>(window, estimate, phases)
+fn screen_portable(
+    window: &[f32],
+    estimate: &mut [f32],
+    phases: &ScreenPhases,
+) -> ChunkStats {
+    screen_chunk::<false>(window, estimate, phases)
 }
 
 fn refine_portable(window: &[f32], phases: &RefinePhases) -> f32 {
@@ -345,8 +666,12 @@ fn refine_portable(window: &[f32], phases: &RefinePhases) -> f32 {
 /// The same kernels compiled for AVX2 + FMA, chosen at run time when the CPU has them.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn screen_avx2(window: &[f32], estimate: &mut [f32], phases: &[[f32; SCREEN_TAPS]]) {
-    screen_generic::<true>(window, estimate, phases)
+fn screen_avx2(
+    window: &[f32],
+    estimate: &mut [f32],
+    phases: &ScreenPhases,
+) -> ChunkStats {
+    screen_chunk_avx2(window, estimate, phases)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -363,13 +688,16 @@ pub struct TruePeak {
     factor: usize,
     kernel: Kernel,
     /// Screening branches for phases 1..factor.
-    screen: Vec<[f32; SCREEN_TAPS]>,
+    screen: ScreenPhases,
     /// Locating and measuring branches for phases 1..REFINE_PHASES.
     refine: Box<RefinePhases>,
-    /// Last HISTORY inputs per channel, oldest first.
-    history: [[f32; HISTORY]; MAX_CHANNELS],
-    /// `[history | chunk]` for the channel being filtered.
-    window: Box<[f32; HISTORY + CHUNK]>,
+    /// Each channel's recent input, oldest first: the refining window of every interval still
+    /// to be measured is a slice of it. New samples are appended; only when a channel's buffer
+    /// is full are its last `HISTORY` samples moved to the front (once per [`SPAN`] samples,
+    /// instead of copying the history into a window for every call).
+    buffers: Box<[[f32; BUFFER]]>,
+    /// Samples held in each channel's buffer (at least `HISTORY`).
+    fill: [usize; MAX_CHANNELS],
     /// Screening estimate of each interval of the chunk.
     estimate: Box<[f32; CHUNK]>,
     /// How much more than its estimate each interval of the chunk may hold.
@@ -407,12 +735,10 @@ impl TruePeak {
         Self {
             factor,
             kernel,
-            screen: (1..factor)
-                .map(|p| phase_coefficients(p, factor, SCREEN_BETA))
-                .collect(),
+            screen: ScreenPhases::new(factor),
             refine,
-            history: [[0.0; HISTORY]; MAX_CHANNELS],
-            window: Box::new([0.0; HISTORY + CHUNK]),
+            buffers: vec![[0.0; BUFFER]; MAX_CHANNELS].into_boxed_slice(),
+            fill: [HISTORY; MAX_CHANNELS],
             estimate: Box::new([0.0; CHUNK]),
             allowance: Box::new([0.0; CHUNK]),
             refined: 0,
@@ -434,7 +760,10 @@ impl TruePeak {
     }
 
     pub fn reset(&mut self) {
-        self.history = [[0.0; HISTORY]; MAX_CHANNELS];
+        for buffer in self.buffers.iter_mut() {
+            buffer[..HISTORY].fill(0.0);
+        }
+        self.fill = [HISTORY; MAX_CHANNELS];
     }
 
     /// The largest |reconstructed value| of the intervals that `samples` completes (and of
@@ -446,74 +775,53 @@ impl TruePeak {
         let mut peak = 0.0f32;
         for chunk in samples.chunks(CHUNK) {
             let n = chunk.len();
-            self.window[..HISTORY].copy_from_slice(&self.history[channel]);
-            self.window[HISTORY..HISTORY + n].copy_from_slice(chunk);
-            for &x in chunk {
-                peak = max_abs(x, peak);
+            let buffer = &mut self.buffers[channel];
+            let mut fill = self.fill[channel];
+            if fill + n > BUFFER {
+                buffer.copy_within(fill - HISTORY..fill, 0);
+                fill = HISTORY;
             }
-            // Screen: each interval's endpoints, then every screening phase.
-            let centre = REFINE_TAPS / 2 - 1;
+            buffer[fill..fill + n].copy_from_slice(chunk);
+            self.fill[channel] = fill + n;
+            // `[history | chunk]`: interval `i` of the chunk is refined on `window[i..i +
+            // REFINE_TAPS]`.
+            let window = &buffer[fill - HISTORY..fill + n];
             let estimate = &mut self.estimate[..n];
-            {
-                let starts = &self.window[centre..centre + n];
-                let ends = &self.window[centre + 1..centre + 1 + n];
-                for ((e, &a), &b) in estimate.iter_mut().zip(starts).zip(ends) {
-                    *e = max_abs(a, b.abs());
-                }
-            }
-            let screen_window = &self.window[SCREEN_OFFSET..SCREEN_OFFSET + n + SCREEN_TAPS - 1];
-            match self.kernel {
-                Kernel::Portable => screen_portable(screen_window, estimate, &self.screen),
+            let stats = match self.kernel {
+                Kernel::Portable => screen_portable(window, estimate, &self.screen),
                 // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2Fma => unsafe { screen_avx2(screen_window, estimate, &self.screen) },
-            }
-            // What the screen may have missed in each interval: proportional to the local
+                Kernel::Avx2Fma => unsafe { screen_avx2(window, estimate, &self.screen) },
+            };
+            peak = peak.max(stats.sample_peak);
+            let mut known = floor.max(peak);
+            let mut largest_estimate = stats.largest_estimate;
+            // What the screen may have missed in an interval is proportional to the local
             // curvature of the samples (the screen's errors, both its filter's near Nyquist and
             // its grid's, grow with the content's frequency, as the second difference does).
-            // One pass, in a form the compiler vectorises, also finds the largest estimate and
-            // the largest estimate plus allowance of the chunk.
-            let mut largest_estimate = 0.0f32;
-            let mut largest_bound = 0.0f32;
+            // No interval can exceed the largest estimate plus the largest allowance: when that
+            // stays at or below what is known, nothing in the chunk needs a closer look.
+            if largest_estimate + SCREEN_ALLOWANCE_PER_CURVATURE * stats.largest_curvature > known
             {
-                let x0 = &self.window[centre - 1..centre - 1 + n];
-                let x1 = &self.window[centre..centre + n];
-                let x2 = &self.window[centre + 1..centre + 1 + n];
-                let x3 = &self.window[centre + 2..centre + 2 + n];
+                let centre = REFINE_TAPS / 2 - 1;
                 let allowance = &mut self.allowance[..n];
                 for (i, a) in allowance.iter_mut().enumerate() {
-                    let before = (x0[i] - 2.0 * x1[i] + x2[i]).abs();
-                    let after = (x1[i] - 2.0 * x2[i] + x3[i]).abs();
-                    let curvature = if before > after { before } else { after };
-                    *a = SCREEN_ALLOWANCE_PER_CURVATURE * curvature;
-                    let e = self.estimate[i];
-                    largest_estimate = if e > largest_estimate {
-                        e
-                    } else {
-                        largest_estimate
-                    };
-                    let bound = e + *a;
-                    largest_bound = if bound > largest_bound {
-                        bound
-                    } else {
-                        largest_bound
-                    };
+                    let k = centre + i;
+                    *a = SCREEN_ALLOWANCE_PER_CURVATURE
+                        * curvature(window[k - 1], window[k], window[k + 1], window[k + 2]);
                 }
-            }
-            let mut known = floor.max(peak);
-            if largest_bound > known {
                 // Refine, the most promising interval first so that it raises the bar for
                 // the others.
-                let first = self.estimate[..n]
+                let first = estimate
                     .iter()
                     .position(|&e| e == largest_estimate)
                     .unwrap_or(0);
                 for i in std::iter::once(first).chain(0..n) {
-                    let e = self.estimate[i];
-                    if e + self.allowance[i] <= known {
+                    let e = estimate[i];
+                    if e + allowance[i] <= known {
                         continue;
                     }
-                    let window = &self.window[i..i + REFINE_TAPS];
+                    let window = &window[i..i + REFINE_TAPS];
                     let value = match self.kernel {
                         Kernel::Portable => refine_portable(window, &self.refine),
                         // SAFETY: as above.
@@ -524,14 +832,13 @@ impl TruePeak {
                     // The screen's own estimate stays a lower bound if the parabola lands lower.
                     let value = value.max(e);
                     // Refined once: the allowance is spent.
-                    self.allowance[i] = 0.0;
-                    self.estimate[i] = value;
+                    allowance[i] = 0.0;
+                    estimate[i] = value;
                     known = known.max(value);
                     largest_estimate = largest_estimate.max(value);
                 }
             }
             peak = peak.max(largest_estimate);
-            self.history[channel].copy_from_slice(&self.window[n..n + HISTORY]);
         }
         peak
     }
