@@ -29,13 +29,28 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// The fastest variant this CPU runs, or the portable one when the environment variable
+    /// `MIXMETER_KERNEL` is `portable` (how the tests and benches measure the path of CPUs
+    /// without AVX2 and FMA on one that has them).
     pub fn detect() -> Kernel {
+        if std::env::var_os("MIXMETER_KERNEL").is_some_and(|v| v == "portable") {
+            return Kernel::Portable;
+        }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             return Kernel::Avx2Fma;
         }
         Kernel::Portable
+    }
+
+    /// A short name for reports and bench ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma => "avx2",
+        }
     }
 }
 

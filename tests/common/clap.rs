@@ -353,6 +353,16 @@ impl Instance {
             .expect("processing starts");
     }
 
+    /// The started audio processor, for callers that build their own buffers (the plugin-path
+    /// bench processes preallocated blocks without this module's per-call copies).
+    pub fn started_processor(&mut self) -> &mut StartedPluginAudioProcessor<TestHost> {
+        self.processor
+            .as_mut()
+            .expect("the plugin is active")
+            .as_started_mut()
+            .expect("processing is started")
+    }
+
     pub fn deactivate(&mut self) {
         if let Some(mut processor) = self.processor.take() {
             processor.ensure_processing_stopped();

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates the README's performance table from one run of the benches on this machine
+# (about 15 minutes on 2 cores):
+#
+#   scripts/performance-table.sh
+#
+# Builds the release bundle, runs the plugin-path bench (the built CLAP plugin, the meter core
+# and the `ebur128` crate in one process; again with MIXMETER_KERNEL=portable for the kernels
+# of CPUs without AVX2/FMA), the worst-call bench, the editor-frame bench and the analyzer
+# against ffmpeg, then writes the table between the `performance-table` markers in README.md.
+# Nothing in the table is typed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/performance
+mkdir -p "$out"
+cargo xtask bundle mixmeter --release
+cargo bench --bench plugin_path
+MIXMETER_KERNEL=portable cargo bench --bench plugin_path -- portable
+cargo bench --bench worst_call | tee "$out/worst_call.txt"
+cargo bench --bench editor_frame
+bash scripts/bench-analyzer.sh | tee "$out/analyzer.txt"
+python3 scripts/performance_table.py README.md
