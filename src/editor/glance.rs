@@ -73,6 +73,63 @@ fn verdict_color(ui: &egui::Ui, verdict: Option<Verdict>) -> Color32 {
     }
 }
 
+/// On a surround bus, in place of the stereo readings: how much loudness the fold-down
+/// changes (BS.775 stereo and mono, last 3 s and whole measurement), the stereo fold's true
+/// peak, and where the stereo view applies.
+pub fn fold_glance(ui: &mut egui::Ui, view: &View) {
+    let fold = view.fold.unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Fold-down").strong().size(14.0));
+        let bus = crate::editor::surround_name(view.channels).unwrap_or("surround");
+        ui.label(RichText::new(format!("{bus}, ITU-R BS.775")).weak());
+    });
+    egui::Grid::new("fold-glance")
+        .num_columns(5)
+        .spacing([8.0, 2.0])
+        .show(ui, |ui| {
+            for (what, live, whole) in [
+                (
+                    "Stereo fold",
+                    fold.stereo_short_term_lu,
+                    fold.stereo_integrated_lu,
+                ),
+                (
+                    "Mono fold",
+                    fold.mono_short_term_lu,
+                    fold.mono_integrated_lu,
+                ),
+            ] {
+                ui.label(what);
+                value_label(ui, what, &format_reading(live), live, 14.0, None);
+                ui.label(RichText::new("LU").small());
+                ui.label(RichText::new("whole").small());
+                value_label(
+                    ui,
+                    &format!("{what}, whole"),
+                    &format_reading(whole),
+                    whole,
+                    14.0,
+                    None,
+                );
+                ui.end_row();
+            }
+        });
+    ui.horizontal(|ui| {
+        ui.label("Stereo fold true peak");
+        let peak = fold.stereo_true_peak_dbtp;
+        let text = peak.map_or(NO_VALUE.to_string(), |p| format!("{p:+.1} dBTP"));
+        let color = peak
+            .is_some_and(|p| p > crate::editor::STREAMING_CEILING_DBTP as f64)
+            .then_some(super::panels::BAD_COLOR);
+        value_label(ui, "Stereo fold true peak", &text, peak, 14.0, color);
+    });
+    ui.label(
+        RichText::new("Stereo view: the front pair (L R)")
+            .small()
+            .weak(),
+    );
+}
+
 /// Correlation (number and meter), mono loss (last 3 s and whole), balance and the mono
 /// verdict with the worst band; on a mono track, a line saying so; while the layout is not
 /// known (before the host activates the plugin), nothing about mono or stereo.
