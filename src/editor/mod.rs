@@ -97,10 +97,15 @@ pub struct View {
     /// Channels of the track (1 or 2); 0 while the layout is not known (the host has not
     /// activated the plugin yet): nothing is said about mono or stereo then.
     pub channels: usize,
-    /// Held live true peak per channel, dBTP; `-inf` means no signal.
-    pub true_peak_db: [f32; PLUGIN_CHANNELS],
-    /// The true-peak bars (falling), dBTP.
-    pub bar_peak_db: [f32; PLUGIN_CHANNELS],
+    /// Held live true peak of channels 1 and 2 (stereo, or a surround bus's front pair),
+    /// dBTP; `-inf` means no signal. Channels 3 and up are in [`View::more_true_peak_db`]
+    /// (read any channel with [`View::true_peak`]).
+    pub true_peak_db: [f32; 2],
+    /// The true-peak bars (falling) of channels 1 and 2, dBTP.
+    pub bar_peak_db: [f32; 2],
+    /// The same for channels 3 and up of a surround bus.
+    pub more_true_peak_db: [f32; PLUGIN_CHANNELS - 2],
+    pub more_bar_peak_db: [f32; PLUGIN_CHANNELS - 2],
     pub clip: [ClipLatch; PLUGIN_CHANNELS],
     pub readings: Readings,
     /// The measurement was started by the host transport.
@@ -166,6 +171,36 @@ pub struct CheckList {
 }
 
 impl View {
+    /// Held live true peak of channel `c`, dBTP.
+    pub fn true_peak(&self, c: usize) -> f32 {
+        match c {
+            0 | 1 => self.true_peak_db[c],
+            _ => self.more_true_peak_db[c - 2],
+        }
+    }
+
+    /// The falling true-peak bar of channel `c`, dBTP.
+    pub fn bar_peak(&self, c: usize) -> f32 {
+        match c {
+            0 | 1 => self.bar_peak_db[c],
+            _ => self.more_bar_peak_db[c - 2],
+        }
+    }
+
+    /// Sets channel `c`'s held peak and bar.
+    pub fn set_peaks(&mut self, c: usize, true_peak_db: f32, bar_peak_db: f32) {
+        match c {
+            0 | 1 => {
+                self.true_peak_db[c] = true_peak_db;
+                self.bar_peak_db[c] = bar_peak_db;
+            }
+            _ => {
+                self.more_true_peak_db[c - 2] = true_peak_db;
+                self.more_bar_peak_db[c - 2] = bar_peak_db;
+            }
+        }
+    }
+
     /// A view of `readings` with no live peaks yet, the given target and the platform previews
     /// computed from the readings.
     pub fn new(readings: Readings, targets: &[Target], target_id: &str) -> Self {
@@ -184,8 +219,10 @@ impl View {
         Self {
             mono_engaged: false,
             channels: readings.channels,
-            true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
-            bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
+            true_peak_db: [f32::NEG_INFINITY; 2],
+            bar_peak_db: [f32::NEG_INFINITY; 2],
+            more_true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS - 2],
+            more_bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS - 2],
             clip: [ClipLatch::default(); PLUGIN_CHANNELS],
             readings,
             reset_by_transport: false,
@@ -632,7 +669,7 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let surround = view.channels > 2;
             let (on, off, name) = if surround {
-                ("FOLD-DOWN  ON", "FOLD-DOWN  off", "Fold-down")
+                ("FOLD-DOWN ON", "FOLD-DOWN off", "Fold-down")
             } else {
                 ("MONO CHECK  ON", "MONO CHECK  off", "Mono check")
             };
@@ -645,10 +682,21 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
                     ui.visuals().text_color(),
                 )
             };
-            let button =
-                egui::Button::new(RichText::new(text).size(16.0).strong().color(text_color))
-                    .fill(fill)
-                    .min_size(Vec2::new(170.0, 34.0));
+            // On a surround bus the fold target's button sits beside it: the pair keeps to the
+            // same width.
+            let (text_size, width) = if surround {
+                (13.0, 104.0)
+            } else {
+                (16.0, 170.0)
+            };
+            let button = egui::Button::new(
+                RichText::new(text)
+                    .size(text_size)
+                    .strong()
+                    .color(text_color),
+            )
+            .fill(fill)
+            .min_size(Vec2::new(width, 34.0));
             let response = ui.add(button);
             let engaged = view.mono_engaged;
             response.widget_info(|| {
@@ -678,7 +726,11 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             }
             let mut level_match = view.mono_level_match;
             if ui
-                .checkbox(&mut level_match, "level-matched")
+                .checkbox(
+                    &mut level_match,
+                    // Shorter beside the fold target's button.
+                    if surround { "matched" } else { "level-matched" },
+                )
                 .on_hover_text(
                     "Raise the mono sum by the measured mono loss (last 3 s, at most +6 dB), \
                      so the A/B compares balance, not level",
@@ -783,8 +835,8 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         bars.push(Bar {
             caption: channel_caption(c, view.channels),
             name: format!("{name} true peak bar"),
-            value_db: view.bar_peak_db[c],
-            hold_db: Some(view.true_peak_db[c]),
+            value_db: view.bar_peak(c),
+            hold_db: Some(view.true_peak(c)),
             color: PEAK_COLOR,
             marks: ceilings.clone(),
         });
@@ -797,7 +849,7 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
     } else {
         channels
     };
-    let values_height = 30.0 * value_rows as f32 + 34.0;
+    let values_height = if surround { 22.0 } else { 30.0 } * value_rows as f32 + 34.0;
     ui.horizontal(|ui| {
         ui.label(RichText::new("LUFS  |  dBTP").small().weak());
     });
@@ -841,9 +893,10 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             ui.label(RichText::new("True peak, live (held 1.5 s)").small());
             let value = |ui: &mut egui::Ui, c: usize, label_width: f32, size: f32| {
                 let name = channel_name(c, view.channels);
-                let value_db = view.true_peak_db[c];
+                let value_db = view.true_peak(c);
                 let color = (value_db > STREAMING_CEILING_DBTP).then_some(WARNING_COLOR);
-                ui.add_sized([label_width, 24.0], egui::Label::new(name));
+                let row_height = if surround { 18.0 } else { 24.0 };
+                ui.add_sized([label_width, row_height], egui::Label::new(name));
                 let value = value_db.is_finite().then_some(value_db as f64);
                 panels::value_label(
                     ui,
@@ -857,8 +910,9 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             if surround {
                 for row in 0..value_rows {
                     ui.horizontal(|ui| {
-                        for c in (2 * row..(2 * row + 2).min(channels)).collect::<Vec<_>>() {
-                            value(ui, c, 28.0, 15.0);
+                        ui.spacing_mut().item_spacing.x = 3.0;
+                        for c in 2 * row..(2 * row + 2).min(channels) {
+                            value(ui, c, 24.0, 12.0);
                         }
                     });
                 }
@@ -951,8 +1005,9 @@ impl MixmeterEditor {
         let r = snapshot.readings;
         let mut view = View::new(r, &self.targets, &self.params.editor.target());
         view.mono_engaged = self.params.mono_check.value();
-        view.true_peak_db = self.held.map(|h| h.peak_db);
-        view.bar_peak_db = self.bar_peak_db;
+        for c in 0..PLUGIN_CHANNELS {
+            view.set_peaks(c, self.held[c].peak_db, self.bar_peak_db[c]);
+        }
         view.clip = self.clip;
         view.reset_by_transport = snapshot.reset_by_transport;
         view.not_measuring = snapshot
