@@ -1261,6 +1261,7 @@ fn surround_passthrough_is_bit_exact_on_every_bus_rate_and_block_size() {
 /// silence elsewhere, exactly; folded to mono, M = 0.7071 L + 0.7071 R + C + 0.5 Ls + 0.5 Rs
 /// on the centre alone. Switched by an event inside a block: untouched before it.
 #[test]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
 fn surround_fold_down_plays_the_bs775_downmix_exactly() {
     const RATE_HZ: f64 = 48_000.0;
     let fade_frames = (RATE_HZ * 0.010) as usize;

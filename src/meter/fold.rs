@@ -33,7 +33,8 @@ use super::MAX_CHANNELS;
 use super::engine::{Meter, MeterConfig, MeterError, Readings};
 use super::layout::ChannelRole;
 
-/// -3 dB as BS.775-3 Table 2 prints it.
+/// -3 dB as BS.775-3 Table 2 prints it (four decimals, deliberately not 1/sqrt 2).
+#[allow(clippy::approx_constant)]
 pub const MINUS_3_DB_GAIN: f32 = 0.7071;
 /// -6 dB (the surrounds in the mono downmix).
 pub const MINUS_6_DB_GAIN: f32 = 0.5;
@@ -267,6 +268,7 @@ impl Fold {
 }
 
 #[cfg(test)]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
 mod tests {
     use super::*;
     use crate::meter::layout::BusLayout;
