@@ -185,6 +185,7 @@ fn json_has_every_documented_field_and_nulls_for_no_value() {
         "crest_factor_db",
         "correlation",
         "mono_loss_lu",
+        "fold_down",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -195,6 +196,8 @@ fn json_has_every_documented_field_and_nulls_for_no_value() {
         "plr_db",
         "correlation",
         "mono_loss_lu",
+        // A stereo file has no fold-down.
+        "fold_down",
     ] {
         assert!(v[key].is_null(), "silence has no {key}: {v}");
     }
@@ -621,6 +624,29 @@ fn multichannel_files_use_the_bs1770_weights() {
         Value::Null,
         "correlation is a stereo reading"
     );
+    // The BS.775 fold-down (coherent 1 kHz tones, the LFE left out): Lo = Ro = L + 0.7071 C
+    // + 0.7071 Ls in amplitude, M = sqrt 2 Lo; the change is the fold's energy over the
+    // bus's weighted energy (K-weighting is the same gain on every channel at 1 kHz).
+    let amplitude = |dbfs: f64| 10f64.powf(dbfs / 20.0);
+    let (a_front, a_centre, a_surround) = (amplitude(-28.0), amplitude(-24.0), amplitude(-30.0));
+    let lo = a_front + 0.7071 * a_centre + 0.7071 * a_surround;
+    let bus = 2.0 * a_front.powi(2) + a_centre.powi(2) + 2.0 * 1.41 * a_surround.powi(2);
+    let expected = 10.0 * (2.0 * lo.powi(2) / bus).log10();
+    for line in [&lines[0], &lines[1], &lines[3]] {
+        let fold = &line["fold_down"];
+        for field in ["stereo_lu", "mono_lu"] {
+            let got = fold[field].as_f64().unwrap();
+            assert!(
+                (got - expected).abs() < 0.01,
+                "{field} {got} vs {expected}: {line}"
+            );
+        }
+        let peak = fold["stereo_true_peak_dbtp"].as_f64().unwrap();
+        assert!(
+            (peak - 20.0 * lo.log10()).abs() < 0.05,
+            "fold true peak {peak}"
+        );
+    }
     assert!(
         stderr.contains("thirteen.wav: 13 channels"),
         "clear message for 13 channels: {stderr}"
@@ -1380,7 +1406,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 7);
+    assert_eq!(lines[0]["schema_version"], 8);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -2234,7 +2260,7 @@ fn album_loudness_pools_the_tracks_blocks() {
     let lines = json_lines(&stdout);
     assert_eq!(lines.len(), 3);
     let album = &lines[2]["album"];
-    assert_eq!(lines[2]["schema_version"], 7);
+    assert_eq!(lines[2]["schema_version"], 8);
     assert!(
         (f(album, "integrated_lufs") - expected).abs() < 0.02,
         "{album}"

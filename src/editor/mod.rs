@@ -94,8 +94,9 @@ impl TargetMark {
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub mono_engaged: bool,
-    /// Channels of the track (1 or 2); 0 while the layout is not known (the host has not
-    /// activated the plugin yet): nothing is said about mono or stereo then.
+    /// Channels of the track (1, 2, or 5 to 12 on a surround bus); 0 while the layout is not
+    /// known (the host has not activated the plugin yet): nothing is said about mono or
+    /// stereo then.
     pub channels: usize,
     /// Held live true peak of channels 1 and 2 (stereo, or a surround bus's front pair),
     /// dBTP; `-inf` means no signal. Channels 3 and up are in [`View::more_true_peak_db`]
