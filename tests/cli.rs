@@ -524,6 +524,7 @@ fn every_container_and_codec_reads_the_loudness_of_its_source() {
 /// channel changes nothing (excluded). 7.1 reports its layout; more than 8 channels is a
 /// clear error.
 #[test]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
 fn multichannel_files_use_the_bs1770_weights() {
     let dir = scratch_dir("cli-surround");
     let rate = 48_000;
