@@ -20,7 +20,7 @@ use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
 use meter::fold::Fold;
 use meter::layout::{self, BusLayout};
-use monitor::{MonoCheck, level_match_gain};
+use monitor::{MonoCheck, fold_level_match_gain, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use params::MixmeterParams;
@@ -444,11 +444,11 @@ impl Plugin for Mixmeter {
         let fold_readings = fold.as_ref().map(|f| f.readings(&meter.readings()));
         if self.params.mono_level_match.value() {
             // No value (silence) keeps the gain it had.
-            let loss = match &fold_readings {
-                Some(f) => f.short_term_lu(self.mono_check.fold()),
-                None => meter.mono_loss_short_term_lu(),
+            let gain = match &fold_readings {
+                Some(f) => fold_level_match_gain(f.short_term_lu(self.mono_check.fold())),
+                None => level_match_gain(meter.mono_loss_short_term_lu()),
             };
-            if let Some(gain) = level_match_gain(loss) {
+            if let Some(gain) = gain {
                 self.mono_check.set_level_target(gain);
             }
         } else {

@@ -32,7 +32,8 @@
 //! and exact zeros. Changing the fold's target while engaged fades out to the bus and back in
 //! to the new fold (two fades), so it never steps either. The level match follows the fold's
 //! short-term loudness change (the fold meter's 3 s window, so it has a value 3 s after a
-//! reset; until then the gain holds).
+//! reset; until then the gain holds), both ways ([`fold_level_match_gain`]): a fold louder
+//! than the bus is lowered.
 //!
 //! Real-time: no allocation, no branches per sample beyond the fade, never panics.
 
@@ -52,6 +53,16 @@ pub const LEVEL_MATCH_TIME_CONSTANT_MS: f32 = 300.0;
 pub fn level_match_gain(mono_loss_lu: Option<f64>) -> Option<f32> {
     let loss = mono_loss_lu.filter(|l| l.is_finite())?;
     let db = (-loss as f32).clamp(0.0, MAX_LEVEL_MATCH_DB);
+    Some(10f32.powf(db / 20.0))
+}
+
+/// The level-match gain (linear) for a fold-down's measured loudness change (LU, either
+/// sign), capped at [`MAX_LEVEL_MATCH_DB`] both ways: unlike a stereo mono sum, a BS.775 fold
+/// of coherent channels is often louder than the bus (its coefficients are not normalised), so
+/// the match may lower it as well as raise it. `None` when there is no value to match.
+pub fn fold_level_match_gain(change_lu: Option<f64>) -> Option<f32> {
+    let change = change_lu.filter(|l| l.is_finite())?;
+    let db = (-change as f32).clamp(-MAX_LEVEL_MATCH_DB, MAX_LEVEL_MATCH_DB);
     Some(10f32.powf(db / 20.0))
 }
 
@@ -427,6 +438,18 @@ mod tests {
         assert!((level_match_gain(Some(-40.0)).unwrap() - 10f32.powf(0.3)).abs() < 1e-6);
         // A gain (impossible for a fold, but never trusted) is not applied.
         assert_eq!(level_match_gain(Some(2.0)), Some(1.0));
+    }
+
+    #[test]
+    fn fold_level_match_lowers_a_louder_fold_and_raises_a_quieter_one() {
+        assert_eq!(fold_level_match_gain(None), None);
+        assert_eq!(fold_level_match_gain(Some(0.0)), Some(1.0));
+        assert!(
+            (fold_level_match_gain(Some(3.59)).unwrap() - 10f32.powf(-3.59 / 20.0)).abs() < 1e-6
+        );
+        assert!((fold_level_match_gain(Some(-3.0)).unwrap() - 10f32.powf(0.15)).abs() < 1e-6);
+        assert!((fold_level_match_gain(Some(20.0)).unwrap() - 10f32.powf(-0.3)).abs() < 1e-6);
+        assert!((fold_level_match_gain(Some(-20.0)).unwrap() - 10f32.powf(0.3)).abs() < 1e-6);
     }
 
     #[test]

@@ -1329,9 +1329,10 @@ fn surround_fold_down_plays_the_bs775_downmix_exactly() {
     }
 }
 
-/// A 5.1 bus of independent noise folded with level match on: after the 3 s window and the
-/// glide, the folded output measures as loud as the bus (within 0.3 LU) on the same meter
-/// the plugin uses, where the plain fold is quieter by what the fold readings say.
+/// A 5.1 bus folded with level match on: after the 3 s window and the glide, the folded
+/// output measures as loud as the bus (within 0.3 LU) on the same meter the plugin uses, for
+/// independent noise in every channel (the plain folds are quieter: -1.6 and -3.7 LU) and for
+/// the same noise in every channel (louder: about +3 LU, so the match lowers them).
 #[test]
 fn surround_level_matched_fold_is_as_loud_as_the_bus() {
     use mixmeter::meter::engine::{Meter, MeterConfig};
@@ -1339,7 +1340,7 @@ fn surround_level_matched_fold_is_as_loud_as_the_bus() {
     const RATE_HZ: f64 = 48_000.0;
     let frames = 12 * 48_000;
     let mut rng = StdRng::seed_from_u64(51);
-    let input: Vec<Vec<f32>> = (0..6)
+    let independent: Vec<Vec<f32>> = (0..6)
         .map(|c| {
             (0..frames)
                 .map(|_| {
@@ -1352,11 +1353,26 @@ fn surround_level_matched_fold_is_as_loud_as_the_bus() {
                 .collect()
         })
         .collect();
+    let shared: Vec<f32> = (0..frames)
+        .map(|_| rng.random_range(-0.1f32..0.1))
+        .collect();
+    let coherent: Vec<Vec<f32>> = (0..6)
+        .map(|c| {
+            if c == 3 {
+                vec![0.0; frames]
+            } else {
+                shared.clone()
+            }
+        })
+        .collect();
     let bus = BusLayout::Surround51;
     let config = MeterConfig::new(RATE_HZ, 6).with_weights(&weights(bus.roles()));
     for path in bundles() {
         let bundle = Bundle::load(&path);
-        for fold_to in [0.0, 1.0] {
+        for (fold_to, input) in [0.0, 1.0]
+            .into_iter()
+            .flat_map(|f| [(f, &independent), (f, &coherent)])
+        {
             let mut instance = bundle.instantiate();
             let (mono, target, level) = (
                 instance.param_id(MONO_CHECK),
@@ -1388,6 +1404,7 @@ fn surround_level_matched_fold_is_as_loud_as_the_bus() {
                 "{} fold {fold_to}: folded {out_lufs} vs bus {bus_lufs}",
                 path.display()
             );
+            eprintln!("fold {fold_to}: level-matched {out_lufs:.2} LUFS, bus {bus_lufs:.2}");
         }
     }
 }
