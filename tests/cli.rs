@@ -642,6 +642,8 @@ fn multichannel_files_use_the_bs1770_weights() {
                 "{field} {got} vs {expected}: {line}"
             );
         }
+        // L and R carry the same tone.
+        assert!((fold["front_correlation"].as_f64().unwrap() - 1.0).abs() < 1e-6);
         let peak = fold["stereo_true_peak_dbtp"].as_f64().unwrap();
         assert!(
             (peak - 20.0 * lo.log10()).abs() < 0.05,

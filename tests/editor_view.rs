@@ -1636,12 +1636,23 @@ fn a_surround_bus_shows_every_channel_by_role_and_the_fold_down() {
             .save(dir.join(format!("editor-7.1.4-{}x{}.png", size.0, size.1)))
             .unwrap();
         let window = harness.state().full;
+        let glance = mixmeter::editor::areas(window).glance;
         let inside = |harness: &Harness<'_, Scene>, role, label: &str| {
             let node = harness.get_by_role_and_label(role, label);
             let rect = node.rect();
             assert!(
                 window.contains(rect.min) && window.contains(rect.max),
                 "{label} at {rect:?} outside {window:?} ({size:?})"
+            );
+        };
+        // The readings at a glance are drawn (not clipped away) inside their own area.
+        let in_glance = |harness: &Harness<'_, Scene>, label: &str| {
+            let rect = harness
+                .get_by_role_and_label(egui::Role::Meter, label)
+                .rect();
+            assert!(
+                glance.expand(0.5).contains_rect(rect),
+                "{label} at {rect:?} outside the readings' area {glance:?} ({size:?})"
             );
         };
         for (c, label) in labels.iter().enumerate() {
@@ -1686,11 +1697,25 @@ fn a_surround_bus_shows_every_channel_by_role_and_the_fold_down() {
             ("Stereo fold, whole", fold_readings.stereo_integrated_lu),
             ("Mono fold, whole", fold_readings.mono_integrated_lu),
         ] {
-            inside(&harness, egui::Role::Meter, label);
+            in_glance(&harness, label);
             assert!(value.is_some(), "{label} has a value");
             assert_eq!(value_of(&harness, label), Some(lu(value)), "{label}");
         }
-        inside(&harness, egui::Role::Meter, "Stereo fold true peak");
+        in_glance(&harness, "Stereo fold true peak");
+        // The front pair (independent noise: correlation near 0), read as a stereo track.
+        in_glance(&harness, "Correlation");
+        let correlation = harness
+            .get_by_role_and_label(egui::Role::Meter, "Correlation")
+            .value()
+            .and_then(|v| v.split(',').next()?.parse::<f64>().ok())
+            .expect("front correlation shown");
+        assert!(
+            (correlation - fold_readings.front_correlation.unwrap()).abs() < 0.006,
+            "{correlation}"
+        );
+        assert!(correlation.abs() < 0.1, "{correlation}");
+        in_glance(&harness, "Front balance");
+        assert!(fold_readings.front_balance_db.is_some());
         assert!(
             harness
                 .query_by_role_and_label(egui::Role::Meter, "Mono loss")

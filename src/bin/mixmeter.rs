@@ -562,6 +562,7 @@ fn to_json(
             "stereo_lu": number(f.stereo_integrated_lu),
             "mono_lu": number(f.mono_integrated_lu),
             "stereo_true_peak_dbtp": number(f.stereo_true_peak_dbtp),
+            "front_correlation": number(f.front_integrated_correlation),
         })),
         "non_finite_samples": r.non_finite_samples,
         "truncated": a.truncated_from().is_some(),

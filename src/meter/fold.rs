@@ -26,6 +26,10 @@
 //! Like the other windowed readings, the short-term changes have no value until the 3 s
 //! window holds audio measured since the last reset.
 //!
+//! **Front pair.** A second 2-channel meter follows the bus's L and R as they are, for the
+//! stereo view of a surround bus: their correlation (last 400 ms and whole measurement) and
+//! balance, defined as the meter's for a stereo track ([`super::engine`]).
+//!
 //! Real-time: [`Fold::process`] works through fixed scratch buffers in pieces of
 //! [`FOLD_CHUNK_FRAMES`]; it never allocates, locks, logs or panics.
 
@@ -166,6 +170,11 @@ pub struct FoldReadings {
     pub mono_integrated_lu: Option<f64>,
     /// Maximum true peak of the stereo fold, dBTP (it can clip where the bus does not).
     pub stereo_true_peak_dbtp: Option<f64>,
+    /// The front pair (L R) of the bus: correlation over the last 400 ms and the whole
+    /// measurement, and balance over 3 s (dB, positive: left louder).
+    pub front_correlation: Option<f64>,
+    pub front_integrated_correlation: Option<f64>,
+    pub front_balance_db: Option<f64>,
 }
 
 impl FoldReadings {
@@ -183,6 +192,8 @@ pub struct Fold {
     downmix: Downmix,
     channels: usize,
     meter: Meter,
+    /// The bus's front pair, unfolded.
+    front: Meter,
     left: Box<[f32]>,
     right: Box<[f32]>,
 }
@@ -197,6 +208,7 @@ impl Fold {
             downmix: Downmix::new(roles),
             channels: roles.len(),
             meter: Meter::new(MeterConfig::new(sample_rate_hz, 2))?,
+            front: Meter::new(MeterConfig::new(sample_rate_hz, 2))?,
             left: vec![0.0; FOLD_CHUNK_FRAMES].into_boxed_slice(),
             right: vec![0.0; FOLD_CHUNK_FRAMES].into_boxed_slice(),
         })
@@ -208,14 +220,17 @@ impl Fold {
 
     pub fn reset(&mut self) {
         self.meter.reset();
+        self.front.reset();
     }
 
     pub fn start(&mut self) {
         self.meter.start();
+        self.front.start();
     }
 
     pub fn pause(&mut self) {
         self.meter.pause();
+        self.front.pause();
     }
 
     /// Measures the fold of one block (`block[c]` is channel `c` of the bus).
@@ -230,6 +245,11 @@ impl Fold {
             .map(|c| c.len())
             .min()
             .unwrap_or(0);
+        let (l, r) = (self.downmix.left_channel, self.downmix.right_channel);
+        if l < channels && r < channels {
+            self.front
+                .process(&[&inputs[l][..frames], &inputs[r][..frames]]);
+        }
         let mut start = 0;
         while start < frames {
             let n = FOLD_CHUNK_FRAMES.min(frames - start);
@@ -247,6 +267,7 @@ impl Fold {
     /// The folds' loudness changes against the bus's own readings.
     pub fn readings(&self, bus: &Readings) -> FoldReadings {
         let fold = self.meter.readings();
+        let front = self.front.readings();
         let change = |fold: Option<f64>, bus: Option<f64>| fold.zip(bus).map(|(f, b)| f - b);
         let stereo_short_term_lu = change(fold.short_term_lufs, bus.short_term_lufs);
         let stereo_integrated_lu = change(fold.integrated_lufs, bus.integrated_lufs);
@@ -263,6 +284,9 @@ impl Fold {
                 .zip(bus.integrated_lufs)
                 .map(|(m, b)| m - b),
             stereo_true_peak_dbtp: fold.max_true_peak_dbtp,
+            front_correlation: front.correlation,
+            front_integrated_correlation: front.integrated_correlation,
+            front_balance_db: front.balance_db,
         }
     }
 }
@@ -415,6 +439,40 @@ mod tests {
         fold.reset();
         meter.reset();
         assert_eq!(fold.readings(&meter.readings()), FoldReadings::default());
+    }
+
+    /// The front pair's correlation and balance: identical L and R read +1 and 0 dB, L
+    /// against -L reads -1, a silent R reads the balance limit; the other channels do not
+    /// enter (a loud, unrelated centre and surrounds).
+    #[test]
+    fn the_front_pair_is_read_as_a_stereo_track() {
+        let rate = 48_000.0;
+        let frames = 2 * 48_000;
+        let tone = sine(rate, frames, 0.3);
+        let other = sine(rate * 1.37, frames, 0.5);
+        let inverted: Vec<f32> = tone.iter().map(|x| -x).collect();
+        let silent = vec![0.0f32; frames];
+        let bus = BusLayout::Surround51;
+        for (right, correlation, balance) in [
+            (&tone, Some(1.0), Some(0.0)),
+            (&inverted, Some(-1.0), Some(0.0)),
+            (&silent, None, Some(crate::meter::engine::BALANCE_LIMIT_DB)),
+        ] {
+            let block = [&tone, right, &other, &other, &other, &other];
+            let mut fold = Fold::new(rate, bus.roles()).unwrap();
+            fold.process(&block);
+            let r = fold.readings(&Readings::default());
+            let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() < 1e-6,
+                (a, b) => a == b,
+            };
+            assert!(
+                near(r.front_correlation, correlation),
+                "{correlation:?} {balance:?}: {r:?}"
+            );
+            assert!(near(r.front_integrated_correlation, correlation), "{r:?}");
+            assert!(near(r.front_balance_db, balance), "{r:?}");
+        }
     }
 
     /// A centre-only 5.1 programme: the stereo fold puts 0.7071 C in both sides (-3 dB twice:
