@@ -33,6 +33,7 @@
 use crate::meter::engine::{
     LoudnessPoint, MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, Meter, Readings,
 };
+use crate::meter::fold::FoldReadings;
 use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
 use crate::meter::stereo::{StereoBands, StereoWindow};
 use atomic_float::AtomicF32;
@@ -40,8 +41,8 @@ use crossbeam::queue::ArrayQueue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Channels the plugin meters (its layouts are mono and stereo).
-pub const PLUGIN_CHANNELS: usize = 2;
+/// Channels the plugin meters at most (its largest bus, 7.1.4).
+pub const PLUGIN_CHANNELS: usize = crate::meter::MAX_CHANNELS;
 /// Commands that can wait for the audio thread; the editor sends a few per user click.
 pub const COMMAND_CAPACITY: usize = 16;
 
@@ -91,6 +92,8 @@ pub struct Snapshot {
     pub reset_by_transport: bool,
     /// Stereo image per band (stereo layouts).
     pub stereo: Option<StereoSnapshot>,
+    /// The fold-down's loudness changes (surround buses; `None` on mono and stereo).
+    pub fold: Option<FoldReadings>,
     /// Gain the mono check applies to the sum (level match), linear; 1 without level match.
     pub mono_level_gain: f32,
     /// The host's sample rate (Hz) when it is outside what the meter measures: the plugin
@@ -123,6 +126,7 @@ impl Default for Snapshot {
             generation: 0,
             reset_by_transport: false,
             stereo: None,
+            fold: None,
             mono_level_gain: 1.0,
             unsupported_rate_hz: None,
         }
@@ -391,9 +395,22 @@ impl MeterInput {
         stereo: Option<&StereoBands>,
         mono_level_gain: f32,
     ) {
+        self.publish_with_fold(readings, reset_by_transport, stereo, None, mono_level_gain);
+    }
+
+    /// As [`MeterInput::publish_all`], with the fold-down's readings of a surround bus.
+    pub fn publish_with_fold(
+        &mut self,
+        readings: &Readings,
+        reset_by_transport: bool,
+        stereo: Option<&StereoBands>,
+        fold: Option<FoldReadings>,
+        mono_level_gain: f32,
+    ) {
         self.generation += 1;
         let buffer = self.snapshot.input_buffer_mut();
         buffer.readings = *readings;
+        buffer.fold = fold;
         buffer.generation = self.generation;
         buffer.reset_by_transport = reset_by_transport;
         buffer.stereo = stereo.map(StereoSnapshot::of);
@@ -406,10 +423,21 @@ impl MeterInput {
     /// block): its readings carry the channel count of the layout the host chose, so an
     /// editor open before any audio knows whether the track is mono or stereo.
     pub fn publish_activated(&mut self, meter: &Meter, reset_by_transport: bool) {
-        self.publish_all(
+        self.publish_activated_with_fold(meter, None, reset_by_transport);
+    }
+
+    /// As [`MeterInput::publish_activated`], with the fold-down's readings of a surround bus.
+    pub fn publish_activated_with_fold(
+        &mut self,
+        meter: &Meter,
+        fold: Option<FoldReadings>,
+        reset_by_transport: bool,
+    ) {
+        self.publish_with_fold(
             &meter.readings(),
             reset_by_transport,
             meter.stereo_bands(),
+            fold,
             1.0,
         );
     }
@@ -783,9 +811,9 @@ mod tests {
         input.raise_peaks(&[0.5, 0.1], &[0.4, 0.1]);
         input.raise_peaks(&[0.2, 0.3], &[0.2, 0.3]);
         let reading = output.take_peaks();
-        assert_eq!(reading.true_peak_gain, [0.5, 0.3]);
-        assert_eq!(reading.sample_peak_gain, [0.4, 0.3]);
-        assert_eq!(output.take_peaks().true_peak_gain, [0.0, 0.0]);
+        assert_eq!(reading.true_peak_gain[..2], [0.5, 0.3]);
+        assert_eq!(reading.sample_peak_gain[..2], [0.4, 0.3]);
+        assert_eq!(output.take_peaks().true_peak_gain, [0.0; PLUGIN_CHANNELS]);
     }
 
     #[test]

@@ -54,6 +54,10 @@ fn role(position: Position, has_sides: bool) -> ChannelRole {
         Position::REAR_LEFT | Position::SIDE_LEFT => ChannelRole::SurroundLeft,
         Position::REAR_RIGHT | Position::SIDE_RIGHT => ChannelRole::SurroundRight,
         Position::REAR_CENTER => ChannelRole::RearCentre,
+        Position::TOP_FRONT_LEFT => ChannelRole::TopFrontLeft,
+        Position::TOP_FRONT_RIGHT => ChannelRole::TopFrontRight,
+        Position::TOP_REAR_LEFT => ChannelRole::TopRearLeft,
+        Position::TOP_REAR_RIGHT => ChannelRole::TopRearRight,
         _ => ChannelRole::Other,
     }
 }

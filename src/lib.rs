@@ -18,7 +18,9 @@ pub mod report;
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
-use monitor::{MonoCheck, level_match_gain};
+use meter::fold::Fold;
+use meter::layout::{self, BusLayout};
+use monitor::{MonoCheck, fold_level_match_gain, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use params::MixmeterParams;
@@ -37,6 +39,9 @@ pub struct Mixmeter {
     repaint: RepaintNotifier,
     /// The meter core, sized for the active layout and rate in `activate`.
     meter: Option<Meter>,
+    /// The fold-down's meter on surround buses (`None` on mono and stereo), made with the
+    /// meter and reset, started and paused with it.
+    fold: Option<Fold>,
     meter_input: MeterInput,
     /// Handed to the editor when the host asks for it (once per instance).
     meter_output: Option<MeterOutput>,
@@ -91,6 +96,7 @@ impl Default for Mixmeter {
             editor_open: Arc::new(AtomicBool::new(false)),
             repaint: RepaintNotifier::new(),
             meter: None,
+            fold: None,
             meter_input,
             meter_output: Some(meter_output),
             mono_check: MonoCheck::new(48_000.0, false),
@@ -106,6 +112,21 @@ impl Default for Mixmeter {
     }
 }
 
+/// The host-side description of a bus: its channel count in and out, and its name (shown by
+/// CLAP hosts in the audio-ports-config list).
+const fn io_layout(bus: BusLayout) -> AudioIOLayout {
+    let channels = NonZeroU32::new(bus.channels() as u32);
+    AudioIOLayout {
+        main_input_channels: channels,
+        main_output_channels: channels,
+        names: PortNames {
+            layout: Some(bus.name()),
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    }
+}
+
 impl Plugin for Mixmeter {
     const NAME: &'static str = "Mixmeter";
     const VENDOR: &'static str = "Mixmeter";
@@ -113,18 +134,17 @@ impl Plugin for Mixmeter {
     const EMAIL: &'static str = "";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    /// Stereo first (the default most hosts pick), then mono. No sidechain, no latency.
+    /// Stereo first (the default most hosts pick), then mono, 5.0, 5.1, 7.0, 7.1 and 7.1.4
+    /// ([`BusLayout::ALL`]; the channel order of each is in [`meter::layout`]). No sidechain,
+    /// no latency.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            ..AudioIOLayout::const_default()
-        },
+        io_layout(BusLayout::ALL[0]),
+        io_layout(BusLayout::ALL[1]),
+        io_layout(BusLayout::ALL[2]),
+        io_layout(BusLayout::ALL[3]),
+        io_layout(BusLayout::ALL[4]),
+        io_layout(BusLayout::ALL[5]),
+        io_layout(BusLayout::ALL[6]),
     ];
 
     /// Parameter changes inside a block split the block, so the mono check switches at the
@@ -158,12 +178,13 @@ impl Plugin for Mixmeter {
         let channels = audio_io_layout
             .main_input_channels
             .map_or(0, NonZeroU32::get) as usize;
-        if !(1..=PLUGIN_CHANNELS).contains(&channels) {
+        let Some(bus) = BusLayout::from_channels(channels) else {
             nice_error!(
-                "Unsupported layout: {channels} input channels (Mixmeter meters mono or stereo)"
+                "Unsupported layout: {channels} input channels (Mixmeter meters mono, stereo, \
+                 5.0, 5.1, 7.0, 7.1 and 7.1.4)"
             );
             return false;
-        }
+        };
         // Allocation happens here, never in process(). Re-activation at the same rate and
         // layout keeps the running measurement.
         let rate = buffer_config.sample_rate as f64;
@@ -173,21 +194,36 @@ impl Plugin for Mixmeter {
             // why in the editor.
             nice_warn!("{}", bridge::not_measuring_message(rate));
             self.meter = None;
+            self.fold = None;
             let _ = self.render.finish();
             self.meter_input.publish_unsupported_rate(rate, channels);
             return true;
         }
-        let config = MeterConfig::new(rate, channels).with_spectrum();
+        let config = MeterConfig::new(rate, channels)
+            .with_weights(&layout::weights(bus.roles()))
+            .with_spectrum();
         if self.meter.as_ref().is_none_or(|m| *m.config() != config) {
-            match Meter::new(config) {
-                Ok(meter) => self.meter = Some(meter),
+            let fold = if bus.is_surround() {
+                Fold::new(rate, bus.roles()).map(Some)
+            } else {
+                Ok(None)
+            };
+            match Meter::new(config).and_then(|meter| Ok((meter, fold?))) {
+                Ok((meter, fold)) => {
+                    self.meter = Some(meter);
+                    self.fold = fold;
+                }
                 Err(error) => {
                     nice_error!("Cannot meter this configuration: {error}");
                     return false;
                 }
             }
         }
-        self.mono_check = MonoCheck::new(buffer_config.sample_rate, self.params.mono_check.value());
+        self.mono_check = MonoCheck::new(buffer_config.sample_rate, false);
+        self.mono_check.reset_to(
+            self.params.mono_check.value(),
+            self.params.fold_to.value().target(),
+        );
         self.meter_input.configure_scope(rate);
         self.save_interval = ((buffer_config.sample_rate as f64 * 0.1).round() as u64).max(1);
         self.unsaved_samples = 0;
@@ -196,14 +232,18 @@ impl Plugin for Mixmeter {
             if let Some(meter) = self.meter.as_mut() {
                 meter.reset();
             }
+            if let Some(fold) = self.fold.as_mut() {
+                fold.reset();
+            }
             self.render.start(rate);
         } else {
             let _ = self.render.finish();
         }
         if let Some(meter) = self.meter.as_ref() {
-            // Before the first block: the editor learns the layout (mono or stereo) now.
+            // Before the first block: the editor learns the layout (its channel count) now.
+            let fold = self.fold.as_ref().map(|f| f.readings(&meter.readings()));
             self.meter_input
-                .publish_activated(meter, self.reset_by_transport);
+                .publish_activated_with_fold(meter, fold, self.reset_by_transport);
         }
         true
     }
@@ -295,7 +335,10 @@ impl Plugin for Mixmeter {
     fn reset(&mut self) {
         // The host's reset (e.g. after a seek) clears filter and fade state; the EBU-mode
         // measurement is reset by the user or by the transport, not by the host.
-        self.mono_check.reset(self.params.mono_check.value());
+        self.mono_check.reset_to(
+            self.params.mono_check.value(),
+            self.params.fold_to.value().target(),
+        );
     }
 
     fn process(
@@ -307,16 +350,28 @@ impl Plugin for Mixmeter {
         let Some(meter) = self.meter.as_mut() else {
             return ProcessStatus::Normal;
         };
+        let mut fold = self.fold.as_mut();
         while let Some(command) = self.meter_input.next_command() {
             match command {
                 Command::Reset => {
                     meter.reset();
+                    if let Some(fold) = fold.as_mut() {
+                        fold.reset();
+                    }
                     self.reset_by_transport = false;
                     self.render.interrupt();
                 }
-                Command::Start => meter.start(),
+                Command::Start => {
+                    meter.start();
+                    if let Some(fold) = fold.as_mut() {
+                        fold.start();
+                    }
+                }
                 Command::Pause => {
                     meter.pause();
+                    if let Some(fold) = fold.as_mut() {
+                        fold.pause();
+                    }
                     self.render.interrupt();
                 }
             }
@@ -327,6 +382,9 @@ impl Plugin for Mixmeter {
         let position = transport.pos_samples();
         if playing && !self.was_playing && self.params.reset_on_play.value() {
             meter.reset();
+            if let Some(fold) = fold.as_mut() {
+                fold.reset();
+            }
             self.reset_by_transport = true;
             self.render.interrupt();
         }
@@ -339,8 +397,11 @@ impl Plugin for Mixmeter {
             spectrum.set_display_size(editor_open.then(|| self.params.spectrum_view.fft_size()));
         }
         self.render.position(position);
-        // Measure first: the meters always see the stereo input, never the mono fold.
+        // Measure first: the meters always see the input, never the mono check's fold.
         meter.process(buffer.as_slice_immutable());
+        if let Some(fold) = fold.as_mut() {
+            fold.process(buffer.as_slice_immutable());
+        }
         // The loudness history always runs (two atomic words per 100 ms), so an editor opened
         // later shows the last minutes.
         self.meter_input.publish_history(meter);
@@ -353,7 +414,7 @@ impl Plugin for Mixmeter {
         if self.render.active() {
             // Once per second of the render, the loudness and the second's highest true peak
             // (no allocation: capacity reserved in activate).
-            let block_peak = true_peak[..PLUGIN_CHANNELS]
+            let block_peak = true_peak[..meter.config().channels]
                 .iter()
                 .fold(0.0f32, |a, &b| a.max(b));
             let m = &*meter;
@@ -368,7 +429,7 @@ impl Plugin for Mixmeter {
             &sample_peak[..PLUGIN_CHANNELS],
         );
 
-        // The vectorscope sees the input, like the meters.
+        // The vectorscope sees the input, like the meters (the front pair of a surround bus).
         if editor_open {
             match buffer.as_slice_immutable() {
                 [left, right, ..] => self.meter_input.feed_scope(left, right),
@@ -378,16 +439,29 @@ impl Plugin for Mixmeter {
         }
 
         let mono_engaged = self.params.mono_check.value();
+        let fold_to = self.params.fold_to.value().target();
+        // The fold-down's readings, once per block (a few logarithms), on surround buses.
+        let fold_readings = fold.as_ref().map(|f| f.readings(&meter.readings()));
         if self.params.mono_level_match.value() {
             // No value (silence) keeps the gain it had.
-            if let Some(gain) = level_match_gain(meter.mono_loss_short_term_lu()) {
+            let gain = match &fold_readings {
+                Some(f) => fold_level_match_gain(f.short_term_lu(self.mono_check.fold())),
+                None => level_match_gain(meter.mono_loss_short_term_lu()),
+            };
+            if let Some(gain) = gain {
                 self.mono_check.set_level_target(gain);
             }
         } else {
             self.mono_check.set_level_target(1.0);
         }
-        if let [left, right, ..] = buffer.as_slice() {
-            self.mono_check.process(left, right, mono_engaged);
+        match (fold.as_ref(), buffer.as_slice()) {
+            (Some(fold), channels) => self.mono_check.process_fold(
+                channels,
+                fold.downmix(),
+                mono_engaged.then_some(fold_to),
+            ),
+            (None, [left, right, ..]) => self.mono_check.process(left, right, mono_engaged),
+            (None, _) => {}
         }
 
         // Display-only work happens only while the editor is open.
@@ -397,10 +471,11 @@ impl Plugin for Mixmeter {
             } else {
                 1.0
             };
-            self.meter_input.publish_all(
+            self.meter_input.publish_with_fold(
                 &meter.readings(),
                 self.reset_by_transport,
                 meter.stereo_bands(),
+                fold_readings,
                 level_gain,
             );
             if let Some(spectrum) = meter.spectrum_mut() {

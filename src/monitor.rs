@@ -1,4 +1,5 @@
-//! What the plugin does to the audio it passes on: nothing, or the mono check.
+//! What the plugin does to the audio it passes on: nothing, the mono check, or on a surround
+//! bus the fold-down.
 //!
 //! Mixmeter is a meter: while the mono check is off and no fade is running, the output buffers
 //! are never written, so the output is bit-identical to the input at any rate and block size.
@@ -23,7 +24,21 @@
 //! constants). With level match off the gain is exactly 1 and the sum is the exact
 //! `(l + r) * 0.5`.
 //!
+//! **Fold-down** (surround buses, [`MonoCheck::process_fold`]): the same switch, fade and level
+//! match, with the BS.775 downmix ([`crate::meter::fold`]) in place of `(L + R) / 2`. Folded
+//! to stereo, the bus's L and R carry `Lo` and `Ro` and every other channel is silent; folded
+//! to mono, the centre carries `M` and the others are silent (a mono fold is heard from one
+//! loudspeaker). Engaged with level match off, the outputs are exactly the downmix's values
+//! and exact zeros. Changing the fold's target while engaged fades out to the bus and back in
+//! to the new fold (two fades), so it never steps either. The level match follows the fold's
+//! short-term loudness change (the fold meter's 3 s window, so it has a value 3 s after a
+//! reset; until then the gain holds), both ways ([`fold_level_match_gain`]): a fold louder
+//! than the bus is lowered.
+//!
 //! Real-time: no allocation, no branches per sample beyond the fade, never panics.
+
+use crate::meter::MAX_CHANNELS;
+use crate::meter::fold::{Downmix, FoldTarget};
 
 /// Length of the crossfade when the mono check is switched, in milliseconds (5-20 ms keeps
 /// it click-free without smearing the A/B comparison).
@@ -41,6 +56,16 @@ pub fn level_match_gain(mono_loss_lu: Option<f64>) -> Option<f32> {
     Some(10f32.powf(db / 20.0))
 }
 
+/// The level-match gain (linear) for a fold-down's measured loudness change (LU, either
+/// sign), capped at [`MAX_LEVEL_MATCH_DB`] both ways: unlike a stereo mono sum, a BS.775 fold
+/// of coherent channels is often louder than the bus (its coefficients are not normalised), so
+/// the match may lower it as well as raise it. `None` when there is no value to match.
+pub fn fold_level_match_gain(change_lu: Option<f64>) -> Option<f32> {
+    let change = change_lu.filter(|l| l.is_finite())?;
+    let db = (-change as f32).clamp(-MAX_LEVEL_MATCH_DB, MAX_LEVEL_MATCH_DB);
+    Some(10f32.powf(db / 20.0))
+}
+
 /// Crossfade state of the mono check. `mix_gain` is 0 for the untouched stereo signal and 1 for
 /// the full mono sum.
 #[derive(Debug, Clone)]
@@ -55,6 +80,8 @@ pub struct MonoCheck {
     level_gain: f64,
     level_target: f64,
     level_coefficient: f64,
+    /// The fold being faded in or held (surround buses).
+    fold: FoldTarget,
 }
 
 impl MonoCheck {
@@ -69,6 +96,7 @@ impl MonoCheck {
             level_gain: 1.0,
             level_target: 1.0,
             level_coefficient: 1.0 - (-1.0 / time_constant).exp(),
+            fold: FoldTarget::Stereo,
         }
     }
 
@@ -104,6 +132,12 @@ impl MonoCheck {
     /// Jumps to the `engaged` state without a fade (used when the host resets the plugin: no
     /// audio is flowing, so there is nothing to click).
     pub fn reset(&mut self, engaged: bool) {
+        self.reset_to(engaged, self.fold);
+    }
+
+    /// As [`MonoCheck::reset`], with the fold a surround bus jumps to.
+    pub fn reset_to(&mut self, engaged: bool, fold: FoldTarget) {
+        self.fold = fold;
         self.mix_gain = if engaged { 1.0 } else { 0.0 };
         self.fresh = true;
         self.level_gain = self.level_target;
@@ -171,6 +205,97 @@ impl MonoCheck {
             }
         }
         // mix_gain == 0.0: the rest of the block is the untouched input.
+    }
+
+    /// The fold heard now (or last, while faded out).
+    pub fn fold(&self) -> FoldTarget {
+        self.fold
+    }
+
+    /// One frame of the fold being applied: the bus's channels with the fold on its outputs
+    /// and silence elsewhere, the fold's values multiplied by `level`.
+    #[inline]
+    fn fold_frame(
+        &self,
+        downmix: &Downmix,
+        input: &[f32; MAX_CHANNELS],
+        level: Option<f32>,
+        out: &mut [f32; MAX_CHANNELS],
+    ) {
+        *out = [0.0; MAX_CHANNELS];
+        let scale = |x: f32| level.map_or(x, |g| x * g);
+        match self.fold {
+            FoldTarget::Stereo => {
+                out[downmix.left_channel] = scale(downmix.left.apply(input));
+                out[downmix.right_channel] = scale(downmix.right.apply(input));
+            }
+            FoldTarget::Mono => out[downmix.centre_channel] = scale(downmix.mono.apply(input)),
+        }
+    }
+
+    /// Processes one block of a surround bus in place (`channels[c]` is channel `c`), moving
+    /// towards `fold` (`None`: the untouched bus). With the fold off and no fade running, the
+    /// buffers are not touched at all.
+    pub fn process_fold(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        downmix: &Downmix,
+        fold: Option<FoldTarget>,
+    ) {
+        let count = channels.len().min(MAX_CHANNELS);
+        let channels = &mut channels[..count];
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        if frames == 0 {
+            return;
+        }
+        if self.fresh {
+            self.mix_gain = if fold.is_some() { 1.0 } else { 0.0 };
+            self.fold = fold.unwrap_or(self.fold);
+            self.level_gain = self.level_target;
+            self.fresh = false;
+        }
+        let mut input = [0.0f32; MAX_CHANNELS];
+        let mut target = [0.0f32; MAX_CHANNELS];
+        for n in 0..frames {
+            if self.mix_gain == 0.0 {
+                // Nothing of the previous fold is heard: the wanted one starts from here.
+                match fold {
+                    Some(f) => self.fold = f,
+                    None => {
+                        // The rest of the block is the untouched input.
+                        self.level_gain = self.level_target;
+                        return;
+                    }
+                }
+            }
+            // Another fold than the one heard fades out first.
+            let target_gain = if fold == Some(self.fold) { 1.0 } else { 0.0 };
+            if self.mix_gain != target_gain {
+                self.mix_gain = if target_gain > self.mix_gain {
+                    (self.mix_gain + self.step_gain).min(1.0)
+                } else {
+                    (self.mix_gain - self.step_gain).max(0.0)
+                };
+            }
+            let g = self.mix_gain;
+            if g == 0.0 {
+                // Faded out at this frame: it is the input, untouched.
+                continue;
+            }
+            for (slot, channel) in input.iter_mut().zip(channels.iter()) {
+                *slot = channel[n];
+            }
+            let level = self.step_level();
+            let exact = self.level_gain == 1.0 && self.level_target == 1.0;
+            self.fold_frame(downmix, &input, (!exact).then_some(level), &mut target);
+            for (c, channel) in channels.iter_mut().enumerate() {
+                channel[n] = if g == 1.0 {
+                    target[c]
+                } else {
+                    input[c] + g * (target[c] - input[c])
+                };
+            }
+        }
     }
 }
 
@@ -316,6 +441,18 @@ mod tests {
     }
 
     #[test]
+    fn fold_level_match_lowers_a_louder_fold_and_raises_a_quieter_one() {
+        assert_eq!(fold_level_match_gain(None), None);
+        assert_eq!(fold_level_match_gain(Some(0.0)), Some(1.0));
+        assert!(
+            (fold_level_match_gain(Some(3.59)).unwrap() - 10f32.powf(-3.59 / 20.0)).abs() < 1e-6
+        );
+        assert!((fold_level_match_gain(Some(-3.0)).unwrap() - 10f32.powf(0.15)).abs() < 1e-6);
+        assert!((fold_level_match_gain(Some(20.0)).unwrap() - 10f32.powf(-0.3)).abs() < 1e-6);
+        assert!((fold_level_match_gain(Some(-20.0)).unwrap() - 10f32.powf(0.3)).abs() < 1e-6);
+    }
+
+    #[test]
     fn level_gain_glides_without_steps_and_lands_exactly() {
         let mut check = MonoCheck::new(RATE_HZ, true);
         let (mut l, mut r) = (vec![0.5f32; 480], vec![0.5f32; 480]);
@@ -401,5 +538,138 @@ mod tests {
                 assert!(loss < -2.0, "{loss}");
             }
         }
+    }
+
+    fn surround_block(channels: usize, frames: usize) -> Vec<Vec<f32>> {
+        (0..channels)
+            .map(|c| {
+                (0..frames)
+                    .map(|n| {
+                        let f = 97.0 + 61.0 * c as f32;
+                        (n as f32 * 2.0 * std::f32::consts::PI * f / RATE_HZ).sin()
+                            * (0.5 - 0.03 * c as f32)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn run_fold(
+        check: &mut MonoCheck,
+        block: &mut [Vec<f32>],
+        downmix: &Downmix,
+        fold: Option<FoldTarget>,
+    ) {
+        let mut slices: Vec<&mut [f32]> = block.iter_mut().map(|c| c.as_mut_slice()).collect();
+        check.process_fold(&mut slices, downmix, fold);
+    }
+
+    /// Off: untouched. Engaged: the downmix's exact values on L R (or C) and exact zeros.
+    #[test]
+    fn surround_fold_is_the_exact_downmix_and_off_is_untouched() {
+        use crate::meter::layout::BusLayout;
+        for bus in [
+            BusLayout::Surround50,
+            BusLayout::Surround51,
+            BusLayout::Surround70,
+            BusLayout::Surround71,
+            BusLayout::Surround714,
+        ] {
+            let downmix = Downmix::new(bus.roles());
+            let input = surround_block(bus.channels(), 999);
+            let mut out = input.clone();
+            let mut check = MonoCheck::new(RATE_HZ, false);
+            run_fold(&mut check, &mut out, &downmix, None);
+            assert_eq!(out, input);
+            for target in [FoldTarget::Stereo, FoldTarget::Mono] {
+                let mut out = input.clone();
+                let mut check = MonoCheck::new(RATE_HZ, false);
+                run_fold(&mut check, &mut out, &downmix, Some(target));
+                for n in 0..999 {
+                    let frame: Vec<f32> = input.iter().map(|c| c[n]).collect();
+                    for (c, channel) in out.iter().enumerate() {
+                        let expected = match target {
+                            FoldTarget::Stereo if c == 0 => downmix.left.apply(&frame),
+                            FoldTarget::Stereo if c == 1 => downmix.right.apply(&frame),
+                            FoldTarget::Mono if c == 2 => downmix.mono.apply(&frame),
+                            _ => 0.0,
+                        };
+                        assert_eq!(channel[n].to_bits(), expected.to_bits(), "{bus:?} {c}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Switching on, to the other fold and off again, in odd blocks: every step bounded by
+    /// the signal's own plus the ramp's share, the durations as documented, untouched after.
+    #[test]
+    fn surround_fold_switches_click_free_including_between_folds() {
+        use crate::meter::layout::BusLayout;
+        let bus = BusLayout::Surround71;
+        let downmix = Downmix::new(bus.roles());
+        let fade = (MONO_FADE_MS * 1e-3 * RATE_HZ) as usize;
+        let frames = 12 * fade;
+        let input = surround_block(bus.channels(), frames);
+        let mut out = input.clone();
+        let mut check = MonoCheck::new(RATE_HZ, false);
+        let mut offset = 0;
+        for block in [2 * fade, 7, 3 * fade - 7, 13, 3 * fade - 13, 4 * fade] {
+            let fold = match offset {
+                o if o < 2 * fade => None,
+                o if o < 5 * fade => Some(FoldTarget::Stereo),
+                o if o < 8 * fade => Some(FoldTarget::Mono),
+                _ => None,
+            };
+            let end = offset + block;
+            let mut piece: Vec<Vec<f32>> = out.iter().map(|c| c[offset..end].to_vec()).collect();
+            run_fold(&mut check, &mut piece, &downmix, fold);
+            for (o, p) in out.iter_mut().zip(piece) {
+                o[offset..end].copy_from_slice(&p);
+            }
+            offset = end;
+        }
+        // A fading output moves by the larger of the input's and the fold's own steps, plus
+        // its share of the ramp (the largest |value| bounds |fold - input|).
+        let folds: Vec<Vec<f32>> = [&downmix.left, &downmix.right, &downmix.mono]
+            .iter()
+            .map(|terms| {
+                (0..frames)
+                    .map(|n| terms.apply(&input.iter().map(|x| x[n]).collect::<Vec<_>>()))
+                    .collect()
+            })
+            .collect();
+        let own = input
+            .iter()
+            .chain(&folds)
+            .map(|c| max_step(c))
+            .fold(0.0, f32::max);
+        let peak = folds
+            .iter()
+            .chain(&input)
+            .flat_map(|c| c.iter())
+            .fold(0.0f32, |a, &b| a.max(b.abs()));
+        let bound = own + 2.0 * peak / fade as f32 + 1e-5;
+        for (c, channel) in out.iter().enumerate() {
+            assert!(
+                max_step(channel) <= bound,
+                "{c}: {} > {bound}",
+                max_step(channel)
+            );
+        }
+        // Stereo fold fully in at 4 fades; mid-way through the switch to mono (6 fades) the
+        // stereo fold is fading out; mono fully in by 8 fades; untouched after 10.
+        let n = 4 * fade;
+        let frame: Vec<f32> = input.iter().map(|x| x[n]).collect();
+        assert_eq!(out[0][n], downmix.left.apply(&frame));
+        assert_eq!(out[4][n], 0.0);
+        let n = 8 * fade - 1;
+        let frame: Vec<f32> = input.iter().map(|x| x[n]).collect();
+        assert_eq!(out[2][n], downmix.mono.apply(&frame));
+        assert_eq!(out[0][n], 0.0);
+        for c in 0..bus.channels() {
+            assert_eq!(out[c][10 * fade..], input[c][10 * fade..], "channel {c}");
+        }
+        assert!(!check.is_active());
     }
 }

@@ -17,8 +17,28 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 pub const MONO_CHECK_ID: &str = "mono_check";
 /// Stable parameter ID of the mono check's level match.
 pub const MONO_LEVEL_MATCH_ID: &str = "mono_level_match";
+/// Stable parameter ID of what a surround bus folds to while the mono check is on.
+pub const FOLD_TO_ID: &str = "fold_to";
 /// Stable parameter ID of "reset the measurement when the transport starts".
 pub const RESET_ON_PLAY_ID: &str = "reset_on_play";
+
+/// What a surround bus folds to (the host shows these names).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldTo {
+    #[name = "Stereo"]
+    Stereo,
+    #[name = "Mono"]
+    Mono,
+}
+
+impl FoldTo {
+    pub fn target(self) -> crate::meter::fold::FoldTarget {
+        match self {
+            FoldTo::Stereo => crate::meter::fold::FoldTarget::Stereo,
+            FoldTo::Mono => crate::meter::fold::FoldTarget::Mono,
+        }
+    }
+}
 
 #[derive(Params)]
 pub struct MixmeterParams {
@@ -35,6 +55,11 @@ pub struct MixmeterParams {
     /// the A/B compares balance, not level (see [`crate::monitor`]). Read by the audio thread.
     #[id = "mono_level_match"]
     pub mono_level_match: BoolParam,
+    /// On surround buses the mono check is the fold-down: to the BS.775 stereo downmix or to
+    /// mono (see [`crate::monitor`]). Ignored on mono and stereo tracks. Read by the audio
+    /// thread at each (sub-)block.
+    #[id = "fold_to"]
+    pub fold_to: EnumParam<FoldTo>,
     /// The measurement running when the project was saved (see [`crate::measurement`]).
     #[persist = "last-measurement"]
     pub last_measurement: SavedMeasurement,
@@ -69,6 +94,7 @@ impl Default for MixmeterParams {
             mono_check: BoolParam::new("Mono Check", false),
             reset_on_play: BoolParam::new("Reset on Play", true),
             mono_level_match: BoolParam::new("Mono Level Match", false),
+            fold_to: EnumParam::new("Fold To", FoldTo::Stereo),
             last_measurement: SavedMeasurement::default(),
             references: SavedLibrary::default(),
             spectrum_view: SavedSpectrumView::default(),
@@ -649,6 +675,8 @@ mod tests {
         assert_eq!(params.reset_on_play.name(), "Reset on Play");
         assert!(!params.mono_level_match.value());
         assert_eq!(params.mono_level_match.name(), "Mono Level Match");
+        assert_eq!(params.fold_to.value(), FoldTo::Stereo);
+        assert_eq!(params.fold_to.name(), "Fold To");
         let ids: Vec<String> = params
             .param_map()
             .into_iter()
@@ -659,7 +687,8 @@ mod tests {
             vec![
                 MONO_CHECK_ID.to_string(),
                 RESET_ON_PLAY_ID.to_string(),
-                MONO_LEVEL_MATCH_ID.to_string()
+                MONO_LEVEL_MATCH_ID.to_string(),
+                FOLD_TO_ID.to_string()
             ]
         );
     }

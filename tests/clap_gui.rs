@@ -127,6 +127,107 @@ fn editor_in_a_real_host_window() {
     stereo_view_draws_correlation_per_band_and_the_vectorscope(&display);
     the_editor_reopens_at_the_size_saved_in_the_project(&display);
     the_editor_honours_the_host_scale_factor(&display);
+    a_7_1_4_bus_shows_every_channel_and_the_right_loudness(&display);
+}
+
+/// `editor::meters::PEAK_COLOR`, the true-peak bars.
+const PEAK_BAR: [u8; 3] = [0xD9, 0x9A, 0x3C];
+
+/// The "done when": a 7.1.4 bus in the host shows every channel and the right
+/// loudness. Tech 3341 case 6 on the bed (L R -28 dBFS, C -24, the side pair -30), the LFE,
+/// rear pair and four heights each carrying their own quieter 1 kHz tone (-46 to -41 dBFS),
+/// played in real time into the plugin with its editor open: the bars column draws twelve
+/// true-peak bars (runs of the peak colour), and the measurement reads case 6's loudness plus
+/// the quiet channels' share (computed here from the BS.1770-5 weights) within 0.1 LU.
+fn a_7_1_4_bus_shows_every_channel_and_the_right_loudness(display: &Display) {
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let amplitude = |dbfs: f64| 10f64.powf(dbfs / 20.0);
+    // Per channel: L R C LFE Lrs Rrs Ls Rs Ltf Rtf Ltr Rtr.
+    let levels_dbfs = [
+        -28.0, -28.0, -24.0, -41.0, -42.0, -43.0, -30.0, -30.0, -44.0, -45.0, -46.0, -46.0,
+    ];
+    let weights = [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.41, 1.41, 1.0, 1.0, 1.0, 1.0];
+    let energy = |levels: &[f64]| -> f64 {
+        levels
+            .iter()
+            .zip(weights)
+            .map(|(&l, w)| w * amplitude(l).powi(2))
+            .sum()
+    };
+    let case_6 = [
+        -28.0,
+        -28.0,
+        -24.0,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+        -30.0,
+        -30.0,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    // Case 6 reads -23.016 LUFS at 48 kHz (tests/clap_host.rs); the quiet channels add this.
+    let expected = -23.016 + 10.0 * (energy(&levels_dbfs) / energy(&case_6)).log10();
+    for (index, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let mut instance = bundle.instantiate();
+        instance.select_channels(12);
+        instance.activate(RATE_HZ, 4096);
+        let parent = ParentWindow::new(display, EDITOR_SIZE.0, EDITOR_SIZE.1);
+        open_editor(&mut instance, &parent);
+        let start = Instant::now();
+        let mut frame = 0;
+        while start.elapsed() < Duration::from_millis(3500) {
+            let block: Vec<Vec<f32>> = levels_dbfs
+                .iter()
+                .map(|&l| {
+                    (frame..frame + BLOCK)
+                        .map(|n| {
+                            (amplitude(l)
+                                * (n as f64 * 2.0 * std::f64::consts::PI * 1000.0 / RATE_HZ).sin())
+                                as f32
+                        })
+                        .collect()
+                })
+                .collect();
+            instance.process(&block, &[]);
+            frame += BLOCK;
+            std::thread::sleep(Duration::from_millis(8));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let pixels = parent.capture_rgb();
+        parent.save_png(
+            &pixels,
+            &screenshots.join(format!("editor-clap-{index}-7.1.4.png")),
+        );
+        let rect = areas().bars;
+        let bars = crop(&pixels, rect);
+        let width = (rect.right() as usize).min(EDITOR_SIZE.0 as usize) - rect.left() as usize;
+        let lit_columns: Vec<bool> = (0..width)
+            .map(|x| {
+                bars.chunks(width)
+                    .filter(|row| count_pixels(&row[x..x + 1], PEAK_BAR) == 1)
+                    .count()
+                    >= 3
+            })
+            .collect();
+        let runs = lit_columns.windows(2).filter(|w| w[1] && !w[0]).count()
+            + usize::from(lit_columns.first() == Some(&true));
+        assert_eq!(runs, 12, "{}: twelve true-peak bars", path.display());
+        close_editor(&mut instance);
+        let state = instance.save_state();
+        let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        let measured: serde_json::Value =
+            serde_json::from_str(json["fields"]["last-measurement"].as_str().unwrap()).unwrap();
+        let integrated = measured["integrated_lufs"].as_f64().unwrap();
+        assert!(
+            (integrated - expected).abs() <= 0.1,
+            "{}: {integrated} LUFS, expected {expected}",
+            path.display()
+        );
+    }
 }
 
 /// A HiDPI host (CLAP `gui.set_scale(2)`; this X server has no Xft.dpi of its own): the

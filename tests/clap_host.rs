@@ -1075,3 +1075,491 @@ fn a_project_with_two_frozen_versions_reopens_with_both() {
         assert_eq!(json["fields"][folder_name], folder_value.as_str(), "{json}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Surround buses (issue 22): 5.0, 5.1, 7.0, 7.1 and 7.1.4, selected through the CLAP
+// audio-ports-config extension as a host does when the plugin is inserted on such a bus.
+
+const FOLD_TO: &str = "Fold To";
+const LEVEL_MATCH: &str = "Mono Level Match";
+
+/// (channels, name, index of L, R, C, LFE, the weighted surround pair) of each surround bus,
+/// in the order of `mixmeter::meter::layout`.
+const SURROUND_BUSES: [(u32, &str, [Option<usize>; 6]); 5] = [
+    (
+        5,
+        "5.0 surround",
+        [Some(0), Some(1), Some(2), None, Some(3), Some(4)],
+    ),
+    (
+        6,
+        "5.1 surround",
+        [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)],
+    ),
+    (
+        7,
+        "7.0 surround",
+        [Some(0), Some(1), Some(2), None, Some(5), Some(6)],
+    ),
+    (
+        8,
+        "7.1 surround",
+        [Some(0), Some(1), Some(2), Some(3), Some(6), Some(7)],
+    ),
+    (
+        12,
+        "7.1.4 immersive",
+        [Some(0), Some(1), Some(2), Some(3), Some(6), Some(7)],
+    ),
+];
+
+/// `channels` channels of noise and sines with the awkward values spread over them.
+fn surround_signal(rng: &mut StdRng, channels: usize, frames: usize, rate: f64) -> Vec<Vec<f32>> {
+    let mut out: Vec<Vec<f32>> = (0..channels)
+        .map(|c| {
+            (0..frames)
+                .map(|n| {
+                    let phase =
+                        n as f64 * 2.0 * std::f64::consts::PI * (220.0 + 97.0 * c as f64) / rate;
+                    (0.3 * phase.sin()) as f32 + rng.random_range(-0.2f32..0.2)
+                })
+                .collect()
+        })
+        .collect();
+    let specials = [
+        f32::MIN_POSITIVE / 4.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::from_bits(0x7fc0_1234),
+    ];
+    for c in 0..channels {
+        let special = specials[c % specials.len()];
+        out[c][(c + 1) * frames / (channels + 2)] = special;
+    }
+    out
+}
+
+fn surround_instance(bundle: &Bundle, channels: u32, rate: f64, max_block: u32) -> Instance {
+    let mut instance = bundle.instantiate();
+    instance.select_channels(channels);
+    instance.activate(rate, max_block);
+    instance
+}
+
+/// A host lists every bus with its name and channel count, and after selecting one the main
+/// ports have that many channels. nice-plug gives CLAP hosts a port type only for mono and
+/// stereo (`CLAP_PORT_MONO`/`STEREO`); surround ports carry none (no `clap.surround` channel
+/// map either), so hosts assume their usual order: this test records that limit.
+#[test]
+fn surround_buses_are_offered_by_name_and_selected_by_channel_count() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        let configs = instance.port_configs();
+        let listed: Vec<(String, u32, u32)> =
+            configs.iter().map(|c| (c.1.clone(), c.2, c.3)).collect();
+        let mut expected = vec![("Stereo".to_string(), 2, 2), ("Mono".to_string(), 1, 1)];
+        expected.extend(SURROUND_BUSES.iter().map(|b| (b.1.to_string(), b.0, b.0)));
+        assert_eq!(listed, expected, "{}", path.display());
+        for (channels, ..) in SURROUND_BUSES {
+            let mut instance = bundle.instantiate();
+            instance.select_channels(channels);
+            assert_eq!(instance.main_input_port(), (channels, None));
+        }
+        let mut stereo = bundle.instantiate();
+        assert_eq!(stereo.main_input_port(), (2, Some("stereo".to_string())));
+    }
+}
+
+/// EBU Tech 3341 case 6 (L R -28 dBFS, C -24, Ls Rs -30, 1 kHz) through the plugin on every
+/// surround bus reads -23.0 +- 0.1 LUFS: on 5.1 and up with a loud LFE (-6 dBFS, 50 Hz) that
+/// must not count, on 7.x with the surround pair on the side channels (+1.5 dB) and a silent
+/// rear pair, on 7.1.4 with silent heights. A bus read with the wrong order or weights misses:
+/// the surrounds unweighted read -23.7, an LFE counted reads above -12.
+#[test]
+fn surround_tech_3341_case_6_reads_minus_23_on_every_surround_bus() {
+    const RATE_HZ: f64 = 48_000.0;
+    let frames = 10 * 48_000;
+    let tone = |dbfs: f64, hz: f64| -> Vec<f32> {
+        let a = 10f64.powf(dbfs / 20.0);
+        (0..frames)
+            .map(|n| (a * (2.0 * std::f64::consts::PI * hz * n as f64 / RATE_HZ).sin()) as f32)
+            .collect()
+    };
+    let (front, centre, surround, lfe) = (
+        tone(-28.0, 1000.0),
+        tone(-24.0, 1000.0),
+        tone(-30.0, 1000.0),
+        tone(-6.0, 50.0),
+    );
+    let mut rng = StdRng::seed_from_u64(6);
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for (channels, name, [l, r, c, lfe_at, ls, rs]) in SURROUND_BUSES {
+            let mut input = vec![vec![0.0f32; frames]; channels as usize];
+            input[l.unwrap()] = front.clone();
+            input[r.unwrap()] = front.clone();
+            input[c.unwrap()] = centre.clone();
+            input[ls.unwrap()] = surround.clone();
+            input[rs.unwrap()] = surround.clone();
+            if let Some(at) = lfe_at {
+                input[at] = lfe.clone();
+            }
+            let mut instance = surround_instance(&bundle, channels, RATE_HZ, MAX_BLOCK);
+            let output = process_in_random_blocks(&mut instance, &input, &mut rng);
+            assert!(output == input, "{name}: audio passes untouched");
+            let measured = saved_measurement(&instance.save_state());
+            let integrated = measured["integrated_lufs"].as_f64().unwrap();
+            eprintln!(
+                "{}: {name} case 6 reads {integrated:.3} LUFS",
+                path.display()
+            );
+            assert!(
+                (integrated + 23.0).abs() <= 0.1,
+                "{}: {name} reads {integrated}",
+                path.display()
+            );
+            // The loudest true peak is the LFE's (-6 dBTP) where there is one, else the
+            // centre's (-24).
+            let peak = measured["true_peak_dbtp"].as_f64().unwrap();
+            let expected = if lfe_at.is_some() { -6.0 } else { -24.0 };
+            assert!((peak - expected).abs() < 0.1, "{name}: true peak {peak}");
+        }
+    }
+}
+
+/// Every layout passes audio through bit for bit (NaN, infinities, denormals, -0.0
+/// included) at four rates in random blocks of 0-4096 frames (odd sizes among them).
+#[test]
+fn surround_passthrough_is_bit_exact_on_every_bus_rate_and_block_size() {
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for (seed, (channels, name, _)) in SURROUND_BUSES.into_iter().enumerate() {
+            for rate in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+                let mut rng = StdRng::seed_from_u64(seed as u64 * 10 + rate as u64);
+                let mut instance = surround_instance(&bundle, channels, rate, MAX_BLOCK);
+                let input = surround_signal(&mut rng, channels as usize, rate as usize / 2, rate);
+                let output = process_in_random_blocks(&mut instance, &input, &mut rng);
+                for (c, (i, o)) in input.iter().zip(&output).enumerate() {
+                    assert!(
+                        bits(i) == bits(o),
+                        "{}: {name} at {rate} Hz: channel {c} changed",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The fold-down through the plugin: with the mono check on, a 5.1 bus plays the BS.775-3
+/// Table 2 stereo downmix on L and R (Lo = L + 0.7071 C + 0.7071 Ls, the LFE omitted) and
+/// silence elsewhere, exactly; folded to mono, M = 0.7071 L + 0.7071 R + C + 0.5 Ls + 0.5 Rs
+/// on the centre alone. Switched by an event inside a block: untouched before it.
+#[test]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
+fn surround_fold_down_plays_the_bs775_downmix_exactly() {
+    const RATE_HZ: f64 = 48_000.0;
+    let fade_frames = (RATE_HZ * 0.010) as usize;
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for fold_to in [0.0, 1.0] {
+            let mut instance = bundle.instantiate();
+            let mono = instance.param_id(MONO_CHECK);
+            let target = instance.param_id(FOLD_TO);
+            instance.set_param_inactive(target, fold_to);
+            instance.select_channels(6);
+            instance.activate(RATE_HZ, MAX_BLOCK);
+            let mut rng = StdRng::seed_from_u64(5);
+            let input: Vec<Vec<f32>> = surround_signal(&mut rng, 6, 3000, RATE_HZ)
+                .into_iter()
+                .map(|c| {
+                    c.into_iter()
+                        .map(|x| if x.is_finite() { x } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            let on_at = 333;
+            let out = instance.process(
+                &input,
+                &[ParamChange {
+                    offset: on_at as u32,
+                    param_id: mono,
+                    value: 1.0,
+                }],
+            );
+            for c in 0..6 {
+                assert_eq!(bits(&out[c][..on_at]), bits(&input[c][..on_at]));
+            }
+            for n in on_at + fade_frames + 1..3000 {
+                let [l, r, c, _lfe, ls, rs] = [0, 1, 2, 3, 4, 5].map(|i| input[i][n]);
+                let expected: [f32; 6] = if fold_to == 0.0 {
+                    [
+                        l + 0.7071 * c + 0.7071 * ls,
+                        r + 0.7071 * c + 0.7071 * rs,
+                        0.0,
+                        0.0,
+                        0.0,
+                        0.0,
+                    ]
+                } else {
+                    [
+                        0.0,
+                        0.0,
+                        0.7071 * l + 0.7071 * r + c + 0.5 * ls + 0.5 * rs,
+                        0.0,
+                        0.0,
+                        0.0,
+                    ]
+                };
+                for ch in 0..6 {
+                    assert_eq!(
+                        out[ch][n].to_bits(),
+                        expected[ch].to_bits(),
+                        "{} fold {fold_to}: channel {ch} at {n}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A 5.1 bus folded with level match on: after the 3 s window and the glide, the folded
+/// output measures as loud as the bus (within 0.3 LU) on the same meter the plugin uses, for
+/// independent noise in every channel (the plain folds are quieter: -1.6 and -3.7 LU) and for
+/// the same noise in every channel (louder: about +3 LU, so the match lowers them).
+#[test]
+fn surround_level_matched_fold_is_as_loud_as_the_bus() {
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    use mixmeter::meter::layout::{BusLayout, weights};
+    const RATE_HZ: f64 = 48_000.0;
+    let frames = 12 * 48_000;
+    let mut rng = StdRng::seed_from_u64(51);
+    let independent: Vec<Vec<f32>> = (0..6)
+        .map(|c| {
+            (0..frames)
+                .map(|_| {
+                    if c == 3 {
+                        0.0
+                    } else {
+                        rng.random_range(-0.2f32..0.2)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let shared: Vec<f32> = (0..frames)
+        .map(|_| rng.random_range(-0.1f32..0.1))
+        .collect();
+    let coherent: Vec<Vec<f32>> = (0..6)
+        .map(|c| {
+            if c == 3 {
+                vec![0.0; frames]
+            } else {
+                shared.clone()
+            }
+        })
+        .collect();
+    let bus = BusLayout::Surround51;
+    let config = MeterConfig::new(RATE_HZ, 6).with_weights(&weights(bus.roles()));
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for (fold_to, input) in [0.0, 1.0]
+            .into_iter()
+            .flat_map(|f| [(f, &independent), (f, &coherent)])
+        {
+            let mut instance = bundle.instantiate();
+            let (mono, target, level) = (
+                instance.param_id(MONO_CHECK),
+                instance.param_id(FOLD_TO),
+                instance.param_id(LEVEL_MATCH),
+            );
+            instance.set_param_inactive(mono, 1.0);
+            instance.set_param_inactive(target, fold_to);
+            instance.set_param_inactive(level, 1.0);
+            instance.select_channels(6);
+            instance.activate(RATE_HZ, 960);
+            let mut bus_meter = Meter::new(config).unwrap();
+            let mut out_meter = Meter::new(config).unwrap();
+            for start in (0..frames).step_by(960) {
+                let block: Vec<Vec<f32>> = input
+                    .iter()
+                    .map(|c| c[start..start + 960].to_vec())
+                    .collect();
+                let out = instance.process(&block, &[]);
+                bus_meter.process(&block);
+                if start >= 9 * 48_000 {
+                    out_meter.process(&out);
+                }
+            }
+            let bus_lufs = bus_meter.readings().short_term_lufs.unwrap();
+            let out_lufs = out_meter.readings().short_term_lufs.unwrap();
+            assert!(
+                (out_lufs - bus_lufs).abs() < 0.3,
+                "{} fold {fold_to}: folded {out_lufs} vs bus {bus_lufs}",
+                path.display()
+            );
+            eprintln!("fold {fold_to}: level-matched {out_lufs:.2} LUFS, bus {bus_lufs:.2}");
+        }
+    }
+}
+
+/// A project saved on each surround bus (fold to mono engaged, level match on, a measurement
+/// running) reopens on the same bus in a fresh instance: every parameter, the measurement,
+/// and the engaged fold from the first sample.
+#[test]
+fn surround_projects_reopen_on_every_bus() {
+    const RATE_HZ: f64 = 48_000.0;
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        for (channels, name, _) in SURROUND_BUSES {
+            let mut rng = StdRng::seed_from_u64(channels as u64);
+            let mut original = bundle.instantiate();
+            let params = original.params();
+            let (mono, target) = (original.param_id(MONO_CHECK), original.param_id(FOLD_TO));
+            original.set_param_inactive(mono, 1.0);
+            original.set_param_inactive(target, 1.0);
+            original.select_channels(channels);
+            original.activate(RATE_HZ, 512);
+            let input = surround_signal(&mut rng, channels as usize, 48_000, RATE_HZ);
+            let input: Vec<Vec<f32>> = input
+                .into_iter()
+                .map(|c| {
+                    c.into_iter()
+                        .map(|x| if x.is_finite() { x } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            for start in (0..48_000).step_by(480) {
+                let block: Vec<Vec<f32>> = input
+                    .iter()
+                    .map(|c| c[start..start + 480].to_vec())
+                    .collect();
+                original.process(&block, &[]);
+            }
+            let state = original.save_state();
+            let measured = saved_measurement(&state);
+            assert_eq!(measured["measured_s"], 1.0, "{name}");
+
+            let mut reopened = bundle.instantiate();
+            reopened.select_channels(channels);
+            reopened.load_state(&state).expect("own state loads");
+            for (id, param, ..) in &params {
+                assert_eq!(
+                    reopened.param_value(*id),
+                    original.param_value(*id),
+                    "{name}: {param} restored"
+                );
+            }
+            assert_eq!(
+                saved_measurement(&reopened.save_state()),
+                measured,
+                "{name}"
+            );
+            reopened.activate(RATE_HZ, 512);
+            assert_eq!(reopened.main_input_port().0, channels);
+            let block: Vec<Vec<f32>> = input.iter().map(|c| c[..64].to_vec()).collect();
+            let out = reopened.process(&block, &[]);
+            // Folded to mono from the first sample: only the centre (channel 2) sounds.
+            for (c, channel) in out.iter().enumerate() {
+                assert_eq!(
+                    channel.iter().any(|&x| x != 0.0),
+                    c == 2,
+                    "{name}: channel {c}"
+                );
+            }
+        }
+    }
+}
+
+/// The analyzer and the plugin agree on every surround layout: a 10 s programme (a different
+/// level and envelope per channel, a loud LFE) written as a WAV with the layout's channel mask
+/// is read by `mixmeter analyze` with the roles the plugin's bus has (same labels, same
+/// order), and played through the plugin on that bus gives the same integrated loudness,
+/// LRA, maxima, peaks, PLR and crest factor within 1e-9.
+#[test]
+fn surround_plugin_and_analyzer_agree_on_every_layout() {
+    use mixmeter::meter::layout::BusLayout;
+    const RATE: u32 = 48_000;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("surround-plugin-vs-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    // WAVE masks in the plugin's orders: 5.0 (side), 5.1, 7.0, 7.1, 7.1.4.
+    let masks = [0x607u32, 0x3F, 0x637, 0x63F, 0x2D63F];
+    let mut rng = StdRng::seed_from_u64(22);
+    for ((channels, name, _), mask) in SURROUND_BUSES.into_iter().zip(masks) {
+        let bus = BusLayout::from_channels(channels as usize).unwrap();
+        let frames = 10 * RATE as usize;
+        let audio: Vec<Vec<f64>> = (0..channels as usize)
+            .map(|c| {
+                let level = 0.05 + 0.04 * c as f64;
+                let rate = 0.3 + 0.17 * c as f64;
+                (0..frames)
+                    .map(|n| {
+                        let t = n as f64 / RATE as f64;
+                        let envelope = 0.6 + 0.4 * (t * rate).sin();
+                        level * envelope * rng.random_range(-1.0..1.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        let wav = dir.join(format!("{channels}.wav"));
+        common::wav::write_wav_extensible(&wav, RATE, &audio, mask);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+            .args(["analyze", "--json"])
+            .arg(&wav)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}");
+        let cli: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let labels: Vec<&str> = bus.roles().iter().map(|r| r.label()).collect();
+        assert_eq!(cli["channel_layout"], serde_json::json!(labels), "{name}");
+        let audio: Vec<Vec<f32>> = audio
+            .iter()
+            .map(|c| c.iter().map(|&x| x as f32).collect())
+            .collect();
+        for path in bundles() {
+            let bundle = Bundle::load(&path);
+            let mut instance = surround_instance(&bundle, channels, RATE as f64, 480);
+            for start in (0..frames).step_by(480) {
+                let block: Vec<Vec<f32>> = audio
+                    .iter()
+                    .map(|c| c[start..start + 480].to_vec())
+                    .collect();
+                instance.process(&block, &[]);
+            }
+            let plugin = saved_measurement(&instance.save_state());
+            assert_eq!(plugin["measured_s"], 10.0, "{name}");
+            for field in [
+                "integrated_lufs",
+                "loudness_range_lu",
+                "max_momentary_lufs",
+                "max_short_term_lufs",
+                "true_peak_dbtp",
+                "sample_peak_dbfs",
+                "plr_db",
+                "crest_factor_db",
+            ] {
+                let (p, c) = (plugin[field].as_f64(), cli[field].as_f64());
+                let (Some(p), Some(c)) = (p, c) else {
+                    panic!("{name}: {field} plugin {p:?} analyzer {c:?}");
+                };
+                assert!(
+                    (p - c).abs() <= 1e-9,
+                    "{}: {name}: {field} plugin {p} analyzer {c}",
+                    path.display()
+                );
+            }
+            if path == bundles()[0] {
+                eprintln!(
+                    "{name}: plugin and analyzer read {:.3} LUFS",
+                    plugin["integrated_lufs"].as_f64().unwrap()
+                );
+            }
+        }
+    }
+}

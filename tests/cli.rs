@@ -4,6 +4,9 @@
 
 #[path = "common/signals.rs"]
 mod signals;
+#[path = "common/wav.rs"]
+mod wav;
+use wav::write_wav_extensible;
 
 use serde_json::Value;
 use signals::{invert_band, pink};
@@ -182,6 +185,7 @@ fn json_has_every_documented_field_and_nulls_for_no_value() {
         "crest_factor_db",
         "correlation",
         "mono_loss_lu",
+        "fold_down",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -192,6 +196,8 @@ fn json_has_every_documented_field_and_nulls_for_no_value() {
         "plr_db",
         "correlation",
         "mono_loss_lu",
+        // A stereo file has no fold-down.
+        "fold_down",
     ] {
         assert!(v[key].is_null(), "silence has no {key}: {v}");
     }
@@ -421,43 +427,6 @@ fn readable_summary_and_usage() {
     assert_eq!(code, 2);
 }
 
-/// Writes a WAVE_FORMAT_EXTENSIBLE file (32-bit float) with a channel mask, as multichannel
-/// WAV files carry their layout.
-fn write_wav_extensible(path: &Path, rate: u32, channels: &[Vec<f64>], mask: u32) {
-    let count = channels.len() as u16;
-    let frames = channels[0].len();
-    let block_align = count * 4;
-    let mut data = Vec::with_capacity(frames * block_align as usize);
-    for n in 0..frames {
-        for channel in channels {
-            data.extend((channel[n] as f32).to_le_bytes());
-        }
-    }
-    let mut bytes = Vec::new();
-    bytes.extend(b"RIFF");
-    bytes.extend((4 + 8 + 40 + 8 + data.len() as u32).to_le_bytes());
-    bytes.extend(b"WAVEfmt ");
-    bytes.extend(40u32.to_le_bytes());
-    bytes.extend(0xFFFEu16.to_le_bytes());
-    bytes.extend(count.to_le_bytes());
-    bytes.extend(rate.to_le_bytes());
-    bytes.extend((rate * block_align as u32).to_le_bytes());
-    bytes.extend(block_align.to_le_bytes());
-    bytes.extend(32u16.to_le_bytes());
-    bytes.extend(22u16.to_le_bytes());
-    bytes.extend(32u16.to_le_bytes());
-    bytes.extend(mask.to_le_bytes());
-    // KSDATAFORMAT_SUBTYPE_IEEE_FLOAT
-    bytes.extend(3u32.to_le_bytes());
-    bytes.extend([
-        0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
-    ]);
-    bytes.extend(b"data");
-    bytes.extend((data.len() as u32).to_le_bytes());
-    bytes.extend(data);
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// Encodes `wav` with Debian's ffmpeg (installed by ./test.sh), the way real files are made.
 fn ffmpeg(wav: &Path, out: &Path, codec_args: &[&str]) {
     let status = Command::new("ffmpeg")
@@ -555,6 +524,7 @@ fn every_container_and_codec_reads_the_loudness_of_its_source() {
 /// channel changes nothing (excluded). 7.1 reports its layout; more than 8 channels is a
 /// clear error.
 #[test]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
 fn multichannel_files_use_the_bs1770_weights() {
     let dir = scratch_dir("cli-surround");
     let rate = 48_000;
@@ -583,28 +553,54 @@ fn multichannel_files_use_the_bs1770_weights() {
         &[
             front.clone(),
             front.clone(),
-            centre,
-            lfe,
+            centre.clone(),
+            lfe.clone(),
             silent.clone(),
-            silent,
+            silent.clone(),
             surround.clone(),
-            surround,
+            surround.clone(),
         ],
         0x63F,
     );
-    let too_many = dir.join("ten.wav");
-    write_wav(&too_many, Format::Int16, rate, &vec![front; 10]);
+    // 7.1.4: the 7.1 bed with silent heights (weight 1.0, BS.1770-5 Table 3).
+    let seven_one_four = dir.join("seven-one-four.wav");
+    let mut bed = vec![
+        front.clone(),
+        front.clone(),
+        centre.clone(),
+        lfe.clone(),
+        silent.clone(),
+        silent.clone(),
+        surround.clone(),
+        surround.clone(),
+    ];
+    bed.extend(std::iter::repeat_n(silent.clone(), 4));
+    write_wav_extensible(&seven_one_four, rate, &bed, 0x2D63F);
+    let too_many = dir.join("thirteen.wav");
+    write_wav(&too_many, Format::Int16, rate, &vec![front; 13]);
     let (code, stdout, stderr) = run(&[
         "analyze",
         "--json",
         five_one.to_str().unwrap(),
         seven_one.to_str().unwrap(),
         too_many.to_str().unwrap(),
+        seven_one_four.to_str().unwrap(),
     ]);
-    assert_eq!(code, 1, "the 10-channel file is an error");
+    assert_eq!(code, 1, "the 13-channel file is an error");
     let lines = json_lines(&stdout);
-    assert_eq!(lines.len(), 3);
-    assert!(lines[2]["error"].as_str().unwrap().contains("10 channels"));
+    assert_eq!(lines.len(), 4);
+    assert!(lines[2]["error"].as_str().unwrap().contains("13 channels"));
+    assert_eq!(
+        lines[3]["channel_layout"],
+        serde_json::json!([
+            "L", "R", "C", "LFE", "Lrs", "Rrs", "Ls", "Rs", "Ltf", "Rtf", "Ltr", "Rtr"
+        ])
+    );
+    assert!(
+        (f(&lines[3], "integrated_lufs") + 23.0).abs() < 0.05,
+        "{}",
+        lines[3]
+    );
     assert_eq!(
         lines[0]["channel_layout"],
         serde_json::json!(["L", "R", "C", "LFE", "Ls", "Rs"])
@@ -629,9 +625,34 @@ fn multichannel_files_use_the_bs1770_weights() {
         Value::Null,
         "correlation is a stereo reading"
     );
+    // The BS.775 fold-down (coherent 1 kHz tones, the LFE left out): Lo = Ro = L + 0.7071 C
+    // + 0.7071 Ls in amplitude, M = sqrt 2 Lo; the change is the fold's energy over the
+    // bus's weighted energy (K-weighting is the same gain on every channel at 1 kHz).
+    let amplitude = |dbfs: f64| 10f64.powf(dbfs / 20.0);
+    let (a_front, a_centre, a_surround) = (amplitude(-28.0), amplitude(-24.0), amplitude(-30.0));
+    let lo = a_front + 0.7071 * a_centre + 0.7071 * a_surround;
+    let bus = 2.0 * a_front.powi(2) + a_centre.powi(2) + 2.0 * 1.41 * a_surround.powi(2);
+    let expected = 10.0 * (2.0 * lo.powi(2) / bus).log10();
+    for line in [&lines[0], &lines[1], &lines[3]] {
+        let fold = &line["fold_down"];
+        for field in ["stereo_lu", "mono_lu"] {
+            let got = fold[field].as_f64().unwrap();
+            assert!(
+                (got - expected).abs() < 0.01,
+                "{field} {got} vs {expected}: {line}"
+            );
+        }
+        // L and R carry the same tone.
+        assert!((fold["front_correlation"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+        let peak = fold["stereo_true_peak_dbtp"].as_f64().unwrap();
+        assert!(
+            (peak - 20.0 * lo.log10()).abs() < 0.05,
+            "fold true peak {peak}"
+        );
+    }
     assert!(
-        stderr.contains("ten.wav: 10 channels"),
-        "clear message for 10 channels: {stderr}"
+        stderr.contains("thirteen.wav: 13 channels"),
+        "clear message for 13 channels: {stderr}"
     );
 }
 
@@ -1388,7 +1409,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 7);
+    assert_eq!(lines[0]["schema_version"], 8);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -2242,7 +2263,7 @@ fn album_loudness_pools_the_tracks_blocks() {
     let lines = json_lines(&stdout);
     assert_eq!(lines.len(), 3);
     let album = &lines[2]["album"];
-    assert_eq!(lines[2]["schema_version"], 7);
+    assert_eq!(lines[2]["schema_version"], 8);
     assert!(
         (f(album, "integrated_lufs") - expected).abs() < 0.02,
         "{album}"

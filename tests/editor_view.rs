@@ -97,6 +97,7 @@ fn harness_sized(scene: Scene, size: (f32, f32)) -> Harness<'static, Scene> {
                 let a = &mut scene.actions;
                 a.toggle_mono |= now.toggle_mono;
                 a.toggle_level_match |= now.toggle_level_match;
+                a.toggle_fold_to |= now.toggle_fold_to;
                 a.command = now.command.or(a.command);
                 a.select_target = now.select_target.or(a.select_target.take());
                 a.select_check_profile = now.select_check_profile.or(a.select_check_profile.take());
@@ -699,7 +700,8 @@ fn clip_zoom_and_target_are_one_click_each() {
     );
     clip.click();
     harness.run();
-    assert_eq!(harness.state().actions.clear_clip, [true, false]);
+    assert_eq!(harness.state().actions.clear_clip[..2], [true, false]);
+    assert!(!harness.state().actions.clear_clip[2..].contains(&true));
 
     harness.get_by_label("5 min").click();
     harness.run();
@@ -1571,4 +1573,169 @@ fn a_balanced_mix_gives_no_tonal_suggestion_and_passes_the_tonal_check() {
         matches!(status, Some(Status::Warn | Status::Fail)),
         "{status:?}"
     );
+}
+
+/// A 7.1.4 bus through the real meter, the real fold-down and the real bridge: a bar per
+/// channel named by its role (L R C LFE Lrs Rrs Ls Rs Ltf Rtf Ltr Rtr), one clip indicator for
+/// the bus, the Fold-down switch (engaged, folding to mono) with its target button, the
+/// folds' loudness changes where the stereo readings are on a stereo track (the numbers the
+/// fold measured), no mono-loss reading, and a stereo pane that names the front pair. At the
+/// default size and the smallest, every one of them inside the window.
+#[test]
+fn a_surround_bus_shows_every_channel_by_role_and_the_fold_down() {
+    use mixmeter::meter::engine::{Meter, MeterConfig};
+    use mixmeter::meter::fold::{Fold, FoldTarget};
+    use mixmeter::meter::layout::{BusLayout, weights};
+    let bus = BusLayout::Surround714;
+    let rate = 48_000.0;
+    let mut meter =
+        Meter::new(MeterConfig::new(rate, 12).with_weights(&weights(bus.roles()))).unwrap();
+    let mut fold = Fold::new(rate, bus.roles()).unwrap();
+    let mut seed = 3u64;
+    let block: Vec<Vec<f32>> = (0..12)
+        .map(|_| {
+            (0..5 * 48_000)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+                })
+                .collect()
+        })
+        .collect();
+    meter.process(&block);
+    fold.process(&block);
+    let (mut input, mut output) = mixmeter::bridge::channel();
+    let readings = meter.readings();
+    let fold_readings = fold.readings(&readings);
+    input.publish_with_fold(&readings, false, None, Some(fold_readings), 1.0);
+    let snapshot = output.snapshot();
+    assert_eq!(snapshot.fold, Some(fold_readings));
+    let mut view = View::new(snapshot.readings, &targets(), "spotify");
+    view.fold = snapshot.fold;
+    view.fold_to = FoldTarget::Mono;
+    view.mono_engaged = true;
+    for c in 0..12 {
+        view.set_peaks(c, -10.0 - c as f32, -10.0 - c as f32);
+    }
+    view.clip[9].update(0.7);
+    let labels = [
+        "L", "R", "C", "LFE", "Lrs", "Rrs", "Ls", "Rs", "Ltf", "Rtf", "Ltr", "Rtr",
+    ];
+    for size in [(1100.0, 720.0), (800.0, 560.0)] {
+        let mut scene = Scene::new(view.clone());
+        scene.pane = Pane::Stereo;
+        let mut harness = harness_sized(scene, size);
+        harness.run();
+        // For the eye: target/screenshots/editor-7.1.4-WxH.png.
+        let image = harness.render().expect("the editor renders headless");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        image
+            .save(dir.join(format!("editor-7.1.4-{}x{}.png", size.0, size.1)))
+            .unwrap();
+        let window = harness.state().full;
+        let glance = mixmeter::editor::areas(window).glance;
+        let inside = |harness: &Harness<'_, Scene>, role, label: &str| {
+            let node = harness.get_by_role_and_label(role, label);
+            let rect = node.rect();
+            assert!(
+                window.contains(rect.min) && window.contains(rect.max),
+                "{label} at {rect:?} outside {window:?} ({size:?})"
+            );
+        };
+        // The readings at a glance are drawn (not clipped away) inside their own area.
+        let in_glance = |harness: &Harness<'_, Scene>, label: &str| {
+            let rect = harness
+                .get_by_role_and_label(egui::Role::Meter, label)
+                .rect();
+            assert!(
+                glance.expand(0.5).contains_rect(rect),
+                "{label} at {rect:?} outside the readings' area {glance:?} ({size:?})"
+            );
+        };
+        for (c, label) in labels.iter().enumerate() {
+            let name = format!("{label} true peak bar");
+            inside(&harness, egui::Role::Meter, &name);
+            let reading = format!("{label} true peak");
+            inside(&harness, egui::Role::Meter, &reading);
+            assert_eq!(
+                value_of(&harness, &reading),
+                Some(format!("{:+.1}", -10.0 - c as f32)),
+                "{reading}"
+            );
+        }
+        assert!(harness.query_by_label("Left true peak").is_none());
+        inside(&harness, egui::Role::Button, "Any channel clip");
+        assert!(
+            harness
+                .get_by_role_and_label(egui::Role::Button, "Any channel clip")
+                .value()
+                .is_some_and(|v| v.contains("+0.7")),
+            "the worst channel's overshoot"
+        );
+        inside(&harness, egui::Role::CheckBox, "Fold-down");
+        assert!(harness.query_by_label("Mono check").is_none());
+        inside(&harness, egui::Role::Button, "Fold to");
+        assert_eq!(
+            harness
+                .get_by_role_and_label(egui::Role::Button, "Fold to")
+                .value()
+                .as_deref(),
+            Some("to mono")
+        );
+        assert!(
+            harness
+                .query_by_label_contains("Output folded to mono (ITU-R BS.775 downmix on C)")
+                .is_some()
+        );
+        let lu = mixmeter::editor::format_reading;
+        for (label, value) in [
+            ("Stereo fold", fold_readings.stereo_short_term_lu),
+            ("Mono fold", fold_readings.mono_short_term_lu),
+            ("Stereo fold, whole", fold_readings.stereo_integrated_lu),
+            ("Mono fold, whole", fold_readings.mono_integrated_lu),
+        ] {
+            in_glance(&harness, label);
+            assert!(value.is_some(), "{label} has a value");
+            assert_eq!(value_of(&harness, label), Some(lu(value)), "{label}");
+        }
+        in_glance(&harness, "Stereo fold true peak");
+        // The front pair (independent noise: correlation near 0), read as a stereo track.
+        in_glance(&harness, "Correlation");
+        let correlation = harness
+            .get_by_role_and_label(egui::Role::Meter, "Correlation")
+            .value()
+            .and_then(|v| v.split(',').next()?.parse::<f64>().ok())
+            .expect("front correlation shown");
+        assert!(
+            (correlation - fold_readings.front_correlation.unwrap()).abs() < 0.006,
+            "{correlation}"
+        );
+        assert!(correlation.abs() < 0.1, "{correlation}");
+        in_glance(&harness, "Front balance");
+        assert!(fold_readings.front_balance_db.is_some());
+        assert!(
+            harness
+                .query_by_role_and_label(egui::Role::Meter, "Mono loss")
+                .is_none()
+        );
+        assert!(
+            harness
+                .query_by_label_contains("Stereo view of the front pair (L R)")
+                .is_some()
+        );
+        // A click on the target asks to switch it.
+        harness
+            .get_by_role_and_label(egui::Role::Button, "Fold to")
+            .click();
+        harness.run();
+        assert!(harness.state().actions.toggle_fold_to);
+    }
+    // The folds changed loudness as the coefficients say for 12 equal independent channels
+    // (weights 1, 1, 1, 0, 1, 1, 1.41, 1.41, 1, 1, 1, 1): the stereo fold -2.4 LU.
+    let stereo = fold_readings.stereo_integrated_lu.unwrap();
+    let expected = 10.0 * (2.0f64 * (1.0 + 5.0 * 0.5) / (9.0 + 2.0 * 1.41)).log10();
+    assert!((stereo - expected).abs() < 0.15, "{stereo} vs {expected}");
 }

@@ -21,6 +21,7 @@ use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
 use mixmeter::meter::MAX_CHANNELS;
 use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings, spectrum_analyzer};
+use mixmeter::meter::fold::{Fold, FoldReadings};
 use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
 use mixmeter::meter::layout;
 use mixmeter::meter::moments::Moments;
@@ -42,7 +43,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 /// One `--series` value per this many seconds.
 const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
-const SCHEMA_VERSION: u32 = 7;
+const SCHEMA_VERSION: u32 = 8;
 /// Dual mono (`--dual-mono`): the one channel weighs as the two channels of a stereo pair
 /// carrying it (BS.1770-5 sums the channels' weighted energies: twice the energy, +3.01 LU).
 const DUAL_MONO_WEIGHT: f64 = 2.0;
@@ -96,7 +97,7 @@ enum Command {
     /// Measures loudness (EBU R128 / ITU-R BS.1770-5), loudness range, true peak, dynamics and
     /// stereo with the plugin's meter core. Reads WAV, RF64/BW64 and Wave64, AIFF, CAF
     /// (integer and float PCM), FLAC, MP3, Ogg Vorbis, AAC-LC (mono or stereo) and ALAC in
-    /// MP4/M4A; any sample rate; mono, stereo and multichannel up to 7.1 (BS.1770 channel
+    /// MP4/M4A; any sample rate; mono, stereo and multichannel up to 7.1.4 (BS.1770 channel
     /// weights, LFE excluded). Not read: Opus, and AAC with more than 2 channels or HE-AAC
     /// (reported as unsupported). A folder is searched recursively (links followed, each file
     /// once); files are analyzed in parallel. A file shorter than its header says is measured
@@ -209,6 +210,8 @@ struct Analysis {
     info: StreamInfo,
     frames: u64,
     readings: Readings,
+    /// The BS.775 fold-down's loudness changes (more than two channels).
+    fold: Option<FoldReadings>,
     momentary: Vec<Option<f64>>,
     short_term: Vec<Option<f64>>,
     /// The long-term average spectrum, when a reference comparison was asked for.
@@ -311,7 +314,7 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
         .store(info.approx_frames.unwrap_or(0), Ordering::Relaxed);
     if info.channels == 0 || info.channels > MAX_CHANNELS {
         return Err(format!(
-            "{} channels (the analyzer measures 1 to {MAX_CHANNELS} channels, up to 7.1)",
+            "{} channels (the analyzer measures 1 to {MAX_CHANNELS} channels, up to 7.1.4)",
             info.channels
         ));
     }
@@ -333,6 +336,12 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
         .transpose()
         .map_err(|e| e.to_string())?;
     let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
+    // More than two channels: the BS.775 fold-down is measured too (as the plugin does on a
+    // surround bus), for its loudness change.
+    let mut fold = (info.channels > 2)
+        .then(|| Fold::new(info.sample_rate_hz as f64, &info.layout))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
     let mut next_series_frame = series_step;
     let mut frames: u64 = 0;
@@ -396,6 +405,9 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
                     *p = &c[start..end];
                 }
                 meter.process(&piece[..block.len().min(MAX_CHANNELS)]);
+                if let Some(fold) = fold.as_mut() {
+                    fold.process(&piece[..block.len().min(MAX_CHANNELS)]);
+                }
                 frames += (end - start) as u64;
                 slot.done_frames.store(frames, Ordering::Relaxed);
                 start = end;
@@ -450,11 +462,13 @@ fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, S
             meter.range_histogram().clone(),
         ))
     });
+    let fold = fold.map(|f| f.readings(&readings));
     Ok(Analysis {
         file: source.name(),
         info,
         frames,
         readings,
+        fold,
         momentary,
         short_term,
         spectrum,
@@ -544,6 +558,12 @@ fn to_json(
         "crest_factor_db": number(r.crest_factor_db),
         "correlation": number(r.integrated_correlation),
         "mono_loss_lu": number(r.mono_loss_integrated_lu),
+        "fold_down": a.fold.map_or(Value::Null, |f| json!({
+            "stereo_lu": number(f.stereo_integrated_lu),
+            "mono_lu": number(f.mono_integrated_lu),
+            "stereo_true_peak_dbtp": number(f.stereo_true_peak_dbtp),
+            "front_correlation": number(f.front_integrated_correlation),
+        })),
         "non_finite_samples": r.non_finite_samples,
         "truncated": a.truncated_from().is_some(),
         "stated_duration_s": a.truncated_from().map_or(Value::Null, |n| json!(n as f64 / a.info.sample_rate_hz as f64)),

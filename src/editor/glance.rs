@@ -73,6 +73,90 @@ fn verdict_color(ui: &egui::Ui, verdict: Option<Verdict>) -> Color32 {
     }
 }
 
+/// On a surround bus, in place of the stereo readings: how much loudness the fold-down
+/// changes (BS.775 stereo and mono, last 3 s and whole measurement), the front pair's
+/// correlation and balance, and the stereo fold's true peak.
+pub fn fold_glance(ui: &mut egui::Ui, view: &View) {
+    let fold = view.fold.unwrap_or_default();
+    // Three rows, as the stereo readings have: the front pair's correlation, the folds'
+    // loudness changes (last 3 s | whole), the front pair's balance and the fold's peak.
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Front L R").strong().size(14.0));
+        ui.label(
+            RichText::new(correlation_text(fold.front_correlation))
+                .monospace()
+                .strong()
+                .size(14.0),
+        );
+        let width = (ui.max_rect().right() - ui.cursor().left() - 4.0).max(60.0);
+        correlation_meter(
+            ui,
+            fold.front_correlation,
+            fold.front_integrated_correlation,
+            width,
+        );
+    });
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label("BS.775 fold").on_hover_text(
+            "Loudness change of the ITU-R BS.775 downmix against the bus: last 3 s | whole",
+        );
+        for (what, live, whole) in [
+            (
+                "Stereo fold",
+                fold.stereo_short_term_lu,
+                fold.stereo_integrated_lu,
+            ),
+            (
+                "Mono fold",
+                fold.mono_short_term_lu,
+                fold.mono_integrated_lu,
+            ),
+        ] {
+            ui.label(
+                RichText::new(if what == "Stereo fold" {
+                    "stereo"
+                } else {
+                    "mono"
+                })
+                .small(),
+            );
+            value_label(ui, what, &format_reading(live), live, 13.0, None);
+            ui.label(RichText::new("|").small().weak());
+            value_label(
+                ui,
+                &format!("{what}, whole"),
+                &format_reading(whole),
+                whole,
+                13.0,
+                None,
+            );
+        }
+        ui.label(RichText::new("LU").small());
+    });
+    ui.horizontal(|ui| {
+        ui.label("Balance");
+        let text = balance_text(fold.front_balance_db);
+        value_label(
+            ui,
+            "Front balance",
+            &text,
+            fold.front_balance_db,
+            14.0,
+            None,
+        );
+        ui.add_space(6.0);
+        // Short beside the balance; its accessible name is spelled out.
+        ui.label("Fold TP");
+        let peak = fold.stereo_true_peak_dbtp;
+        let text = peak.map_or(NO_VALUE.to_string(), |p| format!("{p:+.1}"));
+        let color = peak
+            .is_some_and(|p| p > crate::editor::STREAMING_CEILING_DBTP as f64)
+            .then_some(super::panels::BAD_COLOR);
+        value_label(ui, "Stereo fold true peak", &text, peak, 14.0, color);
+    });
+}
+
 /// Correlation (number and meter), mono loss (last 3 s and whole), balance and the mono
 /// verdict with the worst band; on a mono track, a line saying so; while the layout is not
 /// known (before the host activates the plugin), nothing about mono or stereo.

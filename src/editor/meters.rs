@@ -124,12 +124,15 @@ pub struct Bar {
     pub marks: Vec<(f32, Color32, String)>,
 }
 
+/// More bars than this (a surround bus: M, S and 5 to 12 channels) are drawn compact.
+pub const MANY_BARS: usize = 4;
+
 /// Draws the bars side by side in `rect` with the scale on the left; returns nothing (bars are
 /// read-only). Each bar is exposed to screen readers with its value.
 pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
     let painter = ui.painter_at(rect);
     let scale_width = 26.0;
-    let caption_height = 16.0;
+    let caption_height = if bars.len() > MANY_BARS { 24.0 } else { 16.0 };
     let plot = Rect::from_min_max(
         Pos2::new(rect.left() + scale_width, rect.top() + 6.0),
         Pos2::new(rect.right(), rect.bottom() - caption_height),
@@ -151,8 +154,13 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
         );
     }
     let n = bars.len().max(1) as f32;
-    let gap = 6.0;
+    // A surround bus's many bars sit closer, with smaller captions, staggered on two rows
+    // when a caption is wider than its bar.
+    let many = bars.len() > MANY_BARS;
+    let gap = if many { 2.0 } else { 6.0 };
     let width = ((plot.width() - gap * (n - 1.0)) / n).max(4.0);
+    let caption_size = if many { 10.0 } else { 12.0 };
+    let stagger = many && width < 18.0;
     for (i, bar) in bars.iter().enumerate() {
         let x0 = plot.left() + i as f32 * (width + gap);
         let column =
@@ -196,11 +204,18 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
                 );
             }
         }
+        let caption_y = if stagger && i % 2 == 1 {
+            rect.bottom() - caption_height / 4.0
+        } else if stagger {
+            rect.bottom() - caption_height * 3.0 / 4.0
+        } else {
+            rect.bottom() - caption_height / 2.0
+        };
         painter.text(
-            Pos2::new(column.center().x, rect.bottom() - caption_height / 2.0),
+            Pos2::new(column.center().x, caption_y),
             egui::Align2::CENTER_CENTER,
             bar.caption,
-            egui::FontId::proportional(12.0),
+            egui::FontId::proportional(caption_size),
             ui.visuals().text_color(),
         );
         let response = ui.interact(column, ui.auto_id_with(("bar", i)), Sense::hover());

@@ -34,7 +34,9 @@ use crate::diagnosis::platforms::{self, Target};
 use crate::diagnosis::stereo::{Mix, format_range, mono_compatibility};
 use crate::diagnosis::{checks, compare, suggestions};
 use crate::meter::engine::Readings;
+use crate::meter::fold::{FoldReadings, FoldTarget};
 use crate::meter::gain_to_db;
+use crate::meter::layout::BusLayout;
 use crate::params::{DEFAULT_TARGET_ID, EDITOR_DEFAULT_SIZE, MixmeterParams};
 pub use crate::params::{EDITOR_MIN_SIZE, Pane};
 use egui::{Align, Color32, Layout, Pos2, Rect, RichText, UiBuilder, Vec2};
@@ -92,13 +94,19 @@ impl TargetMark {
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub mono_engaged: bool,
-    /// Channels of the track (1 or 2); 0 while the layout is not known (the host has not
-    /// activated the plugin yet): nothing is said about mono or stereo then.
+    /// Channels of the track (1, 2, or 5 to 12 on a surround bus); 0 while the layout is not
+    /// known (the host has not activated the plugin yet): nothing is said about mono or
+    /// stereo then.
     pub channels: usize,
-    /// Held live true peak per channel, dBTP; `-inf` means no signal.
-    pub true_peak_db: [f32; PLUGIN_CHANNELS],
-    /// The true-peak bars (falling), dBTP.
-    pub bar_peak_db: [f32; PLUGIN_CHANNELS],
+    /// Held live true peak of channels 1 and 2 (stereo, or a surround bus's front pair),
+    /// dBTP; `-inf` means no signal. Channels 3 and up are in [`View::more_true_peak_db`]
+    /// (read any channel with [`View::true_peak`]).
+    pub true_peak_db: [f32; 2],
+    /// The true-peak bars (falling) of channels 1 and 2, dBTP.
+    pub bar_peak_db: [f32; 2],
+    /// The same for channels 3 and up of a surround bus.
+    pub more_true_peak_db: [f32; PLUGIN_CHANNELS - 2],
+    pub more_bar_peak_db: [f32; PLUGIN_CHANNELS - 2],
     pub clip: [ClipLatch; PLUGIN_CHANNELS],
     pub readings: Readings,
     /// The measurement was started by the host transport.
@@ -111,6 +119,12 @@ pub struct View {
     /// The mono check's level match is on, and the gain it applies now (dB).
     pub mono_level_match: bool,
     pub mono_level_gain_db: f32,
+    /// On a surround bus (more than 2 channels) the mono check is the fold-down: what it
+    /// folds to, and the folds' loudness changes.
+    pub fold_to: FoldTarget,
+    pub fold: Option<FoldReadings>,
+    /// The front pair's vectorscope points on a surround bus (stereo pane only).
+    pub front_scope: Vec<[f32; 2]>,
     pub target: TargetMark,
     pub targets: Vec<TargetMark>,
     pub platforms: Vec<PlatformRow>,
@@ -158,6 +172,36 @@ pub struct CheckList {
 }
 
 impl View {
+    /// Held live true peak of channel `c`, dBTP.
+    pub fn true_peak(&self, c: usize) -> f32 {
+        match c {
+            0 | 1 => self.true_peak_db[c],
+            _ => self.more_true_peak_db[c - 2],
+        }
+    }
+
+    /// The falling true-peak bar of channel `c`, dBTP.
+    pub fn bar_peak(&self, c: usize) -> f32 {
+        match c {
+            0 | 1 => self.bar_peak_db[c],
+            _ => self.more_bar_peak_db[c - 2],
+        }
+    }
+
+    /// Sets channel `c`'s held peak and bar.
+    pub fn set_peaks(&mut self, c: usize, true_peak_db: f32, bar_peak_db: f32) {
+        match c {
+            0 | 1 => {
+                self.true_peak_db[c] = true_peak_db;
+                self.bar_peak_db[c] = bar_peak_db;
+            }
+            _ => {
+                self.more_true_peak_db[c - 2] = true_peak_db;
+                self.more_bar_peak_db[c - 2] = bar_peak_db;
+            }
+        }
+    }
+
     /// A view of `readings` with no live peaks yet, the given target and the platform previews
     /// computed from the readings.
     pub fn new(readings: Readings, targets: &[Target], target_id: &str) -> Self {
@@ -176,8 +220,10 @@ impl View {
         Self {
             mono_engaged: false,
             channels: readings.channels,
-            true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
-            bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS],
+            true_peak_db: [f32::NEG_INFINITY; 2],
+            bar_peak_db: [f32::NEG_INFINITY; 2],
+            more_true_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS - 2],
+            more_bar_peak_db: [f32::NEG_INFINITY; PLUGIN_CHANNELS - 2],
             clip: [ClipLatch::default(); PLUGIN_CHANNELS],
             readings,
             reset_by_transport: false,
@@ -185,6 +231,9 @@ impl View {
             reset_on_play: true,
             mono_level_match: false,
             mono_level_gain_db: 0.0,
+            fold_to: FoldTarget::Stereo,
+            fold: None,
+            front_scope: Vec::new(),
             platforms: platform_rows(targets, &readings, &target.id),
             targets: targets.iter().map(TargetMark::of).collect(),
             target,
@@ -302,6 +351,8 @@ pub struct EditorFrame<'a> {
 pub struct Actions {
     pub toggle_mono: bool,
     pub toggle_level_match: bool,
+    /// Switch the fold-down between stereo and mono (surround buses).
+    pub toggle_fold_to: bool,
     pub command: Option<Command>,
     pub select_target: Option<String>,
     pub select_check_profile: Option<String>,
@@ -351,8 +402,18 @@ pub fn format_duration(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
 }
 
-/// Label of channel `index` out of `channels` (0: the layout is not known yet).
+/// The role label of channel `index` of a surround bus (L R C LFE Ls Rs ...).
+fn surround_label(index: usize, channels: usize) -> Option<&'static str> {
+    let bus = BusLayout::from_channels(channels).filter(|b| b.is_surround())?;
+    bus.roles().get(index).map(|r| r.label())
+}
+
+/// Label of channel `index` out of `channels` (0: the layout is not known yet): Left and
+/// Right on stereo, the role (L R C LFE Ls Rs Lrs Rrs Ltf Rtf Ltr Rtr) on a surround bus.
 pub fn channel_name(index: usize, channels: usize) -> &'static str {
+    if let Some(label) = surround_label(index, channels) {
+        return label;
+    }
     match (channels, index) {
         (0, 0) => "Channel 1",
         (0, _) => "Channel 2",
@@ -364,6 +425,9 @@ pub fn channel_name(index: usize, channels: usize) -> &'static str {
 
 /// Caption of channel `index`'s true-peak bar.
 fn channel_caption(index: usize, channels: usize) -> &'static str {
+    if let Some(label) = surround_label(index, channels) {
+        return label;
+    }
     match (channels, index) {
         (0, 0) => "1",
         (0, _) => "2",
@@ -371,6 +435,13 @@ fn channel_caption(index: usize, channels: usize) -> &'static str {
         (_, 0) => "L",
         _ => "R",
     }
+}
+
+/// The bus's name for the editor ("5.1 surround"), `None` on mono and stereo.
+pub fn surround_name(channels: usize) -> Option<&'static str> {
+    BusLayout::from_channels(channels)
+        .filter(|b| b.is_surround())
+        .map(|b| b.name())
 }
 
 /// Width the header keeps for the mono check and its level-match box, logical pixels.
@@ -473,6 +544,9 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             .auto_shrink([false, false])
             .show(ui, |ui| match frame.pane {
                 Pane::Spectrum => actions.spectrum = draw_spectrum(ui, frame.spectrum),
+                Pane::Stereo if view.channels > 2 => {
+                    stereo::draw_front_pair(ui, &view.front_scope, view.channels)
+                }
                 Pane::Stereo => draw_stereo(ui, frame.stereo, view.channels),
             });
     });
@@ -483,7 +557,11 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
         ui.separator();
         panels::dynamics_panel(ui, view);
         ui.separator();
-        glance::stereo_glance(ui, view);
+        if view.channels > 2 {
+            glance::fold_glance(ui, view);
+        } else {
+            glance::stereo_glance(ui, view);
+        }
     });
     let details_id = ui.scope_id().with("details-tab");
     let mut tab = ui.data(|d| {
@@ -590,30 +668,70 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             ui.label(RichText::new(auto).small().weak());
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let surround = view.channels > 2;
+            let (on, off, name) = if surround {
+                ("FOLD-DOWN ON", "FOLD-DOWN off", "Fold-down")
+            } else {
+                ("MONO CHECK  ON", "MONO CHECK  off", "Mono check")
+            };
             let (text, fill, text_color) = if view.mono_engaged {
-                ("MONO CHECK  ON", MONO_ENGAGED_COLOR, Color32::BLACK)
+                (on, MONO_ENGAGED_COLOR, Color32::BLACK)
             } else {
                 (
-                    "MONO CHECK  off",
+                    off,
                     ui.visuals().widgets.inactive.bg_fill,
                     ui.visuals().text_color(),
                 )
             };
-            let button =
-                egui::Button::new(RichText::new(text).size(16.0).strong().color(text_color))
-                    .fill(fill)
-                    .min_size(Vec2::new(170.0, 34.0));
+            // On a surround bus the fold target's button sits beside it: the pair keeps to the
+            // same width.
+            let (text_size, width) = if surround {
+                (13.0, 104.0)
+            } else {
+                (16.0, 170.0)
+            };
+            let button = egui::Button::new(
+                RichText::new(text)
+                    .size(text_size)
+                    .strong()
+                    .color(text_color),
+            )
+            .fill(fill)
+            .min_size(Vec2::new(width, 34.0));
             let response = ui.add(button);
             let engaged = view.mono_engaged;
             response.widget_info(|| {
-                egui::WidgetInfo::selected(egui::Role::CheckBox, true, engaged, "Mono check")
+                egui::WidgetInfo::selected(egui::Role::CheckBox, true, engaged, name)
             });
             if response.clicked() {
                 actions.toggle_mono = true;
             }
+            if surround {
+                // What the fold-down plays: one click switches stereo and mono.
+                let to = match view.fold_to {
+                    FoldTarget::Stereo => "to stereo",
+                    FoldTarget::Mono => "to mono",
+                };
+                let response = ui.button(to).on_hover_text(
+                    "Fold to the BS.775 stereo downmix or to mono (click to switch)",
+                );
+                let text = to.to_string();
+                response.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(egui::Role::Button, true, "Fold to");
+                    info.current_text_value = Some(text.clone());
+                    info
+                });
+                if response.clicked() {
+                    actions.toggle_fold_to = true;
+                }
+            }
             let mut level_match = view.mono_level_match;
             if ui
-                .checkbox(&mut level_match, "level-matched")
+                .checkbox(
+                    &mut level_match,
+                    // Shorter beside the fold target's button.
+                    if surround { "matched" } else { "level-matched" },
+                )
                 .on_hover_text(
                     "Raise the mono sum by the measured mono loss (last 3 s, at most +6 dB), \
                      so the A/B compares balance, not level",
@@ -628,6 +746,22 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         if let Some(message) = &view.not_measuring {
             // The mono check is not applied either: the output is the input.
             ui.label(RichText::new(message).color(WARNING_COLOR).strong());
+        } else if view.mono_engaged && view.channels > 2 {
+            let bus = surround_name(view.channels).unwrap_or("surround");
+            let fold = match view.fold_to {
+                FoldTarget::Stereo => "stereo (ITU-R BS.775 downmix on L and R)",
+                FoldTarget::Mono => "mono (ITU-R BS.775 downmix on C)",
+            };
+            let level = if view.mono_level_match {
+                format!(", level-matched {:+.1} dB", view.mono_level_gain_db)
+            } else {
+                String::new()
+            };
+            let text = format!(
+                "Output folded to {fold}{level}, other channels silent. The meters still \
+                 measure the {bus} input."
+            );
+            ui.label(RichText::new(text).color(MONO_ENGAGED_COLOR).strong());
         } else if view.mono_engaged {
             let text = if view.mono_level_match {
                 format!(
@@ -662,11 +796,12 @@ fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
 fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
     let r = &view.readings;
     let rect = ui.max_rect();
-    // An unknown layout (0) draws both bars, named by number.
+    // An unknown layout (0) draws two bars, named by number.
     let channels = match view.channels {
-        0 => PLUGIN_CHANNELS,
+        0 => 2,
         n => n.min(PLUGIN_CHANNELS),
     };
+    let surround = channels > 2;
     let target_label = format!("{:.0} target", view.target.lufs);
     let target_mark = vec![(view.target.lufs as f32, TARGET_COLOR, target_label)];
     let ceilings = vec![
@@ -701,20 +836,43 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         bars.push(Bar {
             caption: channel_caption(c, view.channels),
             name: format!("{name} true peak bar"),
-            value_db: view.bar_peak_db[c],
-            hold_db: Some(view.true_peak_db[c]),
+            value_db: view.bar_peak(c),
+            hold_db: Some(view.true_peak(c)),
             color: PEAK_COLOR,
             marks: ceilings.clone(),
         });
     }
     // Clip indicators over the true-peak bars.
     let clip_height = 24.0;
-    let values_height = 30.0 * channels as f32 + 34.0;
+    // A surround bus lists its true peaks two channels to a row.
+    let value_rows = if surround {
+        channels.div_ceil(2)
+    } else {
+        channels
+    };
+    let values_height = if surround { 22.0 } else { 30.0 } * value_rows as f32 + 34.0;
     ui.horizontal(|ui| {
         ui.label(RichText::new("LUFS  |  dBTP").small().weak());
     });
     // Over the true-peak bars (the right-hand ones), right to left.
     ui.with_layout(Layout::right_to_left(Align::Min), |ui| {
+        if surround {
+            // One indicator for the bus (no room for one per channel): the worst overshoot of
+            // any channel; a click clears them all.
+            let worst = view.clip[..channels]
+                .iter()
+                .copied()
+                .max_by(|a, b| {
+                    a.over_db
+                        .unwrap_or(f32::NEG_INFINITY)
+                        .total_cmp(&b.over_db.unwrap_or(f32::NEG_INFINITY))
+                })
+                .unwrap_or_default();
+            if clip_button(ui, "Any channel", worst, 96.0) {
+                actions.clear_clip[..channels].fill(true);
+            }
+            return;
+        }
         for c in (0..channels).rev() {
             if clip_button(ui, channel_name(c, view.channels), view.clip[c], 48.0) {
                 actions.clear_clip[c] = true;
@@ -734,22 +892,35 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
         )),
         |ui| {
             ui.label(RichText::new("True peak, live (held 1.5 s)").small());
-            for c in 0..channels {
+            let value = |ui: &mut egui::Ui, c: usize, label_width: f32, size: f32| {
                 let name = channel_name(c, view.channels);
-                let value_db = view.true_peak_db[c];
+                let value_db = view.true_peak(c);
                 let color = (value_db > STREAMING_CEILING_DBTP).then_some(WARNING_COLOR);
-                ui.horizontal(|ui| {
-                    ui.add_sized([44.0, 24.0], egui::Label::new(name));
-                    let value = value_db.is_finite().then_some(value_db as f64);
-                    panels::value_label(
-                        ui,
-                        &format!("{name} true peak"),
-                        &format_db(value_db),
-                        value,
-                        22.0,
-                        color,
-                    );
-                });
+                let row_height = if surround { 18.0 } else { 24.0 };
+                ui.add_sized([label_width, row_height], egui::Label::new(name));
+                let value = value_db.is_finite().then_some(value_db as f64);
+                panels::value_label(
+                    ui,
+                    &format!("{name} true peak"),
+                    &format_db(value_db),
+                    value,
+                    size,
+                    color,
+                );
+            };
+            if surround {
+                for row in 0..value_rows {
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 3.0;
+                        for c in 2 * row..(2 * row + 2).min(channels) {
+                            value(ui, c, 24.0, 12.0);
+                        }
+                    });
+                }
+            } else {
+                for c in 0..channels {
+                    ui.horizontal(|ui| value(ui, c, 44.0, 22.0));
+                }
             }
         },
     );
@@ -835,8 +1006,9 @@ impl MixmeterEditor {
         let r = snapshot.readings;
         let mut view = View::new(r, &self.targets, &self.params.editor.target());
         view.mono_engaged = self.params.mono_check.value();
-        view.true_peak_db = self.held.map(|h| h.peak_db);
-        view.bar_peak_db = self.bar_peak_db;
+        for c in 0..PLUGIN_CHANNELS {
+            view.set_peaks(c, self.held[c].peak_db, self.bar_peak_db[c]);
+        }
         view.clip = self.clip;
         view.reset_by_transport = snapshot.reset_by_transport;
         view.not_measuring = snapshot
@@ -845,6 +1017,8 @@ impl MixmeterEditor {
         view.reset_on_play = self.params.reset_on_play.value();
         view.mono_level_match = self.params.mono_level_match.value();
         view.mono_level_gain_db = gain_to_db(snapshot.mono_level_gain);
+        view.fold_to = self.params.fold_to.value().target();
+        view.fold = snapshot.fold;
         view.history_s = self.params.editor.history_s();
         (view, snapshot)
     }
@@ -906,6 +1080,9 @@ impl NiceEguiApp for MixmeterEditor {
         let stereo = match pane {
             Pane::Stereo => {
                 let (scope, _) = self.meter.scope();
+                if view.channels > 2 {
+                    view.front_scope = scope.points[..scope.count.min(scope.points.len())].to_vec();
+                }
                 stereo_data(snapshot.stereo.as_ref(), &snapshot.readings, scope)
             }
             Pane::Spectrum => None,
@@ -1040,6 +1217,16 @@ impl MixmeterEditor {
         if let Some(context) = &self.gui_context {
             if actions.toggle_mono {
                 set_bool_param(context, &self.params.mono_check, !view.mono_engaged);
+            }
+            if actions.toggle_fold_to {
+                let next = match self.params.fold_to.value() {
+                    crate::params::FoldTo::Stereo => crate::params::FoldTo::Mono,
+                    crate::params::FoldTo::Mono => crate::params::FoldTo::Stereo,
+                };
+                let setter = context.param_setter();
+                setter.begin_set_parameter(&self.params.fold_to);
+                setter.set_parameter(&self.params.fold_to, next);
+                setter.end_set_parameter(&self.params.fold_to);
             }
             if actions.toggle_level_match {
                 set_bool_param(

@@ -87,6 +87,23 @@ fn verdict_color(verdict: Option<Verdict>) -> Color32 {
     }
 }
 
+/// The stereo view on a surround bus: it applies to the front pair (L R), and says so. The
+/// vectorscope shows that pair (its correlation and balance are in the readings at a
+/// glance); the per-band image is measured on stereo tracks only (the spectrum analyzer's
+/// bands need exactly two channels).
+pub fn draw_front_pair(ui: &mut egui::Ui, points: &[[f32; 2]], channels: usize) {
+    let bus = crate::editor::surround_name(channels).unwrap_or("surround");
+    let text = format!(
+        "Stereo view of the front pair (L R) of this {bus} bus. Their correlation and balance \
+         and the fold-down's loudness changes are beside the readings; the per-band image is \
+         measured on stereo tracks."
+    );
+    let response = ui.label(RichText::new(&text).strong());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
+    ui.label(RichText::new("Vectorscope, front pair (L R)").strong());
+    draw_scope(ui, points);
+}
+
 /// Draws the stereo view.
 ///
 /// `channels` is the track's (0 while the layout is not known: nothing is said about mono

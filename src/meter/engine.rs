@@ -1103,8 +1103,8 @@ mod tests {
             MeterError::Channels(0)
         );
         assert_eq!(
-            Meter::new(MeterConfig::new(RATE, 9)).unwrap_err(),
-            MeterError::Channels(9)
+            Meter::new(MeterConfig::new(RATE, MAX_CHANNELS + 1)).unwrap_err(),
+            MeterError::Channels(MAX_CHANNELS + 1)
         );
         assert_eq!(
             Meter::new(MeterConfig::new(RATE, 2).with_weights(&[1.0, f64::NAN])).unwrap_err(),

@@ -5,6 +5,7 @@
 //! allocates, locks, logs or panics.
 
 pub mod engine;
+pub mod fold;
 pub mod gating;
 pub mod kweight;
 pub mod layout;
@@ -13,9 +14,8 @@ pub mod spectrum;
 pub mod stereo;
 pub mod truepeak;
 
-/// The largest channel count the core measures. Layouts are mono and stereo today; the
-/// multichannel weights of BS.1770 arrive with surround support.
-pub const MAX_CHANNELS: usize = 8;
+/// The largest channel count the core measures: 7.1.4 ([`layout::BusLayout::Surround714`]).
+pub const MAX_CHANNELS: usize = layout::BusLayout::MAX_CHANNELS;
 
 /// Which compiled variant of the hot loops this CPU runs. The portable kernels are the
 /// reference; on x86-64 CPUs with AVX2 and FMA the same loops compiled for those are chosen at

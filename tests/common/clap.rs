@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
@@ -42,6 +44,8 @@ pub struct TestShared {
     params: OnceLock<Option<PluginParams>>,
     gui: OnceLock<Option<PluginGui>>,
     render: OnceLock<Option<PluginRender>>,
+    ports: OnceLock<Option<PluginAudioPorts>>,
+    ports_config: OnceLock<Option<PluginAudioPortsConfig>>,
 }
 
 impl<'a> SharedHandler<'a> for TestShared {
@@ -50,6 +54,8 @@ impl<'a> SharedHandler<'a> for TestShared {
         let _ = self.params.set(instance.get_extension());
         let _ = self.gui.set(instance.get_extension());
         let _ = self.render.set(instance.get_extension());
+        let _ = self.ports.set(instance.get_extension());
+        let _ = self.ports_config.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -164,6 +170,8 @@ impl Bundle {
                 params: OnceLock::new(),
                 gui: OnceLock::new(),
                 render: OnceLock::new(),
+                ports: OnceLock::new(),
+                ports_config: OnceLock::new(),
             },
             |_| TestMainThread,
             &self.entry,
@@ -302,6 +310,66 @@ impl Instance {
             .access_shared_handler(|h| *h.gui.get().expect("initialized"))
             .expect("the plugin implements the gui extension");
         f(&gui, &mut self.instance.plugin_handle())
+    }
+
+    /// The plugin's audio-ports configurations as a CLAP host lists them: (id, name, main
+    /// input channels, main output channels, main input port type).
+    pub fn port_configs(&mut self) -> Vec<(u32, String, u32, u32, Option<String>)> {
+        let ext = self
+            .instance
+            .access_shared_handler(|h| *h.ports_config.get().expect("initialized"))
+            .expect("the plugin implements the audio-ports-config extension");
+        let handle = self.instance.plugin_handle();
+        let mut configs = Vec::new();
+        for index in 0..ext.count(&handle) {
+            let mut buffer = AudioPortsConfigBuffer::new();
+            let config = ext.get(&handle, index, &mut buffer).expect("config listed");
+            let input = config.main_input.as_ref();
+            configs.push((
+                config.id.get(),
+                String::from_utf8_lossy(config.name).into_owned(),
+                input.map_or(0, |p| p.channel_count),
+                config.main_output.as_ref().map_or(0, |p| p.channel_count),
+                input
+                    .and_then(|p| p.port_type.as_ref())
+                    .map(|t| t.0.to_string_lossy().into_owned()),
+            ));
+        }
+        configs
+    }
+
+    /// Selects the configuration whose main ports have `channels` channels (the plugin must be
+    /// inactive), as a host does when the user inserts the plugin on such a bus.
+    pub fn select_channels(&mut self, channels: u32) {
+        let id = self
+            .port_configs()
+            .into_iter()
+            .find(|c| c.2 == channels && c.3 == channels)
+            .unwrap_or_else(|| panic!("no configuration with {channels} channels"))
+            .0;
+        let ext = self
+            .instance
+            .access_shared_handler(|h| *h.ports_config.get().expect("initialized"))
+            .expect("the plugin implements the audio-ports-config extension");
+        ext.select(&self.instance.plugin_handle(), ClapId::new(id))
+            .expect("the plugin accepts the configuration");
+    }
+
+    /// (channel count, port type) of the main input port as the plugin reports it now.
+    pub fn main_input_port(&mut self) -> (u32, Option<String>) {
+        let ext = self
+            .instance
+            .access_shared_handler(|h| *h.ports.get().expect("initialized"))
+            .expect("the plugin implements the audio-ports extension");
+        let mut buffer = AudioPortInfoBuffer::new();
+        let handle = self.instance.plugin_handle();
+        let info = ext
+            .get(&handle, 0, true, &mut buffer)
+            .expect("a main input");
+        (
+            info.channel_count,
+            info.port_type.map(|t| t.0.to_string_lossy().into_owned()),
+        )
     }
 
     pub fn save_state(&mut self) -> Vec<u8> {

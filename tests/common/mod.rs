@@ -1,2 +1,3 @@
 pub mod clap;
+pub mod wav;
 pub mod x11;

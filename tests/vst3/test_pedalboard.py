@@ -230,3 +230,84 @@ def test_short_offline_passes_write_no_report(bundle, tmp_path):
     """Renders shorter than 10 s (a host's checks, a preview) leave the folder untouched."""
     folder = render(bundle, tmp_path, 1, 2, 5, 9.5)
     assert not folder.exists() or not any(folder.iterdir()), list(folder.iterdir())
+
+
+# Surround buses (issue 22). pedalboard asks JUCE for a bus of the array's channel count; JUCE
+# turns it into a VST3 speaker arrangement (5 channels: 5.0, 6: 5.1) and checks what the
+# plugin reports back. 5.0 and 5.1 work. For 7 and 8 channels nice-plug 0.4.2 reports the
+# SDDS "cine" arrangements (k70Cine/k71Cine: front wide Lc Rc, not the side pair of 7.x), and
+# for 12 channels no arrangement at all (the first 12 speaker bits), so JUCE refuses the bus:
+# the last test below records that limit.
+
+SURROUND_CHANNELS = [5, 6]
+
+CASE_6_SCRIPT = """
+import sys, time
+import numpy as np, pedalboard
+plugin = pedalboard.load_plugin(sys.argv[1])
+channels = int(sys.argv[2])
+t = np.arange(12 * 48_000) / 48_000.0
+tone = lambda dbfs, hz: (10 ** (dbfs / 20) * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+front, centre, surround = tone(-28, 1000), tone(-24, 1000), tone(-30, 1000)
+if channels == 5:
+    x = np.stack([front, front, centre, surround, surround])
+else:
+    # 5.1 with a loud LFE (-6 dBFS, 50 Hz), which BS.1770 leaves out.
+    x = np.stack([front, front, centre, tone(-6, 50), surround, surround])
+y = plugin.process(x, 48_000.0, buffer_size=333)
+assert np.array_equal(x.view(np.uint32), y.view(np.uint32)), "passthrough"
+time.sleep(1.5)  # the report is written on the plugin's own thread
+"""
+
+
+@pytest.mark.parametrize("channels", SURROUND_CHANNELS)
+def test_surround_case_6_reads_minus_23(bundle, tmp_path, channels):
+    """EBU Tech 3341 case 6 as a 5.0 and a 5.1 bus (L R -28 dBFS, C -24, Ls Rs -30; a loud LFE
+    on 5.1): the render report reads -23.0 +- 0.1 LUFS (surrounds +1.5 dB, LFE excluded)."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DOCUMENTS_DIR=str(tmp_path))
+    args = [sys.executable, "-c", CASE_6_SCRIPT, bundle, str(channels)]
+    subprocess.run(args, env=env, check=True, timeout=180)
+    reports = sorted((tmp_path / "Mixmeter reports").glob("*.json"))
+    assert len(reports) == 1, reports
+    report = json.loads(reports[0].read_text())
+    assert abs(report["integrated_lufs"] + 23.0) <= 0.1, report["integrated_lufs"]
+
+
+@pytest.mark.parametrize("channels", SURROUND_CHANNELS)
+@pytest.mark.parametrize("rate_hz", RATES_HZ)
+def test_surround_passthrough_is_bit_exact(bundle, channels, rate_hz):
+    plugin = pedalboard.load_plugin(bundle)
+    rng = np.random.default_rng(int(rate_hz) + channels)
+    x = signal(rng, channels, int(rate_hz // 4), rate_hz)
+    for buffer_size in ODD_BUFFER_SIZES:
+        y = plugin.process(x, rate_hz, buffer_size=buffer_size)
+        assert y.shape == x.shape
+        assert np.array_equal(x.view(np.uint32), y.view(np.uint32)), f"changed at block {buffer_size}"
+
+
+def test_surround_fold_down_is_the_bs775_downmix(bundle):
+    """A 5.1 bus with the mono check on plays Lo = L + 0.7071 C + 0.7071 Ls on L (Ro on R) and
+    silence elsewhere, exactly (BS.775-3 Table 2, LFE omitted)."""
+    plugin = pedalboard.load_plugin(bundle)
+    plugin.mono_check = True
+    x = signal(np.random.default_rng(51), 6, 4096, 48_000.0)
+    y = plugin.process(x, 48_000.0, buffer_size=512)
+    c = np.float32(0.7071)
+    lo = (x[0] + c * x[2]) + c * x[4]
+    ro = (x[1] + c * x[2]) + c * x[5]
+    assert np.array_equal(y[0].view(np.uint32), lo.astype(np.float32).view(np.uint32))
+    assert np.array_equal(y[1].view(np.uint32), ro.astype(np.float32).view(np.uint32))
+    assert not np.any(y[2:])
+
+
+@pytest.mark.parametrize("channels", [7, 8, 12])
+def test_seven_channels_and_more_are_refused_through_nice_plug_vst3(bundle, channels):
+    """Records the limit described above: JUCE cannot give the plugin a 7.0, 7.1 or 7.1.4 bus
+    through nice-plug 0.4.2's VST3 wrapper (the CLAP build takes them all)."""
+    plugin = pedalboard.load_plugin(bundle)
+    with pytest.raises(ValueError, match="does not support"):
+        plugin.process(np.zeros((channels, 480), np.float32), 48_000.0)
