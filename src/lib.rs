@@ -442,17 +442,22 @@ impl Plugin for Mixmeter {
         let fold_to = self.params.fold_to.value().target();
         // The fold-down's readings, once per block (a few logarithms), on surround buses.
         let fold_readings = fold.as_ref().map(|f| f.readings(&meter.readings()));
-        if self.params.mono_level_match.value() {
-            // No value (silence) keeps the gain it had.
-            let gain = match &fold_readings {
-                Some(f) => fold_level_match_gain(f.short_term_lu(self.mono_check.fold())),
-                None => level_match_gain(meter.mono_loss_short_term_lu()),
+        // The level-match target costs a few logarithms per block: it is needed only while the
+        // sum is engaged or fading (a fade in starts at its target), and always for a fold.
+        let level_heard = mono_engaged || self.mono_check.is_active() || fold.is_some();
+        if level_heard {
+            let gain = if self.params.mono_level_match.value() {
+                // No value (silence) keeps the gain it had.
+                match &fold_readings {
+                    Some(f) => fold_level_match_gain(f.short_term_lu(self.mono_check.fold())),
+                    None => level_match_gain(meter.mono_loss_short_term_lu()),
+                }
+            } else {
+                Some(1.0)
             };
             if let Some(gain) = gain {
                 self.mono_check.set_level_target(gain);
             }
-        } else {
-            self.mono_check.set_level_target(1.0);
         }
         match (fold.as_ref(), buffer.as_slice()) {
             (Some(fold), channels) => self.mono_check.process_fold(

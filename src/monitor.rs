@@ -174,6 +174,12 @@ impl MonoCheck {
             return;
         }
 
+        if self.mix_gain == 0.0 {
+            // A fade in starts from the stereo input, where the level gain is not heard: it
+            // starts at its target (the plugin updates the target only while the sum is
+            // engaged or fading, so an old value may be waiting here).
+            self.level_gain = self.level_target;
+        }
         let mut start = 0;
         while start < frames && self.mix_gain != target_gain {
             self.mix_gain = if target_gain > self.mix_gain {

@@ -47,10 +47,16 @@
 //! the true peak is never below the sample peak.
 //!
 //! Real-time: all buffers are fixed arrays sized at construction; [`TruePeak::process`] works
-//! in chunks of [`CHUNK`] samples. The screen filters up to four phases per pass and sixteen
-//! outputs at a time (each window vector is loaded once and multiplied into every phase's
-//! accumulators, which stay in registers); on x86-64 CPUs with AVX2 and FMA the same kernels
-//! compiled for them are chosen at run time. Never allocates.
+//! in chunks of [`CHUNK`] samples appended to a per-channel buffer (the history is moved back
+//! once per `SPAN` samples, not copied per call). Cost of the screen: phase `F - p` is phase
+//! `p` mirrored, so each pair of phases is computed from the sums and differences of mirrored
+//! taps with half the multiplies, and the larger of the pair's two magnitudes is `|A| + |B|`
+//! (see `ScreenPhases`); the chunk's endpoints, second differences and largest estimate come
+//! from the same pass. When the largest estimate plus the largest allowance of a chunk stays
+//! at or below what is known, no interval of it is looked at again: that is exact, since every
+//! interval's estimate plus allowance is at most that sum. On x86-64 CPUs with AVX2 and FMA the
+//! screen runs in intrinsics and the refining dot products in AVX2, chosen at run time.
+//! Never allocates.
 
 use super::MAX_CHANNELS;
 
@@ -393,17 +399,37 @@ fn screen_chunk_avx2(window: &[f32], estimate: &mut [f32], phases: &ScreenPhases
         }
         (None, 1) => {
             pairs = &pairs[1..];
-            screen_pass_avx2::<1, false, true>(screened, vector, first(1).try_into().unwrap(), &NONE)
+            screen_pass_avx2::<1, false, true>(
+                screened,
+                vector,
+                first(1).try_into().unwrap(),
+                &NONE,
+            )
         }
         (None, _) => {
             pairs = &pairs[2..];
-            screen_pass_avx2::<2, false, true>(screened, vector, first(2).try_into().unwrap(), &NONE)
+            screen_pass_avx2::<2, false, true>(
+                screened,
+                vector,
+                first(2).try_into().unwrap(),
+                &NONE,
+            )
         }
     };
     for group in pairs.chunks(2) {
         largest = match group.len() {
-            1 => screen_pass_avx2::<1, false, false>(screened, vector, group.try_into().unwrap(), &NONE),
-            _ => screen_pass_avx2::<2, false, false>(screened, vector, group.try_into().unwrap(), &NONE),
+            1 => screen_pass_avx2::<1, false, false>(
+                screened,
+                vector,
+                group.try_into().unwrap(),
+                &NONE,
+            ),
+            _ => screen_pass_avx2::<2, false, false>(
+                screened,
+                vector,
+                group.try_into().unwrap(),
+                &NONE,
+            ),
         }
         .0;
     }
@@ -651,11 +677,7 @@ fn refine_generic<const FMA: bool>(window: &[f32], phases: &RefinePhases) -> f32
     parabola_peak(below, at, above)
 }
 
-fn screen_portable(
-    window: &[f32],
-    estimate: &mut [f32],
-    phases: &ScreenPhases,
-) -> ChunkStats {
+fn screen_portable(window: &[f32], estimate: &mut [f32], phases: &ScreenPhases) -> ChunkStats {
     screen_chunk::<false>(window, estimate, phases)
 }
 
@@ -666,11 +688,7 @@ fn refine_portable(window: &[f32], phases: &RefinePhases) -> f32 {
 /// The same kernels compiled for AVX2 + FMA, chosen at run time when the CPU has them.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn screen_avx2(
-    window: &[f32],
-    estimate: &mut [f32],
-    phases: &ScreenPhases,
-) -> ChunkStats {
+fn screen_avx2(window: &[f32], estimate: &mut [f32], phases: &ScreenPhases) -> ChunkStats {
     screen_chunk_avx2(window, estimate, phases)
 }
 
@@ -801,8 +819,7 @@ impl TruePeak {
             // its grid's, grow with the content's frequency, as the second difference does).
             // No interval can exceed the largest estimate plus the largest allowance: when that
             // stays at or below what is known, nothing in the chunk needs a closer look.
-            if largest_estimate + SCREEN_ALLOWANCE_PER_CURVATURE * stats.largest_curvature > known
-            {
+            if largest_estimate + SCREEN_ALLOWANCE_PER_CURVATURE * stats.largest_curvature > known {
                 let centre = REFINE_TAPS / 2 - 1;
                 let allowance = &mut self.allowance[..n];
                 for (i, a) in allowance.iter_mut().enumerate() {
