@@ -335,9 +335,14 @@ fn low_mid_boost_spectrum() -> (SpectrumState, SpectrumData, mixmeter::bridge::M
 fn pink_spectrum(
     boost: Option<(f64, f64, f64)>,
 ) -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
+    spectrum_of(&pink(48_000.0, 1 << 20, boost))
+}
+
+/// Any 48 kHz mono audio through the real analyzer and bridge into the spectrum view's state,
+/// compared with the pink slope.
+fn spectrum_of(audio: &[f32]) -> (SpectrumState, SpectrumData, mixmeter::bridge::MeterOutput) {
     use mixmeter::meter::engine::{Meter, MeterConfig};
     let rate = 48_000.0;
-    let audio = pink(rate, 1 << 20, boost);
     let mut meter = Meter::new(MeterConfig::new(rate, 1).with_spectrum()).unwrap();
     let (mut input, mut output) = mixmeter::bridge::channel();
     meter.spectrum_mut().unwrap().set_display_size(Some(4096));
@@ -351,6 +356,48 @@ fn pink_spectrum(
     let (live, long_term) = output.spectra();
     let data = state.update(live, long_term, SpectrumSettings::default(), &library, 0.0);
     (state, data, output)
+}
+
+/// A test tone gives no tonal advice, so the regions show no deviation (a sine is not "mids
+/// +100 dB"): dashes, nothing in the warning colour, and the reason in words.
+#[test]
+fn a_test_tone_shows_no_region_deviations_and_says_why() {
+    use mixmeter::editor::spectrum::{SpectrumActions, SpectrumData, draw_spectrum};
+    let rate = 48_000.0;
+    let sine: Vec<f32> = (0..1 << 20)
+        .map(|n| (0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / rate).sin()) as f32)
+        .collect();
+    let (_state, data, _output) = spectrum_of(&sine);
+    assert!(data.comparison.as_ref().unwrap().withheld.is_some());
+    let mut harness = Harness::new_ui_state(
+        |ui, (data, actions): &mut (SpectrumData, SpectrumActions)| {
+            let now = draw_spectrum(ui, data);
+            if now != SpectrumActions::default() {
+                *actions = now;
+            }
+        },
+        (data, SpectrumActions::default()),
+    );
+    harness.run();
+    for region in [
+        "sub",
+        "bass",
+        "low-mids",
+        "mids",
+        "presence",
+        "sibilance/harshness",
+        "air",
+    ] {
+        let label = format!("{region} deviation");
+        let node = harness.get_by_role_and_label(egui::Role::Meter, &label);
+        assert_eq!(node.accesskit_node().numeric_value(), None, "{region}");
+        assert_eq!(node.value().as_deref(), Some("—"), "{region}");
+    }
+    assert!(
+        harness
+            .query_by_label_contains("no tonal advice: the energy lies in")
+            .is_some()
+    );
 }
 
 #[test]

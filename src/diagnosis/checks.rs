@@ -255,6 +255,10 @@ fn measured(measure: Measure, inputs: &Inputs) -> (Option<f64>, String) {
             let Some(tonal) = inputs.tonal else {
                 return (None, String::new());
             };
+            // Advice withheld (too short, a test tone) means no grade either: the same reason.
+            if let Some(withheld) = tonal.withheld {
+                return (None, withheld.reason());
+            }
             let worst = tonal
                 .regions
                 .iter()
@@ -301,7 +305,8 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
             });
             let evidence = match value {
                 Some(v) => format!("{v:.1} {unit} (pass {}){detail}", check.pass.describe(unit)),
-                None => check.measure.missing().to_string(),
+                None if detail.is_empty() => check.measure.missing().to_string(),
+                None => detail,
             };
             Item {
                 id: check.id.clone(),

@@ -701,6 +701,22 @@ mod tests {
         assert!(c.suggestions.is_empty());
         assert!(matches!(c.withheld, Some(Withheld::NarrowBand { bands }) if bands < 3));
         assert!(c.withheld.unwrap().reason().contains("test tone"));
+        // No advice means no grade either: the checklist's tonal check says the same reason.
+        let tonal_check = |c: &TonalComparison| {
+            let readings = crate::meter::engine::Readings::default();
+            let profile = checks::profile("pre-master").unwrap();
+            let inputs = checks::Inputs {
+                readings: &readings,
+                tonal: Some(c),
+            };
+            checks::run(&profile, &inputs)
+                .into_iter()
+                .find(|i| i.measure == checks::Measure::TonalExcess)
+                .unwrap()
+        };
+        let item = tonal_check(&c);
+        assert_eq!(item.status, None, "{item:?}");
+        assert_eq!(item.evidence, c.withheld.unwrap().reason());
         let short = long_term(
             &shaped_pink(rate, 48_000 * 5, 6, Some((200.0, 500.0, 9.0))),
             rate,
@@ -710,6 +726,17 @@ mod tests {
         assert!(
             matches!(c.withheld, Some(Withheld::TooShort { seconds }) if seconds < MIN_ADVICE_S)
         );
+        let item = tonal_check(&c);
+        assert_eq!(item.status, None, "{item:?}");
+        assert!(item.evidence.starts_with("no tonal advice yet"), "{item:?}");
+        // Enough of the same boosted mix is graded (the 9 dB low-mid boost fails).
+        let long = long_term(
+            &shaped_pink(rate, 48_000 * 12, 6, Some((200.0, 500.0, 9.0))),
+            rate,
+        );
+        let c = compare_tonal(&long, &builtin::curve("pink").unwrap()).unwrap();
+        assert_eq!(c.withheld, None);
+        assert!(tonal_check(&c).status.is_some());
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! live spectrum of the same sound sits.
 
 use crate::bridge::{LongTermFrame, SpectrumFrame};
-use crate::diagnosis::{TonalComparison, compare_tonal, format_frequency};
+use crate::diagnosis::{TonalComparison, Withheld, compare_tonal, format_frequency};
 use crate::meter::spectrum::{
     FFT_SIZES, LogSmoother, PowerSpectrum, log_grid, power_to_db, tilt_db,
 };
@@ -756,6 +756,12 @@ fn regions_row(ui: &mut egui::Ui, data: &SpectrumData) {
         "Tonal balance vs \"{}\" (level-matched, {:.0} s averaged), dB:",
         comparison.reference_name, data.long_term_s
     ));
+    // Withheld advice: on a test tone the deviations mean nothing (dashes); before enough
+    // audio they are shown, but never in the warning colour. The reason is said.
+    let narrow = matches!(comparison.withheld, Some(Withheld::NarrowBand { .. }));
+    if let Some(withheld) = comparison.withheld {
+        ui.label(RichText::new(withheld.reason()).weak());
+    }
     egui::Grid::new("regions")
         .num_columns(comparison.regions.len())
         .spacing([14.0, 0.0])
@@ -765,14 +771,17 @@ fn regions_row(ui: &mut egui::Ui, data: &SpectrumData) {
             }
             ui.end_row();
             for region in &comparison.regions {
-                let (text, color) = match region.deviation_db {
-                    Some(d) if region.outside() => (format!("{d:+.1}"), OUTSIDE_COLOR),
+                let deviation = region.deviation_db.filter(|_| !narrow);
+                let (text, color) = match deviation {
+                    Some(d) if region.outside() && comparison.withheld.is_none() => {
+                        (format!("{d:+.1}"), OUTSIDE_COLOR)
+                    }
                     Some(d) => (format!("{d:+.1}"), ui.visuals().text_color()),
                     None => ("—".to_string(), ui.visuals().weak_text_color()),
                 };
                 let response = ui.label(RichText::new(&text).size(15.0).monospace().color(color));
                 let label = format!("{} deviation", region.region.name);
-                let value = region.deviation_db;
+                let value = deviation;
                 response.widget_info(|| {
                     let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
                     info.current_text_value = Some(text.clone());
