@@ -15,28 +15,46 @@ const MAX_BLOCK: u32 = 4096;
 
 /// Stereo test material: noise, a sine and the awkward values a meter must survive
 /// (denormals, -0.0, full scale, NaN, infinities), so "bit-exact" is checked on all of them.
-fn test_signal(rng: &mut StdRng, frames: usize, sample_rate: f64) -> Vec<Vec<f32>> {
-    let mut channels: Vec<Vec<f32>> = (0..2)
+/// Values a host may pass that the plugin must carry through untouched: a denormal, -0.0,
+/// full scale both ways, NaN (two payloads) and the infinities.
+const AWKWARD_SAMPLES: [f32; 8] = [
+    f32::MIN_POSITIVE / 4.0,
+    -0.0,
+    1.0,
+    -1.0,
+    f32::NAN,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::from_bits(0x7fc0_1234),
+];
+
+/// `channels` channels, each a sine (`base_hz + step_hz * c`, amplitude `amplitude`) plus
+/// uniform noise of +-`noise`.
+fn tones_and_noise(
+    rng: &mut StdRng,
+    channels: usize,
+    frames: usize,
+    rate: f64,
+    (base_hz, step_hz): (f64, f64),
+    (amplitude, noise): (f64, f32),
+) -> Vec<Vec<f32>> {
+    (0..channels)
         .map(|c| {
             (0..frames)
                 .map(|n| {
-                    let phase = n as f64 * 2.0 * std::f64::consts::PI * (440.0 + 110.0 * c as f64)
-                        / sample_rate;
-                    (0.5 * phase.sin()) as f32 + rng.random_range(-0.25f32..0.25)
+                    let phase =
+                        n as f64 * 2.0 * std::f64::consts::PI * (base_hz + step_hz * c as f64)
+                            / rate;
+                    (amplitude * phase.sin()) as f32 + rng.random_range(-noise..noise)
                 })
                 .collect()
         })
-        .collect();
-    let specials = [
-        f32::MIN_POSITIVE / 4.0,
-        -0.0,
-        1.0,
-        -1.0,
-        f32::NAN,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        f32::from_bits(0x7fc0_1234),
-    ];
+        .collect()
+}
+
+fn test_signal(rng: &mut StdRng, frames: usize, sample_rate: f64) -> Vec<Vec<f32>> {
+    let mut channels = tones_and_noise(rng, 2, frames, sample_rate, (440.0, 110.0), (0.5, 0.25));
+    let specials = AWKWARD_SAMPLES;
     for (i, special) in specials.iter().enumerate() {
         let at = (i + 1) * frames / (specials.len() + 2);
         channels[i % 2][at] = *special;
@@ -1115,27 +1133,8 @@ const SURROUND_BUSES: [(u32, &str, [Option<usize>; 6]); 5] = [
 
 /// `channels` channels of noise and sines with the awkward values spread over them.
 fn surround_signal(rng: &mut StdRng, channels: usize, frames: usize, rate: f64) -> Vec<Vec<f32>> {
-    let mut out: Vec<Vec<f32>> = (0..channels)
-        .map(|c| {
-            (0..frames)
-                .map(|n| {
-                    let phase =
-                        n as f64 * 2.0 * std::f64::consts::PI * (220.0 + 97.0 * c as f64) / rate;
-                    (0.3 * phase.sin()) as f32 + rng.random_range(-0.2f32..0.2)
-                })
-                .collect()
-        })
-        .collect();
-    let specials = [
-        f32::MIN_POSITIVE / 4.0,
-        -0.0,
-        1.0,
-        -1.0,
-        f32::NAN,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        f32::from_bits(0x7fc0_1234),
-    ];
+    let mut out = tones_and_noise(rng, channels, frames, rate, (220.0, 97.0), (0.3, 0.2));
+    let specials = AWKWARD_SAMPLES;
     for c in 0..channels {
         let special = specials[c % specials.len()];
         out[c][(c + 1) * frames / (channels + 2)] = special;
