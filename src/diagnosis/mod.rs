@@ -366,8 +366,18 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
         suggestions: Vec::new(),
         withheld: withheld(mix, &grid, &mix_power),
     };
-    if comparison.withheld.is_none() {
-        comparison.suggestions = suggestions(&comparison);
+    match comparison.withheld {
+        None => comparison.suggestions = suggestions(&comparison),
+        // On a test tone a region's level against a curve of music means nothing: no value,
+        // so no reader (editor, summary, JSON, checklist) shows "+100 dB" for it.
+        Some(Withheld::NarrowBand { .. }) => {
+            for region in &mut comparison.regions {
+                region.deviation_db = None;
+                region.worst_hz = None;
+                region.peak_db = None;
+            }
+        }
+        Some(Withheld::TooShort { .. }) => {}
     }
     Some(comparison)
 }
@@ -701,6 +711,11 @@ mod tests {
         assert!(c.suggestions.is_empty());
         assert!(matches!(c.withheld, Some(Withheld::NarrowBand { bands }) if bands < 3));
         assert!(c.withheld.unwrap().reason().contains("test tone"));
+        assert!(
+            c.regions
+                .iter()
+                .all(|r| r.deviation_db.is_none() && !r.outside())
+        );
         // No advice means no grade either: the checklist's tonal check says the same reason.
         let tonal_check = |c: &TonalComparison| {
             let readings = crate::meter::engine::Readings::default();

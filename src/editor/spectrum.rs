@@ -14,7 +14,7 @@
 //! live spectrum of the same sound sits.
 
 use crate::bridge::{LongTermFrame, SpectrumFrame};
-use crate::diagnosis::{TonalComparison, Withheld, compare_tonal, format_frequency};
+use crate::diagnosis::{TonalComparison, compare_tonal, format_frequency};
 use crate::meter::spectrum::{
     FFT_SIZES, LogSmoother, PowerSpectrum, log_grid, power_to_db, tilt_db,
 };
@@ -756,9 +756,8 @@ fn regions_row(ui: &mut egui::Ui, data: &SpectrumData) {
         "Tonal balance vs \"{}\" (level-matched, {:.0} s averaged), dB:",
         comparison.reference_name, data.long_term_s
     ));
-    // Withheld advice: on a test tone the deviations mean nothing (dashes); before enough
-    // audio they are shown, but never in the warning colour. The reason is said.
-    let narrow = matches!(comparison.withheld, Some(Withheld::NarrowBand { .. }));
+    // Withheld advice: before enough audio the deviations are shown, but never in the warning
+    // colour (a test tone's have no value at all). The reason is said.
     if let Some(withheld) = comparison.withheld {
         ui.label(RichText::new(withheld.reason()).weak());
     }
@@ -771,7 +770,7 @@ fn regions_row(ui: &mut egui::Ui, data: &SpectrumData) {
             }
             ui.end_row();
             for region in &comparison.regions {
-                let deviation = region.deviation_db.filter(|_| !narrow);
+                let deviation = region.deviation_db;
                 let (text, color) = match deviation {
                     Some(d) if region.outside() && comparison.withheld.is_none() => {
                         (format!("{d:+.1}"), OUTSIDE_COLOR)
