@@ -4,6 +4,7 @@
 //! ([`meter`]), what crosses threads ([`bridge`]), what happens to the audio passed on
 //! ([`monitor`]) and the egui editor ([`editor`]). See `DESIGN.md` for the data flow.
 
+pub mod analysis;
 pub mod bridge;
 pub mod decode;
 pub mod diagnosis;

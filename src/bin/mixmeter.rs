@@ -11,21 +11,16 @@
 //! JSON schema is documented in the README.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use mixmeter::decode::{AudioFile, StreamInfo};
+use mixmeter::analysis::{self, FileAnalysis};
+use mixmeter::decode::StreamInfo;
 use mixmeter::diagnosis::checks::{self, Item, Profile};
 use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
-use mixmeter::diagnosis::stereo::{
-    Mix, MonoCompatibility, StereoBand, Verdict, mono_compatibility, signed_tenths,
-};
+use mixmeter::diagnosis::stereo::{MonoCompatibility, StereoBand, Verdict, signed_tenths};
 use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
 use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
-use mixmeter::meter::MAX_CHANNELS;
-use mixmeter::meter::engine::{Meter, MeterConfig, RANGE_SETTLED_S, Readings, spectrum_analyzer};
-use mixmeter::meter::fold::{Fold, FoldReadings};
+use mixmeter::meter::engine::{RANGE_SETTLED_S, Readings};
 use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
 use mixmeter::meter::layout;
-use mixmeter::meter::moments::Moments;
-use mixmeter::meter::spectrum::PowerSpectrum;
 use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
 use mixmeter::normalize::{self, wav::Depth};
 use mixmeter::reference::{self, Curve};
@@ -35,20 +30,11 @@ use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// Decoded blocks queued between the decoding and the measuring thread of a file.
-const BLOCKS_IN_FLIGHT: usize = 8;
-/// One `--series` value per this many seconds.
-const SERIES_STEP_S: f64 = 0.1;
 /// Version of the JSON and CSV output (README, "Output schema").
 const SCHEMA_VERSION: u32 = 8;
-/// Dual mono (`--dual-mono`): the one channel weighs as the two channels of a stereo pair
-/// carrying it (BS.1770-5 sums the channels' weighted energies: twice the energy, +3.01 LU).
-const DUAL_MONO_WEIGHT: f64 = 2.0;
-/// Loudest-3 s window, seconds (EBU Tech 3341 short-term loudness).
-const SHORT_TERM_S: f64 = 3.0;
 /// The `file` of the album's CSV row (`--album --csv`).
 const ALBUM_ROW_NAME: &str = "(album)";
 /// File extensions a folder is searched for. Opus is listed so that a folder of Opus files
@@ -175,17 +161,6 @@ struct AnalyzeArgs {
     jobs: Option<NonZeroUsize>,
 }
 
-/// What each file's measurement includes (from the options).
-#[derive(Debug, Clone, Copy)]
-struct Measure {
-    series: bool,
-    spectrum: bool,
-    dual_mono: bool,
-    ceiling_dbtp: Option<f64>,
-    /// Keep the gating histograms for the album.
-    pool: bool,
-}
-
 #[derive(Subcommand)]
 enum ReferenceCommand {
     /// Make a curve from reference audio: each file's long-term average spectrum,
@@ -205,77 +180,6 @@ enum ReferenceCommand {
     List,
 }
 
-struct Analysis {
-    file: String,
-    info: StreamInfo,
-    frames: u64,
-    readings: Readings,
-    /// The BS.775 fold-down's loudness changes (more than two channels).
-    fold: Option<FoldReadings>,
-    momentary: Vec<Option<f64>>,
-    short_term: Vec<Option<f64>>,
-    /// The long-term average spectrum, when a reference comparison was asked for.
-    spectrum: Option<PowerSpectrum>,
-    /// Mono compatibility per band over the whole file (stereo files).
-    stereo: Option<MonoCompatibility>,
-    /// Where the maximum true peak, the loudest 3 s and the overs are.
-    moments: Moments,
-    /// Measured as dual mono (`--dual-mono` on a mono file).
-    dual_mono: bool,
-    /// The gating blocks and short-term values, for the album (`--album`).
-    pooled: Option<Box<(IntegratedHistogram, RangeHistogram)>>,
-}
-
-impl Analysis {
-    /// The frames the header promised, when fewer were there to decode.
-    fn truncated_from(&self) -> Option<u64> {
-        self.info.stated_frames.filter(|&n| self.frames < n)
-    }
-
-    /// What the header promised and what was there, when the file is truncated.
-    fn truncation_detail(&self) -> Option<String> {
-        self.truncated_from().map(|stated| {
-            let rate = self.info.sample_rate_hz as f64;
-            format!(
-                "the header states {:.3} s, the file holds {:.3} s (measured what is there)",
-                stated as f64 / rate,
-                self.frames as f64 / rate
-            )
-        })
-    }
-
-    /// The file's error when it is truncated (stderr, JSON and CSV `error`).
-    fn truncation(&self) -> Option<String> {
-        self.truncation_detail().map(|d| format!("truncated: {d}"))
-    }
-
-    fn seconds(&self, samples: u64) -> f64 {
-        samples as f64 / self.info.sample_rate_hz as f64
-    }
-
-    /// Time of the maximum true peak, seconds from the start.
-    fn max_true_peak_at_s(&self) -> Option<f64> {
-        self.moments.max_true_peak_at.map(|s| self.seconds(s))
-    }
-
-    /// Start of the loudest 3 s (maximum short-term loudness), seconds from the start.
-    fn max_short_term_at_s(&self) -> Option<f64> {
-        self.readings.max_short_term_lufs?;
-        self.moments
-            .max_short_term_end_at
-            .map(|s| (self.seconds(s) - SHORT_TERM_S).max(0.0))
-    }
-
-    /// The kept overs' start times, seconds.
-    fn over_times_s(&self) -> Vec<f64> {
-        self.moments
-            .kept_overs()
-            .iter()
-            .map(|&s| self.seconds(s))
-            .collect()
-    }
-}
-
 /// An input to analyze: a file, or standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
@@ -285,239 +189,15 @@ enum Source {
 
 impl Source {
     fn name(&self) -> String {
+        self.as_input().name()
+    }
+
+    fn as_input(&self) -> analysis::Source<'_> {
         match self {
-            Source::File(path) => path.display().to_string(),
-            Source::Stdin => STDIN_NAME.to_string(),
+            Source::File(path) => analysis::Source::Path(path),
+            Source::Stdin => analysis::Source::Stdin,
         }
     }
-}
-
-/// How far the file a worker is measuring has got, for the progress line.
-#[derive(Default)]
-struct Slot {
-    done_frames: AtomicU64,
-    /// 0 while unknown.
-    total_frames: AtomicU64,
-}
-
-fn analyze(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, String> {
-    let Measure {
-        series, spectrum, ..
-    } = measure;
-    let file = match source {
-        Source::File(path) => AudioFile::open(path),
-        Source::Stdin => AudioFile::from_stdin(),
-    }
-    .map_err(|e| e.to_string())?;
-    let info = file.info().clone();
-    slot.total_frames
-        .store(info.approx_frames.unwrap_or(0), Ordering::Relaxed);
-    if info.channels == 0 || info.channels > MAX_CHANNELS {
-        return Err(format!(
-            "{} channels (the analyzer measures 1 to {MAX_CHANNELS} channels, up to 7.1.4)",
-            info.channels
-        ));
-    }
-    let dual_mono = measure.dual_mono && info.channels == 1;
-    let weights = if dual_mono {
-        vec![DUAL_MONO_WEIGHT]
-    } else {
-        layout::weights(&info.layout)
-    };
-    let mut config =
-        MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
-    config.over_ceiling_dbtp = measure.ceiling_dbtp;
-    // Stereo files always run the spectrum: its frames feed the stereo image per band. It
-    // runs on a thread of its own, fed the same blocks as the meter (the long-term spectrum
-    // does not depend on how the audio is sliced), so a file's analysis uses two cores
-    // besides the decoder.
-    let mut analyzer = (spectrum || info.channels == 2)
-        .then(|| spectrum_analyzer(&config))
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let mut meter = Meter::new(config).map_err(|e| e.to_string())?;
-    // More than two channels: the BS.775 fold-down is measured too (as the plugin does on a
-    // surround bus), for its loudness change.
-    let mut fold = (info.channels > 2)
-        .then(|| Fold::new(info.sample_rate_hz as f64, &info.layout))
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let series_step = (info.sample_rate_hz as f64 * SERIES_STEP_S).round() as u64;
-    let mut next_series_frame = series_step;
-    let mut frames: u64 = 0;
-    let mut momentary = Vec::new();
-    let mut short_term = Vec::new();
-    // Decoding, measuring and the spectrum run on three threads: the decoder hands each
-    // owned block to both through short queues, and whichever finishes with a block last
-    // sends its buffers back to be reused.
-    type Shared = std::sync::Arc<Vec<Vec<f32>>>;
-    let (to_meter, received) = crossbeam::channel::bounded::<Shared>(BLOCKS_IN_FLIGHT);
-    let (to_spectrum, spectrum_blocks) = crossbeam::channel::bounded::<Shared>(BLOCKS_IN_FLIGHT);
-    let (recycle, reusable) =
-        crossbeam::channel::bounded::<Vec<Vec<f32>>>(2 * BLOCKS_IN_FLIGHT + 2);
-    let give_back = |block: Shared, recycle: &crossbeam::channel::Sender<Vec<Vec<f32>>>| {
-        if let Ok(buffers) = std::sync::Arc::try_unwrap(block) {
-            let _ = recycle.try_send(buffers);
-        }
-    };
-    let spectrum_on = analyzer.is_some();
-    let (decoded, spectrum_done) = std::thread::scope(|scope| {
-        let spectrum_worker = analyzer.take().map(|mut analyzer| {
-            let recycle = recycle.clone();
-            scope.spawn(move || {
-                for block in spectrum_blocks {
-                    analyzer.process(&block[..]);
-                    give_back(block, &recycle);
-                }
-                analyzer.flush();
-                analyzer
-            })
-        });
-        let decoder = scope.spawn(move || {
-            file.decode(|block| {
-                let mut owned = reusable.try_recv().unwrap_or_default();
-                owned.resize_with(block.len(), Vec::new);
-                for (to, from) in owned.iter_mut().zip(block) {
-                    to.clear();
-                    to.extend_from_slice(from);
-                }
-                let owned = std::sync::Arc::new(owned);
-                // A receiver only goes away when its side has failed.
-                if spectrum_on {
-                    let _ = to_spectrum.send(owned.clone());
-                }
-                let _ = to_meter.send(owned);
-            })
-        });
-        for block in received {
-            let len = block.first().map_or(0, Vec::len);
-            let mut start = 0;
-            while start < len {
-                // With --series, feed up to each 100 ms boundary and read M and S there (the
-                // readings do not depend on how the audio is sliced).
-                let end = if series {
-                    (start as u64 + (next_series_frame - frames)).min(len as u64) as usize
-                } else {
-                    len
-                };
-                let mut piece: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
-                for (p, c) in piece.iter_mut().zip(block.iter()) {
-                    *p = &c[start..end];
-                }
-                meter.process(&piece[..block.len().min(MAX_CHANNELS)]);
-                if let Some(fold) = fold.as_mut() {
-                    fold.process(&piece[..block.len().min(MAX_CHANNELS)]);
-                }
-                frames += (end - start) as u64;
-                slot.done_frames.store(frames, Ordering::Relaxed);
-                start = end;
-                if series && frames == next_series_frame {
-                    // The largest value since the previous point (the meter moves every
-                    // 5 ms), so a burst between two points is not read low.
-                    let (max_momentary, max_short_term) = meter.take_loudness_maxima();
-                    momentary.push(max_momentary);
-                    short_term.push(max_short_term);
-                    next_series_frame += series_step;
-                }
-            }
-            give_back(block, &recycle);
-        }
-        let decoded = decoder.join();
-        (decoded, spectrum_worker.map(|w| w.join()))
-    });
-    let analyzer = match spectrum_done {
-        None => None,
-        Some(Ok(analyzer)) => Some(analyzer),
-        Some(Err(payload)) => {
-            return Err(format!(
-                "the spectrum analysis failed ({})",
-                panic_message(&*payload).unwrap_or_else(|| "no message".to_string())
-            ));
-        }
-    };
-    match decoded {
-        Ok(result) => result.map_err(|e| e.to_string())?,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_string());
-            return Err(format!(
-                "corrupt audio data (the decoder failed: {message})"
-            ));
-        }
-    }
-    let readings = meter.readings();
-    let stereo = analyzer
-        .as_ref()
-        .and_then(|a| a.stereo_bands())
-        .map(|bands| mono_compatibility(&bands.whole_window(), &Mix::whole(&readings)));
-    let spectrum = spectrum
-        .then(|| analyzer.as_ref().map(|a| a.long_term().to_owned()))
-        .flatten();
-    let pooled = measure.pool.then(|| {
-        Box::new((
-            meter.integrated_histogram().clone(),
-            meter.range_histogram().clone(),
-        ))
-    });
-    let fold = fold.map(|f| f.readings(&readings));
-    Ok(Analysis {
-        file: source.name(),
-        info,
-        frames,
-        readings,
-        fold,
-        momentary,
-        short_term,
-        spectrum,
-        stereo,
-        moments: *meter.moments(),
-        dual_mono,
-        pooled,
-    })
-}
-
-thread_local! {
-    /// The message of the last panic on this thread (see `analyze_contained`).
-    static PANIC_MESSAGE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// [`analyze`], with a panic inside a decoder (a bug in it, on corrupt data) turned into that
-/// file's error instead of ending the run: the other files are still analyzed.
-fn analyze_contained(source: &Source, measure: Measure, slot: &Slot) -> Result<Analysis, String> {
-    match std::panic::catch_unwind(|| analyze(source, measure, slot)) {
-        Ok(result) => result,
-        Err(_) => {
-            let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
-            Err(format!(
-                "corrupt audio data (the decoder failed: {})",
-                message.unwrap_or_else(|| "no message".to_string())
-            ))
-        }
-    }
-}
-
-/// The text a panic was raised with, if it was a string.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-}
-
-/// Records panic messages for `analyze_contained` instead of printing them: the file's error
-/// line says what happened.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = panic_message(info.payload()).unwrap_or_default();
-        let location = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(format!("{message}{location}")));
-    }));
 }
 
 /// JSON number, or null for "no value".
@@ -529,7 +209,7 @@ fn number(value: Option<f64>) -> Value {
 
 #[allow(clippy::too_many_arguments)]
 fn to_json(
-    a: &Analysis,
+    a: &FileAnalysis,
     series: bool,
     ceiling_dbtp: Option<f64>,
     checks: &[Check],
@@ -609,7 +289,7 @@ fn to_json(
 
 /// The ranked suggestions of the whole file: the editor's ranking (`diagnosis::suggestions`)
 /// with every finding held, from the same findings.
-fn ranked_suggestions(a: &Analysis, tonal: Option<&TonalComparison>) -> Vec<Candidate> {
+fn ranked_suggestions(a: &FileAnalysis, tonal: Option<&TonalComparison>) -> Vec<Candidate> {
     let spectrum_s = a.spectrum.as_ref().map_or(0.0, |s| s.covered_s);
     suggestions::whole_file(&Findings::of(
         &a.readings,
@@ -817,7 +497,7 @@ fn clock(seconds: f64) -> String {
     }
 }
 
-fn print_summary(a: &Analysis, ceiling_dbtp: Option<f64>) {
+fn print_summary(a: &FileAnalysis, ceiling_dbtp: Option<f64>) {
     let r = &a.readings;
     let seconds = a.frames as f64 / a.info.sample_rate_hz as f64;
     println!("{}", a.file);
@@ -1069,7 +749,7 @@ fn csv_error_row(file: &str, error: &str, columns: usize) -> String {
 }
 
 fn csv_row(
-    a: &Analysis,
+    a: &FileAnalysis,
     checks: &[Check],
     graded: Option<(&Profile, &[Item])>,
     tonal: Option<Option<&TonalComparison>>,
@@ -1226,7 +906,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn draw(&self, done: usize, slots: &[Slot]) {
+    fn draw(&self, done: usize, slots: &[analysis::Progress]) {
         if !self.enabled {
             return;
         }
@@ -1533,18 +1213,11 @@ fn build_reference(
         |s| s.to_string_lossy().into_owned(),
     );
     let name = name.unwrap_or(default_name);
-    install_panic_hook();
+    analysis::record_panic_messages();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let curve = std::panic::catch_unwind(|| reference::audio::curve_from_files(&name, &refs))
-        .unwrap_or_else(|_| {
-            let message = PANIC_MESSAGE
-                .with(|m| m.borrow_mut().take())
-                .unwrap_or_default();
-            Err(format!(
-                "corrupt audio data (the decoder failed: {message})"
-            ))
-        })
-        .map_err(|m| (m, EXIT_UNREADABLE))?;
+    // A decoder's panic on corrupt data is contained by the analysis: that file's error.
+    let curve =
+        reference::audio::curve_from_files(&name, &refs).map_err(|m| (m, EXIT_UNREADABLE))?;
     let shown = output.display();
     std::fs::write(output, curve.to_json() + "\n")
         .map_err(|e| (format!("cannot write {shown}: {e}"), EXIT_UNREADABLE))?;
@@ -1624,7 +1297,7 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    install_panic_hook();
+    analysis::record_panic_messages();
     let inputs = collect_inputs(&args.paths);
     let csv_columns = csv_header(
         &options.targets,
@@ -1645,7 +1318,7 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         })
         .collect();
     let jobs = options.jobs.min(files.len()).max(1);
-    let slots: Vec<Slot> = (0..jobs).map(|_| Slot::default()).collect();
+    let slots: Vec<analysis::Progress> = (0..jobs).map(|_| analysis::Progress::default()).collect();
     let progress = Progress {
         enabled: std::io::stderr().is_terminal(),
         total: files.len(),
@@ -1679,7 +1352,7 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         for slot in &slots {
             let sender = sender.clone();
             let (next, files) = (&next, &files);
-            let measure = Measure {
+            let measure = analysis::Options {
                 series: options.series,
                 spectrum: options.reference.is_some(),
                 dual_mono: options.dual_mono,
@@ -1694,7 +1367,8 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                     };
                     slot.done_frames.store(0, Ordering::Relaxed);
                     slot.total_frames.store(0, Ordering::Relaxed);
-                    let result = analyze_contained(source, measure, slot);
+                    let result = analysis::analyze(source.as_input(), &measure, Some(slot))
+                        .map_err(|e| e.to_string());
                     slot.total_frames.store(0, Ordering::Relaxed);
                     if sender.send((index, result)).is_err() {
                         break;
@@ -1705,7 +1379,7 @@ fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
         drop(sender);
         // Results are printed in the order the inputs were named, as soon as all before
         // them are done; a problem found while listing them is printed in its place.
-        let mut pending: BTreeMap<usize, Result<Analysis, String>> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, Result<FileAnalysis, String>> = BTreeMap::new();
         let mut printed = 0;
         let mut done = 0;
         let mut inputs = inputs.iter().peekable();
@@ -1976,7 +1650,7 @@ impl Album {
         }
     }
 
-    fn add(&mut self, a: &Analysis) {
+    fn add(&mut self, a: &FileAnalysis) {
         if let Some(pooled) = &a.pooled {
             self.integrated.merge(&pooled.0);
             self.range.merge(&pooled.1);
@@ -2121,7 +1795,7 @@ struct Normalized {
 /// `--normalize-to`: the refusals that need the measurement, then the render.
 fn normalize_file(
     n: &NormalizeOptions,
-    a: &Analysis,
+    a: &FileAnalysis,
     input: &Path,
     _ceiling_dbtp: Option<f64>,
 ) -> Result<Normalized, String> {
@@ -2154,7 +1828,7 @@ fn normalize_file(
         }
     }
     let weights = if a.dual_mono {
-        vec![DUAL_MONO_WEIGHT]
+        vec![analysis::DUAL_MONO_WEIGHT]
     } else {
         layout::weights(&a.info.layout)
     };
