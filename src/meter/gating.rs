@@ -286,6 +286,20 @@ impl RangeHistogram {
     }
 }
 
+/// The counts are thousands of bins: debug output names the type only.
+impl std::fmt::Debug for IntegratedHistogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegratedHistogram")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RangeHistogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RangeHistogram").finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,19 +459,5 @@ mod tests {
             assert_eq!(f.find_rank(rank as u64), expected);
         }
         assert_eq!(f.prefix(4), 3);
-    }
-}
-
-/// The counts are thousands of bins: debug output names the type only.
-impl std::fmt::Debug for IntegratedHistogram {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IntegratedHistogram")
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for RangeHistogram {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RangeHistogram").finish_non_exhaustive()
     }
 }
