@@ -13,7 +13,7 @@
 //! Limits: rates from 8 kHz to 384 kHz. From 32 kHz up the curve matches the 48 kHz curve
 //! within 0.05 dB in its pass band; below 32 kHz the bilinear warp shifts it by up to 0.25 dB.
 
-use super::Kernel;
+use super::{Kernel, Variant};
 
 /// Prototype of the pre-filter (high shelf): centre frequency in Hz.
 const SHELF_F0_HZ: f64 = 1681.974450955533;
@@ -207,11 +207,11 @@ impl KWeighting {
     /// Filters one channel, adding the K-weighted squares (before [`KWeighting::energy_scale`])
     /// to `k` and the unweighted squares to `raw`.
     pub fn run_mono(&self, state: &mut ChannelState, input: &[f32], k: &mut f64, raw: &mut f64) {
-        match self.kernel {
-            Kernel::Portable => self.run_mono_generic::<false>(state, input, k, raw),
+        match self.kernel.variant() {
+            Variant::Portable => self.run_mono_generic::<false>(state, input, k, raw),
             // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma => unsafe { self.run_mono_fma(state, input, k, raw) },
+            Variant::Avx2Fma => unsafe { self.run_mono_fma(state, input, k, raw) },
         }
     }
 
@@ -231,17 +231,17 @@ impl KWeighting {
         sums: &mut StereoSums,
     ) {
         debug_assert_eq!(left.len(), right.len());
-        match self.kernel {
+        match self.kernel.variant() {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            Kernel::Portable => unsafe {
+            Variant::Portable => unsafe {
                 stereo_x86::run::<false>(self, states, left, right, sums)
             },
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Portable => self.run_stereo_scalar(states, left, right, sums),
+            Variant::Portable => self.run_stereo_scalar(states, left, right, sums),
             // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma => unsafe { stereo_x86::run_fma(self, states, left, right, sums) },
+            Variant::Avx2Fma => unsafe { stereo_x86::run_fma(self, states, left, right, sums) },
         }
     }
 
@@ -514,7 +514,7 @@ mod tests {
     fn stereo_kernels_agree_with_the_scalar_reference() {
         let (left, right) = (noise(3, 480_000), noise(4, 480_000));
         for rate in [44_100.0, 48_000.0, 192_000.0] {
-            let reference = KWeighting::with_kernel(rate, Kernel::Portable);
+            let reference = KWeighting::with_kernel(rate, Kernel::PORTABLE);
             let mut states = [ChannelState::default(); 2];
             let mut expected = StereoSums::default();
             reference.run_stereo_scalar(&mut states, &left, &right, &mut expected);
@@ -542,7 +542,7 @@ mod tests {
     #[test]
     fn run_sums_scale_to_the_k_weighted_energy() {
         let x = noise(5, 48_000);
-        let k = KWeighting::with_kernel(48_000.0, Kernel::Portable);
+        let k = KWeighting::with_kernel(48_000.0, Kernel::PORTABLE);
         let mut state = ChannelState::default();
         let by_tick: f64 = x
             .iter()

@@ -21,35 +21,69 @@ pub const MAX_CHANNELS: usize = layout::BusLayout::MAX_CHANNELS;
 /// reference; on x86-64 CPUs with AVX2 and FMA the same loops compiled for those are chosen at
 /// run time (FMA rounds once per multiply-add instead of twice, so results differ from the
 /// portable kernels in the last bits; tests bound the difference).
+///
+/// The type is opaque so that safe code cannot select a kernel the CPU does not run: a
+/// `Kernel` is either [`Kernel::PORTABLE`] or one that [`Kernel::detect`] or
+/// [`Kernel::avx2_fma`] has checked the CPU for (the meter's `unsafe` calls of
+/// `#[target_feature]` functions rely on that). Naming the AVX2 kernel directly does not
+/// compile:
+///
+/// ```compile_fail
+/// use mixmeter::meter::{Kernel, kweight::KWeighting};
+/// let unchecked = Kernel(mixmeter::meter::Variant::Avx2Fma);
+/// let _ = KWeighting::with_kernel(48_000.0, unchecked);
+/// ```
+///
+/// ```
+/// use mixmeter::meter::{Kernel, kweight::KWeighting};
+/// let kernel = Kernel::avx2_fma().unwrap_or(Kernel::PORTABLE);
+/// let _ = KWeighting::with_kernel(48_000.0, kernel);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
+pub struct Kernel(Variant);
+
+/// The kernels, for matching inside the core only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Variant {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
 }
 
 impl Kernel {
+    /// The portable kernels, on every CPU.
+    pub const PORTABLE: Kernel = Kernel(Variant::Portable);
+
     /// The fastest variant this CPU runs, or the portable one when the environment variable
     /// `MIXMETER_KERNEL` is `portable` (how the tests and benches measure the path of CPUs
     /// without AVX2 and FMA on one that has them).
     pub fn detect() -> Kernel {
         if std::env::var_os("MIXMETER_KERNEL").is_some_and(|v| v == "portable") {
-            return Kernel::Portable;
+            return Kernel::PORTABLE;
         }
+        Kernel::avx2_fma().unwrap_or(Kernel::PORTABLE)
+    }
+
+    /// The AVX2 and FMA kernels, if this CPU has both (`None` elsewhere).
+    pub fn avx2_fma() -> Option<Kernel> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            return Kernel::Avx2Fma;
+            return Some(Kernel(Variant::Avx2Fma));
         }
-        Kernel::Portable
+        None
+    }
+
+    pub(crate) fn variant(self) -> Variant {
+        self.0
     }
 
     /// A short name for reports and bench ids.
     pub fn name(self) -> &'static str {
-        match self {
-            Kernel::Portable => "portable",
+        match self.0 {
+            Variant::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma => "avx2",
+            Variant::Avx2Fma => "avx2",
         }
     }
 }

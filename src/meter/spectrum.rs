@@ -44,7 +44,7 @@
 //! below the f32 rounding of the frame.
 
 use super::stereo::StereoBands;
-use super::{Kernel, MAX_CHANNELS};
+use super::{Kernel, MAX_CHANNELS, Variant};
 use realfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -468,7 +468,7 @@ impl SpectrumAnalyzer {
 
     fn write<C: AsRef<[f32]>>(&mut self, block: &[C], present: usize, position: usize, n: usize) {
         #[cfg(target_arch = "x86_64")]
-        if self.kernel == Kernel::Avx2Fma {
+        if self.kernel.variant() != Variant::Portable {
             // SAFETY: as in `transform_step`.
             unsafe { self.write_avx2(block, present, position, n) };
             return;
@@ -572,7 +572,7 @@ impl SpectrumAnalyzer {
     /// (6) this channel's share of the power.
     fn transform_step(&mut self, long_term: bool) {
         #[cfg(target_arch = "x86_64")]
-        if self.kernel == Kernel::Avx2Fma {
+        if self.kernel.variant() != Variant::Portable {
             // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 (Kernel::detect).
             unsafe { self.transform_step_avx2(long_term) };
             return;
@@ -668,7 +668,7 @@ impl SpectrumAnalyzer {
                 let (z_low, rest) = spectrum.split_at_mut(quarter);
                 let z_high = &mut rest[..quarter];
                 #[cfg(target_arch = "x86_64")]
-                if self.kernel == Kernel::Avx2Fma {
+                if self.kernel.variant() != Variant::Portable {
                     // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 and FMA.
                     unsafe { avx2::join(z_low, z_high, even, odd, &plan.join_twiddles) };
                     analysis.next += 1;
@@ -704,7 +704,7 @@ impl SpectrumAnalyzer {
                     (half / 4, half / 2)
                 };
                 #[cfg(target_arch = "x86_64")]
-                if self.kernel == Kernel::Avx2Fma {
+                if self.kernel.variant() != Variant::Portable {
                     // SAFETY: as above.
                     unsafe { avx2::split(spectrum, w, half, first, last) };
                     analysis.next += 1;
@@ -1126,7 +1126,7 @@ pub(crate) mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_loops_match_the_portable_ones() {
-        if Kernel::detect() == Kernel::Portable {
+        if Kernel::detect() == Kernel::PORTABLE {
             return;
         }
         for rate in [48_000.0, 96_000.0] {
@@ -1147,8 +1147,8 @@ pub(crate) mod tests {
                 let bands = a.stereo_bands().unwrap().whole_window();
                 (power, bands)
             };
-            let (fast, fast_bands) = run(Kernel::Avx2Fma);
-            let (portable, portable_bands) = run(Kernel::Portable);
+            let (fast, fast_bands) = run(Kernel::avx2_fma().unwrap());
+            let (portable, portable_bands) = run(Kernel::PORTABLE);
             assert_eq!(fast.len(), portable.len());
             for (k, (a, b)) in fast.iter().zip(&portable).enumerate() {
                 assert!(

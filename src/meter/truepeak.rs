@@ -699,6 +699,7 @@ fn refine_avx2(window: &[f32], phases: &RefinePhases) -> f32 {
 }
 
 pub use super::Kernel;
+use super::Variant;
 
 /// Per-channel true-peak detector.
 #[derive(Clone)]
@@ -805,11 +806,11 @@ impl TruePeak {
             // REFINE_TAPS]`.
             let window = &buffer[fill - HISTORY..fill + n];
             let estimate = &mut self.estimate[..n];
-            let stats = match self.kernel {
-                Kernel::Portable => screen_portable(window, estimate, &self.screen),
+            let stats = match self.kernel.variant() {
+                Variant::Portable => screen_portable(window, estimate, &self.screen),
                 // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2Fma => unsafe { screen_avx2(window, estimate, &self.screen) },
+                Variant::Avx2Fma => unsafe { screen_avx2(window, estimate, &self.screen) },
             };
             peak = peak.max(stats.sample_peak);
             let mut known = floor.max(peak);
@@ -839,11 +840,11 @@ impl TruePeak {
                         continue;
                     }
                     let window = &window[i..i + REFINE_TAPS];
-                    let value = match self.kernel {
-                        Kernel::Portable => refine_portable(window, &self.refine),
+                    let value = match self.kernel.variant() {
+                        Variant::Portable => refine_portable(window, &self.refine),
                         // SAFETY: as above.
                         #[cfg(target_arch = "x86_64")]
-                        Kernel::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
+                        Variant::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
                     };
                     self.refined += 1;
                     // The screen's own estimate stays a lower bound if the parabola lands lower.
@@ -1154,7 +1155,7 @@ mod tests {
             8_000.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0,
         ] {
             for x in [sine(rate, rate * 0.23, 30.0, 0.8, 0.2), noise(4_000, 9)] {
-                let mut portable = TruePeak::with_kernel(rate, Kernel::Portable);
+                let mut portable = TruePeak::with_kernel(rate, Kernel::PORTABLE);
                 let mut detected = TruePeak::new(rate);
                 for piece in x.chunks(100) {
                     let a = portable.process(0, piece, 0.0);
