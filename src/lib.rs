@@ -14,6 +14,7 @@ pub mod meter;
 pub mod monitor;
 pub mod normalize;
 pub mod params;
+pub mod persist;
 pub mod reference;
 pub mod report;
 

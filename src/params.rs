@@ -4,9 +4,9 @@
 //! lanes, so they must never change once released. Later settings (targets, reference curves,
 //! editor size) are added here as persisted fields.
 
-use crate::measurement::SavedMeasurement;
 use crate::meter::spectrum::{DEFAULT_DISPLAY_FFT_SIZE, nearest_fft_size};
-use crate::reference::library::SavedLibrary;
+use crate::persist::SavedLibrary;
+use crate::persist::SavedMeasurement;
 use atomic_float::AtomicF32;
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;

@@ -183,7 +183,7 @@ fn a_day_of_audio_measures_exactly_with_constant_memory() {
     let (first, settled) = hop_energies(&programme);
     let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2).with_spectrum()).unwrap();
     let (mut bridge, _editor) = mixmeter::bridge::channel();
-    let saved = mixmeter::measurement::SavedMeasurement::default();
+    let saved = mixmeter::persist::SavedMeasurement::default();
 
     // Per block, what the plugin's process() does with its editor open.
     let mut unsaved = 0;

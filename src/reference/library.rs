@@ -6,9 +6,7 @@
 //! the editor shows, and the good ones are kept.
 
 use super::{Curve, builtin};
-use nice_plug::params::persist::PersistentField;
 use serde_json::{Value, json};
-use std::sync::{PoisonError, RwLock};
 
 /// Curves kept in one project at most (a saved state is not a sample library).
 pub const MAX_CURVES: usize = 32;
@@ -128,60 +126,9 @@ impl ReferenceLibrary {
     }
 }
 
-/// The persisted field (see the module docs).
-#[derive(Debug, Default)]
-pub struct SavedLibrary {
-    library: RwLock<ReferenceLibrary>,
-}
-
-impl SavedLibrary {
-    /// A copy of the library (GUI thread).
-    pub fn get(&self) -> ReferenceLibrary {
-        self.library
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Changes the library (GUI thread).
-    pub fn update(&self, change: impl FnOnce(&mut ReferenceLibrary)) {
-        change(&mut self.library.write().unwrap_or_else(PoisonError::into_inner));
-    }
-}
-
-impl<'a> PersistentField<'a, Value> for SavedLibrary {
-    fn set(&self, new_value: Value) {
-        let library = ReferenceLibrary::from_value(&new_value);
-        *self.library.write().unwrap_or_else(PoisonError::into_inner) = library;
-    }
-
-    fn map<F, R>(&self, f: F) -> R
-    where
-        F: Fn(&Value) -> R,
-    {
-        f(&self.get().to_value())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn round_trip_keeps_curves_and_selection() {
-        let saved = SavedLibrary::default();
-        let mut curve = builtin::curve("brown").unwrap();
-        curve.name = "mix v3".to_string();
-        saved.update(|l| l.add(curve.clone()));
-        let stored = saved.map(|v| v.clone());
-        let loaded = SavedLibrary::default();
-        loaded.set(serde_json::from_str(&stored.to_string()).unwrap());
-        let library = loaded.get();
-        assert_eq!(library.curves, vec![curve.clone()]);
-        assert_eq!(library.selection, Selection::Library("mix v3".to_string()));
-        assert_eq!(library.selected(), Some(curve));
-        assert!(library.problems.is_empty());
-    }
 
     #[test]
     fn damaged_curves_are_dropped_with_a_message_and_the_rest_kept() {
