@@ -1,4 +1,4 @@
-//! Cost of the true-peak detector alone (`src/meter/truepeak.rs`), 48 kHz stereo in 512-frame
+//! Cost of the true-peak detector alone (`crates/mixmeter-core/src/meter/truepeak.rs`), 48 kHz stereo in 512-frame
 //! blocks, on the three kinds of material that decide how often it refines: noise (like
 //! dense music: few intervals come within the screening margin of the 3 s maximum), a steady
 //! sine (about 40 % of its intervals do) and noise hard-clipped 12 dB into full scale (a

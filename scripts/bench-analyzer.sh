@@ -11,7 +11,7 @@ work="target/bench-analyzer"
 mkdir -p "$work"
 command -v ffmpeg >/dev/null || { echo "needs ffmpeg (./test.sh installs it)" >&2; exit 1; }
 
-cargo build --release --quiet --bin mixmeter --example ebur128_file
+cargo build --release --quiet -p mixmeter-cli --bin mixmeter --example ebur128_file
 mixmeter=target/release/mixmeter
 crate=target/release/examples/ebur128_file
 

@@ -4,19 +4,15 @@
 //! ([`meter`]), what crosses threads ([`bridge`]), what happens to the audio passed on
 //! ([`monitor`]) and the egui editor ([`editor`]). See `DESIGN.md` for the data flow.
 
-pub mod analysis;
 pub mod bridge;
-pub mod decode;
-pub mod diagnosis;
 pub mod editor;
-pub mod measurement;
-pub mod meter;
 pub mod monitor;
-pub mod normalize;
 pub mod params;
 pub mod persist;
-pub mod reference;
 pub mod report;
+
+// The core crate's modules, under the paths the plugin and its tests have always used.
+pub use mixmeter_core::{analysis, decode, diagnosis, measurement, meter, normalize, reference};
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};

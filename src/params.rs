@@ -477,13 +477,13 @@ pub const EDITOR_MIN_SIZE: (u32, u32) = (800, 560);
 pub const EDITOR_MAX_SIZE: (u32, u32) = (3840, 2400);
 /// Default editor size, logical pixels.
 pub const EDITOR_DEFAULT_SIZE: (u32, u32) = (1100, 720);
-/// Loudness target the bars and the history mark by default (an id of `presets/targets.json`).
+/// Loudness target the bars and the history mark by default (an id of `assets/targets.json`).
 pub const DEFAULT_TARGET_ID: &str = "spotify";
 /// History zoom choices, seconds shown across the plot.
 pub const HISTORY_ZOOM_CHOICES_S: [u32; 5] = [30, 60, 120, 300, 600];
 /// History zoom by default, seconds.
 pub const DEFAULT_HISTORY_ZOOM_S: u32 = 120;
-/// Checklist the editor grades by default (a profile of `presets/checks.json`).
+/// Checklist the editor grades by default (a profile of `assets/checks.json`).
 pub const DEFAULT_CHECK_PROFILE_ID: &str = "pre-master";
 
 /// The editor's own settings, saved with the project as

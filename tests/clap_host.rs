@@ -433,7 +433,7 @@ fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
         .expect("ffmpeg runs (./test.sh installs it)");
     assert!(status.success());
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+    let output = std::process::Command::new(common::cli::mixmeter_cli())
         .args(["analyze", "--json"])
         .arg(&wav)
         .output()
@@ -1508,7 +1508,7 @@ fn surround_plugin_and_analyzer_agree_on_every_layout() {
             .collect();
         let wav = dir.join(format!("{channels}.wav"));
         common::wav::write_wav_extensible(&wav, RATE, &audio, mask);
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+        let output = std::process::Command::new(common::cli::mixmeter_cli())
             .args(["analyze", "--json"])
             .arg(&wav)
             .output()

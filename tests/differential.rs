@@ -51,7 +51,7 @@ fn tech_3342_range(short_term_lufs: &[f64]) -> Option<f64> {
 /// The crate oversamples 4x below 96 kHz, 2x below 192 kHz with a short interpolator that
 /// under-reads content near Nyquist (this noise's one-pole low-pass leaves it there); ours is
 /// flat to 0.46 fs and measures refined peaks with a 256-tap sinc (checked against an ideal
-/// reconstruction in `src/meter/truepeak.rs` and against a 16x soxr one in the
+/// reconstruction in `crates/mixmeter-core/src/meter/truepeak.rs` and against a 16x soxr one in the
 /// real-recordings tier), so we read up to 0.7 dB higher on these signals (case 13: +0.68).
 const TRUE_PEAK_TOLERANCE_DB: f64 = 1.0;
 /// How much lower than the crate's our true peak may read (interpolator ripple).

@@ -319,7 +319,7 @@ impl Report {
             })
             .or(targets.first())
             .cloned()
-            .expect("presets/targets.json has targets (checked by a unit test)");
+            .expect("assets/targets.json has targets (checked by a unit test)");
         let profile = checks::profile(&render.check_profile_id)
             .or_else(|| checks::profile(crate::params::DEFAULT_CHECK_PROFILE_ID));
         // A render has no tonal comparison (the reference curve lives in the editor): the

@@ -1,3 +1,4 @@
 pub mod clap;
+pub mod cli;
 pub mod wav;
 pub mod x11;

@@ -19,6 +19,8 @@
 //! - libebur128 takes short-term values for LRA at 1 Hz, below Tech 3342's 10 Hz: LRA is
 //!   checked against ffmpeg's filter (10 Hz) and reported for libebur128 only.
 
+#[path = "../common/cli.rs"]
+mod cli;
 mod corpus;
 mod mastering;
 mod meters;

@@ -43,7 +43,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn analyze(args: &[&str]) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+    let out = Command::new(crate::cli::mixmeter_cli())
         .arg("analyze")
         .args(args)
         .output()

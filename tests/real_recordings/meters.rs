@@ -73,7 +73,7 @@ pub fn compile_driver(dir: &Path) -> PathBuf {
 }
 
 pub fn ours(path: &Path) -> Ours {
-    let output = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+    let output = Command::new(crate::cli::mixmeter_cli())
         .args(["analyze", "--json"])
         .arg(path)
         .output()

@@ -28,7 +28,7 @@ fn files() -> &'static Path {
 }
 
 fn analyze(args: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+    let out = Command::new(crate::cli::mixmeter_cli())
         .arg("analyze")
         .args(args)
         .output()

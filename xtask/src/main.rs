@@ -135,9 +135,16 @@ fn install() -> Result<()> {
     let (vst3_folder, clap_folder) = plugin_folders()?;
     let vst3 = install_bundle(&bundled.join(format!("{PACKAGE}.vst3")), &vst3_folder)?;
     let clap = install_bundle(&bundled.join(format!("{PACKAGE}.clap")), &clap_folder)?;
+    // The command-line analyzer is its own package (it links no plugin or GUI code).
+    let root = workspace_root();
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "mixmeter-cli", "--bin", "mixmeter"]))?;
+    let cli = root.join("target/release/mixmeter");
     println!("\nMixmeter is installed:");
     println!("  VST3: {}", vst3.display());
     println!("  CLAP: {}", clap.display());
+    println!("  analyzer: {}", cli.display());
     println!(
         "Rescan plugins in your host (see the README), then insert Mixmeter last on the master bus."
     );

@@ -188,6 +188,7 @@ impl FoldReadings {
 }
 
 /// The fold-down of a surround bus, measured.
+#[derive(Debug)]
 pub struct Fold {
     downmix: Downmix,
     channels: usize,

@@ -78,6 +78,7 @@ pub struct LimiterStats {
     pub limited_frames: u64,
 }
 
+#[derive(Debug)]
 pub struct TruePeakLimiter {
     channels: usize,
     threshold: f32,

@@ -1,7 +1,7 @@
 //! `mixmeter analyze PATH... [--json | --csv] ...`: the plugin's meter core run over audio
 //! files.
 //!
-//! Each file is decoded (see `mixmeter::decode`) and fed to the same `Meter` the plugin uses,
+//! Each file is decoded (see `mixmeter_core::decode`) and fed to the same `Meter` the plugin uses,
 //! so a file analyzed here and the same audio played through the plugin give the same numbers.
 //! Every input is accounted for: an unreadable file (or a folder without audio files) gets a
 //! line on stderr naming it and the problem and, with `--json` / `--csv`, a record with its
@@ -11,19 +11,19 @@
 //! JSON schema is documented in the README.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use mixmeter::analysis::{self, FileAnalysis};
-use mixmeter::decode::StreamInfo;
-use mixmeter::diagnosis::checks::{self, Item, Profile};
-use mixmeter::diagnosis::platforms::{self, Preview, Target, targets};
-use mixmeter::diagnosis::stereo::{MonoCompatibility, StereoBand, Verdict, signed_tenths};
-use mixmeter::diagnosis::suggestions::{self, Candidate, Findings};
-use mixmeter::diagnosis::{REGIONS, TonalComparison, compare_tonal};
-use mixmeter::meter::engine::{RANGE_SETTLED_S, Readings};
-use mixmeter::meter::gating::{IntegratedHistogram, RangeHistogram};
-use mixmeter::meter::layout;
-use mixmeter::meter::stereo::WIDTH_LIMIT_DB;
-use mixmeter::normalize::{self, wav::Depth};
-use mixmeter::reference::{self, Curve};
+use mixmeter_core::analysis::{self, FileAnalysis};
+use mixmeter_core::decode::StreamInfo;
+use mixmeter_core::diagnosis::checks::{self, Item, Profile};
+use mixmeter_core::diagnosis::platforms::{self, Preview, Target, targets};
+use mixmeter_core::diagnosis::stereo::{MonoCompatibility, StereoBand, Verdict, signed_tenths};
+use mixmeter_core::diagnosis::suggestions::{self, Candidate, Findings};
+use mixmeter_core::diagnosis::{REGIONS, TonalComparison, compare_tonal};
+use mixmeter_core::meter::engine::{RANGE_SETTLED_S, Readings};
+use mixmeter_core::meter::gating::{IntegratedHistogram, RangeHistogram};
+use mixmeter_core::meter::layout;
+use mixmeter_core::meter::stereo::WIDTH_LIMIT_DB;
+use mixmeter_core::normalize::{self, wav::Depth};
+use mixmeter_core::reference::{self, Curve};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;

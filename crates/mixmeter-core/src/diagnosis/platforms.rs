@@ -1,7 +1,7 @@
 //! Delivery targets and what each one's loudness normalization does to a mix, shared by the
 //! editor (Platforms panel) and the CLI (`--target`).
 //!
-//! The targets are data: `presets/targets.json`, each entry with the source of its numbers.
+//! The targets are data: `assets/targets.json`, each entry with the source of its numbers.
 //! Loudness is BS.1770-5 integrated loudness (LUFS), peaks are BS.1770-5 Annex 2 true peaks
 //! (dBTP); the arithmetic follows the platforms' published behaviour:
 //! - `down-only`: a mix louder than the target is turned down by the difference; a quieter one
@@ -34,7 +34,7 @@ use crate::meter::engine::Readings;
 use serde_json::Value;
 
 /// The targets file, compiled in.
-pub const TARGETS_JSON: &str = include_str!("../../presets/targets.json");
+pub const TARGETS_JSON: &str = include_str!("../../../../assets/targets.json");
 
 /// How a target's normalization applies gain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl GainRule {
     }
 }
 
-/// A delivery target from `presets/targets.json`.
+/// A delivery target from `assets/targets.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub id: String,
@@ -106,7 +106,7 @@ impl Target {
 
 /// Every target of the compiled-in file, in its order.
 pub fn targets() -> Vec<Target> {
-    parse_targets(TARGETS_JSON).expect("presets/targets.json is valid (checked by a unit test)")
+    parse_targets(TARGETS_JSON).expect("assets/targets.json is valid (checked by a unit test)")
 }
 
 /// Parses a targets file; a malformed entry is an error naming it.

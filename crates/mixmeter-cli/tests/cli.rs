@@ -2,9 +2,9 @@
 //! every sample format it claims (written here byte by byte), mono and stereo, with `--json`
 //! and `--series`, plus unreadable files.
 
-#[path = "common/signals.rs"]
+#[path = "../../../tests/common/signals.rs"]
 mod signals;
-#[path = "common/wav.rs"]
+#[path = "../../../tests/common/wav.rs"]
 mod wav;
 use wav::write_wav_extensible;
 
@@ -13,6 +13,11 @@ use signals::{invert_band, pink};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The workspace's root (the test data and the README are shared with the plugin's tests).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Format {
@@ -1069,7 +1074,7 @@ fn a_decoder_panic_is_one_error_line() {
     let dir = scratch_dir("cli-decoder-panic");
     let good = dir.join("good.wav");
     write_wav(&good, Format::Int16, 48_000, &[sine(48_000, -20.0, 1.0)]);
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let data = workspace().join("tests/data");
     let crash = data.join("isomp4-esds-panic.m4a");
     // Also found by fuzzing: a table count that asks the MP4 reader for 12 GB up front.
     let huge = data.join("isomp4-stts-huge-allocation.m4a");
@@ -1309,7 +1314,7 @@ fn corrupt_reference_curves_give_a_clear_error() {
     }
     // Found by fuzzing (kept as it was found): points at 3 000 and 16 000 dB made a deviation
     // of -inf.
-    let fuzzed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/curve-level-16000-db.json");
+    let fuzzed = workspace().join("tests/data/curve-level-16000-db.json");
     let (code, stdout, stderr) = run(&[
         "analyze",
         "--reference",
@@ -2179,8 +2184,7 @@ fn progress_for_a_single_file() {
 /// The README's CLI section shows the usage text exactly as `--help` prints it.
 #[test]
 fn readme_usage_matches_the_help() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     for args in [vec!["--help"], vec!["analyze", "--help"]] {
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);

@@ -163,7 +163,7 @@ fn music() -> Curve {
         source: format!("built into Mixmeter (id \"{DEFAULT_ID}\"): {what}"),
         method: format!(
             "third-octave anchors (level and spread against a pink line through 1 kHz, \
-             src/reference/builtin.rs), interpolated over log frequency onto the \
+             crates/mixmeter-core/src/reference/builtin.rs), interpolated over log frequency onto the \
              1/{POINTS_PER_OCTAVE}-octave grid, normalised to 0 dB K-weighted power; tilt \
              tolerance ±{MUSIC_TILT_TOLERANCE_DB_PER_OCTAVE} dB/octave"
         ),

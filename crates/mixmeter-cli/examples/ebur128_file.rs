@@ -3,7 +3,7 @@
 //! Prints integrated loudness, loudness range and true peak per file.
 
 use ebur128::{EbuR128, Mode};
-use mixmeter::decode::AudioFile;
+use mixmeter_core::decode::AudioFile;
 use std::path::Path;
 
 fn main() {

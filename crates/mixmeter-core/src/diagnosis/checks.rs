@@ -2,7 +2,7 @@
 //! measured evidence and the source of its threshold, shared by the editor and the CLI
 //! (`mixmeter analyze --check PROFILE`).
 //!
-//! The thresholds are data: `presets/checks.json`, one profile per use (`pre-master`: a mix
+//! The thresholds are data: `assets/checks.json`, one profile per use (`pre-master`: a mix
 //! going to mastering; `delivery`: a master going to streaming), each check naming the
 //! measurement it reads and two ranges: inside `pass` passes, else inside `warn` warns, else
 //! fails. The measurements:
@@ -21,7 +21,7 @@ use crate::meter::engine::Readings;
 use serde_json::Value;
 
 /// The checks file, compiled in.
-pub const CHECKS_JSON: &str = include_str!("../../presets/checks.json");
+pub const CHECKS_JSON: &str = include_str!("../../../../assets/checks.json");
 
 /// What a check reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub struct Item {
 
 /// Every profile of the compiled-in file, in its order.
 pub fn profiles() -> Vec<Profile> {
-    parse_profiles(CHECKS_JSON).expect("presets/checks.json is valid (checked by a unit test)")
+    parse_profiles(CHECKS_JSON).expect("assets/checks.json is valid (checked by a unit test)")
 }
 
 /// The profile called `id`, if any.

@@ -203,6 +203,15 @@ pub struct AudioFile {
     reader: Reader,
 }
 
+/// The reader is the decoder's state: debug output shows the stream.
+impl std::fmt::Debug for AudioFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioFile")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What reads the samples.
 enum Reader {
     Symphonia {

@@ -29,13 +29,13 @@ pub const MAX_CHANNELS: usize = layout::BusLayout::MAX_CHANNELS;
 /// compile:
 ///
 /// ```compile_fail
-/// use mixmeter::meter::{Kernel, kweight::KWeighting};
-/// let unchecked = Kernel(mixmeter::meter::Variant::Avx2Fma);
+/// use mixmeter_core::meter::{Kernel, kweight::KWeighting};
+/// let unchecked = Kernel(mixmeter_core::meter::Variant::Avx2Fma);
 /// let _ = KWeighting::with_kernel(48_000.0, unchecked);
 /// ```
 ///
 /// ```
-/// use mixmeter::meter::{Kernel, kweight::KWeighting};
+/// use mixmeter_core::meter::{Kernel, kweight::KWeighting};
 /// let kernel = Kernel::avx2_fma().unwrap_or(Kernel::PORTABLE);
 /// let _ = KWeighting::with_kernel(48_000.0, kernel);
 /// ```

@@ -38,6 +38,7 @@ impl Depth {
     }
 }
 
+#[derive(Debug)]
 pub struct WavWriter {
     file: BufWriter<std::fs::File>,
     temporary: PathBuf,
