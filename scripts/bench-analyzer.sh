@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of `mixmeter analyze` (decode + full analysis) side by side with ffmpeg's ebur128
 # filter (`-af ebur128=peak=true`) and with the `ebur128` crate fed by Mixmeter's decoder, on
-# the same files; then many files at once, one job against all CPUs. Figures go in the README.
+# the same files; then many files at once, one job against all CPUs. Figures go in docs/performance.md.
 #
 #   scripts/bench-analyzer.sh [SECONDS]     (default 600: a 10-minute stereo 48 kHz programme)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's performance table from one run of the benches on this machine
+# Regenerates the performance table (docs/performance.md) from one run of the benches on this machine
 # (about 15 minutes on 2 cores):
 #
 #   scripts/performance-table.sh
@@ -7,7 +7,7 @@
 # Builds the release bundle, runs the plugin-path bench (the built CLAP plugin, the meter core
 # and the `ebur128` crate in one process; again with MIXMETER_KERNEL=portable for the kernels
 # of CPUs without AVX2/FMA), the worst-call bench, the editor-frame bench and the analyzer
-# against ffmpeg, then writes the table between the `performance-table` markers in README.md.
+# against ffmpeg, then writes the table between the `performance-table` markers in docs/performance.md.
 # Nothing in the table is typed by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +19,4 @@ MIXMETER_KERNEL=portable cargo bench --bench plugin_path -- portable
 cargo bench --bench worst_call | tee "$out/worst_call.txt"
 cargo bench --bench editor_frame
 bash scripts/bench-analyzer.sh | tee "$out/analyzer.txt"
-python3 scripts/performance_table.py README.md
+python3 scripts/performance_table.py docs/performance.md

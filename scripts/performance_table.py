@@ -1,6 +1,6 @@
-"""Writes the performance table into the README from the results of
+"""Writes the performance table into docs/performance.md from the results of
 scripts/performance-table.sh (criterion's estimates and the saved outputs of the worst-call
-and analyzer benches). Usage: python3 scripts/performance_table.py README.md"""
+and analyzer benches). Usage: python3 scripts/performance_table.py docs/performance.md"""
 
 import datetime
 import json

@@ -7,8 +7,8 @@
 //! line on stderr naming it and the problem and, with `--json` / `--csv`, a record with its
 //! `error`; the other files are still analyzed, and the exit status is 1. A file shorter than
 //! its header says is measured as far as it goes and reported `truncated`. The command line is
-//! parsed by clap; its help text is the README's usage text (a test compares them). The
-//! JSON schema is documented in the README.
+//! parsed by clap; its help text is the usage text of docs/cli.md (a test compares them). The
+//! JSON schema is documented there.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use mixmeter_core::analysis::{self, FileAnalysis};
@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// Version of the JSON and CSV output (README, "Output schema").
+/// Version of the JSON and CSV output (docs/cli.md, "Output schema").
 const SCHEMA_VERSION: u32 = 8;
 /// The `file` of the album's CSV row (`--album --csv`).
 const ALBUM_ROW_NAME: &str = "(album)";
@@ -316,12 +316,12 @@ fn print_suggestions(list: &[Candidate]) {
     }
 }
 
-/// The JSON record of an input that could not be analyzed (README, "Output schema").
+/// The JSON record of an input that could not be analyzed (docs/cli.md, "Output schema").
 fn error_json(file: &str, error: &str) -> Value {
     json!({"schema_version": SCHEMA_VERSION, "file": file, "error": error})
 }
 
-/// The `checks` object of the JSON output (README, "Output schema").
+/// The `checks` object of the JSON output (docs/cli.md, "Output schema").
 fn checks_json(profile: &Profile, items: &[Item]) -> Value {
     json!({
         "profile": profile.id,
@@ -352,7 +352,7 @@ fn print_checks(profile: &Profile, items: &[Item]) {
     }
 }
 
-/// The `tonal` object of the JSON output (README, "Output schema").
+/// The `tonal` object of the JSON output (docs/cli.md, "Output schema").
 fn tonal_json(curve: &Curve, comparison: Option<&TonalComparison>) -> Value {
     let reference = json!({"name": curve.name, "kind": curve.kind, "source": curve.source});
     let Some(c) = comparison else {
@@ -396,7 +396,7 @@ fn band_json(b: &StereoBand) -> Value {
     })
 }
 
-/// The `stereo` object of the JSON output (README, "Output schema").
+/// The `stereo` object of the JSON output (docs/cli.md, "Output schema").
 fn stereo_json(s: &MonoCompatibility) -> Value {
     json!({
         "verdict": s.verdict.map(Verdict::id),
@@ -1689,7 +1689,7 @@ impl Album {
     }
 }
 
-/// The album record of `--album --json` (README, "Output schema").
+/// The album record of `--album --json` (docs/cli.md, "Output schema").
 fn album_json(album: &Album, r: &AlbumReading) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
@@ -1859,7 +1859,7 @@ fn normalize_ceiling(options: &Options) -> f64 {
     options.ceiling_dbtp.map_or(0.0, |c| c.min(0.0))
 }
 
-/// The `normalized` object of the JSON output (README, "Output schema").
+/// The `normalized` object of the JSON output (docs/cli.md, "Output schema").
 fn normalized_json(options: &Options, n: &Result<Normalized, String>) -> Value {
     let output = options
         .normalize

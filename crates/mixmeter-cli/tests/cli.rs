@@ -2181,15 +2181,15 @@ fn progress_for_a_single_file() {
     assert!(stderr.is_empty(), "none when piped: {stderr:?}");
 }
 
-/// The README's CLI section shows the usage text exactly as `--help` prints it.
+/// The analyzer's page (docs/cli.md) shows the usage text exactly as `--help` prints it.
 #[test]
-fn readme_usage_matches_the_help() {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+fn documented_usage_matches_the_help() {
+    let readme = std::fs::read_to_string(workspace().join("docs/cli.md")).unwrap();
     for args in [vec!["--help"], vec!["analyze", "--help"]] {
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);
         let block = format!("```text\n$ mixmeter {}\n{stdout}```", args.join(" "));
-        assert!(readme.contains(&block), "README lacks, exactly:\n{block}");
+        assert!(readme.contains(&block), "docs/cli.md lacks, exactly:\n{block}");
     }
 }
 

@@ -13,7 +13,7 @@
 //!   (`1 - exp(-margin / 3)` for a margin in dB or LU past its threshold: 1 dB gives 0.28,
 //!   3 dB 0.63, 6 dB 0.86; for a negative correlation the margin is ten times the band's
 //!   correlation below 0, for a wide low end the side-to-mid ratio over -10 dB). A heuristic,
-//!   stated as such in the README.
+//!   stated as such in docs/editor.md.
 //! - a **score** for the ranking: confidence times (1 + margin).
 //!
 //! **Stability** ([`Board`]): a pure function of elapsed time, not of frame rate. A candidate

@@ -1,9 +1,9 @@
-//! The plugin's reference curves, kept in its saved state so a project reopens with them.
+//! A project's reference curves and which one is selected, as plain data: the plugin keeps it
+//! in its saved state (`persist::SavedLibrary`) so a project reopens with its curves.
 //!
-//! Written and read on the GUI thread (and by the host when it saves or loads state); the audio
-//! thread never touches it. Saved state is read leniently: the field is stored as plain JSON,
-//! each curve is checked with [`Curve::from_value`], a damaged curve is dropped with a message
-//! the editor shows, and the good ones are kept.
+//! Saved state is read leniently: the field is stored as plain JSON, each curve is checked with
+//! [`Curve::from_value`], a damaged curve is dropped with a message the editor shows, and the
+//! good ones are kept.
 
 use super::{Curve, builtin};
 use serde_json::{Value, json};

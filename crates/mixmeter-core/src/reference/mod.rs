@@ -2,7 +2,7 @@
 //!
 //! A curve is a list of frequency points with a level in dB each, optionally a tolerance band
 //! (low and high level per point), a name, where it came from and how it was made: the open,
-//! versioned JSON format documented in the README ("Reference curves"), read and written by
+//! versioned JSON format documented in docs/reference-curves.md, read and written by
 //! [`Curve::from_json`] and [`Curve::to_json`]. Curves come from three places:
 //!
 //! - **captured**: the mix's own long-term average spectrum frozen in the plugin
@@ -216,7 +216,7 @@ impl Curve {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Every rule of the format (README, "Reference curves").
+    /// Every rule of the format (docs/reference-curves.md).
     pub fn validate(&self) -> Result<(), CurveError> {
         let chars = self.name.chars().count();
         if chars == 0 || chars > MAX_NAME_CHARS {
