@@ -210,6 +210,12 @@ fn test(cargo_test_args: &[String]) -> Result<()> {
         .args(&extra)
         .env("MIXMETER_CLAP_BUNDLES", &clap_bundles))?;
 
+    // The core crate's API documentation builds without a warning (broken links fail).
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["doc", "-p", "mixmeter-core", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+
     // Tier 3: the VST3 bundles in pedalboard (JUCE's VST3 host).
     run(Command::new(&python)
         .current_dir(&root)

@@ -9,7 +9,7 @@
 //! - [`diagnosis`]: what the numbers mean for a mix: delivery targets and what each streaming
 //!   platform's normalization does, dynamics, mono compatibility, tonal balance against a
 //!   reference, the checklists and ranked suggestions.
-//! - [`reference`]: reference curves (built-in slopes, curve files, curves built from audio).
+//! - [`reference`](mod@reference): reference curves (built-in slopes, curve files, curves built from audio).
 //! - [`decode`]: audio files to planar `f32` (symphonia, plus Wave64), with each channel's role.
 //! - [`analysis`]: one pipeline from a file to every reading ([`analysis::analyze_file`]).
 //! - [`measurement`]: a measurement's saved summary; [`normalize`]: gain to a target with an
