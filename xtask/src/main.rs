@@ -137,9 +137,14 @@ fn install() -> Result<()> {
     let clap = install_bundle(&bundled.join(format!("{PACKAGE}.clap")), &clap_folder)?;
     // The command-line analyzer is its own package (it links no plugin or GUI code).
     let root = workspace_root();
-    run(Command::new("cargo")
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "mixmeter-cli", "--bin", "mixmeter"]))?;
+    run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "-p",
+        "mixmeter-cli",
+        "--bin",
+        "mixmeter",
+    ]))?;
     let cli = root.join("target/release/mixmeter");
     println!("\nMixmeter is installed:");
     println!("  VST3: {}", vst3.display());

@@ -2189,7 +2189,10 @@ fn documented_usage_matches_the_help() {
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);
         let block = format!("```text\n$ mixmeter {}\n{stdout}```", args.join(" "));
-        assert!(readme.contains(&block), "docs/cli.md lacks, exactly:\n{block}");
+        assert!(
+            readme.contains(&block),
+            "docs/cli.md lacks, exactly:\n{block}"
+        );
     }
 }
 

@@ -1,0 +1,156 @@
+//! The CSV output of `mixmeter analyze --csv`: one row per input, the columns of the JSON
+//! record's scalar fields.
+
+use crate::targets::Check;
+use mixmeter_core::analysis::FileAnalysis;
+use mixmeter_core::diagnosis::checks::{self, Item, Profile};
+use mixmeter_core::diagnosis::platforms::Target;
+use mixmeter_core::diagnosis::{REGIONS, TonalComparison};
+
+/// CSV field: empty for no value, quoted when needed.
+pub(crate) fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+pub(crate) fn csv_number(value: Option<f64>) -> String {
+    value
+        .filter(|v| v.is_finite())
+        .map_or_else(String::new, |v| format!("{v:.3}"))
+}
+
+pub(crate) const CSV_COLUMNS: &[&str] = &[
+    "file",
+    "codec",
+    "sample_rate",
+    "channels",
+    "duration_s",
+    "integrated_lufs",
+    "loudness_range_lu",
+    "loudness_range_reliable",
+    "max_momentary_lufs",
+    "max_short_term_lufs",
+    "true_peak_dbtp",
+    "sample_peak_dbfs",
+    "plr_db",
+    "crest_factor_db",
+    "correlation",
+    "mono_loss_lu",
+    "non_finite_samples",
+    "mono_verdict",
+    "truncated",
+    "error",
+];
+/// Columns added in schema 7, after `error` so the earlier columns keep their places.
+pub(crate) const CSV_WHERE_COLUMNS: &[&str] =
+    &["max_true_peak_at_s", "max_short_term_at_s", "dual_mono"];
+
+pub(crate) fn csv_header(
+    targets: &[Target],
+    profile: Option<&Profile>,
+    tonal: bool,
+    overs: bool,
+    album: bool,
+) -> String {
+    let mut columns: Vec<String> = CSV_COLUMNS
+        .iter()
+        .chain(CSV_WHERE_COLUMNS)
+        .map(|c| c.to_string())
+        .collect();
+    if overs {
+        columns.push("overs".to_string());
+        columns.push("overs_first_s".to_string());
+    }
+    for t in targets {
+        columns.push(format!("{}_gain_db", t.id));
+        columns.push(format!("{}_true_peak_after_dbtp", t.id));
+        columns.push(format!("{}_pass", t.id));
+    }
+    if let Some(profile) = profile {
+        columns.push("check_worst".to_string());
+        for check in &profile.checks {
+            columns.push(format!("check_{}", check.id));
+        }
+    }
+    if tonal {
+        for region in REGIONS {
+            columns.push(format!("tonal_{}_db", region.id));
+        }
+    }
+    if album {
+        columns.push("album_relative_lu".to_string());
+    }
+    columns.join(",")
+}
+
+/// The CSV row of an input that could not be analyzed: its name and error, the rest empty.
+pub(crate) fn csv_error_row(file: &str, error: &str, columns: usize) -> String {
+    let mut fields = vec![String::new(); columns];
+    fields[0] = csv_field(file);
+    fields[CSV_COLUMNS.len() - 1] = csv_field(error);
+    fields.join(",")
+}
+
+pub(crate) fn csv_row(
+    a: &FileAnalysis,
+    checks: &[Check],
+    graded: Option<(&Profile, &[Item])>,
+    tonal: Option<Option<&TonalComparison>>,
+) -> String {
+    let r = &a.readings;
+    let mut fields = vec![
+        csv_field(&a.file),
+        csv_field(&a.info.codec),
+        a.info.sample_rate_hz.to_string(),
+        a.info.channels.to_string(),
+        format!("{:.3}", a.frames as f64 / a.info.sample_rate_hz as f64),
+        csv_number(r.integrated_lufs),
+        csv_number(r.loudness_range_lu),
+        r.loudness_range_settled().to_string(),
+        csv_number(r.max_momentary_lufs),
+        csv_number(r.max_short_term_lufs),
+        csv_number(r.max_true_peak_dbtp),
+        csv_number(r.max_sample_peak_dbfs),
+        csv_number(r.plr_db),
+        csv_number(r.crest_factor_db),
+        csv_number(r.integrated_correlation),
+        csv_number(r.mono_loss_integrated_lu),
+        r.non_finite_samples.to_string(),
+        a.stereo
+            .as_ref()
+            .and_then(|s| s.verdict)
+            .map_or(String::new(), |v| v.id().to_string()),
+        a.truncated_from().is_some().to_string(),
+        csv_field(&a.truncation().unwrap_or_default()),
+        csv_number(a.max_true_peak_at_s()),
+        csv_number(a.max_short_term_at_s()),
+        a.dual_mono.to_string(),
+    ];
+    if a.moments.over_ceiling_gain.is_some() {
+        fields.push(a.moments.overs.to_string());
+        let times: Vec<String> = a.over_times_s().iter().map(|t| format!("{t:.3}")).collect();
+        fields.push(times.join(";"));
+    }
+    for c in checks {
+        fields.push(csv_number(c.preview.gain_db));
+        fields.push(csv_number(c.preview.true_peak_after_dbtp));
+        fields.push(c.preview.pass.to_string());
+    }
+    if let Some((_, items)) = graded {
+        fields.push(checks::worst(items).map_or("", |s| s.id()).to_string());
+        for item in items {
+            fields.push(item.status.map_or("", |s| s.id()).to_string());
+        }
+    }
+    if let Some(comparison) = tonal {
+        for (i, _) in REGIONS.iter().enumerate() {
+            fields.push(csv_number(
+                comparison.and_then(|c| c.regions[i].deviation_db),
+            ));
+        }
+    }
+    fields.join(",")
+}
