@@ -1,0 +1,233 @@
+//! The fragment being filled: input samples checked (a non-finite sample is counted and
+//! measured as a repeat of the last finite one: a dropout, not a step to zero, so it creates no
+//! false inter-sample peak), K-weighted (BS.1770-5 Annex 1, clause 2.1, [`KWeighting`]) and
+//! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]). Sums run sample by
+//! sample in order, so the split of the input into blocks cannot change a single bit.
+
+use super::super::MAX_CHANNELS;
+use super::super::kweight::{ChannelState, KWeighting, StereoSums};
+use super::super::truepeak::TruePeak;
+use super::config::MeterConfig;
+use super::windows::Sums;
+
+/// A finished fragment: its sums and its peaks per channel (linear).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fragment {
+    pub(super) sums: Sums,
+    pub(super) sample_peak: [f32; MAX_CHANNELS],
+    pub(super) true_peak: [f32; MAX_CHANNELS],
+}
+
+#[derive(Debug)]
+pub(super) struct FragmentInput {
+    kweight: KWeighting,
+    filter: [ChannelState; MAX_CHANNELS],
+    true_peak: TruePeak,
+    /// The over ceiling as a linear gain (`f32::INFINITY` without one): the true-peak
+    /// detector's refinement floor never exceeds it, so every interval that could exceed it
+    /// is refined and each fragment's peak is exact where it decides an over.
+    over_ceiling_gain: f32,
+    /// Sanitized input of the current piece, per channel (max one fragment).
+    scratch: Box<[Box<[f32]>]>,
+    /// Per-channel K-weighted and unweighted sums of squares, and the stereo cross terms.
+    k: [f64; MAX_CHANNELS],
+    raw: [f64; MAX_CHANNELS],
+    k_cross: f64,
+    raw_cross: f64,
+    samples: u64,
+    last_finite: [f32; MAX_CHANNELS],
+    sample_peak: [f32; MAX_CHANNELS],
+    true_peak_max: [f32; MAX_CHANNELS],
+    non_finite_samples: u64,
+}
+
+impl FragmentInput {
+    /// `max_fragment`: the longest fragment in samples.
+    pub(super) fn new(config: &MeterConfig, over_ceiling_gain: Option<f32>) -> Self {
+        let rate = config.sample_rate_hz;
+        let max_fragment = (rate / super::FRAGMENTS_PER_SECOND as f64).ceil() as usize + 1;
+        Self {
+            kweight: KWeighting::new(rate),
+            filter: [ChannelState::default(); MAX_CHANNELS],
+            true_peak: TruePeak::new(rate),
+            over_ceiling_gain: over_ceiling_gain.unwrap_or(f32::INFINITY),
+            scratch: (0..config.channels)
+                .map(|_| vec![0.0f32; max_fragment].into_boxed_slice())
+                .collect(),
+            k: [0.0; MAX_CHANNELS],
+            raw: [0.0; MAX_CHANNELS],
+            k_cross: 0.0,
+            raw_cross: 0.0,
+            samples: 0,
+            last_finite: [0.0; MAX_CHANNELS],
+            sample_peak: [0.0; MAX_CHANNELS],
+            true_peak_max: [0.0; MAX_CHANNELS],
+            non_finite_samples: 0,
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.filter = [ChannelState::default(); MAX_CHANNELS];
+        self.true_peak.reset();
+        self.k = [0.0; MAX_CHANNELS];
+        self.raw = [0.0; MAX_CHANNELS];
+        self.k_cross = 0.0;
+        self.raw_cross = 0.0;
+        self.samples = 0;
+        self.last_finite = [0.0; MAX_CHANNELS];
+        self.sample_peak = [0.0; MAX_CHANNELS];
+        self.true_peak_max = [0.0; MAX_CHANNELS];
+        self.non_finite_samples = 0;
+    }
+
+    /// Non-finite samples met since the reset.
+    pub(super) fn non_finite_samples(&self) -> u64 {
+        self.non_finite_samples
+    }
+
+    /// Adds `block[c][start..start + n]` (at most the rest of the fragment) for the first
+    /// `channels` channels. `recent_true_peak(c)`: channel `c`'s largest true peak of the last
+    /// 3 s before this fragment; the true-peak detector refines only intervals that could
+    /// exceed it (see [`super::super::truepeak`]), so every windowed maximum is refined.
+    pub(super) fn accumulate<C: AsRef<[f32]>>(
+        &mut self,
+        block: &[C],
+        channels: usize,
+        start: usize,
+        n: usize,
+        recent_true_peak: impl Fn(usize) -> f32,
+    ) {
+        // One vectorised pass finds the sample peak and whether the piece is all finite (the
+        // usual case: measured in place). Otherwise the piece is copied to scratch with each
+        // non-finite sample counted and replaced by the last finite one.
+        let mut in_scratch = [false; MAX_CHANNELS];
+        for (c, channel) in block.iter().enumerate().take(channels) {
+            let input = &channel.as_ref()[start..start + n];
+            let (peak, finite) = peak_and_finite(input);
+            if finite {
+                self.sample_peak[c] = self.sample_peak[c].max(peak);
+                if let Some(&last) = input.last() {
+                    self.last_finite[c] = last;
+                }
+                continue;
+            }
+            let scratch = &mut self.scratch[c][..n];
+            let mut peak = self.sample_peak[c];
+            let mut last = self.last_finite[c];
+            let mut bad = 0u64;
+            for (s, &x) in scratch.iter_mut().zip(input) {
+                let finite = x.is_finite();
+                bad += u64::from(!finite);
+                let v = if finite { x } else { last };
+                last = v;
+                peak = peak.max(v.abs());
+                *s = v;
+            }
+            self.non_finite_samples += bad;
+            self.last_finite[c] = last;
+            self.sample_peak[c] = peak;
+            in_scratch[c] = true;
+        }
+        let mut pieces: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        for (c, channel) in block.iter().enumerate().take(channels) {
+            pieces[c] = if in_scratch[c] {
+                &self.scratch[c][..n]
+            } else {
+                &channel.as_ref()[start..start + n]
+            };
+        }
+
+        let k = &self.kweight;
+        if channels == 2 {
+            let [state_l, state_r, ..] = &mut self.filter;
+            let mut states = [*state_l, *state_r];
+            let mut sums = StereoSums {
+                k: [self.k[0], self.k[1]],
+                k_cross: self.k_cross,
+                raw: [self.raw[0], self.raw[1]],
+                raw_cross: self.raw_cross,
+            };
+            k.run_stereo(&mut states, pieces[0], pieces[1], &mut sums);
+            [*state_l, *state_r] = states;
+            [self.k[0], self.k[1]] = sums.k;
+            [self.raw[0], self.raw[1]] = sums.raw;
+            self.k_cross = sums.k_cross;
+            self.raw_cross = sums.raw_cross;
+        } else {
+            for (c, piece) in pieces.iter().enumerate().take(channels) {
+                k.run_mono(&mut self.filter[c], piece, &mut self.k[c], &mut self.raw[c]);
+            }
+        }
+        self.samples += n as u64;
+
+        for (c, piece) in pieces.iter().enumerate().take(channels) {
+            let floor = self.true_peak_max[c]
+                .max(recent_true_peak(c))
+                .min(self.over_ceiling_gain);
+            let peak = self.true_peak.process(c, piece, floor);
+            self.true_peak_max[c] = self.true_peak_max[c].max(peak);
+        }
+    }
+
+    /// Ends the fragment: its sums (the K-weighted ones scaled and weighted per channel) and
+    /// peaks, with everything cleared for the next one.
+    pub(super) fn finish(&mut self, config: &MeterConfig) -> Fragment {
+        let channels = config.channels;
+        for state in &mut self.filter[..channels] {
+            KWeighting::sanitize(state);
+        }
+        let scale = self.kweight.energy_scale();
+        let mut k = std::mem::replace(&mut self.k, [0.0; MAX_CHANNELS]);
+        for e in &mut k {
+            *e *= scale;
+        }
+        let raw = std::mem::replace(&mut self.raw, [0.0; MAX_CHANNELS]);
+        let sums = Sums {
+            samples: std::mem::take(&mut self.samples),
+            energy: k[..channels]
+                .iter()
+                .zip(&config.weights)
+                .map(|(e, w)| e * w)
+                .sum(),
+            k_left: k[0],
+            k_right: if channels == 2 { k[1] } else { 0.0 },
+            k_cross: std::mem::take(&mut self.k_cross) * scale,
+            raw_left: raw[0],
+            raw_right: if channels == 2 { raw[1] } else { 0.0 },
+            raw_cross: std::mem::take(&mut self.raw_cross),
+            raw_power: raw[..channels].iter().sum(),
+        };
+        Fragment {
+            sums,
+            sample_peak: std::mem::replace(&mut self.sample_peak, [0.0; MAX_CHANNELS]),
+            true_peak: std::mem::replace(&mut self.true_peak_max, [0.0; MAX_CHANNELS]),
+        }
+    }
+}
+
+/// The largest |sample| of `input` and whether every sample is finite, in one pass the
+/// compiler vectorises: per-lane maxima by comparison (a running scalar maximum, or
+/// `f32::max` with its NaN rules, would not vectorise), and `x * 0.0`, which is 0 for every
+/// finite sample and NaN for NaN and the infinities, summed per lane.
+fn peak_and_finite(input: &[f32]) -> (f32, bool) {
+    const W: usize = 8;
+    let mut peak = [0.0f32; W];
+    let mut poison = [0.0f32; W];
+    let chunks = input.chunks_exact(W);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let x: &[f32; W] = chunk.try_into().unwrap();
+        for j in 0..W {
+            let a = x[j].abs();
+            peak[j] = if a > peak[j] { a } else { peak[j] };
+            poison[j] += x[j] * 0.0;
+        }
+    }
+    for (j, &x) in rest.iter().enumerate() {
+        let a = x.abs();
+        peak[j] = if a > peak[j] { a } else { peak[j] };
+        poison[j] += x * 0.0;
+    }
+    let peak = peak.iter().fold(0.0f32, |m, &a| if a > m { a } else { m });
+    (peak, poison.iter().all(|&p| p == 0.0))
+}
