@@ -1,7 +1,8 @@
 //! What crosses threads between the audio thread and the editor.
 //!
 //! One constructor, [`channel`], makes both ends: the audio thread owns [`MeterInput`], the
-//! editor [`MeterOutput`]. Everything on the audio side is lock-free and allocation-free:
+//! editor [`MeterOutput`]. Each channel is a module with its own writer and reader, which
+//! these two hold. Everything on the audio side is lock-free and allocation-free:
 //!
 //! - **Snapshot**: the complete [`Readings`] plus a generation counter, published as one value
 //!   through a triple buffer, so the editor never sees a half-updated set of numbers. When the
@@ -30,353 +31,70 @@
 //!   whether the editor is open or not (two words per 100 ms of audio), so an editor opened
 //!   later shows the last minutes; the editor copies whatever is new at each frame.
 
-use crate::meter::engine::{
-    LoudnessPoint, MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, Meter, Readings,
-};
+mod commands;
+mod history;
+mod peaks;
+mod scope;
+mod snapshot;
+mod spectrum;
+
+pub use commands::{COMMAND_CAPACITY, Command};
+pub use history::{HISTORY_POINTS, HISTORY_READABLE};
+pub use peaks::LivePeakReading;
+pub use scope::{SCOPE_LIMIT, SCOPE_POINT_RATE_HZ, SCOPE_POINTS, SCOPE_PUBLISH_HZ, ScopeFrame};
+pub use snapshot::{Snapshot, StereoSnapshot, not_measuring_message, rate_is_supported};
+pub use spectrum::{LongTermFrame, MAX_BINS, SpectrumFrame};
+
+use crate::meter::engine::{LoudnessPoint, Meter, Readings};
 use crate::meter::fold::FoldReadings;
-use crate::meter::spectrum::{MAX_FFT_SIZE, SpectrumAnalyzer};
-use crate::meter::stereo::{StereoBands, StereoWindow};
-use atomic_float::AtomicF32;
-use crossbeam::queue::ArrayQueue;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::meter::spectrum::SpectrumAnalyzer;
+use crate::meter::stereo::StereoBands;
 
 /// Channels the plugin meters at most (its largest bus, 7.1.4).
 pub const PLUGIN_CHANNELS: usize = crate::meter::MAX_CHANNELS;
-/// Commands that can wait for the audio thread; the editor sends a few per user click.
-pub const COMMAND_CAPACITY: usize = 16;
-
-/// Loudness history points kept for the editor: 10 minutes of 100 ms points.
-pub const HISTORY_POINTS: usize = 6000;
-/// Points of the ring the editor never reads, so a point cannot be overwritten while it is
-/// read (the audio thread would have to run 30 s ahead of one editor frame).
-const HISTORY_SLACK: usize = 300;
-/// Points the editor can read back at most.
-pub const HISTORY_READABLE: usize = HISTORY_POINTS - HISTORY_SLACK;
-
-/// The loudness history ring shared by both ends.
-struct HistoryRing {
-    points: Box<[AtomicU64]>,
-    written: AtomicU64,
-}
-
-fn pack(point: LoudnessPoint) -> u64 {
-    ((point.momentary_lufs.to_bits() as u64) << 32) | point.short_term_lufs.to_bits() as u64
-}
-
-fn unpack(word: u64) -> LoudnessPoint {
-    LoudnessPoint {
-        momentary_lufs: f32::from_bits((word >> 32) as u32),
-        short_term_lufs: f32::from_bits(word as u32),
-    }
-}
-
-impl HistoryRing {
-    fn new() -> Self {
-        Self {
-            points: (0..HISTORY_POINTS)
-                .map(|_| AtomicU64::new(pack(LoudnessPoint::SILENT)))
-                .collect(),
-            written: AtomicU64::new(0),
-        }
-    }
-}
-
-/// One publish of the meter.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Snapshot {
-    pub readings: Readings,
-    /// Incremented by each publish (the editor can tell a fresh snapshot from a repeat).
-    pub generation: u64,
-    /// True when the integration was last reset by the host transport starting.
-    pub reset_by_transport: bool,
-    /// Stereo image per band (stereo layouts).
-    pub stereo: Option<StereoSnapshot>,
-    /// The fold-down's loudness changes (surround buses; `None` on mono and stereo).
-    pub fold: Option<FoldReadings>,
-    /// Gain the mono check applies to the sum (level match), linear; 1 without level match.
-    pub mono_level_gain: f32,
-    /// The host's sample rate (Hz) when it is outside what the meter measures: the plugin
-    /// passes audio through and measures nothing. Written at activation (host's main thread);
-    /// `None` whenever the meter runs.
-    pub unsupported_rate_hz: Option<f64>,
-}
-
-/// Whether the meter core measures at `rate_hz` ([`MIN_SAMPLE_RATE_HZ`] to
-/// [`MAX_SAMPLE_RATE_HZ`]).
-pub fn rate_is_supported(rate_hz: f64) -> bool {
-    (MIN_SAMPLE_RATE_HZ..=MAX_SAMPLE_RATE_HZ).contains(&rate_hz)
-}
-
-/// What the editor says while the host runs at an unsupported rate.
-pub fn not_measuring_message(rate_hz: f64) -> String {
-    format!(
-        "Not measuring: {} kHz is outside the {}-{} kHz this meter supports. Audio passes \
-         through untouched.",
-        rate_hz / 1000.0,
-        MIN_SAMPLE_RATE_HZ / 1000.0,
-        MAX_SAMPLE_RATE_HZ / 1000.0
-    )
-}
-
-impl Default for Snapshot {
-    fn default() -> Self {
-        Self {
-            readings: Readings::default(),
-            generation: 0,
-            reset_by_transport: false,
-            stereo: None,
-            fold: None,
-            mono_level_gain: 1.0,
-            unsupported_rate_hz: None,
-        }
-    }
-}
-
-/// The band sums of the live window and of the whole measurement.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct StereoSnapshot {
-    pub live: StereoWindow,
-    pub whole: StereoWindow,
-}
-
-impl StereoSnapshot {
-    pub fn of(bands: &StereoBands) -> Self {
-        Self {
-            live: bands.live_window(),
-            whole: bands.whole_window(),
-        }
-    }
-}
-
-/// Points the vectorscope frame holds.
-pub const SCOPE_POINTS: usize = 2048;
-/// Decimated point rate, per second (the stride is the nearest whole number of samples).
-pub const SCOPE_POINT_RATE_HZ: f64 = 24_000.0;
-/// The vectorscope is republished at most this often.
-pub const SCOPE_PUBLISH_HZ: f64 = 60.0;
-/// Points are clamped to ±this (+12 dBFS), so hot or broken input stays drawable.
-pub const SCOPE_LIMIT: f32 = 4.0;
-
-/// The latest vectorscope points, oldest first. Written by the audio thread, read by the
-/// editor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScopeFrame {
-    /// (left, right) pairs; `count` of them are valid.
-    pub points: Box<[[f32; 2]]>,
-    pub count: usize,
-    /// Incremented by each publish.
-    pub generation: u64,
-}
-
-impl Default for ScopeFrame {
-    fn default() -> Self {
-        let mut points = vec![[0.0f32; 2]; SCOPE_POINTS].into_boxed_slice();
-        points.fill([0.0; 2]);
-        Self {
-            points,
-            count: 0,
-            generation: 0,
-        }
-    }
-}
-
-/// The audio thread's side of the vectorscope: a ring of the last points and its clocks.
-#[derive(Debug)]
-struct ScopeWriter {
-    ring: Box<[[f32; 2]]>,
-    pos: usize,
-    filled: usize,
-    /// Every `stride`-th sample pair becomes a point; `phase` counts towards the next.
-    stride: usize,
-    phase: usize,
-    /// Samples between publishes, and since the last one.
-    publish_every: usize,
-    since_publish: usize,
-    generation: u64,
-}
-
-impl ScopeWriter {
-    fn new() -> Self {
-        let mut ring = vec![[0.0f32; 2]; SCOPE_POINTS].into_boxed_slice();
-        ring.fill([0.0; 2]);
-        let mut writer = Self {
-            ring,
-            pos: 0,
-            filled: 0,
-            stride: 1,
-            phase: 0,
-            publish_every: 1,
-            since_publish: 0,
-            generation: 0,
-        };
-        writer.configure(48_000.0);
-        writer
-    }
-
-    fn configure(&mut self, sample_rate_hz: f64) {
-        self.stride = ((sample_rate_hz / SCOPE_POINT_RATE_HZ).round() as usize).max(1);
-        self.publish_every = ((sample_rate_hz / SCOPE_PUBLISH_HZ).round() as usize).max(1);
-        self.pos = 0;
-        self.filled = 0;
-        self.phase = 0;
-        self.since_publish = 0;
-    }
-}
-
-/// What the editor asks of the audio thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// Start a new measurement.
-    Reset,
-    /// Continue integrating.
-    Start,
-    /// Freeze integration (momentary and short-term stay live).
-    Pause,
-}
-
-#[derive(Debug, Default)]
-struct LivePeaks {
-    /// Linear true peak per channel since the editor's last read; raised by the audio thread.
-    true_peak_gain: [AtomicF32; PLUGIN_CHANNELS],
-    /// Linear sample peak per channel since the editor's last read; raised by the audio thread.
-    sample_peak_gain: [AtomicF32; PLUGIN_CHANNELS],
-}
-
-/// Bins of the largest spectrum frame.
-pub const MAX_BINS: usize = MAX_FFT_SIZE / 2 + 1;
-
-/// One display frame of the spectrum. Written by the audio thread, read by the editor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpectrumFrame {
-    pub fft_size: usize,
-    pub sample_rate_hz: f64,
-    /// Bins in use (`fft_size / 2 + 1`) of the arrays below.
-    pub bins: usize,
-    /// Power per bin of the latest frame, linear (a bin-centred full-scale sine reads 1).
-    pub power: Box<[f32]>,
-    /// Per-bin maximum of every frame since the editor's previous read, linear.
-    pub peak: Box<[f32]>,
-    /// Frames since the analyzer was reset (0: no frame yet).
-    pub generation: u64,
-}
-
-/// The long-term average spectrum. Written by the audio thread, read by the editor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LongTermFrame {
-    pub fft_size: usize,
-    pub sample_rate_hz: f64,
-    pub bins: usize,
-    /// Mean power per bin, linear.
-    pub power: Box<[f32]>,
-    /// Frames averaged (0: no value yet) and the seconds of audio they cover.
-    pub frames: u64,
-    pub covered_s: f64,
-    /// Incremented by each publish.
-    pub generation: u64,
-}
-
-/// A zeroed array that is already mapped (written once), so its first use on the audio thread
-/// does not page-fault.
-fn touched(len: usize) -> Box<[f32]> {
-    let mut array = vec![0.0f32; len].into_boxed_slice();
-    array.fill(0.0);
-    array
-}
-
-impl Default for SpectrumFrame {
-    fn default() -> Self {
-        Self {
-            fft_size: 0,
-            sample_rate_hz: 0.0,
-            bins: 0,
-            power: touched(MAX_BINS),
-            peak: touched(MAX_BINS),
-            generation: 0,
-        }
-    }
-}
-
-impl Default for LongTermFrame {
-    fn default() -> Self {
-        Self {
-            fft_size: 0,
-            sample_rate_hz: 0.0,
-            bins: 0,
-            power: touched(MAX_BINS),
-            frames: 0,
-            covered_s: 0.0,
-            generation: 0,
-        }
-    }
-}
 
 /// Creates both ends.
 pub fn channel() -> (MeterInput, MeterOutput) {
-    let (snapshot_in, snapshot_out) = triple_buffer::triple_buffer(&Snapshot::default());
-    let (spectrum_in, spectrum_out) = triple_buffer::triple_buffer(&SpectrumFrame::default());
-    let (long_term_in, long_term_out) = triple_buffer::triple_buffer(&LongTermFrame::default());
-    let (scope_in, scope_out) = triple_buffer::triple_buffer(&ScopeFrame::default());
-    let peaks = Arc::new(LivePeaks::default());
-    let commands = Arc::new(ArrayQueue::new(COMMAND_CAPACITY));
-    let history = Arc::new(HistoryRing::new());
+    let (snapshot_in, snapshot_out) = snapshot::channel();
+    let (peaks_in, peaks_out) = peaks::channel();
+    let (commands_in, commands_out) = commands::channel();
+    let (spectrum_in, spectrum_out) = spectrum::channel();
+    let (scope_in, scope_out) = scope::channel();
+    let (history_in, history_out) = history::channel();
     (
         MeterInput {
             snapshot: snapshot_in,
-            peaks: peaks.clone(),
-            commands: commands.clone(),
-            generation: 0,
+            peaks: peaks_in,
+            commands: commands_in,
             spectrum: spectrum_in,
-            long_term: long_term_in,
-            unread_peak: touched(MAX_BINS),
-            unread_fft_size: 0,
-            published_display: 0,
-            published_long_term: u64::MAX,
-            long_term_generation: 0,
             scope: scope_in,
-            scope_writer: ScopeWriter::new(),
-            history: history.clone(),
-            history_next: 0,
+            history: history_in,
         },
         MeterOutput {
             snapshot: snapshot_out,
-            peaks,
-            commands,
+            peaks: peaks_out,
+            commands: commands_out,
             spectrum: spectrum_out,
-            long_term: long_term_out,
             scope: scope_out,
-            history,
+            history: history_out,
         },
     )
 }
 
 /// Audio-thread end.
 pub struct MeterInput {
-    snapshot: triple_buffer::Input<Snapshot>,
-    peaks: Arc<LivePeaks>,
-    commands: Arc<ArrayQueue<Command>>,
-    generation: u64,
-    spectrum: triple_buffer::Input<SpectrumFrame>,
-    long_term: triple_buffer::Input<LongTermFrame>,
-    /// Per-bin maximum of the display frames published since the editor last read one, and
-    /// the frame size it belongs to.
-    unread_peak: Box<[f32]>,
-    unread_fft_size: usize,
-    /// Display frame count and long-term frame count last published.
-    published_display: u64,
-    published_long_term: u64,
-    long_term_generation: u64,
-    scope: triple_buffer::Input<ScopeFrame>,
-    scope_writer: ScopeWriter,
-    history: Arc<HistoryRing>,
-    /// The meter's next history point to copy.
-    history_next: u64,
+    snapshot: snapshot::SnapshotWriter,
+    peaks: peaks::PeakWriter,
+    commands: commands::CommandReceiver,
+    spectrum: spectrum::SpectrumWriter,
+    scope: scope::ScopeWriter,
+    history: history::HistoryWriter,
 }
 
 impl std::fmt::Debug for MeterInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MeterInput")
-            .field("generation", &self.generation)
+            .field("generation", &self.snapshot.generation())
             .finish()
     }
 }
@@ -407,16 +125,8 @@ impl MeterInput {
         fold: Option<FoldReadings>,
         mono_level_gain: f32,
     ) {
-        self.generation += 1;
-        let buffer = self.snapshot.input_buffer_mut();
-        buffer.readings = *readings;
-        buffer.fold = fold;
-        buffer.generation = self.generation;
-        buffer.reset_by_transport = reset_by_transport;
-        buffer.stereo = stereo.map(StereoSnapshot::of);
-        buffer.mono_level_gain = mono_level_gain;
-        buffer.unsupported_rate_hz = None;
-        self.snapshot.publish();
+        self.snapshot
+            .publish(readings, reset_by_transport, stereo, fold, mono_level_gain);
     }
 
     /// Publishes the meter as it stands at activation (host's main thread, before the first
@@ -446,150 +156,52 @@ impl MeterInput {
     /// activation instead of making a meter): no readings but the layout's `channels`, the
     /// rate for the editor to show.
     pub fn publish_unsupported_rate(&mut self, rate_hz: f64, channels: usize) {
-        self.generation += 1;
-        let buffer = self.snapshot.input_buffer_mut();
-        *buffer = Snapshot {
-            readings: Readings {
-                channels,
-                ..Readings::default()
-            },
-            generation: self.generation,
-            unsupported_rate_hz: Some(rate_hz),
-            ..Snapshot::default()
-        };
-        self.snapshot.publish();
+        self.snapshot.publish_unsupported_rate(rate_hz, channels);
     }
 
     /// Copies the meter's new loudness history points into the editor's ring (a new meter,
     /// after the plugin was initialized again, is followed from its first point).
     pub fn publish_history(&mut self, meter: &Meter) {
-        if meter.history_count() < self.history_next {
-            self.history_next = 0;
-        }
-        let ring = &*self.history;
-        let mut written = ring.written.load(Ordering::Relaxed);
-        for (n, point) in meter.history_since(self.history_next) {
-            ring.points[(written % HISTORY_POINTS as u64) as usize]
-                .store(pack(point), Ordering::Relaxed);
-            written += 1;
-            self.history_next = n + 1;
-        }
-        ring.written.store(written, Ordering::Release);
+        self.history.publish(meter);
     }
 
     /// Sets the vectorscope's decimation and publish rate for a sample rate (and empties it).
     pub fn configure_scope(&mut self, sample_rate_hz: f64) {
-        self.scope_writer.configure(sample_rate_hz);
+        self.scope.configure(sample_rate_hz);
     }
 
     /// Feeds the vectorscope (a mono layout passes its channel twice) and republishes it when
     /// due. Only copies; non-finite samples become 0.
     pub fn feed_scope(&mut self, left: &[f32], right: &[f32]) {
-        let w = &mut self.scope_writer;
-        let frames = left.len().min(right.len());
-        let mut n = w.phase;
-        while n < frames {
-            let point = [left[n], right[n]].map(|x| {
-                if x.is_finite() {
-                    x.clamp(-SCOPE_LIMIT, SCOPE_LIMIT)
-                } else {
-                    0.0
-                }
-            });
-            w.ring[w.pos] = point;
-            w.pos = (w.pos + 1) % SCOPE_POINTS;
-            w.filled = (w.filled + 1).min(SCOPE_POINTS);
-            n += w.stride;
-        }
-        w.phase = n - frames;
-        w.since_publish += frames;
-        if w.since_publish >= w.publish_every {
-            w.since_publish = 0;
-            w.generation += 1;
-            let frame = self.scope.input_buffer_mut();
-            // Oldest first: the ring from `pos` on, then up to `pos`.
-            let count = w.filled;
-            let start = (w.pos + SCOPE_POINTS - count) % SCOPE_POINTS;
-            let first = (SCOPE_POINTS - start).min(count);
-            frame.points[..first].copy_from_slice(&w.ring[start..start + first]);
-            frame.points[first..count].copy_from_slice(&w.ring[..count - first]);
-            frame.count = count;
-            frame.generation = w.generation;
-            self.scope.publish();
-        }
+        self.scope.feed(left, right);
     }
 
     /// Raises the live peaks (linear) to at least these values.
     pub fn raise_peaks(&self, true_peak_gain: &[f32], sample_peak_gain: &[f32]) {
-        for (slot, &v) in self.peaks.true_peak_gain.iter().zip(true_peak_gain) {
-            slot.fetch_max(v, std::sync::atomic::Ordering::Relaxed);
-        }
-        for (slot, &v) in self.peaks.sample_peak_gain.iter().zip(sample_peak_gain) {
-            slot.fetch_max(v, std::sync::atomic::Ordering::Relaxed);
-        }
+        self.peaks.raise(true_peak_gain, sample_peak_gain);
     }
 
     /// The next command from the editor, if any.
     pub fn next_command(&self) -> Option<Command> {
-        self.commands.pop()
+        self.commands.next()
     }
 
     /// Publishes the analyzer's newest display frame (if there is one the editor has not been
     /// sent) and the long-term average (when it changed, or always with `force_long_term`,
     /// e.g. when the editor has just opened). Copies only.
     pub fn publish_spectrum(&mut self, analyzer: &mut SpectrumAnalyzer, force_long_term: bool) {
-        let fft_size = analyzer.display_size().unwrap_or(0);
-        if let Some((power, count)) = analyzer.display_frame()
-            && count != self.published_display
-        {
-            let bins = power.len().min(MAX_BINS);
-            let peak = &analyzer.display_peak()[..bins];
-            if self.spectrum.consumed() || self.unread_fft_size != fft_size {
-                self.unread_peak[..bins].copy_from_slice(peak);
-            } else {
-                for (unread, &p) in self.unread_peak[..bins].iter_mut().zip(peak) {
-                    *unread = unread.max(p);
-                }
-            }
-            self.unread_fft_size = fft_size;
-            let frame = self.spectrum.input_buffer_mut();
-            frame.fft_size = fft_size;
-            frame.sample_rate_hz = analyzer.sample_rate_hz();
-            frame.bins = bins;
-            frame.power[..bins].copy_from_slice(&power[..bins]);
-            frame.peak[..bins].copy_from_slice(&self.unread_peak[..bins]);
-            frame.generation = count;
-            self.spectrum.publish();
-            self.published_display = count;
-            analyzer.clear_display_peak();
-        }
-        let long_term = analyzer.long_term();
-        if long_term.frames != self.published_long_term || force_long_term {
-            self.published_long_term = long_term.frames;
-            self.long_term_generation += 1;
-            let bins = long_term.bins().min(MAX_BINS);
-            let frame = self.long_term.input_buffer_mut();
-            frame.fft_size = long_term.fft_size;
-            frame.sample_rate_hz = long_term.sample_rate_hz;
-            frame.bins = bins;
-            long_term.mean_powers_into(&mut frame.power[..bins]);
-            frame.frames = long_term.frames;
-            frame.covered_s = long_term.covered_s();
-            frame.generation = self.long_term_generation;
-            self.long_term.publish();
-        }
+        self.spectrum.publish(analyzer, force_long_term);
     }
 }
 
 /// Editor end.
 pub struct MeterOutput {
-    snapshot: triple_buffer::Output<Snapshot>,
-    peaks: Arc<LivePeaks>,
-    commands: Arc<ArrayQueue<Command>>,
-    spectrum: triple_buffer::Output<SpectrumFrame>,
-    long_term: triple_buffer::Output<LongTermFrame>,
-    scope: triple_buffer::Output<ScopeFrame>,
-    history: Arc<HistoryRing>,
+    snapshot: snapshot::SnapshotReader,
+    peaks: peaks::PeakReader,
+    commands: commands::CommandSender,
+    spectrum: spectrum::SpectrumReader,
+    scope: scope::ScopeReader,
+    history: history::HistoryReader,
 }
 
 impl std::fmt::Debug for MeterOutput {
@@ -598,86 +210,47 @@ impl std::fmt::Debug for MeterOutput {
     }
 }
 
-/// Live peaks read by the editor, linear.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct LivePeakReading {
-    pub true_peak_gain: [f32; PLUGIN_CHANNELS],
-    pub sample_peak_gain: [f32; PLUGIN_CHANNELS],
-}
-
 impl MeterOutput {
     /// The latest snapshot.
     pub fn snapshot(&mut self) -> Snapshot {
-        *self.snapshot.read()
+        self.snapshot.read()
     }
 
     /// Peaks since the previous call (and starts a new interval).
     pub fn take_peaks(&self) -> LivePeakReading {
-        let mut reading = LivePeakReading::default();
-        for (v, slot) in reading
-            .true_peak_gain
-            .iter_mut()
-            .zip(&self.peaks.true_peak_gain)
-        {
-            *v = slot.swap(0.0, std::sync::atomic::Ordering::Relaxed);
-        }
-        for (v, slot) in reading
-            .sample_peak_gain
-            .iter_mut()
-            .zip(&self.peaks.sample_peak_gain)
-        {
-            *v = slot.swap(0.0, std::sync::atomic::Ordering::Relaxed);
-        }
-        reading
+        self.peaks.take()
     }
 
     /// The latest display frame and long-term average.
     pub fn spectra(&mut self) -> (&SpectrumFrame, &LongTermFrame) {
-        self.spectrum.update();
-        self.long_term.update();
-        (
-            self.spectrum.output_buffer(),
-            self.long_term.output_buffer(),
-        )
+        self.spectrum.both()
     }
 
     /// The latest display frame, and whether it is new since the previous call.
     pub fn spectrum(&mut self) -> (&SpectrumFrame, bool) {
-        let fresh = self.spectrum.update();
-        (self.spectrum.output_buffer(), fresh)
+        self.spectrum.display()
     }
 
     /// The latest long-term average, and whether it is new since the previous call.
     pub fn long_term(&mut self) -> (&LongTermFrame, bool) {
-        let fresh = self.long_term.update();
-        (self.long_term.output_buffer(), fresh)
+        self.spectrum.long_term()
     }
 
     /// The latest vectorscope points, and whether they are new since the previous call.
     pub fn scope(&mut self) -> (&ScopeFrame, bool) {
-        let fresh = self.scope.update();
-        (self.scope.output_buffer(), fresh)
+        self.scope.read()
     }
 
     /// Appends the loudness history points numbered `*next` and up to `out` (as far back as
     /// [`HISTORY_READABLE`] points) and advances `*next`. Returns false when points were
     /// skipped because they are no longer kept (`out` then continues after a gap).
     pub fn read_history(&self, next: &mut u64, out: &mut impl Extend<LoudnessPoint>) -> bool {
-        let ring = &*self.history;
-        let written = ring.written.load(Ordering::Acquire);
-        let oldest = written.saturating_sub(HISTORY_READABLE as u64);
-        let complete = *next >= oldest;
-        let first = (*next).max(oldest).min(written);
-        out.extend((first..written).map(|n| {
-            unpack(ring.points[(n % HISTORY_POINTS as u64) as usize].load(Ordering::Relaxed))
-        }));
-        *next = written;
-        complete
+        self.history.read(next, out)
     }
 
     /// Sends a command; false when the queue is full (the audio thread is not running).
     pub fn send(&self, command: Command) -> bool {
-        self.commands.push(command).is_ok()
+        self.commands.send(command)
     }
 }
 
