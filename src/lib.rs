@@ -12,7 +12,9 @@ pub mod persist;
 pub mod report;
 
 // The core crate's modules, under the paths the plugin and its tests have always used.
-pub use mixmeter_core::{analysis, decode, diagnosis, measurement, meter, normalize, reference};
+pub use mixmeter_core::{
+    analysis, decode, diagnosis, measurement, meter, normalize, reference, smoothing,
+};
 
 use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};

@@ -15,12 +15,11 @@
 
 use crate::bridge::{LongTermFrame, SpectrumFrame};
 use crate::diagnosis::{TonalComparison, compare_tonal, format_frequency};
-use crate::meter::spectrum::{
-    FFT_SIZES, LogSmoother, PowerSpectrum, log_grid, power_to_db, tilt_db,
-};
+use crate::meter::spectrum::{FFT_SIZES, PowerSpectrum};
 use crate::params::{SMOOTHING_CHOICES, SpectrumSettings, TILT_CHOICES};
 use crate::reference::library::{ReferenceLibrary, Selection};
 use crate::reference::{Curve, CurveKind, builtin};
+use crate::smoothing::{LogSmoother, log_grid, power_to_db, tilt_db};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Shape, Stroke, Vec2};
 use std::path::PathBuf;
 use std::thread::JoinHandle;

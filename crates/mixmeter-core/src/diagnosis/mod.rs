@@ -44,9 +44,10 @@ pub mod platforms;
 pub mod stereo;
 pub mod suggestions;
 
-use crate::meter::spectrum::{LogSmoother, PowerSpectrum, power_to_db};
+use crate::meter::spectrum::PowerSpectrum;
 use crate::reference::align::{self, TILT_PIVOT_HZ};
 use crate::reference::{Curve, FLOOR_BELOW_PEAK_DB, POINTS_PER_OCTAVE, standard_grid};
+use crate::smoothing::{LogSmoother, power_to_db};
 
 /// Tolerance of a curve that has no band of its own, ± dB.
 pub const DEFAULT_TOLERANCE_DB: f64 = 2.0;

@@ -26,7 +26,8 @@ pub mod builtin;
 pub mod library;
 
 use crate::meter::kweight::Biquad;
-use crate::meter::spectrum::{LogSmoother, PowerSpectrum, log_grid, power_to_db};
+use crate::meter::spectrum::PowerSpectrum;
+use crate::smoothing::{LogSmoother, log_grid, power_to_db};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

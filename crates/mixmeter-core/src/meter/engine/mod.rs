@@ -54,11 +54,11 @@
 //! or panic; everything is sized in [`Meter::new`].
 //!
 //! The meter is composed of parts that each own their state, `new` and `reset`:
-//! [`input`] (the fragment being filled: sanitizing, K-weighting, peaks), [`windows`] (the
-//! ring and the momentary and short-term sums), [`peaks`] (per group, maxima, live),
-//! [`loudness`] (energies, maxima, gating, range, whole-measurement sums) and [`history`] (the
-//! 100 ms points, a timeline kept across resets); [`config`] says what is measured and
-//! [`readings`] what comes out.
+//! `input` (the fragment being filled: sanitizing, K-weighting, peaks), `windows` (the
+//! ring and the momentary and short-term sums), `peaks` (per group, maxima, live),
+//! `loudness` (energies, maxima, gating, range, whole-measurement sums) and `history` (the
+//! 100 ms points, a timeline kept across resets); `config` says what is measured and
+//! `readings` what comes out.
 
 mod config;
 mod history;

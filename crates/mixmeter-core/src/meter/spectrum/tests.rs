@@ -1,0 +1,354 @@
+//! The analyzer against exact FFTs, white and pink noise, tones, block sizes and kernels.
+
+use super::*;
+use crate::smoothing::{LogSmoother, log_grid, power_to_db, tilt_db};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use realfft::RealFftPlanner;
+
+/// The AVX2/FMA loops and the portable ones give the same long-term spectrum and stereo
+/// image within float rounding (FMA rounds once per multiply-add), on noise in both
+/// channels, at a rate whose long-term size is 8192 and one at 16384.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_avx2_loops_match_the_portable_ones() {
+    if Kernel::detect() == Kernel::PORTABLE {
+        return;
+    }
+    for rate in [48_000.0, 96_000.0] {
+        let mut rng = StdRng::seed_from_u64(7);
+        let left: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.5..0.5)).collect();
+        let right: Vec<f32> = left
+            .iter()
+            .map(|&l| 0.6 * l + rng.random_range(-0.2..0.2))
+            .collect();
+        let run = |kernel: Kernel| {
+            let mut a = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+            a.set_kernel(kernel);
+            for (l, r) in left.chunks(333).zip(right.chunks(333)) {
+                a.process(&[l, r]);
+            }
+            a.flush();
+            let power = a.long_term().to_owned().power;
+            let bands = a.stereo_bands().unwrap().whole_window();
+            (power, bands)
+        };
+        let (fast, fast_bands) = run(Kernel::avx2_fma().unwrap());
+        let (portable, portable_bands) = run(Kernel::PORTABLE);
+        assert_eq!(fast.len(), portable.len());
+        for (k, (a, b)) in fast.iter().zip(&portable).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs() + 1e-12,
+                "{rate} bin {k}: {a} {b}"
+            );
+        }
+        assert_eq!(format!("{fast_bands:.4?}"), format!("{portable_bands:.4?}"));
+    }
+}
+
+fn sine(rate: f64, hz: f64, amplitude: f32, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| amplitude * (2.0 * std::f64::consts::PI * hz * i as f64 / rate).sin() as f32)
+        .collect()
+}
+
+/// Exactly pink noise (power ∝ 1/f at every bin of one long transform, random phases),
+/// periodic with `len` samples, scaled to an RMS of `rms`.
+pub(crate) fn pink_noise(len: usize, seed: u64, rms: f64) -> Vec<f32> {
+    shaped_pink_noise(48_000.0, len, seed, rms, None)
+}
+
+/// [`pink_noise`] with `boost` = (low Hz, high Hz, dB) applied exactly between those
+/// frequencies at `rate` (the RMS is that of the shaped signal).
+pub(crate) fn shaped_pink_noise(
+    rate: f64,
+    len: usize,
+    seed: u64,
+    rms: f64,
+    boost: Option<(f64, f64, f64)>,
+) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut planner = RealFftPlanner::<f64>::new();
+    let inverse = planner.plan_fft_inverse(len);
+    let mut spectrum = inverse.make_input_vec();
+    for (k, x) in spectrum.iter_mut().enumerate() {
+        if k == 0 || k == len / 2 {
+            continue;
+        }
+        let hz = k as f64 * rate / len as f64;
+        let mut magnitude = 1.0 / (k as f64).sqrt();
+        if let Some((low, high, db)) = boost
+            && hz >= low
+            && hz < high
+        {
+            magnitude *= 10f64.powf(db / 20.0);
+        }
+        let phase = rng.random::<f64>() * 2.0 * std::f64::consts::PI;
+        *x = Complex::from_polar(magnitude, phase);
+    }
+    let mut out = inverse.make_output_vec();
+    inverse.process(&mut spectrum, &mut out).unwrap();
+    let mean_square = out.iter().map(|x| x * x).sum::<f64>() / len as f64;
+    let gain = rms / mean_square.sqrt();
+    out.iter().map(|x| (x * gain) as f32).collect()
+}
+
+#[test]
+fn sizes_and_grids() {
+    assert_eq!(long_term_fft_size(44_100.0), 8192);
+    assert_eq!(long_term_fft_size(48_000.0), 8192);
+    assert_eq!(long_term_fft_size(96_000.0), 16384);
+    assert_eq!(long_term_fft_size(192_000.0), 32768);
+    assert_eq!(long_term_fft_size(384_000.0), 32768);
+    assert_eq!(nearest_fft_size(5000), 4096);
+    assert_eq!(nearest_fft_size(1), 2048);
+    let grid = log_grid(3, 20.0, 20_000.0);
+    assert_eq!(grid.len(), 29); // 25 Hz to 16 kHz, the ISO third-octave centres
+    assert!((grid[0] - 1000.0 * 2f64.powf(-16.0 / 3.0)).abs() < 1e-9);
+    assert!(grid.contains(&1000.0));
+    assert!((tilt_db(2000.0, 3.0) - 3.0).abs() < 1e-12);
+    assert!((tilt_db(250.0, 4.5) + 9.0).abs() < 1e-12);
+}
+
+#[test]
+fn bin_centred_sine_reads_its_level() {
+    for &rate in &[44_100.0, 48_000.0, 96_000.0] {
+        let size = long_term_fft_size(rate);
+        let bin = 200;
+        let hz = bin as f64 * rate / size as f64;
+        let signal = sine(rate, hz, 0.5, (rate * 3.0) as usize);
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        analyzer.set_display_size(Some(4096));
+        analyzer.process(&[&signal, &signal]);
+        let lt = analyzer.long_term();
+        assert!(lt.frames > 10);
+        let db = power_to_db(lt.mean_power(bin));
+        assert!((db - (-6.0206)).abs() < 0.01, "{rate}: {db}");
+        let neighbour = power_to_db(lt.mean_power(bin + 1));
+        assert!((neighbour - db + 6.02).abs() < 0.05, "{rate}: {neighbour}");
+        assert!(power_to_db(lt.mean_power(bin + 3)) < db - 60.0);
+        // The display frame at another size reads the same level.
+        let display_bin = bin * 4096 / size;
+        let (frame, _) = analyzer.display_frame().unwrap();
+        let db = power_to_db(frame[display_bin] as f64);
+        assert!((db - (-6.0206)).abs() < 0.01, "display {rate}: {db}");
+    }
+}
+
+#[test]
+fn pink_noise_reads_flat_with_a_three_db_tilt() {
+    let rate = 48_000.0;
+    let noise = pink_noise(1 << 21, 7, 0.1);
+    let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+    analyzer.process(&[&noise]);
+    let spectrum = analyzer.long_term().to_owned();
+    let centres = log_grid(3, 40.0, 16_000.0);
+    let mut smoothed = vec![0.0; centres.len()];
+    LogSmoother::default().smooth(
+        &spectrum.power,
+        spectrum.bin_hz,
+        &centres,
+        3.0,
+        &mut smoothed,
+    );
+    let tilted: Vec<f64> = centres
+        .iter()
+        .zip(&smoothed)
+        .map(|(&f, &p)| power_to_db(p) + tilt_db(f, 3.0))
+        .collect();
+    let mean = tilted.iter().sum::<f64>() / tilted.len() as f64;
+    for (f, db) in centres.iter().zip(&tilted) {
+        assert!((db - mean).abs() < 0.75, "{f} Hz: {db} vs {mean}");
+    }
+    // Untilted, the slope is -3 dB per octave (least squares over the same bands).
+    let xs: Vec<f64> = centres.iter().map(|f| f.log2()).collect();
+    let ys: Vec<f64> = smoothed.iter().map(|&p| power_to_db(p)).collect();
+    let (mx, my) = (
+        xs.iter().sum::<f64>() / xs.len() as f64,
+        ys.iter().sum::<f64>() / ys.len() as f64,
+    );
+    let slope = xs
+        .iter()
+        .zip(&ys)
+        .map(|(x, y)| (x - mx) * (y - my))
+        .sum::<f64>()
+        / xs.iter().map(|x| (x - mx) * (x - mx)).sum::<f64>();
+    assert!((slope + 3.0).abs() < 0.1, "slope {slope}");
+}
+
+#[test]
+fn block_sizes_do_not_change_a_bit() {
+    let rate = 44_100.0;
+    let mut rng = StdRng::seed_from_u64(3);
+    let left: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let right: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.3..0.3)).collect();
+    let mut whole = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+    whole.set_display_size(Some(2048));
+    whole.process(&[&left, &right]);
+    let mut split = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+    split.set_display_size(Some(2048));
+    let mut position = 0;
+    while position < left.len() {
+        let n = rng.random_range(0..3000).min(left.len() - position);
+        split.process(&[
+            &left[position..position + n],
+            &right[position..position + n],
+        ]);
+        position += n;
+    }
+    whole.flush();
+    split.flush();
+    let (a, b) = (whole.long_term(), split.long_term());
+    assert_eq!(a.frames, b.frames);
+    assert!(a.frames > 0);
+    for k in 0..a.bins() {
+        assert_eq!(
+            a.mean_power(k).to_bits(),
+            b.mean_power(k).to_bits(),
+            "bin {k}"
+        );
+    }
+    assert_eq!(
+        whole.display_frame().unwrap().1,
+        split.display_frame().unwrap().1
+    );
+}
+
+#[test]
+fn follows_pause_and_reset_and_survives_bad_samples() {
+    let rate = 48_000.0;
+    let tone = sine(rate, 1000.0, 0.5, 48_000);
+    let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+    analyzer.process(&[&tone]);
+    analyzer.flush();
+    let frames = analyzer.long_term().frames;
+    assert!(frames >= 10);
+    analyzer.set_running(false);
+    analyzer.process(&[&tone]);
+    assert_eq!(analyzer.long_term().frames, frames, "paused: nothing added");
+    analyzer.set_running(true);
+    analyzer.reset();
+    assert_eq!(analyzer.long_term().frames, 0);
+    assert_eq!(analyzer.long_term().mean_power(100), 0.0);
+    let bad = vec![f32::NAN, f32::INFINITY, -f32::INFINITY, 1e30, -1e30, 1e-42];
+    let mut hostile: Vec<f32> = Vec::new();
+    for _ in 0..20_000 {
+        hostile.extend_from_slice(&bad);
+    }
+    analyzer.process(&[&hostile]);
+    let lt = analyzer.long_term();
+    assert!(lt.frames > 0);
+    assert!((0..lt.bins()).all(|k| lt.mean_power(k).is_finite()));
+}
+
+#[test]
+fn display_frames_only_while_a_size_is_set() {
+    let rate = 48_000.0;
+    let tone = sine(rate, 1000.0, 0.5, 48_000);
+    let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+    analyzer.process(&[&tone, &tone]);
+    assert!(analyzer.display_frame().is_none());
+    analyzer.set_display_size(Some(32768));
+    assert_eq!(analyzer.display_size(), Some(32768));
+    for chunk in tone.chunks(480) {
+        analyzer.process(&[chunk, chunk]);
+    }
+    let (frame, count) = analyzer.display_frame().unwrap();
+    assert_eq!(frame.len(), 16385);
+    // 1 s at 30 frames per second (hop 1600 samples), the last frame may still be pending.
+    assert!((29..=31).contains(&count), "{count}");
+    // Small frames: 60 per second at most (hop 800 rather than 2048 / 4 = 512).
+    analyzer.set_display_size(Some(2048));
+    for chunk in tone.chunks(480) {
+        analyzer.process(&[chunk, chunk]);
+    }
+    let (_, total) = analyzer.display_frame().unwrap();
+    let small = total - count;
+    assert!((58..=60).contains(&small), "{small}");
+    assert!(analyzer.display_peak().iter().all(|&p| p >= 0.0));
+    analyzer.clear_display_peak();
+    assert!(analyzer.display_peak().iter().all(|&p| p == 0.0));
+    analyzer.set_display_size(None);
+    assert!(analyzer.display_frame().is_none());
+}
+
+#[test]
+fn the_split_transform_is_the_real_fft() {
+    let mut rng = StdRng::seed_from_u64(17);
+    // Rates at which the long-term average uses each size.
+    for (size, rate) in FFT_SIZES
+        .into_iter()
+        .zip([8_000.0, 16_000.0, 48_000.0, 96_000.0, 192_000.0])
+    {
+        let signal: Vec<f32> = (0..size).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+        assert_eq!(long_term_fft_size(rate), size);
+        // Exactly one long-term frame: the whole signal, taken and finished.
+        analyzer.process(&[&signal]);
+        analyzer.flush();
+        let long_term = analyzer.long_term();
+        assert_eq!(long_term.frames, 1);
+        // The reference: realfft on the same windowed samples, same scaling.
+        let plan = &analyzer.plans[analyzer.long_term.plan];
+        let mut windowed: Vec<f32> = signal
+            .iter()
+            .zip(plan.window.iter())
+            .map(|(x, w)| x * w)
+            .collect();
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(size);
+        let mut out = fft.make_output_vec();
+        fft.process(&mut windowed, &mut out).unwrap();
+        let expected: Vec<f64> = out
+            .iter()
+            .enumerate()
+            .map(|(k, x)| (x.norm_sqr() * plan.scale[k]) as f64)
+            .collect();
+        let loudest = expected.iter().copied().fold(0.0f64, f64::max);
+        for (k, &e) in expected.iter().enumerate() {
+            let got = long_term.mean_power(k);
+            assert!(
+                (got - e).abs() <= 1e-4 * loudest,
+                "{size}: bin {k}: {got} vs {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn smoothing_is_a_band_mean() {
+    let power = [1.0f64, 1.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0];
+    let mut smoother = LogSmoother::default();
+    let mut out = [0.0; 2];
+    // Bins 2..=5 exactly (edges at 1.5 and 5.5 bins).
+    smoother.band_means(&power, 1.0, &[1.5, 5.5, 7.5], &mut out);
+    assert_eq!(out, [4.0, 1.0]);
+    // Narrower than a bin: that bin.
+    smoother.smooth(&power, 1.0, &[3.0], 1000.0, &mut out[..1]);
+    assert_eq!(out[0], 4.0);
+    // Half a bin each side of the 1.5-bin edge.
+    smoother.band_means(&power, 1.0, &[1.0, 2.0], &mut out[..1]);
+    assert_eq!(out[0], 2.5);
+}
+
+#[test]
+fn rejects_what_it_cannot_analyse() {
+    assert!(matches!(
+        SpectrumAnalyzer::new(4_000.0, &[1.0]),
+        Err(SpectrumError::SampleRate(_))
+    ));
+    assert!(matches!(
+        SpectrumAnalyzer::new(48_000.0, &[]),
+        Err(SpectrumError::Channels(0))
+    ));
+    assert!(matches!(
+        SpectrumAnalyzer::new(48_000.0, &[0.0, 0.0]),
+        Err(SpectrumError::Weights)
+    ));
+    assert!(matches!(
+        SpectrumAnalyzer::new(48_000.0, &[f64::NAN]),
+        Err(SpectrumError::Weights)
+    ));
+    // An LFE channel (weight 0) is left out.
+    let analyzer = SpectrumAnalyzer::new(48_000.0, &[1.0, 1.0, 1.0, 0.0, 1.41, 1.41]).unwrap();
+    assert_eq!(analyzer.active_count, 5);
+}
