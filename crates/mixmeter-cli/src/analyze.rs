@@ -230,8 +230,16 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                             }
                             out.json(record, Some(track_lufs));
                         } else if options.csv {
+                            let record = to_json(
+                                &analysis,
+                                false,
+                                options.ceiling_dbtp,
+                                &checks,
+                                graded,
+                                tonal,
+                            );
                             out.csv(
-                                csv_row(&analysis, &checks, graded, tonal.map(|t| t.1)),
+                                csv_row(&record, &checks, graded, tonal.map(|t| t.1)),
                                 Some(track_lufs),
                             );
                         } else {

@@ -2,10 +2,10 @@
 //! record's scalar fields.
 
 use crate::targets::Check;
-use mixmeter_core::analysis::FileAnalysis;
 use mixmeter_core::diagnosis::checks::{self, Item, Profile};
 use mixmeter_core::diagnosis::platforms::Target;
 use mixmeter_core::diagnosis::{REGIONS, TonalComparison};
+use serde_json::Value;
 
 /// CSV field: empty for no value, quoted when needed.
 pub(crate) fn csv_field(value: &str) -> String {
@@ -94,44 +94,45 @@ pub(crate) fn csv_error_row(file: &str, error: &str, columns: usize) -> String {
     fields.join(",")
 }
 
+/// One column of the file's JSON record: the field of the same name (`mono_verdict` is the
+/// stereo verdict), so the CSV and the JSON cannot disagree. Numbers with three decimals,
+/// integers as they are, no value empty.
+fn record_field(record: &Value, column: &str) -> String {
+    let value = match column {
+        "mono_verdict" => &record["stereo"]["verdict"],
+        _ => &record[column],
+    };
+    match value {
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if n.is_f64() => csv_number(n.as_f64()),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => csv_field(s),
+        Value::Null | Value::Array(_) | Value::Object(_) => String::new(),
+    }
+}
+
+/// The CSV row of an analyzed file from its JSON record ([`crate::json::FileRecord`]), with
+/// the columns of the targets, the checklist and the tonal comparison asked for.
 pub(crate) fn csv_row(
-    a: &FileAnalysis,
+    record: &Value,
     checks: &[Check],
     graded: Option<(&Profile, &[Item])>,
     tonal: Option<Option<&TonalComparison>>,
 ) -> String {
-    let r = &a.readings;
-    let mut fields = vec![
-        csv_field(&a.file),
-        csv_field(&a.info.codec),
-        a.info.sample_rate_hz.to_string(),
-        a.info.channels.to_string(),
-        format!("{:.3}", a.frames as f64 / a.info.sample_rate_hz as f64),
-        csv_number(r.integrated_lufs),
-        csv_number(r.loudness_range_lu),
-        r.loudness_range_settled().to_string(),
-        csv_number(r.max_momentary_lufs),
-        csv_number(r.max_short_term_lufs),
-        csv_number(r.max_true_peak_dbtp),
-        csv_number(r.max_sample_peak_dbfs),
-        csv_number(r.plr_db),
-        csv_number(r.crest_factor_db),
-        csv_number(r.integrated_correlation),
-        csv_number(r.mono_loss_integrated_lu),
-        r.non_finite_samples.to_string(),
-        a.stereo
-            .as_ref()
-            .and_then(|s| s.verdict)
-            .map_or(String::new(), |v| v.id().to_string()),
-        a.truncated_from().is_some().to_string(),
-        csv_field(&a.truncation().unwrap_or_default()),
-        csv_number(a.max_true_peak_at_s()),
-        csv_number(a.max_short_term_at_s()),
-        a.dual_mono.to_string(),
-    ];
-    if a.moments.over_ceiling_gain.is_some() {
-        fields.push(a.moments.overs.to_string());
-        let times: Vec<String> = a.over_times_s().iter().map(|t| format!("{t:.3}")).collect();
+    let mut fields: Vec<String> = CSV_COLUMNS
+        .iter()
+        .chain(CSV_WHERE_COLUMNS)
+        .map(|column| record_field(record, column))
+        .collect();
+    if let Some(overs) = record["overs"].as_object() {
+        fields.push(overs["count"].to_string());
+        let times: Vec<String> = overs["first_s"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .map(|t| format!("{t:.3}"))
+            .collect();
         fields.push(times.join(";"));
     }
     for c in checks {
