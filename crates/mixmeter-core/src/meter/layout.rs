@@ -125,12 +125,12 @@ impl ChannelRole {
     pub fn default_layout(channels: usize) -> Vec<ChannelRole> {
         use ChannelRole::*;
         match channels {
-            1 => vec![Centre],
-            2 => vec![Left, Right],
+            1 => BusLayout::Mono.roles().to_vec(),
+            2 => BusLayout::Stereo.roles().to_vec(),
             3 => vec![Left, Right, Centre],
             4 => vec![Left, Right, SurroundLeft, SurroundRight],
-            5 => vec![Left, Right, Centre, SurroundLeft, SurroundRight],
-            6 => vec![Left, Right, Centre, Lfe, SurroundLeft, SurroundRight],
+            5 => BusLayout::Surround50.roles().to_vec(),
+            6 => BusLayout::Surround51.roles().to_vec(),
             7 => vec![
                 Left,
                 Right,
@@ -140,16 +140,7 @@ impl ChannelRole {
                 SurroundLeft,
                 SurroundRight,
             ],
-            8 => vec![
-                Left,
-                Right,
-                Centre,
-                Lfe,
-                RearLeft,
-                RearRight,
-                SurroundLeft,
-                SurroundRight,
-            ],
+            8 => BusLayout::Surround71.roles().to_vec(),
             n => vec![Other; n],
         }
     }

@@ -88,6 +88,15 @@ impl Kernel {
     }
 }
 
+/// The frames of a planar block: its shortest channel among the first `channels`.
+pub(crate) fn block_frames<C: AsRef<[f32]>>(block: &[C], channels: usize) -> usize {
+    block[..channels.min(block.len())]
+        .iter()
+        .map(|c| c.as_ref().len())
+        .min()
+        .unwrap_or(0)
+}
+
 /// Converts a linear amplitude to dBFS; 0 (silence) is `-inf`, which callers present as
 /// "no value".
 pub fn gain_to_db(gain: f32) -> f32 {

@@ -288,11 +288,7 @@ impl Meter {
         if channels == 0 {
             return;
         }
-        let frames = block[..channels]
-            .iter()
-            .map(|c| c.as_ref().len())
-            .min()
-            .unwrap_or(0);
+        let frames = super::block_frames(block, channels);
         let mut position = 0;
         while position < frames {
             let to_boundary = (self.fragment_end - self.samples_total) as usize;

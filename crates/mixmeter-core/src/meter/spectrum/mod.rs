@@ -423,11 +423,7 @@ impl SpectrumAnalyzer {
     /// Analyses one block; `block[c]` is channel `c` (missing channels are silence).
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C]) {
         let present = self.channels.min(block.len());
-        let frames = block[..present]
-            .iter()
-            .map(|c| c.as_ref().len())
-            .min()
-            .unwrap_or(0);
+        let frames = super::block_frames(block, present);
         let mut position = 0;
         while position < frames {
             let mut n = (frames - position).min(self.long_term.hop - self.long_term.since_hop);
