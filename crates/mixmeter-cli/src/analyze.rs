@@ -216,28 +216,20 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                             album.add(&analysis);
                         }
                         let track_lufs = analysis.readings.integrated_lufs;
+                        let mut record = to_json(
+                            &analysis,
+                            options.series && options.json,
+                            options.ceiling_dbtp,
+                            &checks,
+                            graded,
+                            tonal,
+                        );
                         if options.json {
-                            let mut record = to_json(
-                                &analysis,
-                                options.series,
-                                options.ceiling_dbtp,
-                                &checks,
-                                graded,
-                                tonal,
-                            );
                             if let Some(n) = &normalized {
                                 record["normalized"] = normalized_json(&options, n);
                             }
                             out.json(record, Some(track_lufs));
                         } else if options.csv {
-                            let record = to_json(
-                                &analysis,
-                                false,
-                                options.ceiling_dbtp,
-                                &checks,
-                                graded,
-                                tonal,
-                            );
                             out.csv(
                                 csv_row(&record, &checks, graded, tonal.map(|t| t.1)),
                                 Some(track_lufs),
@@ -246,7 +238,7 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                             if printed > 0 {
                                 println!();
                             }
-                            print_summary(&analysis, options.ceiling_dbtp);
+                            print_summary(&analysis, &record, options.ceiling_dbtp);
                             if let Some(stereo) = &analysis.stereo {
                                 print_stereo(stereo);
                             }

@@ -8,6 +8,7 @@ use mixmeter_core::diagnosis::suggestions::Candidate;
 use mixmeter_core::meter::engine::{RANGE_SETTLED_S, Readings};
 use mixmeter_core::meter::stereo::WIDTH_LIMIT_DB;
 use mixmeter_core::reference::Curve;
+use serde_json::Value;
 /// The ranked suggestions in the readable summary.
 pub(crate) fn print_suggestions(list: &[Candidate]) {
     if list.is_empty() {
@@ -115,7 +116,21 @@ pub(crate) fn clock(seconds: f64) -> String {
     }
 }
 
-pub(crate) fn print_summary(a: &FileAnalysis, ceiling_dbtp: Option<f64>) {
+/// The summary's reading rows: the label, the file record's field it shows (the JSON field and
+/// CSV column of the same name, [`crate::json::FileRecord`]) and the unit.
+const READING_ROWS: [(&str, &str, &str); 8] = [
+    ("Integrated loudness", "integrated_lufs", "LUFS"),
+    ("Loudness range", "loudness_range_lu", "LU"),
+    ("Max momentary", "max_momentary_lufs", "LUFS"),
+    ("Max short-term", "max_short_term_lufs", "LUFS"),
+    ("True peak", "true_peak_dbtp", "dBTP"),
+    ("Sample peak", "sample_peak_dbfs", "dBFS"),
+    ("PLR", "plr_db", "dB"),
+    ("Crest factor", "crest_factor_db", "dB"),
+];
+
+/// The readable summary of one file, its readings taken from the file's record.
+pub(crate) fn print_summary(a: &FileAnalysis, record: &Value, ceiling_dbtp: Option<f64>) {
     let r = &a.readings;
     let seconds = a.frames as f64 / a.info.sample_rate_hz as f64;
     println!("{}", a.file);
@@ -126,46 +141,24 @@ pub(crate) fn print_summary(a: &FileAnalysis, ceiling_dbtp: Option<f64>) {
         if a.info.channels == 1 { "" } else { "s" },
         seconds
     );
-    println!(
-        "  Integrated loudness   {}",
-        text(r.integrated_lufs, "LUFS")
-    );
-    println!(
-        "  Loudness range        {}{}",
-        text(r.loudness_range_lu, "LU"),
-        if r.loudness_range_lu.is_some() && !r.loudness_range_settled() {
-            format!(
-                " (under {RANGE_SETTLED_S:.0} s measured: too short for loudness range to \
-                 describe a programme, EBU Tech 3341/R128 s1)"
-            )
-        } else {
-            String::new()
-        }
-    );
-    println!(
-        "  Max momentary         {}",
-        text(r.max_momentary_lufs, "LUFS")
-    );
-    println!(
-        "  Max short-term        {}{}",
-        text(r.max_short_term_lufs, "LUFS"),
-        a.max_short_term_at_s().map_or(String::new(), |t| format!(
-            ", the loudest 3 s from {}",
-            clock(t)
-        ))
-    );
-    println!(
-        "  True peak             {}{}",
-        text(r.max_true_peak_dbtp, "dBTP"),
-        a.max_true_peak_at_s()
-            .map_or(String::new(), |t| format!(" at {}", clock(t)))
-    );
-    println!(
-        "  Sample peak           {}",
-        text(r.max_sample_peak_dbfs, "dBFS")
-    );
-    println!("  PLR                   {}", text(r.plr_db, "dB"));
-    println!("  Crest factor          {}", text(r.crest_factor_db, "dB"));
+    for (label, field, unit) in READING_ROWS {
+        let note = match field {
+            "loudness_range_lu" if r.loudness_range_lu.is_some() && !r.loudness_range_settled() => {
+                format!(
+                    " (under {RANGE_SETTLED_S:.0} s measured: too short for loudness range to \
+                     describe a programme, EBU Tech 3341/R128 s1)"
+                )
+            }
+            "max_short_term_lufs" => a.max_short_term_at_s().map_or(String::new(), |t| {
+                format!(", the loudest 3 s from {}", clock(t))
+            }),
+            "true_peak_dbtp" => a
+                .max_true_peak_at_s()
+                .map_or(String::new(), |t| format!(" at {}", clock(t))),
+            _ => String::new(),
+        };
+        println!("  {label:<22}{}{note}", text(record[field].as_f64(), unit));
+    }
     if a.info.channels == 2 {
         match r.integrated_correlation {
             Some(c) => println!("  Correlation           {c:+.2}"),
