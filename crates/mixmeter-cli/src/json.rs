@@ -340,7 +340,7 @@ impl<'a> TonalRecord<'a> {
         Self {
             reference,
             level_offset_db: Number(Some(c.offset_db)),
-            tilt_db_per_octave: Some(Number(Some(c.tilt_db_per_octave))),
+            tilt_db_per_octave: Some(Number(c.tilt())),
             tilt_tolerance_db_per_octave: Some(c.tilt_tolerance_db_per_octave),
             withheld: Some(c.withheld.map(|w| w.reason())),
             regions: c

@@ -249,7 +249,8 @@ pub struct TonalComparison {
     /// Added to the curve to match the mix's loudness (loudness-weighted median), dB.
     pub offset_db: f64,
     /// The mix's overall tilt against the curve around 1 kHz, dB per octave (negative:
-    /// darker).
+    /// darker), as fitted; readers take [`TonalComparison::tilt`], which has no value on a
+    /// test tone.
     pub tilt_db_per_octave: f64,
     /// ± dB per octave.
     pub tilt_tolerance_db_per_octave: f64,
@@ -264,14 +265,28 @@ pub struct TonalComparison {
 }
 
 impl TonalComparison {
-    /// Whether the tilt is outside its tolerance.
-    pub fn tilt_outside(&self) -> bool {
-        self.tilt_db_per_octave.abs() > self.tilt_tolerance_db_per_octave + ROUNDING_DB
+    /// The tilt, or no value on a test tone (a line fitted through a few bands of a sine says
+    /// nothing about a mix's balance, as the regions' levels do not).
+    pub fn tilt(&self) -> Option<f64> {
+        match self.withheld {
+            Some(Withheld::NarrowBand { .. }) => None,
+            _ => Some(self.tilt_db_per_octave),
+        }
     }
 
-    /// "0.8 dB/octave darker than the reference", "as bright as the reference (+0.1 dB/octave)".
+    /// Whether the tilt is outside its tolerance (never without a tilt).
+    pub fn tilt_outside(&self) -> bool {
+        self.tilt()
+            .is_some_and(|t| t.abs() > self.tilt_tolerance_db_per_octave + ROUNDING_DB)
+    }
+
+    /// "0.8 dB/octave darker than the reference", "as bright as the reference (+0.1 dB/octave)",
+    /// or "no value" on a test tone.
     pub fn tilt_text(&self) -> String {
-        tilt_words(self.tilt_db_per_octave, self.tilt_outside())
+        match self.tilt() {
+            Some(tilt) => tilt_words(tilt, self.tilt_outside()),
+            None => "no value".to_string(),
+        }
     }
 }
 
@@ -717,6 +732,10 @@ mod tests {
                 .iter()
                 .all(|r| r.deviation_db.is_none() && !r.outside())
         );
+        // Nor a tilt: the line fitted through a sine's few bands is not a balance.
+        assert_eq!(c.tilt(), None);
+        assert!(!c.tilt_outside());
+        assert_eq!(c.tilt_text(), "no value");
         // No advice means no grade either: the checklist's tonal check says the same reason.
         let tonal_check = |c: &TonalComparison| {
             let readings = crate::meter::engine::Readings::default();
