@@ -70,13 +70,32 @@ pub fn spoken_value(text: &str, unit: &str) -> String {
     }
 }
 
-/// Gives the widget `id` a unit for screen readers (its accessible name becomes "name, value
-/// unit"). Does nothing while AccessKit is off.
-pub fn set_unit(ctx: &egui::Context, id: egui::Id, unit: &str) {
-    if unit.is_empty() {
+/// Units given to this frame's widgets by [`set_unit`], taken by the bridge's output hook.
+#[derive(Clone, Default)]
+struct Units(Vec<(NodeId, &'static str)>);
+
+fn units_key() -> egui::Id {
+    egui::Id::unique("mixmeter-accesskit-units")
+}
+
+/// Gives the widget `id` a unit for screen readers: its accessible name becomes "name, value
+/// unit". Does nothing while AccessKit is off.
+pub fn set_unit(ctx: &egui::Context, id: egui::Id, unit: &'static str) {
+    if unit.is_empty() || ctx.accesskit_node_builder(id, |_| ()).is_none() {
         return;
     }
-    ctx.accesskit_node_builder(id, |node| node.set_description(unit));
+    ctx.data_mut(|d| {
+        d.get_temp_mut_or_default::<Units>(units_key())
+            .0
+            .push((id.accesskit_id(), unit))
+    });
+}
+
+/// Takes the units [`set_unit`] gave this frame's widgets.
+fn take_units(ctx: &egui::Context) -> HashMap<NodeId, &'static str> {
+    ctx.data_mut(|d| d.remove_temp::<Units>(units_key()))
+        .map(|u| u.0.into_iter().collect())
+        .unwrap_or_default()
 }
 
 /// The roles whose value is part of what a listener hears (AT-SPI exposes no text value for
@@ -89,8 +108,8 @@ fn value_in_name(role: Role) -> bool {
 }
 
 /// Rewrites egui's tree for listeners: names the window, and names each reading with its value
-/// and unit (the unit is the node's description, set by [`set_unit`]).
-pub fn prepare(update: &mut TreeUpdate) {
+/// and unit (`units`, from [`set_unit`]).
+pub fn prepare(update: &mut TreeUpdate, units: &HashMap<NodeId, &'static str>) {
     let root = update.tree.as_ref().map(|t| t.root);
     for (id, node) in &mut update.nodes {
         if Some(*id) == root {
@@ -103,10 +122,9 @@ pub fn prepare(update: &mut TreeUpdate) {
         let (Some(label), Some(value)) = (node.label(), node.value()) else {
             continue;
         };
-        let unit = node.description().unwrap_or_default();
+        let unit = units.get(id).copied().unwrap_or_default();
         let name = format!("{label}, {}", spoken_value(value, unit));
         node.set_label(name);
-        node.clear_description();
     }
 }
 
@@ -445,7 +463,7 @@ impl egui::Plugin for Bridge {
         if !self.shared.active.load(Ordering::Acquire) {
             return;
         }
-        prepare(&mut update);
+        prepare(&mut update, &take_units(ctx));
         let mut stats = self.stats.lock().ok();
         if let Some(stats) = stats.as_mut() {
             stats.frames += 1;
@@ -526,11 +544,15 @@ impl Announcer {
 /// Adds the live announcement node to the tree (a polite-interrupting "assertive" live region
 /// that a screen reader speaks when its text changes). Does nothing while AccessKit is off.
 pub fn announcement_node(ctx: &egui::Context, text: &str) {
+    if text.is_empty() {
+        return;
+    }
     let id = egui::Id::unique("mixmeter-announcement");
     ctx.accesskit_node_builder(id, |node| {
         node.set_role(Role::Label);
         node.set_live(accesskit::Live::Assertive);
-        node.set_label(text);
+        // A label's accessible name is its value (AccessKit's rule for text roles).
+        node.set_value(text);
     });
 }
 
@@ -572,14 +594,26 @@ mod tests {
     #[test]
     fn prepare_names_the_window_and_each_reading_with_its_value() {
         let mut update = tree("-14.2", 1);
-        update.nodes[1].1.set_description("LUFS");
-        prepare(&mut update);
+        update.nodes[1]
+            .1
+            .set_description("hover text stays the description");
+        prepare(&mut update, &HashMap::from([(NodeId(2), "LUFS")]));
         assert_eq!(update.nodes[0].1.label(), Some(WINDOW_NAME));
         assert_eq!(
             update.nodes[1].1.label(),
             Some("Integrated loudness, minus 14.2 LUFS")
         );
-        assert_eq!(update.nodes[1].1.description(), None);
+        assert_eq!(
+            update.nodes[1].1.description(),
+            Some("hover text stays the description")
+        );
+        // Without a unit, the value alone.
+        let mut update = tree("-14.2", 1);
+        prepare(&mut update, &HashMap::new());
+        assert_eq!(
+            update.nodes[1].1.label(),
+            Some("Integrated loudness, minus 14.2")
+        );
     }
 
     #[test]

@@ -1059,22 +1059,35 @@ impl MixmeterEditor {
             self.last_checks.clear();
             return;
         }
+        // One announcement for the channels that latched in this frame, with the worst peak.
         let channels = view.channels.clamp(1, PLUGIN_CHANNELS);
-        for c in 0..channels {
-            if let (None, Some(over)) = (self.last_clip[c].over_db, view.clip[c].over_db) {
-                let name = channel_name(c, view.channels);
-                self.announcer.say(format!(
-                    "Clip on {name}, true peak {}",
-                    access::spoken_value(&format_db(over), "dBTP")
-                ));
-            }
+        let latched: Vec<(usize, f32)> = (0..channels)
+            .filter_map(
+                |c| match (self.last_clip[c].over_db, view.clip[c].over_db) {
+                    (None, Some(over)) => Some((c, over)),
+                    _ => None,
+                },
+            )
+            .collect();
+        if let Some(worst) = latched.iter().map(|l| l.1).reduce(f32::max) {
+            let names: Vec<&str> = latched
+                .iter()
+                .map(|&(c, _)| channel_name(c, view.channels))
+                .collect();
+            self.announcer.say(format!(
+                "Clip on {}, true peak {}",
+                names.join(" and "),
+                access::spoken_value(&format_db(worst), "dBTP")
+            ));
         }
         self.last_clip = view.clip;
         for item in &view.checks.items {
             let failed = item.status == Some(checks::Status::Fail);
+            // Only a graded check that turns to fail: a measurement that starts (no grade
+            // yet) is not an event.
             if failed
-                && let Some(before) = self.last_checks.get(&item.id)
-                && *before != Some(checks::Status::Fail)
+                && let Some(Some(checks::Status::Pass | checks::Status::Warn)) =
+                    self.last_checks.get(&item.id)
             {
                 self.announcer
                     .say(format!("{} check fails: {}", item.label, item.evidence));

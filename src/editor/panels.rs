@@ -42,7 +42,7 @@ pub struct StereoSummary {
 }
 
 /// A reading on one grid row: caption, value (exposed with its caption), unit.
-pub fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &str, size: f32) {
+pub fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &'static str, size: f32) {
     ui.label(name);
     let text = format_reading(value);
     let response = value_label(ui, name, &text, value, size, None);
@@ -97,7 +97,7 @@ fn reading_with_max(
     value: Option<f64>,
     max_name: &str,
     max: Option<f64>,
-    unit: &str,
+    unit: &'static str,
     size: f32,
 ) {
     ui.label(name);
