@@ -171,6 +171,7 @@ fn a_screen_reader_reads_and_operates_the_editor_in_a_real_host() {
         readings_and_lists_reach_the_screen_reader(&mut instance);
         the_screen_reader_toggles_the_mono_check(&mut instance);
         the_keyboard_moves_focus_in_order_and_toggles_the_mono_check(&mut instance, &parent);
+        a_screen_reader_moving_focus_brings_the_keyboard_along(&mut instance, &parent);
         a_clip_and_a_failing_check_are_announced_once(&mut instance);
         close_editor(&mut instance);
     }
@@ -336,6 +337,64 @@ fn the_keyboard_moves_focus_in_order_and_toggles_the_mono_check(
             "focus stays on the mono check"
         );
     }
+}
+
+/// With the keyboard back in the host's window, a screen reader moving focus to the mono check
+/// (AT-SPI GrabFocus) focuses it and makes the editor's window take the keyboard: Space then
+/// toggles it, and the host receives the change.
+fn a_screen_reader_moving_focus_brings_the_keyboard_along(
+    instance: &mut Instance,
+    parent: &ParentWindow,
+) {
+    let mono = instance.param_id("Mono Check");
+    parent
+        .conn
+        .set_input_focus(InputFocus::PARENT, parent.window, x11rb::CURRENT_TIME)
+        .unwrap();
+    parent.conn.flush().unwrap();
+    idle(instance, Duration::from_millis(300));
+    let pid = std::process::id().to_string();
+    // Focus elsewhere first, so the move to the mono check is a real move.
+    let done = a11y::client(&["act", &pid, "Reset", "focus"]);
+    assert_eq!(done["done"], true, "{done}");
+    tree_until(instance, |t| focused(t).as_deref() == Some("Reset"));
+    let done = a11y::client(&["act", &pid, "Mono check", "focus"]);
+    assert_eq!(done["done"], true, "{done}");
+    let tree = tree_until(instance, |t| focused(t).as_deref() == Some("Mono check"));
+    assert_eq!(focused(&tree).as_deref(), Some("Mono check"));
+    let keyboard = parent
+        .conn
+        .get_input_focus()
+        .unwrap()
+        .reply()
+        .unwrap()
+        .focus;
+    assert_eq!(
+        keyboard,
+        editor_window(parent),
+        "the editor's window has the keyboard"
+    );
+    instance.take_param_changes_from_plugin();
+    type_key(parent, SPACE);
+    let tree = tree_until(instance, |t| {
+        find(t, "Mono check").is_some_and(|n| n.has("checked"))
+    });
+    assert!(find(&tree, "Mono check").unwrap().has("checked"));
+    assert!(
+        instance
+            .take_param_changes_from_plugin()
+            .contains(&(mono, 1.0))
+    );
+    // Leave it off for the next case.
+    type_key(parent, SPACE);
+    tree_until(instance, |t| {
+        find(t, "Mono check").is_some_and(|n| !n.has("checked"))
+    });
+    assert!(
+        instance
+            .take_param_changes_from_plugin()
+            .contains(&(mono, 0.0))
+    );
 }
 
 /// A loud passage (a +1.6 dBFS sine) latches the clip indicators and turns the headroom check

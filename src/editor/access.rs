@@ -14,7 +14,7 @@
 //!   does not expose, and they cannot be built or run on the machines this project is tested
 //!   on. The bridge then does nothing.
 //!
-//! What a listener hears ([`Bridge::prepare`]): the window is named "Mixmeter"; every reading
+//! What a listener hears ([`prepare`]): the window is named "Mixmeter"; every reading
 //! is named with its value and unit ("Integrated loudness, minus 14.2 LUFS"), the mono check
 //! is a toggle with its state, the checklist and the suggestions are lists.
 //!
@@ -22,8 +22,9 @@
 //! update are sent, and value changes at most every [`MIN_UPDATE_INTERVAL`]; a change of
 //! keyboard focus (or of the tree's shape after an action) goes at once, so keyboard use stays
 //! immediate. A deferred change asks egui for a repaint when its time comes, so it is never
-//! lost while the meter is idle. All of it runs on the GUI thread, in egui's output hook; the
-//! audio thread never sees any of it.
+//! lost while the meter is idle. The tree is made, named and diffed on the GUI thread, in
+//! egui's output hook; the adapter applies it on a thread of its own (it costs as much as the
+//! rest of a frame). The audio thread never sees any of it.
 //!
 //! Screen-reader actions (focus, click/toggle) arrive on the adapter's own thread: they are
 //! queued ([`Shared`]) and become `egui::Event::AccessKitActionRequest` input at the next
@@ -211,7 +212,13 @@ impl Throttle {
         for &i in changed.iter().rev() {
             nodes.push(all.swap_remove(i));
         }
-        self.sent = all.into_iter().chain(nodes.iter().cloned()).collect();
+        if shape_changed {
+            // Nodes may have gone: keep exactly this tree.
+            self.sent = all.into_iter().chain(nodes.iter().cloned()).collect();
+        } else {
+            // Same nodes: only the changed ones are new.
+            self.sent.extend(nodes.iter().cloned());
+        }
         Decision::Push(TreeUpdate {
             nodes,
             tree: None,
@@ -252,11 +259,13 @@ impl Shared {
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod platform {
-    use super::Shared;
+    use super::{Shared, Stats};
     use egui::accesskit::{
         ActionHandler, ActionRequest, ActivationHandler, DeactivationHandler, Rect, TreeUpdate,
     };
-    use std::sync::Arc;
+    use std::sync::mpsc::{Sender, channel};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
 
     struct Handler(Arc<Shared>);
 
@@ -280,28 +289,61 @@ mod platform {
         }
     }
 
-    /// The AT-SPI adapter of one window.
-    pub struct Platform(accesskit_unix::Adapter);
+    enum Message {
+        Update(TreeUpdate),
+        Focus(bool),
+        Bounds(Rect),
+    }
+
+    /// The AT-SPI adapter of one window, fed on a thread of its own: applying an update
+    /// (AccessKit's tree diff and the AT-SPI events it makes) took about 0.4 ms per update on
+    /// the CI machine, as much as the rest of the frame, so the GUI thread only hands it over.
+    /// The thread ends, and the adapter leaves the bus, when the window's bridge is dropped.
+    pub struct Platform(Sender<Message>);
 
     impl Platform {
-        pub fn new(shared: &Arc<Shared>) -> Option<Self> {
-            Some(Self(accesskit_unix::Adapter::new(
+        pub fn new(shared: &Arc<Shared>, stats: &Arc<Mutex<Stats>>) -> Option<Self> {
+            let mut adapter = accesskit_unix::Adapter::new(
                 Handler(shared.clone()),
                 Handler(shared.clone()),
                 Handler(shared.clone()),
-            )))
+            );
+            let (sender, receiver) = channel();
+            let stats = stats.clone();
+            std::thread::Builder::new()
+                .name("mixmeter-accessibility".to_string())
+                .spawn(move || {
+                    while let Ok(message) = receiver.recv() {
+                        match message {
+                            Message::Update(update) => {
+                                let start = Instant::now();
+                                adapter.update_if_active(|| update);
+                                if let Ok(mut stats) = stats.lock() {
+                                    stats.adapter_updates += 1;
+                                    stats.adapter_ns += start.elapsed().as_nanos() as u64;
+                                }
+                            }
+                            Message::Focus(focused) => adapter.update_window_focus_state(focused),
+                            Message::Bounds(bounds) => {
+                                adapter.set_root_window_bounds(bounds, bounds)
+                            }
+                        }
+                    }
+                })
+                .ok()?;
+            Some(Self(sender))
         }
 
         pub fn update(&mut self, update: TreeUpdate) {
-            self.0.update_if_active(|| update);
+            let _ = self.0.send(Message::Update(update));
         }
 
         pub fn focus(&mut self, focused: bool) {
-            self.0.update_window_focus_state(focused);
+            let _ = self.0.send(Message::Focus(focused));
         }
 
         pub fn bounds(&mut self, bounds: Rect) {
-            self.0.set_root_window_bounds(bounds, bounds);
+            let _ = self.0.send(Message::Bounds(bounds));
         }
     }
 }
@@ -309,14 +351,14 @@ mod platform {
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 mod platform {
     //! No adapter on this platform (see the module docs): the bridge stays inactive.
-    use super::Shared;
+    use super::{Shared, Stats};
     use egui::accesskit::{Rect, TreeUpdate};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     pub struct Platform;
 
     impl Platform {
-        pub fn new(_shared: &Arc<Shared>) -> Option<Self> {
+        pub fn new(_shared: &Arc<Shared>, _stats: &Arc<Mutex<Stats>>) -> Option<Self> {
             None
         }
         pub fn update(&mut self, _update: TreeUpdate) {}
@@ -328,9 +370,13 @@ mod platform {
 /// Counters of what the bridge did (for tests and the bench).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stats {
+    /// Frames with a screen reader on, updates handed to the adapter, and their nodes.
     pub frames: u64,
     pub pushes: u64,
     pub nodes_pushed: u64,
+    /// Updates the adapter's thread applied, and the time it took (nanoseconds).
+    pub adapter_updates: u64,
+    pub adapter_ns: u64,
 }
 
 /// The egui plugin connecting one window's tree to the platform adapter (module docs).
@@ -387,7 +433,7 @@ impl Bridge {
             stats: stats.clone(),
         };
         let bridge = Self {
-            platform: platform::Platform::new(&shared),
+            platform: platform::Platform::new(&shared, &stats),
             shared,
             throttle: Throttle::new(min_interval),
             was_active: false,
@@ -398,8 +444,12 @@ impl Bridge {
         (bridge, handle)
     }
 
-    /// Installs the bridge on `ctx` (once per window).
+    /// Installs the bridge on `ctx` (once per window). Labels are made unselectable: a
+    /// selectable label gives AccessKit a text run per line, with every character's position,
+    /// which tripled the frame time with a screen reader on; a listener hears a label's text
+    /// as its name either way.
     pub fn install(self, ctx: &egui::Context) {
+        ctx.all_styles_mut(|style| style.interaction.selectable_labels = false);
         ctx.add_plugin(self);
     }
 }
@@ -457,13 +507,14 @@ impl egui::Plugin for Bridge {
 
     fn output_hook(&mut self, ctx: &egui::Context, output: &mut egui::FullOutput) {
         // egui-baseview has no use for the tree: take it either way.
+        let units = take_units(ctx);
         let Some(mut update) = output.platform_output.accesskit_update.take() else {
             return;
         };
         if !self.shared.active.load(Ordering::Acquire) {
             return;
         }
-        prepare(&mut update, &take_units(ctx));
+        prepare(&mut update, &units);
         let mut stats = self.stats.lock().ok();
         if let Some(stats) = stats.as_mut() {
             stats.frames += 1;

@@ -1237,6 +1237,7 @@ impl NiceEguiApp for MixmeterEditor {
 
     fn editor_closed(&mut self) {
         self.gui_context = None;
+        self.access = None;
     }
 }
 
