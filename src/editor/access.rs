@@ -20,8 +20,8 @@
 //!
 //! When the tree reaches the adapter ([`Throttle`]): only nodes that changed since the last
 //! update are sent, and value changes at most every [`MIN_UPDATE_INTERVAL`]; a change of
-//! keyboard focus (or of the tree's shape after an action) goes at once, so keyboard use stays
-//! immediate. A deferred change asks egui for a repaint when its time comes, so it is never
+//! keyboard focus (or of the tree's shape after an action) and an announcement go at once, so
+//! keyboard use stays immediate. A deferred change asks egui for a repaint when its time comes, so it is never
 //! lost while the meter is idle. The tree is made, named and diffed on the GUI thread, in
 //! egui's output hook; the adapter applies it on a thread of its own (it costs as much as the
 //! rest of a frame). The audio thread never sees any of it.
@@ -199,10 +199,18 @@ impl Throttle {
                 .get(id)
                 .is_none_or(|old| old.children() != node.children())
         });
+        // A live region's new text is an announcement: it goes at once too (its own rate
+        // limit is the announcer's).
+        let live_changed = changed.iter().any(|&i| {
+            update.nodes[i]
+                .1
+                .live()
+                .is_some_and(|l| l != accesskit::Live::Off)
+        });
         let since = self
             .sent_at
             .map_or(Duration::MAX, |t| now.duration_since(t));
-        if !focus_moved && !shape_changed && since < self.min_interval {
+        if !focus_moved && !shape_changed && !live_changed && since < self.min_interval {
             return Decision::Wait(self.min_interval - since);
         }
         self.sent_at = Some(now);
@@ -706,6 +714,24 @@ mod tests {
             panic!("whole tree after a reset");
         };
         assert_eq!(update.nodes.len(), 3);
+    }
+
+    #[test]
+    fn an_announcement_goes_at_once() {
+        let start = Instant::now();
+        let mut throttle = Throttle::new(MIN_UPDATE_INTERVAL);
+        let live = |text: &str| {
+            let mut update = tree("-14.2", 1);
+            update.nodes[2].1.set_live(accesskit::Live::Assertive);
+            update.nodes[2].1.set_value(text);
+            update
+        };
+        let _ = throttle.next(live("one"), start);
+        let Decision::Push(update) = throttle.next(live("two"), start + Duration::from_millis(5))
+        else {
+            panic!("a live region's change is sent at once");
+        };
+        assert_eq!(update.nodes.len(), 1);
     }
 
     #[test]
