@@ -8,7 +8,7 @@ mod common;
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, Window};
 use common::a11y::{self, Node, find, outline};
 use common::clap::{Instance, ParamChange, bundles};
-use common::x11::{Display, ParentWindow, display};
+use common::x11::{ParentWindow, display};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, InputFocus};
