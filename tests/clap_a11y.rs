@@ -181,7 +181,8 @@ fn a_screen_reader_reads_and_operates_the_editor_in_a_real_host() {
 /// real host. A -20 dBFS stereo sine for 3 s: the window is found by name, the integrated
 /// loudness reads the value the meter holds (the one the plugin saves in its state) as "minus
 /// N LUFS" and as a number, the mono check is a check box that follows the parameter when the
-/// host changes it, and the checklist is a list of graded items.
+/// host changes it, the checklist is a list of graded items and the suggestions a list of
+/// lines.
 fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
     let mono = instance.param_id("Mono Check");
     play(instance, Duration::from_secs(3), 0.1, &[]);
@@ -229,6 +230,25 @@ fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
     assert_eq!(
         headroom.name, "Headroom check, pass",
         "-20 dBTP has headroom"
+    );
+
+    // The suggestions, once a finding has held 3 s (a sine's 3 dB crest factor reads as
+    // over-compressed): a list of numbered lines, each read whole.
+    let tree = tree_until(instance, |t| {
+        t.iter()
+            .any(|n| n.role == "list" && n.name == "Suggestions")
+    });
+    let list_at = tree
+        .iter()
+        .position(|n| n.role == "list" && n.name == "Suggestions")
+        .unwrap_or_else(|| panic!("the suggestions are a list:\n{}", outline(&tree)));
+    let first = &tree[list_at + 1];
+    assert_eq!(first.depth, tree[list_at].depth + 1);
+    assert_eq!(first.role, "list item");
+    assert!(
+        first.name.starts_with("Suggestion 1, 1. "),
+        "{}",
+        first.name
     );
 
     // The mono check is a toggle whose state follows the parameter the host sets.
