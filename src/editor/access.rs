@@ -71,9 +71,11 @@ pub fn spoken_value(text: &str, unit: &str) -> String {
     }
 }
 
-/// Units given to this frame's widgets by [`set_unit`], taken by the bridge's output hook.
+/// Units given to widgets by [`set_unit`], read by the bridge's output hook. A map by widget,
+/// so it holds one entry per widget however many frames run without a bridge to read it (as
+/// in egui_kittest, where AccessKit is on).
 #[derive(Clone, Default)]
-struct Units(Vec<(NodeId, &'static str)>);
+struct Units(HashMap<NodeId, &'static str>);
 
 fn units_key() -> egui::Id {
     egui::Id::unique("mixmeter-accesskit-units")
@@ -88,14 +90,14 @@ pub fn set_unit(ctx: &egui::Context, id: egui::Id, unit: &'static str) {
     ctx.data_mut(|d| {
         d.get_temp_mut_or_default::<Units>(units_key())
             .0
-            .push((id.accesskit_id(), unit))
+            .insert(id.accesskit_id(), unit);
     });
 }
 
-/// Takes the units [`set_unit`] gave this frame's widgets.
-fn take_units(ctx: &egui::Context) -> HashMap<NodeId, &'static str> {
-    ctx.data_mut(|d| d.remove_temp::<Units>(units_key()))
-        .map(|u| u.0.into_iter().collect())
+/// The units [`set_unit`] gave the widgets.
+fn units(ctx: &egui::Context) -> HashMap<NodeId, &'static str> {
+    ctx.data(|d| d.get_temp::<Units>(units_key()))
+        .map(|u| u.0)
         .unwrap_or_default()
 }
 
@@ -515,14 +517,13 @@ impl egui::Plugin for Bridge {
 
     fn output_hook(&mut self, ctx: &egui::Context, output: &mut egui::FullOutput) {
         // egui-baseview has no use for the tree: take it either way.
-        let units = take_units(ctx);
         let Some(mut update) = output.platform_output.accesskit_update.take() else {
             return;
         };
         if !self.shared.active.load(Ordering::Acquire) {
             return;
         }
-        prepare(&mut update, &units);
+        prepare(&mut update, &units(ctx));
         let mut stats = self.stats.lock().ok();
         if let Some(stats) = stats.as_mut() {
             stats.frames += 1;
