@@ -7,6 +7,15 @@
 //! two lower panes (spectrum with the pink reference and its comparison; stereo with 15 bands
 //! and 2048 vectorscope points), at the default size and 1x scale. Run with
 //! `cargo bench --bench editor_frame`; the target is under 1 ms per frame.
+//!
+//! The `*_screen_reader` cases run the same frames with the window's screen-reader bridge
+//! (`editor::access`) connected to a real AT-SPI adapter: AccessKit on, the tree named for
+//! listeners, diffed and handed to `accesskit_unix` every frame (the frames alternate between
+//! two sets of readings and the bridge's rate limit is off, so every frame pushes an update:
+//! the worst case; in the plugin value changes go at most every 250 ms). The adapter applies
+//! the updates on its own thread (measured separately and printed). They need a D-Bus
+//! session with accessibility on: `scripts/bench-screen-reader.sh` runs the bench so; without
+//! one they are skipped with a message.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mixmeter::diagnosis::platforms::targets;
@@ -100,6 +109,11 @@ fn frame_data() -> Frame {
 
 /// Lays out and tessellates one frame; returns the triangle count.
 fn run_frame(ctx: &egui::Context, frame: &Frame, pane: Pane) -> usize {
+    run_view(ctx, frame, &frame.view, pane)
+}
+
+/// [`run_frame`] with another set of readings.
+fn run_view(ctx: &egui::Context, frame: &Frame, view: &View, pane: Pane) -> usize {
     let input = egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -108,7 +122,7 @@ fn run_frame(ctx: &egui::Context, frame: &Frame, pane: Pane) -> usize {
         ..Default::default()
     };
     let editor_frame = EditorFrame {
-        view: &frame.view,
+        view,
         history: &frame.history,
         pane,
         spectrum: &frame.spectrum,
@@ -146,7 +160,72 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(run_frame(&ctx, &frame, pane)))
         });
     }
+    screen_reader_cases(&mut group, &frame);
     group.finish();
+}
+
+/// The frames with the screen-reader bridge connected (see the module docs).
+fn screen_reader_cases(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    frame: &Frame,
+) {
+    use mixmeter::editor::access::Bridge;
+    use std::time::{Duration, Instant};
+    // The second set of readings differs in every loudness and peak value a listener hears.
+    let mut other = frame.view.clone();
+    let r = &mut other.readings;
+    for v in [
+        &mut r.integrated_lufs,
+        &mut r.momentary_lufs,
+        &mut r.short_term_lufs,
+        &mut r.max_true_peak_dbtp,
+    ] {
+        *v = v.map(|x| x - 0.3);
+    }
+    other.true_peak_db = [-3.5, -4.4];
+    for (name, pane) in [("spectrum", Pane::Spectrum), ("stereo", Pane::Stereo)] {
+        let ctx = egui::Context::default();
+        let (bridge, handle) = Bridge::connect(|| {}, Duration::ZERO);
+        bridge.install(&ctx);
+        let start = Instant::now();
+        while !handle.is_active() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !handle.is_active() {
+            println!(
+                "{name}_screen_reader: skipped, no AT-SPI bus with accessibility on \
+                 (run scripts/bench-screen-reader.sh)"
+            );
+            return;
+        }
+        let views = [&frame.view, &other];
+        for i in 0..6 {
+            run_view(&ctx, frame, views[i % 2], pane);
+        }
+        let before = handle.stats();
+        let mut i = 0;
+        group.bench_function(format!("{name}_screen_reader"), |b| {
+            b.iter(|| {
+                i += 1;
+                black_box(run_view(&ctx, frame, views[i % 2], pane))
+            })
+        });
+        // Let the adapter's thread catch up before reading its time.
+        std::thread::sleep(Duration::from_millis(500));
+        let after = handle.stats();
+        let pushes = after.pushes - before.pushes;
+        let applied = after.adapter_updates - before.adapter_updates;
+        if after.frames > before.frames {
+            println!(
+                "{name}_screen_reader: {pushes} updates sent for {} frames, {:.0} nodes each; \
+                 the adapter's thread applied {applied}, {:.3} ms each",
+                after.frames - before.frames,
+                (after.nodes_pushed - before.nodes_pushed) as f64 / pushes.max(1) as f64,
+                (after.adapter_ns - before.adapter_ns) as f64 / applied.max(1) as f64 / 1e6
+            );
+            assert!(pushes > 0 && applied > 0, "the adapter received the tree");
+        }
+    }
 }
 
 criterion_group!(benches, bench);

@@ -36,6 +36,10 @@ ensure_test_tools() {
   # xkbcommon and EGL/GL at run time, rendered by Mesa's software rasterizer.
   ensure_debian_packages xvfb xauth libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 \
     libegl1 libegl-mesa0 libgl1 libglx-mesa0 libgl1-mesa-dri
+  # The screen-reader tests (tests/clap_a11y.rs) read the editor through AT-SPI as Orca does: a
+  # private D-Bus session (dbus-daemon), the accessibility bus and registry (at-spi2-core), and
+  # an AT-SPI client on Debian's Python with the Atspi typelib (python3-gi, gir1.2-atspi-2.0).
+  ensure_debian_packages dbus-daemon at-spi2-core python3 python3-gi gir1.2-atspi-2.0
   # The analyzer tests encode real FLAC, AIFF, MP3, Ogg Vorbis, AAC and ALAC files with
   # ffmpeg (and the speed comparison runs its ebur128 filter).
   ensure_debian_packages ffmpeg

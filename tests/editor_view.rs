@@ -140,7 +140,10 @@ fn shows_the_loudness_readings_given() {
     harness.run();
     assert_eq!(value_of(&harness, "Momentary").as_deref(), Some("-12.3"));
     assert_eq!(value_of(&harness, "Short-term").as_deref(), Some("-14.0"));
-    assert_eq!(value_of(&harness, "Integrated").as_deref(), Some("-14.0"));
+    assert_eq!(
+        value_of(&harness, "Integrated loudness").as_deref(),
+        Some("-14.0")
+    );
     assert_eq!(value_of(&harness, "Loudness range").as_deref(), Some("5.4"));
     assert_eq!(value_of(&harness, "Max momentary").as_deref(), Some("-9.8"));
     assert_eq!(
@@ -154,7 +157,7 @@ fn shows_the_loudness_readings_given() {
         Some("—"),
         "no value is a dash"
     );
-    let integrated = harness.get_by_role_and_label(egui::Role::Meter, "Integrated");
+    let integrated = harness.get_by_role_and_label(egui::Role::Meter, "Integrated loudness");
     assert_eq!(integrated.accesskit_node().numeric_value(), Some(-14.04));
     assert!(
         harness
@@ -641,7 +644,7 @@ fn the_whole_editor_shows_what_the_meter_measured() {
     let integrated = r.integrated_lufs.unwrap();
     assert!((-26.0..-14.0).contains(&integrated), "{integrated}");
     assert_eq!(
-        value_of(&harness, "Integrated"),
+        value_of(&harness, "Integrated loudness"),
         Some(format_reading(Some(integrated)))
     );
     assert_eq!(
@@ -857,7 +860,7 @@ fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
         "Right true peak bar",
         "Left true peak",
         "Right true peak",
-        "Integrated",
+        "Integrated loudness",
         "Integrated vs target",
         "Short-term",
         "Max short-term",

@@ -197,7 +197,7 @@ pub fn stereo_glance(ui: &mut egui::Ui, view: &View) {
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label("Mono loss");
-            value_label(
+            let response = value_label(
                 ui,
                 "Mono loss",
                 &format_reading(r.mono_loss_short_term_lu),
@@ -205,9 +205,10 @@ pub fn stereo_glance(ui: &mut egui::Ui, view: &View) {
                 14.0,
                 None,
             );
+            super::access::set_unit(ui.ctx(), response.id, "LU");
             ui.label(RichText::new("LU").small());
             ui.label(RichText::new("whole").small());
-            value_label(
+            let response = value_label(
                 ui,
                 "Mono loss, whole",
                 &format_reading(r.mono_loss_integrated_lu),
@@ -215,6 +216,7 @@ pub fn stereo_glance(ui: &mut egui::Ui, view: &View) {
                 14.0,
                 None,
             );
+            super::access::set_unit(ui.ctx(), response.id, "LU");
             ui.end_row();
         });
     ui.horizontal(|ui| {
@@ -256,38 +258,45 @@ pub fn checks_row(ui: &mut egui::Ui, view: &View) -> bool {
         let caption = RichText::new("Checks").strong().size(14.0);
         ui.label(caption)
             .on_hover_text(view.checks.profile_name.as_str());
-        for item in &view.checks.items {
-            let (glyph, word, color) = mark(item.status);
-            let color = color.unwrap_or_else(|| ui.visuals().weak_text_color());
-            let mut job = egui::text::LayoutJob::default();
-            RichText::new(format!("{glyph} "))
-                .strong()
-                .color(color)
-                .append_to(
+        // A list for screen readers: "Checklist, N items".
+        let list = egui::UiBuilder::new()
+            .layout(egui::Layout::left_to_right(egui::Align::Center))
+            .accessibility_role(egui::Role::List)
+            .accessibility_label("Checklist");
+        ui.scope_builder(list, |ui| {
+            for item in &view.checks.items {
+                let (glyph, word, color) = mark(item.status);
+                let color = color.unwrap_or_else(|| ui.visuals().weak_text_color());
+                let mut job = egui::text::LayoutJob::default();
+                RichText::new(format!("{glyph} "))
+                    .strong()
+                    .color(color)
+                    .append_to(
+                        &mut job,
+                        ui.style(),
+                        egui::FontSelection::Default,
+                        egui::Align::Center,
+                    );
+                RichText::new(&item.short).append_to(
                     &mut job,
                     ui.style(),
                     egui::FontSelection::Default,
                     egui::Align::Center,
                 );
-            RichText::new(&item.short).append_to(
-                &mut job,
-                ui.style(),
-                egui::FontSelection::Default,
-                egui::Align::Center,
-            );
-            let response = ui
-                .add(egui::Button::new(job).stroke(egui::Stroke::new(1.0, color)))
-                .on_hover_text(format!("{}: {} — {}", item.label, word, item.evidence));
-            let name = format!("{} check", item.label);
-            let value = item.value;
-            response.widget_info(|| {
-                let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &name);
-                info.current_text_value = Some(word.to_string());
-                info.value = value.filter(|v| v.is_finite());
-                info
-            });
-            open |= response.clicked();
-        }
+                let response = ui
+                    .add(egui::Button::new(job).stroke(egui::Stroke::new(1.0, color)))
+                    .on_hover_text(format!("{}: {} — {}", item.label, word, item.evidence));
+                let name = format!("{} check", item.label);
+                let value = item.value;
+                response.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &name);
+                    info.current_text_value = Some(word.to_string());
+                    info.value = value.filter(|v| v.is_finite());
+                    info
+                });
+                open |= response.clicked();
+            }
+        });
         if view.checks.items.is_empty() {
             ui.label(RichText::new(NO_VALUE).weak());
         }
@@ -308,27 +317,33 @@ pub fn suggestion_lines(ui: &mut egui::Ui, view: &View) {
         );
         return;
     }
-    for (i, s) in view
-        .suggestions
-        .iter()
-        .take(MAX_SUGGESTION_LINES)
-        .enumerate()
-    {
-        let text = format!(
-            "{}. {} ({:.0} % confidence)",
-            i + 1,
-            s.text,
-            100.0 * s.confidence
-        );
-        let name = format!("Suggestion {}", i + 1);
-        let response =
-            ui.add(egui::Label::new(RichText::new(&text).size(SUGGESTION_SIZE)).truncate());
-        let confidence = s.confidence;
-        response.widget_info(|| {
-            let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
-            info.current_text_value = Some(text.clone());
-            info.value = Some(confidence);
-            info
-        });
-    }
+    let list = egui::UiBuilder::new()
+        .accessibility_role(egui::Role::List)
+        .accessibility_label("Suggestions");
+    ui.scope_builder(list, |ui| {
+        ui.spacing_mut().item_spacing.y = 1.0;
+        for (i, s) in view
+            .suggestions
+            .iter()
+            .take(MAX_SUGGESTION_LINES)
+            .enumerate()
+        {
+            let text = format!(
+                "{}. {} ({:.0} % confidence)",
+                i + 1,
+                s.text,
+                100.0 * s.confidence
+            );
+            let name = format!("Suggestion {}", i + 1);
+            let response =
+                ui.add(egui::Label::new(RichText::new(&text).size(SUGGESTION_SIZE)).truncate());
+            let confidence = s.confidence;
+            response.widget_info(|| {
+                let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
+                info.current_text_value = Some(text.clone());
+                info.value = Some(confidence);
+                info
+            });
+        }
+    });
 }

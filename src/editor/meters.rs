@@ -228,6 +228,13 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
             info.value = value.is_finite().then_some(value as f64);
             info
         });
+        // The loudness bars read LUFS, the others true peak.
+        let unit = if bar.hold_db.is_some() {
+            "dBTP"
+        } else {
+            "LUFS"
+        };
+        super::access::set_unit(ui.ctx(), response.id, unit);
     }
 }
 

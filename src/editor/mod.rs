@@ -20,6 +20,7 @@
 //! that request at most every [`REPAINT_INTERVAL`]; nothing here runs while it is closed.
 //! Peak hold, bar fall and clip latch are functions of elapsed time ([`hold`], [`meters`]).
 
+pub mod access;
 pub mod glance;
 pub mod history;
 pub mod hold;
@@ -603,6 +604,7 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
             });
     });
     ui.data_mut(|d| d.insert_temp(details_id, tab));
+    focus_ring(ui);
     if view.mono_engaged {
         // Impossible to miss: the whole editor is framed in the mono colour.
         ui.painter().rect_stroke(
@@ -613,6 +615,51 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
         );
     }
     actions
+}
+
+/// Colour of the ring around the widget with keyboard focus.
+pub const FOCUS_COLOR: Color32 = Color32::from_rgb(0x4F, 0xC3, 0xF7);
+
+/// Draws a ring around the widget with keyboard focus, once the keyboard (Tab) or a screen
+/// reader moved it, until the pointer is used again (as browsers' `:focus-visible`).
+fn focus_ring(ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    let flag = egui::Id::unique("mixmeter-focus-visible");
+    let (keyboard, pointer) = ctx.input(|i| {
+        let keyboard = i.events.iter().any(|e| match e {
+            egui::Event::Key {
+                key: egui::Key::Tab,
+                pressed: true,
+                ..
+            } => true,
+            egui::Event::AccessKitActionRequest(r) => r.action == egui::accesskit::Action::Focus,
+            _ => false,
+        });
+        (keyboard, i.pointer.any_pressed())
+    });
+    let mut visible = ctx.data(|d| d.get_temp::<bool>(flag).unwrap_or(false));
+    visible = (visible || keyboard) && !pointer;
+    ctx.data_mut(|d| d.insert_temp(flag, visible));
+    if !visible {
+        return;
+    }
+    let Some(rect) = ctx
+        .memory(|m| m.focused())
+        .and_then(|id| ctx.read_response(id))
+        .map(|r| r.rect)
+    else {
+        return;
+    };
+    ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("mixmeter-focus-ring"),
+    ))
+    .rect_stroke(
+        rect.expand(2.0),
+        3.0,
+        egui::Stroke::new(2.0, FOCUS_COLOR),
+        egui::StrokeKind::Outside,
+    );
 }
 
 fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
@@ -899,7 +946,7 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
                 let row_height = if surround { 18.0 } else { 24.0 };
                 ui.add_sized([label_width, row_height], egui::Label::new(name));
                 let value = value_db.is_finite().then_some(value_db as f64);
-                panels::value_label(
+                let response = panels::value_label(
                     ui,
                     &format!("{name} true peak"),
                     &format_db(value_db),
@@ -907,6 +954,7 @@ fn bars_column(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
                     size,
                     color,
                 );
+                access::set_unit(ui.ctx(), response.id, "dBTP");
             };
             if surround {
                 for row in 0..value_rows {
@@ -958,6 +1006,13 @@ pub struct MixmeterEditor {
     /// The report folder as typed, not yet used (`None`: show the one in use).
     report_folder_text: Option<String>,
     clock: Instant,
+    /// The open window's screen-reader bridge, if one is connected.
+    access: Option<access::BridgeHandle>,
+    /// What the screen reader is told of events that matter (clips, checks turning to fail).
+    announcer: access::Announcer,
+    /// The clip latches and check grades of the last frame, to tell what just happened.
+    last_clip: [ClipLatch; PLUGIN_CHANNELS],
+    last_checks: std::collections::HashMap<String, Option<checks::Status>>,
 }
 
 impl MixmeterEditor {
@@ -984,6 +1039,70 @@ impl MixmeterEditor {
             reports,
             report_folder_text: None,
             clock: Instant::now(),
+            access: None,
+            announcer: access::Announcer::new(),
+            last_clip: [ClipLatch::default(); PLUGIN_CHANNELS],
+            last_checks: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The screen-reader bridge of the window being opened.
+    pub fn set_access(&mut self, access: Option<access::BridgeHandle>) {
+        self.access = access;
+    }
+
+    /// Queues announcements for what just happened (a clip latched, a check turned to fail)
+    /// and puts the live text into the tree. Only while a screen reader listens.
+    fn announce(&mut self, ctx: &egui::Context, view: &View) {
+        if !self.access.as_ref().is_some_and(|a| a.is_active()) {
+            self.last_clip = view.clip;
+            self.last_checks.clear();
+            return;
+        }
+        // One announcement for the channels that latched in this frame, with the worst peak.
+        let channels = view.channels.clamp(1, PLUGIN_CHANNELS);
+        let latched: Vec<(usize, f32)> = (0..channels)
+            .filter_map(
+                |c| match (self.last_clip[c].over_db, view.clip[c].over_db) {
+                    (None, Some(over)) => Some((c, over)),
+                    _ => None,
+                },
+            )
+            .collect();
+        if let Some(worst) = latched.iter().map(|l| l.1).reduce(f32::max) {
+            let names: Vec<&str> = latched
+                .iter()
+                .map(|&(c, _)| channel_name(c, view.channels))
+                .collect();
+            self.announcer.say(format!(
+                "Clip on {}, true peak {}",
+                names.join(" and "),
+                access::spoken_value(&format_db(worst), "dBTP")
+            ));
+        }
+        self.last_clip = view.clip;
+        for item in &view.checks.items {
+            let failed = item.status == Some(checks::Status::Fail);
+            // Only a graded check that turns to fail: a measurement that starts (no grade
+            // yet) is not an event.
+            if failed
+                && let Some(Some(checks::Status::Pass | checks::Status::Warn)) =
+                    self.last_checks.get(&item.id)
+            {
+                self.announcer
+                    .say(format!("{} check fails: {}", item.label, item.evidence));
+            }
+        }
+        self.last_checks = view
+            .checks
+            .items
+            .iter()
+            .map(|i| (i.id.clone(), i.status))
+            .collect();
+        let (text, wait) = self.announcer.update(Instant::now());
+        access::announcement_node(ctx, text);
+        if let Some(wait) = wait {
+            ctx.request_repaint_after(wait);
         }
     }
 
@@ -1036,7 +1155,12 @@ impl NiceEguiApp for MixmeterEditor {
         Ok(())
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut Frame) {
+        if self.access.as_ref().is_some_and(|a| a.take_focus_request()) {
+            // A screen reader moved focus into the editor: the keyboard follows it (the
+            // host's window has it otherwise). A failure leaves it where it was.
+            let _ = frame.baseview_window().focus();
+        }
         let (mut view, snapshot) = self.next_view();
         let settings = self.params.spectrum_view.get().sanitized();
         let library = self.params.references.get();
@@ -1098,6 +1222,7 @@ impl NiceEguiApp for MixmeterEditor {
             .show(ui, |ui| draw(ui, &frame))
             .inner;
         self.apply(&actions, &view);
+        self.announce(ui.ctx(), &view);
         if self.spectrum.importing() {
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
@@ -1112,6 +1237,7 @@ impl NiceEguiApp for MixmeterEditor {
 
     fn editor_closed(&mut self) {
         self.gui_context = None;
+        self.access = None;
     }
 }
 

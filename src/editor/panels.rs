@@ -42,10 +42,11 @@ pub struct StereoSummary {
 }
 
 /// A reading on one grid row: caption, value (exposed with its caption), unit.
-pub fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &str, size: f32) {
+pub fn reading(ui: &mut egui::Ui, name: &str, value: Option<f64>, unit: &'static str, size: f32) {
     ui.label(name);
     let text = format_reading(value);
-    value_label(ui, name, &text, value, size, None);
+    let response = value_label(ui, name, &text, value, size, None);
+    super::access::set_unit(ui.ctx(), response.id, unit);
     ui.label(RichText::new(unit).small());
     ui.end_row();
 }
@@ -96,14 +97,16 @@ fn reading_with_max(
     value: Option<f64>,
     max_name: &str,
     max: Option<f64>,
-    unit: &str,
+    unit: &'static str,
     size: f32,
 ) {
     ui.label(name);
-    value_label(ui, name, &format_reading(value), value, size, None);
+    let response = value_label(ui, name, &format_reading(value), value, size, None);
+    super::access::set_unit(ui.ctx(), response.id, unit);
     ui.label(RichText::new(unit).small());
     ui.label(RichText::new("max").small());
-    value_label(ui, max_name, &format_reading(max), max, 13.0, None);
+    let response = value_label(ui, max_name, &format_reading(max), max, 13.0, None);
+    super::access::set_unit(ui.ctx(), response.id, unit);
     ui.end_row();
 }
 
@@ -117,21 +120,23 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label("Integrated");
-            value_label(
+            let response = value_label(
                 ui,
-                "Integrated",
+                "Integrated loudness",
                 &format_reading(r.integrated_lufs),
                 r.integrated_lufs,
                 22.0,
                 None,
             );
+            super::access::set_unit(ui.ctx(), response.id, "LUFS");
             ui.label(RichText::new("LUFS").small());
             ui.label(RichText::new(format!("vs {}", view.target.short)).small());
             let to_target = r.integrated_lufs.map(|i| i - view.target.lufs);
             let text = to_target.map_or(NO_VALUE.to_string(), |d| {
                 format!("{:+.1}", signed_tenths(d))
             });
-            value_label(ui, "Integrated vs target", &text, to_target, 13.0, None);
+            let response = value_label(ui, "Integrated vs target", &text, to_target, 13.0, None);
+            super::access::set_unit(ui.ctx(), response.id, "LU");
             ui.end_row();
             reading_with_max(
                 ui,
@@ -152,7 +157,7 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 17.0,
             );
             ui.label("LRA");
-            value_label(
+            let response = value_label(
                 ui,
                 "Loudness range",
                 &format_reading(r.loudness_range_lu),
@@ -160,11 +165,12 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 15.0,
                 None,
             );
+            super::access::set_unit(ui.ctx(), response.id, "LU");
             ui.label(RichText::new("LU").small());
             ui.end_row();
             ui.label("True peak");
             let over = r.max_true_peak_dbtp.is_some_and(|p| p > -1.0);
-            value_label(
+            let response = value_label(
                 ui,
                 "True peak max",
                 &format_reading(r.max_true_peak_dbtp),
@@ -172,9 +178,10 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 15.0,
                 over.then_some(BAD_COLOR),
             );
+            super::access::set_unit(ui.ctx(), response.id, "dBTP");
             ui.label(RichText::new("dBTP").small());
             ui.label(RichText::new("sample").small());
-            value_label(
+            let response = value_label(
                 ui,
                 "Sample peak max",
                 &format_reading(r.max_sample_peak_dbfs),
@@ -182,6 +189,7 @@ pub fn loudness_panel(ui: &mut egui::Ui, view: &View) {
                 13.0,
                 None,
             );
+            super::access::set_unit(ui.ctx(), response.id, "dBFS");
             ui.end_row();
         });
 }
@@ -219,7 +227,8 @@ pub fn dynamics_panel(ui: &mut egui::Ui, view: &View) {
             ("Crest factor", "crest", r.crest_factor_db),
         ] {
             ui.label(caption);
-            value_label(ui, name, &format_reading(value), value, 15.0, None);
+            let response = value_label(ui, name, &format_reading(value), value, 15.0, None);
+            super::access::set_unit(ui.ctx(), response.id, "dB");
             ui.add_space(4.0);
         }
         ui.label(RichText::new("dB").small());

@@ -47,8 +47,9 @@ pub fn resize_hint() -> ResizeHint {
     }
 }
 
-/// The egui app of one window: the shared editor state.
-struct App(Arc<Mutex<MixmeterEditor>>);
+/// The egui app of one window: the shared editor state, and the repaint flag the window polls
+/// (the accessibility bridge raises it from the adapter's thread).
+struct App(Arc<Mutex<MixmeterEditor>>, RepaintNotifier);
 
 impl App {
     fn with<R>(&self, f: impl FnOnce(&mut MixmeterEditor) -> R) -> R {
@@ -66,7 +67,19 @@ impl NiceEguiApp for App {
         nice_gui_ctx: GuiContext,
         frame: &mut Frame,
     ) -> Result<(), baseview::HandlerError> {
-        self.with(|e| e.build(egui_ctx, nice_gui_ctx, frame))
+        // Each window has its own egui context: connect it to the screen reader (see
+        // `access`). The plugin lives as long as the context, so closing the window drops the
+        // adapter.
+        let repaint = self.1.clone();
+        let (bridge, handle) = super::access::Bridge::connect(
+            move || repaint.request_repaint(),
+            super::access::MIN_UPDATE_INTERVAL,
+        );
+        bridge.install(&egui_ctx);
+        self.with(|e| {
+            e.set_access(Some(handle));
+            e.build(egui_ctx, nice_gui_ctx, frame)
+        })
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut Frame) {
@@ -105,7 +118,7 @@ impl MixmeterEditorWindow {
                 .with_tile("Mixmeter")
                 .with_resize_hint(resize_hint())
                 .with_repaint_poll_interval(REPAINT_INTERVAL),
-            App(self.app.clone()),
+            App(self.app.clone(), self.repaint.clone()),
         )
         .expect("create_egui_editor always returns an editor")
     }

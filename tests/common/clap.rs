@@ -182,6 +182,7 @@ impl Bundle {
         Instance {
             instance,
             processor: None,
+            from_plugin: Vec::new(),
         }
     }
 }
@@ -190,6 +191,9 @@ impl Bundle {
 pub struct Instance {
     instance: PluginInstance<TestHost>,
     processor: Option<PluginAudioProcessor<TestHost>>,
+    /// Parameter values the plugin sent the host from `process()` (its editor's changes), in
+    /// order: (parameter id, value).
+    from_plugin: Vec<(u32, f64)>,
 }
 
 /// A parameter change at a sample offset within a block.
@@ -258,6 +262,12 @@ impl Instance {
             .find(|p| p.1 == name)
             .unwrap_or_else(|| panic!("no parameter named {name}"))
             .0
+    }
+
+    /// The parameter changes the plugin sent the host since the last call (what a host records
+    /// from the editor: a click on the mono check arrives here as the new value).
+    pub fn take_param_changes_from_plugin(&mut self) -> Vec<(u32, f64)> {
+        std::mem::take(&mut self.from_plugin)
     }
 
     pub fn param_value(&mut self, param_id: u32) -> f64 {
@@ -505,6 +515,7 @@ impl Instance {
                 )
             })
             .collect();
+        let mut out_events = EventBuffer::new();
         let mut input_ports = AudioPorts::with_capacity(input.len(), 1);
         let mut output_ports = AudioPorts::with_capacity(input.len(), 1);
         {
@@ -533,12 +544,16 @@ impl Instance {
                     &input_audio,
                     &mut output_audio,
                     &InputEvents::from_buffer(&events),
-                    &mut OutputEvents::void(),
+                    &mut OutputEvents::from_buffer(&mut out_events),
                     None,
                     transport.as_ref(),
                 )
                 .expect("process succeeds");
         }
+        self.from_plugin.extend(out_events.iter().filter_map(|e| {
+            let event = e.as_event::<ParamValueEvent>()?;
+            Some((event.param_id()?.into(), event.value()))
+        }));
         output_buffers
     }
 }

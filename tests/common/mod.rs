@@ -1,3 +1,4 @@
+pub mod a11y;
 pub mod clap;
 pub mod cli;
 pub mod wav;
