@@ -305,6 +305,32 @@ mod platform {
         Bounds(Rect),
     }
 
+    /// Keeps this library mapped until the process ends, from the first editor window on. The
+    /// adapter's threads (this window's, which ends soon after the window closes, and the
+    /// executor `accesskit_unix` keeps for the whole process) run code from this library: a
+    /// host that unloads the plugin (`dlclose`) while they live would leave them running
+    /// unmapped code. `RTLD_NOLOAD | RTLD_NODELETE` on the library already loaded marks it never
+    /// to be unmapped; the reference it takes is kept on purpose. Costs the library's memory
+    /// after an unload, once an editor window has been opened in the process.
+    fn pin_library() {
+        static PINNED: std::sync::Once = std::sync::Once::new();
+        PINNED.call_once(|| {
+            // SAFETY: `dladdr` reads the address of a function of this library into `info`
+            // (zeroed plain C data); `dlopen` with RTLD_NOLOAD only looks the already-loaded
+            // library up by the name `dladdr` returned, and runs no initialiser.
+            unsafe {
+                let mut info: libc::Dl_info = std::mem::zeroed();
+                let here = pin_library as *const () as *const libc::c_void;
+                if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+                    let _ = libc::dlopen(
+                        info.dli_fname,
+                        libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+                    );
+                }
+            }
+        });
+    }
+
     /// The AT-SPI adapter of one window, fed on a thread of its own: applying an update
     /// (AccessKit's tree diff and the AT-SPI events it makes) took about 0.4 ms per update on
     /// the CI machine, as much as the rest of the frame, so the GUI thread only hands it over.
@@ -313,6 +339,7 @@ mod platform {
 
     impl Platform {
         pub fn new(shared: &Arc<Shared>, stats: &Arc<Mutex<Stats>>) -> Option<Self> {
+            pin_library();
             let mut adapter = accesskit_unix::Adapter::new(
                 Handler(shared.clone()),
                 Handler(shared.clone()),
