@@ -769,6 +769,52 @@ fn clip_zoom_and_target_are_one_click_each() {
     );
 }
 
+/// The same without a mouse: the history zoom takes Space and Enter on a focused button, and
+/// the target picker opens with Enter, Tab walks into its list and Enter picks a target.
+#[test]
+fn zoom_and_target_work_from_the_keyboard() {
+    let mut harness = harness(view(false));
+    harness.run();
+    harness.get_by_label("5 min").focus();
+    harness.run();
+    harness.key_press(egui::Key::Space);
+    harness.run();
+    assert_eq!(harness.state().actions.history_s, Some(300));
+    harness.get_by_label("1 min").focus();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(harness.state().actions.history_s, Some(60));
+
+    harness.get_by_label("Target").focus();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    let wanted = "Apple Music (Sound Check) (-16 LUFS)";
+    let mut reached = false;
+    for _ in 0..40 {
+        harness.key_press(egui::Key::Tab);
+        harness.run();
+        if harness
+            .query_by_label(wanted)
+            .is_some_and(|node| node.is_focused())
+        {
+            reached = true;
+            break;
+        }
+    }
+    assert!(
+        reached,
+        "Tab never reached {wanted} in the open target list"
+    );
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(
+        harness.state().actions.select_target.as_deref(),
+        Some("apple")
+    );
+}
+
 /// A view with every reading defined (live and whole-measurement stereo readings too), the
 /// pre-master checklist graded, and three long suggestions (longer than a line, so they must
 /// be elided).
