@@ -22,12 +22,7 @@ const EDITOR_SIZE: (u16, u16) = (
 );
 
 fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
-    let l: Vec<f32> = (start..start + BLOCK)
-        .map(|n| {
-            amplitude * (n as f32 * 2.0 * std::f32::consts::PI * 1000.0 / RATE_HZ as f32).sin()
-        })
-        .collect();
-    vec![l.clone(), l]
+    common::clap::sine_block(start, BLOCK, RATE_HZ, amplitude)
 }
 
 fn open_editor(instance: &mut Instance, parent: &ParentWindow) {
@@ -81,15 +76,6 @@ fn tree_until(instance: &mut Instance, done: impl Fn(&[Node]) -> bool) -> Vec<No
         }
         idle(instance, Duration::from_millis(200));
     }
-}
-
-/// The readings of the saved state's `last-measurement` field (see tests/clap_host.rs).
-fn saved_measurement(state: &[u8]) -> serde_json::Value {
-    let json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("state is JSON");
-    let field = json["fields"]["last-measurement"]
-        .as_str()
-        .expect("the state carries the last measurement");
-    serde_json::from_str(field).expect("the measurement is JSON")
 }
 
 /// The editor's own X11 window (the child of the host's window).
@@ -186,7 +172,7 @@ fn a_screen_reader_reads_and_operates_the_editor_in_a_real_host() {
 fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
     let mono = instance.param_id("Mono Check");
     play(instance, Duration::from_secs(3), 0.1, &[]);
-    let measured = saved_measurement(&instance.save_state())["integrated_lufs"]
+    let measured = common::clap::saved_measurement(&instance.save_state())["integrated_lufs"]
         .as_f64()
         .expect("3 s of a -20 dBFS tone has an integrated loudness");
     let expected = format!("Integrated loudness, minus {:.1} LUFS", -measured);

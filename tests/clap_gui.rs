@@ -22,12 +22,7 @@ const EDITOR_SIZE: (u16, u16) = (
 );
 
 fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
-    let l: Vec<f32> = (start..start + BLOCK)
-        .map(|n| {
-            amplitude * (n as f32 * 2.0 * std::f32::consts::PI * 1000.0 / RATE_HZ as f32).sin()
-        })
-        .collect();
-    vec![l.clone(), l]
+    common::clap::sine_block(start, BLOCK, RATE_HZ, amplitude)
 }
 
 fn open_editor(instance: &mut Instance, parent: &ParentWindow) {

@@ -389,16 +389,6 @@ fn unsupported_rates_activate_and_pass_audio_through() {
     }
 }
 
-/// The readings of the saved state's `last-measurement` field, from a state blob (a u64
-/// length, then nice-plug's JSON with each persisted field as a JSON string).
-fn saved_measurement(state: &[u8]) -> serde_json::Value {
-    let json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("state is JSON");
-    let field = json["fields"]["last-measurement"]
-        .as_str()
-        .expect("the state carries the last measurement");
-    serde_json::from_str(field).expect("the measurement is JSON")
-}
-
 /// Same numbers as the analyzer: a real 10 s programme-like WAV (made by ffmpeg) played
 /// through the CLAP build in 480-frame blocks, and the same file through `mixmeter analyze`,
 /// read the same integrated loudness, LRA, maxima, true and sample peaks, PLR, crest factor,
@@ -462,7 +452,7 @@ fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
                 .collect();
             instance.process(&block, &[]);
         }
-        let plugin = saved_measurement(&instance.save_state());
+        let plugin = common::clap::saved_measurement(&instance.save_state());
         assert_eq!(plugin["measured_s"], 10.0, "{}", path.display());
         for field in [
             "integrated_lufs",
@@ -504,7 +494,10 @@ fn the_plugin_measures_a_file_exactly_as_the_analyzer_does() {
         let state = instance.save_state();
         let mut reopened = bundle.instantiate();
         reopened.load_state(&state).unwrap();
-        assert_eq!(saved_measurement(&reopened.save_state()), plugin);
+        assert_eq!(
+            common::clap::saved_measurement(&reopened.save_state()),
+            plugin
+        );
         let json = String::from_utf8(state[8..].to_vec()).unwrap();
         let damaged = json.replacen("integrated_lufs", "integrated_lufs\\\":[nonsense", 1);
         let mut framed = (damaged.len() as u64).to_le_bytes().to_vec();
@@ -740,7 +733,7 @@ fn an_offline_render_writes_a_json_and_png_report() {
                 frame += BLOCK;
             }
         }
-        let saved = saved_measurement(&instance.save_state());
+        let saved = common::clap::saved_measurement(&instance.save_state());
         assert_eq!(saved["measured_s"], 20.0, "{}", path.display());
         instance.deactivate();
 
@@ -1211,7 +1204,7 @@ fn surround_tech_3341_case_6_reads_minus_23_on_every_surround_bus() {
             let mut instance = surround_instance(&bundle, channels, RATE_HZ, MAX_BLOCK);
             let output = process_in_random_blocks(&mut instance, &input, &mut rng);
             assert!(output == input, "{name}: audio passes untouched");
-            let measured = saved_measurement(&instance.save_state());
+            let measured = common::clap::saved_measurement(&instance.save_state());
             let integrated = measured["integrated_lufs"].as_f64().unwrap();
             eprintln!(
                 "{}: {name} case 6 reads {integrated:.3} LUFS",
@@ -1442,7 +1435,7 @@ fn surround_projects_reopen_on_every_bus() {
                 original.process(&block, &[]);
             }
             let state = original.save_state();
-            let measured = saved_measurement(&state);
+            let measured = common::clap::saved_measurement(&state);
             assert_eq!(measured["measured_s"], 1.0, "{name}");
 
             let mut reopened = bundle.instantiate();
@@ -1456,7 +1449,7 @@ fn surround_projects_reopen_on_every_bus() {
                 );
             }
             assert_eq!(
-                saved_measurement(&reopened.save_state()),
+                common::clap::saved_measurement(&reopened.save_state()),
                 measured,
                 "{name}"
             );
@@ -1531,7 +1524,7 @@ fn surround_plugin_and_analyzer_agree_on_every_layout() {
                     .collect();
                 instance.process(&block, &[]);
             }
-            let plugin = saved_measurement(&instance.save_state());
+            let plugin = common::clap::saved_measurement(&instance.save_state());
             assert_eq!(plugin["measured_s"], 10.0, "{name}");
             for field in [
                 "integrated_lufs",

@@ -563,3 +563,24 @@ impl Drop for Instance {
         self.deactivate();
     }
 }
+
+/// One block of a 1 kHz sine on both channels of a stereo bus, `len` frames from sample
+/// `start` at `rate_hz`.
+pub fn sine_block(start: usize, len: usize, rate_hz: f64, amplitude: f32) -> Vec<Vec<f32>> {
+    let l: Vec<f32> = (start..start + len)
+        .map(|n| {
+            amplitude * (n as f32 * 2.0 * std::f32::consts::PI * 1000.0 / rate_hz as f32).sin()
+        })
+        .collect();
+    vec![l.clone(), l]
+}
+
+/// The readings of the saved state's `last-measurement` field, from a state blob (a u64
+/// length, then nice-plug's JSON with each persisted field as a JSON string).
+pub fn saved_measurement(state: &[u8]) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("state is JSON");
+    let field = json["fields"]["last-measurement"]
+        .as_str()
+        .expect("the state carries the last measurement");
+    serde_json::from_str(field).expect("the measurement is JSON")
+}
