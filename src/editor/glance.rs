@@ -8,11 +8,12 @@
 //! everything that can grow (each check's evidence, every platform, compare, reports) lives
 //! behind a tab and scrolls there.
 
+use super::View;
+use super::format::{NO_VALUE, format_reading};
 use super::panels::{
     BAD_COLOR, CAUTION_COLOR, GOOD_COLOR, balance_text, correlation_meter, correlation_text,
     value_label,
 };
-use super::{NO_VALUE, View, format_reading};
 use crate::diagnosis::checks::Status;
 use crate::diagnosis::stereo::Verdict;
 use egui::{Color32, RichText};
@@ -152,7 +153,7 @@ pub fn fold_glance(ui: &mut egui::Ui, view: &View) {
         let text = peak.map_or(NO_VALUE.to_string(), |p| format!("{p:+.1}"));
         let color = peak
             .is_some_and(|p| p > crate::editor::STREAMING_CEILING_DBTP as f64)
-            .then_some(super::panels::BAD_COLOR);
+            .then_some(super::palette::BAD_COLOR);
         value_label(ui, "Stereo fold true peak", &text, peak, 14.0, color);
     });
 }

@@ -5,7 +5,7 @@
 //! the last short-term value of the points it covers (the momentary line keeps its peaks
 //! whatever the zoom), so a frame costs one pass over at most 6000 points.
 
-use super::format_reading;
+use super::format::format_reading;
 use super::meters::{MOMENTARY_COLOR, SHORT_TERM_COLOR, TARGET_COLOR};
 use crate::bridge::{HISTORY_POINTS, MeterOutput};
 use crate::meter::engine::LoudnessPoint;

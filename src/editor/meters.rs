@@ -7,7 +7,7 @@
 //! number) is [`super::hold`]'s. Momentary and short-term loudness are already time averages
 //! (400 ms and 3 s, BS.1770-5 / EBU Tech 3341), so their bars show them as they are.
 
-use super::format_db;
+use super::format::format_db;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 /// Return speed of the true-peak bars, dB per second (20 dB in 1.7 s).
@@ -21,12 +21,10 @@ pub const STREAMING_CEILING_DBTP: f32 = -1.0;
 pub const PRE_MASTER_CEILING_DBTP: f32 = -3.0;
 
 /// Bar colours (distinct from the spectrum's and the stereo view's line colours).
-pub const MOMENTARY_COLOR: Color32 = Color32::from_rgb(0x4A, 0x90, 0xD9);
-pub const SHORT_TERM_COLOR: Color32 = Color32::from_rgb(0x62, 0xB5, 0x6B);
-pub const PEAK_COLOR: Color32 = Color32::from_rgb(0xD9, 0x9A, 0x3C);
-pub const TARGET_COLOR: Color32 = Color32::from_rgb(0xB9, 0x8C, 0xF0);
-pub const CLIP_COLOR: Color32 = super::panels::BAD_COLOR;
-pub const CEILING_COLOR: Color32 = Color32::from_rgb(0xE0, 0x6C, 0x75);
+pub use super::palette::{
+    CEILING_COLOR, MOMENTARY_COLOR, PEAK_COLOR, SHORT_TERM_COLOR, TARGET_COLOR,
+};
+pub const CLIP_COLOR: Color32 = super::palette::BAD_COLOR;
 
 /// A vertical dB scale from `bottom_db` to `top_db`.
 #[derive(Debug, Clone, Copy, PartialEq)]

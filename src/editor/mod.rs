@@ -21,14 +21,22 @@
 //! Peak hold, bar fall and clip latch are functions of elapsed time ([`hold`], [`meters`]).
 
 pub mod access;
+pub mod format;
 pub mod glance;
 pub mod history;
 pub mod hold;
 pub mod meters;
+pub mod palette;
 pub mod panels;
 pub mod spectrum;
 pub mod stereo;
 mod window;
+
+pub use format::{
+    NO_VALUE, channel_caption, channel_name, format_db, format_duration, format_reading,
+    surround_name,
+};
+pub use palette::{FOCUS_COLOR, MONO_ENGAGED_COLOR};
 
 use crate::bridge::{Command, MeterOutput, PLUGIN_CHANNELS};
 use crate::diagnosis::platforms::{self, Target};
@@ -37,7 +45,6 @@ use crate::diagnosis::{checks, compare, suggestions};
 use crate::meter::engine::Readings;
 use crate::meter::fold::{FoldReadings, FoldTarget};
 use crate::meter::gain_to_db;
-use crate::meter::layout::BusLayout;
 use crate::params::{DEFAULT_TARGET_ID, EDITOR_DEFAULT_SIZE, MixmeterParams};
 pub use crate::params::{EDITOR_MIN_SIZE, Pane};
 use egui::{Align, Color32, Layout, Pos2, Rect, RichText, UiBuilder, Vec2};
@@ -63,11 +70,9 @@ pub const EDITOR_HEIGHT: u32 = EDITOR_DEFAULT_SIZE.1;
 /// Upper bound of the repaint rate driven by the audio thread (about 60 Hz).
 pub const REPAINT_INTERVAL: Duration = Duration::from_micros(16_667);
 
-/// Colour of everything that says "the output is folded to mono".
-pub const MONO_ENGAGED_COLOR: Color32 = Color32::from_rgb(0xF5, 0xA6, 0x23);
 /// True peak above this is shown in the warning colour: the streaming ceiling (dBTP).
 pub const STREAMING_CEILING_DBTP: f32 = meters::STREAMING_CEILING_DBTP;
-const WARNING_COLOR: Color32 = panels::BAD_COLOR;
+const WARNING_COLOR: Color32 = palette::BAD_COLOR;
 
 /// A loudness target as shown: the selected one is marked on the bars and the history.
 #[derive(Debug, Clone, PartialEq)]
@@ -374,77 +379,6 @@ pub struct Actions {
     pub spectrum: SpectrumActions,
 }
 
-/// Text for a dB reading; undefined readings are shown as a dash, never as a floor value.
-pub fn format_db(value_db: f32) -> String {
-    if value_db.is_finite() {
-        // Adding 0.0 turns a rounded -0.0 into 0.0.
-        format!("{:+.1}", (value_db * 10.0).round() / 10.0 + 0.0)
-    } else {
-        NO_VALUE.to_string()
-    }
-}
-
-/// How "no value" is shown.
-pub const NO_VALUE: &str = "—";
-
-/// Text for an optional reading with one decimal (loudness is shown to 0.1 LU, as Tech 3341
-/// asks).
-pub fn format_reading(value: Option<f64>) -> String {
-    match value {
-        // Adding 0.0 turns a rounded -0.0 into 0.0 (no "-0.0 dB").
-        Some(v) if v.is_finite() => format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0),
-        _ => NO_VALUE.to_string(),
-    }
-}
-
-/// Measured time as h:mm:ss.
-pub fn format_duration(seconds: f64) -> String {
-    let total = seconds.max(0.0) as u64;
-    format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
-}
-
-/// The role label of channel `index` of a surround bus (L R C LFE Ls Rs ...).
-fn surround_label(index: usize, channels: usize) -> Option<&'static str> {
-    let bus = BusLayout::from_channels(channels).filter(|b| b.is_surround())?;
-    bus.roles().get(index).map(|r| r.label())
-}
-
-/// Label of channel `index` out of `channels` (0: the layout is not known yet): Left and
-/// Right on stereo, the role (L R C LFE Ls Rs Lrs Rrs Ltf Rtf Ltr Rtr) on a surround bus.
-pub fn channel_name(index: usize, channels: usize) -> &'static str {
-    if let Some(label) = surround_label(index, channels) {
-        return label;
-    }
-    match (channels, index) {
-        (0, 0) => "Channel 1",
-        (0, _) => "Channel 2",
-        (1, _) => "Mono",
-        (_, 0) => "Left",
-        _ => "Right",
-    }
-}
-
-/// Caption of channel `index`'s true-peak bar.
-fn channel_caption(index: usize, channels: usize) -> &'static str {
-    if let Some(label) = surround_label(index, channels) {
-        return label;
-    }
-    match (channels, index) {
-        (0, 0) => "1",
-        (0, _) => "2",
-        (1, _) => "TP",
-        (_, 0) => "L",
-        _ => "R",
-    }
-}
-
-/// The bus's name for the editor ("5.1 surround"), `None` on mono and stereo.
-pub fn surround_name(channels: usize) -> Option<&'static str> {
-    BusLayout::from_channels(channels)
-        .filter(|b| b.is_surround())
-        .map(|b| b.name())
-}
-
 /// Width the header keeps for the mono check and its level-match box, logical pixels.
 const MONO_CONTROLS_WIDTH: f32 = 320.0;
 /// Height of the header (controls and status line), logical pixels.
@@ -616,9 +550,6 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
     }
     actions
 }
-
-/// Colour of the ring around the widget with keyboard focus.
-pub const FOCUS_COLOR: Color32 = Color32::from_rgb(0x4F, 0xC3, 0xF7);
 
 /// Draws a ring around the widget with keyboard focus, once the keyboard (Tab) or a screen
 /// reader moved it, until the pointer is used again (as browsers' `:focus-visible`).

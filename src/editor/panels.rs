@@ -2,15 +2,13 @@
 //! is a labelled widget with its value for screen readers (`Role::Meter`, the caption as its
 //! label), so what is read out is what is shown.
 
-use super::{NO_VALUE, View, format_db, format_reading};
+use super::View;
+use super::format::{NO_VALUE, format_db, format_reading};
+pub use super::palette::{BAD_COLOR, CAUTION_COLOR, GOOD_COLOR};
 use crate::diagnosis::checks::Status;
 use crate::diagnosis::dynamics::{self, DynamicsGrade};
 use crate::diagnosis::stereo::{Verdict, signed_tenths};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
-
-pub const GOOD_COLOR: Color32 = Color32::from_rgb(0x3C, 0xB3, 0x71);
-pub const CAUTION_COLOR: Color32 = Color32::from_rgb(0xE0, 0xB0, 0x40);
-pub const BAD_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
 
 /// One platform's preview, as shown.
 #[derive(Debug, Clone, PartialEq)]

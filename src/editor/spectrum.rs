@@ -47,7 +47,7 @@ const PEAK_COLOR: Color32 = Color32::from_rgb(0x8A, 0x94, 0x9E);
 const LONG_TERM_COLOR: Color32 = Color32::from_rgb(0x5A, 0x9B, 0xF0);
 const REFERENCE_COLOR: Color32 = Color32::from_rgb(0xF0, 0xE0, 0x80);
 const BAND_COLOR: Color32 = Color32::from_rgba_premultiplied(0x40, 0x3C, 0x20, 0x60);
-const OUTSIDE_COLOR: Color32 = Color32::from_rgb(0xE5, 0x48, 0x4D);
+const OUTSIDE_COLOR: Color32 = super::palette::BAD_COLOR;
 
 /// Advances one point of the spectrum peak hold by `elapsed_s`, during which the level was
 /// `new_db`: a higher level replaces the held one at once; a held level stays for

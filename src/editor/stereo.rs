@@ -7,8 +7,8 @@
 //! opposite polarity a horizontal line. It is auto-scaled (the loudest point of the frame
 //! reaches 90 % of the radius, magnified at most [`MAX_SCOPE_ZOOM_DB`]) and says so.
 
+use super::format::{NO_VALUE, format_db, format_reading};
 use super::panels::correlation_text;
-use super::{NO_VALUE, format_db, format_reading};
 use crate::bridge::{ScopeFrame, StereoSnapshot};
 use crate::diagnosis::stereo::{
     Mix, MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
@@ -22,9 +22,9 @@ pub const MAX_SCOPE_ZOOM_DB: f32 = 30.0;
 /// Largest vectorscope size; it shrinks to a third of a narrow view.
 const SCOPE_SIZE: f32 = 230.0;
 const BAR_WIDTH: f32 = 110.0;
-const NEGATIVE_COLOR: Color32 = super::panels::BAD_COLOR;
-const POSITIVE_COLOR: Color32 = super::panels::GOOD_COLOR;
-const CAUTION_COLOR: Color32 = super::panels::CAUTION_COLOR;
+const NEGATIVE_COLOR: Color32 = super::palette::BAD_COLOR;
+const POSITIVE_COLOR: Color32 = super::palette::GOOD_COLOR;
+const CAUTION_COLOR: Color32 = super::palette::CAUTION_COLOR;
 const SCOPE_COLOR: Color32 = Color32::from_rgb(0x7F, 0xD4, 0xFF);
 
 /// What the stereo view draws.
