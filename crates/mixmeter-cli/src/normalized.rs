@@ -4,8 +4,7 @@
 use crate::json::number;
 use crate::options::{DepthChoice, NormalizeOptions, Options, input_depth};
 use crate::summary::text;
-use mixmeter_core::analysis::{self, FileAnalysis};
-use mixmeter_core::meter::layout;
+use mixmeter_core::analysis::FileAnalysis;
 use mixmeter_core::normalize::{self, wav::Depth};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -57,11 +56,7 @@ pub(crate) fn normalize_file(
             ));
         }
     }
-    let weights = if a.dual_mono {
-        vec![analysis::DUAL_MONO_WEIGHT]
-    } else {
-        layout::weights(&a.info.layout)
-    };
+    let weights = a.weights();
     let rendered = normalize::render(
         input,
         &n.output,

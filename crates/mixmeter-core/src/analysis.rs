@@ -140,6 +140,12 @@ impl FileAnalysis {
         })
     }
 
+    /// The weight of each channel as it was measured (dual mono included): what the file's
+    /// loudness was summed with, for anything that re-measures or renders it.
+    pub fn weights(&self) -> Vec<f64> {
+        channel_weights(&self.info, self.dual_mono)
+    }
+
     /// The file's error when it is truncated.
     pub fn truncation(&self) -> Option<String> {
         self.truncation_detail().map(|d| format!("truncated: {d}"))
@@ -170,6 +176,15 @@ impl FileAnalysis {
             .iter()
             .map(|&s| self.seconds(s))
             .collect()
+    }
+}
+
+/// The BS.1770-5 weight of each channel of `info` as measured (dual mono: [`DUAL_MONO_WEIGHT`]).
+fn channel_weights(info: &StreamInfo, dual_mono: bool) -> Vec<f64> {
+    if dual_mono {
+        vec![DUAL_MONO_WEIGHT]
+    } else {
+        layout::weights(&info.layout)
     }
 }
 
@@ -218,11 +233,7 @@ fn run(
         return Err(AnalysisError::Channels(info.channels));
     }
     let dual_mono = options.dual_mono && info.channels == 1;
-    let weights = if dual_mono {
-        vec![DUAL_MONO_WEIGHT]
-    } else {
-        layout::weights(&info.layout)
-    };
+    let weights = channel_weights(&info, dual_mono);
     let mut config =
         MeterConfig::new(info.sample_rate_hz as f64, info.channels).with_weights(&weights);
     config.over_ceiling_dbtp = options.ceiling_dbtp;
