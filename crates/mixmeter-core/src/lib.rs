@@ -12,6 +12,7 @@
 //! - [`reference`](mod@reference): reference curves (built-in slopes, curve files, curves built from audio).
 //! - [`decode`]: audio files to planar `f32` (symphonia, plus Wave64), with each channel's role.
 //! - [`analysis`]: one pipeline from a file to every reading ([`analysis::analyze_file`]).
+//! - [`session`]: every track of a mix on one time base: gain staging, region shares, masking.
 //! - [`smoothing`]: 1/N-octave smoothing, log grids and the display tilt, off the audio thread.
 //! - [`measurement`]: a measurement's saved summary; [`normalize`]: gain to a target with an
 //!   optional true-peak limiter, written as WAV.
@@ -47,4 +48,5 @@ pub mod measurement;
 pub mod meter;
 pub mod normalize;
 pub mod reference;
+pub mod session;
 pub mod smoothing;

@@ -1,0 +1,8 @@
+//! The session view's analysis: every track of a mix measured on one time base, and what the
+//! mixing guides read from them (gain staging, who fills each region, masking pairs, peaks
+//! that coincide on the master).
+//!
+//! - [`frame`]: the compact summary one track publishes per short frame ([`frame::TrackFrame`]),
+//!   the same for a plugin instance on a track (through shared memory) and for a stem file.
+
+pub mod frame;
