@@ -6,6 +6,7 @@
 
 pub mod bridge;
 pub mod editor;
+pub mod link;
 pub mod monitor;
 pub mod params;
 pub mod persist;

@@ -1,0 +1,198 @@
+//! The master's side: every live slot of a group, read from the editor thread, with each
+//! track's frames collected into a history on the shared time base.
+//!
+//! Everything read is checked: a slot that is free, stale, half-written or says nonsense is
+//! skipped; a frame that is torn, overwritten, another owner's, not finite or out of order is
+//! dropped. A segment that is not this layout is "not linked" with the reason
+//! ([`Reader::status`]).
+
+use super::layout::{RING_LEN, Reading, SLOT_COUNT};
+use super::segment::{LinkError, Mapping};
+use super::slot::{self, Meta};
+use mixmeter_core::session::frame::TrackFrame;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Frames kept per track: about 3 minutes at every rate (up to [`HISTORY_SLACK`] more, so the
+/// oldest are dropped in chunks, not one by one).
+pub const HISTORY_FRAMES: usize = 4_096;
+const HISTORY_SLACK: usize = 512;
+/// How often a missing or refused segment is looked for again.
+const RETRY_NS: u64 = 1_000_000_000;
+
+/// One linked instance as the reader last saw it.
+#[derive(Debug, Clone)]
+pub struct LinkedTrack {
+    pub slot: usize,
+    pub owner: u64,
+    pub meta: Meta,
+    pub readings: [Option<f32>; super::layout::READINGS],
+    /// Age of its last sign of life, ns.
+    pub age_ns: u64,
+}
+
+impl LinkedTrack {
+    pub fn reading(&self, reading: Reading) -> Option<f32> {
+        self.readings[reading as usize]
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.meta.role == super::layout::ROLE_MASTER
+    }
+}
+
+struct History {
+    frames: Vec<TrackFrame>,
+    /// The next frame number to read from the slot.
+    next: u64,
+}
+
+/// Reads a group's segment (see the module docs).
+pub struct Reader {
+    group: String,
+    mapping: Option<Arc<Mapping>>,
+    status: Result<(), LinkError>,
+    last_try_ns: Option<u64>,
+    histories: HashMap<(usize, u64), History>,
+}
+
+impl Reader {
+    pub fn new(group: &str) -> Reader {
+        Reader {
+            group: super::segment::normalize_group(group),
+            mapping: None,
+            status: Ok(()),
+            last_try_ns: None,
+            histories: HashMap::new(),
+        }
+    }
+
+    /// Reads an already mapped segment (the master's own lease's mapping).
+    pub fn with_mapping(group: &str, mapping: Arc<Mapping>) -> Reader {
+        let mut reader = Reader::new(group);
+        reader.mapping = Some(mapping);
+        reader
+    }
+
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    /// `Err`: why the group's segment cannot be read (shown as "not linked").
+    pub fn status(&self) -> &Result<(), LinkError> {
+        &self.status
+    }
+
+    /// Every live slot now, tracks and masters, with their new frames added to their
+    /// histories. Histories of slots gone stale are forgotten.
+    pub fn poll(&mut self, now: u64) -> Vec<LinkedTrack> {
+        if self.mapping.is_none()
+            && self
+                .last_try_ns
+                .is_none_or(|t| now.saturating_sub(t) >= RETRY_NS)
+        {
+            self.last_try_ns = Some(now);
+            match Mapping::open_existing(&self.group) {
+                Ok(mapping) => {
+                    self.mapping = mapping.map(Arc::new);
+                    self.status = Ok(());
+                }
+                Err(error) => self.status = Err(error),
+            }
+        }
+        let Some(mapping) = self.mapping.clone() else {
+            return Vec::new();
+        };
+        if let Some(reason) = mapping.header().mismatch() {
+            // Overwritten by something else since it was mapped.
+            self.status = Err(LinkError::Foreign {
+                path: mapping.path().display().to_string(),
+                reason,
+            });
+            self.mapping = None;
+            self.histories.clear();
+            return Vec::new();
+        }
+        let mut live = Vec::new();
+        for index in 0..SLOT_COUNT {
+            let slot = mapping.slot(index);
+            let owner = slot.owner.load(std::sync::atomic::Ordering::Acquire);
+            let heartbeat = slot.heartbeat_ns.load(std::sync::atomic::Ordering::Relaxed);
+            if !slot::is_live(owner, heartbeat, now) {
+                continue;
+            }
+            let Some(meta) = slot::read_meta(slot) else {
+                continue;
+            };
+            let history = self
+                .histories
+                .entry((index, owner))
+                .or_insert_with(|| History {
+                    frames: Vec::new(),
+                    next: 0,
+                });
+            let written = slot::frames_written(slot);
+            if written < history.next {
+                // The counter went back: not the owner we knew; start again.
+                history.next = 0;
+                history.frames.clear();
+            }
+            let first = history.next.max(written.saturating_sub(RING_LEN as u64));
+            let frames = &mut history.frames;
+            for n in first..written {
+                let Some(frame) = slot::read_frame(slot, owner, n) else {
+                    continue;
+                };
+                if !frame_is_sane(&frame) {
+                    continue;
+                }
+                match frames.last() {
+                    Some(last) if last.index == frame.index => continue,
+                    // The transport went back (a loop, a replay): the history starts again.
+                    Some(last) if last.index > frame.index => frames.clear(),
+                    _ => {}
+                }
+                frames.push(frame);
+            }
+            if frames.len() > HISTORY_FRAMES + HISTORY_SLACK {
+                frames.drain(..frames.len() - HISTORY_FRAMES);
+            }
+            history.next = written;
+            if !slot::owned_by(slot, owner) {
+                continue;
+            }
+            live.push(LinkedTrack {
+                slot: index,
+                owner,
+                meta,
+                readings: slot::readings(slot),
+                age_ns: now.saturating_sub(heartbeat),
+            });
+        }
+        self.histories
+            .retain(|key, _| live.iter().any(|t| (t.slot, t.owner) == *key));
+        live
+    }
+}
+
+impl Reader {
+    /// The frames collected from `track`, in order of index.
+    pub fn frames(&self, track: &LinkedTrack) -> &[TrackFrame] {
+        self.histories
+            .get(&(track.slot, track.owner))
+            .map_or(&[], |h| h.frames.as_slice())
+    }
+}
+
+/// Every level finite and not negative.
+fn frame_is_sane(frame: &TrackFrame) -> bool {
+    [
+        frame.sample_peak,
+        frame.true_peak,
+        frame.mean_square,
+        frame.power,
+    ]
+    .iter()
+    .chain(frame.bands.iter())
+    .all(|v| v.is_finite() && *v >= 0.0)
+}
