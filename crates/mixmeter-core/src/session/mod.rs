@@ -4,5 +4,7 @@
 //!
 //! - [`frame`]: the compact summary one track publishes per short frame ([`frame::TrackFrame`]),
 //!   the same for a plugin instance on a track (through shared memory) and for a stem file.
+//! - [`summarize`]: a track's audio to frames ([`summarize::FrameSummarizer`], real-time safe).
 
 pub mod frame;
+pub mod summarize;
