@@ -425,3 +425,13 @@ impl AudioLink {
         self.current.as_mut()
     }
 }
+
+/// Copies the meter's latest readings into the slot (relaxed stores; audio thread).
+pub fn publish_readings(publisher: &Publisher, r: &crate::meter::engine::Readings) {
+    publisher.set_reading(Reading::MomentaryLufs, r.momentary_lufs);
+    publisher.set_reading(Reading::ShortTermLufs, r.short_term_lufs);
+    publisher.set_reading(Reading::IntegratedLufs, r.integrated_lufs);
+    publisher.set_reading(Reading::MaxTruePeakDbtp, r.max_true_peak_dbtp);
+    publisher.set_reading(Reading::CrestFactorDb, r.crest_factor_db);
+    publisher.set_reading(Reading::LoudnessRangeLu, r.loudness_range_lu);
+}

@@ -196,3 +196,76 @@ fn frame_is_sane(frame: &TrackFrame) -> bool {
     .chain(frame.bands.iter())
     .all(|v| v.is_finite() && *v >= 0.0)
 }
+
+/// What the master's session view shows: the linked tracks (masters left out), in slot
+/// order, and the analysis of them with the master's own frames.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// Every live slot but the reading master's own: (display name, slot).
+    pub tracks: Vec<(String, LinkedTrack)>,
+    pub report: mixmeter_core::session::analysis::SessionReport,
+}
+
+impl Reader {
+    /// Reads the session as the master `own` (its owner word) sees it: the tracks' frames
+    /// and readings, and its own as the master series. Names that repeat get their slot
+    /// number, so every row is told apart.
+    pub fn session(&self, live: &[LinkedTrack], own: Option<u64>) -> SessionView {
+        use mixmeter_core::session::analysis::{
+            SessionOptions, TrackReadings, TrackSeries, analyze_session,
+        };
+        let master = live.iter().find(|t| Some(t.owner) == own);
+        let tracks: Vec<&LinkedTrack> = live
+            .iter()
+            .filter(|t| !t.is_master() && Some(t.owner) != own)
+            .collect();
+        let names: Vec<String> = tracks
+            .iter()
+            .map(|t| {
+                let repeats = tracks.iter().filter(|o| o.meta.name == t.meta.name).count() > 1;
+                if repeats {
+                    format!("{} {}", t.meta.name, t.slot + 1)
+                } else {
+                    t.meta.name.clone()
+                }
+            })
+            .collect();
+        let readings = |t: &LinkedTrack| {
+            let mut readings = TrackReadings::from_frames(self.frames(t));
+            // The track's own meter knows its whole measurement better than the frames the
+            // master collected.
+            let meter = |r: Reading| t.reading(r).map(f64::from);
+            readings.integrated_lufs = meter(Reading::IntegratedLufs).or(readings.integrated_lufs);
+            readings.short_term_lufs = meter(Reading::ShortTermLufs).or(readings.short_term_lufs);
+            readings
+        };
+        let series: Vec<TrackSeries> = tracks
+            .iter()
+            .zip(&names)
+            .map(|(t, name)| TrackSeries {
+                name,
+                frames: self.frames(t),
+                readings: readings(t),
+            })
+            .collect();
+        let master_series = master.map(|m| TrackSeries {
+            name: "Master",
+            frames: self.frames(m),
+            readings: readings(m),
+        });
+        let rate = master
+            .or(tracks.first().copied())
+            .map(|t| t.meta.sample_rate_hz)
+            .filter(|r| *r > 0.0);
+        let options = SessionOptions {
+            frame_seconds: rate
+                .map(|r| mixmeter_core::session::frame::hop_for_rate(r) as f64 / f64::from(r)),
+            ..SessionOptions::default()
+        };
+        let report = analyze_session(&series, master_series.as_ref(), &options);
+        SessionView {
+            tracks: names.into_iter().zip(tracks.into_iter().cloned()).collect(),
+            report,
+        }
+    }
+}
