@@ -28,6 +28,7 @@ pub mod hold;
 pub mod meters;
 pub mod palette;
 pub mod panels;
+pub mod session;
 pub mod spectrum;
 pub mod stereo;
 mod window;
@@ -916,6 +917,8 @@ pub fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane) {
 /// The editor's GUI-thread state (kept while the window closes and opens again).
 pub struct MixmeterEditor {
     params: Arc<MixmeterParams>,
+    /// The link settings and, on a master, the session view (`session`).
+    session: session::SessionPanel,
     meter: MeterOutput,
     gui_context: Option<GuiContext>,
     held: [HeldPeak; PLUGIN_CHANNELS],
@@ -966,6 +969,7 @@ impl MixmeterEditor {
             check_profiles: checks::profiles(),
             suggestions: suggestions::Board::new(),
             suggestions_at: None,
+            session: session::SessionPanel::default(),
             freeze_requested: false,
             reports,
             report_folder_text: None,
@@ -1149,6 +1153,7 @@ impl NiceEguiApp for MixmeterEditor {
             spectrum: &data,
             stereo: stereo.as_ref(),
         };
+        self.session.show(ui, &self.params.session_link.0);
         let actions = egui::CentralPanel::default()
             .show(ui, |ui| draw(ui, &frame))
             .inner;
