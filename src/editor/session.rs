@@ -10,7 +10,7 @@
 use super::format::format_reading;
 use super::palette::{BAD_COLOR, CAUTION_COLOR, GOOD_COLOR};
 use crate::link::reader::{Reader, SessionView};
-use crate::link::{LinkControl, Reading, Role, Settings, normalize_group};
+use crate::link::{LinkControl, Reading, Role, normalize_group};
 use egui::{Color32, RichText};
 use mixmeter_core::session::staging::Verdict;
 use std::time::{Duration, Instant};
@@ -117,6 +117,9 @@ impl SessionPanel {
             let response = ui.add(egui::TextEdit::singleline(group).desired_width(120.0));
             if response.lost_focus() {
                 settings.group = normalize_group(group);
+            }
+            if !response.has_focus() {
+                // Not being typed into: show the saved group (a loaded project may change it).
                 self.group_text = None;
             }
             if link
@@ -136,6 +139,8 @@ impl SessionPanel {
                 );
                 if response.lost_focus() {
                     settings.name = name.trim().to_string();
+                }
+                if !response.has_focus() {
                     self.name_text = None;
                 }
             }
@@ -152,7 +157,7 @@ impl SessionPanel {
             }
         });
         if settings != link.settings {
-            control.set_settings(Settings { ..settings });
+            control.set_settings(settings);
         }
     }
 
