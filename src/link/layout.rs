@@ -165,6 +165,24 @@ impl Header {
     }
 }
 
+/// The header bytes of this layout (what [`Header::init`] writes), for tests and fuzzing.
+pub fn header_bytes() -> [u8; HEADER_SIZE] {
+    let mut bytes = [0u8; HEADER_SIZE];
+    bytes[0..8].copy_from_slice(&MAGIC.to_le_bytes());
+    let words = [
+        LAYOUT_VERSION,
+        SLOT_COUNT as u32,
+        SLOT_SIZE as u32,
+        RING_LEN as u32,
+        FRAME_WORDS as u32,
+        HEADER_SIZE as u32,
+    ];
+    for (i, word) in words.iter().enumerate() {
+        bytes[8 + 4 * i..12 + 4 * i].copy_from_slice(&word.to_le_bytes());
+    }
+    bytes
+}
+
 impl Entry {
     /// Writes `frame` as frame number `n` of the slot (only the slot's owner, one thread).
     pub fn write(&self, tag: u32, n: u64, frame: &TrackFrame) {

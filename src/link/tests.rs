@@ -200,6 +200,14 @@ fn saved_settings_are_read_leniently() {
     assert_eq!(Role::Track.resolve(Some("Master")), Role::Track);
 }
 
+#[test]
+fn header_bytes_are_what_a_new_segment_holds() {
+    let group = Group::new("header");
+    let _mapping = Mapping::open_or_create(&group.0).unwrap();
+    let bytes = std::fs::read(segment_path(&group.0)).unwrap();
+    assert_eq!(bytes[..layout::HEADER_SIZE], layout::header_bytes());
+}
+
 /// Random, corrupt and foreign bytes in a segment: the reader and a claiming instance never
 /// panic, and refuse what is not this layout with a reason.
 #[test]
@@ -216,16 +224,7 @@ fn garbage_segments_never_panic() {
             // A valid header and random slots: read, with every slot's content checked.
             1 | 2 => {
                 rng.fill(bytes.as_mut_slice());
-                let header = Mapping::open_or_create(&format!("{}-h", group.0)).unwrap();
-                // SAFETY: the header is the first 64 bytes of the mapping.
-                let raw = unsafe {
-                    std::slice::from_raw_parts(
-                        header.header() as *const layout::Header as *const u8,
-                        layout::HEADER_SIZE,
-                    )
-                };
-                bytes[..layout::HEADER_SIZE].copy_from_slice(raw);
-                let _ = std::fs::remove_file(segment_path(&format!("{}-h", group.0)));
+                bytes[..layout::HEADER_SIZE].copy_from_slice(&layout::header_bytes());
                 if round % 4 == 2 {
                     // Owners that look live: this process's pid and fresh heartbeats.
                     let now = now_ns();
