@@ -1153,10 +1153,11 @@ impl NiceEguiApp for MixmeterEditor {
             spectrum: &data,
             stereo: stereo.as_ref(),
         };
-        self.session.show(ui, &self.params.session_link.0);
-        let actions = egui::CentralPanel::default()
-            .show(ui, |ui| draw(ui, &frame))
-            .inner;
+        let actions = self.session.below(ui, &self.params.session_link.0, |ui| {
+            egui::CentralPanel::default()
+                .show(ui, |ui| draw(ui, &frame))
+                .inner
+        });
         self.apply(&actions, &view);
         self.announce(ui.ctx(), &view);
         if self.spectrum.importing() {

@@ -17,8 +17,11 @@ use std::time::{Duration, Instant};
 
 /// How often the master re-runs the session analysis.
 pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
-/// Height of the session view on a master (the panel can be resized).
-const MASTER_HEIGHT: f32 = 260.0;
+/// Share of the editor's height the session view takes on a master, and its least height.
+const MASTER_SHARE: f32 = 0.4;
+const MASTER_MIN_HEIGHT: f32 = 180.0;
+/// Height of the link row on a track instance.
+const ROW_HEIGHT: f32 = 34.0;
 
 /// The panel's GUI-thread state.
 #[derive(Default)]
@@ -65,28 +68,48 @@ impl SessionPanel {
         self.view.as_ref()
     }
 
-    /// Draws the panel at the bottom of `ui` (before the central panel is laid out).
-    pub fn show(&mut self, ui: &mut egui::Ui, control: &LinkControl) {
+    /// Lays out `central` (the rest of the editor) above the link panel, and draws the panel
+    /// after it, so the keyboard reaches the meters' controls first.
+    pub fn below<R>(
+        &mut self,
+        ui: &mut egui::Ui,
+        control: &LinkControl,
+        central: impl FnOnce(&mut egui::Ui) -> R,
+    ) -> R {
         let master = control.view().role == Role::Master;
-        let panel = egui::Panel::bottom("session-link").resizable(master);
-        let panel = if master {
-            panel.default_size(MASTER_HEIGHT)
+        let full = ui.available_rect_before_wrap();
+        let height = if master {
+            (full.height() * MASTER_SHARE).max(MASTER_MIN_HEIGHT)
         } else {
-            panel
-        };
-        panel.show(ui, |ui| {
-            self.settings_row(ui, control);
-            if master {
-                self.refresh(control, Instant::now());
-                ui.separator();
-                egui::ScrollArea::vertical()
-                    .id_salt("session")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| self.session(ui));
-                // The tracks keep playing: read them again soon.
-                ui.ctx().request_repaint_after(Duration::from_millis(100));
-            }
+            ROW_HEIGHT
+        }
+        .min(full.height() / 2.0);
+        let (top, bottom) = full.split_top_bottom_at_y(full.bottom() - height);
+        let inner = ui
+            .scope_builder(egui::UiBuilder::new().max_rect(top), central)
+            .inner;
+        ui.scope_builder(egui::UiBuilder::new().max_rect(bottom), |ui| {
+            ui.set_clip_rect(bottom.intersect(ui.clip_rect()));
+            egui::Frame::side_top_panel(ui.style()).show(ui, |ui| {
+                ui.set_min_size(ui.available_size());
+                self.show(ui, control, master);
+            });
         });
+        inner
+    }
+
+    fn show(&mut self, ui: &mut egui::Ui, control: &LinkControl, master: bool) {
+        self.settings_row(ui, control);
+        if master {
+            self.refresh(control, Instant::now());
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("session")
+                .auto_shrink([false, false])
+                .show(ui, |ui| self.session(ui));
+            // The tracks keep playing: read them again soon.
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
     }
 
     fn settings_row(&mut self, ui: &mut egui::Ui, control: &LinkControl) {
@@ -110,11 +133,13 @@ impl SessionPanel {
                     "Auto: master on the host's master track, a track elsewhere. Tracks \
                      publish; the master shows the session.",
                 );
-            ui.label("Group");
+            let label = ui.label("Group");
             let group = self
                 .group_text
                 .get_or_insert_with(|| settings.group.clone());
-            let response = ui.add(egui::TextEdit::singleline(group).desired_width(120.0));
+            let response = ui
+                .add(egui::TextEdit::singleline(group).desired_width(120.0))
+                .labelled_by(label.id);
             if response.lost_focus() {
                 settings.group = normalize_group(group);
             }
@@ -130,13 +155,15 @@ impl SessionPanel {
             {
                 ui.label(format!("Track: {} (from the host)", link.name));
             } else {
-                ui.label("Name");
+                let label = ui.label("Name");
                 let name = self.name_text.get_or_insert_with(|| settings.name.clone());
-                let response = ui.add(
-                    egui::TextEdit::singleline(name)
-                        .hint_text("track name")
-                        .desired_width(120.0),
-                );
+                let response = ui
+                    .add(
+                        egui::TextEdit::singleline(name)
+                            .hint_text("track name")
+                            .desired_width(120.0),
+                    )
+                    .labelled_by(label.id);
                 if response.lost_focus() {
                     settings.name = name.trim().to_string();
                 }
@@ -190,7 +217,12 @@ impl SessionPanel {
                         let [r, g, b, _] = c.to_be_bytes();
                         Color32::from_rgb(r, g, b)
                     });
-                    ui.colored_label(colour, format!("■ {name}"));
+                    ui.horizontal(|ui| {
+                        let (swatch, _) =
+                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                        ui.painter().rect_filled(swatch, 2.0, colour);
+                        ui.label(name);
+                    });
                     let reading = |r: Reading| format_reading(track.reading(r).map(f64::from));
                     ui.label(format!("{} LUFS", reading(Reading::ShortTermLufs)));
                     ui.label(format!("{} LUFS", reading(Reading::IntegratedLufs)));
@@ -323,5 +355,88 @@ impl SessionPanel {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::Settings;
+    use crate::link::layout::ROLE_TRACK;
+    use crate::link::slot::{Lease, Meta, Publisher, now_ns};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use mixmeter_core::session::frame::TrackFrame;
+    use std::sync::Arc;
+
+    fn track(group: &str, name: &str, peak: f32, band: usize) -> (Arc<Lease>, Publisher) {
+        let meta = Meta {
+            role: ROLE_TRACK,
+            name: name.to_string(),
+            colour: None,
+            name_from_host: false,
+            sample_rate_hz: 48_000.0,
+            channels: 2,
+        };
+        let lease = Lease::claim(group, &meta).unwrap();
+        let mut publisher = Publisher::new(lease.clone());
+        for n in 0..100 {
+            let mut frame = TrackFrame::silent(n);
+            frame.sample_peak = peak;
+            frame.true_peak = peak;
+            frame.mean_square = 0.01;
+            frame.power = 0.01;
+            frame.bands[band] = 0.01;
+            publisher.publish(&frame);
+        }
+        (lease, publisher)
+    }
+
+    #[test]
+    fn a_master_shows_its_tracks_pairs_and_verdicts() {
+        let group = format!("unit-panel-{}-{}", std::process::id(), now_ns());
+        let control = Arc::new(LinkControl::default());
+        control.set_settings(Settings {
+            role: Role::Master,
+            group: group.clone(),
+            name: String::new(),
+        });
+        control.activated(48_000.0, 2);
+        let _kick = track(&group, "Kick", 0.3, 4);
+        let _bass = track(&group, "Bass", 0.3, 4);
+        let _hot = track(&group, "Hot", 0.9, 20);
+        let mut panel = SessionPanel::default();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1200.0, 900.0))
+            .build_ui(move |ui| {
+                panel.below(ui, &control, |ui| {
+                    ui.label("meters");
+                });
+            });
+        harness.run();
+        harness.get_by_label("Linked tracks (3)");
+        harness.get_by_label_contains("Kick and Bass");
+        assert!(harness.query_by_label_contains("Hot and").is_none());
+        assert_eq!(
+            harness.query_all_by_label("fail").count(),
+            1,
+            "the hot track fails"
+        );
+        harness.get_by_label_contains("Auto").hover();
+        let _ = std::fs::remove_file(crate::link::segment::segment_path(&group));
+    }
+
+    #[test]
+    fn a_track_shows_only_its_link_row() {
+        let control = Arc::new(LinkControl::default());
+        let mut panel = SessionPanel::default();
+        let mut harness = Harness::builder().build_ui(move |ui| {
+            panel.below(ui, &control, |ui| {
+                ui.label("meters");
+            });
+        });
+        harness.run();
+        harness.get_by_label("Links when the host starts the plugin");
+        assert!(harness.query_by_label_contains("Linked tracks").is_none());
     }
 }
