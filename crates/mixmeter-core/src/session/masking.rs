@@ -20,7 +20,10 @@
 //! band each side, each track's own energy peak (summed over the frames both play) is where
 //! it lives; when the two peaks differ, each track is cut where the other lives; when they
 //! coincide ("guitars and vocals mask each other in the 1-3 kHz range"), the track with the
-//! smaller part of its own energy there is cut and the other keeps its peak. The size of a cut
+//! smaller part of its own energy there is cut and the other keeps its peak. A lead
+//! (a track named like a vocal: [`LEAD_NAMES`]) is never cut against a track that is not
+//! one: the other track is cut where the lead lives, as mixers carve guitars and keys around
+//! a vocal rather than the reverse. The size of a cut
 //! follows the evidence: `(d + 6) / 2` dB, where `d` is how far the track to cut is above
 //! (+) or below (-) the other in that band, clamped to [`MIN_CUT_DB`]..[`MAX_CUT_DB`] in steps
 //! of half a dB: an EQ move of a few dB, never a hole.
@@ -35,6 +38,16 @@ use crate::diagnosis::format_frequency;
 pub const MIN_CUT_DB: f64 = 1.5;
 /// The largest cut advised, dB.
 pub const MAX_CUT_DB: f64 = 4.0;
+
+/// Words in a track's name that mark it as the lead the mix is built around (matched
+/// case-insensitively anywhere in the name).
+pub const LEAD_NAMES: [&str; 5] = ["vocal", "vox", "voice", "lead", "sing"];
+
+/// Whether a track's name marks it as a lead.
+pub fn is_lead(name: &str) -> bool {
+    let name = name.to_lowercase();
+    LEAD_NAMES.iter().any(|w| name.contains(w))
+}
 
 /// A band where a pair masks, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -216,7 +229,12 @@ fn describe(a: &str, b: &str, s: &PairSums, time_share: f64) -> MaskingPair {
         cut_db: cut_size_db(level_db(k, band)),
         for_track: names[1 - k].to_string(),
     };
-    let cuts = if peaks[0] != peaks[1] {
+    let leads = [is_lead(a), is_lead(b)];
+    let cuts = if leads[0] != leads[1] {
+        // Cut the other track where the lead lives.
+        let lead = usize::from(leads[1]);
+        vec![cut(1 - lead, peaks[lead])]
+    } else if peaks[0] != peaks[1] {
         vec![cut(0, peaks[1]), cut(1, peaks[0])]
     } else {
         // Same place: cut the track for which it matters less (the smaller part of its own
