@@ -76,9 +76,9 @@ pub(crate) struct SessionArgs {
     /// The gain-staging table as CSV with each track's share of each region
     #[arg(long)]
     pub(crate) csv: bool,
-    /// The master's true-peak ceiling for the peak moments (dBTP)
-    #[arg(long, value_name = "DBTP", allow_negative_numbers = true, default_value_t = -1.0)]
-    pub(crate) ceiling: f64,
+    /// The master's true-peak ceiling for the peak moments (dBTP) [default: -1]
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    pub(crate) ceiling: Option<f64>,
 }
 
 #[derive(Args)]

@@ -187,7 +187,9 @@ pub(crate) fn session_command(args: &SessionArgs) -> ExitCode {
     let frame_seconds = rate.map(|r| hop_for_rate(r as f32) as f64 / r as f64);
     let session_options = SessionOptions {
         frame_seconds,
-        ceiling_dbtp: args.ceiling,
+        ceiling_dbtp: args
+            .ceiling
+            .unwrap_or(SessionOptions::default().ceiling_dbtp),
         ..SessionOptions::default()
     };
     let report = analyze_session(&series, master_series.as_ref(), &session_options);
