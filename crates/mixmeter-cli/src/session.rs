@@ -513,9 +513,10 @@ pub(crate) fn session_text(record: &SessionRecord, options: &SessionOptions) -> 
             }
         );
         for m in moments.iter().take(MOMENTS_SHOWN) {
-            let when = m
-                .start_s
-                .map_or_else(|| format!("frame {}", m.first_index), clock);
+            let when = match (m.start_s, m.end_s) {
+                (Some(a), Some(b)) => format!("{}-{}", clock(a), clock(b)),
+                _ => format!("frames {}-{}", m.first_index, m.last_index),
+            };
             let tracks: Vec<String> = m
                 .tracks
                 .iter()
