@@ -181,3 +181,45 @@ fn no_frames_is_an_empty_report() {
     assert_eq!(r.tracks[0].staging.verdict, Verdict::None);
     assert!(r.regions.iter().all(|g| g.whole.empty));
 }
+
+#[test]
+fn tracks_with_gaps_and_late_starts_are_aligned_by_index() {
+    // The bass's frames exist only for the second half (a track instance that joined late),
+    // the kick's with every other frame missing: the pair is still found where both play,
+    // on the same indices, and the shares still add up.
+    let audio = stems(RATE, 8.0);
+    let kick: Vec<TrackFrame> = frames_of(&audio[0])
+        .into_iter()
+        .filter(|f| f.index % 2 == 0)
+        .collect();
+    let all_bass = frames_of(&audio[1]);
+    let late = all_bass.len() as u64 / 2;
+    let bass: Vec<TrackFrame> = all_bass.into_iter().filter(|f| f.index >= late).collect();
+    let series = [
+        TrackSeries {
+            name: "kick",
+            frames: &kick,
+            readings: TrackReadings::from_frames(&kick),
+        },
+        TrackSeries {
+            name: "bass",
+            frames: &bass,
+            readings: TrackReadings::from_frames(&bass),
+        },
+    ];
+    let r = analyze_session(&series, None, &SessionOptions::default());
+    assert_eq!(r.first_index, Some(0));
+    assert_eq!(r.tracks[1].frames, bass.len());
+    let pair = &r.masking[0];
+    // Together only where both have frames: the even frames of the second half.
+    assert_eq!(
+        pair.frames_together,
+        bass.iter().filter(|f| f.index % 2 == 0).count()
+    );
+    for region in &r.regions {
+        if !region.whole.empty {
+            let total: f64 = region.whole.shares.iter().map(|s| s.share.unwrap()).sum();
+            assert!((total - 1.0).abs() < 1e-9);
+        }
+    }
+}
