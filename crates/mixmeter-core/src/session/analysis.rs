@@ -16,6 +16,8 @@
 
 use serde::Serialize;
 
+use crate::meter::engine::Readings;
+
 use super::coincidence::{PeakMoment, peak_moments};
 use super::fill::{RegionFill, region_fill};
 use super::frame::TrackFrame;
@@ -38,6 +40,16 @@ pub struct TrackReadings {
 }
 
 impl TrackReadings {
+    /// A meter's whole-measurement readings (the short-term value is the maximum).
+    pub fn from_readings(readings: &Readings) -> Self {
+        Self {
+            sample_peak_dbfs: readings.max_sample_peak_dbfs,
+            true_peak_dbtp: readings.max_true_peak_dbtp,
+            short_term_lufs: readings.max_short_term_lufs,
+            integrated_lufs: readings.integrated_lufs,
+        }
+    }
+
     /// Readings estimated from frames alone, for a track without a meter of its own: peaks
     /// are the frames' maxima; the short-term value is the loudest 3 s (66 frames at 48 kHz,
     /// [`SHORT_TERM_FRAMES`]) and the integrated value the ungated mean over frames above

@@ -31,6 +31,8 @@ pub struct PeakMoment {
     pub last_index: u64,
     /// With [`SessionOptions::frame_seconds`]: when, in seconds on the time base.
     pub start_s: Option<f64>,
+    /// ... and the end of its last frame.
+    pub end_s: Option<f64>,
     /// The master's largest true peak in the moment, dBTP.
     pub master_true_peak_dbtp: f64,
     /// Tracks that peaked with it, loudest peak first.
@@ -76,6 +78,7 @@ pub(super) fn peak_moments(
                 first_index: index,
                 last_index: index,
                 start_s: options.frame_seconds.map(|s| index as f64 * s),
+                end_s: None,
                 master_true_peak_dbtp: peak,
                 tracks: Vec::new(),
             });
@@ -84,6 +87,7 @@ pub(super) fn peak_moments(
             continue;
         };
         moment.last_index = index;
+        moment.end_s = options.frame_seconds.map(|s| (index + 1) as f64 * s);
         moment.master_true_peak_dbtp = moment.master_true_peak_dbtp.max(peak);
         for (k, grid) in aligned.tracks.iter().enumerate() {
             let Some(f) = grid[t] else { continue };

@@ -13,14 +13,18 @@
 //! pairs are ranked by that share of time times how much of the band they hold together
 //! when they mask (the strength).
 //!
-//! Where: the band masked most often and its neighbours masked at least a quarter as often
-//! (contiguous) give the pair's range. The carve is the guides' ("bass guitar and kick drum
+//! Where: the run of at most [`MAX_RANGE_BANDS`] bands masked most often, trimmed of end bands
+//! masked less than half as often as its most masked band, is the pair's range
+//! ([`masked_range`]); every band it happened in is listed too. The carve is the guides' ("bass guitar and kick drum
 //! both have energy at 60-100 Hz ... cut the bass slightly at 60 Hz where the kick lives, and
-//! cut the kick slightly at 80-100 Hz where the bass lives"): over the range widened by one
-//! band each side, each track's own energy peak (summed over the frames both play) is where
+//! cut the kick slightly at 80-100 Hz where the bass lives"): over the range (widened by one
+//! band each side when narrower than [`MIN_CARVE_BANDS`]), each track's own energy peak (summed over the frames both play) is where
 //! it lives; when the two peaks differ, each track is cut where the other lives; when they
 //! coincide ("guitars and vocals mask each other in the 1-3 kHz range"), the track with the
-//! smaller part of its own energy there is cut and the other keeps its peak. The size of a cut
+//! smaller part of its own energy there is cut and the other keeps its peak. A lead
+//! (a track named like a vocal: [`LEAD_NAMES`]) is never cut against a track that is not
+//! one: the other track is cut where the lead lives, as mixers carve guitars and keys around
+//! a vocal rather than the reverse. The size of a cut
 //! follows the evidence: `(d + 6) / 2` dB, where `d` is how far the track to cut is above
 //! (+) or below (-) the other in that band, clamped to [`MIN_CUT_DB`]..[`MAX_CUT_DB`] in steps
 //! of half a dB: an EQ move of a few dB, never a hole.
@@ -35,6 +39,16 @@ use crate::diagnosis::format_frequency;
 pub const MIN_CUT_DB: f64 = 1.5;
 /// The largest cut advised, dB.
 pub const MAX_CUT_DB: f64 = 4.0;
+
+/// Words in a track's name that mark it as the lead the mix is built around (matched
+/// case-insensitively anywhere in the name).
+pub const LEAD_NAMES: [&str; 5] = ["vocal", "vox", "voice", "lead", "sing"];
+
+/// Whether a track's name marks it as a lead.
+pub fn is_lead(name: &str) -> bool {
+    let name = name.to_lowercase();
+    LEAD_NAMES.iter().any(|w| name.contains(w))
+}
 
 /// A band where a pair masks, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,7 +84,7 @@ pub struct MaskingPair {
     /// Frames in which it happens in at least one band, and frames where both play.
     pub frames_masked: usize,
     pub frames_together: usize,
-    /// `frames_masked / frames_together`.
+    /// The share of `frames_together` in which it happens inside the range.
     pub time_share: f64,
     /// Mean share of the band's energy the two hold together when they mask (0 to 1).
     pub strength: f64,
@@ -84,6 +98,9 @@ pub struct MaskingPair {
     pub advice: String,
 }
 
+// The masked bands of a frame fit one `u32`.
+const _: () = assert!(BANDS <= 32);
+
 #[derive(Clone)]
 struct PairSums {
     together: usize,
@@ -91,6 +108,8 @@ struct PairSums {
     strength: f64,
     masked_count: usize,
     band_frames: [usize; BANDS],
+    /// The bands masked in each frame where both play (bit `b`: band `b`).
+    masks: Vec<u32>,
     /// Each track's band energy over the frames both play.
     energy: [[f64; BANDS]; 2],
 }
@@ -111,6 +130,7 @@ pub(super) fn masking_pairs(
             strength: 0.0,
             masked_count: 0,
             band_frames: [0; BANDS],
+            masks: Vec::new(),
             energy: [[0.0; BANDS]; 2],
         };
         n * n
@@ -141,7 +161,7 @@ pub(super) fn masking_pairs(
                 let Some(b) = &frames[j] else { continue };
                 let s = &mut sums[i * n + j];
                 s.together += 1;
-                let mut any = false;
+                let mut mask = 0u32;
                 for band in 0..BANDS {
                     s.energy[0][band] += a[band];
                     s.energy[1][band] += b[band];
@@ -152,13 +172,14 @@ pub(super) fn masking_pairs(
                         && ea <= eb * within
                         && eb <= ea * within;
                     if masks {
-                        any = true;
+                        mask |= 1 << band;
                         s.band_frames[band] += 1;
                         s.strength += (ea + eb) / tb;
                         s.masked_count += 1;
                     }
                 }
-                s.masked += usize::from(any);
+                s.masked += usize::from(mask != 0);
+                s.masks.push(mask);
             }
         }
     }
@@ -174,11 +195,38 @@ pub(super) fn masking_pairs(
             if time_share < options.masking_min_time {
                 continue;
             }
-            pairs.push(describe(tracks[i].name, tracks[j].name, s, time_share));
+            pairs.push(describe(tracks[i].name, tracks[j].name, s));
         }
     }
     pairs.sort_by(|a, b| b.score.total_cmp(&a.score));
     pairs
+}
+
+/// The widest range reported, bands (5 thirds of an octave: 1-3 kHz).
+pub const MAX_RANGE_BANDS: usize = 5;
+/// A range narrower than this is widened by a band each side to find where each track lives.
+pub const MIN_CARVE_BANDS: usize = 3;
+
+/// The range a pair masks in most, `(first band, last band)`: the run of at most
+/// [`MAX_RANGE_BANDS`] bands with the most masked frames, trimmed at each end of bands masked
+/// in fewer than half as many frames as the most masked band.
+pub fn masked_range(band_frames: &[usize; BANDS]) -> (usize, usize) {
+    let (mut low, mut best) = (0, 0);
+    for start in 0..=BANDS - MAX_RANGE_BANDS {
+        let total: usize = band_frames[start..start + MAX_RANGE_BANDS].iter().sum();
+        if total > best {
+            (low, best) = (start, total);
+        }
+    }
+    let mut high = low + MAX_RANGE_BANDS - 1;
+    let most = band_frames[low..=high].iter().copied().max().unwrap_or(0);
+    while low < high && 2 * band_frames[low] < most {
+        low += 1;
+    }
+    while high > low && 2 * band_frames[high] < most {
+        high -= 1;
+    }
+    (low, high)
 }
 
 /// The geometric centre of band `b`, Hz.
@@ -186,23 +234,22 @@ pub fn band_centre_hz(b: usize) -> f64 {
     (BAND_EDGES_HZ[b] as f64 * BAND_EDGES_HZ[b + 1] as f64).sqrt()
 }
 
-fn describe(a: &str, b: &str, s: &PairSums, time_share: f64) -> MaskingPair {
-    let most = (0..BANDS).max_by_key(|&k| s.band_frames[k]).unwrap_or(0);
-    let enough = s.band_frames[most].div_ceil(4).max(1);
-    let mut low = most;
-    while low > 0 && s.band_frames[low - 1] >= enough {
-        low -= 1;
-    }
-    let mut high = most;
-    while high + 1 < BANDS && s.band_frames[high + 1] >= enough {
-        high += 1;
-    }
-    // Each track's own peak near the range.
-    let (from, to) = (low.saturating_sub(1), (high + 1).min(BANDS - 1));
+fn describe(a: &str, b: &str, s: &PairSums) -> MaskingPair {
+    let (low, high) = masked_range(&s.band_frames);
+    let range_mask = ((1u32 << (high + 1)) - 1) & !((1u32 << low) - 1);
+    let in_range = s.masks.iter().filter(|&&m| m & range_mask != 0).count();
+    let time_share = in_range as f64 / s.together.max(1) as f64;
+    // Each track's own peak in the range (widened by a band each side when it is narrower
+    // than MIN_CARVE_BANDS, so that where each lives can be told apart).
+    let (from, to) = if high - low + 1 < MIN_CARVE_BANDS {
+        (low.saturating_sub(1), (high + 1).min(BANDS - 1))
+    } else {
+        (low, high)
+    };
     let peak = |k: usize| {
         (from..=to)
             .max_by(|&x, &y| s.energy[k][x].total_cmp(&s.energy[k][y]))
-            .unwrap_or(most)
+            .unwrap_or(low)
     };
     let peaks = [peak(0), peak(1)];
     let names = [a, b];
@@ -216,7 +263,12 @@ fn describe(a: &str, b: &str, s: &PairSums, time_share: f64) -> MaskingPair {
         cut_db: cut_size_db(level_db(k, band)),
         for_track: names[1 - k].to_string(),
     };
-    let cuts = if peaks[0] != peaks[1] {
+    let leads = [is_lead(a), is_lead(b)];
+    let cuts = if leads[0] != leads[1] {
+        // Cut the other track where the lead lives.
+        let lead = usize::from(leads[1]);
+        vec![cut(1 - lead, peaks[lead])]
+    } else if peaks[0] != peaks[1] {
         vec![cut(0, peaks[1]), cut(1, peaks[0])]
     } else {
         // Same place: cut the track for which it matters less (the smaller part of its own
@@ -280,6 +332,19 @@ pub fn cut_size_db(level_db: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_is_the_most_masked_run_of_at_most_five_bands() {
+        let mut frames = [0usize; BANDS];
+        frames[4] = 100; // 63-80 Hz
+        frames[5] = 60;
+        frames[6] = 20; // under half of the most: trimmed
+        frames[20] = 30; // far away, alone
+        assert_eq!(masked_range(&frames), (4, 5));
+        let broad = [50usize; BANDS];
+        let (low, high) = masked_range(&broad);
+        assert_eq!(high - low + 1, MAX_RANGE_BANDS);
+    }
 
     #[test]
     fn cuts_are_a_few_db_and_grow_with_the_level() {

@@ -33,8 +33,8 @@
 //! are not reset at a jump (a click from the discontinuity may show in the first frame).
 //!
 //! Non-finite samples are measured as 0 (a dropout). Channels: the weights' count, at most
-//! [`MAX_CHANNELS`]; a block with fewer channels measures the ones it has, and its length is
-//! its shortest channel's.
+//! [`MAX_CHANNELS`]; a block with fewer channels measures the ones it has (the others count
+//! as silence), and its length is its shortest channel's.
 //!
 //! Real-time: everything is allocated and planned in [`FrameSummarizer::new`];
 //! [`FrameSummarizer::process`] never allocates, locks, logs or panics. Cost: see
@@ -302,6 +302,10 @@ impl FrameSummarizer {
                 *d = v;
             }
         }
+        // Channels the block lacks are silence (not what an earlier block left there).
+        for history in self.history.iter_mut().skip(channels.len()) {
+            history[offset..offset + n].fill(0.0);
+        }
         self.sums.sample_peak = peak;
 
         let k = &self.kweight;
@@ -554,6 +558,22 @@ mod tests {
                 .iter()
                 .all(|f| f.mean_square.is_finite() && f.true_peak < 0.6)
         );
+    }
+
+    #[test]
+    fn a_channel_the_block_lacks_is_silence() {
+        let x = sine(1000.0, 0.5, 8 * 2048, 0.0);
+        let mut s = FrameSummarizer::new(RATE, &[1.0, 1.0]);
+        let mut frames = Vec::new();
+        for block in x.chunks(1024).take(8) {
+            s.process(&[block, block], None, |f| frames.push(*f));
+        }
+        for block in x.chunks(1024).skip(8) {
+            s.process(&[block], None, |f| frames.push(*f));
+        }
+        let both: f32 = frames[2].bands.iter().sum();
+        let left: f32 = frames[7].bands.iter().sum();
+        assert!((left / both - 0.5).abs() < 0.02, "{left} vs {both}");
     }
 
     #[test]
