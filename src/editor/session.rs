@@ -20,8 +20,8 @@ pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
 /// Share of the editor's height the session view takes on a master, and its least height.
 const MASTER_SHARE: f32 = 0.4;
 const MASTER_MIN_HEIGHT: f32 = 180.0;
-/// Height of the link row on a track instance.
-const ROW_HEIGHT: f32 = 34.0;
+/// Height of the link row on a track instance (the rest of the editor is laid out above it).
+pub const ROW_HEIGHT: f32 = 34.0;
 
 /// The panel's GUI-thread state.
 #[derive(Default)]

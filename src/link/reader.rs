@@ -184,7 +184,11 @@ impl Reader {
     }
 }
 
-/// Every level finite and not negative.
+/// The largest level a frame may hold (linear; +120 dB over full scale): anything above is
+/// not audio but a damaged or foreign slot.
+const MAX_LEVEL: f32 = 1e6;
+
+/// Every level finite, not negative and below [`MAX_LEVEL`].
 fn frame_is_sane(frame: &TrackFrame) -> bool {
     [
         frame.sample_peak,
@@ -194,7 +198,7 @@ fn frame_is_sane(frame: &TrackFrame) -> bool {
     ]
     .iter()
     .chain(frame.bands.iter())
-    .all(|v| v.is_finite() && *v >= 0.0)
+    .all(|v| (0.0..=MAX_LEVEL).contains(v))
 }
 
 /// What the master's session view shows: the linked tracks (masters left out), in slot
