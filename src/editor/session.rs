@@ -392,9 +392,19 @@ mod tests {
         (lease, publisher)
     }
 
+    /// Removes the group's segment when the test ends, passed or not.
+    struct Cleanup(String);
+
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(crate::link::segment::segment_path(&self.0));
+        }
+    }
+
     #[test]
     fn a_master_shows_its_tracks_pairs_and_verdicts() {
         let group = format!("unit-panel-{}-{}", std::process::id(), now_ns());
+        let _cleanup = Cleanup(group.clone());
         let control = Arc::new(LinkControl::default());
         control.set_settings(Settings {
             role: Role::Master,
@@ -423,7 +433,6 @@ mod tests {
             "the hot track fails"
         );
         harness.get_by_label_contains("Auto").hover();
-        let _ = std::fs::remove_file(crate::link::segment::segment_path(&group));
     }
 
     #[test]
