@@ -2623,7 +2623,7 @@ fn session_reads_stems_together() {
     assert_eq!(code, 0);
     assert!(text.contains("Session: 6 stems"), "{text}");
     assert!(
-        text.contains("kick and bass mask each other at 63 Hz-80 Hz"),
+        text.contains("kick and bass mask each other at 50 Hz-100 Hz"),
         "{text}"
     );
     assert!(text.contains("cut bass about"), "{text}");

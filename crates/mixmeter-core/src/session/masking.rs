@@ -15,7 +15,8 @@
 //!
 //! Where: the run of at most [`MAX_RANGE_BANDS`] bands masked most often, trimmed of end bands
 //! masked less than half as often as its most masked band, is the pair's range
-//! ([`masked_range`]); every band it happened in is listed too. The carve is the guides' ("bass guitar and kick drum
+//! ([`masked_range`]), widened by a band each side when narrower than [`MIN_CARVE_BANDS`];
+//! every band it happened in is listed too. The carve is the guides' ("bass guitar and kick drum
 //! both have energy at 60-100 Hz ... cut the bass slightly at 60 Hz where the kick lives, and
 //! cut the kick slightly at 80-100 Hz where the bass lives"): over the range (widened by one
 //! band each side when narrower than [`MIN_CARVE_BANDS`]), each track's own energy peak (summed over the frames both play) is where
@@ -76,7 +77,8 @@ pub struct Cut {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MaskingPair {
     pub tracks: [String; 2],
-    /// The range where it happens most (contiguous bands), Hz.
+    /// The range where it happens most (contiguous bands; widened by a band each side when
+    /// narrower than [`MIN_CARVE_BANDS`], to where each track lives), Hz.
     pub low_hz: f64,
     pub high_hz: f64,
     /// Every band where it happened in at least one frame, low to high.
@@ -279,8 +281,8 @@ fn describe(a: &str, b: &str, s: &PairSums) -> MaskingPair {
     };
     let range = format!(
         "{}-{}",
-        format_frequency(BAND_EDGES_HZ[low] as f64),
-        format_frequency(BAND_EDGES_HZ[high + 1] as f64)
+        format_frequency(BAND_EDGES_HZ[from] as f64),
+        format_frequency(BAND_EDGES_HZ[to + 1] as f64)
     );
     let moves: Vec<String> = cuts
         .iter()
@@ -302,8 +304,8 @@ fn describe(a: &str, b: &str, s: &PairSums) -> MaskingPair {
     let strength = s.strength / s.masked_count.max(1) as f64;
     MaskingPair {
         tracks: [a.to_string(), b.to_string()],
-        low_hz: BAND_EDGES_HZ[low] as f64,
-        high_hz: BAND_EDGES_HZ[high + 1] as f64,
+        low_hz: BAND_EDGES_HZ[from] as f64,
+        high_hz: BAND_EDGES_HZ[to + 1] as f64,
         bands: (0..BANDS)
             .filter(|&k| s.band_frames[k] > 0)
             .map(|k| MaskedBand {

@@ -37,8 +37,10 @@
 //! as silence), and its length is its shortest channel's.
 //!
 //! Real-time: everything is allocated and planned in [`FrameSummarizer::new`];
-//! [`FrameSummarizer::process`] never allocates, locks, logs or panics. Cost: see
-//! `cargo bench --bench summarize`.
+//! [`FrameSummarizer::process`] never allocates, locks, logs or panics. Cost: `cargo bench
+//! --bench summarize` (measured 19.6 ns per 48 kHz stereo sample frame against the whole
+//! meter's 8.0: about 6 ns true peak, 6 ns FFT, the rest K-weighting and copying; the
+//! K-weighting and true peak repeat what the track's meter computes, see docs/session.md).
 
 use std::sync::Arc;
 
