@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 /// How often the master re-runs the session analysis.
 pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
+/// The swatch shown before the user picks a colour (grey, as the session view draws a track
+/// without one).
+const DEFAULT_COLOUR: u32 = 0x8080_80ff;
 /// Share of the editor's height the session view takes on a master, and its least height.
 const MASTER_SHARE: f32 = 0.4;
 const MASTER_MIN_HEIGHT: f32 = 180.0;
@@ -169,6 +172,22 @@ impl SessionPanel {
                 }
                 if !response.has_focus() {
                     self.name_text = None;
+                }
+            }
+            if link.host.colour.is_none() {
+                let label = ui.label("Colour");
+                let [r, g, b, _] = settings.colour.unwrap_or(DEFAULT_COLOUR).to_be_bytes();
+                let mut colour = Color32::from_rgb(r, g, b);
+                let response = ui
+                    .color_edit_button_srgba(&mut colour)
+                    .labelled_by(label.id);
+                if response.changed() {
+                    settings.colour = Some(u32::from_be_bytes([
+                        colour.r(),
+                        colour.g(),
+                        colour.b(),
+                        0xff,
+                    ]));
                 }
             }
             match (&link.error, link.slot) {
@@ -409,7 +428,7 @@ mod tests {
         control.set_settings(Settings {
             role: Role::Master,
             group: group.clone(),
-            name: String::new(),
+            ..Settings::default()
         });
         control.activated(48_000.0, 2);
         let _kick = track(&group, "Kick", 0.3, 4);

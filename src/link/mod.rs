@@ -133,6 +133,8 @@ pub struct Settings {
     pub group: String,
     /// The track name typed by the user (used when the host gives none; empty: none).
     pub name: String,
+    /// The colour picked by the user, 0xRRGGBBAA (used when the host gives none).
+    pub colour: Option<u32>,
 }
 
 impl Default for Settings {
@@ -141,14 +143,17 @@ impl Default for Settings {
             role: Role::Auto,
             group: DEFAULT_GROUP.to_string(),
             name: String::new(),
+            colour: None,
         }
     }
 }
 
 impl Settings {
-    /// `{"role": "auto", "group": "default", "name": ""}`.
+    /// `{"role": "auto", "group": "default", "name": "", "colour": null}` (the colour as the
+    /// number 0xRRGGBBAA).
     pub fn to_json(&self) -> Value {
-        json!({"role": self.role.id(), "group": self.group, "name": self.name})
+        json!({"role": self.role.id(), "group": self.group, "name": self.name,
+               "colour": self.colour})
     }
 
     /// Lenient: anything missing or unreadable keeps its default.
@@ -167,6 +172,7 @@ impl Settings {
                 .as_str()
                 .map(|n| n.chars().take(layout::NAME_BYTES).collect())
                 .unwrap_or(default.name),
+            colour: value["colour"].as_u64().and_then(|c| u32::try_from(c).ok()),
         }
     }
 }
@@ -314,7 +320,7 @@ impl LinkControl {
                 _ => layout::ROLE_TRACK,
             },
             name: display_name(state),
-            colour: state.host.colour,
+            colour: state.host.colour.or(state.settings.colour),
             name_from_host: host_name(state).is_some(),
             sample_rate_hz: rate,
             channels,

@@ -155,6 +155,7 @@ fn the_audio_thread_gets_a_new_slot_when_the_group_changes() {
     control.set_settings(Settings {
         group: second.0.clone(),
         name: "Lead vocal".to_string(),
+        colour: Some(0x00ff_00ff),
         ..Settings::default()
     });
     assert!(
