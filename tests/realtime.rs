@@ -132,3 +132,48 @@ fn random_block_sizes_give_identical_readings() {
         );
     }
 }
+
+/// The session's frame summarizer (what every track instance runs) never allocates in
+/// `process` or `reset`, at several rates and channel counts, with jumps of the host's
+/// position, random block sizes and non-finite samples.
+#[test]
+fn the_frame_summarizer_never_allocates() {
+    use mixmeter_core::session::FrameSummarizer;
+    let mut rng = StdRng::seed_from_u64(21);
+    for (rate, channels) in [(48_000.0, 2), (44_100.0, 1), (192_000.0, 2), (48_000.0, 6)] {
+        let mut summarizer = FrameSummarizer::new(rate, &vec![1.0; channels]);
+        let mut second: Vec<Vec<f32>> = (0..channels)
+            .map(|_| noise(&mut rng, rate as usize))
+            .collect();
+        second[0][100] = f32::NAN;
+        let block_sizes: Vec<usize> = (0..64).map(|_| rng.random_range(0..4096)).collect();
+        let mut frames = 0usize;
+        let allocations = allocations_in(|| {
+            let mut position = 0u64;
+            for seconds in 0..20 {
+                if seconds == 10 {
+                    summarizer.reset();
+                }
+                let mut start = 0;
+                let mut k = seconds;
+                while start < second[0].len() {
+                    let end = (start + block_sizes[k % 64]).min(second[0].len());
+                    k += 1;
+                    let mut block: [&[f32]; 8] = [&[]; 8];
+                    for (b, c) in block.iter_mut().zip(&second) {
+                        *b = &c[start..end];
+                    }
+                    // Every 7th block jumps ahead (a loop or a locate in the host).
+                    if k % 7 == 0 {
+                        position += 12_345;
+                    }
+                    summarizer.process(&block[..channels], Some(position), |_| frames += 1);
+                    position += (end - start) as u64;
+                    start = end;
+                }
+            }
+        });
+        assert_eq!(allocations, 0, "{rate} Hz, {channels} ch");
+        assert!(frames > 0);
+    }
+}

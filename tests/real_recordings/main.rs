@@ -24,6 +24,7 @@ mod cli;
 mod corpus;
 mod mastering;
 mod meters;
+mod session;
 mod verdicts;
 
 use serde_json::Value;

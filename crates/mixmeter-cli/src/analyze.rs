@@ -126,6 +126,7 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                 dual_mono: options.dual_mono,
                 ceiling_dbtp: options.ceiling_dbtp,
                 pool: options.album,
+                frames: false,
             };
             scope.spawn(move || {
                 loop {

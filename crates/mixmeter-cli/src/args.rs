@@ -42,6 +42,43 @@ pub(crate) enum Command {
     /// Build or list the reference curves for `analyze --reference`
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Read the stems of a mix together: gain staging, who fills each region, masking pairs
+    ///
+    /// Reads the stems of one mix (files, or folders searched recursively), aligned from their
+    /// first sample, as the plugin's session view reads its linked tracks: each track's peaks,
+    /// loudness, crest factor and share of the mix graded against the guide's -6 to -12 dBFS;
+    /// each track's share of every region of the spectrum; the pairs of tracks that mask each
+    /// other, frame by frame, with where to cut which and by how much; and the moments the
+    /// master's true peak nears the ceiling, with the tracks that peaked then. The master is
+    /// --master, or else the stems summed sample by sample. Method and sources: docs/session.md.
+    #[command(after_help = SESSION_EXIT_STATUS_HELP)]
+    Session(SessionArgs),
+}
+
+pub(crate) const SESSION_EXIT_STATUS_HELP: &str = "Exit status:
+  0  every stem (and the --master file) was read and analyzed together
+  1  an input could not be used: a file missing, corrupt, truncated or in an unsupported
+     format, a folder without audio files, or a stem at another sample rate than the first
+     (each named on stderr and in the JSON's errors; the session is analyzed without it)
+  2  bad usage (unknown option or value, standard input as a stem)";
+
+#[derive(Args)]
+pub(crate) struct SessionArgs {
+    /// The stems: audio files or folders, all at one sample rate, starting together
+    #[arg(required = true, value_name = "STEM")]
+    pub(crate) stems: Vec<PathBuf>,
+    /// The mix of these stems (bounced from the same start) [default: the stems summed]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master: Option<PathBuf>,
+    /// One JSON object: the inputs and the whole report
+    #[arg(long, conflicts_with = "csv")]
+    pub(crate) json: bool,
+    /// The gain-staging table as CSV with each track's share of each region
+    #[arg(long)]
+    pub(crate) csv: bool,
+    /// The master's true-peak ceiling for the peak moments (dBTP) [default: -1]
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    pub(crate) ceiling: Option<f64>,
 }
 
 #[derive(Args)]

@@ -1,5 +1,5 @@
 //! `mixmeter analyze PATH... [--json | --csv] ...`: the plugin's meter core run over audio
-//! files.
+//! files; `mixmeter session STEM...`: the stems of one mix read together (`session.rs`).
 //!
 //! Each file is decoded (see `mixmeter_core::decode`) and fed to the same `Meter` the plugin uses,
 //! so a file analyzed here and the same audio played through the plugin give the same numbers.
@@ -13,6 +13,7 @@
 use crate::analyze::analyze_command;
 use crate::args::{Cli, Command};
 use crate::curves::reference_command;
+use crate::session::session_command;
 use crate::targets::print_targets;
 use clap::Parser;
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ mod json;
 mod normalized;
 mod options;
 mod progress;
+mod session;
 mod summary;
 mod targets;
 
@@ -53,5 +55,6 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Reference(command) => reference_command(command),
+        Command::Session(args) => session_command(&args),
     }
 }

@@ -2108,6 +2108,7 @@ fn command_line_conventions() {
         vec!["reference", "--help"],
         vec!["reference", "build", "-h"],
         vec!["reference", "list", "--help"],
+        vec!["session", "--help"],
         vec!["help", "analyze"],
     ] {
         let (code, stdout, stderr) = run(&args);
@@ -2185,7 +2186,11 @@ fn progress_for_a_single_file() {
 #[test]
 fn documented_usage_matches_the_help() {
     let readme = std::fs::read_to_string(workspace().join("docs/cli.md")).unwrap();
-    for args in [vec!["--help"], vec!["analyze", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["analyze", "--help"],
+        vec!["session", "--help"],
+    ] {
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);
         let block = format!("```text\n$ mixmeter {}\n{stdout}```", args.join(" "));
@@ -2559,4 +2564,97 @@ fn normalize_refuses_non_finite_input_and_keeps_the_old_output() {
         .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// `mixmeter session` on stems written as WAV files (the core's synthetic arrangement:
+/// kick and bass sharing 60-100 Hz, vocal and guitar sharing 1-3 kHz, a hi-hat alone above
+/// 8 kHz, keys 6 dB hotter than the guide's -6 dBFS): the pairs, the hot track and the shares
+/// in the text, the JSON and the CSV; a missing stem is named and sets exit status 1.
+#[test]
+fn session_reads_stems_together() {
+    use mixmeter_core::session::synth::{STEM_NAMES, stems};
+    let dir = scratch_dir("cli-session");
+    let mut paths = Vec::new();
+    for (name, audio) in STEM_NAMES.iter().zip(stems(48_000.0, 8.0)) {
+        let path = dir.join(format!("{name}.wav"));
+        let audio: Vec<f64> = audio.iter().map(|&x| x as f64).collect();
+        write_wav(&path, Format::Float32, 48_000, &[audio]);
+        paths.push(path.to_str().unwrap().to_string());
+    }
+    let with = |extra: &[&str]| {
+        let mut args = vec!["session"];
+        args.extend(extra);
+        args.extend(paths.iter().map(String::as_str));
+        run(&args)
+    };
+
+    let (code, stdout, stderr) = with(&["--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let record: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(record["schema"], "mixmeter-session");
+    assert_eq!(record["master"]["kind"], "sum");
+    let report = &record["report"];
+    let mut pairs: Vec<String> = report["masking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}/{}", p["tracks"][0], p["tracks"][1]).replace('"', ""))
+        .collect();
+    pairs.sort();
+    assert_eq!(pairs, ["kick/bass", "vocal/guitar"], "{report:#}");
+    for t in report["tracks"].as_array().unwrap() {
+        let verdict = if t["name"] == "keys" { "fail" } else { "pass" };
+        assert_eq!(t["staging"]["verdict"], verdict, "{t}");
+    }
+    for region in report["regions"].as_array().unwrap() {
+        if region["whole"]["empty"] == false {
+            let total: f64 = region["whole"]["shares"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["share"].as_f64().unwrap())
+                .sum();
+            assert!((total - 1.0).abs() < 1e-9, "{region}");
+        }
+    }
+
+    let (code, text, _) = with(&[]);
+    assert_eq!(code, 0);
+    assert!(text.contains("Session: 6 stems"), "{text}");
+    assert!(
+        text.contains("kick and bass mask each other at 50 Hz-100 Hz"),
+        "{text}"
+    );
+    assert!(text.contains("cut bass about"), "{text}");
+    assert!(text.contains("keys: peaks at -0.7 dBFS: hot"), "{text}");
+    assert!(!text.contains("hihat and"), "{text}");
+
+    let (code, csv, _) = with(&["--csv"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 6 + 1, "{csv}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let keys: Vec<&str> = lines[6].split(',').collect();
+    assert_eq!(keys[column("track")], "keys");
+    assert_eq!(keys[column("verdict")], "fail");
+    let hihat: Vec<&str> = lines[5].split(',').collect();
+    assert!(
+        hihat[column("share_air")].parse::<f64>().unwrap() > 0.9,
+        "{csv}"
+    );
+    assert!(lines[7].starts_with("master,"));
+
+    // A stem that is not there: named on stderr and in the JSON, the rest analyzed, exit 1.
+    let missing = dir.join("missing.wav");
+    let (code, stdout, stderr) = with(&["--json", "--master", missing.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("missing.wav"), "{stderr}");
+    let record: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(record["errors"][0]["file"], missing.to_str().unwrap());
+    assert_eq!(record["master"]["kind"], "none");
+    assert_eq!(record["report"]["tracks"].as_array().unwrap().len(), 6);
+    let (code, _, _) = run(&["session", "-"]);
+    assert_eq!(code, 2);
 }

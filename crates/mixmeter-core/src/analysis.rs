@@ -11,6 +11,10 @@
 //! a block last sends its buffers back to be reused. Neither the meter nor the spectrum depends
 //! on how the audio is sliced, so the results equal a single-threaded run.
 //!
+//! With [`Options::frames`] the meter's thread also summarizes the audio into session frames
+//! ([`crate::session`]), so a stem read by `mixmeter session` is measured exactly as a track
+//! instance measures it.
+//!
 //! A panic inside a decoder (a bug in it on corrupt data) becomes the file's
 //! [`AnalysisError::DecoderFailed`] instead of ending the caller: [`analyze`] contains it.
 
@@ -23,6 +27,8 @@ use crate::meter::gating::{IntegratedHistogram, RangeHistogram};
 use crate::meter::layout;
 use crate::meter::moments::Moments;
 use crate::meter::spectrum::PowerSpectrum;
+use crate::session::frame::TrackFrame;
+use crate::session::summarize::FrameSummarizer;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +57,9 @@ pub struct Options {
     pub ceiling_dbtp: Option<f64>,
     /// Keep the gating histograms, to pool several files into an album.
     pub pool: bool,
+    /// Summarize the file into session frames ([`FileAnalysis::track_frames`], the
+    /// [`FrameSummarizer`] a track instance runs), for `mixmeter session`.
+    pub frames: bool,
 }
 
 /// Where the audio comes from.
@@ -120,6 +129,10 @@ pub struct FileAnalysis {
     pub dual_mono: bool,
     /// With [`Options::pool`]: the gating blocks and short-term values.
     pub pooled: Option<Box<(IntegratedHistogram, RangeHistogram)>>,
+    /// With [`Options::frames`]: the session frames from the file's first sample (position
+    /// 0), one per [`crate::session::frame::hop_for_rate`] samples; a last partial frame is
+    /// not included.
+    pub track_frames: Vec<TrackFrame>,
 }
 
 impl FileAnalysis {
@@ -242,6 +255,11 @@ fn run(
         .then(|| spectrum_analyzer(&config))
         .transpose()?;
     let mut meter = Meter::new(config)?;
+    // The session frames run on the meter's thread, on the same pieces.
+    let mut summarizer = options
+        .frames
+        .then(|| FrameSummarizer::new(info.sample_rate_hz as f32, &weights));
+    let mut track_frames = Vec::new();
     // More than two channels: the BS.775 fold-down is measured too (as the plugin does on a
     // surround bus), for its loudness change.
     let mut fold = (info.channels > 2)
@@ -307,6 +325,9 @@ fn run(
                 }
                 let piece = &piece[..block.len().min(MAX_CHANNELS)];
                 meter.process(piece);
+                if let Some(summarizer) = summarizer.as_mut() {
+                    summarizer.process(piece, None, |f| track_frames.push(*f));
+                }
                 if let Some(fold) = fold.as_mut() {
                     fold.process(piece);
                 }
@@ -373,6 +394,7 @@ fn run(
         moments: *meter.moments(),
         dual_mono,
         pooled,
+        track_frames,
     })
 }
 
@@ -442,10 +464,21 @@ mod tests {
         let options = Options {
             series: true,
             spectrum: true,
+            frames: true,
             ..Options::default()
         };
         let a = analyze(Source::Bytes(bytes.clone()), &options, None).unwrap();
         assert_eq!(a.frames, 48_000 * 5);
+        // Session frames: every whole hop, numbered from 0, the same as a summarizer fed
+        // the file in one go.
+        assert_eq!(a.track_frames.len(), 48_000 * 5 / 2048);
+        let mut summarizer = FrameSummarizer::new(48_000.0, &a.weights());
+        let mut direct = Vec::new();
+        AudioFile::from_bytes(bytes.clone())
+            .unwrap()
+            .decode(|block| summarizer.process(block, None, |f| direct.push(*f)))
+            .unwrap();
+        assert_eq!(a.track_frames, direct);
         assert_eq!(a.momentary.len(), 50);
         assert!(a.stereo.is_some() && a.spectrum.is_some() && a.fold.is_none());
 

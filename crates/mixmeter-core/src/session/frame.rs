@@ -43,9 +43,11 @@ pub struct TrackFrame {
     /// The frame's K-weighted mean square, channel-weighted as BS.1770-5 sums channels
     /// (`-0.691 + 10 log10` of it is the frame's loudness).
     pub mean_square: f32,
-    /// The frame's plain mean square over all channels (for the crest factor).
+    /// The frame's plain mean square, averaged over channels (for the crest factor, as the
+    /// meter's crest factor reads it).
     pub power: f32,
-    /// Energy in each band (mean power, summed over channels, unweighted).
+    /// Energy in each band (mean power, summed over channels, unweighted): a steady signal's
+    /// bands add up to its mean square summed over channels.
     pub bands: [f32; BANDS],
 }
 
