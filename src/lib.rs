@@ -60,11 +60,7 @@ pub struct Mixmeter {
     editor_was_open: bool,
     /// The host renders offline: the whole render is measured and, if it is one the user
     /// meant, reported at deactivation (see [`report`]). Capacity reserved in `activate`.
-    render: report::RenderTracker,
-    /// The last report and the track name, shared with the editor and the report thread.
-    reports: Arc<report::Shared>,
-    /// Report threads not yet known to have finished (waited for when the plugin is dropped).
-    report_threads: Vec<std::thread::JoinHandle<()>>,
+    reports: report::Recorder,
     /// The audio thread's end of the instance's link (see [`link`]).
     link: link::AudioLink,
     /// This instance's running summary for its group and the rate it was made for (made in
@@ -72,28 +68,10 @@ pub struct Mixmeter {
     summarizer: Option<(FrameSummarizer, f32)>,
 }
 
-/// How long dropping the plugin waits for a report still being written. Hosts that render and
-/// then unload the plugin (or exit) at once deactivate it only at unload (pedalboard does):
-/// without the wait the report would be lost. A process that exits without unloading still
-/// loses it, and leaves no partial file (writes are atomic).
-const REPORT_WAIT_ON_DROP: std::time::Duration = std::time::Duration::from_secs(10);
-
 impl Drop for Mixmeter {
     fn drop(&mut self) {
         // The slot is given back at once (readers see the track gone, not stale).
         self.params.session_link.0.shutdown();
-        let deadline = std::time::Instant::now() + REPORT_WAIT_ON_DROP;
-        for thread in self.report_threads.drain(..) {
-            while !thread.is_finished() && std::time::Instant::now() < deadline {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            // Past the wait: the writer stops at its next step, and is always joined, so no
-            // thread of ours outlives the plugin (the host may unload the library next).
-            self.reports
-                .cancel
-                .store(true, std::sync::atomic::Ordering::Release);
-            let _ = thread.join();
-        }
     }
 }
 
@@ -117,9 +95,7 @@ impl Default for Mixmeter {
             unsaved_samples: 0,
             save_interval: 4_800,
             editor_was_open: false,
-            render: report::RenderTracker::default(),
-            reports: Arc::new(report::Shared::default()),
-            report_threads: Vec::new(),
+            reports: report::Recorder::default(),
         }
     }
 }
@@ -177,7 +153,7 @@ impl Plugin for Mixmeter {
             self.meter_output.take()?,
             self.editor_open.clone(),
             self.repaint.clone(),
-            self.reports.clone(),
+            self.reports.shared(),
         )
     }
 
@@ -207,7 +183,7 @@ impl Plugin for Mixmeter {
             nice_warn!("{}", bridge::not_measuring_message(rate));
             self.meter = None;
             self.fold = None;
-            let _ = self.render.finish();
+            let _ = self.reports.tracker.finish();
             self.meter_input.publish_unsupported_rate(rate, channels);
             return true;
         }
@@ -261,9 +237,9 @@ impl Plugin for Mixmeter {
             if let Some(fold) = self.fold.as_mut() {
                 fold.reset();
             }
-            self.render.start(rate);
+            self.reports.tracker.start(rate);
         } else {
-            let _ = self.render.finish();
+            let _ = self.reports.tracker.finish();
         }
         if let Some(meter) = self.meter.as_ref() {
             // Before the first block: the editor learns the layout (its channel count) now.
@@ -275,87 +251,8 @@ impl Plugin for Mixmeter {
     }
 
     fn deactivate(&mut self) {
-        if !self.render.active() {
-            return;
-        }
-        let Some(meter) = self.meter.as_ref() else {
-            let _ = self.render.finish();
-            return;
-        };
-        let readings = meter.readings();
-        let verdict = self
-            .render
-            .verdict(self.params.reports.enabled(), &readings);
-        let Some((series, start_position_s)) = self.render.finish() else {
-            return;
-        };
-        if let Err(skip) = verdict {
-            // Passes under a second (plugin scans, validators, a host's set-up) are nobody's
-            // render: they must not push the last report out of the editor's status line.
-            if matches!(skip, report::Skip::TooShort(s) if s < 1.0) {
-                return;
-            }
-            self.reports.set_last(report::LastReport {
-                outcome: report::Outcome::NotReported(skip),
-                integrated_lufs: readings.integrated_lufs,
-                true_peak_dbtp: readings.max_true_peak_dbtp,
-                duration_s: readings.measured_s,
-            });
-            return;
-        }
-        let render = report::Render {
-            readings,
-            stereo: meter.stereo_bands().map(|b| b.whole_window()),
-            sample_rate: meter.config().sample_rate_hz,
-            series,
-            track_name: self.reports.track_name(),
-            target_id: self.params.editor.target(),
-            check_profile_id: self.params.editor.check_profile(),
-            start_position_s,
-        };
-        let folder = self
-            .params
-            .report_folder
-            .read()
-            .map(|f| f.clone())
-            .unwrap_or_default();
-        let folder = if folder.trim().is_empty() {
-            report::default_folder()
-        } else {
-            std::path::PathBuf::from(folder)
-        };
-        let shared = self.reports.clone();
-        let last = move |outcome| report::LastReport {
-            outcome,
-            integrated_lufs: readings.integrated_lufs,
-            true_peak_dbtp: readings.max_true_peak_dbtp,
-            duration_s: readings.measured_s,
-        };
-        // Written on a thread of its own: deactivation returns at once.
-        let spawned = std::thread::Builder::new()
-            .name("mixmeter-report".to_string())
-            .spawn(move || {
-                let report = report::Report::of(render, report::now_unix_s());
-                let outcome = match report::write_unless_cancelled(&folder, &report, &shared.cancel)
-                {
-                    Ok((json, png)) => report::Outcome::Written { json, png },
-                    Err(error) => {
-                        nice_error!("Render report not written: {error}");
-                        report::Outcome::Failed(error)
-                    }
-                };
-                shared.set_last(last(outcome));
-            });
-        self.report_threads.retain(|t| !t.is_finished());
-        match spawned {
-            Ok(thread) => self.report_threads.push(thread),
-            Err(error) => {
-                nice_error!("Render report not written: no thread ({error})");
-                self.reports.set_last(last(report::Outcome::Failed(format!(
-                    "no thread ({error})"
-                ))));
-            }
-        }
+        // A render the user meant is reported now, on a thread of its own (see [`report`]).
+        self.reports.deactivate(self.meter.as_ref(), &self.params);
     }
 
     fn reset(&mut self) {
@@ -385,7 +282,7 @@ impl Plugin for Mixmeter {
                         fold.reset();
                     }
                     self.reset_by_transport = false;
-                    self.render.interrupt();
+                    self.reports.tracker.interrupt();
                 }
                 Command::Start => {
                     meter.start();
@@ -398,7 +295,7 @@ impl Plugin for Mixmeter {
                     if let Some(fold) = fold.as_mut() {
                         fold.pause();
                     }
-                    self.render.interrupt();
+                    self.reports.tracker.interrupt();
                 }
             }
         }
@@ -412,7 +309,7 @@ impl Plugin for Mixmeter {
                 fold.reset();
             }
             self.reset_by_transport = true;
-            self.render.interrupt();
+            self.reports.tracker.interrupt();
         }
         self.was_playing = playing;
 
@@ -422,7 +319,7 @@ impl Plugin for Mixmeter {
         if let Some(spectrum) = meter.spectrum_mut() {
             spectrum.set_display_size(editor_open.then(|| self.params.spectrum_view.fft_size()));
         }
-        self.render.position(position);
+        self.reports.tracker.position(position);
         // Measure first: the meters always see the input, never the mono check's fold.
         meter.process(buffer.as_slice_immutable());
         if let Some(fold) = fold.as_mut() {
@@ -442,19 +339,8 @@ impl Plugin for Mixmeter {
             }
         }
         let (true_peak, sample_peak) = meter.take_live_peaks();
-        if self.render.active() {
-            // Once per second of the render, the loudness and the second's highest true peak
-            // (no allocation: capacity reserved in activate).
-            let block_peak = true_peak[..meter.config().channels]
-                .iter()
-                .fold(0.0f32, |a, &b| a.max(b));
-            let m = &*meter;
-            self.render
-                .block(buffer.samples(), position, block_peak, || {
-                    let r = m.readings();
-                    (r.momentary_lufs, r.short_term_lufs)
-                });
-        }
+        self.reports
+            .record_block(meter, buffer.samples(), position, &true_peak);
         publish_to_link(&mut self.link, self.summarizer.as_mut(), buffer, position);
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],

@@ -5,9 +5,9 @@
 
 mod common;
 
-use clack_extensions::gui::{GuiApiType, GuiConfiguration, Window};
 use common::a11y::{self, Node, find, outline};
 use common::clap::{Instance, ParamChange, bundles};
+use common::editor_host::{EDITOR_SIZE, close_editor, open_editor, play_sine};
 use common::x11::{ParentWindow, display};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
@@ -16,47 +16,10 @@ use x11rb::protocol::xtest::ConnectionExt as _;
 
 const RATE_HZ: f64 = 48_000.0;
 const BLOCK: usize = 480;
-const EDITOR_SIZE: (u16, u16) = (
-    mixmeter::editor::EDITOR_WIDTH as u16,
-    mixmeter::editor::EDITOR_HEIGHT as u16,
-);
-
-fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
-    common::clap::sine_block(start, BLOCK, RATE_HZ, amplitude)
-}
-
-fn open_editor(instance: &mut Instance, parent: &ParentWindow) {
-    instance.with_gui(|gui, handle| {
-        let config = GuiConfiguration {
-            api_type: GuiApiType::X11,
-            is_floating: false,
-        };
-        gui.create(handle, config).expect("editor created");
-        // SAFETY: the parent window outlives the editor (destroyed in close_editor first).
-        unsafe { gui.set_parent(handle, Window::from_x11_handle(parent.window as _)) }
-            .expect("editor embedded");
-        gui.show(handle).expect("editor shown");
-    });
-}
-
-fn close_editor(instance: &mut Instance) {
-    instance.with_gui(|gui, handle| {
-        let _ = gui.hide(handle);
-        gui.destroy(handle);
-    });
-    std::thread::sleep(Duration::from_millis(250));
-}
 
 /// Plays a stereo 1 kHz sine in real time for `duration`, with `changes` in the first block.
 fn play(instance: &mut Instance, duration: Duration, amplitude: f32, changes: &[ParamChange]) {
-    let start = Instant::now();
-    let mut frame = 0;
-    while start.elapsed() < duration {
-        let events = if frame == 0 { changes } else { &[] };
-        instance.process(&sine_block(frame, amplitude), events);
-        frame += BLOCK;
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    play_sine(instance, duration, (RATE_HZ, BLOCK), amplitude, changes);
 }
 
 /// Plays silence for `duration` (the host keeps calling `process`, so the editor's parameter

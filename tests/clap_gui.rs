@@ -5,8 +5,8 @@
 
 mod common;
 
-use clack_extensions::gui::{GuiApiType, GuiConfiguration, Window};
 use common::clap::{Bundle, Instance, bundles};
+use common::editor_host::{EDITOR_SIZE, close_editor, open_editor, open_editor_scaled, play_sine};
 use common::x11::{Display, ParentWindow, display};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,51 +15,9 @@ use std::time::{Duration, Instant};
 const MONO_ORANGE: [u8; 3] = [0xF5, 0xA6, 0x23];
 const RATE_HZ: f64 = 48_000.0;
 const BLOCK: usize = 480;
-/// The host window is the editor's default size.
-const EDITOR_SIZE: (u16, u16) = (
-    mixmeter::editor::EDITOR_WIDTH as u16,
-    mixmeter::editor::EDITOR_HEIGHT as u16,
-);
 
 fn sine_block(start: usize, amplitude: f32) -> Vec<Vec<f32>> {
     common::clap::sine_block(start, BLOCK, RATE_HZ, amplitude)
-}
-
-fn open_editor(instance: &mut Instance, parent: &ParentWindow) {
-    open_editor_scaled(instance, parent, None);
-}
-
-/// Opens the editor in `parent` the way a CLAP host does: create, then (a HiDPI host) the
-/// scale factor, then the size it asks for, embed, show.
-fn open_editor_scaled(instance: &mut Instance, parent: &ParentWindow, scale: Option<f64>) {
-    instance.with_gui(|gui, handle| {
-        let config = GuiConfiguration {
-            api_type: GuiApiType::X11,
-            is_floating: false,
-        };
-        assert!(gui.is_api_supported(handle, config), "embedded X11 editor");
-        gui.create(handle, config).expect("editor created");
-        if let Some(scale) = scale {
-            gui.set_scale(handle, scale)
-                .expect("the editor takes the host's scale");
-        }
-        let size = gui.get_size(handle).expect("editor has a size");
-        assert!(size.width >= 300 && size.height >= 150, "{size:?}");
-        // SAFETY: the parent window outlives the editor (destroyed in close_editor first).
-        unsafe { gui.set_parent(handle, Window::from_x11_handle(parent.window as _)) }
-            .expect("editor embedded");
-        gui.show(handle).expect("editor shown");
-    });
-}
-
-fn close_editor(instance: &mut Instance) {
-    instance.with_gui(|gui, handle| {
-        let _ = gui.hide(handle);
-        gui.destroy(handle);
-    });
-    // The editor's window thread finishes closing on its own; give it time before the host
-    // window it was embedded in goes away, as a DAW's window outlives its plugin view.
-    std::thread::sleep(Duration::from_millis(250));
 }
 
 /// Plays a -6 dBFS sine in real time for `duration` so the editor has live readings.
@@ -68,13 +26,7 @@ fn play(instance: &mut Instance, duration: Duration) {
 }
 
 fn play_at(instance: &mut Instance, duration: Duration, amplitude: f32) {
-    let start = Instant::now();
-    let mut frame = 0;
-    while start.elapsed() < duration {
-        instance.process(&sine_block(frame, amplitude), &[]);
-        frame += BLOCK;
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    play_sine(instance, duration, (RATE_HZ, BLOCK), amplitude, &[]);
 }
 
 /// Where the editor's parts are in the host window: the editor's own layout function, inside

@@ -149,14 +149,7 @@ fn mono_check_switches_at_the_event_offset_inside_a_block() {
         let mut rng = StdRng::seed_from_u64(7);
         let input = test_signal(&mut rng, 2048, RATE_HZ);
         // Only finite material here: the check is about the fold, not about NaN arithmetic.
-        let input: Vec<Vec<f32>> = input
-            .into_iter()
-            .map(|c| {
-                c.into_iter()
-                    .map(|x| if x.is_finite() { x } else { 0.0 })
-                    .collect()
-            })
-            .collect();
+        let input = finite_only(input);
 
         let on_at = 300;
         let out = instance.process(
@@ -1267,14 +1260,7 @@ fn surround_fold_down_plays_the_bs775_downmix_exactly() {
             instance.select_channels(6);
             instance.activate(RATE_HZ, MAX_BLOCK);
             let mut rng = StdRng::seed_from_u64(5);
-            let input: Vec<Vec<f32>> = surround_signal(&mut rng, 6, 3000, RATE_HZ)
-                .into_iter()
-                .map(|c| {
-                    c.into_iter()
-                        .map(|x| if x.is_finite() { x } else { 0.0 })
-                        .collect()
-                })
-                .collect();
+            let input = finite_only(surround_signal(&mut rng, 6, 3000, RATE_HZ));
             let on_at = 333;
             let out = instance.process(
                 &input,
@@ -1419,14 +1405,7 @@ fn surround_projects_reopen_on_every_bus() {
             original.select_channels(channels);
             original.activate(RATE_HZ, 512);
             let input = surround_signal(&mut rng, channels as usize, 48_000, RATE_HZ);
-            let input: Vec<Vec<f32>> = input
-                .into_iter()
-                .map(|c| {
-                    c.into_iter()
-                        .map(|x| if x.is_finite() { x } else { 0.0 })
-                        .collect()
-                })
-                .collect();
+            let input = finite_only(input);
             for start in (0..48_000).step_by(480) {
                 let block: Vec<Vec<f32>> = input
                     .iter()
@@ -1554,4 +1533,17 @@ fn surround_plugin_and_analyzer_agree_on_every_layout() {
             }
         }
     }
+}
+
+/// `input` with every non-finite sample replaced by 0 (for checks about the fold, not about
+/// NaN arithmetic).
+fn finite_only(input: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+    input
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .map(|x| if x.is_finite() { x } else { 0.0 })
+                .collect()
+        })
+        .collect()
 }

@@ -73,3 +73,31 @@ pub fn surround_name(channels: usize) -> Option<&'static str> {
         .filter(|b| b.is_surround())
         .map(|b| b.name())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefined_readings_show_a_dash_not_a_floor() {
+        assert_eq!(format_reading(None), "—");
+        assert_eq!(format_reading(Some(f64::NAN)), "—");
+        assert_eq!(format_reading(Some(-14.04)), "-14.0");
+        assert_eq!(format_reading(Some(-0.04)), "0.0");
+        assert_eq!(format_duration(3725.9), "1:02:05");
+        assert_eq!(format_db(f32::NEG_INFINITY), "—");
+        assert_eq!(format_db(f32::NAN), "—");
+        assert_eq!(format_db(-6.02), "-6.0");
+        assert_eq!(format_db(0.04), "+0.0");
+    }
+
+    #[test]
+    fn channel_names_follow_the_layout() {
+        assert_eq!(channel_name(0, 1), "Mono");
+        assert_eq!(channel_name(0, 2), "Left");
+        assert_eq!(channel_name(1, 2), "Right");
+        // Not known yet: named by number, neither mono nor left/right.
+        assert_eq!(channel_name(0, 0), "Channel 1");
+        assert_eq!(channel_name(1, 0), "Channel 2");
+    }
+}

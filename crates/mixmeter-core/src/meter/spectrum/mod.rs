@@ -40,12 +40,13 @@
 use super::stereo::StereoBands;
 use super::{Kernel, MAX_CHANNELS, Variant};
 use realfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
-use std::sync::Arc;
+use rustfft::FftPlanner;
+use split_fft::{Plan, STEPS};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod long_term;
+mod split_fft;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -102,31 +103,6 @@ pub fn nearest_fft_size(size: usize) -> usize {
         .copied()
         .min_by_key(|&n| n.abs_diff(size))
         .unwrap_or(DEFAULT_DISPLAY_FFT_SIZE)
-}
-
-/// Power scale of bin `k` of an `size`-point frame windowed by a window summing to
-/// `window_sum`: a bin-centred sine of amplitude `A` reads `A²`.
-fn bin_scale(k: usize, size: usize, window_sum: f64) -> f32 {
-    let edge = k == 0 || k == size / 2;
-    let factor = if edge { 1.0 } else { 2.0 };
-    ((factor / window_sum) * (factor / window_sum)) as f32
-}
-
-/// Transform steps per channel and frame (see [`SpectrumAnalyzer::transform_step`]).
-const STEPS: usize = 7;
-
-/// One frame size: its window, per-bin power scales, and the pieces of the split real FFT
-/// (a complex FFT of a quarter of the size, and the twiddles that join its two halves and
-/// turn them into the real spectrum).
-struct Plan {
-    size: usize,
-    quarter: Arc<dyn Fft<f32>>,
-    /// exp(-2 pi i k / (N/2)) for k < N/4.
-    join_twiddles: Box<[Complex<f32>]>,
-    /// exp(-2 pi i k / N) for k <= N/2.
-    real_twiddles: Box<[Complex<f32>]>,
-    window: Box<[f32]>,
-    scale: Box<[f32]>,
 }
 
 /// One running analysis (the long-term average or the display): its hop, the frame captured
@@ -250,36 +226,9 @@ impl SpectrumAnalyzer {
         let mut planner = FftPlanner::<f32>::new();
         let plans: Vec<Plan> = FFT_SIZES
             .iter()
-            .map(|&size| {
-                let window: Box<[f32]> = (0..size)
-                    .map(|i| {
-                        (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / size as f64).cos())
-                            as f32
-                    })
-                    .collect();
-                let window_sum: f64 = window.iter().map(|&w| w as f64).sum();
-                let scale = (0..=size / 2)
-                    .map(|k| bin_scale(k, size, window_sum))
-                    .collect();
-                let twiddle = |k: usize, n: usize| {
-                    let angle = -2.0 * std::f64::consts::PI * k as f64 / n as f64;
-                    Complex::new(angle.cos() as f32, angle.sin() as f32)
-                };
-                Plan {
-                    size,
-                    quarter: planner.plan_fft_forward(size / 4),
-                    join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
-                    real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
-                    window,
-                    scale,
-                }
-            })
+            .map(|&size| Plan::new(size, &mut planner))
             .collect();
-        let scratch_len = plans
-            .iter()
-            .map(|p| p.quarter.get_inplace_scratch_len())
-            .max()
-            .unwrap_or(0);
+        let scratch_len = plans.iter().map(Plan::scratch_len).max().unwrap_or(0);
 
         let long_term_size = long_term_fft_size(sample_rate_hz);
         let long_term_plan = FFT_SIZES
@@ -561,13 +510,8 @@ impl SpectrumAnalyzer {
         self.active_count * STEPS + 1
     }
 
-    /// One step of one channel's transform, or the final step that adds the frame to the
-    /// average. The real FFT of N samples is split in seven steps of similar cost, so no call
-    /// pays for a whole large transform: (0) windowing and packing the samples in pairs as
-    /// complex values, (1) the complex FFT (N/4 points) of samples 4m, 4m+1, (2) the same of
-    /// samples 4m+2, 4m+3, (3) one radix-2 step joining them into the N/2-point FFT, (4, 5) the
-    /// standard split that turns that into the N/2+1 bins of the real spectrum, in two halves,
-    /// (6) this channel's share of the power.
+    /// One step of one channel's transform (the steps of [`split_fft`]), or the final step
+    /// that adds the frame to the average or the display peak.
     fn transform_step(&mut self, long_term: bool) {
         #[cfg(target_arch = "x86_64")]
         if self.kernel.variant() != Variant::Portable {
@@ -593,7 +537,6 @@ impl SpectrumAnalyzer {
         };
         let plan = &self.plans[analysis.plan];
         let size = plan.size;
-        let quarter = size / 4;
         let half = size / 2;
         let bins = half + 1;
         if analysis.next == self.active_count * STEPS {
@@ -618,143 +561,36 @@ impl SpectrumAnalyzer {
         let slot = analysis.next / STEPS;
         let step = analysis.next % STEPS;
         let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..half];
-        if step == 0 {
-            // Step 0: window the channel's frame (two contiguous runs of the history) and pack it:
-            // samples 4m, 4m+1 form the first quarter-size block, 4m+2, 4m+3 the second.
-            let c = self.active[slot];
-            let history = &self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
-            let start = analysis.frame_start;
-            let first = (HISTORY_LEN - start).min(size);
-            let windowed = &mut analysis.windowed[..size];
-            let (head, tail) = windowed.split_at_mut(first);
-            let (window_head, window_tail) = plan.window.split_at(first);
-            for ((out, &x), &w) in head
-                .iter_mut()
-                .zip(&history[start..start + first])
-                .zip(window_head)
-            {
-                *out = x * w;
-            }
-            for ((out, &x), &w) in tail
-                .iter_mut()
-                .zip(&history[..size - first])
-                .zip(window_tail)
-            {
-                *out = x * w;
-            }
-            let (even, odd) = packed.split_at_mut(quarter);
-            for ((e, o), quad) in even
-                .iter_mut()
-                .zip(odd.iter_mut())
-                .zip(windowed.chunks_exact(4))
-            {
-                *e = Complex::new(quad[0], quad[1]);
-                *o = Complex::new(quad[2], quad[3]);
-            }
-        }
+        let stride = analysis.capacity / 2 + 1;
+        let avx2 = self.kernel.variant() != Variant::Portable;
         match step {
-            0 => {}
-            1 | 2 => {
-                let block = &mut packed[(step - 1) * quarter..step * quarter];
-                let scratch = &mut self.scratch[..plan.quarter.get_inplace_scratch_len()];
-                plan.quarter.process_with_scratch(block, scratch);
+            0 => {
+                let c = self.active[slot];
+                let history = &self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
+                split_fft::window_and_pack(
+                    plan,
+                    history,
+                    analysis.frame_start,
+                    &mut analysis.windowed,
+                    packed,
+                );
             }
+            1 | 2 => plan.quarter_fft(packed, step - 1, &mut self.scratch),
             3 => {
-                let (even, odd) = packed.split_at(quarter);
-                let spectrum = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-                // Z, the N/2-point FFT, from the two quarter-size ones (radix-2 step).
-                let (z_low, rest) = spectrum.split_at_mut(quarter);
-                let z_high = &mut rest[..quarter];
-                #[cfg(target_arch = "x86_64")]
-                if self.kernel.variant() != Variant::Portable {
-                    // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 and FMA.
-                    unsafe { avx2::join(z_low, z_high, even, odd, &plan.join_twiddles) };
-                    analysis.next += 1;
-                    return;
-                }
-                for (((z_l, z_h), (&e, &o)), &w) in z_low
-                    .iter_mut()
-                    .zip(z_high.iter_mut())
-                    .zip(even.iter().zip(odd))
-                    .zip(plan.join_twiddles.iter())
-                {
-                    let t = w * o;
-                    *z_l = e + t;
-                    *z_h = e - t;
-                }
+                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
+                split_fft::join(plan, packed, spectrum, avx2);
             }
             4 | 5 => {
-                let spectrum = &mut analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-                // X[k] = (Z[k] + Z*[N/2-k]) / 2 - i/2 W^k (Z[k] - Z*[N/2-k]), in place: bins k
-                // and j = N/2-k depend on the same two values (written out in reals so the
-                // loop compiles to straight vector code). Step 4 does the pairs with k below
-                // N/8, step 5 the rest.
-                let w = &plan.real_twiddles;
-                if step == 4 {
-                    let z0 = spectrum[0];
-                    spectrum[0] = Complex::new(z0.re + z0.im, 0.0);
-                    spectrum[half] = Complex::new(z0.re - z0.im, 0.0);
-                    spectrum[half / 2] = spectrum[half / 2].conj();
-                }
-                let (first, last) = if step == 4 {
-                    (1, half / 4)
-                } else {
-                    (half / 4, half / 2)
-                };
-                #[cfg(target_arch = "x86_64")]
-                if self.kernel.variant() != Variant::Portable {
-                    // SAFETY: as above.
-                    unsafe { avx2::split(spectrum, w, half, first, last) };
-                    analysis.next += 1;
-                    return;
-                }
-                let (low, high) = spectrum.split_at_mut(half / 2);
-                // low[k] for k in first..last pairs with high[half/2 - k].
-                let high_range = half / 2 - (last - 1)..=half / 2 - first;
-                let w_high_range = half - (last - 1)..=half - first;
-                for (((x_k, x_j), &w_k), &w_j) in low[first..last]
-                    .iter_mut()
-                    .zip(high[high_range].iter_mut().rev())
-                    .zip(&w[first..last])
-                    .zip(w[w_high_range].iter().rev())
-                {
-                    let (a, b) = (*x_k, *x_j);
-                    // (Z[k] + Z*[j]) / 2 and (Z[k] - Z*[j]) · (-i/2); bin j's are their
-                    // conjugate and (d.re, -d.im).
-                    let (s_re, s_im) = (0.5 * (a.re + b.re), 0.5 * (a.im - b.im));
-                    let (d_re, d_im) = (0.5 * (a.im + b.im), -0.5 * (a.re - b.re));
-                    *x_k = Complex::new(
-                        s_re + w_k.re * d_re - w_k.im * d_im,
-                        s_im + w_k.re * d_im + w_k.im * d_re,
-                    );
-                    *x_j = Complex::new(
-                        s_re + w_j.re * d_re + w_j.im * d_im,
-                        -s_im + w_j.im * d_re - w_j.re * d_im,
-                    );
-                }
+                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
+                split_fft::split(plan, spectrum, step == 5, avx2);
             }
             _ => {
-                // This channel's share of the weighted mean power.
-                let spectrum = &analysis.spectra[slot * (analysis.capacity / 2 + 1)..][..bins];
-                let weight = self.weights[slot];
+                let spectrum = &analysis.spectra[slot * stride..][..bins];
                 let power = &mut analysis.power[..bins];
-                if slot == 0 {
-                    for ((p, x), &scale) in
-                        power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter())
-                    {
-                        *p = weight * scale * x.norm_sqr();
-                    }
-                } else {
-                    for ((p, x), &scale) in
-                        power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter())
-                    {
-                        *p += weight * scale * x.norm_sqr();
-                    }
-                }
+                split_fft::add_power(plan, spectrum, power, self.weights[slot], slot == 0);
                 // With both channels of a stereo frame transformed, the per-band stereo sums.
                 if long_term && slot == 1 {
                     if let Some(stereo) = self.stereo.as_mut() {
-                        let stride = analysis.capacity / 2 + 1;
                         let left = &analysis.spectra[..bins];
                         let right = &analysis.spectra[stride..stride + bins];
                         stereo.add_frame(left, right, self.running);
