@@ -51,7 +51,9 @@ cat > fuzz/corpus/plugin_state/seed.json <<'STATE'
 STATE
 
 cd fuzz
-for target in decode_measure meter_core reference_curve plugin_state; do
+mkdir -p corpus/link_segment
+printf "\x00\x00\x00\x00MXMLINK1" > corpus/link_segment/seed
+for target in decode_measure meter_core reference_curve plugin_state link_segment; do
   echo "fuzzing $target for $seconds s"
   log="target/$target.log"
   mkdir -p target

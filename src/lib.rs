@@ -6,6 +6,7 @@
 
 pub mod bridge;
 pub mod editor;
+pub mod link;
 pub mod monitor;
 pub mod params;
 pub mod persist;
@@ -20,6 +21,7 @@ use bridge::{Command, MeterInput, MeterOutput, PLUGIN_CHANNELS};
 use meter::engine::{Meter, MeterConfig};
 use meter::fold::Fold;
 use meter::layout::{self, BusLayout};
+use mixmeter_core::session::summarize::FrameSummarizer;
 use monitor::{MonoCheck, fold_level_match_gain, level_match_gain};
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
@@ -59,13 +61,28 @@ pub struct Mixmeter {
     /// The host renders offline: the whole render is measured and, if it is one the user
     /// meant, reported at deactivation (see [`report`]). Capacity reserved in `activate`.
     reports: report::Recorder,
+    /// The audio thread's end of the instance's link (see [`link`]).
+    link: link::AudioLink,
+    /// This instance's running summary for its group and the rate it was made for (made in
+    /// `activate`; see [`link`]).
+    summarizer: Option<(FrameSummarizer, f32)>,
+}
+
+impl Drop for Mixmeter {
+    fn drop(&mut self) {
+        // The slot is given back at once (readers see the track gone, not stale).
+        self.params.session_link.0.shutdown();
+    }
 }
 
 impl Default for Mixmeter {
     fn default() -> Self {
         let (meter_input, meter_output) = bridge::channel();
+        let params = Arc::new(MixmeterParams::default());
         Self {
-            params: Arc::new(MixmeterParams::default()),
+            link: link::AudioLink::new(params.session_link.0.clone()),
+            summarizer: None,
+            params,
             editor_open: Arc::new(AtomicBool::new(false)),
             repaint: RepaintNotifier::new(),
             meter: None,
@@ -190,6 +207,20 @@ impl Plugin for Mixmeter {
                 }
             }
         }
+        // The link's summary, on the rate and channel weights of the meter; linking (mapping
+        // the group's segment, claiming a slot) happens here too, off the audio thread.
+        let weights = layout::weights(bus.roles());
+        if self
+            .summarizer
+            .as_ref()
+            .is_none_or(|(s, r)| s.channels() != weights.len() || *r != rate as f32)
+        {
+            self.summarizer = Some((FrameSummarizer::new(rate as f32, &weights), rate as f32));
+        }
+        self.params
+            .session_link
+            .0
+            .activated(rate as f32, channels as u32);
         self.mono_check = MonoCheck::new(buffer_config.sample_rate, false);
         self.mono_check.reset_to(
             self.params.mono_check.value(),
@@ -298,13 +329,19 @@ impl Plugin for Mixmeter {
         // later shows the last minutes.
         self.meter_input.publish_history(meter);
         self.unsaved_samples += buffer.samples() as u64;
-        if self.unsaved_samples >= self.save_interval {
+        let saved_now = self.unsaved_samples >= self.save_interval;
+        if saved_now {
             self.unsaved_samples = 0;
-            self.params.last_measurement.store(&meter.readings());
+            let readings = meter.readings();
+            self.params.last_measurement.store(&readings);
+            if let Some(publisher) = self.link.update() {
+                link::publish_readings(publisher, &readings);
+            }
         }
         let (true_peak, sample_peak) = meter.take_live_peaks();
         self.reports
             .record_block(meter, buffer.samples(), position, &true_peak);
+        publish_to_link(&mut self.link, self.summarizer.as_mut(), buffer, position);
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],
             &sample_peak[..PLUGIN_CHANNELS],
@@ -373,6 +410,37 @@ impl Plugin for Mixmeter {
         self.editor_was_open = editor_open;
         ProcessStatus::Normal
     }
+}
+
+/// The block's frames and a heartbeat into this instance's slot (atomic stores and the vDSO
+/// clock only; see [`link`]).
+fn publish_to_link(
+    link: &mut link::AudioLink,
+    summarizer: Option<&mut (FrameSummarizer, f32)>,
+    buffer: &Buffer,
+    position: Option<i64>,
+) {
+    let Some(publisher) = link.update() else {
+        return;
+    };
+    if !publisher.beat(link::slot::now_ns()) {
+        return;
+    }
+    let Some((summarizer, _)) = summarizer else {
+        return;
+    };
+    let mut channels: [&[f32]; meter::MAX_CHANNELS] = [&[]; meter::MAX_CHANNELS];
+    let input = buffer.as_slice_immutable();
+    let used = input.len().min(meter::MAX_CHANNELS);
+    for (slot, channel) in channels.iter_mut().zip(input) {
+        *slot = channel;
+    }
+    // The host's sample position is the time base every instance shares; without one the
+    // summarizer counts samples itself (such a track does not line up with the others).
+    let position = position.and_then(|p| u64::try_from(p).ok());
+    summarizer.process(&channels[..used], position, |frame| {
+        publisher.publish(frame)
+    });
 }
 
 impl ClapPlugin for Mixmeter {

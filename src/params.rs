@@ -86,6 +86,11 @@ pub struct MixmeterParams {
     /// The frozen compare versions (GUI thread and state calls only).
     #[persist = "compare-versions"]
     pub compare_versions: SavedVersions,
+    /// Linked instances: role, group and typed track name (`{"role": "auto", "group":
+    /// "default", "name": ""}`), and the instance's link itself (see [`crate::link`]). Main
+    /// and GUI threads only; the audio thread has its own end ([`crate::link::AudioLink`]).
+    #[persist = "session-link"]
+    pub session_link: crate::link::SavedLink,
 }
 
 impl Default for MixmeterParams {
@@ -103,6 +108,7 @@ impl Default for MixmeterParams {
             report_folder: std::sync::RwLock::new(String::new()),
             reports: SavedReports::default(),
             compare_versions: SavedVersions::default(),
+            session_link: crate::link::SavedLink::default(),
         }
     }
 }

@@ -30,11 +30,15 @@ fn play_at(instance: &mut Instance, duration: Duration, amplitude: f32) {
 }
 
 /// Where the editor's parts are in the host window: the editor's own layout function, inside
-/// the central panel's 8-point margin (scale factor 1 on this display).
+/// the central panel's 8-point margin, above the link row of a track instance (scale factor 1
+/// on this display).
 fn areas() -> mixmeter::editor::Areas {
     mixmeter::editor::areas(egui::Rect::from_min_max(
         egui::pos2(8.0, 8.0),
-        egui::pos2(EDITOR_SIZE.0 as f32 - 8.0, EDITOR_SIZE.1 as f32 - 8.0),
+        egui::pos2(
+            EDITOR_SIZE.0 as f32 - 8.0,
+            EDITOR_SIZE.1 as f32 - 8.0 - mixmeter::editor::session::ROW_HEIGHT,
+        ),
     ))
 }
 

@@ -11,7 +11,7 @@ use mixmeter::params::{EDITOR_MAX_SIZE, EDITOR_MIN_SIZE, MixmeterParams};
 use nice_plug::params::Params;
 use std::collections::BTreeMap;
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "report-folder",
     "reports",
     "compare-versions",
@@ -20,6 +20,7 @@ const FIELDS: [&str; 8] = [
     "spectrum-view",
     "editor-pane",
     "editor",
+    "session-link",
 ];
 
 fuzz_target!(|data: &[u8]| {

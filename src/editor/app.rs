@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 /// The editor's GUI-thread state (kept while the window closes and opens again).
 pub struct MixmeterEditor {
     params: Arc<MixmeterParams>,
+    /// The link settings and, on a master, the session view (`super::session`).
+    session: super::session::SessionPanel,
     meter: MeterOutput,
     gui_context: Option<GuiContext>,
     held: [HeldPeak; PLUGIN_CHANNELS],
@@ -76,6 +78,7 @@ impl MixmeterEditor {
             check_profiles: checks::profiles(),
             suggestions: suggestions::Board::new(),
             suggestions_at: None,
+            session: super::session::SessionPanel::default(),
             freeze_requested: false,
             reports,
             report_folder_text: None,
@@ -259,9 +262,11 @@ impl NiceEguiApp for MixmeterEditor {
             spectrum: &data,
             stereo: stereo.as_ref(),
         };
-        let actions = egui::CentralPanel::default()
-            .show(ui, |ui| draw(ui, &frame))
-            .inner;
+        let actions = self.session.below(ui, &self.params.session_link.0, |ui| {
+            egui::CentralPanel::default()
+                .show(ui, |ui| draw(ui, &frame))
+                .inner
+        });
         self.apply(&actions, &view);
         self.announce(ui.ctx(), &view);
         if self.spectrum.importing() {

@@ -32,6 +32,7 @@ mod layout;
 pub mod meters;
 pub mod palette;
 pub mod panels;
+pub mod session;
 pub mod spectrum;
 pub mod stereo;
 mod view;

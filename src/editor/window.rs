@@ -176,6 +176,17 @@ impl Editor for MixmeterEditorWindow {
         if let Ok(mut name) = self.reports.track_name.lock() {
             *name = Some(info.name().to_string()).filter(|n| !n.trim().is_empty());
         }
+        // The linked slot's name and colour, and Auto's role (see `crate::link`).
+        self.params
+            .session_link
+            .0
+            .set_host_track(crate::link::HostTrack {
+                name: Some(info.name().to_string()),
+                colour: info.color().map(|c| {
+                    let (r, g, b, a) = c.rgba();
+                    u32::from_be_bytes([r, g, b, a])
+                }),
+            });
         if let Ok(current) = self.current.lock()
             && let Some(editor) = current.as_ref()
         {

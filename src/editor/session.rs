@@ -1,0 +1,470 @@
+//! The link panel along the editor's bottom: every instance's role, group and track name
+//! (see [`crate::link`]), and on the master instance the Session view: the linked tracks,
+//! gain staging with verdicts, who fills each region, masking pairs with their carve and the
+//! tracks that peak together (`mixmeter_core::session::analysis`).
+//!
+//! The group's slots are read every frame (cheap: atomics); the analysis runs at most every
+//! [`ANALYSIS_INTERVAL`] (64 tracks of 3 minutes are tens of milliseconds of work), so the
+//! tables lag the audio by up to a second.
+
+use super::format::format_reading;
+use super::palette::{BAD_COLOR, CAUTION_COLOR, GOOD_COLOR};
+use crate::link::reader::{Reader, SessionView};
+use crate::link::{LinkControl, Reading, Role, normalize_group};
+use egui::{Color32, RichText};
+use mixmeter_core::session::staging::Verdict;
+use std::time::{Duration, Instant};
+
+/// How often the master re-runs the session analysis.
+pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
+/// The swatch shown before the user picks a colour (grey, as the session view draws a track
+/// without one).
+const DEFAULT_COLOUR: u32 = 0x8080_80ff;
+/// Share of the editor's height the session view takes on a master, and its least height.
+const MASTER_SHARE: f32 = 0.4;
+const MASTER_MIN_HEIGHT: f32 = 180.0;
+/// Height of the link row on a track instance (the rest of the editor is laid out above it).
+pub const ROW_HEIGHT: f32 = 34.0;
+
+/// The panel's GUI-thread state.
+#[derive(Default)]
+pub struct SessionPanel {
+    reader: Option<Reader>,
+    /// Text being typed into the group and name fields (applied on Enter or leaving).
+    group_text: Option<String>,
+    name_text: Option<String>,
+    view: Option<SessionView>,
+    analysed_at: Option<Instant>,
+}
+
+fn verdict_colour(verdict: Verdict) -> Color32 {
+    match verdict {
+        Verdict::Pass => GOOD_COLOR,
+        Verdict::Warn => CAUTION_COLOR,
+        Verdict::Fail => BAD_COLOR,
+        Verdict::None => Color32::GRAY,
+    }
+}
+
+impl SessionPanel {
+    /// Reads the group now (the master's view; also what tests call without a window).
+    pub fn refresh(&mut self, control: &LinkControl, now: Instant) -> Option<&SessionView> {
+        let link = control.view();
+        if link.role != Role::Master {
+            self.reader = None;
+            self.view = None;
+            return None;
+        }
+        if self.reader.as_ref().is_none_or(|r| r.group() != link.group) {
+            self.reader = Some(Reader::new(&link.group));
+            self.analysed_at = None;
+        }
+        let reader = self.reader.as_mut()?;
+        let live = reader.poll(crate::link::slot::now_ns());
+        if self
+            .analysed_at
+            .is_none_or(|t| now.duration_since(t) >= ANALYSIS_INTERVAL)
+        {
+            self.analysed_at = Some(now);
+            self.view = Some(reader.session(&live, link.slot.map(|(_, owner)| owner)));
+        }
+        self.view.as_ref()
+    }
+
+    /// Lays out `central` (the rest of the editor) above the link panel, and draws the panel
+    /// after it, so the keyboard reaches the meters' controls first.
+    pub fn below<R>(
+        &mut self,
+        ui: &mut egui::Ui,
+        control: &LinkControl,
+        central: impl FnOnce(&mut egui::Ui) -> R,
+    ) -> R {
+        let master = control.view().role == Role::Master;
+        let full = ui.available_rect_before_wrap();
+        let height = if master {
+            (full.height() * MASTER_SHARE).max(MASTER_MIN_HEIGHT)
+        } else {
+            ROW_HEIGHT
+        }
+        .min(full.height() / 2.0);
+        let (top, bottom) = full.split_top_bottom_at_y(full.bottom() - height);
+        let inner = ui
+            .scope_builder(egui::UiBuilder::new().max_rect(top), central)
+            .inner;
+        ui.scope_builder(egui::UiBuilder::new().max_rect(bottom), |ui| {
+            ui.set_clip_rect(bottom.intersect(ui.clip_rect()));
+            egui::Frame::side_top_panel(ui.style()).show(ui, |ui| {
+                ui.set_min_size(ui.available_size());
+                self.show(ui, control, master);
+            });
+        });
+        inner
+    }
+
+    fn show(&mut self, ui: &mut egui::Ui, control: &LinkControl, master: bool) {
+        self.settings_row(ui, control);
+        if master {
+            self.refresh(control, Instant::now());
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("session")
+                .auto_shrink([false, false])
+                .show(ui, |ui| self.session(ui));
+            // The tracks keep playing: read them again soon.
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn settings_row(&mut self, ui: &mut egui::Ui, control: &LinkControl) {
+        let link = control.view();
+        let mut settings = link.settings.clone();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Link").strong());
+            let selected = match settings.role {
+                Role::Auto => format!("Auto ({})", link.role.label().to_lowercase()),
+                role => role.label().to_string(),
+            };
+            egui::ComboBox::from_id_salt("link-role")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    for role in Role::ALL {
+                        ui.selectable_value(&mut settings.role, role, role.label());
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "Auto: master on the host's master track, a track elsewhere. Tracks \
+                     publish; the master shows the session.",
+                );
+            let label = ui.label("Group");
+            let group = self
+                .group_text
+                .get_or_insert_with(|| settings.group.clone());
+            let response = ui
+                .add(egui::TextEdit::singleline(group).desired_width(120.0))
+                .labelled_by(label.id);
+            if response.lost_focus() {
+                settings.group = normalize_group(group);
+            }
+            if !response.has_focus() {
+                // Not being typed into: show the saved group (a loaded project may change it).
+                self.group_text = None;
+            }
+            if link
+                .host
+                .name
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty())
+            {
+                ui.label(format!("Track: {} (from the host)", link.name));
+            } else {
+                let label = ui.label("Name");
+                let name = self.name_text.get_or_insert_with(|| settings.name.clone());
+                let response = ui
+                    .add(
+                        egui::TextEdit::singleline(name)
+                            .hint_text("track name")
+                            .desired_width(120.0),
+                    )
+                    .labelled_by(label.id);
+                if response.lost_focus() {
+                    settings.name = name.trim().to_string();
+                }
+                if !response.has_focus() {
+                    self.name_text = None;
+                }
+            }
+            if link.host.colour.is_none() {
+                let label = ui.label("Colour");
+                let [r, g, b, _] = settings.colour.unwrap_or(DEFAULT_COLOUR).to_be_bytes();
+                let mut colour = Color32::from_rgb(r, g, b);
+                let response = ui
+                    .color_edit_button_srgba(&mut colour)
+                    .labelled_by(label.id);
+                if response.changed() {
+                    settings.colour = Some(u32::from_be_bytes([
+                        colour.r(),
+                        colour.g(),
+                        colour.b(),
+                        0xff,
+                    ]));
+                }
+            }
+            match (&link.error, link.slot) {
+                (Some(error), _) => {
+                    ui.colored_label(BAD_COLOR, format!("Not linked: {error}"));
+                }
+                (None, Some((slot, _))) => {
+                    ui.label(format!("Linked: slot {} of \"{}\"", slot + 1, link.group));
+                }
+                (None, None) => {
+                    ui.label("Links when the host starts the plugin");
+                }
+            }
+        });
+        if settings != link.settings {
+            control.set_settings(settings);
+        }
+    }
+
+    fn session(&self, ui: &mut egui::Ui) {
+        if let Some(Err(error)) = self.reader.as_ref().map(|r| r.status()) {
+            ui.colored_label(BAD_COLOR, format!("Not linked: {error}"));
+            return;
+        }
+        let Some(view) = &self.view else {
+            ui.label("Reading the group...");
+            return;
+        };
+        if view.tracks.is_empty() {
+            ui.label(
+                "No track instance in this group yet: put Mixmeter on each track, in the same \
+                 group.",
+            );
+            return;
+        }
+        ui.label(RichText::new(format!("Linked tracks ({})", view.tracks.len())).strong());
+        egui::Grid::new("linked-tracks")
+            .striped(true)
+            .show(ui, |ui| {
+                for caption in ["Track", "Short-term", "Integrated", "Max TP", "Rate"] {
+                    ui.label(RichText::new(caption).weak());
+                }
+                ui.end_row();
+                for (name, track) in &view.tracks {
+                    let colour = track.meta.colour.map_or(Color32::GRAY, |c| {
+                        let [r, g, b, _] = c.to_be_bytes();
+                        Color32::from_rgb(r, g, b)
+                    });
+                    ui.horizontal(|ui| {
+                        let (swatch, _) =
+                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                        ui.painter().rect_filled(swatch, 2.0, colour);
+                        ui.label(name);
+                    });
+                    let reading = |r: Reading| format_reading(track.reading(r).map(f64::from));
+                    ui.label(format!("{} LUFS", reading(Reading::ShortTermLufs)));
+                    ui.label(format!("{} LUFS", reading(Reading::IntegratedLufs)));
+                    ui.label(format!("{} dBTP", reading(Reading::MaxTruePeakDbtp)));
+                    ui.label(format!(
+                        "{:.1} kHz, {} ch",
+                        track.meta.sample_rate_hz / 1000.0,
+                        track.meta.channels
+                    ));
+                    ui.end_row();
+                }
+            });
+        let report = &view.report;
+        ui.add_space(6.0);
+        ui.label(RichText::new("Gain staging").strong());
+        egui::Grid::new("gain-staging")
+            .striped(true)
+            .show(ui, |ui| {
+                for caption in ["Track", "Sample peak", "Crest", "Share", "Verdict"] {
+                    ui.label(RichText::new(caption).weak());
+                }
+                ui.end_row();
+                for row in &report.tracks {
+                    ui.label(&row.name);
+                    ui.label(format!(
+                        "{} dBFS",
+                        format_reading(row.readings.sample_peak_dbfs)
+                    ));
+                    ui.label(format!("{} dB", format_reading(row.crest_factor_db)));
+                    ui.label(
+                        row.energy_share
+                            .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
+                    );
+                    let graded = &row.staging;
+                    ui.colored_label(verdict_colour(graded.verdict), graded.verdict.id())
+                        .on_hover_text(format!(
+                            "{}{}",
+                            graded.evidence,
+                            graded
+                                .advice
+                                .as_ref()
+                                .map_or(String::new(), |a| format!("\n{a}"))
+                        ));
+                    ui.end_row();
+                }
+                if let Some(master) = &report.master {
+                    ui.label(RichText::new("Master").strong());
+                    ui.label(format!(
+                        "{} dBTP",
+                        format_reading(master.readings.true_peak_dbtp)
+                    ));
+                    ui.label("");
+                    ui.label("");
+                    ui.colored_label(
+                        verdict_colour(master.staging.verdict),
+                        master.staging.verdict.id(),
+                    )
+                    .on_hover_text(&master.staging.evidence);
+                    ui.end_row();
+                }
+            });
+        ui.add_space(6.0);
+        ui.label(RichText::new("Who fills each region (last 10 s)").strong());
+        for region in &report.regions {
+            let mut shares: Vec<_> = region
+                .recent
+                .shares
+                .iter()
+                .filter_map(|s| s.share.map(|v| (s.track.as_str(), v)))
+                .filter(|(_, v)| *v >= 0.05)
+                .collect();
+            shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let who = if region.recent.empty || shares.is_empty() {
+                "empty".to_string()
+            } else {
+                shares
+                    .iter()
+                    .take(3)
+                    .map(|(t, v)| format!("{t} {:.0} %", v * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            ui.label(format!(
+                "{} ({:.0}-{:.0} Hz): {who}",
+                region.name, region.low_hz, region.high_hz
+            ));
+        }
+        ui.add_space(6.0);
+        ui.label(RichText::new("Masking pairs").strong());
+        if report.masking.is_empty() {
+            ui.label("None found.");
+        }
+        for pair in &report.masking {
+            ui.label(format!(
+                "{} and {}, {:.0}-{:.0} Hz, {:.0} % of the time: {}",
+                pair.tracks[0],
+                pair.tracks[1],
+                pair.low_hz,
+                pair.high_hz,
+                pair.time_share * 100.0,
+                pair.advice
+            ));
+        }
+        ui.add_space(6.0);
+        ui.label(RichText::new("Peaks together on the master").strong());
+        match &report.peak_moments {
+            None => {
+                ui.label("Needs the master instance's own audio.");
+            }
+            Some(moments) if moments.is_empty() => {
+                ui.label("The master stays clear of its ceiling.");
+            }
+            Some(moments) => {
+                for moment in moments.iter().rev().take(8) {
+                    let tracks: Vec<String> = moment
+                        .tracks
+                        .iter()
+                        .map(|t| format!("{} {:.1} dBTP", t.track, t.true_peak_dbtp))
+                        .collect();
+                    ui.label(format!(
+                        "{}: master {:.1} dBTP with {}",
+                        moment
+                            .start_s
+                            .map_or(format!("frame {}", moment.first_index), |s| {
+                                super::format::format_duration(s)
+                            }),
+                        moment.master_true_peak_dbtp,
+                        tracks.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::Settings;
+    use crate::link::layout::ROLE_TRACK;
+    use crate::link::slot::{Lease, Meta, Publisher, now_ns};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use mixmeter_core::session::frame::TrackFrame;
+    use std::sync::Arc;
+
+    fn track(group: &str, name: &str, peak: f32, band: usize) -> (Arc<Lease>, Publisher) {
+        let meta = Meta {
+            role: ROLE_TRACK,
+            name: name.to_string(),
+            colour: None,
+            name_from_host: false,
+            sample_rate_hz: 48_000.0,
+            channels: 2,
+        };
+        let lease = Lease::claim(group, &meta).unwrap();
+        let mut publisher = Publisher::new(lease.clone());
+        for n in 0..100 {
+            let mut frame = TrackFrame::silent(n);
+            frame.sample_peak = peak;
+            frame.true_peak = peak;
+            frame.mean_square = 0.01;
+            frame.power = 0.01;
+            frame.bands[band] = 0.01;
+            publisher.publish(&frame);
+        }
+        (lease, publisher)
+    }
+
+    /// Removes the group's segment when the test ends, passed or not.
+    struct Cleanup(String);
+
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(crate::link::segment::segment_path(&self.0));
+        }
+    }
+
+    #[test]
+    fn a_master_shows_its_tracks_pairs_and_verdicts() {
+        let group = format!("unit-panel-{}-{}", std::process::id(), now_ns());
+        let _cleanup = Cleanup(group.clone());
+        let control = Arc::new(LinkControl::default());
+        control.set_settings(Settings {
+            role: Role::Master,
+            group: group.clone(),
+            ..Settings::default()
+        });
+        control.activated(48_000.0, 2);
+        let _kick = track(&group, "Kick", 0.3, 4);
+        let _bass = track(&group, "Bass", 0.3, 4);
+        let _hot = track(&group, "Hot", 0.9, 20);
+        let mut panel = SessionPanel::default();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1200.0, 900.0))
+            .build_ui(move |ui| {
+                panel.below(ui, &control, |ui| {
+                    ui.label("meters");
+                });
+            });
+        harness.run();
+        harness.get_by_label("Linked tracks (3)");
+        harness.get_by_label_contains("Kick and Bass");
+        assert!(harness.query_by_label_contains("Hot and").is_none());
+        assert_eq!(
+            harness.query_all_by_label("fail").count(),
+            1,
+            "the hot track fails"
+        );
+        harness.get_by_label_contains("Auto").hover();
+    }
+
+    #[test]
+    fn a_track_shows_only_its_link_row() {
+        let control = Arc::new(LinkControl::default());
+        let mut panel = SessionPanel::default();
+        let mut harness = Harness::builder().build_ui(move |ui| {
+            panel.below(ui, &control, |ui| {
+                ui.label("meters");
+            });
+        });
+        harness.run();
+        harness.get_by_label("Links when the host starts the plugin");
+        assert!(harness.query_by_label_contains("Linked tracks").is_none());
+    }
+}

@@ -1,0 +1,514 @@
+//! Linked instances in a real host (`clack-host`, the built CLAP bundles): track instances
+//! fed stems on a shared advancing transport publish into their group's shared memory, and
+//! the master's view (the link's reader and the session analysis, as the master's editor runs
+//! them) reports the mix. Every test runs each bundle of `MIXMETER_CLAP_BUNDLES`, so the debug
+//! `assert_process_allocs` bundle proves the publishing audio thread never allocates.
+//!
+//! Each test links in a group of its own (pid, bundle and clock in the name), so tests running
+//! in parallel never see each other, and removes the group's segment file when done.
+
+mod common;
+
+use common::clap::{Bundle, Instance, bundles};
+use mixmeter::link::reader::{LinkedTrack, Reader, SessionView};
+use mixmeter::link::segment::segment_path;
+use mixmeter::link::slot::{EXPIRY_NS, now_ns, owner_pid};
+use mixmeter_core::session::staging::Verdict;
+use std::f32::consts::TAU;
+use std::time::{Duration, Instant};
+
+const RATE: f64 = 48_000.0;
+const BLOCK: usize = 512;
+/// Peak of every stem but the hot one: -9 dBFS, the middle of the guides' range.
+const STEM_PEAK: f32 = 0.355;
+/// The hot stem peaks 6.5 dB higher (-2.5 dBFS, past the -3 dBFS fail line).
+const HOT_PEAK: f32 = 0.75;
+
+/// A group used by one test, its segment removed at the end.
+struct Group(String);
+
+impl Group {
+    fn new(test: &str, bundle: usize) -> Group {
+        Group(format!(
+            "test-{test}-{}-{bundle}-{}",
+            std::process::id(),
+            now_ns()
+        ))
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(segment_path(&self.0));
+    }
+}
+
+/// An instance set up as the user would in the editor: role, group and track name (saved
+/// state's `session-link` field), activated at 48 kHz.
+fn linked(bundle: &Bundle, group: &str, role: &str, name: &str) -> Instance {
+    let mut instance = bundle.instantiate();
+    let state = instance.save_state();
+    let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+    json["fields"]["session-link"] =
+        serde_json::json!({"role": role, "group": group, "name": name})
+            .to_string()
+            .into();
+    let body = serde_json::to_vec(&json).unwrap();
+    let mut project = (body.len() as u64).to_le_bytes().to_vec();
+    project.extend(body);
+    instance.load_state(&project).expect("the project loads");
+    instance.activate(RATE, BLOCK as u32);
+    instance
+}
+
+/// One block at `position` samples on the host's playing transport.
+fn play(instance: &mut Instance, block: &[Vec<f32>], position: usize) {
+    instance.process_at(block, &[], Some((true, position as f64 / RATE)));
+}
+
+/// A stem: partials (Hz, relative level) under an envelope, peaking at `peak`.
+struct Stem {
+    name: &'static str,
+    partials: &'static [(f32, f32)],
+    /// Amplitude envelope as a function of seconds, within 0..=1.
+    envelope: fn(f32) -> f32,
+    /// Vibrato depth (fraction of the frequency) at 5 Hz.
+    vibrato: f32,
+    peak: f32,
+}
+
+impl Stem {
+    fn block(&self, start: usize) -> Vec<Vec<f32>> {
+        let sum: f32 = self.partials.iter().map(|p| p.1).sum();
+        let samples: Vec<f32> = (start..start + BLOCK)
+            .map(|n| {
+                let t = n as f32 / RATE as f32;
+                let wobble = self.vibrato * (TAU * 5.0 * t).sin() / (TAU * 5.0);
+                let x: f32 = self
+                    .partials
+                    .iter()
+                    .map(|(hz, level)| level * (TAU * hz * (t + wobble)).sin())
+                    .sum();
+                self.peak * (self.envelope)(t) * x / sum
+            })
+            .collect();
+        vec![samples.clone(), samples]
+    }
+}
+
+fn steady(_: f32) -> f32 {
+    1.0
+}
+
+fn pulse(t: f32) -> f32 {
+    // Four hits a second, each decaying over 200 ms.
+    (-(t * 4.0).fract() * 0.25 / 0.2 * 3.0).exp()
+}
+
+fn tremolo(t: f32) -> f32 {
+    0.75 + 0.25 * (TAU * 3.0 * t).sin()
+}
+
+/// The eight stems: kick and bass overlap at 60-100 Hz, vocal and guitar at 1-3 kHz, the
+/// hi-hat is alone high, keys are 6 dB too hot.
+fn stems() -> Vec<Stem> {
+    vec![
+        Stem {
+            name: "Kick",
+            partials: &[(60.0, 1.0), (82.0, 0.8)],
+            envelope: tremolo,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Bass",
+            partials: &[(68.0, 1.0), (90.0, 0.8)],
+            envelope: steady,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Vocal",
+            partials: &[(1200.0, 1.0), (1800.0, 0.8), (2400.0, 0.6)],
+            envelope: tremolo,
+            vibrato: 0.01,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Guitar",
+            partials: &[(1300.0, 1.0), (1900.0, 0.8), (2600.0, 0.6)],
+            envelope: steady,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Hi-hat",
+            partials: &[(12_000.0, 1.0), (15_500.0, 0.7)],
+            envelope: pulse,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Keys",
+            // One partial: the stem peaks at exactly HOT_PEAK.
+            partials: &[(440.0, 1.0)],
+            envelope: steady,
+            vibrato: 0.0,
+            peak: HOT_PEAK,
+        },
+        Stem {
+            name: "Snare",
+            partials: &[(210.0, 1.0)],
+            envelope: pulse,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+        Stem {
+            name: "Lead",
+            partials: &[(5600.0, 1.0)],
+            envelope: steady,
+            vibrato: 0.0,
+            peak: STEM_PEAK,
+        },
+    ]
+}
+
+/// The master's view of `group` now: its reader polled, the analysis run with the master's
+/// own frames.
+fn master_view(reader: &mut Reader) -> (Vec<LinkedTrack>, SessionView) {
+    let live = reader.poll(now_ns());
+    let own = live.iter().find(|t| t.is_master()).map(|t| t.owner);
+    let view = reader.session(&live, own);
+    (live, view)
+}
+
+fn has_pair(view: &SessionView, a: &str, b: &str) -> bool {
+    view.report
+        .masking
+        .iter()
+        .any(|p| p.tracks.contains(&a.to_string()) && p.tracks.contains(&b.to_string()))
+}
+
+#[test]
+fn eight_tracks_and_a_master_show_the_mix() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("eight", b);
+        let stems = stems();
+        let mut tracks: Vec<Instance> = stems
+            .iter()
+            .map(|s| linked(&bundle, &group.0, "track", s.name))
+            .collect();
+        let mut master = linked(&bundle, &group.0, "master", "");
+        let mut reader = Reader::new(&group.0);
+        // 12 s of the song from 1 s in (the shared time base is the host's position).
+        let start = RATE as usize;
+        let blocks = (12.0 * RATE) as usize / BLOCK;
+        for k in 0..blocks {
+            let position = start + k * BLOCK;
+            let mut mix = vec![vec![0.0f32; BLOCK]; 2];
+            for (stem, track) in stems.iter().zip(&mut tracks) {
+                let block = stem.block(position);
+                for (m, x) in mix.iter_mut().zip(&block) {
+                    for (m, x) in m.iter_mut().zip(x) {
+                        *m += x;
+                    }
+                }
+                play(track, &block, position);
+            }
+            play(&mut master, &mix, position);
+            if k % 64 == 0 {
+                // The master's editor reads far more often than the ring wraps.
+                reader.poll(now_ns());
+            }
+        }
+        let (live, view) = master_view(&mut reader);
+        assert!(reader.status().is_ok(), "{:?}", reader.status());
+        assert_eq!(live.len(), 9, "eight tracks and the master");
+        let names: Vec<&str> = view.tracks.iter().map(|(n, _)| n.as_str()).collect();
+        for stem in &stems {
+            assert!(
+                names.contains(&stem.name),
+                "{} listed in {names:?}",
+                stem.name
+            );
+        }
+        // Every track's frames arrived, on one time base: frame indices are the position
+        // over the hop (2048 at 48 kHz), the same for every track.
+        for (name, track) in &view.tracks {
+            let frames = reader.frames(track);
+            assert!(frames.len() > 250, "{name}: {} frames", frames.len());
+            assert_eq!(frames[0].index, (start as u64).div_ceil(2048), "{name}");
+        }
+        for pair in &view.report.masking {
+            eprintln!(
+                "masking: {} / {} {:.0}-{:.0} Hz, {:.0} % of the time",
+                pair.tracks[0],
+                pair.tracks[1],
+                pair.low_hz,
+                pair.high_hz,
+                pair.time_share * 100.0
+            );
+        }
+        assert!(
+            has_pair(&view, "Kick", "Bass"),
+            "{:#?}",
+            view.report.masking
+        );
+        assert!(
+            has_pair(&view, "Vocal", "Guitar"),
+            "{:#?}",
+            view.report.masking
+        );
+        for pair in &view.report.masking {
+            assert!(
+                !pair.tracks.contains(&"Hi-hat".to_string()),
+                "the hi-hat is alone: {pair:?}"
+            );
+            assert!(!pair.cuts.is_empty() && !pair.advice.is_empty(), "{pair:?}");
+        }
+        for row in &view.report.tracks {
+            let expected = if row.name == "Keys" {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
+            assert_eq!(row.staging.verdict, expected, "{}: {row:?}", row.name);
+        }
+        // The highest region is the hi-hat's alone.
+        let air = view
+            .report
+            .regions
+            .iter()
+            .max_by(|a, b| a.low_hz.total_cmp(&b.low_hz))
+            .unwrap();
+        let hat = air
+            .whole
+            .shares
+            .iter()
+            .find(|s| s.track == "Hi-hat")
+            .unwrap();
+        assert!(hat.share.unwrap() > 0.9, "{air:?}");
+        assert!(
+            view.report.master.is_some(),
+            "the master's own frames are read"
+        );
+        // The meters' readings travel too.
+        let keys = &view.tracks.iter().find(|(n, _)| n == "Keys").unwrap().1;
+        let integrated = keys
+            .reading(mixmeter::link::Reading::IntegratedLufs)
+            .unwrap();
+        // A steady 440 Hz sine peaking at 0.75 on both channels: 10 log10(2 * 0.75^2 / 2)
+        // - 0.691 = -3.2 LUFS (K-weighting is within 0.1 dB of flat at 440 Hz).
+        assert!((-3.6..-2.8).contains(&integrated), "{integrated}");
+        drop(tracks);
+        let (live, _) = master_view(&mut reader);
+        assert_eq!(live.len(), 1, "removed instances leave at once");
+    }
+}
+
+#[test]
+fn sixty_four_tracks_link() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("sixty-four", b);
+        let mut tracks: Vec<Instance> = (0..64)
+            .map(|i| linked(&bundle, &group.0, "track", &format!("T{i}")))
+            .collect();
+        let mut master = linked(&bundle, &group.0, "master", "");
+        let stem = &stems()[3];
+        for k in 0..24 {
+            let position = k * BLOCK;
+            let block = stem.block(position);
+            for track in tracks.iter_mut().chain([&mut master]) {
+                play(track, &block, position);
+            }
+        }
+        let mut reader = Reader::new(&group.0);
+        let (live, view) = master_view(&mut reader);
+        assert_eq!(live.len(), 65);
+        assert_eq!(view.tracks.len(), 64);
+        assert_eq!(view.report.tracks.len(), 64);
+        for (name, track) in &view.tracks {
+            // 24 blocks of 512 are 6 whole frames of 2048.
+            assert_eq!(reader.frames(track).len(), 6, "{name}");
+        }
+    }
+}
+
+#[test]
+fn instances_come_and_go_while_audio_runs() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("come-go", b);
+        let other = Group::new("come-go-other", b);
+        let stem = &stems()[1];
+        let mut tracks: Vec<Instance> = (0..4)
+            .map(|i| linked(&bundle, &group.0, "track", &format!("T{i}")))
+            .collect();
+        let mut reader = Reader::new(&group.0);
+        let mut other_reader = Reader::new(&other.0);
+        let mut position = 0;
+        let mut run = |tracks: &mut Vec<Instance>, blocks: usize| {
+            for _ in 0..blocks {
+                let block = stem.block(position);
+                for track in tracks.iter_mut() {
+                    play(track, &block, position);
+                }
+                position += BLOCK;
+            }
+        };
+        run(&mut tracks, 20);
+        assert_eq!(reader.poll(now_ns()).len(), 4);
+        tracks.push(linked(&bundle, &group.0, "track", "Late"));
+        run(&mut tracks, 20);
+        let live = reader.poll(now_ns());
+        assert_eq!(live.len(), 5);
+        let late = live.iter().find(|t| t.meta.name == "Late").unwrap();
+        assert!(!reader.frames(late).is_empty(), "the late track publishes");
+        tracks.remove(1);
+        let live = reader.poll(now_ns());
+        assert_eq!(live.len(), 4, "a removed instance leaves at once");
+        assert!(!live.iter().any(|t| t.meta.name == "T1"));
+        // A group changed while the audio runs (a project loaded into a running instance):
+        // the instance moves at its next block.
+        let state = tracks[0].save_state();
+        let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+        json["fields"]["session-link"] =
+            serde_json::json!({"role": "track", "group": other.0, "name": "Moved"})
+                .to_string()
+                .into();
+        let body = serde_json::to_vec(&json).unwrap();
+        let mut project = (body.len() as u64).to_le_bytes().to_vec();
+        project.extend(body);
+        tracks[0].load_state(&project).unwrap();
+        run(&mut tracks, 8);
+        assert_eq!(reader.poll(now_ns()).len(), 3);
+        let moved = other_reader.poll(now_ns());
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].meta.name, "Moved");
+        assert!(!other_reader.frames(&moved[0]).is_empty());
+        // Stopped transport, no audio: the tracks stay linked (the heartbeat thread).
+        std::thread::sleep(Duration::from_nanos(EXPIRY_NS) + Duration::from_millis(500));
+        assert_eq!(reader.poll(now_ns()).len(), 3, "idle tracks still exist");
+    }
+}
+
+/// A foreign file where the group's segment should be: every instance meters and passes
+/// audio as usual, unlinked, and the reader says why.
+#[test]
+fn a_foreign_segment_leaves_the_plugin_working() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("foreign", b);
+        std::fs::write(segment_path(&group.0), vec![0x5a; 4096]).unwrap();
+        let mut track = linked(&bundle, &group.0, "track", "T");
+        let block = stems()[0].block(0);
+        let out = track.process_at(&block, &[], Some((true, 0.0)));
+        assert_eq!(out, block, "audio passes untouched");
+        let mut reader = Reader::new(&group.0);
+        assert!(reader.poll(now_ns()).is_empty());
+        let error = reader.status().as_ref().unwrap_err().to_string();
+        assert!(error.contains("is 4096 bytes long"), "{error}");
+    }
+}
+
+const CHILD_GROUP_ENV: &str = "MIXMETER_SESSION_CHILD_GROUP";
+const CHILD_BUNDLE_ENV: &str = "MIXMETER_SESSION_CHILD_BUNDLE";
+
+/// The second host process of `two_processes_link_through_shared_memory`: two track
+/// instances playing until killed. Does nothing when run on its own.
+#[test]
+#[ignore = "the child process of two_processes_link_through_shared_memory"]
+fn child_host_process() {
+    let (Ok(group), Ok(bundle)) = (
+        std::env::var(CHILD_GROUP_ENV),
+        std::env::var(CHILD_BUNDLE_ENV),
+    ) else {
+        return;
+    };
+    let bundle = Bundle::load(std::path::Path::new(&bundle));
+    let mut tracks = [
+        linked(&bundle, &group, "track", "Child A"),
+        linked(&bundle, &group, "track", "Child B"),
+    ];
+    let stem = &stems()[2];
+    let started = Instant::now();
+    for k in 0.. {
+        let block = stem.block(k * BLOCK);
+        for track in &mut tracks {
+            play(track, &block, k * BLOCK);
+        }
+        // About real time, so the parent sees a steady stream; killed mid-block eventually.
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(started.elapsed() < Duration::from_secs(120), "never killed");
+    }
+}
+
+#[test]
+fn two_processes_link_through_shared_memory() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("two-processes", b);
+        let mut own = linked(&bundle, &group.0, "track", "Parent");
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "child_host_process",
+                "--exact",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env(CHILD_GROUP_ENV, &group.0)
+            .env(CHILD_BUNDLE_ENV, path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let child_pid = child.id();
+        let mut reader = Reader::new(&group.0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let stem = &stems()[0];
+        let mut position = 0;
+        let seen = loop {
+            play(&mut own, &stem.block(position), position);
+            position += BLOCK;
+            let live = reader.poll(now_ns());
+            let from_child: Vec<&LinkedTrack> = live
+                .iter()
+                .filter(|t| owner_pid(t.owner) == child_pid)
+                .collect();
+            if from_child.len() == 2 && from_child.iter().all(|t| reader.frames(t).len() >= 5) {
+                break live;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the child's tracks never arrived"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut names: Vec<&str> = seen.iter().map(|t| t.meta.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["Child A", "Child B", "Parent"]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let killed = Instant::now();
+        let gone_after = loop {
+            let live = reader.poll(now_ns());
+            if !live.iter().any(|t| owner_pid(t.owner) == child_pid) {
+                assert_eq!(live.len(), 1, "the parent's track stays");
+                break killed.elapsed();
+            }
+            assert!(
+                killed.elapsed() < Duration::from_nanos(EXPIRY_NS) + Duration::from_secs(1),
+                "the dead process's tracks outlived the expiry"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        eprintln!("the killed process's tracks left after {gone_after:?}");
+        // Their slots are free for new instances.
+        let newcomers: Vec<Instance> = (0..2)
+            .map(|i| linked(&bundle, &group.0, "track", &format!("New {i}")))
+            .collect();
+        assert_eq!(reader.poll(now_ns()).len(), 3);
+        drop(newcomers);
+    }
+}
