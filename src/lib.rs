@@ -66,6 +66,9 @@ pub struct Mixmeter {
     /// This instance's running summary for its group and the rate it was made for (made in
     /// `activate`; see [`link`]).
     summarizer: Option<(FrameSummarizer, f32)>,
+    /// A master watched the group at the previous block (the summarizer starts afresh when
+    /// one starts watching).
+    link_watched: bool,
 }
 
 impl Drop for Mixmeter {
@@ -82,6 +85,7 @@ impl Default for Mixmeter {
         Self {
             link: link::AudioLink::new(params.session_link.0.clone()),
             summarizer: None,
+            link_watched: false,
             params,
             editor_open: Arc::new(AtomicBool::new(false)),
             repaint: RepaintNotifier::new(),
@@ -341,7 +345,13 @@ impl Plugin for Mixmeter {
         let (true_peak, sample_peak) = meter.take_live_peaks();
         self.reports
             .record_block(meter, buffer.samples(), position, &true_peak);
-        publish_to_link(&mut self.link, self.summarizer.as_mut(), buffer, position);
+        publish_to_link(
+            &mut self.link,
+            self.summarizer.as_mut(),
+            &mut self.link_watched,
+            buffer,
+            position,
+        );
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],
             &sample_peak[..PLUGIN_CHANNELS],
@@ -413,22 +423,36 @@ impl Plugin for Mixmeter {
 }
 
 /// The block's frames and a heartbeat into this instance's slot (atomic stores and the vDSO
-/// clock only; see [`link`]).
+/// clock only; see [`link`]). Frames are summarized only while a master watches the group
+/// (`link::layout::WATCH_NS`): otherwise a linked instance pays a clock read and two atomic
+/// stores per block, not the summarizer.
 fn publish_to_link(
     link: &mut link::AudioLink,
     summarizer: Option<&mut (FrameSummarizer, f32)>,
+    was_watched: &mut bool,
     buffer: &Buffer,
     position: Option<i64>,
 ) {
     let Some(publisher) = link.update() else {
         return;
     };
-    if !publisher.beat(link::slot::now_ns()) {
+    let now = link::slot::now_ns();
+    if !publisher.beat(now) {
         return;
     }
     let Some((summarizer, _)) = summarizer else {
         return;
     };
+    let watched = publisher.watched(now);
+    if !watched {
+        *was_watched = false;
+        return;
+    }
+    if !*was_watched {
+        // A master started watching: no frame from before the pause is continued.
+        summarizer.reset();
+        *was_watched = true;
+    }
     let mut channels: [&[f32]; meter::MAX_CHANNELS] = [&[]; meter::MAX_CHANNELS];
     let input = buffer.as_slice_immutable();
     let used = input.len().min(meter::MAX_CHANNELS);

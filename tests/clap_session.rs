@@ -201,6 +201,9 @@ fn eight_tracks_and_a_master_show_the_mix() {
             .collect();
         let mut master = linked(&bundle, &group.0, "master", "");
         let mut reader = Reader::new(&group.0);
+        // The master's editor is open from the start: tracks publish frames only while a
+        // master watches their group.
+        reader.poll(now_ns());
         // 12 s of the song from 1 s in (the shared time base is the host's position).
         let start = RATE as usize;
         let blocks = (12.0 * RATE) as usize / BLOCK;
@@ -316,6 +319,8 @@ fn sixty_four_tracks_link() {
             .map(|i| linked(&bundle, &group.0, "track", &format!("T{i}")))
             .collect();
         let mut master = linked(&bundle, &group.0, "master", "");
+        let mut reader = Reader::new(&group.0);
+        reader.poll(now_ns());
         let stem = &stems()[3];
         for k in 0..24 {
             let position = k * BLOCK;
@@ -324,7 +329,6 @@ fn sixty_four_tracks_link() {
                 play(track, &block, position);
             }
         }
-        let mut reader = Reader::new(&group.0);
         let (live, view) = master_view(&mut reader);
         assert_eq!(live.len(), 65);
         assert_eq!(view.tracks.len(), 64);
@@ -382,12 +386,19 @@ fn instances_come_and_go_while_audio_runs() {
         let mut project = (body.len() as u64).to_le_bytes().to_vec();
         project.extend(body);
         tracks[0].load_state(&project).unwrap();
-        run(&mut tracks, 8);
+        // The other group's master watches once the moved instance made its segment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let moved = loop {
+            run(&mut tracks, 1);
+            let moved = other_reader.poll(now_ns());
+            if moved.len() == 1 && !other_reader.frames(&moved[0]).is_empty() {
+                break moved;
+            }
+            assert!(Instant::now() < deadline, "the moved track never published");
+            std::thread::sleep(Duration::from_millis(20));
+        };
         assert_eq!(reader.poll(now_ns()).len(), 3);
-        let moved = other_reader.poll(now_ns());
-        assert_eq!(moved.len(), 1);
         assert_eq!(moved[0].meta.name, "Moved");
-        assert!(!other_reader.frames(&moved[0]).is_empty());
         // Stopped transport, no audio: the tracks stay linked (the heartbeat thread).
         std::thread::sleep(Duration::from_nanos(EXPIRY_NS) + Duration::from_millis(500));
         assert_eq!(reader.poll(now_ns()).len(), 3, "idle tracks still exist");

@@ -20,7 +20,8 @@ pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
 /// The swatch shown before the user picks a colour (grey, as the session view draws a track
 /// without one).
 const DEFAULT_COLOUR: u32 = 0x8080_80ff;
-/// Share of the editor's height the session view takes on a master, and its least height.
+/// Share of the editor's height the session view takes on a master with linked tracks, and
+/// its least height (a master alone keeps the link row only, so the meters keep their room).
 const MASTER_SHARE: f32 = 0.4;
 const MASTER_MIN_HEIGHT: f32 = 180.0;
 /// Height of the link row on a track instance (the rest of the editor is laid out above it).
@@ -81,7 +82,7 @@ impl SessionPanel {
     ) -> R {
         let master = control.view().role == Role::Master;
         let full = ui.available_rect_before_wrap();
-        let height = if master {
+        let height = if master && self.has_tracks() {
             (full.height() * MASTER_SHARE).max(MASTER_MIN_HEIGHT)
         } else {
             ROW_HEIGHT
@@ -101,15 +102,24 @@ impl SessionPanel {
         inner
     }
 
+    /// Whether the last analysis saw any track besides this master.
+    fn has_tracks(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| !v.tracks.is_empty())
+    }
+
     fn show(&mut self, ui: &mut egui::Ui, control: &LinkControl, master: bool) {
         self.settings_row(ui, control);
         if master {
+            // Read every frame the editor is open, tracks or not: the read is what tells the
+            // tracks a master watches (they summarize only then).
             self.refresh(control, Instant::now());
-            ui.separator();
-            egui::ScrollArea::vertical()
-                .id_salt("session")
-                .auto_shrink([false, false])
-                .show(ui, |ui| self.session(ui));
+            if self.has_tracks() {
+                ui.separator();
+                egui::ScrollArea::vertical()
+                    .id_salt("session")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.session(ui));
+            }
             // The tracks keep playing: read them again soon.
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
@@ -193,6 +203,13 @@ impl SessionPanel {
             match (&link.error, link.slot) {
                 (Some(error), _) => {
                     ui.colored_label(BAD_COLOR, format!("Not linked: {error}"));
+                }
+                (None, Some((slot, _))) if link.role == Role::Master && !self.has_tracks() => {
+                    ui.label(format!(
+                        "Master of \"{}\" (slot {}): no track instances linked yet",
+                        link.group,
+                        slot + 1
+                    ));
                 }
                 (None, Some((slot, _))) => {
                     ui.label(format!("Linked: slot {} of \"{}\"", slot + 1, link.group));

@@ -42,6 +42,11 @@ pub const FLAG_HAS_COLOUR: u32 = 1;
 /// Slot flag: the name came from the host (not typed by the user).
 pub const FLAG_HOST_NAME: u32 = 2;
 
+/// Track instances summarize and publish frames only while a master read the group within
+/// this long (a master's editor polls it many times a second): with no master watching, a
+/// linked track costs an atomic load and a clock read per block, not the summarizer.
+pub const WATCH_NS: u64 = 2_000_000_000;
+
 /// A slot's role word.
 pub const ROLE_TRACK: u32 = 1;
 pub const ROLE_MASTER: u32 = 2;
@@ -55,7 +60,9 @@ pub struct Header {
     pub ring_len: AtomicU32,
     pub frame_words: AtomicU32,
     pub header_size: AtomicU32,
-    pub reserved: [AtomicU64; 4],
+    /// CLOCK_MONOTONIC ns when a master last read the group (relaxed; see [`WATCH_NS`]).
+    pub watched_ns: AtomicU64,
+    pub reserved: [AtomicU64; 3],
 }
 
 /// One frame of the ring, under its own sequence word (see the module docs of `link`).

@@ -113,6 +113,11 @@ impl Reader {
             self.histories.clear();
             return Vec::new();
         }
+        // Track instances summarize only while a master watches (see `layout::WATCH_NS`).
+        mapping
+            .header()
+            .watched_ns
+            .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
         let mut live = Vec::new();
         for index in 0..SLOT_COUNT {
             let slot = mapping.slot(index);

@@ -315,6 +315,18 @@ impl Publisher {
         true
     }
 
+    /// Whether a master read the group within [`super::layout::WATCH_NS`] of `now` (frames
+    /// are summarized and published only then).
+    pub fn watched(&self, now: u64) -> bool {
+        let stamp = self
+            .lease
+            .mapping()
+            .header()
+            .watched_ns
+            .load(Ordering::Relaxed);
+        stamp != 0 && now.saturating_sub(stamp) < super::layout::WATCH_NS
+    }
+
     /// Appends `frame` to the slot's ring.
     pub fn publish(&mut self, frame: &TrackFrame) {
         if !self.lease.owned() {

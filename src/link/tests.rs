@@ -271,3 +271,26 @@ fn garbage_segments_never_panic() {
         }
     }
 }
+
+/// Tracks summarize only while a master watches: the group is watched from a reader's poll
+/// until `WATCH_NS` later, and a poll with an older clock never moves the stamp back.
+#[test]
+fn a_group_is_watched_while_a_master_reads_it() {
+    let group = Group::new("watched");
+    let track = Lease::claim(&group.0, &meta("Keys", ROLE_TRACK)).unwrap();
+    let out = Publisher::new(track.clone());
+    let now = now_ns();
+    assert!(!out.watched(now), "no master has read the group yet");
+    let mut reader = Reader::new(&group.0);
+    reader.poll(now);
+    assert!(out.watched(now));
+    assert!(out.watched(now + layout::WATCH_NS - 1));
+    assert!(!out.watched(now + layout::WATCH_NS), "the master went away");
+    reader.poll(now - 1_000_000_000);
+    assert!(
+        !out.watched(now + layout::WATCH_NS),
+        "the stamp never goes back"
+    );
+    reader.poll(now + layout::WATCH_NS);
+    assert!(out.watched(now + layout::WATCH_NS));
+}
