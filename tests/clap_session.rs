@@ -363,7 +363,10 @@ fn instances_come_and_go_while_audio_runs() {
             }
         };
         run(&mut tracks, 20);
-        assert_eq!(reader.poll(now_ns()).len(), 4);
+        // No master watched yet: the tracks are linked but summarized nothing.
+        let live = reader.poll(now_ns());
+        assert_eq!(live.len(), 4);
+        assert!(live.iter().all(|t| reader.frames(t).is_empty()));
         tracks.push(linked(&bundle, &group.0, "track", "Late"));
         run(&mut tracks, 20);
         let live = reader.poll(now_ns());
