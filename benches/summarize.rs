@@ -5,7 +5,8 @@
 //! second; ns per stereo sample frame is 1e9 / thrpt, and one `TrackFrame` is 2048 of them.
 //!
 //! `analyze_session` (off the audio thread: the master instance's editor, or the CLI) is
-//! timed on 16 tracks of 10 minutes of frames (13 184 frames each, noise-like band energies).
+//! timed on 16 tracks of 10 minutes of frames (13 184 frames each, noise-like band energies)
+//! and on 64 tracks of the 4096 frames a master's editor keeps of each.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mixmeter::meter::engine::{Meter, MeterConfig};
@@ -53,8 +54,41 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let frames = 10 * 60 * RATE / 2048;
-    let tracks: Vec<Vec<TrackFrame>> = (0..16u64)
+    // 16 tracks of 10 minutes (a CLI session), and 64 tracks of what a master's editor keeps
+    // (4096 frames, about 3 minutes, per track).
+    for (count, frames, name) in [
+        (
+            16u64,
+            10 * 60 * RATE / 2048,
+            "analyze_session_16_tracks_10_min",
+        ),
+        (64, 4096, "analyze_session_64_tracks_3_min"),
+    ] {
+        let tracks = noise_tracks(count, frames);
+        let names: Vec<String> = (0..count).map(|t| format!("track {t}")).collect();
+        let series: Vec<TrackSeries> = tracks
+            .iter()
+            .zip(&names)
+            .map(|(f, name)| TrackSeries {
+                name,
+                frames: f,
+                readings: TrackReadings::default(),
+            })
+            .collect();
+        let options = SessionOptions::default();
+        let mut group = c.benchmark_group("session");
+        group.sample_size(10);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(analyze_session(&series, None, &options).masking.len()))
+        });
+        group.finish();
+    }
+}
+
+/// `count` tracks of `frames` frames with noise-like band energies (every band of every
+/// track busy: the analysis's worst case).
+fn noise_tracks(count: u64, frames: usize) -> Vec<Vec<TrackFrame>> {
+    (0..count)
         .map(|t| {
             let energy = noise(frames * BANDS, t + 10);
             (0..frames)
@@ -71,21 +105,7 @@ fn bench(c: &mut Criterion) {
                 })
                 .collect()
         })
-        .collect();
-    let names: Vec<String> = (0..16).map(|t| format!("track {t}")).collect();
-    let series: Vec<TrackSeries> = tracks
-        .iter()
-        .zip(&names)
-        .map(|(f, name)| TrackSeries {
-            name,
-            frames: f,
-            readings: TrackReadings::default(),
-        })
-        .collect();
-    let options = SessionOptions::default();
-    c.bench_function("analyze_session_16_tracks_10_min", |b| {
-        b.iter(|| black_box(analyze_session(&series, None, &options).masking.len()))
-    });
+        .collect()
 }
 
 criterion_group!(benches, bench);

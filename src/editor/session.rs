@@ -4,8 +4,10 @@
 //! tracks that peak together (`mixmeter_core::session::analysis`).
 //!
 //! The group's slots are read every frame (cheap: atomics); the analysis runs at most every
-//! [`ANALYSIS_INTERVAL`] (64 tracks of 3 minutes are tens of milliseconds of work), so the
-//! tables lag the audio by up to a second.
+//! [`ANALYSIS_INTERVAL`], on a thread of its own (its cost grows with the pairs of tracks:
+//! many tracks are seconds of work, which the editor must never wait for), so the tables lag
+//! the audio by a second or more. The thread is joined before the panel goes (never outlives
+//! the plugin library).
 
 use super::format::format_reading;
 use super::palette::{BAD_COLOR, CAUTION_COLOR, GOOD_COLOR};
@@ -36,6 +38,16 @@ pub struct SessionPanel {
     name_text: Option<String>,
     view: Option<SessionView>,
     analysed_at: Option<Instant>,
+    /// The analysis running on its own thread, if one is, and the group it reads.
+    job: Option<(String, std::thread::JoinHandle<SessionView>)>,
+}
+
+impl Drop for SessionPanel {
+    fn drop(&mut self) {
+        if let Some((_, job)) = self.job.take() {
+            let _ = job.join();
+        }
+    }
 }
 
 fn verdict_colour(verdict: Verdict) -> Color32 {
@@ -59,15 +71,34 @@ impl SessionPanel {
         if self.reader.as_ref().is_none_or(|r| r.group() != link.group) {
             self.reader = Some(Reader::new(&link.group));
             self.analysed_at = None;
+            self.view = None;
         }
         let reader = self.reader.as_mut()?;
         let live = reader.poll(crate::link::slot::now_ns());
-        if self
-            .analysed_at
-            .is_none_or(|t| now.duration_since(t) >= ANALYSIS_INTERVAL)
+        if self.job.as_ref().is_some_and(|(_, j)| j.is_finished())
+            && let Some((group, job)) = self.job.take()
+            // A panicking analysis leaves the last view; one of a group left is dropped.
+            && let Ok(view) = job.join()
+            && group == link.group
+        {
+            self.view = Some(view);
+        }
+        if self.job.is_none()
+            && self
+                .analysed_at
+                .is_none_or(|t| now.duration_since(t) >= ANALYSIS_INTERVAL)
         {
             self.analysed_at = Some(now);
-            self.view = Some(reader.session(&live, link.slot.map(|(_, owner)| owner)));
+            let input = reader.session_input(&live, link.slot.map(|(_, owner)| owner));
+            let spawned = std::thread::Builder::new()
+                .name("mixmeter-session".to_string())
+                .spawn(move || input.analyze());
+            match spawned {
+                Ok(job) => self.job = Some((link.group.clone(), job)),
+                Err(error) => {
+                    nice_plug::nice_warn!("Session analysis not run: no thread ({error})");
+                }
+            }
         }
         self.view.as_ref()
     }
@@ -459,6 +490,16 @@ mod tests {
                     ui.label("meters");
                 });
             });
+        // The analysis runs on its own thread: the editor draws on while it does.
+        let started = Instant::now();
+        while harness.query_by_label("Linked tracks (3)").is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no analysis arrived"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+            harness.step();
+        }
         harness.run();
         harness.get_by_label("Linked tracks (3)");
         harness.get_by_label_contains("Kick and Bass");

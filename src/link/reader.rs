@@ -215,14 +215,59 @@ pub struct SessionView {
     pub report: mixmeter_core::session::analysis::SessionReport,
 }
 
+/// Everything one analysis of the session needs, copied out of the reader (so it can run on
+/// another thread while the editor keeps drawing).
+#[derive(Debug, Clone)]
+pub struct SessionInput {
+    tracks: Vec<(String, LinkedTrack)>,
+    frames: Vec<Vec<TrackFrame>>,
+    readings: Vec<mixmeter_core::session::analysis::TrackReadings>,
+    master: Option<(
+        Vec<TrackFrame>,
+        mixmeter_core::session::analysis::TrackReadings,
+    )>,
+    options: mixmeter_core::session::analysis::SessionOptions,
+}
+
+impl SessionInput {
+    /// Runs the analysis (allocates; O(frames x pairs x bands): off the editor's drawing).
+    pub fn analyze(self) -> SessionView {
+        use mixmeter_core::session::analysis::{TrackSeries, analyze_session};
+        let series: Vec<TrackSeries> = self
+            .tracks
+            .iter()
+            .zip(&self.frames)
+            .zip(&self.readings)
+            .map(|(((name, _), frames), readings)| TrackSeries {
+                name,
+                frames,
+                readings: *readings,
+            })
+            .collect();
+        let master_series = self.master.as_ref().map(|(frames, readings)| TrackSeries {
+            name: "Master",
+            frames,
+            readings: *readings,
+        });
+        let report = analyze_session(&series, master_series.as_ref(), &self.options);
+        SessionView {
+            tracks: self.tracks,
+            report,
+        }
+    }
+}
+
 impl Reader {
     /// Reads the session as the master `own` (its owner word) sees it: the tracks' frames
     /// and readings, and its own as the master series. Names that repeat get their slot
     /// number, so every row is told apart.
     pub fn session(&self, live: &[LinkedTrack], own: Option<u64>) -> SessionView {
-        use mixmeter_core::session::analysis::{
-            SessionOptions, TrackReadings, TrackSeries, analyze_session,
-        };
+        self.session_input(live, own).analyze()
+    }
+
+    /// What [`Reader::session`] analyses, copied out of the reader.
+    pub fn session_input(&self, live: &[LinkedTrack], own: Option<u64>) -> SessionInput {
+        use mixmeter_core::session::analysis::{SessionOptions, TrackReadings};
         let master = live.iter().find(|t| Some(t.owner) == own);
         let tracks: Vec<&LinkedTrack> = live
             .iter()
@@ -248,20 +293,6 @@ impl Reader {
             readings.short_term_lufs = meter(Reading::ShortTermLufs).or(readings.short_term_lufs);
             readings
         };
-        let series: Vec<TrackSeries> = tracks
-            .iter()
-            .zip(&names)
-            .map(|(t, name)| TrackSeries {
-                name,
-                frames: self.frames(t),
-                readings: readings(t),
-            })
-            .collect();
-        let master_series = master.map(|m| TrackSeries {
-            name: "Master",
-            frames: self.frames(m),
-            readings: readings(m),
-        });
         let rate = master
             .or(tracks.first().copied())
             .map(|t| t.meta.sample_rate_hz)
@@ -271,10 +302,12 @@ impl Reader {
                 .map(|r| mixmeter_core::session::frame::hop_for_rate(r) as f64 / f64::from(r)),
             ..SessionOptions::default()
         };
-        let report = analyze_session(&series, master_series.as_ref(), &options);
-        SessionView {
+        SessionInput {
+            frames: tracks.iter().map(|t| self.frames(t).to_vec()).collect(),
+            readings: tracks.iter().map(|t| readings(t)).collect(),
+            master: master.map(|m| (self.frames(m).to_vec(), readings(m))),
             tracks: names.into_iter().zip(tracks.into_iter().cloned()).collect(),
-            report,
+            options,
         }
     }
 }
