@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 
 /// How often the master re-runs the session analysis.
 pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
+/// The analysis waits at least this many times its own last duration before it runs again,
+/// so it takes at most a quarter of one core (64 busy tracks: about 1.3 s of work, `cargo
+/// bench --bench summarize -- session`, so an update every 5 s).
+pub const COST_FACTOR: u32 = 4;
 /// The swatch shown before the user picks a colour (grey, as the session view draws a track
 /// without one).
 const DEFAULT_COLOUR: u32 = 0x8080_80ff;
@@ -39,7 +43,9 @@ pub struct SessionPanel {
     view: Option<SessionView>,
     analysed_at: Option<Instant>,
     /// The analysis running on its own thread, if one is, and the group it reads.
-    job: Option<(String, std::thread::JoinHandle<SessionView>)>,
+    job: Option<(String, std::thread::JoinHandle<(SessionView, Duration)>)>,
+    /// How long the last analysis took (the next waits at least [`COST_FACTOR`] times that).
+    last_cost: Duration,
 }
 
 impl Drop for SessionPanel {
@@ -78,21 +84,28 @@ impl SessionPanel {
         if self.job.as_ref().is_some_and(|(_, j)| j.is_finished())
             && let Some((group, job)) = self.job.take()
             // A panicking analysis leaves the last view; one of a group left is dropped.
-            && let Ok(view) = job.join()
-            && group == link.group
+            && let Ok((view, cost)) = job.join()
         {
-            self.view = Some(view);
+            self.last_cost = cost;
+            if group == link.group {
+                self.view = Some(view);
+            }
         }
+        let interval = ANALYSIS_INTERVAL.max(self.last_cost * COST_FACTOR);
         if self.job.is_none()
             && self
                 .analysed_at
-                .is_none_or(|t| now.duration_since(t) >= ANALYSIS_INTERVAL)
+                .is_none_or(|t| now.saturating_duration_since(t) >= interval)
         {
             self.analysed_at = Some(now);
             let input = reader.session_input(&live, link.slot.map(|(_, owner)| owner));
             let spawned = std::thread::Builder::new()
                 .name("mixmeter-session".to_string())
-                .spawn(move || input.analyze());
+                .spawn(move || {
+                    let started = Instant::now();
+                    let view = input.analyze();
+                    (view, started.elapsed())
+                });
             match spawned {
                 Ok(job) => self.job = Some((link.group.clone(), job)),
                 Err(error) => {
