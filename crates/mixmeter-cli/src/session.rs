@@ -479,13 +479,16 @@ pub(crate) fn session_text(record: &SessionRecord, options: &SessionOptions) -> 
                 .filter(|(_, v)| *v < REGION_SHARE_SHOWN)
                 .map(|(_, v)| v)
                 .sum();
-            if rest > 0.0 {
+            if rest >= 0.005 {
                 format!("{}, others {:.0} %", shown.join(", "), 100.0 * rest)
+            } else if rest > 0.0 {
+                format!("{}, others <1 %", shown.join(", "))
             } else {
                 shown.join(", ")
             }
         };
-        let _ = writeln!(out, "  {:<20} {:<14} {who}", region.name, range);
+        // "2.0 kHz-6.0 kHz" is the longest range (15 characters).
+        let _ = writeln!(out, "  {:<20} {:<15}  {who}", region.name, range);
     }
 
     let _ = writeln!(out, "\nMasking pairs (frame by frame; strongest first)");
