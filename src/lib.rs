@@ -63,9 +63,8 @@ pub struct Mixmeter {
     reports: report::Recorder,
     /// The audio thread's end of the instance's link (see [`link`]).
     link: link::AudioLink,
-    /// This instance's running summary for its group and the rate it was made for (made in
-    /// `activate`; see [`link`]).
-    summarizer: Option<(FrameSummarizer, f32)>,
+    /// This instance's running summary for its group (made in `activate`; see [`link`]).
+    summarizer: Option<FrameSummarizer>,
     /// A master watched the group at the previous block (the summarizer starts afresh when
     /// one starts watching).
     link_watched: bool,
@@ -217,9 +216,9 @@ impl Plugin for Mixmeter {
         if self
             .summarizer
             .as_ref()
-            .is_none_or(|(s, r)| s.channels() != weights.len() || *r != rate as f32)
+            .is_none_or(|s| s.channels() != weights.len() || s.sample_rate() != rate as f32)
         {
-            self.summarizer = Some((FrameSummarizer::new(rate as f32, &weights), rate as f32));
+            self.summarizer = Some(FrameSummarizer::new(rate as f32, &weights));
         }
         self.params
             .session_link
@@ -428,7 +427,7 @@ impl Plugin for Mixmeter {
 /// stores per block, not the summarizer.
 fn publish_to_link(
     link: &mut link::AudioLink,
-    summarizer: Option<&mut (FrameSummarizer, f32)>,
+    summarizer: Option<&mut FrameSummarizer>,
     was_watched: &mut bool,
     buffer: &Buffer,
     position: Option<i64>,
@@ -440,7 +439,7 @@ fn publish_to_link(
     if !publisher.beat(now) {
         return;
     }
-    let Some((summarizer, _)) = summarizer else {
+    let Some(summarizer) = summarizer else {
         return;
     };
     let watched = publisher.watched(now);

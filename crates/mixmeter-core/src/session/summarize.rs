@@ -146,6 +146,7 @@ impl BandAnalyzer {
 
 /// Turns a track's audio into [`TrackFrame`]s (see the module docs).
 pub struct FrameSummarizer {
+    sample_rate: f32,
     hop: usize,
     channels: usize,
     weights: [f64; MAX_CHANNELS],
@@ -191,6 +192,7 @@ impl FrameSummarizer {
             w[..channels].copy_from_slice(&weights[..channels]);
         }
         Self {
+            sample_rate,
             hop,
             channels,
             weights: w,
@@ -211,6 +213,11 @@ impl FrameSummarizer {
     }
 
     /// Samples per frame.
+    /// The sample rate it was made for.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
     pub fn hop(&self) -> usize {
         self.hop
     }
