@@ -8,6 +8,8 @@
 //! in parallel never see each other, and removes the group's segment file when done.
 
 mod common;
+#[path = "real_recordings/corpus.rs"]
+mod corpus;
 
 use common::clap::{Bundle, Instance, bundles};
 use mixmeter::link::reader::{LinkedTrack, Reader, SessionView};
@@ -46,6 +48,11 @@ impl Drop for Group {
 /// An instance set up as the user would in the editor: role, group and track name (saved
 /// state's `session-link` field), activated at 48 kHz.
 fn linked(bundle: &Bundle, group: &str, role: &str, name: &str) -> Instance {
+    linked_at(bundle, group, role, name, RATE)
+}
+
+/// [`linked`] at another sample rate.
+fn linked_at(bundle: &Bundle, group: &str, role: &str, name: &str, rate: f64) -> Instance {
     let mut instance = bundle.instantiate();
     let state = instance.save_state();
     let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
@@ -57,7 +64,7 @@ fn linked(bundle: &Bundle, group: &str, role: &str, name: &str) -> Instance {
     let mut project = (body.len() as u64).to_le_bytes().to_vec();
     project.extend(body);
     instance.load_state(&project).expect("the project loads");
-    instance.activate(RATE, BLOCK as u32);
+    instance.activate(rate, BLOCK as u32);
     instance
 }
 
@@ -525,4 +532,173 @@ fn two_processes_link_through_shared_memory() {
         assert_eq!(reader.poll(now_ns()).len(), 3);
         drop(newcomers);
     }
+}
+
+/// A real recording's samples as the plugin is fed them: ffmpeg decodes it to 32-bit float
+/// (`rate`, stereo), one vector per channel.
+fn decode_stereo(path: &std::path::Path) -> [Vec<f32>; 2] {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-ac", "2", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    [
+        samples.iter().step_by(2).copied().collect(),
+        samples.iter().skip(1).step_by(2).copied().collect(),
+    ]
+}
+
+/// Where two reports of the same audio differ: every string and count equal, every number
+/// within `tolerance(path)` (dB readings, shares, times), listed as `path: ours vs theirs`.
+fn report_differences(
+    path: &str,
+    ours: &serde_json::Value,
+    theirs: &serde_json::Value,
+    tolerance: &dyn Fn(&str) -> f64,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let (x, y) = (a.get(k), b.get(k));
+                match (x, y) {
+                    (Some(x), Some(y)) => {
+                        report_differences(&format!("{path}/{k}"), x, y, tolerance, out)
+                    }
+                    _ => out.push(format!("{path}/{k}: {x:?} vs {y:?}")),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                report_differences(&format!("{path}/{i}"), x, y, tolerance, out);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            if (a - b).abs() > tolerance(path) {
+                out.push(format!("{path}: {a} vs {b}"));
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(format!("{path}: {a} vs {b}")),
+    }
+}
+
+/// The check of the session view on real stems: the drums, bass and sax of a real
+/// song (timidity's rendering of one MIDI file, one stem per MIDI channel; 44.1 kHz, about
+/// 80 s) played through three track instances and a master fed their sum, in a real host,
+/// give the master the same report as `mixmeter session` on the same files: every track's
+/// peaks, loudness, crest, share and verdict, every region's shares, the same masking pairs
+/// with the same bands and carves, the same peak moments.
+#[test]
+fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let files = corpus::build(&target).dir.join("files");
+    let names = ["stem-drums", "stem-bass", "stem-sax"];
+    let paths: Vec<std::path::PathBuf> = names
+        .iter()
+        .map(|n| files.join(format!("{n}.wav")))
+        .collect();
+    let mut stems: Vec<[Vec<f32>; 2]> = paths.iter().map(|p| decode_stereo(p)).collect();
+    let rate = 44_100.0;
+    // The stems end a second apart; a host plays on past a track's end, so each is padded
+    // with silence to whole blocks past the longest, and the analyzer reads those very
+    // samples (32-bit float WAVs of them): both see the same audio.
+    let len = stems.iter().map(|s| s[0].len()).max().unwrap().div_ceil(BLOCK) * BLOCK;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("session-real-stems");
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<std::path::PathBuf> = names
+        .iter()
+        .zip(&mut stems)
+        .map(|(name, stem)| {
+            for channel in stem.iter_mut() {
+                channel.resize(len, 0.0);
+            }
+            let path = dir.join(format!("{name}.wav"));
+            let channels: Vec<Vec<f64>> = stem
+                .iter()
+                .map(|c| c.iter().map(|&x| f64::from(x)).collect())
+                .collect();
+            common::wav::write_wav_extensible(&path, rate as u32, &channels, 0x3);
+            path
+        })
+        .collect();
+
+    let cli = std::process::Command::new(common::cli::mixmeter_cli())
+        .args(["session", "--json"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(String::from_utf8(cli.stdout).unwrap().lines().next().unwrap())
+            .unwrap();
+    assert_eq!(record["master"]["kind"], "sum");
+    let theirs = &record["report"];
+
+    // The release bundle is enough to compare numbers (the debug bundle's allocation check on
+    // the publishing path is the other tests' work, and 80 s of four instances in a debug
+    // build is minutes).
+    let path = &bundles()[0];
+    let bundle = Bundle::load(path);
+    let group = Group::new("real-stems", 0);
+    let mut tracks: Vec<Instance> = names
+        .iter()
+        .map(|n| linked_at(&bundle, &group.0, "track", n, rate))
+        .collect();
+    let mut master = linked_at(&bundle, &group.0, "master", "", rate);
+    let mut reader = Reader::new(&group.0);
+    reader.poll(now_ns());
+    let at = |s: &[Vec<f32>; 2], start: usize| -> Vec<Vec<f32>> {
+        s.iter().map(|c| c[start..start + BLOCK].to_vec()).collect()
+    };
+    for k in 0..len / BLOCK {
+        let position = k * BLOCK;
+        let mut mix = vec![vec![0.0f32; BLOCK]; 2];
+        for (stem, track) in stems.iter().zip(&mut tracks) {
+            let block = at(stem, position);
+            for (m, x) in mix.iter_mut().zip(&block) {
+                for (m, x) in m.iter_mut().zip(x) {
+                    *m += x;
+                }
+            }
+            track.process_at(&block, &[], Some((true, position as f64 / rate)));
+        }
+        master.process_at(&mix, &[], Some((true, position as f64 / rate)));
+        if k % 32 == 0 {
+            reader.poll(now_ns());
+        }
+    }
+    let (live, view) = master_view(&mut reader);
+    assert_eq!(live.len(), 4, "three tracks and the master");
+    let ours = serde_json::to_value(&view.report).unwrap();
+    let tolerance = |path: &str| {
+        if path.ends_with("_index") || path.contains("/frames") {
+            0.0
+        } else if path.contains("share") || path.contains("time") {
+            0.01
+        } else {
+            0.05
+        }
+    };
+    let mut differences = Vec::new();
+    report_differences("", &ours, theirs, &tolerance, &mut differences);
+    assert!(
+        differences.is_empty(),
+        "the master's view and `mixmeter session` differ on the same stems:\n{}",
+        differences.join("\n")
+    );
 }

@@ -1,4 +1,4 @@
-//! The shared-memory layout, version 1: a [`Header`] then [`SLOT_COUNT`] [`Slot`]s, every
+//! The shared-memory layout, version 2: a [`Header`] then [`SLOT_COUNT`] [`Slot`]s, every
 //! field an atomic (the memory is shared with other processes, which may write it at any
 //! time; a reader never forms a plain reference to bytes another process writes).
 //!
@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// "MXMLINK1" as a little-endian word: the first eight bytes of every segment.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MXMLINK1");
-/// The layout version. Bump it (and the file name's `v1`) with any change to this file.
-pub const LAYOUT_VERSION: u32 = 1;
+/// The layout version. Bump it (and the file name's `v2`) with any change to this file.
+/// Version 2: the seventh reading word ([`Reading::MaxShortTermLufs`]), version 1's padding.
+pub const LAYOUT_VERSION: u32 = 2;
 /// Slots per segment: the most instances one group links (tracks and masters).
 pub const SLOT_COUNT: usize = 128;
 /// Frames kept per slot: 128 frames of about 43-46 ms, about 6 s of each track, the slack a
@@ -24,7 +25,7 @@ const NAME_WORDS: usize = NAME_BYTES / 4;
 /// 32-bit words of one frame: the index (two words), four levels, the bands.
 pub const FRAME_WORDS: usize = 2 + 4 + BANDS;
 /// Latest readings per slot (see [`Reading`]).
-pub const READINGS: usize = 6;
+pub const READINGS: usize = 7;
 
 /// The latest readings a slot carries, each an `f32` in its own word (NaN: no value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub enum Reading {
     MaxTruePeakDbtp = 3,
     CrestFactorDb = 4,
     LoudnessRangeLu = 5,
+    /// The largest short-term value of the measurement (the gain-staging table's, as the
+    /// analyzer reports it for a file).
+    MaxShortTermLufs = 6,
 }
 
 /// Slot flag: the colour word is set.
@@ -94,7 +98,6 @@ pub struct Slot {
     pub name: [AtomicU32; NAME_WORDS],
     /// `f32` bits each, indexed by [`Reading`]. Independent scalars, relaxed.
     pub readings: [AtomicU32; READINGS],
-    pub pad: AtomicU32,
     /// Frames written into `ring` since the slot was claimed (entry `n % RING_LEN`).
     pub frames_written: AtomicU64,
     pub ring: [Entry; RING_LEN],

@@ -1,7 +1,7 @@
 //! Linked instances: track instances publish a running summary of their audio into shared
 //! memory; the master instance reads every track of its group (see `docs/session-link.md`).
 //!
-//! # Segment layout (version 1, [`layout`])
+//! # Segment layout (version 2, [`layout`])
 //!
 //! One file per (user, group) under `/dev/shm` ([`segment::segment_path`]), mapped shared by
 //! every instance of the group in every process:
@@ -11,7 +11,7 @@
 //!                    frame words, header size
 //! Slot x 128:        owner (pid << 32 | nonce; 0 free), heartbeat (CLOCK_MONOTONIC ns),
 //!                    metadata under a seqlock (role, colour, flags, rate, channels, name),
-//!                    6 latest readings (f32 each), frames written,
+//!                    7 latest readings (f32 each), frames written,
 //!                    ring of 128 entries: sequence word + one TrackFrame (34 words)
 //! ```
 //!
@@ -440,4 +440,5 @@ pub fn publish_readings(publisher: &Publisher, r: &crate::meter::engine::Reading
     publisher.set_reading(Reading::MaxTruePeakDbtp, r.max_true_peak_dbtp);
     publisher.set_reading(Reading::CrestFactorDb, r.crest_factor_db);
     publisher.set_reading(Reading::LoudnessRangeLu, r.loudness_range_lu);
+    publisher.set_reading(Reading::MaxShortTermLufs, r.max_short_term_lufs);
 }

@@ -290,7 +290,8 @@ impl Reader {
             // master collected.
             let meter = |r: Reading| t.reading(r).map(f64::from);
             readings.integrated_lufs = meter(Reading::IntegratedLufs).or(readings.integrated_lufs);
-            readings.short_term_lufs = meter(Reading::ShortTermLufs).or(readings.short_term_lufs);
+            readings.short_term_lufs =
+                meter(Reading::MaxShortTermLufs).or(readings.short_term_lufs);
             readings
         };
         let rate = master

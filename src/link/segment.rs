@@ -1,6 +1,6 @@
 //! Opening (or creating) a group's segment file and mapping it.
 //!
-//! The file is `/dev/shm/mixmeter-link-v1-<uid>-<group>-<hash>` (see [`segment_path`]). A new
+//! The file is `/dev/shm/mixmeter-link-v2-<uid>-<group>-<hash>` (see [`segment_path`]). A new
 //! segment is written whole into a private temporary file and then `link(2)`ed to its name,
 //! which fails if another instance was first: whoever opens the name sees a complete header,
 //! never a half-made one. Files are never removed by the plugin (another instance may open
@@ -253,7 +253,7 @@ mod tests {
         let b = segment_path("Band ? Mix 1");
         assert_ne!(a, b);
         let name = a.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("mixmeter-link-v1-"));
+        assert!(name.starts_with("mixmeter-link-v2-"));
         assert!(!name.contains('/') && !name.contains(' '), "{name}");
         assert_eq!(segment_path(""), segment_path(DEFAULT_GROUP));
         assert_eq!(segment_path("  x "), segment_path("x"));
