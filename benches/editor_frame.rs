@@ -16,6 +16,15 @@
 //! the updates on its own thread (measured separately and printed). They need a D-Bus
 //! session with accessibility on: `scripts/bench-screen-reader.sh` runs the bench so; without
 //! one they are skipped with a message.
+//!
+//! `master_64_tracks` is the master instance's editor with 64 track instances linked
+//! (`docs/session.md`): the same frame with the session view below it, fed through the real
+//! shared-memory link. 64 track slots are claimed in a group of their own and filled with the
+//! frames of the core's synthetic stems (kick, bass, vocal, guitar, hi-hat, keys, each
+//! stem's copies 3 dB apart, so many pairs mask each other), published at the audio's pace by a thread
+//! that plays the tracks' part while the bench runs; the panel's reader polls every frame and
+//! its analysis runs on its own thread as in the plugin. The frame measured is the editor
+//! thread's: layout, the read of 64 slots and tessellation.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mixmeter::diagnosis::platforms::targets;
@@ -160,8 +169,156 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(run_frame(&ctx, &frame, pane)))
         });
     }
+    session_case(&mut group, &frame);
     screen_reader_cases(&mut group, &frame);
     group.finish();
+}
+
+/// The master's editor with 64 linked tracks (see the module docs).
+fn session_case(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    frame: &Frame,
+) {
+    use mixmeter::editor::session::SessionPanel;
+    use mixmeter::link::layout::{RING_LEN, ROLE_TRACK};
+    use mixmeter::link::slot::{Lease, Meta, Publisher, now_ns};
+    use mixmeter::link::{LinkControl, Role, Settings};
+    use mixmeter_core::session::frame::TrackFrame;
+    use mixmeter_core::session::summarize::FrameSummarizer;
+    use mixmeter_core::session::synth;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    const TRACKS: usize = 64;
+    let rate = 48_000.0;
+    let name = format!("bench-editor-{}-{}", std::process::id(), now_ns());
+    // The stems' frames, summarized once; track k plays stem k % 6 at its own gain.
+    let stems: Vec<Vec<TrackFrame>> = synth::stems(rate, 20.0)
+        .iter()
+        .map(|stem| {
+            let mut summarizer = FrameSummarizer::new(rate as f32, &[1.0]);
+            let mut frames = Vec::new();
+            summarizer.process(&[stem], Some(0), |f| frames.push(*f));
+            frames
+        })
+        .collect();
+    let track_frame = move |k: usize, n: u64| {
+        let source = &stems[k % stems.len()];
+        let mut f = source[n as usize % source.len()];
+        // Each stem's copies 3 dB apart: a few of them carry most of a band, as in a mix.
+        let gain = 10f32.powf(-3.0 * (k / stems.len()) as f32 / 20.0);
+        f.index = n;
+        f.sample_peak *= gain;
+        f.true_peak *= gain;
+        f.mean_square *= gain * gain;
+        f.power *= gain * gain;
+        f.bands.iter_mut().for_each(|b| *b *= gain * gain);
+        f
+    };
+    let mut publishers: Vec<Publisher> = (0..TRACKS)
+        .map(|k| {
+            let meta = Meta {
+                role: ROLE_TRACK,
+                name: format!("{} {}", synth::STEM_NAMES[k % 6], k / 6 + 1),
+                colour: Some(0x4080_c0ff),
+                name_from_host: true,
+                sample_rate_hz: rate as f32,
+                channels: 2,
+            };
+            Publisher::new(Lease::claim(&name, &meta).expect("a slot for every track"))
+        })
+        .collect();
+    let hop_s = mixmeter_core::session::frame::hop_for_rate(rate as f32) as f64 / rate;
+    let mut written = 0u64;
+    let mut publish_up_to = move |publishers: &mut [Publisher], n: u64| {
+        for (k, p) in publishers.iter_mut().enumerate() {
+            p.beat(now_ns());
+            for i in written..n {
+                p.publish(&track_frame(k, i));
+            }
+        }
+        written = written.max(n);
+    };
+    publish_up_to(&mut publishers, RING_LEN as u64);
+    // The tracks' audio threads: a frame every hop for every track, for as long as the bench.
+    let playing = Arc::new(AtomicBool::new(true));
+    let tracks = {
+        let playing = playing.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while playing.load(Ordering::Relaxed) {
+                let due = RING_LEN as u64 + (started.elapsed().as_secs_f64() / hop_s) as u64;
+                publish_up_to(&mut publishers, due);
+                std::thread::sleep(Duration::from_secs_f64(hop_s));
+            }
+            publishers
+        })
+    };
+
+    let control = LinkControl::default();
+    control.set_settings(Settings {
+        role: Role::Master,
+        group: name.clone(),
+        ..Settings::default()
+    });
+    control.activated(rate as f32, 2);
+    let mut panel = SessionPanel::default();
+    let ctx = egui::Context::default();
+    let run = |panel: &mut SessionPanel| {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
+            )),
+            ..Default::default()
+        };
+        let editor_frame = EditorFrame {
+            view: &frame.view,
+            history: &frame.history,
+            pane: Pane::Spectrum,
+            spectrum: &frame.spectrum,
+            stereo: Some(&frame.stereo),
+        };
+        let output = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                panel.below(ui, &control, |ui| draw(ui, &editor_frame));
+            });
+        });
+        ctx.tessellate(output.shapes, output.pixels_per_point).len()
+    };
+    // Until the first analysis of all 64 tracks has arrived (it runs on its own thread).
+    let started = Instant::now();
+    loop {
+        run(&mut panel);
+        let view = panel.refresh(&control, Instant::now());
+        if view.is_some_and(|v| v.report.tracks.len() == TRACKS) {
+            let report = &view.unwrap().report;
+            println!(
+                "master_64_tracks: {} tracks, {} masking pairs, analysis ready after {:.1} s",
+                report.tracks.len(),
+                report.masking.len(),
+                started.elapsed().as_secs_f64()
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the session analysis of 64 tracks never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    group.bench_function("master_64_tracks", |b| {
+        b.iter(|| black_box(run(&mut panel)))
+    });
+    playing.store(false, Ordering::Relaxed);
+    let publishers = tracks.join().expect("the tracks' thread");
+    drop(panel);
+    control.shutdown();
+    for p in &publishers {
+        p.lease().release();
+    }
+    let _ = std::fs::remove_file(mixmeter::link::segment::segment_path(&name));
 }
 
 /// The frames with the screen-reader bridge connected (see the module docs).

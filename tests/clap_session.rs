@@ -543,7 +543,11 @@ fn decode_stereo(path: &std::path::Path) -> [Vec<f32>; 2] {
         .args(["-f", "f32le", "-ac", "2", "-"])
         .output()
         .expect("ffmpeg runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let samples: Vec<f32> = out
         .stdout
         .chunks_exact(4)
@@ -594,14 +598,10 @@ fn report_differences(
     }
 }
 
-/// The check of the session view on real stems: the drums, bass and sax of a real
-/// song (timidity's rendering of one MIDI file, one stem per MIDI channel; 44.1 kHz, about
-/// 80 s) played through three track instances and a master fed their sum, in a real host,
-/// give the master the same report as `mixmeter session` on the same files: every track's
-/// peaks, loudness, crest, share and verdict, every region's shares, the same masking pairs
-/// with the same bands and carves, the same peak moments.
-#[test]
-fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
+/// The drums, bass and sax stems of the corpus's MIDI song (44.1 kHz, about 80 s), decoded,
+/// padded with silence to whole blocks past the longest (a host plays on past a track's end),
+/// and written as 32-bit float WAVs of exactly those samples.
+fn real_stems() -> RealStems {
     let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -613,11 +613,16 @@ fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
         .map(|n| files.join(format!("{n}.wav")))
         .collect();
     let mut stems: Vec<[Vec<f32>; 2]> = paths.iter().map(|p| decode_stereo(p)).collect();
-    let rate = 44_100.0;
     // The stems end a second apart; a host plays on past a track's end, so each is padded
     // with silence to whole blocks past the longest, and the analyzer reads those very
     // samples (32-bit float WAVs of them): both see the same audio.
-    let len = stems.iter().map(|s| s[0].len()).max().unwrap().div_ceil(BLOCK) * BLOCK;
+    let len = stems
+        .iter()
+        .map(|s| s[0].len())
+        .max()
+        .unwrap()
+        .div_ceil(BLOCK)
+        * BLOCK;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("session-real-stems");
     std::fs::create_dir_all(&dir).unwrap();
     let paths: Vec<std::path::PathBuf> = names
@@ -632,20 +637,52 @@ fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
                 .iter()
                 .map(|c| c.iter().map(|&x| f64::from(x)).collect())
                 .collect();
-            common::wav::write_wav_extensible(&path, rate as u32, &channels, 0x3);
+            common::wav::write_wav_extensible(&path, REAL_RATE as u32, &channels, 0x3);
             path
         })
         .collect();
 
+    (names, stems, paths)
+}
+
+const REAL_RATE: f64 = 44_100.0;
+
+/// Names, stereo samples and WAV files of the real stems.
+type RealStems = (
+    [&'static str; 3],
+    Vec<[Vec<f32>; 2]>,
+    Vec<std::path::PathBuf>,
+);
+
+/// The check of the session view on real stems: the drums, bass and sax of a real
+/// song (timidity's rendering of one MIDI file, one stem per MIDI channel; 44.1 kHz, about
+/// 80 s) played through three track instances and a master fed their sum, in a real host,
+/// give the master the same report as `mixmeter session` on the same files: every track's
+/// peaks, loudness, crest, share and verdict, every region's shares, the same masking pairs
+/// with the same bands and carves, the same peak moments.
+#[test]
+fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
+    let (names, stems, paths) = real_stems();
+    let rate = REAL_RATE;
+    let len = stems[0][0].len();
     let cli = std::process::Command::new(common::cli::mixmeter_cli())
         .args(["session", "--json"])
         .args(&paths)
         .output()
         .unwrap();
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
-    let record: serde_json::Value =
-        serde_json::from_str(String::from_utf8(cli.stdout).unwrap().lines().next().unwrap())
-            .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let record: serde_json::Value = serde_json::from_str(
+        String::from_utf8(cli.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(record["master"]["kind"], "sum");
     let theirs = &record["report"];
 
@@ -701,4 +738,80 @@ fn real_stems_read_the_same_in_the_plugin_and_the_cli() {
         "the master's view and `mixmeter session` differ on the same stems:\n{}",
         differences.join("\n")
     );
+}
+
+/// The master's editor, open in the host while the real stems play (ten times faster than
+/// real time, with pauses so the editor's own reads keep up with the tracks' rings): the
+/// editor is the only reader, so the tracks publish because it watches, and its session view
+/// shows them. Saves the picture to `target/screenshots/session-real-stems.png` (the README's
+/// session picture is that file).
+#[test]
+fn the_master_editor_watches_and_shows_real_stems() {
+    use common::editor_host::{EDITOR_SIZE, close_editor, open_editor};
+    use common::x11::{ParentWindow, display};
+    let (names, stems, _) = real_stems();
+    let display = display();
+    let rate = REAL_RATE;
+    let len = stems[0][0].len();
+    let bundle = Bundle::load(&bundles()[0]);
+    let group = Group::new("real-stems-editor", 0);
+    let mut tracks: Vec<Instance> = ["Drums", "Bass", "Sax"]
+        .iter()
+        .map(|n| linked_at(&bundle, &group.0, "track", n, rate))
+        .collect();
+    assert_eq!(names.len(), tracks.len());
+    let mut master = linked_at(&bundle, &group.0, "master", "", rate);
+    let parent = ParentWindow::new(&display, EDITOR_SIZE.0, EDITOR_SIZE.1);
+    open_editor(&mut master, &parent);
+    // The editor reads the group many times a second once its window runs.
+    std::thread::sleep(Duration::from_millis(1000));
+    let started = Instant::now();
+    for k in 0..len / BLOCK {
+        let position = k * BLOCK;
+        let mut mix = vec![vec![0.0f32; BLOCK]; 2];
+        for (stem, track) in stems.iter().zip(&mut tracks) {
+            let block: Vec<Vec<f32>> = stem
+                .iter()
+                .map(|c| c[position..position + BLOCK].to_vec())
+                .collect();
+            for (m, x) in mix.iter_mut().zip(&block) {
+                for (m, x) in m.iter_mut().zip(x) {
+                    *m += x;
+                }
+            }
+            track.process_at(&block, &[], Some((true, position as f64 / rate)));
+        }
+        master.process_at(&mix, &[], Some((true, position as f64 / rate)));
+        // Ten times real time: a ring of 128 frames (6 s) lasts 0.6 s between the editor's
+        // reads, every 0.1 s.
+        let due = Duration::from_secs_f64(position as f64 / rate / 10.0);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    // The analysis runs every second or so, on its own thread.
+    std::thread::sleep(Duration::from_millis(2500));
+    let pixels = parent.capture_rgb();
+    parent.save_png(
+        &pixels,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/screenshots/session-real-stems.png"),
+    );
+    close_editor(&mut master);
+    // Only the editor read the group while the stems played: the tracks' rings hold the
+    // song's last frames, so they published because it watched.
+    let mut reader = Reader::new(&group.0);
+    let live = reader.poll(now_ns());
+    let last = (len / 2048) as u64;
+    for track in live.iter().filter(|t| !t.is_master()) {
+        let frames = reader.frames(track);
+        assert!(
+            frames.last().is_some_and(|f| f.index + 2 >= last),
+            "{}: {} frames, last {:?}, the song's last is {last}",
+            track.meta.name,
+            frames.len(),
+            frames.last().map(|f| f.index)
+        );
+    }
+    assert_eq!(live.len(), 4);
 }

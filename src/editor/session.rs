@@ -12,9 +12,10 @@
 use super::format::format_reading;
 use super::palette::{BAD_COLOR, CAUTION_COLOR, GOOD_COLOR};
 use crate::link::reader::{Reader, SessionView};
-use crate::link::{LinkControl, Reading, Role, normalize_group};
+use crate::link::{LinkControl, Role, normalize_group};
 use egui::{Color32, RichText};
-use mixmeter_core::session::staging::Verdict;
+use mixmeter_core::session::analysis::SessionReport;
+use mixmeter_core::session::staging::{MasterStaging, Verdict};
 use std::time::{Duration, Instant};
 
 /// How often the master re-runs the session analysis.
@@ -46,6 +47,8 @@ pub struct SessionPanel {
     job: Option<(String, std::thread::JoinHandle<(SessionView, Duration)>)>,
     /// How long the last analysis took (the next waits at least [`COST_FACTOR`] times that).
     last_cost: Duration,
+    /// The table shown.
+    tab: Tab,
 }
 
 impl Drop for SessionPanel {
@@ -159,10 +162,7 @@ impl SessionPanel {
             self.refresh(control, Instant::now());
             if self.has_tracks() {
                 ui.separator();
-                egui::ScrollArea::vertical()
-                    .id_salt("session")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| self.session(ui));
+                self.session(ui);
             }
             // The tracks keep playing: read them again soon.
             ui.ctx().request_repaint_after(Duration::from_millis(100));
@@ -268,7 +268,7 @@ impl SessionPanel {
         }
     }
 
-    fn session(&self, ui: &mut egui::Ui) {
+    fn session(&mut self, ui: &mut egui::Ui) {
         if let Some(Err(error)) = self.reader.as_ref().map(|r| r.status()) {
             ui.colored_label(BAD_COLOR, format!("Not linked: {error}"));
             return;
@@ -284,156 +284,320 @@ impl SessionPanel {
             );
             return;
         }
-        ui.label(RichText::new(format!("Linked tracks ({})", view.tracks.len())).strong());
-        egui::Grid::new("linked-tracks")
-            .striped(true)
-            .show(ui, |ui| {
-                for caption in ["Track", "Short-term", "Integrated", "Max TP", "Rate"] {
-                    ui.label(RichText::new(caption).weak());
-                }
-                ui.end_row();
-                for (name, track) in &view.tracks {
-                    let colour = track.meta.colour.map_or(Color32::GRAY, |c| {
-                        let [r, g, b, _] = c.to_be_bytes();
-                        Color32::from_rgb(r, g, b)
-                    });
-                    ui.horizontal(|ui| {
-                        let (swatch, _) =
-                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                        ui.painter().rect_filled(swatch, 2.0, colour);
-                        ui.label(name);
-                    });
-                    let reading = |r: Reading| format_reading(track.reading(r).map(f64::from));
-                    ui.label(format!("{} LUFS", reading(Reading::ShortTermLufs)));
-                    ui.label(format!("{} LUFS", reading(Reading::IntegratedLufs)));
-                    ui.label(format!("{} dBTP", reading(Reading::MaxTruePeakDbtp)));
-                    ui.label(format!(
-                        "{:.1} kHz, {} ch",
-                        track.meta.sample_rate_hz / 1000.0,
-                        track.meta.channels
-                    ));
-                    ui.end_row();
-                }
-            });
         let report = &view.report;
-        ui.add_space(6.0);
-        ui.label(RichText::new("Gain staging").strong());
-        egui::Grid::new("gain-staging")
-            .striped(true)
-            .show(ui, |ui| {
-                for caption in ["Track", "Sample peak", "Crest", "Share", "Verdict"] {
-                    ui.label(RichText::new(caption).weak());
-                }
-                ui.end_row();
-                for row in &report.tracks {
-                    ui.label(&row.name);
-                    ui.label(format!(
-                        "{} dBFS",
-                        format_reading(row.readings.sample_peak_dbfs)
-                    ));
-                    ui.label(format!("{} dB", format_reading(row.crest_factor_db)));
-                    ui.label(
-                        row.energy_share
-                            .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
-                    );
-                    let graded = &row.staging;
-                    ui.colored_label(verdict_colour(graded.verdict), graded.verdict.id())
-                        .on_hover_text(format!(
-                            "{}{}",
-                            graded.evidence,
-                            graded
-                                .advice
-                                .as_ref()
-                                .map_or(String::new(), |a| format!("\n{a}"))
-                        ));
-                    ui.end_row();
-                }
-                if let Some(master) = &report.master {
-                    ui.label(RichText::new("Master").strong());
-                    ui.label(format!(
-                        "{} dBTP",
-                        format_reading(master.readings.true_peak_dbtp)
-                    ));
-                    ui.label("");
-                    ui.label("");
-                    ui.colored_label(
-                        verdict_colour(master.staging.verdict),
-                        master.staging.verdict.id(),
-                    )
-                    .on_hover_text(&master.staging.evidence);
-                    ui.end_row();
-                }
+        let moments = report.peak_moments.as_ref().map_or(0, Vec::len);
+        ui.horizontal(|ui| {
+            for (tab, caption) in [
+                (Tab::Tracks, format!("Tracks ({})", view.tracks.len())),
+                (Tab::Regions, "Regions".to_string()),
+                (Tab::Masking, format!("Masking ({})", report.masking.len())),
+                (Tab::Peaks, format!("Peaks together ({moments})")),
+            ] {
+                ui.selectable_value(&mut self.tab, tab, caption);
+            }
+            ui.separator();
+            ui.label(RichText::new(summary(report)).weak());
+        });
+        ui.separator();
+        match self.tab {
+            Tab::Tracks => tracks_table(ui, view),
+            Tab::Regions => regions(ui, report),
+            Tab::Masking => masking(ui, report),
+            Tab::Peaks => peaks(ui, report),
+        }
+    }
+}
+
+/// The session view's tabs: one table at a time, each scrolled on its own (only the rows in
+/// sight are laid out, so 64 tracks cost what the visible rows cost).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Tab {
+    #[default]
+    Tracks,
+    Regions,
+    Masking,
+    Peaks,
+}
+
+/// One line after the tabs: what needs attention.
+fn summary(report: &SessionReport) -> String {
+    let failing = report
+        .tracks
+        .iter()
+        .filter(|t| t.staging.verdict == Verdict::Fail)
+        .count();
+    let warned = report
+        .tracks
+        .iter()
+        .filter(|t| t.staging.verdict == Verdict::Warn)
+        .count();
+    let mut parts = Vec::new();
+    if failing > 0 {
+        parts.push(format!("{failing} too hot"));
+    }
+    if warned > 0 {
+        parts.push(format!("{warned} near the limit"));
+    }
+    if let Some(master) = &report.master
+        && master.staging.verdict != Verdict::Pass
+        && master.staging.verdict != Verdict::None
+    {
+        parts.push(format!("master {}", master.staging.verdict.id()));
+    }
+    if let Some(pair) = report.masking.first() {
+        parts.push(format!(
+            "most masking: {} and {}",
+            pair.tracks[0], pair.tracks[1]
+        ));
+    }
+    if parts.is_empty() {
+        "Gain staging fine, no masking found".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Cells of fixed widths, so rows laid out one at a time still line up.
+const TRACK_COLUMNS: [(&str, f32); 8] = [
+    ("Track", 150.0),
+    ("Sample peak", 90.0),
+    ("True peak", 90.0),
+    ("Max short-term", 105.0),
+    ("Integrated", 90.0),
+    ("Crest", 60.0),
+    ("Share", 55.0),
+    ("Verdict", 60.0),
+];
+
+fn cell(ui: &mut egui::Ui, width: f32, height: f32, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(width, height));
+            add(ui);
+        },
+    );
+}
+
+/// Each track's gain staging over the measurement, as `mixmeter session` prints it: peaks,
+/// the loudest short-term value and the integrated loudness (from the track's own meter),
+/// crest, share of the master and the verdict with its evidence; the master's row last.
+fn tracks_table(ui: &mut egui::Ui, view: &SessionView) {
+    let report = &view.report;
+    let height = ui.spacing().interact_size.y;
+    ui.horizontal(|ui| {
+        for (caption, width) in TRACK_COLUMNS {
+            cell(ui, width, height, |ui| {
+                ui.label(RichText::new(caption).weak());
             });
-        ui.add_space(6.0);
-        ui.label(RichText::new("Who fills each region (last 10 s)").strong());
-        for region in &report.regions {
-            let mut shares: Vec<_> = region
-                .recent
-                .shares
+        }
+    });
+    let rows = report.tracks.len() + usize::from(report.master.is_some());
+    egui::ScrollArea::vertical()
+        .id_salt("session-tracks")
+        .auto_shrink([false, false])
+        .show_rows(ui, height, rows, |ui, range| {
+            for i in range {
+                ui.horizontal(|ui| match report.tracks.get(i) {
+                    Some(row) => track_row(ui, height, row, view.tracks.get(i).map(|t| &t.1)),
+                    None => {
+                        if let Some(master) = &report.master {
+                            master_row(ui, height, master);
+                        }
+                    }
+                });
+            }
+        });
+}
+
+fn track_row(
+    ui: &mut egui::Ui,
+    height: f32,
+    row: &mixmeter_core::session::staging::TrackStaging,
+    linked: Option<&crate::link::reader::LinkedTrack>,
+) {
+    let w = |i: usize| TRACK_COLUMNS[i].1;
+    cell(ui, w(0), height, |ui| {
+        let colour = linked
+            .and_then(|t| t.meta.colour)
+            .map_or(Color32::GRAY, |c| {
+                let [r, g, b, _] = c.to_be_bytes();
+                Color32::from_rgb(r, g, b)
+            });
+        let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+        ui.painter().rect_filled(swatch, 2.0, colour);
+        ui.add(egui::Label::new(&row.name).truncate());
+    });
+    let texts = [
+        format!("{} dBFS", format_reading(row.readings.sample_peak_dbfs)),
+        format!("{} dBTP", format_reading(row.readings.true_peak_dbtp)),
+        format!("{} LUFS", format_reading(row.readings.short_term_lufs)),
+        format!("{} LUFS", format_reading(row.readings.integrated_lufs)),
+        format!("{} dB", format_reading(row.crest_factor_db)),
+        row.energy_share
+            .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
+    ];
+    for (k, text) in texts.into_iter().enumerate() {
+        cell(ui, w(k + 1), height, |ui| {
+            ui.label(text);
+        });
+    }
+    let graded = &row.staging;
+    cell(ui, w(7), height, |ui| {
+        ui.colored_label(verdict_colour(graded.verdict), graded.verdict.id())
+            .on_hover_text(format!(
+                "{}{}",
+                graded.evidence,
+                graded
+                    .advice
+                    .as_ref()
+                    .map_or(String::new(), |a| format!("\n{a}"))
+            ));
+    });
+}
+
+fn master_row(ui: &mut egui::Ui, height: f32, master: &MasterStaging) {
+    let w = |i: usize| TRACK_COLUMNS[i].1;
+    cell(ui, w(0), height, |ui| {
+        ui.label(RichText::new("Master").strong());
+    });
+    let texts = [
+        format!("{} dBFS", format_reading(master.readings.sample_peak_dbfs)),
+        format!("{} dBTP", format_reading(master.readings.true_peak_dbtp)),
+        format!("{} LUFS", format_reading(master.readings.short_term_lufs)),
+        format!("{} LUFS", format_reading(master.readings.integrated_lufs)),
+    ];
+    for (k, text) in texts.into_iter().enumerate() {
+        cell(ui, w(k + 1), height, |ui| {
+            ui.label(text);
+        });
+    }
+    // No crest or share for the master: empty cells keep the verdict in its column.
+    cell(ui, w(5), height, |_| {});
+    cell(ui, w(6), height, |_| {});
+    cell(ui, w(7), height, |ui| {
+        ui.colored_label(
+            verdict_colour(master.staging.verdict),
+            master.staging.verdict.id(),
+        )
+        .on_hover_text(&master.staging.evidence);
+    });
+}
+
+/// Who fills each region: the three largest shares of the last 10 s and of the whole
+/// measurement.
+fn regions(ui: &mut egui::Ui, report: &SessionReport) {
+    let who = |fill: &mixmeter_core::session::fill::RegionShares| {
+        let mut shares: Vec<_> = fill
+            .shares
+            .iter()
+            .filter_map(|s| s.share.map(|v| (s.track.as_str(), v)))
+            .filter(|(_, v)| *v >= 0.05)
+            .collect();
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if fill.empty || shares.is_empty() {
+            "empty".to_string()
+        } else {
+            shares
                 .iter()
-                .filter_map(|s| s.share.map(|v| (s.track.as_str(), v)))
-                .filter(|(_, v)| *v >= 0.05)
-                .collect();
-            shares.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let who = if region.recent.empty || shares.is_empty() {
-                "empty".to_string()
-            } else {
-                shares
-                    .iter()
-                    .take(3)
-                    .map(|(t, v)| format!("{t} {:.0} %", v * 100.0))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            ui.label(format!(
-                "{} ({:.0}-{:.0} Hz): {who}",
-                region.name, region.low_hz, region.high_hz
-            ));
+                .take(3)
+                .map(|(t, v)| format!("{t} {:.0} %", v * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
-        ui.add_space(6.0);
-        ui.label(RichText::new("Masking pairs").strong());
-        if report.masking.is_empty() {
-            ui.label("None found.");
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("session-regions")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            egui::Grid::new("session-regions-grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    for caption in ["Region", "Last 10 s", "Whole measurement"] {
+                        ui.label(RichText::new(caption).weak());
+                    }
+                    ui.end_row();
+                    for region in &report.regions {
+                        ui.label(format!(
+                            "{} ({:.0}-{:.0} Hz)",
+                            region.name, region.low_hz, region.high_hz
+                        ));
+                        ui.label(who(&region.recent));
+                        ui.label(who(&region.whole));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// The masking pairs, strongest first: the pair, the band and how often on one line, the
+/// carve on the next (cut short to the panel; the whole text on hover).
+fn masking(ui: &mut egui::Ui, report: &SessionReport) {
+    if report.masking.is_empty() {
+        ui.label("No two tracks mask each other.");
+        return;
+    }
+    let line = ui.spacing().interact_size.y;
+    egui::ScrollArea::vertical()
+        .id_salt("session-masking")
+        .auto_shrink([false, false])
+        .show_rows(ui, 2.0 * line, report.masking.len(), |ui, range| {
+            for pair in &report.masking[range] {
+                ui.allocate_ui(egui::vec2(ui.available_width(), 2.0 * line), |ui| {
+                    ui.set_min_height(2.0 * line);
+                    ui.vertical(|ui| {
+                        ui.label(
+                            RichText::new(format!(
+                                "{} and {}, {:.0}-{:.0} Hz, {:.0} % of the time",
+                                pair.tracks[0],
+                                pair.tracks[1],
+                                pair.low_hz,
+                                pair.high_hz,
+                                pair.time_share * 100.0
+                            ))
+                            .strong(),
+                        );
+                        ui.add(egui::Label::new(&pair.advice).truncate())
+                            .on_hover_text(&pair.advice);
+                    });
+                });
+            }
+        });
+}
+
+/// When the master came near its ceiling, which tracks peaked with it (the latest eight).
+fn peaks(ui: &mut egui::Ui, report: &SessionReport) {
+    match &report.peak_moments {
+        None => {
+            ui.label("Needs the master instance's own audio.");
         }
-        for pair in &report.masking {
-            ui.label(format!(
-                "{} and {}, {:.0}-{:.0} Hz, {:.0} % of the time: {}",
-                pair.tracks[0],
-                pair.tracks[1],
-                pair.low_hz,
-                pair.high_hz,
-                pair.time_share * 100.0,
-                pair.advice
-            ));
+        Some(moments) if moments.is_empty() => {
+            ui.label("The master stays clear of its ceiling.");
         }
-        ui.add_space(6.0);
-        ui.label(RichText::new("Peaks together on the master").strong());
-        match &report.peak_moments {
-            None => {
-                ui.label("Needs the master instance's own audio.");
-            }
-            Some(moments) if moments.is_empty() => {
-                ui.label("The master stays clear of its ceiling.");
-            }
-            Some(moments) => {
-                for moment in moments.iter().rev().take(8) {
-                    let tracks: Vec<String> = moment
-                        .tracks
-                        .iter()
-                        .map(|t| format!("{} {:.1} dBTP", t.track, t.true_peak_dbtp))
-                        .collect();
-                    ui.label(format!(
-                        "{}: master {:.1} dBTP with {}",
-                        moment
-                            .start_s
-                            .map_or(format!("frame {}", moment.first_index), |s| {
-                                super::format::format_duration(s)
-                            }),
-                        moment.master_true_peak_dbtp,
-                        tracks.join(", ")
-                    ));
-                }
-            }
+        Some(moments) => {
+            egui::ScrollArea::vertical()
+                .id_salt("session-peaks")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    for moment in moments.iter().rev().take(8) {
+                        let tracks: Vec<String> = moment
+                            .tracks
+                            .iter()
+                            .map(|t| format!("{} {:.1} dBTP", t.track, t.true_peak_dbtp))
+                            .collect();
+                        ui.label(format!(
+                            "{}: master {:.1} dBTP with {}",
+                            moment
+                                .start_s
+                                .map_or(format!("frame {}", moment.first_index), |s| {
+                                    super::format::format_duration(s)
+                                }),
+                            moment.master_true_peak_dbtp,
+                            tracks.join(", ")
+                        ));
+                    }
+                });
         }
     }
 }
@@ -505,7 +669,7 @@ mod tests {
             });
         // The analysis runs on its own thread: the editor draws on while it does.
         let started = Instant::now();
-        while harness.query_by_label("Linked tracks (3)").is_none() {
+        while harness.query_by_label("Tracks (3)").is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "no analysis arrived"
@@ -514,13 +678,28 @@ mod tests {
             harness.step();
         }
         harness.run();
-        harness.get_by_label("Linked tracks (3)");
-        harness.get_by_label_contains("Kick and Bass");
-        assert!(harness.query_by_label_contains("Hot and").is_none());
+        // The tracks' tab first: every row, the hot one failing, and the summary says so.
+        harness.get_by_label("Tracks (3)");
+        for name in ["Kick", "Bass", "Hot"] {
+            harness.get_by_label(name);
+        }
         assert_eq!(
             harness.query_all_by_label("fail").count(),
             1,
             "the hot track fails"
+        );
+        harness.get_by_label_contains("1 too hot");
+        assert!(harness.query_by_label_contains("Kick and Bass,").is_none());
+        harness.get_by_label("Masking (1)").click();
+        harness.run();
+        harness.get_by_label_contains("Kick and Bass,");
+        assert!(harness.query_by_label_contains("Hot and").is_none());
+        harness.get_by_label("Regions").click();
+        harness.run();
+        assert_eq!(
+            harness.query_all_by_label_contains("Hot 100 %").count(),
+            2,
+            "the hot track alone fills its band, lately and over the measurement"
         );
         harness.get_by_label_contains("Auto").hover();
     }
@@ -536,6 +715,6 @@ mod tests {
         });
         harness.run();
         harness.get_by_label("Links when the host starts the plugin");
-        assert!(harness.query_by_label_contains("Linked tracks").is_none());
+        assert!(harness.query_by_label_contains("Tracks (").is_none());
     }
 }
