@@ -6,7 +6,8 @@
 #
 # Builds the release bundle, runs the plugin-path bench (the built CLAP plugin, the meter core
 # and the `ebur128` crate in one process; again with MIXMETER_KERNEL=portable for the kernels
-# of CPUs without AVX2/FMA), the worst-call bench, the editor-frame bench and the analyzer
+# of CPUs without AVX2/FMA), the worst-call bench, the editor-frame bench, the session frame
+# summary a linked track adds, and the analyzer
 # against ffmpeg, then writes the table between the `performance-table` markers in docs/performance.md.
 # Nothing in the table is typed by hand.
 set -euo pipefail
@@ -18,5 +19,6 @@ cargo bench --bench plugin_path
 MIXMETER_KERNEL=portable cargo bench --bench plugin_path -- portable
 cargo bench --bench worst_call | tee "$out/worst_call.txt"
 cargo bench --bench editor_frame
+cargo bench --bench summarize -- session_48k_stereo
 bash scripts/bench-analyzer.sh | tee "$out/analyzer.txt"
 python3 scripts/performance_table.py docs/performance.md

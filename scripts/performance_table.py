@@ -50,6 +50,9 @@ def main(readme):
     plugin_p = [per_frame("plugin_48k", "plugin-portable", str(b)) for b in blocks]
     core_p = [per_frame("plugin_48k", "core-portable", str(b)) for b in blocks]
 
+    # benches/summarize.rs: one second of 48 kHz stereo per iteration, 512-frame blocks.
+    summary = median_ns("session_48k_stereo", "frame_summarizer") / 48_000
+
     worst = open(os.path.join(OUT, "worst_call.txt")).read()
     rep = {}
     for m in re.finditer(
@@ -114,6 +117,9 @@ def main(readme):
             core_p,
             lambda i: f"{core_p[i] / core[i]:.2f}x the AVX2 core",
         ),
+        "",
+        f"A linked track instance while a master's editor watches its group adds its frame summary "
+        f"(`cargo bench --bench summarize`, 512-frame blocks): {summary:.1f} ns per frame.",
         "",
         f"| worst single call, 192 kHz stereo, 64-frame blocks ({deadline:.0f} us deadline; `cargo bench --bench worst_call`, 5 repeats) | reproducible worst | p99.9 |",
         "|---|---|---|",
