@@ -1511,7 +1511,8 @@ fn statuses(checks: &Value) -> BTreeMap<String, Value> {
 }
 
 /// `--check`: a squashed, clipping master fails the pre-master checklist where it should and
-/// exits 3; a quiet sine passes headroom and mono, warns on loudness, fails crest and PLR; the
+/// exits 3; a quiet sine passes headroom and mono, warns on loudness, fails crest and PLR (but
+/// gets no "over-compressed" advice: a test tone is not a mix); the
 /// tonal item has no grade without a reference and none on a short sine against the pink slope (advice withheld, reason given); every item's
 /// value is the file's own reading; the readable summary lists the items.
 #[test]
@@ -1561,6 +1562,22 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
     assert_eq!(s["crest"], "fail", "a sine's crest factor is 3 dB");
     assert_eq!(s["plr"], "fail");
     assert_eq!(s["mono"], "pass", "identical channels lose nothing");
+    // The graded readings are the file's, but advice is for mixes: the squashed noise is told
+    // it is over-compressed, the sine (a test tone: 3 dB crest factor) is not.
+    let kinds = |line: &Value| -> Vec<String> {
+        line["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        kinds(loud).contains(&"dynamics".to_string()),
+        "{}",
+        loud["suggestions"]
+    );
+    assert!(kinds(quiet).is_empty(), "{}", quiet["suggestions"]);
     // Every item's value is the file's reading, with its unit and a source.
     for line in &lines {
         for item in line["checks"]["items"].as_array().unwrap() {

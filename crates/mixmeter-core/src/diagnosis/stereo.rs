@@ -191,6 +191,31 @@ pub struct MonoCompatibility {
     pub suggestions: Vec<StereoSuggestion>,
 }
 
+/// Stereo bands (of [`BANDS`], about two thirds of an octave to an octave wide) that must hold
+/// energy within [`super::tonal::BROADBAND_RANGE_DB`] of the loudest for the audio to be
+/// material and not a test tone: the tonal comparison's rule (8 third-octave bands, about 2.7
+/// octaves, [`super::tonal::MIN_BROADBAND_BANDS`]) carried over to these bands, rounded down
+/// so that no instrument's recording is taken for a tone.
+pub const MIN_BROADBAND_BANDS: usize = 3;
+
+impl MonoCompatibility {
+    /// `Some(bands holding energy)` when the whole measurement's energy lies in fewer than
+    /// [`MIN_BROADBAND_BANDS`] bands (a sine, two tones, a hum): a test tone, not a mix, so no
+    /// advice about mixing (over-compression) is given on it. `None`: material, or silent.
+    pub fn narrow_band(&self) -> Option<usize> {
+        let shares: Vec<f64> = self.bands.iter().filter_map(|b| b.share_db).collect();
+        let loudest = shares.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !loudest.is_finite() {
+            return None;
+        }
+        let holding = shares
+            .iter()
+            .filter(|&&s| s >= loudest - super::tonal::BROADBAND_RANGE_DB)
+            .count();
+        (holding < MIN_BROADBAND_BANDS).then_some(holding)
+    }
+}
+
 /// One band's (or a range's) readings and flag, from its sums, the spectral estimates behind
 /// them (`bins` × `frames`) and the mix's total energy.
 fn judge(sums: &BandSums, low_hz: f64, high_hz: f64, estimates: f64, total: f64) -> StereoBand {
@@ -453,6 +478,37 @@ mod tests {
         let r = meter.readings();
         let window = meter.stereo_bands().unwrap().whole_window();
         mono_compatibility(&window, &Mix::whole(&r))
+    }
+
+    /// A sine, or two tones, is not material; pink noise (and a single instrument's spread of
+    /// harmonics) is.
+    #[test]
+    fn test_tones_are_told_from_material() {
+        let n = 10 * RATE as usize;
+        let tone = |hz: &[f64]| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let t = i as f64 / RATE;
+                    hz.iter()
+                        .map(|f| 0.2 * (std::f64::consts::TAU * f * t).sin())
+                        .sum::<f64>() as f32
+                })
+                .collect()
+        };
+        let sine = tone(&[700.0]);
+        assert_eq!(summary(&sine, &sine).narrow_band(), Some(1));
+        // On a band edge it is in two.
+        let edge = tone(&[1000.0]);
+        assert_eq!(summary(&edge, &edge).narrow_band(), Some(2));
+        let two = tone(&[100.0, 3000.0]);
+        assert_eq!(summary(&two, &two).narrow_band(), Some(2));
+        // A note and its first harmonics, 110 Hz to 1.76 kHz: four bands and more.
+        let note = tone(&[110.0, 220.0, 440.0, 880.0, 1760.0]);
+        assert_eq!(summary(&note, &note).narrow_band(), None);
+        let (l, r) = stereo_pink(RATE, 1 << 19, 16, |_| Relation::Same);
+        assert_eq!(summary(&l, &r).narrow_band(), None);
+        let silence = vec![0.0f32; n];
+        assert_eq!(summary(&silence, &silence).narrow_band(), None);
     }
 
     #[test]

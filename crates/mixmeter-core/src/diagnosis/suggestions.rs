@@ -99,6 +99,10 @@ pub struct Findings<'a> {
     pub crest_factor_db: Option<f64>,
     /// Seconds the measurement covers.
     pub measured_s: f64,
+    /// The audio is a test tone (or a few tones), not a mix: the tonal comparison withheld its
+    /// advice for it, or the stereo bands say so ([`MonoCompatibility::narrow_band`]). No mix
+    /// advice from its dynamics then (a sine's 3 dB crest factor is not "over-compressed").
+    pub test_tone: bool,
 }
 
 impl<'a> Findings<'a> {
@@ -118,6 +122,9 @@ impl<'a> Findings<'a> {
             // No loudness (silent, or below the absolute gate): no dynamics finding either.
             crest_factor_db: readings.integrated_lufs.and(readings.crest_factor_db),
             measured_s: readings.measured_s,
+            test_tone: tonal.is_some_and(|t| {
+                matches!(t.withheld, Some(super::tonal::Withheld::NarrowBand { .. }))
+            }) || stereo.is_some_and(|s| s.narrow_band().is_some()),
         }
     }
 }
@@ -186,7 +193,10 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             ));
         }
     }
-    if let Some(crest) = f.crest_factor_db.filter(|c| *c < OVER_COMPRESSED_DB) {
+    if let Some(crest) = f
+        .crest_factor_db
+        .filter(|c| *c < OVER_COMPRESSED_DB && !f.test_tone)
+    {
         out.push(candidate(
             "dynamics:over-compressed".to_string(),
             Kind::Dynamics,
@@ -445,6 +455,14 @@ mod tests {
             ..Findings::default()
         };
         assert!(candidates(&healthy).is_empty());
+        // A sine's crest factor is 3 dB: a test tone is not an over-compressed mix.
+        let tone = Findings {
+            crest_factor_db: Some(3.0),
+            measured_s: 60.0,
+            test_tone: true,
+            ..Findings::default()
+        };
+        assert!(candidates(&tone).is_empty());
     }
 
     /// After a reset (the measured time goes down) nothing of the previous measurement's
