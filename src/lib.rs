@@ -344,12 +344,16 @@ impl Plugin for Mixmeter {
         let (true_peak, sample_peak) = meter.take_live_peaks();
         self.reports
             .record_block(meter, buffer.samples(), position, &true_peak);
+        // The host's position is the shared time base only while its transport plays: a
+        // stopped host (live input, a synth played with the transport off) keeps reporting
+        // one position, on which no frame would ever complete; the summarizer counts its own
+        // samples then, and lines up again when playback starts.
         publish_to_link(
             &mut self.link,
             self.summarizer.as_mut(),
             &mut self.link_watched,
             buffer,
-            position,
+            position.filter(|_| playing),
         );
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],

@@ -415,6 +415,45 @@ fn instances_come_and_go_while_audio_runs() {
     }
 }
 
+/// A stopped transport (live input, a synth played with the host stopped) reports one
+/// position for every block: the track still publishes frames, counting its own samples,
+/// and lines up with the host's position again when playback starts.
+#[test]
+fn a_stopped_transport_still_publishes_frames() {
+    for (b, path) in bundles().iter().enumerate() {
+        let bundle = Bundle::load(path);
+        let group = Group::new("stopped", b);
+        let mut track = linked(&bundle, &group.0, "track", "Live");
+        let mut reader = Reader::new(&group.0);
+        reader.poll(now_ns());
+        let stem = &stems()[1];
+        // 24 blocks of 512 with the transport stopped at 10 s: 6 frames of 2048.
+        let stopped_at = 10.0;
+        for k in 0..24 {
+            track.process_at(&stem.block(k * BLOCK), &[], Some((false, stopped_at)));
+        }
+        let live = reader.poll(now_ns());
+        assert_eq!(live.len(), 1);
+        assert_eq!(reader.frames(&live[0]).len(), 6, "frames while stopped");
+        // Playback from 20 s: frames on the host's time base again.
+        let start = (20.0 * RATE) as usize;
+        for k in 0..8 {
+            play(
+                &mut track,
+                &stem.block(start + k * BLOCK),
+                start + k * BLOCK,
+            );
+        }
+        let live = reader.poll(now_ns());
+        let last = reader.frames(&live[0]).last().unwrap().index;
+        assert_eq!(
+            last,
+            (start + 8 * BLOCK) as u64 / 2048 - 1,
+            "on the host's time base"
+        );
+    }
+}
+
 /// A foreign file where the group's segment should be: every instance meters and passes
 /// audio as usual, unlinked, and the reader says why.
 #[test]

@@ -311,3 +311,91 @@ def test_seven_channels_and_more_are_refused_through_nice_plug_vst3(bundle, chan
     plugin = pedalboard.load_plugin(bundle)
     with pytest.raises(ValueError, match="does not support"):
         plugin.process(np.zeros((channels, 480), np.float32), 48_000.0)
+
+
+LINK_SCRIPT = r"""
+import glob, json, mmap, os, struct, sys, time
+import numpy as np, pedalboard
+
+RATE = 48_000.0
+tracks = [pedalboard.load_plugin(sys.argv[1]) for _ in range(2)]
+t = np.arange(int(2 * RATE)) / RATE
+# Track 0: a 1 kHz sine at -20 dBFS on both channels; track 1: the same at -30 dBFS.
+tones = [np.float32(10 ** (db / 20)) * np.sin(2 * np.pi * 1000 * t).astype(np.float32) for db in (-20, -30)]
+
+
+def play(seconds):
+    for plugin, x in zip(tracks, tones):
+        n = int(seconds * RATE)
+        plugin.process(np.stack([x[:n], x[:n]]), RATE, buffer_size=512, reset=False)
+
+
+def segment():
+    # The default group: a host that names no track gives the Auto role a track.
+    paths = glob.glob(f"/dev/shm/mixmeter-link-v2-{os.getuid()}-default-*")
+    assert len(paths) == 1, paths
+    f = open(paths[0], "r+b")
+    return mmap.mmap(f.fileno(), 0)
+
+
+def ours(m):
+    magic, version, count, size, ring, words, header = struct.unpack_from("<QIIIIII", m, 0)
+    assert magic == int.from_bytes(b"MXMLINK1", "little") and version == 2, (magic, version)
+    slots = []
+    for k in range(count):
+        base = header + k * size
+        owner, = struct.unpack_from("<Q", m, base)
+        if owner >> 32 != os.getpid():
+            continue
+        role, colour, flags, rate, channels, name_len = struct.unpack_from("<IIIfII", m, base + 20)
+        name = bytes(m[base + 44 : base + 44 + name_len]).decode()
+        readings = struct.unpack_from("<7f", m, base + 108)
+        written, = struct.unpack_from("<Q", m, base + 136)
+        slots.append(dict(slot=k, role=role, rate=rate, channels=channels, name=name,
+                          integrated=readings[2], frames=written))
+    return slots
+
+
+play(1.0)
+m = segment()
+before = ours(m)
+# A master's editor reads the group: it stamps the header, and the tracks publish frames.
+struct.pack_into("<Q", m, 32, time.monotonic_ns())
+play(1.0)
+after = ours(m)
+print(json.dumps(dict(before=before, after=after)))
+"""
+
+
+def test_vst3_instances_link_and_publish_while_watched(bundle, tmp_path):
+    """Two VST3 instances in pedalboard (JUCE's host; no track name, so Auto makes them track
+    instances of the default group) claim slots in the group's shared memory with the
+    documented layout (read here from Python, not through the plugin's own reader), carry
+    their meters' integrated loudness, and summarize frames only once a master watches:
+    none before the header's stamp, about 23 a second after it. With the debug bundle, the
+    publishing runs under assert_process_allocs."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DOCUMENTS_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", LINK_SCRIPT, bundle],
+        env=env, check=True, timeout=180, capture_output=True, text=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    before, after = result["before"], result["after"]
+    assert len(before) == 2 and len(after) == 2, result
+    for slot in after:
+        assert slot["role"] == 1, slot  # a track
+        assert slot["name"] == "Track", slot
+        assert (slot["rate"], slot["channels"]) == (48_000.0, 2), slot
+    assert all(s["frames"] == 0 for s in before), before
+    # 1 s at 48 kHz after the stamp: 23 frames of 2048 (the one in progress at the stamp is
+    # dropped).
+    for slot in after:
+        assert 20 <= slot["frames"] <= 24, slot
+    # A stereo 1 kHz sine of peak p reads 20 log10(p) + 0.69 (K-weighting at 1 kHz) - 0.691
+    # + 10 log10(2 / 2): -20.0 and -30.0 LUFS.
+    loudness = sorted(s["integrated"] for s in after)
+    assert abs(loudness[0] - -30.0) < 0.1 and abs(loudness[1] - -20.0) < 0.1, after
