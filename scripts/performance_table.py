@@ -71,6 +71,13 @@ def main(readme):
         re.M,
     ):
         speed[m.group(1)] = (float(m.group(2)), float(m.group(4)))
+    spread = dict(
+        re.findall(r"^\s+programme\.(wav|flac)\s.*\n\s+each round ffmpeg/mixmeter: ([^(]*)\(", analyzer, re.M)
+    )
+    memory = re.search(
+        r"peak memory \(MB\): mixmeter ([\d.?]+) on the \d+ s WAV, ([\d.?]+) on its first minute, ([\d.?]+) on the FLAC",
+        analyzer,
+    )
 
     def row(name, values, extra=None):
         cells = []
@@ -128,11 +135,15 @@ def main(readme):
         "|---|---|---|",
         f"| egui layout and tessellation, every view populated | {frame['spectrum']:.2f} ms | {frame['stereo']:.2f} ms |",
         "",
-        "| `mixmeter analyze`, 10 minutes of 48 kHz stereo (`scripts/bench-analyzer.sh`, best of 3) | WAV (24-bit) | FLAC |",
+        "| `mixmeter analyze`, 10 minutes of 48 kHz stereo (`scripts/bench-analyzer.sh`, medians of 5 rounds) | WAV (24-bit) | FLAC |",
         "|---|---|---|",
         f"| Mixmeter (decode, meter, spectrum, stereo bands) | {speed['wav'][1]:.2f} s | {speed['flac'][1]:.2f} s |",
         f"| ffmpeg `-af ebur128=peak=true` | {speed['wav'][0]:.2f} s | {speed['flac'][0]:.2f} s |",
         f"| ffmpeg / Mixmeter | {speed['wav'][0] / speed['wav'][1]:.1f}x | {speed['flac'][0] / speed['flac'][1]:.1f}x |",
+        f"| ffmpeg / Mixmeter in each round | {spread.get('wav', '?').strip()} | {spread.get('flac', '?').strip()} |",
+        f"| Mixmeter peak memory (whole file; its first minute) | {memory.group(1)} MB; {memory.group(2)} MB | {memory.group(3)} MB |"
+        if memory
+        else "| Mixmeter peak memory | ? | ? |",
         "",
         "Goals of this table, checked on this run:",
         "",
