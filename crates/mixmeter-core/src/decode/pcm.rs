@@ -27,6 +27,10 @@ mod avx2;
 /// (a read call, a channel send between threads, a call into each meter) vanish; small enough
 /// that the blocks in flight between the analysis threads stay a few megabytes.
 pub const BLOCK_FRAMES: usize = 16_384;
+/// The raw bytes of one block at most (16 384 frames of 8 channels of 64-bit floats), so a
+/// damaged header claiming thousands of channels cannot ask for gigabytes: such a file reads
+/// in shorter blocks.
+const MAX_BLOCK_BYTES: usize = 1 << 20;
 
 /// One stored sample format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +183,7 @@ pub struct PcmReader {
     /// file ends).
     remaining: u64,
     source: Box<dyn Read + Send + Sync>,
-    /// The raw bytes of one block, allocated once.
+    /// The raw bytes of one block, allocated at the first read.
     bytes: Vec<u8>,
     /// The conversion kernels ([`Kernel::detect`]: AVX2 where the CPU has it).
     kernel: Kernel,
@@ -205,13 +209,12 @@ impl PcmReader {
         data_len: Option<u64>,
         source: Box<dyn Read + Send + Sync>,
     ) -> PcmReader {
-        let frame_bytes = sample.bytes() * channels.max(1);
         PcmReader {
             sample,
             channels,
             remaining: data_len.unwrap_or(u64::MAX),
             source,
-            bytes: vec![0u8; BLOCK_FRAMES * frame_bytes],
+            bytes: Vec::new(),
             kernel: Kernel::detect(),
         }
     }
@@ -222,6 +225,10 @@ impl PcmReader {
         let frame_bytes = self.sample.bytes() * self.channels;
         if frame_bytes == 0 {
             return Ok(false);
+        }
+        if self.bytes.is_empty() {
+            let frames = (MAX_BLOCK_BYTES / frame_bytes).clamp(1, BLOCK_FRAMES);
+            self.bytes = vec![0u8; frames * frame_bytes];
         }
         let want = (self.bytes.len() as u64).min(self.remaining) as usize;
         let mut filled = 0;
@@ -375,6 +382,9 @@ mod tests {
             assert_eq!(planes[0][n], value(n) as f32 / 32_768.0);
             assert_eq!(planes[1][n], -(value(n) as f32) / 32_768.0);
         }
+        // A damaged header's thousands of channels read in short blocks (no gigabyte buffer).
+        let many = read_all(Sample::F64, 65_535, None, vec![0; 65_535 * 8 * 3]);
+        assert_eq!((many.len(), many[65_534].len()), (65_535, 3));
         // Three channels take the general path.
         let planes = read_all(Sample::I16, 3, None, bytes[..6 * 5].to_vec());
         assert_eq!(
