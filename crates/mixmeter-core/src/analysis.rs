@@ -7,9 +7,11 @@
 //! with the BS.775 fold-down on more than two channels ([`Fold`], as on a surround bus) and the
 //! spectrum analyser on stereo files (its frames feed the per-band stereo image) or when the
 //! long-term spectrum is asked for. Decoding, metering and the spectrum run on three threads:
-//! the decoder hands each owned block to both through short queues, and whichever finishes with
-//! a block last sends its buffers back to be reused. Neither the meter nor the spectrum depends
-//! on how the audio is sliced, so the results equal a single-threaded run.
+//! the decoder decodes each block straight into buffers of its own ([`AudioFile::read_block`]:
+//! no copy between decoder and queues) and hands it to both through short queues, and whichever
+//! finishes with a block last sends its buffers back to be reused, so the blocks in flight are
+//! all the memory the audio takes, whatever the file's length. Neither the meter nor the
+//! spectrum depends on how the audio is sliced, so the results equal a single-threaded run.
 //!
 //! With [`Options::frames`] the meter's thread also summarizes the audio into session frames
 //! ([`crate::session`]), so a stem read by `mixmeter session` is measured exactly as a track
@@ -294,12 +296,13 @@ fn run(
             })
         });
         let decoder = scope.spawn(move || {
-            file.decode(|block| {
+            let mut file = file;
+            loop {
+                // Decoded straight into a block's own buffers (reused once both consumers
+                // are done with it): no copy between the decoder and the queues.
                 let mut owned = reusable.try_recv().unwrap_or_default();
-                owned.resize_with(block.len(), Vec::new);
-                for (to, from) in owned.iter_mut().zip(block) {
-                    to.clear();
-                    to.extend_from_slice(from);
+                if !file.read_block(&mut owned)? {
+                    return Ok::<(), DecodeError>(());
                 }
                 let owned = Arc::new(owned);
                 // A receiver only goes away when its side has failed.
@@ -307,7 +310,7 @@ fn run(
                     let _ = to_spectrum.send(owned.clone());
                 }
                 let _ = to_meter.send(owned);
-            })
+            }
         });
         for block in received {
             let len = block.first().map_or(0, Vec::len);

@@ -1,6 +1,6 @@
 //! RF64 and BW64 (EBU Tech 3306 / ITU-R BS.2088) and Sony Wave64 files: WAV's 64-bit
 //! successors, which symphonia 0.6 does not read. Their headers are walked here and the PCM
-//! samples after them are converted directly (integer 8 to 32 bit, float 32 and 64 bit,
+//! samples after them are read by [`PcmReader`] (integer 8 to 32 bit, float 32 and 64 bit,
 //! plain or WAVE_FORMAT_EXTENSIBLE, with the extensible channel mask).
 //!
 //! A data chunk that states a length longer than the file holds is read up to where the file
@@ -8,12 +8,11 @@
 //! truncation. Every failure is a [`DecodeError`]; nothing here panics on bad input.
 
 use super::DecodeError;
+use super::pcm::{PcmReader, Sample};
 use std::io::{Read, Seek, SeekFrom};
 
 /// Chunks walked before giving up on a damaged header.
 const MAX_CHUNKS: usize = 10_000;
-/// Frames converted per block handed to the caller.
-const BLOCK_FRAMES: usize = 4096;
 /// The RF64 32-bit size field that says "see the ds64 chunk".
 const SIZE_IN_DS64: u32 = u32::MAX;
 const WAVE_FORMAT_PCM: u16 = 1;
@@ -27,54 +26,6 @@ const W64_TAIL: [u8; 12] = [
 ];
 /// A Wave64 chunk header: a 16-byte GUID and a 64-bit size that includes the header.
 const W64_CHUNK_HEADER: u64 = 24;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sample {
-    U8,
-    I16,
-    I24,
-    I32,
-    F32,
-    F64,
-}
-
-impl Sample {
-    fn bytes(self) -> usize {
-        match self {
-            Sample::U8 => 1,
-            Sample::I16 => 2,
-            Sample::I24 => 3,
-            Sample::I32 | Sample::F32 => 4,
-            Sample::F64 => 8,
-        }
-    }
-
-    fn codec(self) -> &'static str {
-        match self {
-            Sample::U8 => "pcm_u8",
-            Sample::I16 => "pcm_s16le",
-            Sample::I24 => "pcm_s24le",
-            Sample::I32 => "pcm_s32le",
-            Sample::F32 => "pcm_f32le",
-            Sample::F64 => "pcm_f64le",
-        }
-    }
-
-    fn read(self, b: &[u8]) -> f32 {
-        match self {
-            Sample::U8 => (b[0] as f32 - 128.0) / 128.0,
-            Sample::I16 => i16::from_le_bytes([b[0], b[1]]) as f32 / 32_768.0,
-            Sample::I24 => (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0,
-            Sample::I32 => {
-                (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 / 2_147_483_648.0) as f32
-            }
-            Sample::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            Sample::F64 => {
-                f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
-            }
-        }
-    }
-}
 
 /// What the header of an RF64, BW64 or Wave64 file says.
 #[derive(Debug, Clone)]
@@ -100,6 +51,13 @@ impl Header {
     pub fn stated_frames(&self) -> Option<u64> {
         self.data_len
             .map(|len| len / (self.sample.bytes() * self.channels) as u64)
+    }
+
+    /// The reader of the audio after this header; `source` must be at its start (where
+    /// [`read_header`] leaves it). It stops at the end of the stated data or of the file,
+    /// whichever comes first.
+    pub fn reader(&self, source: Box<dyn Read + Send + Sync>) -> PcmReader {
+        PcmReader::new(self.sample, self.channels, self.data_len, source)
     }
 }
 
@@ -311,49 +269,6 @@ fn wave64(source: &mut (impl Read + Seek)) -> Result<Header, DecodeError> {
     Err(corrupt(CONTAINER, "too many chunks"))
 }
 
-/// Reads the audio after a [`Header`] and calls `on_block` with planar blocks; stops at the
-/// end of the stated data or of the file, whichever comes first.
-pub fn decode(
-    header: &Header,
-    source: &mut impl Read,
-    mut on_block: impl FnMut(&[&[f32]]),
-) -> Result<(), DecodeError> {
-    let frame_bytes = header.sample.bytes() * header.channels;
-    let mut remaining = header.data_len.unwrap_or(u64::MAX);
-    let mut bytes = vec![0u8; BLOCK_FRAMES * frame_bytes];
-    let mut planes = vec![Vec::with_capacity(BLOCK_FRAMES); header.channels];
-    loop {
-        let want = (bytes.len() as u64).min(remaining) as usize;
-        let mut filled = 0;
-        while filled < want {
-            match source.read(&mut bytes[filled..want]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        remaining -= filled as u64;
-        let frames = filled / frame_bytes;
-        if frames > 0 {
-            for plane in planes.iter_mut() {
-                plane.clear();
-            }
-            let size = header.sample.bytes();
-            for frame in bytes[..frames * frame_bytes].chunks_exact(frame_bytes) {
-                for (plane, sample) in planes.iter_mut().zip(frame.chunks_exact(size)) {
-                    plane.push(header.sample.read(sample));
-                }
-            }
-            let block: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
-            on_block(&block);
-        }
-        if filled < want || remaining == 0 || want == 0 {
-            return Ok(());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,8 +309,12 @@ mod tests {
     fn read_all(bytes: Vec<u8>) -> (Header, Vec<f32>) {
         let mut cursor = Cursor::new(bytes);
         let header = read_header(&mut cursor).unwrap().unwrap();
+        let mut reader = header.reader(Box::new(cursor));
         let mut out = Vec::new();
-        decode(&header, &mut cursor, |b| out.extend_from_slice(b[0])).unwrap();
+        let mut planes = Vec::new();
+        while reader.next_into(&mut planes).unwrap() {
+            out.extend_from_slice(&planes[0]);
+        }
         (header, out)
     }
 
