@@ -50,6 +50,9 @@ pub struct Mixmeter {
     mono_check: MonoCheck,
     /// Whether the host transport was playing at the previous block.
     was_playing: bool,
+    /// The host's transport has played since activation (then its position is the link's
+    /// time base, and a stop pauses the track's frames; see `publish_to_link`).
+    has_played: bool,
     /// The current measurement was started by the transport (shown in the editor).
     reset_by_transport: bool,
     /// Samples since the readings were last copied into the saved state, and how often they
@@ -94,6 +97,7 @@ impl Default for Mixmeter {
             meter_output: Some(meter_output),
             mono_check: MonoCheck::new(48_000.0, false),
             was_playing: false,
+            has_played: false,
             reset_by_transport: false,
             unsaved_samples: 0,
             save_interval: 4_800,
@@ -315,6 +319,7 @@ impl Plugin for Mixmeter {
             self.reports.tracker.interrupt();
         }
         self.was_playing = playing;
+        self.has_played |= playing;
 
         // Display spectrum frames only while the editor is open (the long-term average always
         // accumulates).
@@ -344,16 +349,24 @@ impl Plugin for Mixmeter {
         let (true_peak, sample_peak) = meter.take_live_peaks();
         self.reports
             .record_block(meter, buffer.samples(), position, &true_peak);
-        // The host's position is the shared time base only while its transport plays: a
-        // stopped host (live input, a synth played with the transport off) keeps reporting
-        // one position, on which no frame would ever complete; the summarizer counts its own
-        // samples then, and lines up again when playback starts.
+        // The link's time base: the host's position while its transport plays. A stopped
+        // transport keeps reporting one position, on which no frame would complete: a host
+        // that has played since activation pauses the track's frames until it plays again
+        // (frames counted while stopped would run past the stop point, and resuming there
+        // would read as a replay that starts the session view's measurement again); one that
+        // never plays (an offline render without a playhead, live input before the first
+        // play) has the summarizer count its own samples.
+        let time_base = match (playing, self.has_played) {
+            (true, _) => Some(position),
+            (false, false) => Some(None),
+            (false, true) => None,
+        };
         publish_to_link(
             &mut self.link,
-            self.summarizer.as_mut(),
+            self.summarizer.as_mut().filter(|_| time_base.is_some()),
             &mut self.link_watched,
             buffer,
-            position.filter(|_| playing),
+            time_base.flatten(),
         );
         self.meter_input.raise_peaks(
             &true_peak[..PLUGIN_CHANNELS],

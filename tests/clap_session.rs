@@ -415,9 +415,11 @@ fn instances_come_and_go_while_audio_runs() {
     }
 }
 
-/// A stopped transport (live input, a synth played with the host stopped) reports one
-/// position for every block: the track still publishes frames, counting its own samples,
-/// and lines up with the host's position again when playback starts.
+/// A stopped transport reports one position for every block. Before the host has ever
+/// played (live input, an offline render without a playhead) the track publishes frames on
+/// its own count of samples; once it plays they are on the host's position, and a stop
+/// pauses them: resuming where it stopped continues the measurement, it does not start it
+/// again.
 #[test]
 fn a_stopped_transport_still_publishes_frames() {
     for (b, path) in bundles().iter().enumerate() {
@@ -451,6 +453,26 @@ fn a_stopped_transport_still_publishes_frames() {
             (start + 8 * BLOCK) as u64 / 2048 - 1,
             "on the host's time base"
         );
+        let kept = reader.frames(&live[0]).len();
+        // Stopped at the end of that block for 256 blocks: no frames...
+        let stop = start + 8 * BLOCK;
+        for k in 0..256 {
+            track.process_at(
+                &stem.block(k * BLOCK),
+                &[],
+                Some((false, stop as f64 / RATE)),
+            );
+        }
+        let live = reader.poll(now_ns());
+        assert_eq!(reader.frames(&live[0]).len(), kept, "paused while stopped");
+        // ...and playing on from there adds to the same measurement.
+        for k in 0..8 {
+            play(&mut track, &stem.block(stop + k * BLOCK), stop + k * BLOCK);
+        }
+        let live = reader.poll(now_ns());
+        let frames = reader.frames(&live[0]);
+        assert!(frames.len() > kept, "{} frames after {kept}", frames.len());
+        assert!(frames.windows(2).all(|w| w[0].index < w[1].index));
     }
 }
 
