@@ -45,6 +45,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let path = segment_path(&group);
     std::fs::write(&path, &bytes).unwrap();
+    // Private to this user, as Mixmeter makes segments (others are refused before any check
+    // of their contents, which is what this target exercises).
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut reader = Reader::new(&group);
     let live = reader.poll(now_ns());
     let _ = reader.session(&live, None);

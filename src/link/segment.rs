@@ -127,6 +127,24 @@ impl Mapping {
             .open(path)
             .map_err(|e| open_error(e.to_string()))?;
         let metadata = file.metadata().map_err(|e| open_error(e.to_string()))?;
+        // Only a file of this user that nobody else may write (as `create` makes it): in the
+        // world-writable /dev/shm another user could make the name first, and then truncate
+        // the file under our mapping.
+        {
+            use std::os::unix::fs::MetadataExt;
+            // SAFETY: getuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::getuid() };
+            if metadata.uid() != uid || metadata.mode() & 0o077 != 0 {
+                return Err(LinkError::Foreign {
+                    path: path.display().to_string(),
+                    reason: format!(
+                        "owned by uid {} with mode {:o}: not this user's private segment",
+                        metadata.uid(),
+                        metadata.mode() & 0o7777
+                    ),
+                });
+            }
+        }
         if !metadata.is_file() || metadata.len() != SEGMENT_SIZE as u64 {
             return Err(LinkError::Foreign {
                 path: path.display().to_string(),
@@ -186,7 +204,9 @@ fn map(file: &File) -> std::io::Result<*mut u8> {
             std::ptr::null_mut(),
             SEGMENT_SIZE,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED,
+            // Every page mapped now, off the audio thread, so its stores into the slot never
+            // fault a page in (the file's pages exist: `create` allocates them all).
+            libc::MAP_SHARED | populate(),
             file.as_raw_fd(),
             0,
         )
@@ -195,6 +215,18 @@ fn map(file: &File) -> std::io::Result<*mut u8> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(base.cast())
+}
+
+/// `MAP_POPULATE` where the system has it.
+fn populate() -> libc::c_int {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        libc::MAP_POPULATE
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        0
+    }
 }
 
 /// Writes a fresh segment to a temporary file and links it to `path` (if another instance
@@ -219,6 +251,17 @@ fn create(path: &std::path::Path) -> Result<(), LinkError> {
             .custom_flags(libc::O_CLOEXEC)
             .open(&temp)?;
         file.set_len(SEGMENT_SIZE as u64)?;
+        // Every page allocated now: a sparse file would allocate tmpfs pages on the audio
+        // thread's first write into each, and a full /dev/shm would kill the host there
+        // (SIGBUS) instead of failing here with a message.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            // SAFETY: a valid descriptor; posix_fallocate returns the error number.
+            let error = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, SEGMENT_SIZE as _) };
+            if error != 0 {
+                return Err(std::io::Error::from_raw_os_error(error));
+            }
+        }
         // The header, written through a mapping so it is exactly the layout's bytes.
         let base = map(&file)?;
         let mapping = Mapping {
@@ -282,15 +325,47 @@ mod tests {
     fn foreign_files_are_refused_with_a_reason() {
         let group = format!("unit-foreign-{}", std::process::id());
         let path = segment_path(&group);
+        let private = |path: &std::path::Path| {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap()
+        };
         std::fs::write(&path, b"not a segment").unwrap();
+        private(&path);
         let error = Mapping::open_or_create(&group).unwrap_err();
         assert!(matches!(error, LinkError::Foreign { .. }), "{error}");
         std::fs::write(&path, vec![0u8; SEGMENT_SIZE]).unwrap();
+        private(&path);
         let error = Mapping::open_existing(&group).unwrap_err();
         assert!(
             error.to_string().contains("not a Mixmeter link segment"),
             "{error}"
         );
+        // A valid segment that others may write (another user could truncate it under the
+        // mapping) is refused before it is mapped.
+        std::fs::remove_file(&path).unwrap();
+        drop(Mapping::open_or_create(&group).unwrap());
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .unwrap();
+        let error = Mapping::open_existing(&group).unwrap_err();
+        assert!(error.to_string().contains("private segment"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A new segment's pages all exist (no sparse hole for the audio thread to fault in).
+    #[test]
+    fn new_segments_are_allocated_whole() {
+        use std::os::unix::fs::MetadataExt;
+        let group = format!("unit-allocated-{}", std::process::id());
+        let path = segment_path(&group);
+        let _ = std::fs::remove_file(&path);
+        drop(Mapping::open_or_create(&group).unwrap());
+        let metadata = std::fs::metadata(&path).unwrap();
+        assert!(
+            metadata.blocks() * 512 >= SEGMENT_SIZE as u64,
+            "{} of {SEGMENT_SIZE} bytes allocated",
+            metadata.blocks() * 512
+        );
+        assert_eq!(metadata.mode() & 0o777, 0o600);
         std::fs::remove_file(&path).unwrap();
     }
 }

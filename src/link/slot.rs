@@ -363,6 +363,10 @@ impl Publisher {
 
     /// Stores one of the latest readings (`None`: no value).
     pub fn set_reading(&self, reading: Reading, value: Option<f64>) {
+        // A slot taken over (this process froze past the expiry) is someone else's now.
+        if !self.lease.owned() {
+            return;
+        }
         let value = value.map_or(f32::NAN, |v| v as f32);
         self.lease.slot().readings[reading as usize].store(value.to_bits(), Ordering::Relaxed);
     }

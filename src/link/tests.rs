@@ -250,6 +250,8 @@ fn garbage_segments_never_panic() {
             }
         }
         std::fs::write(&path, &bytes).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
         let mut reader = Reader::new(&group.0);
         let live = reader.poll(now_ns());
         for track in &live {
