@@ -270,12 +270,31 @@ fn eight_tracks_and_a_master_show_the_mix() {
             "{:#?}",
             view.report.masking
         );
+        // Exactly those two pairs, each in its band (no other track in any pair).
+        assert_eq!(view.report.masking.len(), 2, "{:#?}", view.report.masking);
         for pair in &view.report.masking {
+            let (low, high) = if pair.tracks.contains(&"Kick".to_string()) {
+                (40.0, 125.0)
+            } else {
+                (800.0, 3150.0)
+            };
             assert!(
-                !pair.tracks.contains(&"Hi-hat".to_string()),
-                "the hi-hat is alone: {pair:?}"
+                pair.low_hz >= low && pair.high_hz <= high,
+                "{:?} at {}-{} Hz",
+                pair.tracks,
+                pair.low_hz,
+                pair.high_hz
             );
             assert!(!pair.cuts.is_empty() && !pair.advice.is_empty(), "{pair:?}");
+        }
+        // Every region's shares add up, over the measurement and lately.
+        for region in &view.report.regions {
+            for span in [&region.whole, &region.recent] {
+                if !span.empty {
+                    let total: f64 = span.shares.iter().filter_map(|s| s.share).sum();
+                    assert!((total - 1.0).abs() < 1e-6, "{}: {total}", region.id);
+                }
+            }
         }
         for row in &view.report.tracks {
             let expected = if row.name == "Keys" {

@@ -126,7 +126,8 @@ pub struct SessionOptions {
     /// The master's true-peak ceiling, dBTP (default -1, the streaming ceiling).
     pub ceiling_dbtp: f64,
     /// A master frame counts as a peak moment when its true peak is within this many dB of
-    /// the ceiling (default 1).
+    /// the ceiling (default 2: at -1 dBTP, every frame past -3 dBTP, where the master's
+    /// gain-staging verdict stops passing and points at the peak moments).
     pub near_ceiling_db: f64,
     /// A track peaks together with the master when its frame's true peak is within this
     /// many dB of its own maximum (default 3).
@@ -146,7 +147,7 @@ impl Default for SessionOptions {
             masking_min_time: 0.1,
             masking_min_frames: 10,
             ceiling_dbtp: -1.0,
-            near_ceiling_db: 1.0,
+            near_ceiling_db: 2.0,
             track_near_max_db: 3.0,
             moment_gap_frames: 5,
         }

@@ -43,6 +43,10 @@ fn db(gain: f32) -> f64 {
     20.0 * (gain.max(1e-20) as f64).log10()
 }
 
+/// A track peaking more than this far below the master's peak in the moment is not listed as
+/// one of the tracks that drove it (under a quarter of the peak's amplitude).
+pub const MAX_BELOW_MASTER_DB: f64 = 12.0;
+
 pub(super) fn peak_moments(
     tracks: &[TrackSeries],
     aligned: &Aligned,
@@ -107,6 +111,10 @@ pub(super) fn peak_moments(
         }
     }
     for m in &mut moments {
+        // Loud enough against the moment's master peak to be part of it (a pad at -30 dBTP
+        // at its own maximum does not drive a -0.5 dBTP master).
+        let floor = m.master_true_peak_dbtp - MAX_BELOW_MASTER_DB;
+        m.tracks.retain(|p| p.true_peak_dbtp >= floor);
         for p in &mut m.tracks {
             let k = tracks.iter().position(|t| t.name == p.track).unwrap_or(0);
             p.below_own_max_db = track_max[k] - p.true_peak_dbtp;

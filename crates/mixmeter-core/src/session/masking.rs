@@ -42,13 +42,15 @@ pub const MIN_CUT_DB: f64 = 1.5;
 pub const MAX_CUT_DB: f64 = 4.0;
 
 /// Words in a track's name that mark it as the lead the mix is built around (matched
-/// case-insensitively anywhere in the name).
+/// case-insensitively as whole words, or as a word's start: "Vocals", "Lead Vox 2",
+/// "lead_vocal", "Singer"; not "Bussing", "Mislead" or "Processing").
 pub const LEAD_NAMES: [&str; 5] = ["vocal", "vox", "voice", "lead", "sing"];
 
 /// Whether a track's name marks it as a lead.
 pub fn is_lead(name: &str) -> bool {
-    let name = name.to_lowercase();
-    LEAD_NAMES.iter().any(|w| name.contains(w))
+    name.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| LEAD_NAMES.iter().any(|w| word.starts_with(w)))
 }
 
 /// A band where a pair masks, and how often.
@@ -197,7 +199,14 @@ pub(super) fn masking_pairs(
             if time_share < options.masking_min_time {
                 continue;
             }
-            pairs.push(describe(tracks[i].name, tracks[j].name, s));
+            // The pair is reported for the range it masks in most: that range itself must
+            // pass the time threshold (masking scattered over many bands, each rarely, is not
+            // "A and B mask each other at 1.6-5 kHz 3 % of the time").
+            let pair = describe(tracks[i].name, tracks[j].name, s);
+            if pair.time_share < options.masking_min_time {
+                continue;
+            }
+            pairs.push(pair);
         }
     }
     pairs.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -334,6 +343,30 @@ pub fn cut_size_db(level_db: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leads_are_told_by_whole_words() {
+        for lead in [
+            "Vocals",
+            "Lead Vox 2",
+            "lead_vocal",
+            "Singer",
+            "BGV voice",
+            "VOX",
+        ] {
+            assert!(is_lead(lead), "{lead}");
+        }
+        for other in [
+            "Bussing",
+            "Mislead",
+            "Processing",
+            "Rising pad",
+            "Kick",
+            "Vocoder pad",
+        ] {
+            assert!(!is_lead(other), "{other}");
+        }
+    }
 
     #[test]
     fn the_range_is_the_most_masked_run_of_at_most_five_bands() {
