@@ -41,6 +41,9 @@ use clap_sys::ext::render::{
     CLAP_EXT_RENDER, CLAP_RENDER_OFFLINE, CLAP_RENDER_REALTIME, clap_plugin_render,
     clap_plugin_render_mode,
 };
+use clap_sys::ext::surround::{
+    CLAP_EXT_SURROUND, CLAP_EXT_SURROUND_COMPAT, CLAP_PORT_SURROUND, clap_plugin_surround,
+};
 use clap_sys::ext::state::{CLAP_EXT_STATE, clap_plugin_state};
 use clap_sys::ext::tail::{CLAP_EXT_TAIL, clap_plugin_tail};
 use clap_sys::ext::thread_check::{CLAP_EXT_THREAD_CHECK, clap_host_thread_check};
@@ -95,6 +98,7 @@ use try_lock::TryLock;
 
 use super::context::{WrapperActivateContext, WrapperProcessContext};
 use super::descriptor::PluginDescriptor;
+use super::surround;
 use super::util::ClapPtr;
 use crate::event_loop::{BackgroundThread, EventLoop, MainThreadExecutor, TASK_QUEUE_CAPACITY};
 use crate::util::permit_alloc;
@@ -200,6 +204,8 @@ pub struct Wrapper<P: ClapPlugin> {
     _plugin_descriptor: Box<PluginDescriptor>,
 
     clap_plugin_audio_ports: clap_plugin_audio_ports,
+
+    clap_plugin_surround: clap_plugin_surround,
 
     #[cfg(feature = "editor")]
     clap_plugin_gui: clap_plugin_gui,
@@ -658,6 +664,11 @@ impl<P: ClapPlugin> Wrapper<P> {
             clap_plugin_audio_ports: clap_plugin_audio_ports {
                 count: Some(Self::ext_audio_ports_count),
                 get: Some(Self::ext_audio_ports_get),
+            },
+
+            clap_plugin_surround: clap_plugin_surround {
+                is_channel_mask_supported: Some(Self::ext_surround_is_channel_mask_supported),
+                get_channel_map: Some(Self::ext_surround_get_channel_map),
             },
 
             #[cfg(feature = "editor")]
@@ -2335,6 +2346,21 @@ impl<P: ClapPlugin> Wrapper<P> {
             &wrapper.clap_plugin_audio_ports_config as *const _ as *const c_void
         } else if id == CLAP_EXT_AUDIO_PORTS {
             &wrapper.clap_plugin_audio_ports as *const _ as *const c_void
+        } else if id == CLAP_EXT_SURROUND || id == CLAP_EXT_SURROUND_COMPAT {
+            // Only plugins with surround ports get the extension
+            let has_surround_port = P::AUDIO_IO_LAYOUTS.iter().any(|layout| {
+                [layout.main_input_channels, layout.main_output_channels]
+                    .into_iter()
+                    .flatten()
+                    .chain(layout.aux_input_ports.iter().copied())
+                    .chain(layout.aux_output_ports.iter().copied())
+                    .any(|count| surround::channel_map(count.get()).is_some())
+            });
+            if has_surround_port {
+                &wrapper.clap_plugin_surround as *const _ as *const c_void
+            } else {
+                std::ptr::null()
+            }
         } else if id == CLAP_EXT_LATENCY {
             &wrapper.clap_plugin_latency as *const _ as *const c_void
         } else if id == CLAP_EXT_NOTE_PORTS {
@@ -2412,16 +2438,8 @@ impl<P: ClapPlugin> Wrapper<P> {
                 let main_input_channels = audio_io_layout.main_input_channels.map(NonZeroU32::get);
                 let main_output_channels =
                     audio_io_layout.main_output_channels.map(NonZeroU32::get);
-                let input_port_type = match main_input_channels {
-                    Some(1) => CLAP_PORT_MONO.as_ptr(),
-                    Some(2) => CLAP_PORT_STEREO.as_ptr(),
-                    _ => std::ptr::null(),
-                };
-                let output_port_type = match main_output_channels {
-                    Some(1) => CLAP_PORT_MONO.as_ptr(),
-                    Some(2) => CLAP_PORT_STEREO.as_ptr(),
-                    _ => std::ptr::null(),
-                };
+                let input_port_type = main_input_channels.map_or(std::ptr::null(), port_type);
+                let output_port_type = main_output_channels.map_or(std::ptr::null(), port_type);
 
                 unsafe { *config = std::mem::zeroed() };
 
@@ -2571,11 +2589,7 @@ impl<P: ClapPlugin> Wrapper<P> {
             (n, false) => current_audio_io_layout.aux_output_ports[n as usize].get(),
         };
 
-        let port_type = match channel_count {
-            1 => CLAP_PORT_MONO.as_ptr(),
-            2 => CLAP_PORT_STEREO.as_ptr(),
-            _ => std::ptr::null(),
-        };
+        let port_type = port_type(channel_count);
 
         unsafe { *info = std::mem::zeroed() };
 
@@ -2613,6 +2627,44 @@ impl<P: ClapPlugin> Wrapper<P> {
         info.in_place_pair = pair_stable_id;
 
         true
+    }
+
+    unsafe extern "C" fn ext_surround_is_channel_mask_supported(
+        plugin: *const clap_plugin,
+        channel_mask: u64,
+    ) -> bool {
+        check_null_ptr!(false, plugin, unsafe { (*plugin).plugin_data });
+
+        // A mask is supported if it gives a main port of one of the layouts its channel map
+        P::AUDIO_IO_LAYOUTS.iter().any(|layout| {
+            [layout.main_input_channels, layout.main_output_channels]
+                .into_iter()
+                .flatten()
+                .any(|count| surround::is_channel_mask_of(count.get(), channel_mask))
+        })
+    }
+
+    unsafe extern "C" fn ext_surround_get_channel_map(
+        plugin: *const clap_plugin,
+        is_input: bool,
+        port_index: u32,
+        channel_map: *mut u8,
+        channel_map_capacity: u32,
+    ) -> u32 {
+        check_null_ptr!(0, plugin, unsafe { (*plugin).plugin_data }, channel_map);
+
+        let mut info: clap_audio_port_info = unsafe { std::mem::zeroed() };
+        if !unsafe { Self::ext_audio_ports_get(plugin, port_index, is_input, &mut info) } {
+            return 0;
+        }
+        match surround::channel_map(info.channel_count) {
+            Some(map) => {
+                let written = map.len().min(channel_map_capacity as usize);
+                unsafe { std::ptr::copy_nonoverlapping(map.as_ptr(), channel_map, written) };
+                written as u32
+            }
+            None => 0,
+        }
     }
 
     #[cfg(feature = "editor")]
@@ -3546,5 +3598,17 @@ unsafe fn query_host_extension<T>(
         unsafe { Some(ClapPtr::new(extension_ptr as *const T)) }
     } else {
         None
+    }
+}
+
+/// The port type of an audio port of `channel_count` channels: mono, stereo, or surround for
+/// the counts with a channel map in [`surround::channel_map()`] (the `clap.surround`
+/// extension reports it); none for other counts.
+fn port_type(channel_count: u32) -> *const c_char {
+    match channel_count {
+        1 => CLAP_PORT_MONO.as_ptr(),
+        2 => CLAP_PORT_STEREO.as_ptr(),
+        n if surround::channel_map(n).is_some() => CLAP_PORT_SURROUND.as_ptr(),
+        _ => std::ptr::null(),
     }
 }
