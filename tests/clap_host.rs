@@ -1136,9 +1136,8 @@ fn surround_instance(bundle: &Bundle, channels: u32, rate: f64, max_block: u32) 
 }
 
 /// A host lists every bus with its name and channel count, and after selecting one the main
-/// ports have that many channels. nice-plug gives CLAP hosts a port type only for mono and
-/// stereo (`CLAP_PORT_MONO`/`STEREO`); surround ports carry none (no `clap.surround` channel
-/// map either), so hosts assume their usual order: this test records that limit.
+/// ports have that many channels and the port type `surround` (`CLAP_PORT_SURROUND`: the
+/// channel map comes from the `clap.surround` extension, tested below).
 #[test]
 fn surround_buses_are_offered_by_name_and_selected_by_channel_count() {
     for path in bundles() {
@@ -1153,10 +1152,92 @@ fn surround_buses_are_offered_by_name_and_selected_by_channel_count() {
         for (channels, ..) in SURROUND_BUSES {
             let mut instance = bundle.instantiate();
             instance.select_channels(channels);
-            assert_eq!(instance.main_input_port(), (channels, None));
+            assert_eq!(
+                instance.main_input_port(),
+                (channels, Some("surround".to_string()))
+            );
         }
         let mut stereo = bundle.instantiate();
         assert_eq!(stereo.main_input_port(), (2, Some("stereo".to_string())));
+    }
+}
+
+/// Where a CLAP surround channel (`CLAP_SURROUND_*`) plays. Where a map has a side pair (SL
+/// SR), its back pair (BL BR) is the rear pair; without one, the back pair is 5.x's surround
+/// pair (as the analyzer reads WAVE masks).
+fn clap_surround_roles(map: &[u8]) -> Vec<mixmeter::meter::layout::ChannelRole> {
+    use mixmeter::meter::layout::ChannelRole::*;
+    let has_side_pair = map.contains(&9);
+    map.iter()
+        .map(|&channel| match channel {
+            0 => Left,
+            1 => Right,
+            2 => Centre,
+            3 => Lfe,
+            4 if has_side_pair => RearLeft,
+            5 if has_side_pair => RearRight,
+            4 | 9 => SurroundLeft,
+            5 | 10 => SurroundRight,
+            12 => TopFrontLeft,
+            14 => TopFrontRight,
+            15 => TopRearLeft,
+            17 => TopRearRight,
+            _ => Other,
+        })
+        .collect()
+}
+
+/// Through the `clap.surround` extension each surround bus reports the channel map of the
+/// plugin's order (its roles are the plugin's, input and output alike), and supports the
+/// channel masks of that order: its own, and for 5.0 and 5.1 the "side" variants whose
+/// surround pair comes in the same channels. Other masks are refused: the SDDS 7.1 (front
+/// wide FLC FRC), 7.0.4 (no bus), LCR and stereo (no surround bus of that count). Fails on
+/// nice-plug 0.4.2, which has no `clap.surround`.
+#[test]
+fn surround_ports_report_their_channel_map_through_clap_surround() {
+    use mixmeter::meter::layout::BusLayout;
+    let mask = |map: &[u8]| map.iter().fold(0u64, |m, &c| m | 1 << c);
+    // (channels, the channel map, masks the bus also supports)
+    let expected: [(u32, &[u8], &[u64]); 5] = [
+        (5, &[0, 1, 2, 4, 5], &[0x607]),
+        (6, &[0, 1, 2, 3, 4, 5], &[0x60F]),
+        (7, &[0, 1, 2, 4, 5, 9, 10], &[]),
+        (8, &[0, 1, 2, 3, 4, 5, 9, 10], &[]),
+        (12, &[0, 1, 2, 3, 4, 5, 9, 10, 12, 14, 15, 17], &[]),
+    ];
+    for path in bundles() {
+        let bundle = Bundle::load(&path);
+        let mut instance = bundle.instantiate();
+        for (channels, map, also) in expected {
+            let layout = BusLayout::from_channels(channels as usize).unwrap();
+            assert_eq!(
+                clap_surround_roles(map),
+                layout.roles(),
+                "{}",
+                layout.name()
+            );
+            assert!(
+                instance.is_channel_mask_supported(mask(map)),
+                "{}",
+                layout.name()
+            );
+            for &other in also {
+                assert!(instance.is_channel_mask_supported(other), "{other:#x}");
+            }
+            let mut bus = bundle.instantiate();
+            bus.select_channels(channels);
+            assert_eq!(bus.surround_channel_map(true), map, "{}", layout.name());
+            assert_eq!(bus.surround_channel_map(false), map, "{}", layout.name());
+        }
+        for refused in [0xFF, 0x2D637, 0x7, 0x3, 0x637 | 0x2000] {
+            assert!(
+                !instance.is_channel_mask_supported(refused),
+                "{}: {refused:#x} supported",
+                path.display()
+            );
+        }
+        // Mono and stereo ports have no surround channel map.
+        assert!(instance.surround_channel_map(true).is_empty());
     }
 }
 

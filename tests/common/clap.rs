@@ -13,6 +13,7 @@ use clack_extensions::params::{
 };
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_extensions::surround::{PluginSurround, SurroundChannels};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 use std::ffi::CString;
@@ -46,6 +47,7 @@ pub struct TestShared {
     render: OnceLock<Option<PluginRender>>,
     ports: OnceLock<Option<PluginAudioPorts>>,
     ports_config: OnceLock<Option<PluginAudioPortsConfig>>,
+    surround: OnceLock<Option<PluginSurround>>,
 }
 
 impl<'a> SharedHandler<'a> for TestShared {
@@ -56,6 +58,7 @@ impl<'a> SharedHandler<'a> for TestShared {
         let _ = self.render.set(instance.get_extension());
         let _ = self.ports.set(instance.get_extension());
         let _ = self.ports_config.set(instance.get_extension());
+        let _ = self.surround.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -172,6 +175,7 @@ impl Bundle {
                 render: OnceLock::new(),
                 ports: OnceLock::new(),
                 ports_config: OnceLock::new(),
+                surround: OnceLock::new(),
             },
             |_| TestMainThread,
             &self.entry,
@@ -380,6 +384,28 @@ impl Instance {
             info.channel_count,
             info.port_type.map(|t| t.0.to_string_lossy().into_owned()),
         )
+    }
+
+    fn surround_ext(&mut self) -> PluginSurround {
+        self.instance
+            .access_shared_handler(|h| *h.surround.get().expect("initialized"))
+            .expect("the plugin implements the clap.surround extension")
+    }
+
+    /// The channel map (`CLAP_SURROUND_*` of each channel) of the main input or output port,
+    /// through the `clap.surround` extension.
+    pub fn surround_channel_map(&mut self, is_input: bool) -> Vec<u8> {
+        let ext = self.surround_ext();
+        let mut buffer = [0u8; 64];
+        let map = ext.get_channel_map(&self.instance.plugin_handle(), is_input, 0, &mut buffer);
+        map.as_raw().to_vec()
+    }
+
+    /// Whether the plugin supports a surround channel mask (`1 << CLAP_SURROUND_*` bits).
+    pub fn is_channel_mask_supported(&mut self, mask: u64) -> bool {
+        let ext = self.surround_ext();
+        let mask = SurroundChannels::from_bits_retain(mask);
+        ext.is_channel_mask_supported(&self.instance.plugin_handle(), mask)
     }
 
     pub fn save_state(&mut self) -> Vec<u8> {

@@ -213,7 +213,8 @@ fn test(cargo_test_args: &[String]) -> Result<()> {
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(&extra)
-        .env("MIXMETER_CLAP_BUNDLES", &clap_bundles))?;
+        .env("MIXMETER_CLAP_BUNDLES", &clap_bundles)
+        .env("MIXMETER_VST3_BUNDLES", &vst3_bundles))?;
 
     // The core crate's API documentation builds without a warning (broken links fail).
     run(Command::new("cargo")
