@@ -301,6 +301,9 @@ impl Reader {
         let options = SessionOptions {
             frame_seconds: rate
                 .map(|r| mixmeter_core::session::frame::hop_for_rate(r) as f64 / f64::from(r)),
+            // Twice what is kept of each track: a grid of about 6 minutes, whatever the
+            // distance between the tracks' indices (see `max_span_frames`).
+            max_span_frames: 2 * (HISTORY_FRAMES + HISTORY_SLACK) as u64,
             ..SessionOptions::default()
         };
         SessionInput {

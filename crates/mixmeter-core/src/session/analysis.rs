@@ -134,6 +134,12 @@ pub struct SessionOptions {
     pub track_near_max_db: f64,
     /// Peak frames at most this many frames apart form one moment (default 5).
     pub moment_gap_frames: u64,
+    /// The longest span of frame indices aligned, frames (the latest are kept; default and
+    /// most [`MAX_SPAN_FRAMES`], a day). The plugin's master passes a few times what it keeps
+    /// of each track, so tracks on far-apart time bases (two projects in one group, a track
+    /// counting its own samples) cost memory for the span they share, not for the distance
+    /// between them.
+    pub max_span_frames: u64,
 }
 
 impl Default for SessionOptions {
@@ -150,6 +156,7 @@ impl Default for SessionOptions {
             near_ceiling_db: 2.0,
             track_near_max_db: 3.0,
             moment_gap_frames: 5,
+            max_span_frames: MAX_SPAN_FRAMES,
         }
     }
 }
@@ -187,13 +194,17 @@ pub(super) struct Aligned<'a> {
 pub const MAX_SPAN_FRAMES: u64 = 24 * 3600 * 48_000 / 2048;
 
 impl<'a> Aligned<'a> {
-    fn new(tracks: &[TrackSeries<'a>], master: Option<&TrackSeries<'a>>) -> Option<Self> {
+    fn new(
+        tracks: &[TrackSeries<'a>],
+        master: Option<&TrackSeries<'a>>,
+        max_span: u64,
+    ) -> Option<Self> {
         let all = tracks.iter().chain(master).flat_map(|s| s.frames.iter());
         let last = all.clone().map(|f| f.index).max()?;
         let first = all
             .map(|f| f.index)
             .min()?
-            .max(last.saturating_sub(MAX_SPAN_FRAMES - 1));
+            .max(last.saturating_sub(max_span.clamp(1, MAX_SPAN_FRAMES) - 1));
         let len = (last - first + 1) as usize;
         let place = |frames: &'a [TrackFrame]| {
             let mut grid = vec![None; len];
@@ -217,7 +228,7 @@ pub fn analyze_session(
     master: Option<&TrackSeries>,
     options: &SessionOptions,
 ) -> SessionReport {
-    let Some(aligned) = Aligned::new(tracks, master) else {
+    let Some(aligned) = Aligned::new(tracks, master, options.max_span_frames) else {
         return SessionReport {
             first_index: None,
             last_index: None,

@@ -234,3 +234,38 @@ fn tracks_with_gaps_and_late_starts_are_aligned_by_index() {
         }
     }
 }
+
+/// Two tracks on time bases a day apart (a track counting its own samples beside tracks on
+/// the host's position, or two projects in one group): the grid covers the span asked for,
+/// not the distance, and the early track simply has no frames in it.
+#[test]
+fn far_apart_time_bases_cost_the_span_not_the_distance() {
+    let audio = stems(RATE, 4.0);
+    let early = frames_of(&audio[0]);
+    let mut late = frames_of(&audio[1]);
+    for f in &mut late {
+        f.index += 2_000_000;
+    }
+    let series = [
+        TrackSeries {
+            name: "early",
+            frames: &early,
+            readings: TrackReadings::from_frames(&early),
+        },
+        TrackSeries {
+            name: "late",
+            frames: &late,
+            readings: TrackReadings::from_frames(&late),
+        },
+    ];
+    let options = SessionOptions {
+        max_span_frames: 1_000,
+        ..SessionOptions::default()
+    };
+    let r = analyze_session(&series, None, &options);
+    let (first, last) = (r.first_index.unwrap(), r.last_index.unwrap());
+    assert_eq!(last - first + 1, 1_000);
+    assert_eq!(r.tracks[0].frames, 0, "the early track is outside the span");
+    assert_eq!(r.tracks[1].frames, late.len());
+    assert!(r.masking.is_empty());
+}
