@@ -40,6 +40,14 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_TARGET_MISSED: u8 = 3;
 
 fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`| head`) ends the program quietly, as it
+    // ends `cat` or `ffmpeg`: Rust ignores SIGPIPE and the next print would panic (status
+    // 101, a panic message on stderr).
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -2675,3 +2675,46 @@ fn session_reads_stems_together() {
     let (code, _, _) = run(&["session", "-"]);
     assert_eq!(code, 2);
 }
+
+/// `mixmeter analyze ... | head`: when the reader stops early the program ends quietly on
+/// SIGPIPE, as `cat` does, instead of panicking (status 101 and a panic on stderr).
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_early_ends_it_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch_dir("cli-sigpipe");
+    let tone = sine(48_000, -20.0, 30.0);
+    let mut files = Vec::new();
+    for k in 0..6 {
+        let path = dir.join(format!("tone-{k}.wav"));
+        write_wav(&path, Format::Int16, 48_000, &[tone.clone(), tone.clone()]);
+        files.push(path);
+    }
+    // --series: about 40 kB of JSON a file, more than a pipe holds.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mixmeter"))
+        .args(["analyze", "--json", "--series", "--jobs", "1"])
+        .args(&files)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.signal(),
+        Some(libc_sigpipe()),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+/// SIGPIPE's number on Linux and the BSDs.
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}

@@ -512,8 +512,9 @@ impl AudioFile {
 
 /// The length the data chunk states, read from its header just before `stream`'s position
 /// (where symphonia's WAV reader leaves it), which it leaves where it was. `None`: the
-/// length is unknown (0xFFFFFFFF, written while streaming) and the audio runs to the end of
-/// the file, as symphonia reads it.
+/// length is unknown (0xFFFFFFFF, or 0: what writers leave when they stream and cannot seek
+/// back) and the audio runs to the end of the file, as ffmpeg reads it (a file whose data
+/// chunk is really empty ends there anyway).
 fn data_chunk_len(stream: &mut (impl Read + Seek)) -> Result<Option<u64>, DecodeError> {
     let data_start = stream.stream_position()?;
     let header_start = data_start
@@ -528,7 +529,7 @@ fn data_chunk_len(stream: &mut (impl Read + Seek)) -> Result<Option<u64>, Decode
         ));
     }
     let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    Ok((len != u32::MAX).then_some(len as u64))
+    Ok((len != u32::MAX && len != 0).then_some(len as u64))
 }
 
 #[cfg(test)]
@@ -689,5 +690,25 @@ mod tests {
             let (_, _, reference) = read(bytes[..cut].to_vec(), WavSamples::Symphonia);
             assert_eq!(bits(&fast), bits(&reference), "case {i} cut");
         }
+    }
+
+    /// A data chunk stating 0 bytes with audio after it (what some writers leave when they
+    /// stream and cannot seek back) is read to the end of the file, as ffmpeg reads it: all
+    /// of the audio, not a silent empty file. A really empty data chunk stays empty.
+    #[test]
+    fn a_data_length_of_zero_reads_to_the_end() {
+        let audio: Vec<u8> = (0..48_000u32 * 4).map(|i| (i * 7 % 251) as u8).collect();
+        let stated = |len: &[u8]| {
+            let mut wav = Wav::plain(1, 16, 2);
+            wav.stated = Some(0);
+            wav.bytes(len)
+        };
+        let (_, direct, planes) = read(stated(&audio), WavSamples::Direct);
+        assert!(direct);
+        assert_eq!(planes[0].len(), 48_000);
+        let (_, full, _) = read(Wav::plain(1, 16, 2).bytes(&audio), WavSamples::Direct);
+        assert!(full);
+        let (_, _, empty) = read(stated(&[]), WavSamples::Direct);
+        assert!(empty[0].is_empty());
     }
 }

@@ -41,16 +41,17 @@ pub const MIN_CUT_DB: f64 = 1.5;
 /// The largest cut advised, dB.
 pub const MAX_CUT_DB: f64 = 4.0;
 
-/// Words in a track's name that mark it as the lead the mix is built around (matched
-/// case-insensitively as whole words, or as a word's start: "Vocals", "Lead Vox 2",
-/// "lead_vocal", "Singer"; not "Bussing", "Mislead" or "Processing").
-pub const LEAD_NAMES: [&str; 5] = ["vocal", "vox", "voice", "lead", "sing"];
+/// Word starts in a track's name that mark it as a voice the mix is built around (matched
+/// case-insensitively at the start of a word: "Vocals", "Lead Vox 2", "lead_vocal", "VOX1")...
+pub const LEAD_NAMES: [&str; 3] = ["vocal", "vox", "voice"];
+/// ...and whole words that do ("Lead", "Singer"; not "Single coil gtr", "Mislead").
+pub const LEAD_WORDS: [&str; 6] = ["lead", "leads", "sing", "singer", "singers", "singing"];
 
 /// Whether a track's name marks it as a lead.
 pub fn is_lead(name: &str) -> bool {
     name.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
-        .any(|word| LEAD_NAMES.iter().any(|w| word.starts_with(w)))
+        .any(|word| LEAD_NAMES.iter().any(|w| word.starts_with(w)) || LEAD_WORDS.contains(&word))
 }
 
 /// A band where a pair masks, and how often.
@@ -363,6 +364,8 @@ mod tests {
             "Rising pad",
             "Kick",
             "Vocoder pad",
+            "Single coil gtr",
+            "Leadership",
         ] {
             assert!(!is_lead(other), "{other}");
         }
