@@ -127,17 +127,29 @@ fn a_screen_reader_reads_and_operates_the_editor_in_a_real_host() {
 }
 
 /// The issue's "done when": an AT-SPI client reads the live meter values from the editor in a
-/// real host. A -20 dBFS stereo sine for 3 s: the window is found by name, the integrated
+/// real host. A -20 dBFS stereo square wave for 3 s: the window is found by name, the integrated
 /// loudness reads the value the meter holds (the one the plugin saves in its state) as "minus
 /// N LUFS" and as a number, the mono check is a check box that follows the parameter when the
 /// host changes it, the checklist is a list of graded items and the suggestions a list of
 /// lines.
 fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
     let mono = instance.param_id("Mono Check");
-    play(instance, Duration::from_secs(3), 0.1, &[]);
+    // A square wave: broadband (its harmonics fill the spectrum, so it is material, not a test
+    // tone) with a 0 dB crest factor, which the suggestions call over-compressed.
+    let start = Instant::now();
+    let mut frame = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        let square: Vec<Vec<f32>> = common::clap::sine_block(frame, BLOCK, RATE_HZ, 1.0)
+            .into_iter()
+            .map(|c| c.into_iter().map(|x| 0.1 * x.signum()).collect())
+            .collect();
+        instance.process(&square, &[]);
+        frame += BLOCK;
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let measured = common::clap::saved_measurement(&instance.save_state())["integrated_lufs"]
         .as_f64()
-        .expect("3 s of a -20 dBFS tone has an integrated loudness");
+        .expect("3 s of a -20 dBFS square wave has an integrated loudness");
     let expected = format!("Integrated loudness, minus {:.1} LUFS", -measured);
     let tree = tree_until(instance, |t| {
         find(t, "Integrated loudness").is_some_and(|n| n.name == expected)
@@ -181,8 +193,8 @@ fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
         "-20 dBTP has headroom"
     );
 
-    // The suggestions, once a finding has held 3 s (a sine's 3 dB crest factor reads as
-    // over-compressed): a list of numbered lines, each read whole.
+    // The suggestions, once a finding has held 3 s (the square wave's 0 dB crest factor
+    // reads as over-compressed): a list of numbered lines, each read whole.
     let tree = tree_until(instance, |t| {
         t.iter()
             .any(|n| n.role == "list" && n.name == "Suggestions")
