@@ -76,6 +76,10 @@ pub(crate) struct SessionArgs {
     /// The gain-staging table as CSV with each track's share of each region
     #[arg(long)]
     pub(crate) csv: bool,
+    /// The masking pairs as CSV instead: one row per cut (a pair's range, how often and how
+    /// strongly it masks, which track to cut where, by how much, and for which track)
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub(crate) masking_csv: bool,
     /// The master's true-peak ceiling for the peak moments (dBTP) [default: -1]
     #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
     pub(crate) ceiling: Option<f64>,

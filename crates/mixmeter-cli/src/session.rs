@@ -1,4 +1,4 @@
-//! `mixmeter session STEM... [--master FILE] [--json | --csv]`: the session view's analysis
+//! `mixmeter session STEM... [--master FILE] [--json | --csv | --masking-csv]`: the session view's analysis
 //! over stems (`mixmeter_core::session`): gain staging, who fills each region, masking pairs
 //! with the carve, and the peaks that coincide on the master.
 //!
@@ -229,6 +229,8 @@ pub(crate) fn session_command(args: &SessionArgs) -> ExitCode {
         }
     } else if args.csv {
         print!("{}", session_csv(&record));
+    } else if args.masking_csv {
+        print!("{}", masking_csv(&record));
     } else {
         print!("{}", session_text(&record, &session_options));
     }
@@ -558,6 +560,46 @@ pub(crate) const SESSION_CSV_COLUMNS: &[(&str, &str)] = &[
     ("energy_share", "/energy_share"),
     ("verdict", "/staging/verdict"),
 ];
+
+/// The masking pairs, strongest first, one row per cut (a pair without a cut, one row with
+/// the cut columns empty).
+pub(crate) fn masking_csv(record: &SessionRecord) -> String {
+    let mut out = "rank,track_a,track_b,low_hz,high_hz,time_share,strength,cut_track,\
+                   cut_at_hz,cut_db,for_track,advice\n"
+        .to_string();
+    for (rank, pair) in record.report.masking.iter().enumerate() {
+        let head = [
+            (rank + 1).to_string(),
+            csv_field(&pair.tracks[0]),
+            csv_field(&pair.tracks[1]),
+            csv_number(Some(pair.low_hz)),
+            csv_number(Some(pair.high_hz)),
+            csv_number(Some(pair.time_share)),
+            csv_number(Some(pair.strength)),
+        ]
+        .join(",");
+        let cuts: Vec<String> = if pair.cuts.is_empty() {
+            vec![",,,".to_string()]
+        } else {
+            pair.cuts
+                .iter()
+                .map(|c| {
+                    [
+                        csv_field(&c.track),
+                        csv_number(Some(c.at_hz)),
+                        csv_number(Some(c.cut_db)),
+                        csv_field(&c.for_track),
+                    ]
+                    .join(",")
+                })
+                .collect()
+        };
+        for cut in cuts {
+            out += &format!("{head},{cut},{}\n", csv_field(&pair.advice));
+        }
+    }
+    out
+}
 
 /// The gain-staging table with each track's share of each region (whole measurement): one
 /// row per track, then the master's (no shares).

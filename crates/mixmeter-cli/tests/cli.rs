@@ -2663,6 +2663,30 @@ fn session_reads_stems_together() {
     );
     assert!(lines[7].starts_with("master,"));
 
+    // The masking pairs as CSV: a row per cut, the kick/bass pair's cuts in its range.
+    let (code, csv, _) = with(&["--masking-csv"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = csv.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let rows: Vec<Vec<&str>> = lines[1..].iter().map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 3, "{csv}");
+    let kick_bass: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| r[column("track_a")] == "kick" && r[column("track_b")] == "bass")
+        .collect();
+    assert_eq!(kick_bass.len(), 2, "a cut for each: {csv}");
+    for r in kick_bass {
+        let at: f64 = r[column("cut_at_hz")].parse().unwrap();
+        let low: f64 = r[column("low_hz")].parse().unwrap();
+        let high: f64 = r[column("high_hz")].parse().unwrap();
+        assert!(at >= low / 1.3 && at <= high * 1.3, "{csv}");
+        assert!(r[column("cut_db")].parse::<f64>().unwrap() > 0.0);
+    }
+    assert!(!csv.contains("hihat"), "{csv}");
+    let (code, _, _) = with(&["--masking-csv", "--json"]);
+    assert_eq!(code, 2, "one output format at a time");
+
     // A stem that is not there: named on stderr and in the JSON, the rest analyzed, exit 1.
     let missing = dir.join("missing.wav");
     let (code, stdout, stderr) = with(&["--json", "--master", missing.to_str().unwrap()]);
