@@ -123,15 +123,20 @@ fn run_frame(ctx: &egui::Context, frame: &Frame, pane: Pane) -> usize {
     run_view(ctx, frame, &frame.view, pane)
 }
 
-/// [`run_frame`] with another set of readings.
-fn run_view(ctx: &egui::Context, frame: &Frame, view: &View, pane: Pane) -> usize {
-    let input = egui::RawInput {
+/// One frame's input: the editor's default size, nothing else.
+fn editor_input() -> egui::RawInput {
+    egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
         )),
         ..Default::default()
-    };
+    }
+}
+
+/// [`run_frame`] with another set of readings.
+fn run_view(ctx: &egui::Context, frame: &Frame, view: &View, pane: Pane) -> usize {
+    let input = editor_input();
     let editor_frame = EditorFrame {
         view,
         history: &frame.history,
@@ -280,13 +285,7 @@ fn session_case(
     let mut panel = SessionPanel::default();
     let ctx = egui::Context::default();
     let run = |panel: &mut SessionPanel| {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
-            )),
-            ..Default::default()
-        };
+        let input = editor_input();
         let editor_frame = EditorFrame {
             view: &frame.view,
             history: &frame.history,
