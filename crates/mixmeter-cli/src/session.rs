@@ -169,6 +169,19 @@ pub(crate) fn session_command(args: &SessionArgs) -> ExitCode {
         },
     };
 
+    // A mono stem plays on every channel of the mix (the sum puts it there at unity): its
+    // energy in the master, and against the other stems in a band, is its own times the
+    // master's channel count (a stereo stem's frames already sum both channels).
+    let mix_channels = master.as_ref().map_or(1, |m| m.info.channels.max(1));
+    for (_, a) in stems.iter_mut() {
+        if a.info.channels == 1 && mix_channels > 1 {
+            let k = mix_channels as f32;
+            for f in &mut a.track_frames {
+                f.mean_square *= k;
+                f.bands.iter_mut().for_each(|b| *b *= k);
+            }
+        }
+    }
     let names = track_names(stems.iter().map(|(p, _)| p.as_path()));
     let series: Vec<TrackSeries> = stems
         .iter()

@@ -2742,3 +2742,49 @@ fn a_reader_that_stops_early_ends_it_quietly() {
 fn libc_sigpipe() -> i32 {
     13
 }
+
+/// A mono stem plays on both channels of a stereo mix: the same part as a mono file and as a
+/// stereo file of two identical channels holds the same share of the summed master, in
+/// every region (it once read half: its energy counted one channel).
+#[test]
+fn a_mono_stem_counts_as_heard_in_a_stereo_mix() {
+    let dir = scratch_dir("cli-session-mono");
+    let rate = 48_000;
+    let mut state = 11u64;
+    let noise: Vec<f64> = (0..rate as usize * 6)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * 0.1
+        })
+        .collect();
+    let mono = dir.join("mono.wav");
+    write_wav(&mono, Format::Float32, rate, std::slice::from_ref(&noise));
+    let stereo = dir.join("stereo.wav");
+    let other: Vec<f64> = noise.iter().rev().copied().collect();
+    write_wav(&stereo, Format::Float32, rate, &[other.clone(), other]);
+    let (code, stdout, stderr) = run(&[
+        "session",
+        "--json",
+        mono.to_str().unwrap(),
+        stereo.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let record: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let tracks = record["report"]["tracks"].as_array().unwrap();
+    let share = |name: &str| {
+        tracks.iter().find(|t| t["name"] == name).unwrap()["energy_share"]
+            .as_f64()
+            .unwrap()
+    };
+    // Two unrelated noises of equal level: half each (within the noises' own difference).
+    assert!((share("mono") - 0.5).abs() < 0.02, "{}", share("mono"));
+    assert!((share("stereo") - 0.5).abs() < 0.02, "{}", share("stereo"));
+    for region in record["report"]["regions"].as_array().unwrap() {
+        if region["whole"]["empty"] == false {
+            let mono_share = region["whole"]["shares"][0]["share"].as_f64().unwrap();
+            assert!((mono_share - 0.5).abs() < 0.05, "{region}");
+        }
+    }
+}
