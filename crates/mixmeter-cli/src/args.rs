@@ -58,7 +58,7 @@ pub(crate) enum Command {
 pub(crate) const SESSION_EXIT_STATUS_HELP: &str = "Exit status:
   0  every stem (and the --master file) was read and analyzed together
   1  an input could not be used: a file missing, corrupt, truncated or in an unsupported
-     format, a folder without audio files, or a stem at another sample rate than the first
+     format, a folder without audio files, or a stem at another sample rate than most stems
      (each named on stderr and in the JSON's errors; the session is analyzed without it)
   2  bad usage (unknown option or value, standard input as a stem)";
 

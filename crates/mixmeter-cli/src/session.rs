@@ -93,21 +93,39 @@ pub(crate) fn session_command(args: &SessionArgs) -> ExitCode {
         frames: true,
         ..Options::default()
     };
-    let mut stems: Vec<(PathBuf, FileAnalysis)> = Vec::new();
-    let mut rate: Option<u32> = None;
-    let mut accept = |path: &Path, result: Result<FileAnalysis, String>, errors: &mut Vec<_>| {
+    // Every stem read first: the session's rate is the one most stems share (the first
+    // stem's among equals), so one odd stem is what is left out, not the rest.
+    let mut read: Vec<(PathBuf, FileAnalysis)> = Vec::new();
+    for path in paths {
+        match analysis::analyze_file(&path, &options) {
+            Ok(a) => read.push((path, a)),
+            Err(e) => errors.push(InputError {
+                file: path.display().to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    let rate: Option<u32> = read
+        .iter()
+        .map(|(_, a)| a.info.sample_rate_hz)
+        .max_by_key(|r| {
+            let count = read
+                .iter()
+                .filter(|(_, a)| a.info.sample_rate_hz == *r)
+                .count();
+            // Among equal counts, the earliest stem's rate wins (max_by_key keeps the last).
+            let first = read
+                .iter()
+                .position(|(_, a)| a.info.sample_rate_hz == *r)
+                .unwrap_or(0);
+            (count, usize::MAX - first)
+        });
+    let accept = |path: &Path, analysis: FileAnalysis, errors: &mut Vec<InputError>| {
         let file = path.display().to_string();
-        let analysis = match result {
-            Ok(a) => a,
-            Err(error) => {
-                errors.push(InputError { file, error });
-                return None;
-            }
-        };
         if let Some(truncated) = analysis.truncation() {
             errors.push(InputError {
                 file: file.clone(),
-                error: format!("{truncated} (analyzed as far as it goes)"),
+                error: truncated.to_string(),
             });
         }
         let r = analysis.info.sample_rate_hz;
@@ -116,28 +134,33 @@ pub(crate) fn session_command(args: &SessionArgs) -> ExitCode {
                 errors.push(InputError {
                     file,
                     error: format!(
-                        "sample rate {r} Hz differs from the session's {session} Hz (the first stem's); left out"
+                        "sample rate {r} Hz differs from the session's {session} Hz (the rate most stems share); left out"
                     ),
                 });
                 None
             }
-            _ => {
-                rate = Some(r);
-                Some(analysis)
-            }
+            _ => Some(analysis),
         }
     };
-    for path in paths {
-        let result = analysis::analyze_file(&path, &options).map_err(|e| e.to_string());
-        if let Some(a) = accept(&path, result, &mut errors) {
+    let mut stems: Vec<(PathBuf, FileAnalysis)> = Vec::new();
+    for (path, a) in read {
+        if let Some(a) = accept(&path, a, &mut errors) {
             stems.push((path, a));
         }
     }
 
     let (master, master_source) = match &args.master {
         Some(path) => {
-            let result = analysis::analyze_file(path, &options).map_err(|e| e.to_string());
-            let master = accept(path, result, &mut errors);
+            let master = match analysis::analyze_file(path, &options) {
+                Ok(a) => accept(path, a, &mut errors),
+                Err(e) => {
+                    errors.push(InputError {
+                        file: path.display().to_string(),
+                        error: e.to_string(),
+                    });
+                    None
+                }
+            };
             let note = master
                 .is_none()
                 .then(|| "the --master file could not be used".to_string());

@@ -2788,3 +2788,29 @@ fn a_mono_stem_counts_as_heard_in_a_stereo_mix() {
         }
     }
 }
+
+/// The session's rate is the one most stems share: one odd stem given first is the one left
+/// out (named, exit 1), not the others.
+#[test]
+fn the_odd_rate_is_the_stem_left_out() {
+    let dir = scratch_dir("cli-session-rates");
+    let tone = |rate: u32| sine(rate, -20.0, 2.0);
+    let odd = dir.join("odd.wav");
+    write_wav(&odd, Format::Float32, 44_100, &[tone(44_100)]);
+    let (a, b) = (dir.join("a.wav"), dir.join("b.wav"));
+    write_wav(&a, Format::Float32, 48_000, &[tone(48_000)]);
+    write_wav(&b, Format::Float32, 48_000, &[tone(48_000)]);
+    let (code, stdout, stderr) = run(&[
+        "session",
+        "--json",
+        odd.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let record: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(record["sample_rate_hz"], 48_000);
+    assert_eq!(record["report"]["tracks"].as_array().unwrap().len(), 2);
+    assert_eq!(record["errors"][0]["file"], odd.to_str().unwrap());
+    assert!(stderr.contains("the rate most stems share"), "{stderr}");
+}
