@@ -503,6 +503,13 @@ fn a_foreign_segment_leaves_the_plugin_working() {
         let bundle = Bundle::load(path);
         let group = Group::new("foreign", b);
         std::fs::write(segment_path(&group.0), vec![0x5a; 4096]).unwrap();
+        // Private to this user, as a segment would be: refused for its contents, not its
+        // permissions (a file others may write is refused before it is read at all).
+        std::fs::set_permissions(
+            segment_path(&group.0),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let mut track = linked(&bundle, &group.0, "track", "T");
         let block = stems()[0].block(0);
         let out = track.process_at(&block, &[], Some((true, 0.0)));
