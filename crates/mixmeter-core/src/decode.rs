@@ -637,15 +637,7 @@ mod tests {
     /// does: the same stream description and the same samples, bit for bit.
     #[test]
     fn wav_samples_read_directly_equal_symphonias() {
-        let mut state = 0x9E37_79B9_u32;
-        let noise: Vec<u8> = (0..70_001)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 24) as u8
-            })
-            .collect();
+        let noise = pcm::noise_bytes(0x9E37_79B9, 70_001);
         // Floats from noise can be NaN; compare bits.
         let bits = |planes: &[Vec<f32>]| -> Vec<Vec<u32>> {
             planes

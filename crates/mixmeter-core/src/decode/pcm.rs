@@ -258,6 +258,21 @@ impl PcmReader {
     }
 }
 
+/// `len` bytes of xorshift noise from `seed` (tests of the readers: every byte value in every
+/// position).
+#[cfg(test)]
+pub(crate) fn noise_bytes(seed: u32, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,15 +355,7 @@ mod tests {
         };
         // Every byte value in every position, lengths around the 8-frame step and a partial
         // frame at the end.
-        let mut state = 0x2545_f491_u32;
-        let bytes: Vec<u8> = (0..6 * 1000 + 5)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 24) as u8
-            })
-            .collect();
+        let bytes = noise_bytes(0x2545_f491, 6 * 1000 + 5);
         for frames in [0, 1, 7, 8, 9, 15, 16, 17, 63, 999, 1000] {
             let len = (frames * 6 + 5).min(bytes.len());
             let mut fast = vec![Vec::new(); 2];
