@@ -31,12 +31,18 @@ pub(super) struct PeakWriter(Arc<LivePeaks>);
 
 impl PeakWriter {
     /// Raises the live peaks (linear) to at least these values.
+    ///
+    /// A slot already at or above its value is left alone (a load, no read-modify-write): the
+    /// editor takes the peaks a few dozen times a second, so most blocks raise nothing, and a
+    /// compare-and-swap loop per channel per block cost more than the rest of the bridge. The
+    /// skip is exact: the slot held at least `v` when it was read, so the raise is done as of
+    /// that moment, whether the editor takes the interval before or after it.
     pub(super) fn raise(&self, true_peak_gain: &[f32], sample_peak_gain: &[f32]) {
-        for (slot, &v) in self.0.true_peak_gain.iter().zip(true_peak_gain) {
-            slot.fetch_max(v, Ordering::Relaxed);
-        }
-        for (slot, &v) in self.0.sample_peak_gain.iter().zip(sample_peak_gain) {
-            slot.fetch_max(v, Ordering::Relaxed);
+        let slots = self.0.true_peak_gain.iter().zip(true_peak_gain);
+        for (slot, &v) in slots.chain(self.0.sample_peak_gain.iter().zip(sample_peak_gain)) {
+            if v > slot.load(Ordering::Relaxed) {
+                slot.fetch_max(v, Ordering::Relaxed);
+            }
         }
     }
 }
