@@ -368,10 +368,10 @@ impl Plugin for Mixmeter {
             buffer,
             time_base.flatten(),
         );
-        self.meter_input.raise_peaks(
-            &true_peak[..PLUGIN_CHANNELS],
-            &sample_peak[..PLUGIN_CHANNELS],
-        );
+        // The bus's channels only (the others stay at 0).
+        let channels = buffer.channels().min(PLUGIN_CHANNELS);
+        self.meter_input
+            .raise_peaks(&true_peak[..channels], &sample_peak[..channels]);
 
         // The vectorscope sees the input, like the meters (the front pair of a surround bus).
         if editor_open {

@@ -40,12 +40,12 @@
 use super::stereo::StereoBands;
 use super::{Kernel, MAX_CHANNELS, Variant};
 use realfft::num_complex::Complex;
-use rustfft::FftPlanner;
 use split_fft::{Plan, STEPS};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod long_term;
+mod portable;
 mod split_fft;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -223,7 +223,8 @@ impl SpectrumAnalyzer {
             }
         }
 
-        let mut planner = FftPlanner::<f32>::new();
+        let kernel = Kernel::detect();
+        let mut planner = split_fft::complex_planner(kernel);
         let plans: Vec<Plan> = FFT_SIZES
             .iter()
             .map(|&size| Plan::new(size, &mut planner))
@@ -263,7 +264,7 @@ impl SpectrumAnalyzer {
             display_on: false,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
             stereo: None,
-            kernel: Kernel::detect(),
+            kernel,
         };
         if channels == 2 && active_count == 2 {
             let plan = &analyzer.plans[long_term_plan];

@@ -13,6 +13,8 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
+use super::portable;
+use super::{Kernel, Variant};
 use realfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -26,6 +28,28 @@ fn bin_scale(k: usize, size: usize, window_sum: f64) -> f32 {
     let edge = k == 0 || k == size / 2;
     let factor = if edge { 1.0 } else { 2.0 };
     ((factor / window_sum) * (factor / window_sum)) as f32
+}
+
+/// Plans a forward complex FFT of the given size.
+pub(super) type ComplexPlanner = Box<dyn FnMut(usize) -> Arc<dyn Fft<f32>>>;
+
+/// The complex FFTs for `kernel`. rustfft picks its SIMD from the CPU by itself, so for the
+/// portable kernel on x86_64 it is held to what a CPU without AVX runs (its SSE4.1 code, or
+/// its scalar code without SSE4.1): forcing the portable kernel then measures and tests the
+/// whole portable path, the transforms included.
+pub(super) fn complex_planner(kernel: Kernel) -> ComplexPlanner {
+    #[cfg(target_arch = "x86_64")]
+    if kernel.variant() == Variant::Portable {
+        if let Ok(mut sse) = rustfft::FftPlannerSse::<f32>::new() {
+            return Box::new(move |size| sse.plan_fft_forward(size));
+        }
+        let mut scalar = rustfft::FftPlannerScalar::<f32>::new();
+        return Box::new(move |size| scalar.plan_fft_forward(size));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = kernel;
+    let mut planner = FftPlanner::<f32>::new();
+    Box::new(move |size| planner.plan_fft_forward(size))
 }
 
 /// One frame size: its window, per-bin power scales, and the pieces of the split real FFT
@@ -45,8 +69,9 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// Plans an FFT of `size` points (a power of two, at least 16). Allocates.
-    pub fn new(size: usize, planner: &mut FftPlanner<f32>) -> Self {
+    /// Plans an FFT of `size` points (a power of two, at least 16) with `planner` (see
+    /// [`complex_planner`]). Allocates.
+    pub fn new(size: usize, planner: &mut ComplexPlanner) -> Self {
         let window: Box<[f32]> = (0..size)
             .map(|i| {
                 (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / size as f64).cos()) as f32
@@ -62,7 +87,7 @@ impl Plan {
         };
         Plan {
             size,
-            quarter: planner.plan_fft_forward(size / 4),
+            quarter: planner(size / 4),
             join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
             real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
             window,
@@ -90,9 +115,11 @@ impl Plan {
     }
 }
 
-/// Step 0: windows the frame of one channel starting at `start` in its circular `history`
-/// (two contiguous runs) into `windowed`, and packs it into `packed` (`size / 2` values):
-/// samples 4m, 4m+1 form the first quarter-size block, 4m+2, 4m+3 the second.
+/// Step 0: windows the frame of one channel starting at `start` in its circular `history` and
+/// packs it into `packed` (`size / 2` values): samples 4m, 4m+1 form the first quarter-size
+/// block, 4m+2, 4m+3 the second. A frame in one contiguous run of the ring (all but about
+/// one in eight) is windowed straight into `packed`; one that wraps round the ring's end is
+/// windowed into `windowed` first (a wrap can fall inside a group of four).
 #[inline(always)]
 pub(super) fn window_and_pack(
     plan: &Plan,
@@ -102,8 +129,11 @@ pub(super) fn window_and_pack(
     packed: &mut [Complex<f32>],
 ) {
     let size = plan.size;
-    let quarter = size / 4;
     let first = (history.len() - start).min(size);
+    if first == size {
+        pack(&history[start..start + size], &plan.window, packed);
+        return;
+    }
     let windowed = &mut windowed[..size];
     let (head, tail) = windowed.split_at_mut(first);
     let (window_head, window_tail) = plan.window.split_at(first);
@@ -121,14 +151,28 @@ pub(super) fn window_and_pack(
     {
         *out = x * w;
     }
+    pack(windowed, &[], packed);
+}
+
+/// Packs `samples` (times `window`, or as they are when `window` is empty) into the two
+/// quarter-size blocks of `packed`: the same products either way, so both paths of
+/// [`window_and_pack`] give the same bits.
+#[inline(always)]
+fn pack(samples: &[f32], window: &[f32], packed: &mut [Complex<f32>]) {
+    let quarter = samples.len() / 4;
     let (even, odd) = packed[..2 * quarter].split_at_mut(quarter);
-    for ((e, o), quad) in even
-        .iter_mut()
-        .zip(odd.iter_mut())
-        .zip(windowed.chunks_exact(4))
-    {
-        *e = Complex::new(quad[0], quad[1]);
-        *o = Complex::new(quad[2], quad[3]);
+    let pairs = even.iter_mut().zip(odd.iter_mut());
+    if window.is_empty() {
+        for ((e, o), x) in pairs.zip(samples.chunks_exact(4)) {
+            *e = Complex::new(x[0], x[1]);
+            *o = Complex::new(x[2], x[3]);
+        }
+    } else {
+        let quads = samples.chunks_exact(4).zip(window.chunks_exact(4));
+        for ((e, o), (x, w)) in pairs.zip(quads) {
+            *e = Complex::new(x[0] * w[0], x[1] * w[1]);
+            *o = Complex::new(x[2] * w[2], x[3] * w[3]);
+        }
     }
 }
 
@@ -153,16 +197,7 @@ pub(super) fn join(
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = avx2;
-    for (((z_l, z_h), (&e, &o)), &w) in z_low
-        .iter_mut()
-        .zip(z_high.iter_mut())
-        .zip(even.iter().zip(odd))
-        .zip(plan.join_twiddles.iter())
-    {
-        let t = w * o;
-        *z_l = e + t;
-        *z_h = e - t;
-    }
+    portable::join(z_low, z_high, even, odd, &plan.join_twiddles);
 }
 
 /// Steps 4 (`second_half` false) and 5: the real spectrum's bins from Z, in place in
@@ -192,30 +227,7 @@ pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], second_half: boo
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = avx2;
-    let (low, high) = spectrum.split_at_mut(half / 2);
-    // low[k] for k in first..last pairs with high[half/2 - k].
-    let high_range = half / 2 - (last - 1)..=half / 2 - first;
-    let w_high_range = half - (last - 1)..=half - first;
-    for (((x_k, x_j), &w_k), &w_j) in low[first..last]
-        .iter_mut()
-        .zip(high[high_range].iter_mut().rev())
-        .zip(&w[first..last])
-        .zip(w[w_high_range].iter().rev())
-    {
-        let (a, b) = (*x_k, *x_j);
-        // (Z[k] + Z*[j]) / 2 and (Z[k] - Z*[j]) · (-i/2); bin j's are their
-        // conjugate and (d.re, -d.im).
-        let (s_re, s_im) = (0.5 * (a.re + b.re), 0.5 * (a.im - b.im));
-        let (d_re, d_im) = (0.5 * (a.im + b.im), -0.5 * (a.re - b.re));
-        *x_k = Complex::new(
-            s_re + w_k.re * d_re - w_k.im * d_im,
-            s_im + w_k.re * d_im + w_k.im * d_re,
-        );
-        *x_j = Complex::new(
-            s_re + w_j.re * d_re + w_j.im * d_im,
-            -s_im + w_j.im * d_re - w_j.re * d_im,
-        );
-    }
+    portable::split(spectrum, w, half, first, last);
 }
 
 /// Step 6: one channel's share (`weight`) of the weighted mean power per bin; the first
