@@ -199,46 +199,40 @@ impl StereoBands {
     }
 
     /// Adds one frame's spectra (`fft_size / 2 + 1` bins each); `running` adds it to the
-    /// whole-measurement sums too.
-    // Inlined so it is compiled with the caller's target features (the spectrum's AVX2 path).
+    /// whole-measurement sums too. `avx2`: the CPU has AVX2 ([`super::Kernel`]); both
+    /// kernels give the same bits.
     #[inline(always)]
-    pub fn add_frame(&mut self, left: &[Complex<f32>], right: &[Complex<f32>], running: bool) {
+    pub fn add_frame(
+        &mut self,
+        left: &[Complex<f32>],
+        right: &[Complex<f32>],
+        running: bool,
+        avx2: bool,
+    ) {
         let mut frame = [BandSums::default(); BANDS];
         for (sums, &(first, end)) in frame.iter_mut().zip(&self.ranges) {
             let (Some(l), Some(r)) = (left.get(first..end), right.get(first..end)) else {
                 continue;
             };
-            // Summed in f64 (the cross term of nearly opposite channels is a small difference
-            // of large sums). `re * re + im * im` summed over bins is the dot product of the
-            // bins read as plain floats, so the sums run over flat arrays in eight f64 lanes,
-            // which the compiler vectorises (conversions and multiply-adds, no shuffles).
+            // `re * re + im * im` summed over bins is the dot product of the bins read as
+            // plain floats.
             let flat = |c: &[Complex<f32>]| -> &[f32] {
                 // SAFETY: `Complex<f32>` is `#[repr(C)]` { re, im }: two f32, no padding.
                 unsafe { std::slice::from_raw_parts(c.as_ptr().cast::<f32>(), c.len() * 2) }
             };
             let (l, r) = (flat(l), flat(r));
-            const W: usize = 8;
-            let mut acc = [[0.0f64; W]; 3];
-            let (l8, r8) = (l.chunks_exact(W), r.chunks_exact(W));
-            let (l_rest, r_rest) = (l8.remainder(), r8.remainder());
-            for (a, b) in l8.zip(r8) {
-                let a: &[f32; W] = a.try_into().unwrap();
-                let b: &[f32; W] = b.try_into().unwrap();
-                for i in 0..W {
-                    let (x, y) = (a[i] as f64, b[i] as f64);
-                    acc[0][i] += x * x;
-                    acc[1][i] += y * y;
-                    acc[2][i] += x * y;
-                }
-            }
-            for (i, (&a, &b)) in l_rest.iter().zip(r_rest).enumerate() {
-                let (x, y) = (a as f64, b as f64);
-                acc[0][i] += x * x;
-                acc[1][i] += y * y;
-                acc[2][i] += x * y;
-            }
-            let [ll, rr, lr] =
-                acc.map(|a| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])));
+            #[cfg(target_arch = "x86_64")]
+            let [ll, rr, lr] = if avx2 {
+                // SAFETY: the caller passes `avx2` only when the CPU has AVX2 (`Kernel`).
+                unsafe { x86::dot_products(l, r) }
+            } else {
+                dot_products(l, r)
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let [ll, rr, lr] = {
+                let _ = avx2;
+                dot_products(l, r)
+            };
             *sums = BandSums {
                 left: ll * self.scale,
                 right: rr * self.scale,
@@ -325,6 +319,93 @@ pub fn sum_range(bands: &Bands, low_hz: f64, high_hz: f64) -> BandSums {
     sum
 }
 
+/// Lanes of the dot products (the AVX2 loop's two registers of four).
+const LANES: usize = 8;
+
+/// `[Σ l², Σ r², Σ l·r]` over the floats of `l` and `r` (equal lengths), in f64: the cross term
+/// of nearly opposite channels is a small difference of large sums. Each product of two f32
+/// is exact in f64, and the sums run in [`LANES`] lanes added pairwise at the end, so the
+/// AVX2 loop (`x86::dot_products`) gives the same bits.
+#[inline(always)]
+fn dot_products(l: &[f32], r: &[f32]) -> [f64; 3] {
+    let mut acc = [[0.0f64; LANES]; 3];
+    let (l8, r8) = (l.chunks_exact(LANES), r.chunks_exact(LANES));
+    let (l_rest, r_rest) = (l8.remainder(), r8.remainder());
+    for (a, b) in l8.zip(r8) {
+        for i in 0..LANES {
+            let (x, y) = (a[i] as f64, b[i] as f64);
+            acc[0][i] += x * x;
+            acc[1][i] += y * y;
+            acc[2][i] += x * y;
+        }
+    }
+    add_rest(&mut acc, l_rest, r_rest);
+    acc.map(reduce)
+}
+
+/// The floats after the last whole group of [`LANES`], one per lane.
+#[inline(always)]
+fn add_rest(acc: &mut [[f64; LANES]; 3], l: &[f32], r: &[f32]) {
+    for (i, (&a, &b)) in l.iter().zip(r).enumerate() {
+        let (x, y) = (a as f64, b as f64);
+        acc[0][i] += x * x;
+        acc[1][i] += y * y;
+        acc[2][i] += x * y;
+    }
+}
+
+#[inline(always)]
+fn reduce(a: [f64; LANES]) -> f64 {
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
+/// [`dot_products`] in AVX2: the compiler turns the portable loop into 128-bit code with a
+/// shuffle per float, the most expensive part of a long-term frame's last step.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{LANES, add_rest, reduce};
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_products(l: &[f32], r: &[f32]) -> [f64; 3] {
+        let n = l.len().min(r.len()) / LANES * LANES;
+        let mut acc = [_mm256_setzero_pd(); 6];
+        let mut i = 0;
+        while i < n {
+            // SAFETY: i + LANES <= n <= both lengths.
+            let (x, y) = unsafe {
+                let (l, r) = (l.as_ptr().add(i), r.as_ptr().add(i));
+                (
+                    [
+                        _mm256_cvtps_pd(_mm_loadu_ps(l)),
+                        _mm256_cvtps_pd(_mm_loadu_ps(l.add(4))),
+                    ],
+                    [
+                        _mm256_cvtps_pd(_mm_loadu_ps(r)),
+                        _mm256_cvtps_pd(_mm_loadu_ps(r.add(4))),
+                    ],
+                )
+            };
+            for h in 0..2 {
+                acc[h] = _mm256_add_pd(acc[h], _mm256_mul_pd(x[h], x[h]));
+                acc[2 + h] = _mm256_add_pd(acc[2 + h], _mm256_mul_pd(y[h], y[h]));
+                acc[4 + h] = _mm256_add_pd(acc[4 + h], _mm256_mul_pd(x[h], y[h]));
+            }
+            i += LANES;
+        }
+        let mut lanes = [[0.0f64; LANES]; 3];
+        for (sum, pair) in lanes.iter_mut().zip(acc.chunks_exact(2)) {
+            // SAFETY: `sum` holds eight f64, four from each store.
+            unsafe {
+                _mm256_storeu_pd(sum.as_mut_ptr(), pair[0]);
+                _mm256_storeu_pd(sum.as_mut_ptr().add(4), pair[1]);
+            }
+        }
+        add_rest(&mut lanes, &l[n..], &r[n..]);
+        lanes.map(reduce)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -332,6 +413,31 @@ pub(crate) mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
     use realfft::RealFftPlanner;
+
+    /// The AVX2 dot products are the portable ones to the last bit, at lengths with and
+    /// without floats after the last group of eight.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_dot_products_are_the_portable_bits() {
+        if crate::meter::Kernel::avx2_fma().is_none() {
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(3);
+        for n in [0, 1, 7, 8, 9, 64, 1001] {
+            let l: Vec<f32> = (0..n).map(|_| rng.random_range(-1e3..1e3)).collect();
+            let r: Vec<f32> = l
+                .iter()
+                .map(|&x| -x + rng.random_range(-1.0..1.0))
+                .collect();
+            // SAFETY: the CPU has AVX2 (checked above).
+            let fast = unsafe { x86::dot_products(&l, &r) };
+            assert_eq!(
+                fast.map(f64::to_bits),
+                dot_products(&l, &r).map(f64::to_bits),
+                "{n}"
+            );
+        }
+    }
 
     /// How the right channel relates to the left at one frequency.
     #[derive(Debug, Clone, Copy, PartialEq)]

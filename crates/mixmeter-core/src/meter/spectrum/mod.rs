@@ -594,7 +594,7 @@ impl SpectrumAnalyzer {
                     if let Some(stereo) = self.stereo.as_mut() {
                         let left = &analysis.spectra[..bins];
                         let right = &analysis.spectra[stride..stride + bins];
-                        stereo.add_frame(left, right, self.running);
+                        stereo.add_frame(left, right, self.running, avx2);
                     }
                 }
             }
