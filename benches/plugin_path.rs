@@ -7,11 +7,16 @@
 //! saved measurement, the render recorder and the monitor path (passthrough), plus the CLAP
 //! wrapper's own work. Criterion's time is per second of audio (48 000 frames); ns per frame is
 //! that divided by 48 000. Build the bundle first: `cargo xtask bundle mixmeter --release`.
+//!
+//! A fourth case, `editor-open`, is what the plugin runs while its editor is open, without the
+//! CLAP wrapper (a headless bench cannot open the editor inside the plugin): the meter with the
+//! spectrum's display frames at the default size and everything published to the editor.
 
 use clack_host::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ebur128::{EbuR128, Mode};
 use mixmeter::meter::engine::{Meter, MeterConfig};
+use mixmeter::meter::spectrum::DEFAULT_DISPLAY_FFT_SIZE;
 use std::hint::black_box;
 
 #[path = "../tests/common/mod.rs"]
@@ -41,6 +46,7 @@ fn bench(c: &mut Criterion) {
     // same variable); the ids carry the kernel, so both runs keep their results.
     let kernel = mixmeter::meter::Kernel::detect().name();
     let (plugin_id, core_id) = (format!("plugin-{kernel}"), format!("core-{kernel}"));
+    let open_id = format!("editor-open-{kernel}");
     let mut group = c.benchmark_group("plugin_48k");
     group.throughput(Throughput::Elements(FRAMES as u64));
     for block in [64usize, 512, 4096] {
@@ -94,6 +100,31 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 for (l, r) in left.chunks(block).zip(right.chunks(block)) {
                     meter.process(&[l, r]);
+                }
+                black_box(meter.readings().integrated_lufs)
+            })
+        });
+
+        // What the plugin adds while its editor is open, without the CLAP wrapper: the meter
+        // with the spectrum's display frames at the size a new instance shows, and everything
+        // `process` publishes to the editor (as `benches/worst_call.rs` does at 192 kHz).
+        let mut meter = Meter::new(MeterConfig::new(RATE as f64, 2).with_spectrum()).unwrap();
+        meter
+            .spectrum_mut()
+            .unwrap()
+            .set_display_size(Some(DEFAULT_DISPLAY_FFT_SIZE));
+        let (mut bridge, _editor) = mixmeter::bridge::channel();
+        bridge.configure_scope(RATE as f64);
+        group.bench_with_input(BenchmarkId::new(&open_id, block), &block, |b, &block| {
+            b.iter(|| {
+                for (l, r) in left.chunks(block).zip(right.chunks(block)) {
+                    meter.process(&[l, r]);
+                    bridge.publish_history(&meter);
+                    bridge.feed_scope(l, r);
+                    bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
+                    if let Some(spectrum) = meter.spectrum_mut() {
+                        bridge.publish_spectrum(spectrum, false);
+                    }
                 }
                 black_box(meter.readings().integrated_lufs)
             })

@@ -46,6 +46,7 @@ def main(readme):
     blocks = [64, 512, 4096]
     plugin = [per_frame("plugin_48k", "plugin-avx2", str(b)) for b in blocks]
     core = [per_frame("plugin_48k", "core-avx2", str(b)) for b in blocks]
+    open_ = [per_frame("plugin_48k", "editor-open-avx2", str(b)) for b in blocks]
     crate = [per_frame("plugin_48k", "ebur128", str(b)) for b in blocks]
     plugin_p = [per_frame("plugin_48k", "plugin-portable", str(b)) for b in blocks]
     core_p = [per_frame("plugin_48k", "core-portable", str(b)) for b in blocks]
@@ -114,6 +115,12 @@ def main(readme):
             lambda i: f"{crate[i] / core[i]:.1f}x faster than the crate",
         ),
         row("`ebur128` crate, M S I LRA TRUE_PEAK", crate),
+        row(
+            "with the editor open: the meter with the spectrum's display frames (8192 points) and "
+            "everything published to the editor, without the CLAP wrapper (`editor-open`)",
+            open_,
+            lambda i: f"{open_[i] / crate[i]:.2f} of the crate",
+        ),
         row(
             "plugin, portable kernels (`MIXMETER_KERNEL=portable`)",
             plugin_p,
