@@ -54,7 +54,10 @@
 //! (see `ScreenPhases`); the chunk's endpoints, second differences and largest estimate come
 //! from the same pass. When the largest estimate plus the largest allowance of a chunk stays
 //! at or below what is known, no interval of it is looked at again: that is exact, since every
-//! interval's estimate plus allowance is at most that sum. On x86-64 CPUs with AVX2 and FMA the
+//! interval's estimate plus allowance is at most that sum. Otherwise each interval's own bound
+//! (estimate plus allowance) is formed in one vectorised pass, and the refining loop runs only
+//! if one of them exceeds what is known: also exact, since that loop refines no interval whose
+//! bound stays at or below it (and what is known only grows). On x86-64 CPUs with AVX2 and FMA the
 //! screen runs in intrinsics and the refining dot products in AVX2, chosen at run time.
 //! Never allocates.
 
