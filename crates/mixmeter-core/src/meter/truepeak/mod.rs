@@ -54,10 +54,7 @@
 //! (see `ScreenPhases`); the chunk's endpoints, second differences and largest estimate come
 //! from the same pass. When the largest estimate plus the largest allowance of a chunk stays
 //! at or below what is known, no interval of it is looked at again: that is exact, since every
-//! interval's estimate plus allowance is at most that sum. Otherwise each interval's own bound
-//! (estimate plus allowance) is formed in one vectorised pass, and the refining loop runs only
-//! if one of them exceeds what is known: also exact, since that loop refines no interval whose
-//! bound stays at or below it (and what is known only grows). On x86-64 CPUs with AVX2 and FMA the
+//! interval's estimate plus allowance is at most that sum. On x86-64 CPUs with AVX2 and FMA the
 //! screen runs in intrinsics and the refining dot products in AVX2, chosen at run time.
 //! Never allocates.
 
@@ -240,7 +237,7 @@ impl TruePeak {
                 Variant::Avx2Fma => unsafe { screen_avx2(window, estimate, &self.screen) },
             };
             peak = peak.max(stats.sample_peak);
-            let known = floor.max(peak);
+            let mut known = floor.max(peak);
             let mut largest_estimate = stats.largest_estimate;
             // What the screen may have missed in an interval is proportional to the local
             // curvature of the samples (the screen's errors, both its filter's near Nyquist and
@@ -248,113 +245,43 @@ impl TruePeak {
             // No interval can exceed the largest estimate plus the largest allowance: when that
             // stays at or below what is known, nothing in the chunk needs a closer look.
             if largest_estimate + SCREEN_ALLOWANCE_PER_CURVATURE * stats.largest_curvature > known {
+                let centre = REFINE_TAPS / 2 - 1;
                 let allowance = &mut self.allowance[..n];
-                fill_allowances(window, allowance);
-                // Each interval's own bound decides; usually none reaches what is known.
-                if largest_bound(estimate, allowance) > known {
-                    let refined;
-                    (largest_estimate, refined) = refine_chunk(
-                        self.kernel,
-                        &self.refine,
-                        window,
-                        estimate,
-                        allowance,
-                        known,
-                        largest_estimate,
-                    );
-                    self.refined += refined;
+                for (i, a) in allowance.iter_mut().enumerate() {
+                    let k = centre + i;
+                    *a = SCREEN_ALLOWANCE_PER_CURVATURE
+                        * curvature(window[k - 1], window[k], window[k + 1], window[k + 2]);
+                }
+                // Refine, the most promising interval first so that it raises the bar for
+                // the others.
+                let first = estimate
+                    .iter()
+                    .position(|&e| e == largest_estimate)
+                    .unwrap_or(0);
+                for i in std::iter::once(first).chain(0..n) {
+                    let e = estimate[i];
+                    if e + allowance[i] <= known {
+                        continue;
+                    }
+                    let window = &window[i..i + REFINE_TAPS];
+                    let value = match self.kernel.variant() {
+                        Variant::Portable => refine_portable(window, &self.refine),
+                        // SAFETY: as above.
+                        #[cfg(target_arch = "x86_64")]
+                        Variant::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
+                    };
+                    self.refined += 1;
+                    // The screen's own estimate stays a lower bound if the parabola lands lower.
+                    let value = value.max(e);
+                    // Refined once: the allowance is spent.
+                    allowance[i] = 0.0;
+                    estimate[i] = value;
+                    known = known.max(value);
+                    largest_estimate = largest_estimate.max(value);
                 }
             }
             peak = peak.max(largest_estimate);
         }
         peak
     }
-}
-
-/// Refines the intervals of a screened chunk (refining window `window`, `HISTORY +
-/// estimate.len()` inputs) whose estimate plus allowance exceeds `known` or the largest value
-/// refined so far, the interval with the largest estimate first so that it raises the bar for
-/// the others. Returns the chunk's new largest estimate and how many intervals were refined.
-fn refine_chunk(
-    kernel: Kernel,
-    phases: &RefinePhases,
-    window: &[f32],
-    estimate: &mut [f32],
-    allowance: &mut [f32],
-    mut known: f32,
-    mut largest_estimate: f32,
-) -> (f32, u64) {
-    let n = estimate.len();
-    let mut refined = 0;
-    let first = estimate
-        .iter()
-        .position(|&e| e == largest_estimate)
-        .unwrap_or(0);
-    for i in std::iter::once(first).chain(0..n) {
-        let e = estimate[i];
-        if e + allowance[i] <= known {
-            continue;
-        }
-        let window = &window[i..i + REFINE_TAPS];
-        let value = match kernel.variant() {
-            Variant::Portable => refine_portable(window, phases),
-            // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
-            #[cfg(target_arch = "x86_64")]
-            Variant::Avx2Fma => unsafe { refine_avx2(window, phases) },
-        };
-        refined += 1;
-        // The screen's own estimate stays a lower bound if the parabola lands lower.
-        let value = value.max(e);
-        // Refined once: the allowance is spent.
-        allowance[i] = 0.0;
-        estimate[i] = value;
-        known = known.max(value);
-        largest_estimate = largest_estimate.max(value);
-    }
-    (largest_estimate, refined)
-}
-
-/// Each interval's allowance: [`SCREEN_ALLOWANCE_PER_CURVATURE`] times the larger second
-/// difference at its ends (interval `i` of the chunk lies between `window[centre + i]` and
-/// `window[centre + i + 1]`).
-fn fill_allowances(window: &[f32], allowance: &mut [f32]) {
-    let centre = REFINE_TAPS / 2 - 1;
-    for (i, a) in allowance.iter_mut().enumerate() {
-        let k = centre + i;
-        *a = SCREEN_ALLOWANCE_PER_CURVATURE
-            * curvature(window[k - 1], window[k], window[k + 1], window[k + 2]);
-    }
-}
-
-/// The largest `estimate[i] + allowance[i]`: no interval of the chunk can hold more. Per-lane
-/// maxima (which the compiler vectorises), each sum formed exactly as the refining loop forms
-/// it, so "no bound above what is known" here means "nothing refined" there.
-fn largest_bound(estimate: &[f32], allowance: &[f32]) -> f32 {
-    const W: usize = 8;
-    let mut largest = [f32::NEG_INFINITY; W];
-    let whole = estimate.len() - estimate.len() % W;
-    for (e, a) in estimate[..whole]
-        .chunks_exact(W)
-        .zip(allowance[..whole].chunks_exact(W))
-    {
-        for j in 0..W {
-            let bound = e[j] + a[j];
-            largest[j] = if bound > largest[j] {
-                bound
-            } else {
-                largest[j]
-            };
-        }
-    }
-    for (&e, &a) in estimate[whole..].iter().zip(&allowance[whole..]) {
-        let bound = e + a;
-        largest[0] = if bound > largest[0] {
-            bound
-        } else {
-            largest[0]
-        };
-    }
-    largest
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, &b| if b > m { b } else { m })
 }
