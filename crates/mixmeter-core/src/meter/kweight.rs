@@ -345,6 +345,11 @@ mod stereo_x86 {
                 squares = _mm256_set_m128d(raw, k);
             }
             let mut cross = pair(sums.k_cross, sums.raw_cross);
+            // With AVX: [yl*yr, yr*yl, xl*xr, xr*xl] accumulated in lanes 0 to 3 (0 and 2 read).
+            let mut cross_pairs = _mm256_setzero_pd();
+            if FMA {
+                cross_pairs = _mm256_set_pd(0.0, sums.raw_cross, 0.0, sums.k_cross);
+            }
             for (&xl, &xr) in left.iter().zip(right) {
                 let x = pair(xl as f64, xr as f64);
                 let rest = madd::<FMA>(c2, x2, madd::<FMA>(c1, x1, x));
@@ -357,18 +362,27 @@ mod stereo_x86 {
                 (s2, s1) = (s1, y1);
                 (h2, h1) = (h1, y2);
                 if FMA {
+                    // [yl, yr, xl, xr]: its squares, and its products with its in-lane swap
+                    // [yr, yl, xr, xl] (one shuffle instead of two unpacks).
                     let v = _mm256_set_m128d(x, y2);
                     squares = _mm256_fmadd_pd(v, v, squares);
+                    let swapped = _mm256_permute_pd::<0b0101>(v);
+                    cross_pairs = _mm256_fmadd_pd(v, swapped, cross_pairs);
                 } else {
                     k = madd::<FMA>(y2, y2, k);
                     raw = madd::<FMA>(x, x, raw);
+                    // [yl, xl] * [yr, xr]
+                    cross = madd::<FMA>(_mm_unpacklo_pd(y2, x), _mm_unpackhi_pd(y2, x), cross);
                 }
-                // [yl, xl] * [yr, xr]
-                cross = madd::<FMA>(_mm_unpacklo_pd(y2, x), _mm_unpackhi_pd(y2, x), cross);
             }
             if FMA {
                 k = _mm256_castpd256_pd128(squares);
                 raw = _mm256_extractf128_pd::<1>(squares);
+                // Lanes 0 and 2.
+                cross = _mm_unpacklo_pd(
+                    _mm256_castpd256_pd128(cross_pairs),
+                    _mm256_extractf128_pd::<1>(cross_pairs),
+                );
             }
             let lanes = |v: __m128d| {
                 let mut out = [0.0f64; 2];

@@ -4,9 +4,9 @@
 //! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]). Sums run sample by
 //! sample in order, so the split of the input into blocks cannot change a single bit.
 
-use super::super::MAX_CHANNELS;
 use super::super::kweight::{ChannelState, KWeighting, StereoSums};
 use super::super::truepeak::TruePeak;
+use super::super::{Kernel, MAX_CHANNELS, Variant};
 use super::config::MeterConfig;
 use super::windows::Sums;
 
@@ -103,7 +103,7 @@ impl FragmentInput {
         let mut in_scratch = [false; MAX_CHANNELS];
         for (c, channel) in block.iter().enumerate().take(channels) {
             let input = &channel.as_ref()[start..start + n];
-            let (peak, finite) = peak_and_finite(input);
+            let (peak, finite) = peak_and_finite(self.kweight.kernel(), input);
             if finite {
                 self.sample_peak[c] = self.sample_peak[c].max(peak);
                 if let Some(&last) = input.last() {
@@ -206,10 +206,27 @@ impl FragmentInput {
 }
 
 /// The largest |sample| of `input` and whether every sample is finite, in one pass the
-/// compiler vectorises: per-lane maxima by comparison (a running scalar maximum, or
+/// compiler vectorises (see [`peak_and_finite_lanes`]), compiled for AVX2 when the kernel is.
+fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
+    match kernel.variant() {
+        Variant::Portable => peak_and_finite_lanes(input),
+        // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        Variant::Avx2Fma => unsafe { peak_and_finite_avx2(input) },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn peak_and_finite_avx2(input: &[f32]) -> (f32, bool) {
+    peak_and_finite_lanes(input)
+}
+
+/// [`peak_and_finite`] in per-lane maxima by comparison (a running scalar maximum, or
 /// `f32::max` with its NaN rules, would not vectorise), and `x * 0.0`, which is 0 for every
 /// finite sample and NaN for NaN and the infinities, summed per lane.
-fn peak_and_finite(input: &[f32]) -> (f32, bool) {
+#[inline(always)]
+fn peak_and_finite_lanes(input: &[f32]) -> (f32, bool) {
     const W: usize = 8;
     let mut peak = [0.0f32; W];
     let mut poison = [0.0f32; W];

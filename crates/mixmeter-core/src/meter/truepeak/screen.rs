@@ -128,9 +128,12 @@ pub(super) fn screen_pass<const P: usize, const HALF: bool, const FMA: bool>(
 
 /// [`screen_pass`] in AVX2 + FMA intrinsics, eight outputs per step (the generic loop, left to
 /// the compiler, kept every `s[k]` and `d[k]` of a step live at once and spilled them). The
-/// first pass (`FIRST`) also takes each interval's endpoints and the second differences
-/// around it from the loads it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=9]`
-/// the four samples of [`curvature`]) and stores its estimates without reading the old ones.
+/// first pass (`FIRST`) also takes each interval's endpoints and the second difference at its
+/// start from the loads it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=8]` the
+/// samples of the second difference at `x[7]`) and stores its estimates without reading the
+/// old ones. The second difference at an interval's end is the one at the next interval's
+/// start, so only the last interval's end is computed apart (in the same operations as
+/// [`curvature`]'s): the largest of them is the largest [`curvature`] of the pass's intervals.
 /// Returns the largest estimate stored and, in the first pass, the largest second difference.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -153,7 +156,7 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
         let mut even = [_mm256_setzero_ps(); P];
         let mut odd = [_mm256_setzero_ps(); P];
         let mut middle = _mm256_setzero_ps();
-        let mut edges = [_mm256_setzero_ps(); 4];
+        let mut edges = [_mm256_setzero_ps(); 3];
         for k in 0..HALF_TAPS {
             // SAFETY: i + 8 <= n and k, TAPS - 1 - k < TAPS, so both 8-float loads end inside
             // `window` (asserted above).
@@ -164,7 +167,7 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
                 )
             };
             if FIRST && k == HALF_TAPS - 2 {
-                (edges[0], edges[3]) = (near, far);
+                edges[0] = near;
             }
             if FIRST && k == HALF_TAPS - 1 {
                 (edges[1], edges[2]) = (near, far);
@@ -182,11 +185,12 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
         // SAFETY: i + 8 <= n = estimate.len().
         let out = unsafe { estimate.as_mut_ptr().add(i) };
         let mut best = if FIRST {
-            let [a, b, c, d] = edges;
-            let two = _mm256_set1_ps(2.0);
-            let before = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, b, a), c));
-            let after = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, c, b), d));
-            bend = _mm256_max_ps(_mm256_max_ps(before, after), bend);
+            let [a, b, c] = edges;
+            let before = abs(_mm256_add_ps(
+                _mm256_fnmadd_ps(_mm256_set1_ps(2.0), b, a),
+                c,
+            ));
+            bend = _mm256_max_ps(before, bend);
             _mm256_max_ps(abs(b), abs(c))
         } else {
             // SAFETY: as the store below.
@@ -209,7 +213,14 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
         unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
         lanes.iter().fold(0.0f32, |m, &x| max_abs(x, m))
     };
-    (fold(largest), fold(bend))
+    let mut largest_curvature = fold(bend);
+    if FIRST && n > 0 {
+        // The second difference at the last interval's end, `x[n + 7]`.
+        let [b, c, d] = [window[n + 6], window[n + 7], window[n + 8]];
+        let after = ((-2.0f32).mul_add(c, b) + d).abs();
+        largest_curvature = max_abs(after, largest_curvature);
+    }
+    (fold(largest), largest_curvature)
 }
 
 /// [`screen_chunk`] with the AVX2 passes: the same estimates (up to the rounding of the fused
