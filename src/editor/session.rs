@@ -381,9 +381,9 @@ fn cell(ui: &mut egui::Ui, width: f32, height: f32, add: impl FnOnce(&mut egui::
 }
 
 /// A [`cell`] holding one label, laid out in the row itself and padded to the column's width:
-/// the label and the next cell land where [`cell`] puts them (a row's height is its cells'),
-/// without a `Ui` of its own, which costs as much as the label (a row has eight cells, the
-/// session view up to a dozen rows in sight).
+/// the label and the next cell land exactly where [`cell`] puts them (tested), without a `Ui`
+/// of its own, which costs about as much as the label (a row has eight cells, and a dozen
+/// rows can be in sight).
 fn text_cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
     let left = ui.cursor().left();
     let response = ui.label(text);
