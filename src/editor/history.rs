@@ -3,15 +3,19 @@
 //!
 //! Drawing decimates to the plot's pixel columns: each column shows the highest momentary and
 //! the last short-term value of the points it covers (the momentary line keeps its peaks
-//! whatever the zoom), so a frame costs one pass over at most 6000 points.
+//! whatever the zoom): one pass over at most 6000 points, made only when the history, the zoom
+//! or the plot's size changed ([`LoudnessHistory::generation`]); the lines are painted from
+//! their cached mesh in the frames between (`super::mesh_cache`).
 
 use super::format::format_reading;
+use super::mesh_cache::{RectKey, paint_cached};
 use super::meters::{MOMENTARY_COLOR, SHORT_TERM_COLOR, TARGET_COLOR};
 use crate::bridge::{HISTORY_POINTS, MeterOutput};
 use crate::meter::engine::LoudnessPoint;
 use crate::params::HISTORY_ZOOM_CHOICES_S;
 use egui::{Pos2, Rect, RichText, Sense, Shape, Stroke, Vec2};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Points per second of history.
 pub const POINTS_PER_SECOND: usize = 10;
@@ -24,7 +28,13 @@ pub const BOTTOM_LUFS: f32 = -48.0;
 pub struct LoudnessHistory {
     points: VecDeque<LoudnessPoint>,
     next: u64,
+    /// Changes whenever `points` do (see [`Self::generation`]).
+    generation: u64,
 }
+
+/// The last generation handed out, for all histories: two histories share a generation only
+/// when one is a copy of the other (or both are new and empty).
+static LAST_GENERATION: AtomicU64 = AtomicU64::new(0);
 
 impl LoudnessHistory {
     pub fn new() -> Self {
@@ -40,19 +50,34 @@ impl LoudnessHistory {
 
     /// Appends points, keeping the last [`HISTORY_POINTS`].
     pub fn extend(&mut self, points: impl IntoIterator<Item = LoudnessPoint>) {
+        let before = self.points.len();
         self.points.extend(points);
         let excess = self.points.len().saturating_sub(HISTORY_POINTS);
         self.points.drain(..excess);
+        if self.points.len() != before || excess > 0 {
+            self.changed();
+        }
     }
 
     /// Copies what is new from the bridge. After a gap (points no longer kept) the history
     /// starts again from what is there.
     pub fn update(&mut self, meter: &MeterOutput) {
         let mut fresh = Vec::new();
-        if !meter.read_history(&mut self.next, &mut fresh) {
+        if !meter.read_history(&mut self.next, &mut fresh) && !self.points.is_empty() {
             self.points.clear();
+            self.changed();
         }
         self.extend(fresh);
+    }
+
+    /// A number that changes whenever the points do, different from every other history's
+    /// (what the drawing's cache is keyed on).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn changed(&mut self) {
+        self.generation = LAST_GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     }
 
     pub fn len(&self) -> usize {
@@ -123,11 +148,11 @@ pub fn zoom_label(seconds: u32) -> String {
     }
 }
 
-/// Draws the history with its zoom buttons in `height` pixels; returns a new zoom when the
-/// user picked one.
 /// Below this width (points) the history's header leaves out its legend.
 const HISTORY_LEGEND_MIN_WIDTH: f32 = 520.0;
 
+/// Draws the history with its zoom buttons in `height` pixels; returns a new zoom when the
+/// user picked one.
 pub fn draw_history(
     ui: &mut egui::Ui,
     history: &LoudnessHistory,
@@ -194,9 +219,30 @@ pub fn draw_history(
         );
         painter.extend(dash);
     }
+    // The lines depend on the points, the zoom and the plot's rectangle only.
+    let key = (history.generation(), seconds, RectKey(rect));
+    paint_cached(&painter, key, || history_lines(history, seconds, rect));
+    painter.text(
+        Pos2::new(rect.right() - 4.0, rect.bottom() - 2.0),
+        egui::Align2::RIGHT_BOTTOM,
+        format!("−{} … now", zoom_label(seconds)),
+        font,
+        weak,
+    );
+    // Said only when a screen reader asks (the closure runs only with AccessKit on).
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, history_summary(history, seconds))
+    });
+    zoom
+}
+
+/// The momentary and short-term lines of the last `seconds` of `history` in `rect`, one
+/// point per pixel column ([`decimate`]).
+fn history_lines(history: &LoudnessHistory, seconds: u32, rect: Rect) -> Vec<Shape> {
     let columns = decimate(history, seconds, rect.width().max(1.0) as usize);
     let step = rect.width() / columns.len().max(1) as f32;
     let x_of = |c: usize| rect.left() + (c as f32 + 0.5) * step;
+    let mut shapes = Vec::new();
     for (pick, color, width) in [
         (0usize, MOMENTARY_COLOR, 1.0f32),
         (1usize, SHORT_TERM_COLOR, 2.0f32),
@@ -211,7 +257,7 @@ pub fn draw_history(
                 Some(v) => line.push(Pos2::new(x_of(c), y_of(rect, v))),
                 None => {
                     if line.len() > 1 {
-                        painter.add(Shape::line(
+                        shapes.push(Shape::line(
                             std::mem::take(&mut line),
                             Stroke::new(width, color),
                         ));
@@ -221,19 +267,10 @@ pub fn draw_history(
             }
         }
         if line.len() > 1 {
-            painter.add(Shape::line(line, Stroke::new(width, color)));
+            shapes.push(Shape::line(line, Stroke::new(width, color)));
         }
     }
-    painter.text(
-        Pos2::new(rect.right() - 4.0, rect.bottom() - 2.0),
-        egui::Align2::RIGHT_BOTTOM,
-        format!("−{} … now", zoom_label(seconds)),
-        font,
-        weak,
-    );
-    let summary = history_summary(history, seconds);
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &summary));
-    zoom
+    shapes
 }
 
 /// One line describing the history for screen readers: the window, the latest short-term value
@@ -295,6 +332,32 @@ mod tests {
         let columns = decimate(&short, 30, 600);
         assert_eq!(columns.iter().filter(|c| c.is_some()).count(), 5);
         assert!(columns[598].is_some() && columns[590].is_some());
+    }
+
+    #[test]
+    fn the_generation_changes_with_the_points_and_only_then() {
+        let mut history = LoudnessHistory::from_points(vec![point(-20.0, -21.0); 10]);
+        let filled = history.generation();
+        let copy = history.clone();
+        assert_eq!(copy.generation(), filled, "a copy draws the same");
+        history.extend(std::iter::empty());
+        assert_eq!(
+            history.generation(),
+            filled,
+            "nothing new, nothing to redraw"
+        );
+        history.extend([point(-10.0, -20.0)]);
+        let grown = history.generation();
+        assert_ne!(grown, filled);
+        // A full history that takes a point drops one: another generation.
+        let mut full = LoudnessHistory::from_points(vec![point(-20.0, -21.0); HISTORY_POINTS]);
+        let before = full.generation();
+        full.extend([point(-20.0, -21.0)]);
+        assert_eq!(full.len(), HISTORY_POINTS);
+        assert_ne!(full.generation(), before);
+        // Another history with the same number of points is not taken for this one.
+        let other = LoudnessHistory::from_points(vec![point(-30.0, -31.0); 11]);
+        assert_ne!(other.generation(), grown);
     }
 
     #[test]

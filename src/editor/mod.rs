@@ -29,6 +29,7 @@ mod header;
 pub mod history;
 pub mod hold;
 mod layout;
+mod mesh_cache;
 pub mod meters;
 pub mod palette;
 pub mod panels;

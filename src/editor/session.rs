@@ -380,6 +380,17 @@ fn cell(ui: &mut egui::Ui, width: f32, height: f32, add: impl FnOnce(&mut egui::
     );
 }
 
+/// A [`cell`] holding one label, laid out in the row itself and padded to the column's width:
+/// the label and the next cell land exactly where [`cell`] puts them (tested), without a `Ui`
+/// of its own, which costs about as much as the label (a row has eight cells, and a dozen
+/// rows can be in sight).
+fn text_cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
+    let left = ui.cursor().left();
+    let response = ui.label(text);
+    ui.add_space((width - (response.rect.right() - left)).max(0.0));
+    response
+}
+
 /// Each track's gain staging over the measurement, as `mixmeter session` prints it: peaks,
 /// the loudest short-term value and the integrated loudness (from the track's own meter),
 /// crest, share of the master and the verdict with its evidence; the master's row last.
@@ -388,9 +399,7 @@ fn tracks_table(ui: &mut egui::Ui, view: &SessionView) {
     let height = ui.spacing().interact_size.y;
     ui.horizontal(|ui| {
         for (caption, width) in TRACK_COLUMNS {
-            cell(ui, width, height, |ui| {
-                ui.label(RichText::new(caption).weak());
-            });
+            text_cell(ui, width, RichText::new(caption).weak());
         }
     });
     let rows = report.tracks.len() + usize::from(report.master.is_some());
@@ -439,22 +448,18 @@ fn track_row(
             .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
     ];
     for (k, text) in texts.into_iter().enumerate() {
-        cell(ui, w(k + 1), height, |ui| {
-            ui.label(text);
-        });
+        text_cell(ui, w(k + 1), text);
     }
     let graded = &row.staging;
-    cell(ui, w(7), height, |ui| {
-        ui.colored_label(verdict_colour(graded.verdict), graded.verdict.id())
-            .on_hover_text(format!(
-                "{}{}",
-                graded.evidence,
-                graded
-                    .advice
-                    .as_ref()
-                    .map_or(String::new(), |a| format!("\n{a}"))
-            ));
-    });
+    let verdict = RichText::new(graded.verdict.id()).color(verdict_colour(graded.verdict));
+    text_cell(ui, w(7), verdict).on_hover_text(format!(
+        "{}{}",
+        graded.evidence,
+        graded
+            .advice
+            .as_ref()
+            .map_or(String::new(), |a| format!("\n{a}"))
+    ));
 }
 
 fn master_row(ui: &mut egui::Ui, height: f32, master: &MasterStaging) {
@@ -469,9 +474,7 @@ fn master_row(ui: &mut egui::Ui, height: f32, master: &MasterStaging) {
         format!("{} LUFS", format_reading(master.readings.integrated_lufs)),
     ];
     for (k, text) in texts.into_iter().enumerate() {
-        cell(ui, w(k + 1), height, |ui| {
-            ui.label(text);
-        });
+        text_cell(ui, w(k + 1), text);
     }
     // No crest or share for the master: empty cells keep the verdict in its column.
     cell(ui, w(5), height, |_| {});
@@ -702,6 +705,40 @@ mod tests {
             "the hot track alone fills its band, lately and over the measurement"
         );
         harness.get_by_label_contains("Auto").hover();
+    }
+
+    #[test]
+    fn a_text_cell_puts_its_label_and_the_next_cell_where_a_cell_does() {
+        // The same row twice, a label in a cell of its own and in a text cell (one narrower
+        // than its label), then the next widget: every rectangle the same, row for row.
+        let ctx = egui::Context::default();
+        let mut rows: [Vec<egui::Rect>; 2] = Default::default();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let height = ui.spacing().interact_size.y;
+            for (flat, rects) in rows.iter_mut().enumerate() {
+                let row = ui.horizontal(|ui| {
+                    for (text, width) in [("-12.3 dBFS", 90.0), ("a label wider than it", 60.0)] {
+                        let rect = if flat == 1 {
+                            text_cell(ui, width, text).rect
+                        } else {
+                            let mut rect = egui::Rect::NOTHING;
+                            cell(ui, width, height, |ui| rect = ui.label(text).rect);
+                            rect
+                        };
+                        rects.push(rect);
+                    }
+                    rects.push(ui.label("next").rect);
+                });
+                let top = row.response.rect.top();
+                rects
+                    .iter_mut()
+                    .for_each(|r| *r = r.translate(egui::vec2(0.0, -top)));
+                rects.push(row.response.rect.translate(egui::vec2(0.0, -top)));
+            }
+        });
+        output.textures_delta.clear();
+        assert_eq!(rows[0].len(), 4);
+        assert_eq!(rows[0], rows[1]);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! of the FFT size, so both are shifted by `10·log10(N_long_term / N_display)` to sit where the
 //! live spectrum of the same sound sits.
 
+use super::mesh_cache::{RectKey, ValuesKey, paint_cached};
 use crate::bridge::{LongTermFrame, SpectrumFrame};
 use crate::diagnosis::{TonalComparison, compare_tonal, format_frequency};
 use crate::meter::spectrum::{FFT_SIZES, PowerSpectrum};
@@ -548,8 +549,8 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
     let width = ui.available_width().max(200.0);
     let (rect, response) = ui.allocate_exact_size(Vec2::new(width, PLOT_HEIGHT), Sense::hover());
     paint_plot(ui, rect, data);
-    let summary = plot_summary(data);
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &summary));
+    // Said only when a screen reader asks (the closure runs only with AccessKit on).
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, plot_summary(data)));
 
     regions_row(ui, data);
     for suggestion in data.comparison.iter().flat_map(|c| &c.suggestions) {
@@ -672,54 +673,40 @@ fn paint_plot(ui: &egui::Ui, rect: Rect, data: &SpectrumData) {
         );
     }
 
+    // The curves, each painted from its cached mesh while its values and the plot's rectangle
+    // stay the same (`super::mesh_cache`).
     if let Some(reference) = &data.reference {
-        let band_color = if reference.has_band {
-            BAND_COLOR
-        } else {
-            BAND_COLOR.gamma_multiply(0.0)
-        };
-        if reference.has_band {
-            let mut mesh = egui::Mesh::default();
-            for (i, &f) in reference.frequencies_hz.iter().enumerate() {
-                let x = x_of(rect, f);
-                mesh.colored_vertex(
-                    Pos2::new(x, y_of(rect, reference.band_high_db[i])),
-                    band_color,
-                );
-                mesh.colored_vertex(
-                    Pos2::new(x, y_of(rect, reference.band_low_db[i])),
-                    band_color,
-                );
-                if i > 0 {
-                    let v = (2 * i) as u32;
-                    mesh.add_triangle(v - 2, v - 1, v);
-                    mesh.add_triangle(v - 1, v + 1, v);
-                }
-            }
-            painter.add(Shape::mesh(mesh));
+        let key = (
+            "reference",
+            RectKey(rect),
+            ValuesKey(&reference.frequencies_hz),
+            ValuesKey(&reference.level_db),
+            ValuesKey(&reference.band_low_db),
+            ValuesKey(&reference.band_high_db),
+            reference.has_band,
+        );
+        paint_cached(&painter, key, || reference_shapes(rect, reference));
+    }
+    for (name, db, width, color) in [
+        ("long-term", &data.long_term_db, 2.0, LONG_TERM_COLOR),
+        ("peak", &data.peak_db, 1.0, PEAK_COLOR),
+        ("live", &data.live_db, 1.5, LIVE_COLOR),
+    ] {
+        if db.is_empty() {
+            continue;
         }
-        painter.add(Shape::line(
-            line(rect, &reference.frequencies_hz, &reference.level_db),
-            Stroke::new(2.0, REFERENCE_COLOR),
-        ));
-    }
-    if !data.long_term_db.is_empty() {
-        painter.add(Shape::line(
-            line(rect, &data.frequencies_hz, &data.long_term_db),
-            Stroke::new(2.0, LONG_TERM_COLOR),
-        ));
-    }
-    if !data.peak_db.is_empty() {
-        painter.add(Shape::line(
-            line(rect, &data.frequencies_hz, &data.peak_db),
-            Stroke::new(1.0, PEAK_COLOR),
-        ));
-    }
-    if !data.live_db.is_empty() {
-        painter.add(Shape::line(
-            line(rect, &data.frequencies_hz, &data.live_db),
-            Stroke::new(1.5, LIVE_COLOR),
-        ));
+        let key = (
+            name,
+            RectKey(rect),
+            ValuesKey(&data.frequencies_hz),
+            ValuesKey(db),
+        );
+        paint_cached(&painter, key, || {
+            vec![Shape::line(
+                line(rect, &data.frequencies_hz, db),
+                Stroke::new(width, color),
+            )]
+        });
     }
     // Legend.
     let mut x = rect.right() - 8.0;
@@ -738,6 +725,36 @@ fn paint_plot(ui: &egui::Ui, rect: Rect, data: &SpectrumData) {
         painter.galley(Pos2::new(x, rect.top() + 4.0), galley, *color);
         x -= 10.0;
     }
+}
+
+/// The reference's tolerance band (if it has one) and its line.
+fn reference_shapes(rect: Rect, reference: &ReferenceOverlay) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    if reference.has_band {
+        let mut mesh = egui::Mesh::default();
+        for (i, &f) in reference.frequencies_hz.iter().enumerate() {
+            let x = x_of(rect, f);
+            mesh.colored_vertex(
+                Pos2::new(x, y_of(rect, reference.band_high_db[i])),
+                BAND_COLOR,
+            );
+            mesh.colored_vertex(
+                Pos2::new(x, y_of(rect, reference.band_low_db[i])),
+                BAND_COLOR,
+            );
+            if i > 0 {
+                let v = (2 * i) as u32;
+                mesh.add_triangle(v - 2, v - 1, v);
+                mesh.add_triangle(v - 1, v + 1, v);
+            }
+        }
+        shapes.push(Shape::mesh(mesh));
+    }
+    shapes.push(Shape::line(
+        line(rect, &reference.frequencies_hz, &reference.level_db),
+        Stroke::new(2.0, REFERENCE_COLOR),
+    ));
+    shapes
 }
 
 /// Region names with their deviation, outside ones in the warning colour.
