@@ -27,6 +27,10 @@ mod common;
 mod common_noise;
 use common_noise::noise;
 
+#[path = "common/editor_open.rs"]
+mod editor_open;
+use editor_open::process_with_editor_open;
+
 const RATE: u32 = 48_000;
 /// One second of audio per iteration.
 const FRAMES: usize = RATE as usize;
@@ -118,13 +122,7 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new(&open_id, block), &block, |b, &block| {
             b.iter(|| {
                 for (l, r) in left.chunks(block).zip(right.chunks(block)) {
-                    meter.process(&[l, r]);
-                    bridge.publish_history(&meter);
-                    bridge.feed_scope(l, r);
-                    bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
-                    if let Some(spectrum) = meter.spectrum_mut() {
-                        bridge.publish_spectrum(spectrum, false);
-                    }
+                    process_with_editor_open(&mut meter, &mut bridge, l, r);
                 }
                 black_box(meter.readings().integrated_lufs)
             })

@@ -20,6 +20,10 @@ use ebur128::{EbuR128, Mode};
 use mixmeter::meter::engine::{Meter, MeterConfig};
 use std::time::Instant;
 
+#[path = "common/editor_open.rs"]
+mod editor_open;
+use editor_open::process_with_editor_open;
+
 /// CPU time consumed by this thread, in nanoseconds.
 fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -146,13 +150,7 @@ fn main() {
         let mut cpu = Vec::with_capacity(calls);
         for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
             let start = thread_cpu_ns();
-            meter.process(&[l, r]);
-            bridge.publish_history(&meter);
-            bridge.feed_scope(l, r);
-            bridge.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
-            if let Some(spectrum) = meter.spectrum_mut() {
-                bridge.publish_spectrum(spectrum, false);
-            }
+            process_with_editor_open(&mut meter, &mut bridge, l, r);
             cpu.push(thread_cpu_ns() - start);
         }
         with_spectrum.push(cpu);
