@@ -350,30 +350,54 @@ mod stereo_x86 {
             if FMA {
                 cross_pairs = _mm256_set_pd(0.0, sums.raw_cross, 0.0, sums.k_cross);
             }
-            for (&xl, &xr) in left.iter().zip(right) {
-                let x = pair(xl as f64, xr as f64);
-                let rest = madd::<FMA>(c2, x2, madd::<FMA>(c1, x1, x));
-                let rest = madd::<FMA>(na2, s2, rest);
-                let y1 = madd::<FMA>(na1, s1, rest);
-                let rest = _mm_add_pd(_mm_sub_pd(y1, _mm_add_pd(s1, s1)), s2);
-                let rest = madd::<FMA>(nh2, h2, rest);
-                let y2 = madd::<FMA>(nh1, h1, rest);
-                (x2, x1) = (x1, x);
-                (s2, s1) = (s1, y1);
-                (h2, h1) = (h1, y2);
-                if FMA {
-                    // [yl, yr, xl, xr]: its squares, and its products with its in-lane swap
-                    // [yr, yl, xr, xl] (one shuffle instead of two unpacks).
-                    let v = _mm256_set_m128d(x, y2);
-                    squares = _mm256_fmadd_pd(v, v, squares);
-                    let swapped = _mm256_permute_pd::<0b0101>(v);
-                    cross_pairs = _mm256_fmadd_pd(v, swapped, cross_pairs);
-                } else {
-                    k = madd::<FMA>(y2, y2, k);
-                    raw = madd::<FMA>(x, x, raw);
-                    // [yl, xl] * [yr, xr]
-                    cross = madd::<FMA>(_mm_unpacklo_pd(y2, x), _mm_unpackhi_pd(y2, x), cross);
-                }
+            // A macro, not a closure: a closure would be compiled without the caller's target
+            // features, and the intrinsics inside it might not inline.
+            macro_rules! step {
+                ($x:expr) => {{
+                    let x: __m128d = $x;
+                    let rest = madd::<FMA>(c2, x2, madd::<FMA>(c1, x1, x));
+                    let rest = madd::<FMA>(na2, s2, rest);
+                    let y1 = madd::<FMA>(na1, s1, rest);
+                    let rest = _mm_add_pd(_mm_sub_pd(y1, _mm_add_pd(s1, s1)), s2);
+                    let rest = madd::<FMA>(nh2, h2, rest);
+                    let y2 = madd::<FMA>(nh1, h1, rest);
+                    (x2, x1) = (x1, x);
+                    (s2, s1) = (s1, y1);
+                    (h2, h1) = (h1, y2);
+                    if FMA {
+                        // [yl, yr, xl, xr]: its squares, and its products with its in-lane swap
+                        // [yr, yl, xr, xl] (one shuffle instead of two unpacks).
+                        let v = _mm256_set_m128d(x, y2);
+                        squares = _mm256_fmadd_pd(v, v, squares);
+                        let swapped = _mm256_permute_pd::<0b0101>(v);
+                        cross_pairs = _mm256_fmadd_pd(v, swapped, cross_pairs);
+                    } else {
+                        k = madd::<FMA>(y2, y2, k);
+                        raw = madd::<FMA>(x, x, raw);
+                        // [yl, xl] * [yr, xr]
+                        cross = madd::<FMA>(_mm_unpacklo_pd(y2, x), _mm_unpackhi_pd(y2, x), cross);
+                    }
+                }};
+            }
+            // Four frames at a time: the floats interleaved to [l, r] pairs in the single
+            // precision lanes first, then widened two at a time (exact, as `as f64` is), which
+            // takes half the shuffles of widening each sample on its own.
+            let frames = left.len().min(right.len());
+            let (lefts, rights) = (
+                left[..frames].chunks_exact(4),
+                right[..frames].chunks_exact(4),
+            );
+            let (left_rest, right_rest) = (lefts.remainder(), rights.remainder());
+            for (l4, r4) in lefts.zip(rights) {
+                let (l4, r4) = (_mm_loadu_ps(l4.as_ptr()), _mm_loadu_ps(r4.as_ptr()));
+                let (low, high) = (_mm_unpacklo_ps(l4, r4), _mm_unpackhi_ps(l4, r4));
+                step!(_mm_cvtps_pd(low));
+                step!(_mm_cvtps_pd(_mm_movehl_ps(low, low)));
+                step!(_mm_cvtps_pd(high));
+                step!(_mm_cvtps_pd(_mm_movehl_ps(high, high)));
+            }
+            for (&xl, &xr) in left_rest.iter().zip(right_rest) {
+                step!(pair(xl as f64, xr as f64));
             }
             if FMA {
                 k = _mm256_castpd256_pd128(squares);

@@ -205,8 +205,8 @@ impl FragmentInput {
     }
 }
 
-/// The largest |sample| of `input` and whether every sample is finite, in one pass the
-/// compiler vectorises (see [`peak_and_finite_lanes`]), compiled for AVX2 when the kernel is.
+/// The largest |sample| of `input` and whether every sample is finite, in one vector pass
+/// (see [`peak_and_finite_lanes`]).
 fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
     match kernel.variant() {
         Variant::Portable => peak_and_finite_lanes(input),
@@ -216,35 +216,113 @@ fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
     }
 }
 
+/// [`peak_and_finite_lanes`] in AVX2 intrinsics: a load, an and and a signed maximum per
+/// eight samples.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn peak_and_finite_avx2(input: &[f32]) -> (f32, bool) {
-    peak_and_finite_lanes(input)
+    use std::arch::x86_64::*;
+    let chunks = input.chunks_exact(8);
+    let rest = chunks.remainder();
+    let magnitude = _mm256_set1_epi32(0x7fff_ffff);
+    let mut largest = _mm256_setzero_si256();
+    for chunk in chunks {
+        // SAFETY: `chunk` holds eight floats; the load is unaligned.
+        let x = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+        largest = _mm256_max_epi32(largest, _mm256_and_si256(x, magnitude));
+    }
+    let mut lanes = [0i32; 8];
+    // SAFETY: eight i32 into an eight-i32 array.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), largest) };
+    let (peak, finite) = peak_and_finite_lanes(rest);
+    let largest = lanes.iter().fold(0i32, |m, &b| m.max(b));
+    let vector_peak = f32::from_bits(largest as u32);
+    (
+        if peak > vector_peak {
+            peak
+        } else {
+            vector_peak
+        },
+        finite && largest < 0x7f80_0000,
+    )
 }
 
-/// [`peak_and_finite`] in per-lane maxima by comparison (a running scalar maximum, or
-/// `f32::max` with its NaN rules, would not vectorise), and `x * 0.0`, which is 0 for every
-/// finite sample and NaN for NaN and the infinities, summed per lane.
+/// [`peak_and_finite`] as a maximum of the samples' bit patterns with the sign cleared: for
+/// IEEE 754 values that are not NaN, the order of `|x|` is the order of those bit patterns, and
+/// every infinity and NaN lies above the largest finite value's (`0x7f7f_ffff`). With the sign
+/// cleared they also compare the same as signed integers (SSE2 has no unsigned 32-bit
+/// comparison). One integer maximum per sample gives both answers; when a sample is not finite
+/// the peak is not read. In `wide` lanes (SSE2 here, NEON on aarch64): the compiler's own
+/// vectorisation of a plain per-lane loop, and of the earlier float form (a maximum plus an
+/// `x * 0.0` poison sum), shuffled eight vectors at a time through the stack.
 #[inline(always)]
 fn peak_and_finite_lanes(input: &[f32]) -> (f32, bool) {
-    const W: usize = 8;
-    let mut peak = [0.0f32; W];
-    let mut poison = [0.0f32; W];
-    let chunks = input.chunks_exact(W);
+    use wide::i32x4;
+    const MAGNITUDE: u32 = 0x7fff_ffff;
+    const INFINITY_BITS: i32 = 0x7f80_0000;
+    let bits = |x: f32| (x.to_bits() & MAGNITUDE) as i32;
+    let chunks = input.chunks_exact(4);
     let rest = chunks.remainder();
+    let magnitude = i32x4::splat(MAGNITUDE as i32);
+    let mut largest = i32x4::ZERO;
     for chunk in chunks {
-        let x: &[f32; W] = chunk.try_into().unwrap();
-        for j in 0..W {
-            let a = x[j].abs();
-            peak[j] = if a > peak[j] { a } else { peak[j] };
-            poison[j] += x[j] * 0.0;
+        let x: [f32; 4] = chunk.try_into().unwrap();
+        largest = largest.max(i32x4::from(x.map(|x| x.to_bits() as i32)) & magnitude);
+    }
+    let largest = rest
+        .iter()
+        .fold(largest.to_array().into_iter().fold(0, i32::max), |m, &x| {
+            m.max(bits(x))
+        });
+    (f32::from_bits(largest as u32), largest < INFINITY_BITS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bit-pattern maximum against the plain definition, on every kind of value at every
+    /// position and length (the lanes' remainders included), for both kernels.
+    #[test]
+    fn peak_and_finite_matches_its_definition() {
+        let specials = [
+            0.0f32,
+            -0.0,
+            1.0e-40,
+            -1.0e-40,
+            0.5,
+            -0.75,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        let kernels = [Some(Kernel::PORTABLE), Kernel::avx2_fma()];
+        for len in 0..20 {
+            for (position, &special) in specials.iter().enumerate() {
+                for at in 0..len {
+                    let input: Vec<f32> = (0..len)
+                        .map(|i| {
+                            if i == at {
+                                special
+                            } else {
+                                0.25 * (i + position) as f32 / 20.0 - 0.1
+                            }
+                        })
+                        .collect();
+                    let finite = input.iter().all(|x| x.is_finite());
+                    let peak = input.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                    for kernel in kernels.into_iter().flatten() {
+                        let (got_peak, got_finite) = peak_and_finite(kernel, &input);
+                        assert_eq!(got_finite, finite, "{input:?}");
+                        if finite {
+                            assert_eq!(got_peak.to_bits(), peak.to_bits(), "{input:?}");
+                        }
+                    }
+                }
+            }
         }
     }
-    for (j, &x) in rest.iter().enumerate() {
-        let a = x.abs();
-        peak[j] = if a > peak[j] { a } else { peak[j] };
-        poison[j] += x * 0.0;
-    }
-    let peak = peak.iter().fold(0.0f32, |m, &a| if a > m { a } else { m });
-    (peak, poison.iter().all(|&p| p == 0.0))
 }
