@@ -152,60 +152,94 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
     let mut largest = _mm256_setzero_ps();
     let mut bend = _mm256_setzero_ps();
     let mut i = 0;
+    // `B` blocks of eight outputs per step: each coefficient broadcast serves all of them.
+    // Two blocks when one pair (and the half-sample phase) keeps every accumulator, sum and
+    // coefficient of both in registers (the factor-4 rates, 48 kHz and up); with two pairs
+    // they would spill, so one.
+    macro_rules! blocks {
+        ($blocks:literal) => {{
+            const B: usize = $blocks;
+            let mut even = [[_mm256_setzero_ps(); P]; B];
+            let mut odd = [[_mm256_setzero_ps(); P]; B];
+            let mut middle = [_mm256_setzero_ps(); B];
+            // The first pass's endpoints: x[6] until x[7] and x[8] arrive, then the larger
+            // endpoint magnitude (the second difference at x[7] goes into `bend` at once).
+            let mut x6 = [_mm256_setzero_ps(); B];
+            let mut endpoints = [_mm256_setzero_ps(); B];
+            for k in 0..HALF_TAPS {
+                let mut sum = [_mm256_setzero_ps(); B];
+                let mut difference = [_mm256_setzero_ps(); B];
+                for b in 0..B {
+                    let at = i + 8 * b;
+                    // SAFETY: at + 8 <= n and k, TAPS - 1 - k < TAPS, so both 8-float loads
+                    // end inside `window` (asserted above).
+                    let (near, far) = unsafe {
+                        (
+                            _mm256_loadu_ps(window.as_ptr().add(at + k)),
+                            _mm256_loadu_ps(window.as_ptr().add(at + SCREEN_TAPS - 1 - k)),
+                        )
+                    };
+                    if FIRST && k == HALF_TAPS - 2 {
+                        x6[b] = near;
+                    }
+                    if FIRST && k == HALF_TAPS - 1 {
+                        let (x7, x8) = (near, far);
+                        let before = abs(_mm256_add_ps(
+                            _mm256_fnmadd_ps(_mm256_set1_ps(2.0), x7, x6[b]),
+                            x8,
+                        ));
+                        bend = _mm256_max_ps(before, bend);
+                        endpoints[b] = _mm256_max_ps(abs(x7), abs(x8));
+                    }
+                    sum[b] = _mm256_add_ps(near, far);
+                    difference[b] = _mm256_sub_ps(near, far);
+                }
+                for p in 0..P {
+                    let (a, c) = (
+                        _mm256_set1_ps(pairs[p][0][k]),
+                        _mm256_set1_ps(pairs[p][1][k]),
+                    );
+                    for b in 0..B {
+                        even[b][p] = _mm256_fmadd_ps(a, sum[b], even[b][p]);
+                        odd[b][p] = _mm256_fmadd_ps(c, difference[b], odd[b][p]);
+                    }
+                }
+                if HALF {
+                    let h = _mm256_set1_ps(half[k]);
+                    for b in 0..B {
+                        middle[b] = _mm256_fmadd_ps(h, sum[b], middle[b]);
+                    }
+                }
+            }
+            for b in 0..B {
+                // SAFETY: i + 8 * (b + 1) <= n = estimate.len().
+                let out = unsafe { estimate.as_mut_ptr().add(i + 8 * b) };
+                let mut best = if FIRST {
+                    endpoints[b]
+                } else {
+                    // SAFETY: as the store below.
+                    unsafe { _mm256_loadu_ps(out) }
+                };
+                for p in 0..P {
+                    best = _mm256_max_ps(_mm256_add_ps(abs(even[b][p]), abs(odd[b][p])), best);
+                }
+                if HALF {
+                    best = _mm256_max_ps(abs(middle[b]), best);
+                }
+                largest = _mm256_max_ps(best, largest);
+                // SAFETY: as above.
+                unsafe { _mm256_storeu_ps(out, best) };
+            }
+            i += 8 * B;
+        }};
+    }
+    if P <= 1 {
+        while i + 16 <= n {
+            blocks!(2);
+        }
+    }
     while i < n {
-        let mut even = [_mm256_setzero_ps(); P];
-        let mut odd = [_mm256_setzero_ps(); P];
-        let mut middle = _mm256_setzero_ps();
-        let mut edges = [_mm256_setzero_ps(); 3];
-        for k in 0..HALF_TAPS {
-            // SAFETY: i + 8 <= n and k, TAPS - 1 - k < TAPS, so both 8-float loads end inside
-            // `window` (asserted above).
-            let (near, far) = unsafe {
-                (
-                    _mm256_loadu_ps(window.as_ptr().add(i + k)),
-                    _mm256_loadu_ps(window.as_ptr().add(i + SCREEN_TAPS - 1 - k)),
-                )
-            };
-            if FIRST && k == HALF_TAPS - 2 {
-                edges[0] = near;
-            }
-            if FIRST && k == HALF_TAPS - 1 {
-                (edges[1], edges[2]) = (near, far);
-            }
-            let sum = _mm256_add_ps(near, far);
-            let difference = _mm256_sub_ps(near, far);
-            for p in 0..P {
-                even[p] = _mm256_fmadd_ps(_mm256_set1_ps(pairs[p][0][k]), sum, even[p]);
-                odd[p] = _mm256_fmadd_ps(_mm256_set1_ps(pairs[p][1][k]), difference, odd[p]);
-            }
-            if HALF {
-                middle = _mm256_fmadd_ps(_mm256_set1_ps(half[k]), sum, middle);
-            }
-        }
-        // SAFETY: i + 8 <= n = estimate.len().
-        let out = unsafe { estimate.as_mut_ptr().add(i) };
-        let mut best = if FIRST {
-            let [a, b, c] = edges;
-            let before = abs(_mm256_add_ps(
-                _mm256_fnmadd_ps(_mm256_set1_ps(2.0), b, a),
-                c,
-            ));
-            bend = _mm256_max_ps(before, bend);
-            _mm256_max_ps(abs(b), abs(c))
-        } else {
-            // SAFETY: as the store below.
-            unsafe { _mm256_loadu_ps(out) }
-        };
-        for p in 0..P {
-            best = _mm256_max_ps(_mm256_add_ps(abs(even[p]), abs(odd[p])), best);
-        }
-        if HALF {
-            best = _mm256_max_ps(abs(middle), best);
-        }
-        largest = _mm256_max_ps(best, largest);
-        // SAFETY: i + 8 <= n = estimate.len().
-        unsafe { _mm256_storeu_ps(out, best) };
-        i += 8;
+        blocks!(1);
     }
     let fold = |v: __m256| {
         let mut lanes = [0.0f32; 8];
