@@ -205,26 +205,62 @@ impl FragmentInput {
     }
 }
 
-/// The largest |sample| of `input` and whether every sample is finite, in one vector pass
-/// (see [`peak_and_finite_lanes`]).
+/// The largest |sample| of `input` and whether every sample is finite, in one vector pass.
+///
+/// It is a maximum of the samples' bit patterns with the sign cleared: for IEEE 754 values
+/// that are not NaN, the order of `|x|` is the order of those bit patterns, and every infinity
+/// and NaN lies above the largest finite value's (`0x7f7f_ffff`). With the sign cleared they
+/// also compare the same as signed integers (SSE2 has no unsigned 32-bit comparison). One
+/// integer maximum per sample gives both answers; when a sample is not finite the peak is not
+/// read. (The compiler's own vectorisation of a plain per-lane loop, and of the earlier float
+/// form with an `x * 0.0` poison sum, shuffled eight vectors at a time through the stack.)
 fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
-    match kernel.variant() {
-        Variant::Portable => peak_and_finite_lanes(input),
+    let largest = match kernel.variant() {
+        Variant::Portable => largest_magnitude_bits(input),
         // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx2Fma => unsafe { peak_and_finite_avx2(input) },
-    }
+        Variant::Avx2Fma => unsafe { largest_magnitude_bits_avx2(input) },
+    };
+    (f32::from_bits(largest as u32), largest < INFINITY_BITS)
 }
 
-/// [`peak_and_finite_lanes`] in AVX2 intrinsics: a load, an and and a signed maximum per
-/// eight samples.
+/// The sign bit cleared.
+const MAGNITUDE: i32 = 0x7fff_ffff;
+/// The bits of `f32::INFINITY`: every larger pattern (sign cleared) is a NaN.
+const INFINITY_BITS: i32 = 0x7f80_0000;
+
+/// The bits of `|x|` as a signed integer (see [`peak_and_finite`]).
+#[inline(always)]
+fn magnitude_bits(x: f32) -> i32 {
+    x.to_bits() as i32 & MAGNITUDE
+}
+
+/// The largest [`magnitude_bits`] of `input` (0 when empty), in `wide` lanes: SSE2 here, NEON
+/// on aarch64.
+#[inline(always)]
+fn largest_magnitude_bits(input: &[f32]) -> i32 {
+    use wide::i32x4;
+    let chunks = input.chunks_exact(4);
+    let rest = chunks.remainder();
+    let magnitude = i32x4::splat(MAGNITUDE);
+    let mut largest = i32x4::ZERO;
+    for chunk in chunks {
+        let x: [f32; 4] = chunk.try_into().unwrap();
+        largest = largest.max(i32x4::from(x.map(|x| x.to_bits() as i32)) & magnitude);
+    }
+    let largest = largest.to_array().into_iter().fold(0, i32::max);
+    rest.iter().fold(largest, |m, &x| m.max(magnitude_bits(x)))
+}
+
+/// [`largest_magnitude_bits`] in AVX2 intrinsics: a load, an and and a maximum per eight
+/// samples.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn peak_and_finite_avx2(input: &[f32]) -> (f32, bool) {
+fn largest_magnitude_bits_avx2(input: &[f32]) -> i32 {
     use std::arch::x86_64::*;
     let chunks = input.chunks_exact(8);
     let rest = chunks.remainder();
-    let magnitude = _mm256_set1_epi32(0x7fff_ffff);
+    let magnitude = _mm256_set1_epi32(MAGNITUDE);
     let mut largest = _mm256_setzero_si256();
     for chunk in chunks {
         // SAFETY: `chunk` holds eight floats; the load is unaligned.
@@ -234,47 +270,8 @@ fn peak_and_finite_avx2(input: &[f32]) -> (f32, bool) {
     let mut lanes = [0i32; 8];
     // SAFETY: eight i32 into an eight-i32 array.
     unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), largest) };
-    let (peak, finite) = peak_and_finite_lanes(rest);
-    let largest = lanes.iter().fold(0i32, |m, &b| m.max(b));
-    let vector_peak = f32::from_bits(largest as u32);
-    (
-        if peak > vector_peak {
-            peak
-        } else {
-            vector_peak
-        },
-        finite && largest < 0x7f80_0000,
-    )
-}
-
-/// [`peak_and_finite`] as a maximum of the samples' bit patterns with the sign cleared: for
-/// IEEE 754 values that are not NaN, the order of `|x|` is the order of those bit patterns, and
-/// every infinity and NaN lies above the largest finite value's (`0x7f7f_ffff`). With the sign
-/// cleared they also compare the same as signed integers (SSE2 has no unsigned 32-bit
-/// comparison). One integer maximum per sample gives both answers; when a sample is not finite
-/// the peak is not read. In `wide` lanes (SSE2 here, NEON on aarch64): the compiler's own
-/// vectorisation of a plain per-lane loop, and of the earlier float form (a maximum plus an
-/// `x * 0.0` poison sum), shuffled eight vectors at a time through the stack.
-#[inline(always)]
-fn peak_and_finite_lanes(input: &[f32]) -> (f32, bool) {
-    use wide::i32x4;
-    const MAGNITUDE: u32 = 0x7fff_ffff;
-    const INFINITY_BITS: i32 = 0x7f80_0000;
-    let bits = |x: f32| (x.to_bits() & MAGNITUDE) as i32;
-    let chunks = input.chunks_exact(4);
-    let rest = chunks.remainder();
-    let magnitude = i32x4::splat(MAGNITUDE as i32);
-    let mut largest = i32x4::ZERO;
-    for chunk in chunks {
-        let x: [f32; 4] = chunk.try_into().unwrap();
-        largest = largest.max(i32x4::from(x.map(|x| x.to_bits() as i32)) & magnitude);
-    }
-    let largest = rest
-        .iter()
-        .fold(largest.to_array().into_iter().fold(0, i32::max), |m, &x| {
-            m.max(bits(x))
-        });
-    (f32::from_bits(largest as u32), largest < INFINITY_BITS)
+    let largest = lanes.into_iter().fold(0, i32::max);
+    largest.max(largest_magnitude_bits(rest))
 }
 
 #[cfg(test)]
