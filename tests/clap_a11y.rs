@@ -31,13 +31,37 @@ fn idle(instance: &mut Instance, duration: Duration) {
 /// Reads the tree until `done` holds (the bridge sends value changes at most every 250 ms),
 /// while the host keeps processing silence; the last tree read otherwise.
 fn tree_until(instance: &mut Instance, done: impl Fn(&[Node]) -> bool) -> Vec<Node> {
+    tree_until_playing(instance, |i| idle(i, Duration::from_millis(200)), done)
+}
+
+/// [`tree_until`] with `between` played between reads.
+fn tree_until_playing(
+    instance: &mut Instance,
+    mut between: impl FnMut(&mut Instance),
+    done: impl Fn(&[Node]) -> bool,
+) -> Vec<Node> {
     let start = Instant::now();
     loop {
         let tree = a11y::tree(std::process::id());
         if done(&tree) || start.elapsed() > Duration::from_secs(10) {
             return tree;
         }
-        idle(instance, Duration::from_millis(200));
+        between(instance);
+    }
+}
+
+/// Plays a stereo -20 dBFS 1 kHz square wave in real time for `duration`, continuing from
+/// `frame`.
+fn play_square(instance: &mut Instance, duration: Duration, frame: &mut usize) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        let square: Vec<Vec<f32>> = common::clap::sine_block(*frame, BLOCK, RATE_HZ, 1.0)
+            .into_iter()
+            .map(|c| c.into_iter().map(|x| 0.1 * x.signum()).collect())
+            .collect();
+        instance.process(&square, &[]);
+        *frame += BLOCK;
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -136,24 +160,20 @@ fn readings_and_lists_reach_the_screen_reader(instance: &mut Instance) {
     let mono = instance.param_id("Mono Check");
     // A square wave: broadband (its harmonics fill the spectrum, so it is material, not a test
     // tone) with a 0 dB crest factor, which the suggestions call over-compressed.
-    let start = Instant::now();
     let mut frame = 0;
-    while start.elapsed() < Duration::from_secs(3) {
-        let square: Vec<Vec<f32>> = common::clap::sine_block(frame, BLOCK, RATE_HZ, 1.0)
-            .into_iter()
-            .map(|c| c.into_iter().map(|x| 0.1 * x.signum()).collect())
-            .collect();
-        instance.process(&square, &[]);
-        frame += BLOCK;
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    play_square(instance, Duration::from_secs(3), &mut frame);
     let measured = common::clap::saved_measurement(&instance.save_state())["integrated_lufs"]
         .as_f64()
         .expect("3 s of a -20 dBFS square wave has an integrated loudness");
     let expected = format!("Integrated loudness, minus {:.1} LUFS", -measured);
-    let tree = tree_until(instance, |t| {
-        find(t, "Integrated loudness").is_some_and(|n| n.name == expected)
-    });
+    // The square keeps playing between reads: the live true peak is held 1.5 s of the editor's
+    // wall clock, and one slow read of the tree can take longer than that.
+    let live = |t: &[Node]| find(t, "Left true peak").is_some_and(|n| n.value.is_some());
+    let tree = tree_until_playing(
+        instance,
+        |i| play_square(i, Duration::from_millis(200), &mut frame),
+        |t| find(t, "Integrated loudness").is_some_and(|n| n.name == expected) && live(t),
+    );
     eprintln!("{}", outline(&tree));
     assert_eq!(tree[0].role, "frame", "{}", outline(&tree));
     assert_eq!(tree[0].name, "Mixmeter");
