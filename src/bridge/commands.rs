@@ -29,6 +29,11 @@ pub(super) struct CommandReceiver(Arc<ArrayQueue<Command>>);
 
 impl CommandReceiver {
     pub(super) fn next(&self) -> Option<Command> {
+        // Looked at first with two plain loads: `pop` on an empty queue issues a full fence,
+        // on every `process` call. A command pushed meanwhile is taken on the next call.
+        if self.0.is_empty() {
+            return None;
+        }
         self.0.pop()
     }
 }

@@ -40,17 +40,27 @@ pub fn paint_cached(painter: &Painter, key: impl Hash, build: impl FnOnce() -> V
         hasher.finish()
     };
     let cached = ctx.memory_mut(|m| m.caches.cache::<MeshCache>().get(hash, &tessellation));
-    let mesh = cached.unwrap_or_else(|| {
+    let (mesh, bounds) = cached.unwrap_or_else(|| {
         let mesh = Arc::new(tessellation.tessellate(build()));
+        let bounds = mesh.calc_bounds();
         ctx.memory_mut(|m| {
             m.caches
                 .cache::<MeshCache>()
-                .insert(hash, &tessellation, mesh.clone());
+                .insert(hash, &tessellation, (mesh.clone(), bounds));
         });
-        mesh
+        (mesh, bounds)
     });
     if !mesh.is_empty() {
-        painter.add(Shape::Mesh(mesh));
+        // Clipped to its own bounds (a point wider, so no pixel it touches is cut when the
+        // renderer rounds the rectangle to pixels), the mesh is a draw call of its own: egui
+        // starts a new output mesh for each change of clip rectangle and copies this one into
+        // it at its exact size. Sharing its neighbours' rectangle, it would be appended to the
+        // output mesh they fill, which is reallocated, all of it copied, each time it grows:
+        // for the spectrum's and the history's curves that was a fifth of a frame's
+        // tessellation.
+        painter
+            .with_clip_rect(bounds.expand(1.0))
+            .add(Shape::Mesh(mesh));
     }
 }
 
@@ -117,26 +127,32 @@ pub struct MeshCache {
     frame: u32,
     /// The scale and options of the meshes held: others drop them all.
     made_with: Option<(f32, TessellationOptions)>,
-    meshes: HashMap<u64, (u32, Arc<Mesh>)>,
+    /// Each with the frame it was last painted in and the bounds of its vertices.
+    meshes: HashMap<u64, (u32, Arc<Mesh>, Rect)>,
 }
 
 impl MeshCache {
-    fn get(&mut self, hash: u64, tessellation: &Tessellation) -> Option<Arc<Mesh>> {
+    fn get(&mut self, hash: u64, tessellation: &Tessellation) -> Option<(Arc<Mesh>, Rect)> {
         let made_with = (tessellation.pixels_per_point, tessellation.options);
         if self.made_with != Some(made_with) {
             self.meshes.clear();
             self.made_with = Some(made_with);
         }
         let frame = self.frame;
-        self.meshes.get_mut(&hash).map(|(used, mesh)| {
+        self.meshes.get_mut(&hash).map(|(used, mesh, bounds)| {
             *used = frame;
-            mesh.clone()
+            (mesh.clone(), *bounds)
         })
     }
 
-    fn insert(&mut self, hash: u64, tessellation: &Tessellation, mesh: Arc<Mesh>) {
+    fn insert(
+        &mut self,
+        hash: u64,
+        tessellation: &Tessellation,
+        (mesh, bounds): (Arc<Mesh>, Rect),
+    ) {
         if self.made_with == Some((tessellation.pixels_per_point, tessellation.options)) {
-            self.meshes.insert(hash, (self.frame, mesh));
+            self.meshes.insert(hash, (self.frame, mesh, bounds));
         }
     }
 }
@@ -145,7 +161,7 @@ impl CacheTrait for MeshCache {
     /// Called by egui at the end of each frame: drops what this frame did not paint.
     fn update(&mut self) {
         let frame = self.frame;
-        self.meshes.retain(|_, (used, _)| *used == frame);
+        self.meshes.retain(|_, (used, _, _)| *used == frame);
         self.frame = self.frame.wrapping_add(1);
     }
 
@@ -229,5 +245,53 @@ mod tests {
         ctx.set_pixels_per_point(2.0);
         cached(&ctx, &moved, &mut built);
         assert_eq!(built, 3);
+    }
+
+    #[test]
+    fn a_cached_curve_is_a_draw_call_of_its_own_that_clips_none_of_it() {
+        let ctx = egui::Context::default();
+        let points = [Pos2::new(10.0, 10.0), Pos2::new(90.0, 40.0)];
+        let paint = |ui: &mut egui::Ui| {
+            ui.label("before");
+            paint_cached(ui.painter(), ValuesKey(&[0u8]), || {
+                vec![Shape::line(points.to_vec(), stroke())]
+            });
+            ui.label("after");
+        };
+        for _ in 0..2 {
+            let mut output = ctx.run_ui(egui::RawInput::default(), paint);
+            output.textures_delta.clear();
+            let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+            let meshes: Vec<(Rect, Mesh)> = primitives
+                .into_iter()
+                .filter_map(|p| match p.primitive {
+                    egui::epaint::Primitive::Mesh(mesh) => Some((p.clip_rect, mesh)),
+                    egui::epaint::Primitive::Callback(_) => None,
+                })
+                .collect();
+            // Text, the line, text: three output meshes, the line's alone in its own.
+            assert_eq!(
+                meshes.len(),
+                3,
+                "{:?}",
+                meshes.iter().map(|m| m.0).collect::<Vec<_>>()
+            );
+            let (clip, line) = &meshes[1];
+            let alone = Tessellation {
+                pixels_per_point: ctx.pixels_per_point(),
+                options: ctx.tessellation_options(|o| *o),
+                clip_rect: ctx.content_rect(),
+            }
+            .tessellate(vec![Shape::line(points.to_vec(), stroke())]);
+            assert_eq!(line.vertices, alone.vertices);
+            // Every vertex at least a point inside the rectangle, and the rectangle inside
+            // the painter's.
+            let bounds = line.calc_bounds();
+            assert!(
+                clip.contains_rect(bounds.expand(1.0)),
+                "{clip:?} {bounds:?}"
+            );
+            assert!(meshes[0].0.contains_rect(*clip));
+        }
     }
 }

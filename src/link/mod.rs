@@ -421,7 +421,10 @@ impl AudioLink {
         {
             self.retired = Some(old);
         }
+        // `is_empty` first: two plain loads, where `pop` on an empty queue issues a full
+        // fence on every `process` call.
         if self.retired.is_none()
+            && !self.control.to_audio.is_empty()
             && let Some(new) = self.control.to_audio.pop()
             && let Some(old) = self.current.replace(new)
             && let Err(old) = self.control.from_audio.push(old)
