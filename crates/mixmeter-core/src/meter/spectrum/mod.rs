@@ -30,8 +30,9 @@
 //! largest frames, so its samples stay in place. The transform then runs one step per `process`
 //! call, each channel's real FFT split in seven steps of similar cost (windowing and packing;
 //! the quarter-size complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join;
-//! the real split in two halves; the power), so a host calling with small blocks never pays for more than
-//! a fraction of one channel's transform in one call. A frame is finished at once only when the next frame of the same
+//! the real split in two halves; the power), or thirteen for 32768-point frames at 88.2 kHz
+//! and above, where the deadline is short (see [`split_fft`]), so a host calling with small
+//! blocks never pays for more than a fraction of one channel's transform in one call. A frame is finished at once only when the next frame of the same
 //! analysis is due before its steps have run (blocks longer than a fraction of the hop).
 //! Results do not depend on the block sizes (tested bit for bit).
 //! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,
@@ -40,7 +41,7 @@
 use super::stereo::StereoBands;
 use super::{Kernel, MAX_CHANNELS, Variant};
 use realfft::num_complex::Complex;
-use split_fft::{Plan, STEPS};
+use split_fft::{Plan, Step};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -117,13 +118,16 @@ struct Analysis {
     packed: Box<[Complex<f32>]>,
     /// The windowed samples of one channel (`capacity`), on their way to `packed`.
     windowed: Box<[f32]>,
+    /// The two quarter-size FFTs of the channel being transformed, where a plan this analysis
+    /// can use packs four blocks ([`Plan::four_blocks`]; `capacity / 2` values, else empty).
+    quarters: Box<[Complex<f32>]>,
     /// History index of the first sample of the captured frame.
     frame_start: usize,
     /// FFT output per channel, `capacity / 2 + 1` bins per channel.
     spectra: Box<[Complex<f32>]>,
     capacity: usize,
-    /// The next transform step (channel slot times [`STEPS`] plus step); equal to
-    /// [`SpectrumAnalyzer::steps`] when no frame is pending.
+    /// The next transform step (channel slot times the plan's steps per channel plus step);
+    /// [`SpectrumAnalyzer::steps`] or more when no frame is pending.
     next: usize,
     /// Weighted mean power per bin of the last finished frame.
     power: Box<[f32]>,
@@ -132,13 +136,15 @@ struct Analysis {
 }
 
 impl Analysis {
-    fn new(plan: usize, hop: usize, capacity: usize, channels: usize) -> Self {
+    fn new(plan: usize, hop: usize, capacity: usize, channels: usize, quarters: bool) -> Self {
         Self {
             plan,
             hop,
             since_hop: 0,
             packed: vec![Complex::default(); capacity / 2 * channels].into_boxed_slice(),
             windowed: vec![0.0; capacity].into_boxed_slice(),
+            quarters: vec![Complex::default(); if quarters { capacity / 2 } else { 0 }]
+                .into_boxed_slice(),
             frame_start: 0,
             spectra: vec![Complex::default(); (capacity / 2 + 1) * channels].into_boxed_slice(),
             capacity,
@@ -227,9 +233,10 @@ impl SpectrumAnalyzer {
         let mut planner = split_fft::complex_planner(kernel);
         let plans: Vec<Plan> = FFT_SIZES
             .iter()
-            .map(|&size| Plan::new(size, &mut planner))
+            .map(|&size| Plan::new(size, sample_rate_hz, &mut planner))
             .collect();
         let scratch_len = plans.iter().map(Plan::scratch_len).max().unwrap_or(0);
+        let display_quarters = plans.iter().any(Plan::four_blocks);
 
         let long_term_size = long_term_fft_size(sample_rate_hz);
         let long_term_plan = FFT_SIZES
@@ -240,6 +247,7 @@ impl SpectrumAnalyzer {
             .iter()
             .position(|&n| n == DEFAULT_DISPLAY_FFT_SIZE)
             .unwrap_or(0);
+        let long_term_quarters = plans[long_term_plan].four_blocks();
         let mut analyzer = Self {
             sample_rate_hz,
             channels,
@@ -256,11 +264,18 @@ impl SpectrumAnalyzer {
                 long_term_size / 2,
                 long_term_size,
                 active_count,
+                long_term_quarters,
             ),
             long_term_sum: vec![0.0; long_term_size / 2 + 1].into_boxed_slice(),
             long_term_frames: 0,
             running: true,
-            display: Analysis::new(display_plan, 1, MAX_FFT_SIZE, active_count),
+            display: Analysis::new(
+                display_plan,
+                1,
+                MAX_FFT_SIZE,
+                active_count,
+                display_quarters,
+            ),
             display_on: false,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
             stereo: None,
@@ -275,7 +290,7 @@ impl SpectrumAnalyzer {
                 plan.scale[1] as f64,
             ));
         }
-        analyzer.long_term.next = analyzer.steps();
+        analyzer.long_term.next = analyzer.steps(true);
         analyzer.configure_display(display_plan);
         // Touch every buffer now: freshly allocated zeroed memory is mapped by the OS on first
         // write, and those page faults (tens of microseconds per frame buffer) belong here,
@@ -284,6 +299,7 @@ impl SpectrumAnalyzer {
             analysis.packed.fill(Complex::new(0.0, 0.0));
             analysis.windowed.fill(0.0);
             analysis.spectra.fill(Complex::new(0.0, 0.0));
+            analysis.quarters.fill(Complex::new(0.0, 0.0));
         }
         analyzer.scratch.fill(Complex::new(0.0, 0.0));
         analyzer.history.fill(0.0);
@@ -305,7 +321,7 @@ impl SpectrumAnalyzer {
         self.filled = 0;
         for analysis in [&mut self.long_term, &mut self.display] {
             analysis.since_hop = 0;
-            analysis.next = self.active_count * STEPS + 1;
+            analysis.next = usize::MAX;
             analysis.power.fill(0.0);
             analysis.finished = 0;
         }
@@ -329,7 +345,7 @@ impl SpectrumAnalyzer {
             None => {
                 if self.display_on {
                     self.display_on = false;
-                    self.display.next = self.steps();
+                    self.display.next = usize::MAX;
                 }
             }
             Some(size) => {
@@ -354,7 +370,7 @@ impl SpectrumAnalyzer {
             .min(size / 2)
             .max(1);
         self.display.since_hop = 0;
-        self.display.next = self.steps();
+        self.display.next = usize::MAX;
         self.display.power.fill(0.0);
         self.display_peak.fill(0.0);
     }
@@ -398,9 +414,9 @@ impl SpectrumAnalyzer {
             }
         }
         // Spread the work: one transform step per call.
-        if self.long_term.next < self.steps() {
+        if self.long_term.next < self.steps(true) {
             self.transform_step(true);
-        } else if self.display_on && self.display.next < self.steps() {
+        } else if self.display_on && self.display.next < self.steps(false) {
             self.transform_step(false);
         }
     }
@@ -498,17 +514,22 @@ impl SpectrumAnalyzer {
             } else {
                 &self.display
             };
-            if analysis.next >= self.steps() {
+            if analysis.next >= self.steps(long_term) {
                 return;
             }
             self.transform_step(long_term);
         }
     }
 
-    /// Steps of one frame: [`STEPS`] per channel, then one to add the frame to the average
-    /// (or the peak).
-    fn steps(&self) -> usize {
-        self.active_count * STEPS + 1
+    /// Steps of one frame of the long-term or the display analysis: the plan's steps per
+    /// channel, then one to add the frame to the average (or the peak).
+    fn steps(&self, long_term: bool) -> usize {
+        let analysis = if long_term {
+            &self.long_term
+        } else {
+            &self.display
+        };
+        self.active_count * self.plans[analysis.plan].steps() + 1
     }
 
     /// One step of one channel's transform (the steps of [`split_fft`]), or the final step
@@ -540,7 +561,8 @@ impl SpectrumAnalyzer {
         let size = plan.size;
         let half = size / 2;
         let bins = half + 1;
-        if analysis.next == self.active_count * STEPS {
+        let per_channel = plan.steps();
+        if analysis.next == self.active_count * per_channel {
             // Last step: the finished frame goes into the average, or the display peak.
             analysis.next += 1;
             analysis.finished += 1;
@@ -559,33 +581,42 @@ impl SpectrumAnalyzer {
             }
             return;
         }
-        let slot = analysis.next / STEPS;
-        let step = analysis.next % STEPS;
+        let slot = analysis.next / per_channel;
+        let step = plan.step(analysis.next % per_channel);
         let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..half];
         let stride = analysis.capacity / 2 + 1;
         let avx2 = self.kernel.variant() != Variant::Portable;
         match step {
-            0 => {
+            Step::Pack(part) => {
                 let c = self.active[slot];
                 let history = &self.history[c * HISTORY_LEN..(c + 1) * HISTORY_LEN];
                 split_fft::window_and_pack(
                     plan,
                     history,
                     analysis.frame_start,
+                    part,
                     &mut analysis.windowed,
                     packed,
                 );
             }
-            1 | 2 => plan.quarter_fft(packed, step - 1, &mut self.scratch),
-            3 => {
-                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
-                split_fft::join(plan, packed, spectrum, avx2);
+            Step::Fft(block) => plan.block_fft(packed, block, &mut self.scratch),
+            Step::JoinBlocks(pair) => {
+                split_fft::join_blocks(plan, packed, &mut analysis.quarters, pair, avx2);
             }
-            4 | 5 => {
+            Step::Join(part) => {
                 let spectrum = &mut analysis.spectra[slot * stride..][..bins];
-                split_fft::split(plan, spectrum, step == 5, avx2);
+                let quarters = if plan.four_blocks() {
+                    &analysis.quarters[..half]
+                } else {
+                    &*packed
+                };
+                split_fft::join(plan, quarters, spectrum, part, avx2);
             }
-            _ => {
+            Step::Split(second_half) => {
+                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
+                split_fft::split(plan, spectrum, second_half, avx2);
+            }
+            Step::Power => {
                 let spectrum = &analysis.spectra[slot * stride..][..bins];
                 let power = &mut analysis.power[..bins];
                 split_fft::add_power(plan, spectrum, power, self.weights[slot], slot == 0);

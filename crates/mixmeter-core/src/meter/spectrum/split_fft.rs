@@ -4,9 +4,17 @@
 //!
 //! The real FFT of N samples: (0) window the frame and pack samples 4m, 4m+1 and 4m+2, 4m+3
 //! as two blocks of complex values ([`window_and_pack`]); (1, 2) a complex FFT of N/4 points on
-//! each block ([`Plan::quarter_fft`]); (3) one radix-2 step joining them into the N/2-point
+//! each block ([`Plan::block_fft`]); (3) one radix-2 step joining them into the N/2-point
 //! FFT Z ([`join`]); (4, 5) the standard split that turns Z into the N/2+1 bins of the real
 //! spectrum, in two halves ([`split`]); (6) the bins' weighted power ([`add_power`]).
+//!
+//! Where a step must be small because the deadline is ([`Plan::new`]: the 32768-point frame at
+//! 88.2 kHz and above, whose N/4-point FFT is the largest step by far, about 20 us on a 2.6 GHz
+//! AVX2 core against a 64-frame call's 333 us at 192 kHz), the frame is packed as four blocks
+//! of N/8 points instead (samples 8m+2b, 8m+2b+1 in block b), each transformed in a step of
+//! its own, and one more radix-2 level ([`join_blocks`]) joins them pairwise into the two
+//! N/4-point FFTs; the windowing and packing and the join into Z are each done in two halves:
+//! thirteen steps, the largest (an N/8-point FFT) about half the old largest.
 //!
 //! Every step is `#[inline(always)]`: the analyzer calls them from a function compiled for
 //! AVX2 where the CPU has it, and they must be compiled into it.
@@ -19,8 +27,22 @@ use realfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
-/// Transform steps per channel and frame.
-pub(super) const STEPS: usize = 7;
+/// One step of a channel's transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Window and pack one part of the frame ([`window_and_pack`]).
+    Pack(usize),
+    /// The complex FFT of one packed block ([`Plan::block_fft`]).
+    Fft(usize),
+    /// Two of the four blocks joined into one of the two N/4-point FFTs ([`join_blocks`]).
+    JoinBlocks(usize),
+    /// One part of the join of the two N/4-point FFTs into Z ([`join`]).
+    Join(usize),
+    /// Half of the split into real bins (`true`: the second half) ([`split`]).
+    Split(bool),
+    /// The bins' weighted power ([`add_power`]).
+    Power,
+}
 
 /// Power scale of bin `k` of an `size`-point frame windowed by a window summing to
 /// `window_sum`: a bin-centred sine of amplitude `A` reads `A²`.
@@ -57,7 +79,12 @@ pub(super) fn complex_planner(kernel: Kernel) -> ComplexPlanner {
 /// turn them into the real spectrum).
 pub(super) struct Plan {
     pub size: usize,
-    quarter: Arc<dyn Fft<f32>>,
+    /// Blocks the frame is packed into: 2 (N/4 points each) or 4 (N/8 points each).
+    blocks: usize,
+    /// The complex FFT of one block.
+    block: Arc<dyn Fft<f32>>,
+    /// exp(-2 pi i k / (N/4)) for k < N/8, with four blocks (else empty).
+    block_join_twiddles: Box<[Complex<f32>]>,
     /// exp(-2 pi i k / (N/2)) for k < N/4.
     join_twiddles: Box<[Complex<f32>]>,
     /// exp(-2 pi i k / N) for k <= N/2.
@@ -69,9 +96,21 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// Plans an FFT of `size` points (a power of two, at least 16) with `planner` (see
-    /// [`complex_planner`]). Allocates.
-    pub fn new(size: usize, planner: &mut ComplexPlanner) -> Self {
+    /// Plans an FFT of `size` points (a power of two, at least 16) at `sample_rate_hz` with
+    /// `planner` (see [`complex_planner`]). Allocates.
+    ///
+    /// Four blocks for 32768 points at 88.2 kHz and above (see the module docs). Not below:
+    /// a display frame of 32768 points at 44.1 kHz comes every 1470 samples, 23 calls of 64
+    /// frames, and the 21 steps of a stereo frame in four blocks would not fit beside the
+    /// long-term frame's (a frame whose next is due before its steps have run is finished in
+    /// one call); at 88.2 kHz the same frame has 46 calls. There the deadline is 1.45 ms or
+    /// more per 64 frames, and the 20 us step 1.4 % of it.
+    pub fn new(size: usize, sample_rate_hz: f64, planner: &mut ComplexPlanner) -> Self {
+        let blocks = if size >= 32768 && sample_rate_hz >= 88_200.0 {
+            4
+        } else {
+            2
+        };
         let window: Box<[f32]> = (0..size)
             .map(|i| {
                 (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / size as f64).cos()) as f32
@@ -87,7 +126,13 @@ impl Plan {
         };
         Plan {
             size,
-            quarter: planner(size / 4),
+            blocks,
+            block: planner(size / (2 * blocks)),
+            block_join_twiddles: if blocks == 4 {
+                (0..size / 8).map(|k| twiddle(k, size / 4)).collect()
+            } else {
+                Box::default()
+            },
             join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
             real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
             window,
@@ -95,73 +140,158 @@ impl Plan {
         }
     }
 
-    /// Scratch the quarter-size FFT needs.
+    /// Scratch the block FFT needs.
     pub fn scratch_len(&self) -> usize {
-        self.quarter.get_inplace_scratch_len()
+        self.block.get_inplace_scratch_len()
     }
 
-    /// Steps 1 and 2: the complex FFT of the first (`block` 0) or second packed block, in place.
+    /// Whether the frame is packed in four blocks (then a channel's steps need the two
+    /// N/4-point FFTs' buffer).
+    pub fn four_blocks(&self) -> bool {
+        self.blocks == 4
+    }
+
+    /// Steps that window and pack a channel's frame, and steps that join the two N/4-point
+    /// FFTs: 2 each with four blocks, else 1.
+    pub fn parts(&self) -> usize {
+        self.blocks / 2
+    }
+
+    /// Transform steps per channel: 7 with two blocks, 13 with four.
+    pub fn steps(&self) -> usize {
+        // Packing, an FFT per block, the joins of four blocks into two, the join into Z, the
+        // two halves of the split, the power.
+        let parts = self.parts();
+        let join_blocks = if self.blocks == 4 { 2 } else { 0 };
+        parts + self.blocks + join_blocks + parts + 2 + 1
+    }
+
+    /// Step `index` (below [`Self::steps`]) of a channel's transform.
+    pub fn step(&self, index: usize) -> Step {
+        let blocks = self.blocks;
+        let parts = self.parts();
+        let join_blocks = if blocks == 4 { 2 } else { 0 };
+        let join = parts + blocks + join_blocks;
+        match index {
+            i if i < parts => Step::Pack(i),
+            i if i < parts + blocks => Step::Fft(i - parts),
+            i if i < join => Step::JoinBlocks(i - parts - blocks),
+            i if i < join + parts => Step::Join(i - join),
+            i if i == self.steps() - 3 => Step::Split(false),
+            i if i == self.steps() - 2 => Step::Split(true),
+            _ => Step::Power,
+        }
+    }
+
+    /// The complex FFT of packed block `block`, in place.
     #[inline(always)]
-    pub fn quarter_fft(
+    pub fn block_fft(
         &self,
         packed: &mut [Complex<f32>],
         block: usize,
         scratch: &mut [Complex<f32>],
     ) {
-        let quarter = self.size / 4;
-        let data = &mut packed[block * quarter..(block + 1) * quarter];
-        self.quarter
+        let len = self.size / (2 * self.blocks);
+        let data = &mut packed[block * len..(block + 1) * len];
+        self.block
             .process_with_scratch(data, &mut scratch[..self.scratch_len()]);
     }
 }
 
-/// Step 0: windows the frame of one channel starting at `start` in its circular `history` and
-/// packs it into `packed` (`size / 2` values): samples 4m, 4m+1 form the first quarter-size
-/// block, 4m+2, 4m+3 the second. A frame in one contiguous run of the ring (all but about
-/// one in eight) is windowed straight into `packed`; one that wraps round the ring's end is
-/// windowed into `windowed` first (a wrap can fall inside a group of four).
+/// Step 0 (with four blocks, steps 0 and 1, one half of the frame each): windows `part` of
+/// [`Plan::parts`] of one channel's frame starting at `start` in its circular `history`
+/// and packs it into `packed` (`size / 2` values): samples 4m, 4m+1 form the first
+/// quarter-size block, 4m+2, 4m+3 the second; or, in four blocks, samples 8m+2b, 8m+2b+1 form
+/// block b, stored in the order 0, 2, 1, 3 (the pairs [`join_blocks`] joins side by side). A
+/// part in one contiguous run of the ring is windowed straight into `packed`; one that wraps
+/// round the ring's end is windowed into `windowed` first (a wrap can fall inside a group).
 #[inline(always)]
 pub(super) fn window_and_pack(
     plan: &Plan,
     history: &[f32],
     start: usize,
+    part: usize,
     windowed: &mut [f32],
     packed: &mut [Complex<f32>],
 ) {
     let size = plan.size;
-    let first = (history.len() - start).min(size);
-    if first == size {
-        pack(&history[start..start + size], &plan.window, packed);
+    let len = size / plan.parts();
+    let (lo, hi) = (part * len, (part + 1) * len);
+    let first_group = lo / (2 * plan.blocks);
+    let from = (start + lo) % history.len();
+    let first = (history.len() - from).min(len);
+    let window = &plan.window[lo..hi];
+    if first == len {
+        pack(
+            plan,
+            &history[from..from + len],
+            window,
+            first_group,
+            packed,
+        );
         return;
     }
-    let windowed = &mut windowed[..size];
+    let windowed = &mut windowed[lo..hi];
     let (head, tail) = windowed.split_at_mut(first);
-    let (window_head, window_tail) = plan.window.split_at(first);
+    let (window_head, window_tail) = window.split_at(first);
     for ((out, &x), &w) in head
         .iter_mut()
-        .zip(&history[start..start + first])
+        .zip(&history[from..from + first])
         .zip(window_head)
     {
         *out = x * w;
     }
     for ((out, &x), &w) in tail
         .iter_mut()
-        .zip(&history[..size - first])
+        .zip(&history[..len - first])
         .zip(window_tail)
     {
         *out = x * w;
     }
-    pack(windowed, &[], packed);
+    pack(plan, windowed, &[], first_group, packed);
 }
 
-/// Packs `samples` (times `window`, or as they are when `window` is empty) into the two
-/// quarter-size blocks of `packed`: the same products either way, so both paths of
-/// [`window_and_pack`] give the same bits.
+/// Packs `samples` (times `window`, or as they are when `window` is empty), the frame's
+/// groups from `first_group` on, into the blocks of `packed`: the same products either way, so
+/// both paths of [`window_and_pack`] give the same bits.
 #[inline(always)]
-fn pack(samples: &[f32], window: &[f32], packed: &mut [Complex<f32>]) {
-    let quarter = samples.len() / 4;
-    let (even, odd) = packed[..2 * quarter].split_at_mut(quarter);
-    let pairs = even.iter_mut().zip(odd.iter_mut());
+fn pack(
+    plan: &Plan,
+    samples: &[f32],
+    window: &[f32],
+    first_group: usize,
+    packed: &mut [Complex<f32>],
+) {
+    let len = plan.size / (2 * plan.blocks);
+    let groups = first_group..first_group + samples.len() / (2 * plan.blocks);
+    if plan.blocks == 4 {
+        let (b0, rest) = packed[..4 * len].split_at_mut(len);
+        let (b2, rest) = rest.split_at_mut(len);
+        let (b1, b3) = rest.split_at_mut(len);
+        let blocks = b0[groups.clone()]
+            .iter_mut()
+            .zip(b1[groups.clone()].iter_mut())
+            .zip(b2[groups.clone()].iter_mut().zip(b3[groups].iter_mut()));
+        if window.is_empty() {
+            for (((z0, z1), (z2, z3)), x) in blocks.zip(samples.chunks_exact(8)) {
+                *z0 = Complex::new(x[0], x[1]);
+                *z1 = Complex::new(x[2], x[3]);
+                *z2 = Complex::new(x[4], x[5]);
+                *z3 = Complex::new(x[6], x[7]);
+            }
+        } else {
+            let octets = samples.chunks_exact(8).zip(window.chunks_exact(8));
+            for (((z0, z1), (z2, z3)), (x, w)) in blocks.zip(octets) {
+                *z0 = Complex::new(x[0] * w[0], x[1] * w[1]);
+                *z1 = Complex::new(x[2] * w[2], x[3] * w[3]);
+                *z2 = Complex::new(x[4] * w[4], x[5] * w[5]);
+                *z3 = Complex::new(x[6] * w[6], x[7] * w[7]);
+            }
+        }
+        return;
+    }
+    let (even, odd) = packed[..2 * len].split_at_mut(len);
+    let pairs = even[groups.clone()].iter_mut().zip(odd[groups].iter_mut());
     if window.is_empty() {
         for ((e, o), x) in pairs.zip(samples.chunks_exact(4)) {
             *e = Complex::new(x[0], x[1]);
@@ -176,31 +306,79 @@ fn pack(samples: &[f32], window: &[f32], packed: &mut [Complex<f32>]) {
     }
 }
 
-/// Step 3: Z, the N/2-point FFT, into `spectrum[..N/2]` from the two quarter-size ones in
-/// `packed` (a radix-2 step). `avx2`: the CPU has AVX2 and FMA ([`super::Kernel`]).
+/// One radix-2 step, or part `part` of `parts` of it: the FFT of 2M points into `out` (2M
+/// values) from the M-point FFTs of its even and odd samples, side by side in `input`, with
+/// twiddles `w` (M values). Outputs k and k+M depend on inputs k and k+M only, so a part is
+/// the pairs with k in its share of 0..M.
 #[inline(always)]
-pub(super) fn join(
-    plan: &Plan,
-    packed: &[Complex<f32>],
-    spectrum: &mut [Complex<f32>],
+fn radix2(
+    input: &[Complex<f32>],
+    out: &mut [Complex<f32>],
+    w: &[Complex<f32>],
+    (part, parts): (usize, usize),
     avx2: bool,
 ) {
-    let quarter = plan.size / 4;
-    let (even, odd) = packed[..2 * quarter].split_at(quarter);
-    let (z_low, rest) = spectrum.split_at_mut(quarter);
-    let z_high = &mut rest[..quarter];
+    let m = w.len();
+    let share = m / parts;
+    let k = part * share..(part + 1) * share;
+    let (even, odd) = input[..2 * m].split_at(m);
+    let (low, high) = out[..2 * m].split_at_mut(m);
+    let (low, high) = (&mut low[k.clone()], &mut high[k.clone()]);
+    let (even, odd, w) = (&even[k.clone()], &odd[k.clone()], &w[k]);
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: the caller passes `avx2` only when the CPU has AVX2 and FMA.
-        unsafe { avx2::join(z_low, z_high, even, odd, &plan.join_twiddles) };
+        unsafe { avx2::join(low, high, even, odd, w) };
         return;
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = avx2;
-    portable::join(z_low, z_high, even, odd, &plan.join_twiddles);
+    portable::join(low, high, even, odd, w);
 }
 
-/// Steps 4 (`second_half` false) and 5: the real spectrum's bins from Z, in place in
+/// With four blocks: one of the two N/4-point FFTs (`pair` 0: of samples 4m, 4m+1; 1: of
+/// 4m+2, 4m+3) into its half of `quarters` (N/2 values), joined from a pair of transformed
+/// blocks in `packed` (blocks 0 and 2, or 1 and 3).
+#[inline(always)]
+pub(super) fn join_blocks(
+    plan: &Plan,
+    packed: &[Complex<f32>],
+    quarters: &mut [Complex<f32>],
+    pair: usize,
+    avx2: bool,
+) {
+    let quarter = plan.size / 4;
+    let range = pair * quarter..(pair + 1) * quarter;
+    radix2(
+        &packed[range.clone()],
+        &mut quarters[range],
+        &plan.block_join_twiddles,
+        (0, 1),
+        avx2,
+    );
+}
+
+/// Step 3 (with four blocks, steps 8 and 9, half of the pairs each): Z, the N/2-point FFT,
+/// into `spectrum[..N/2]` from the two quarter-size ones side by side in `quarters` (`packed`
+/// with two blocks). `avx2`: the CPU has AVX2 and FMA ([`super::Kernel`]).
+#[inline(always)]
+pub(super) fn join(
+    plan: &Plan,
+    quarters: &[Complex<f32>],
+    spectrum: &mut [Complex<f32>],
+    part: usize,
+    avx2: bool,
+) {
+    radix2(
+        quarters,
+        spectrum,
+        &plan.join_twiddles,
+        (part, plan.parts()),
+        avx2,
+    );
+}
+
+/// Steps 4 (`second_half` false) and 5 (with four blocks, 10 and 11): the real spectrum's bins from Z, in place in
 /// `spectrum` (N/2+1 values). X[k] = (Z[k] + Z*[N/2-k]) / 2 - i/2 W^k (Z[k] - Z*[N/2-k]): bins
 /// k and j = N/2-k depend on the same two values (written out in reals so the loop compiles
 /// to straight vector code). Step 4 does the pairs with k below N/8, step 5 the rest.
@@ -230,7 +408,7 @@ pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], second_half: boo
     portable::split(spectrum, w, half, first, last);
 }
 
-/// Step 6: one channel's share (`weight`) of the weighted mean power per bin; the first
+/// Step 6 (with four blocks, 12): one channel's share (`weight`) of the weighted mean power per bin; the first
 /// channel of a frame sets `power`, the others add to it.
 #[inline(always)]
 pub(super) fn add_power(

@@ -8,14 +8,14 @@ use realfft::RealFftPlanner;
 
 /// The AVX2/FMA loops and the portable ones give the same long-term spectrum and stereo
 /// image within float rounding (FMA rounds once per multiply-add), on noise in both
-/// channels, at a rate whose long-term size is 8192 and one at 16384.
+/// channels, at rates whose long-term sizes are 8192, 16384 and 32768 (in four blocks).
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn the_avx2_loops_match_the_portable_ones() {
     if Kernel::detect() == Kernel::PORTABLE {
         return;
     }
-    for rate in [48_000.0, 96_000.0] {
+    for rate in [48_000.0, 96_000.0, 192_000.0] {
         let mut rng = StdRng::seed_from_u64(7);
         let left: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.5..0.5)).collect();
         let right: Vec<f32> = left
@@ -112,7 +112,8 @@ fn sizes_and_grids() {
 
 #[test]
 fn bin_centred_sine_reads_its_level() {
-    for &rate in &[44_100.0, 48_000.0, 96_000.0] {
+    // 192 kHz: 32768-point frames in four blocks, most of them wrapping round the ring.
+    for &rate in &[44_100.0, 48_000.0, 96_000.0, 192_000.0] {
         let size = long_term_fft_size(rate);
         let bin = 200;
         let hz = bin as f64 * rate / size as f64;
@@ -178,15 +179,21 @@ fn pink_noise_reads_flat_with_a_three_db_tilt() {
 
 #[test]
 fn block_sizes_do_not_change_a_bit() {
-    let rate = 44_100.0;
+    // 192 kHz: the 32768-point frames in four blocks, displayed too.
+    for (rate, display) in [(44_100.0, 2048), (192_000.0, 32768)] {
+        block_sizes_do_not_change_a_bit_at(rate, display);
+    }
+}
+
+fn block_sizes_do_not_change_a_bit_at(rate: f64, display: usize) {
     let mut rng = StdRng::seed_from_u64(3);
     let left: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.5..0.5)).collect();
     let right: Vec<f32> = (0..200_000).map(|_| rng.random_range(-0.3..0.3)).collect();
     let mut whole = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
-    whole.set_display_size(Some(2048));
+    whole.set_display_size(Some(display));
     whole.process(&[&left, &right]);
     let mut split = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
-    split.set_display_size(Some(2048));
+    split.set_display_size(Some(display));
     let mut position = 0;
     while position < left.len() {
         let n = rng.random_range(0..3000).min(left.len() - position);
@@ -270,6 +277,46 @@ fn display_frames_only_while_a_size_is_set() {
     assert!(analyzer.display_peak().iter().all(|&p| p == 0.0));
     analyzer.set_display_size(None);
     assert!(analyzer.display_frame().is_none());
+}
+
+/// The 32768-point frame is cut in four blocks at 88.2 kHz and up, where a call's deadline
+/// is short, so that no step is the whole N/4-point FFT; below, in two (fewer steps, which a
+/// display frame at 44.1 kHz needs). Every frame's steps still fit between two display frames
+/// of the largest size in 64-frame calls, so none is finished in one call.
+#[test]
+fn large_frames_are_cut_in_four_blocks_only_at_high_rates() {
+    for (rate, four) in [
+        (44_100.0, false),
+        (48_000.0, false),
+        (88_200.0, true),
+        (192_000.0, true),
+    ] {
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        let plan = &analyzer.plans[FFT_SIZES.len() - 1];
+        assert_eq!(plan.four_blocks(), four, "{rate}");
+        let steps: Vec<Step> = (0..plan.steps()).map(|i| plan.step(i)).collect();
+        let (parts, ffts) = if four { (2, 4) } else { (1, 2) };
+        let mut expected: Vec<Step> = (0..parts).map(Step::Pack).collect();
+        expected.extend((0..ffts).map(Step::Fft));
+        if four {
+            expected.extend([Step::JoinBlocks(0), Step::JoinBlocks(1)]);
+        }
+        expected.extend((0..parts).map(Step::Join));
+        expected.extend([Step::Split(false), Step::Split(true), Step::Power]);
+        assert_eq!(steps, expected, "{rate}");
+        for p in &analyzer.plans[..FFT_SIZES.len() - 1] {
+            assert!(!p.four_blocks());
+        }
+        // 64-frame calls: the display's frame steps plus the long-term's in the same span.
+        analyzer.set_display_size(Some(MAX_FFT_SIZE));
+        let calls = analyzer.display.hop / 64;
+        let long_term_share = analyzer.steps(true) * analyzer.display.hop / analyzer.long_term.hop;
+        assert!(
+            analyzer.steps(false) + long_term_share < calls,
+            "{rate}: {} + {long_term_share} steps in {calls} calls",
+            analyzer.steps(false)
+        );
+    }
 }
 
 #[test]
