@@ -31,9 +31,10 @@
 //! call, each channel's real FFT split in seven steps of similar cost (windowing and packing;
 //! the quarter-size complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join;
 //! the real split in two halves; the power), or thirteen for 32768-point frames at 88.2 kHz
-//! and above, where the deadline is short (see [`split_fft`]), so a host calling with small
-//! blocks never pays for more than a fraction of one channel's transform in one call. A frame is finished at once only when the next frame of the same
-//! analysis is due before its steps have run (blocks longer than a fraction of the hop).
+//! and above, where the deadline is short (see the private `split_fft` module), so a host
+//! calling with small blocks never pays for more than a fraction of one channel's transform in
+//! one call. A frame is finished at once only when the next frame of the same analysis is due
+//! before its steps have run (blocks longer than a fraction of the hop).
 //! Results do not depend on the block sizes (tested bit for bit).
 //! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,
 //! so the average can never become NaN or infinite.
