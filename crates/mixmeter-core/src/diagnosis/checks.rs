@@ -248,9 +248,15 @@ fn measured(measure: Measure, inputs: &Inputs) -> (Option<f64>, String) {
         Measure::Integrated => r.integrated_lufs,
         Measure::CrestFactor => r.crest_factor_db,
         Measure::Plr => r.plr_db,
-        Measure::MonoLoss => (r.channels >= 2)
-            .then_some(r.mono_loss_integrated_lu)
-            .flatten(),
+        // A mono input has nothing to lose when folded to mono: no grade, and the reason
+        // (not "no stereo signal yet", which reads as a fault in a finished mono file).
+        Measure::MonoLoss if r.channels == 1 => {
+            return (None, "mono input: nothing to fold down".to_string());
+        }
+        Measure::MonoLoss if r.channels > 2 => {
+            return (None, "measured on stereo only".to_string());
+        }
+        Measure::MonoLoss => r.mono_loss_integrated_lu,
         Measure::TonalExcess => {
             let Some(tonal) = inputs.tonal else {
                 return (None, String::new());
@@ -438,9 +444,25 @@ mod tests {
         assert_eq!(status("pre-master", &r, "mono"), Some(Status::Warn));
         r.mono_loss_integrated_lu = Some(-6.0);
         assert_eq!(status("delivery", &r, "mono"), Some(Status::Fail));
-        // A mono track has nothing to fold.
+        // A mono track has nothing to fold, and says so (not "no stereo signal yet").
         r.channels = 1;
         assert_eq!(status("delivery", &r, "mono"), None);
+        let evidence = |r: &Readings| {
+            let items = run(
+                &profile_named("delivery"),
+                &Inputs {
+                    readings: r,
+                    tonal: None,
+                },
+            );
+            items.into_iter().find(|i| i.id == "mono").unwrap().evidence
+        };
+        assert_eq!(evidence(&r), "mono input: nothing to fold down");
+        r.channels = 6;
+        assert_eq!(evidence(&r), "measured on stereo only");
+        r.channels = 2;
+        r.mono_loss_integrated_lu = None;
+        assert_eq!(evidence(&r), "no stereo signal measured yet");
     }
 
     #[test]
