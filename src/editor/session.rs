@@ -49,6 +49,57 @@ pub struct SessionPanel {
     last_cost: Duration,
     /// The table shown.
     tab: Tab,
+    /// The tracks table's text, formatted once per analysis (not once per frame).
+    rows: Rows,
+}
+
+/// The text of one analysis, formatted when it arrives (not once per frame): the line of
+/// what needs attention, each track's six readings and its verdict's tooltip, and the
+/// master's four readings.
+#[derive(Default)]
+struct Rows {
+    summary: String,
+    tracks: Vec<([String; 6], String)>,
+    master: Option<[String; 4]>,
+}
+
+impl Rows {
+    fn new(report: &SessionReport) -> Self {
+        let tracks = report
+            .tracks
+            .iter()
+            .map(|row| {
+                let cells = [
+                    format!("{} dBFS", format_reading(row.readings.sample_peak_dbfs)),
+                    format!("{} dBTP", format_reading(row.readings.true_peak_dbtp)),
+                    format!("{} LUFS", format_reading(row.readings.short_term_lufs)),
+                    format!("{} LUFS", format_reading(row.readings.integrated_lufs)),
+                    format!("{} dB", format_reading(row.crest_factor_db)),
+                    row.energy_share
+                        .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
+                ];
+                let graded = &row.staging;
+                let hover = match &graded.advice {
+                    Some(advice) => format!("{}\n{advice}", graded.evidence),
+                    None => graded.evidence.clone(),
+                };
+                (cells, hover)
+            })
+            .collect();
+        let master = report.master.as_ref().map(|m| {
+            [
+                format!("{} dBFS", format_reading(m.readings.sample_peak_dbfs)),
+                format!("{} dBTP", format_reading(m.readings.true_peak_dbtp)),
+                format!("{} LUFS", format_reading(m.readings.short_term_lufs)),
+                format!("{} LUFS", format_reading(m.readings.integrated_lufs)),
+            ]
+        });
+        Self {
+            summary: summary(report),
+            tracks,
+            master,
+        }
+    }
 }
 
 impl Drop for SessionPanel {
@@ -91,6 +142,7 @@ impl SessionPanel {
         {
             self.last_cost = cost;
             if group == link.group {
+                self.rows = Rows::new(&view.report);
                 self.view = Some(view);
             }
         }
@@ -296,11 +348,11 @@ impl SessionPanel {
                 ui.selectable_value(&mut self.tab, tab, caption);
             }
             ui.separator();
-            ui.label(RichText::new(summary(report)).weak());
+            ui.label(RichText::new(self.rows.summary.as_str()).weak());
         });
         ui.separator();
         match self.tab {
-            Tab::Tracks => tracks_table(ui, view),
+            Tab::Tracks => tracks_table(ui, view, &self.rows),
             Tab::Regions => regions(ui, report),
             Tab::Masking => masking(ui, report),
             Tab::Peaks => peaks(ui, report),
@@ -394,7 +446,7 @@ fn text_cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -
 /// Each track's gain staging over the measurement, as `mixmeter session` prints it: peaks,
 /// the loudest short-term value and the integrated loudness (from the track's own meter),
 /// crest, share of the master and the verdict with its evidence; the master's row last.
-fn tracks_table(ui: &mut egui::Ui, view: &SessionView) {
+fn tracks_table(ui: &mut egui::Ui, view: &SessionView, texts: &Rows) {
     let report = &view.report;
     let height = ui.spacing().interact_size.y;
     ui.horizontal(|ui| {
@@ -408,11 +460,13 @@ fn tracks_table(ui: &mut egui::Ui, view: &SessionView) {
         .auto_shrink([false, false])
         .show_rows(ui, height, rows, |ui, range| {
             for i in range {
-                ui.horizontal(|ui| match report.tracks.get(i) {
-                    Some(row) => track_row(ui, height, row, view.tracks.get(i).map(|t| &t.1)),
-                    None => {
-                        if let Some(master) = &report.master {
-                            master_row(ui, height, master);
+                ui.horizontal(|ui| match (report.tracks.get(i), texts.tracks.get(i)) {
+                    (Some(row), Some(texts)) => {
+                        track_row(ui, height, row, texts, view.tracks.get(i).map(|t| &t.1));
+                    }
+                    _ => {
+                        if let (Some(master), Some(texts)) = (&report.master, &texts.master) {
+                            master_row(ui, height, master, texts);
                         }
                     }
                 });
@@ -424,6 +478,7 @@ fn track_row(
     ui: &mut egui::Ui,
     height: f32,
     row: &mixmeter_core::session::staging::TrackStaging,
+    (cells, hover): &([String; 6], String),
     linked: Option<&crate::link::reader::LinkedTrack>,
 ) {
     let w = |i: usize| TRACK_COLUMNS[i].1;
@@ -438,43 +493,21 @@ fn track_row(
         ui.painter().rect_filled(swatch, 2.0, colour);
         ui.add(egui::Label::new(&row.name).truncate());
     });
-    let texts = [
-        format!("{} dBFS", format_reading(row.readings.sample_peak_dbfs)),
-        format!("{} dBTP", format_reading(row.readings.true_peak_dbtp)),
-        format!("{} LUFS", format_reading(row.readings.short_term_lufs)),
-        format!("{} LUFS", format_reading(row.readings.integrated_lufs)),
-        format!("{} dB", format_reading(row.crest_factor_db)),
-        row.energy_share
-            .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
-    ];
-    for (k, text) in texts.into_iter().enumerate() {
-        text_cell(ui, w(k + 1), text);
+    for (k, text) in cells.iter().enumerate() {
+        text_cell(ui, w(k + 1), text.as_str());
     }
     let graded = &row.staging;
     let verdict = RichText::new(graded.verdict.id()).color(verdict_colour(graded.verdict));
-    text_cell(ui, w(7), verdict).on_hover_text(format!(
-        "{}{}",
-        graded.evidence,
-        graded
-            .advice
-            .as_ref()
-            .map_or(String::new(), |a| format!("\n{a}"))
-    ));
+    text_cell(ui, w(7), verdict).on_hover_text(hover.as_str());
 }
 
-fn master_row(ui: &mut egui::Ui, height: f32, master: &MasterStaging) {
+fn master_row(ui: &mut egui::Ui, height: f32, master: &MasterStaging, texts: &[String; 4]) {
     let w = |i: usize| TRACK_COLUMNS[i].1;
     cell(ui, w(0), height, |ui| {
         ui.label(RichText::new("Master").strong());
     });
-    let texts = [
-        format!("{} dBFS", format_reading(master.readings.sample_peak_dbfs)),
-        format!("{} dBTP", format_reading(master.readings.true_peak_dbtp)),
-        format!("{} LUFS", format_reading(master.readings.short_term_lufs)),
-        format!("{} LUFS", format_reading(master.readings.integrated_lufs)),
-    ];
-    for (k, text) in texts.into_iter().enumerate() {
-        text_cell(ui, w(k + 1), text);
+    for (k, text) in texts.iter().enumerate() {
+        text_cell(ui, w(k + 1), text.as_str());
     }
     // No crest or share for the master: empty cells keep the verdict in its column.
     cell(ui, w(5), height, |_| {});
