@@ -69,11 +69,12 @@ impl Rows {
             .tracks
             .iter()
             .map(|row| {
+                let [sample, true_peak, short_term, integrated] = reading_cells(&row.readings);
                 let cells = [
-                    format!("{} dBFS", format_reading(row.readings.sample_peak_dbfs)),
-                    format!("{} dBTP", format_reading(row.readings.true_peak_dbtp)),
-                    format!("{} LUFS", format_reading(row.readings.short_term_lufs)),
-                    format!("{} LUFS", format_reading(row.readings.integrated_lufs)),
+                    sample,
+                    true_peak,
+                    short_term,
+                    integrated,
                     format!("{} dB", format_reading(row.crest_factor_db)),
                     row.energy_share
                         .map_or("-".to_string(), |s| format!("{:.0} %", s * 100.0)),
@@ -86,20 +87,24 @@ impl Rows {
                 (cells, hover)
             })
             .collect();
-        let master = report.master.as_ref().map(|m| {
-            [
-                format!("{} dBFS", format_reading(m.readings.sample_peak_dbfs)),
-                format!("{} dBTP", format_reading(m.readings.true_peak_dbtp)),
-                format!("{} LUFS", format_reading(m.readings.short_term_lufs)),
-                format!("{} LUFS", format_reading(m.readings.integrated_lufs)),
-            ]
-        });
+        let master = report.master.as_ref().map(|m| reading_cells(&m.readings));
         Self {
             summary: summary(report),
             tracks,
             master,
         }
     }
+}
+
+/// The four cells a track and the master share: sample peak, true peak, the loudest
+/// short-term value and the integrated loudness.
+fn reading_cells(r: &mixmeter_core::session::TrackReadings) -> [String; 4] {
+    [
+        format!("{} dBFS", format_reading(r.sample_peak_dbfs)),
+        format!("{} dBTP", format_reading(r.true_peak_dbtp)),
+        format!("{} LUFS", format_reading(r.short_term_lufs)),
+        format!("{} LUFS", format_reading(r.integrated_lufs)),
+    ]
 }
 
 impl Drop for SessionPanel {
