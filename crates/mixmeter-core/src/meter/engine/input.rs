@@ -89,12 +89,15 @@ impl FragmentInput {
     /// `channels` channels. `recent_true_peak(c)`: channel `c`'s largest true peak of the last
     /// 3 s before this fragment; the true-peak detector refines only intervals that could
     /// exceed it (see [`super::super::truepeak`]), so every windowed maximum is refined.
+    /// `ends_fragment`: the piece is the fragment's last (what the true peak holds back is
+    /// measured now).
     pub(super) fn accumulate<C: AsRef<[f32]>>(
         &mut self,
         block: &[C],
         channels: usize,
         start: usize,
         n: usize,
+        ends_fragment: bool,
         recent_true_peak: impl Fn(usize) -> f32,
     ) {
         // One vectorised pass finds the sample peak and whether the piece is all finite (the
@@ -160,11 +163,18 @@ impl FragmentInput {
         }
         self.samples += n as u64;
 
+        // The true peak measures whole chunks as they fill and the rest when the fragment
+        // ends (the screen's fixed cost once per chunk, not per host block). The fragment's
+        // sample peak is already known: a floor no interval below it needs refining for.
         for (c, piece) in pieces.iter().enumerate().take(channels) {
             let floor = self.true_peak_max[c]
+                .max(self.sample_peak[c])
                 .max(recent_true_peak(c))
                 .min(self.over_ceiling_gain);
-            let peak = self.true_peak.process(c, piece, floor);
+            let mut peak = self.true_peak.push(c, piece, floor);
+            if ends_fragment {
+                peak = peak.max(self.true_peak.flush(c, floor.max(peak)));
+            }
             self.true_peak_max[c] = self.true_peak_max[c].max(peak);
         }
     }

@@ -294,8 +294,11 @@ impl Meter {
             let to_boundary = (self.fragment_end - self.samples_total) as usize;
             let n = to_boundary.min(frames - position);
             let peaks = &self.peaks;
+            let ends_fragment = n == to_boundary;
             self.input
-                .accumulate(block, channels, position, n, |c| peaks.recent_true_peak(c));
+                .accumulate(block, channels, position, n, ends_fragment, |c| {
+                    peaks.recent_true_peak(c)
+                });
             position += n;
             self.samples_total += n as u64;
             if self.samples_total >= self.fragment_end {

@@ -51,10 +51,12 @@
 //! once per `SPAN` samples, not copied per call). Cost of the screen: phase `F - p` is phase
 //! `p` mirrored, so each pair of phases is computed from the sums and differences of mirrored
 //! taps with half the multiplies, and the larger of the pair's two magnitudes is `|A| + |B|`
-//! (see `ScreenPhases`); the chunk's endpoints, second differences and largest estimate come
-//! from the same pass. When the largest estimate plus the largest allowance of a chunk stays
-//! at or below what is known, no interval of it is looked at again: that is exact, since every
-//! interval's estimate plus allowance is at most that sum. On x86-64 CPUs with AVX2 and FMA the
+//! (see `ScreenPhases`); each interval's endpoints, second differences and bound (estimate plus
+//! allowance) come from the same pass, with the chunk's largest bound. When that stays at or
+//! below what is known, no interval of it is looked at again. A caller feeding small blocks
+//! pushes them ([`TruePeak::push`]) and flushes at the end of its own period
+//! ([`TruePeak::flush`]), so the screen runs on whole chunks: its fixed cost per call, about
+//! 160 instructions a channel, is paid once per chunk, not once per host block. On x86-64 CPUs with AVX2 and FMA the
 //! screen runs in intrinsics and the refining dot products in AVX2, chosen at run time.
 //! Never allocates.
 
@@ -141,10 +143,13 @@ pub struct TruePeak {
     buffers: Box<[[f32; BUFFER]]>,
     /// Samples held in each channel's buffer (at least `HISTORY`).
     fill: [usize; MAX_CHANNELS],
+    /// Samples at the end of each channel's buffer not measured yet (less than [`CHUNK`]
+    /// between calls).
+    pending: [usize; MAX_CHANNELS],
     /// Screening estimate of each interval of the chunk.
     estimate: Box<[f32; CHUNK]>,
-    /// How much more than its estimate each interval of the chunk may hold.
-    allowance: Box<[f32; CHUNK]>,
+    /// The most each interval of the chunk may hold: its estimate plus its allowance.
+    bound: Box<[f32; CHUNK]>,
     /// Intervals refined since construction (for tests and benches).
     refined: u64,
 }
@@ -182,8 +187,9 @@ impl TruePeak {
             refine,
             buffers: vec![[0.0; BUFFER]; MAX_CHANNELS].into_boxed_slice(),
             fill: [HISTORY; MAX_CHANNELS],
+            pending: [0; MAX_CHANNELS],
             estimate: Box::new([0.0; CHUNK]),
-            allowance: Box::new([0.0; CHUNK]),
+            bound: Box::new([0.0; CHUNK]),
             refined: 0,
         }
     }
@@ -207,6 +213,7 @@ impl TruePeak {
             buffer[..HISTORY].fill(0.0);
         }
         self.fill = [HISTORY; MAX_CHANNELS];
+        self.pending = [0; MAX_CHANNELS];
     }
 
     /// The largest |reconstructed value| of the intervals that `samples` completes (and of
@@ -215,73 +222,106 @@ impl TruePeak {
     /// this call are refined; the others count with their screening estimate. Finite input
     /// only (the caller replaces non-finite samples). Never below the sample peak.
     pub fn process(&mut self, channel: usize, samples: &[f32], floor: f32) -> f32 {
+        let peak = self.push(channel, samples, floor);
+        peak.max(self.flush(channel, floor.max(peak)))
+    }
+
+    /// Appends `samples` to channel `channel`'s input and measures every whole [`CHUNK`] of
+    /// it as it fills (as [`TruePeak::process`] does, returning their peak); the rest waits
+    /// for more samples or [`TruePeak::flush`]. A caller that feeds small blocks measures in
+    /// whole chunks this way, paying the screen's fixed cost per chunk instead of per block.
+    pub fn push(&mut self, channel: usize, samples: &[f32], floor: f32) -> f32 {
         let mut peak = 0.0f32;
-        for chunk in samples.chunks(CHUNK) {
-            let n = chunk.len();
-            let buffer = &mut self.buffers[channel];
-            let mut fill = self.fill[channel];
-            if fill + n > BUFFER {
-                buffer.copy_within(fill - HISTORY..fill, 0);
-                fill = HISTORY;
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let room = CHUNK - self.pending[channel];
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.append(channel, now);
+            if self.pending[channel] == CHUNK {
+                peak = peak.max(self.measure_pending(channel, floor.max(peak)));
             }
-            buffer[fill..fill + n].copy_from_slice(chunk);
-            self.fill[channel] = fill + n;
-            // `[history | chunk]`: interval `i` of the chunk is refined on `window[i..i +
-            // REFINE_TAPS]`.
-            let window = &buffer[fill - HISTORY..fill + n];
-            let estimate = &mut self.estimate[..n];
-            let stats = match self.kernel.variant() {
-                Variant::Portable => screen_portable(window, estimate, &self.screen),
-                // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
-                #[cfg(target_arch = "x86_64")]
-                Variant::Avx2Fma => unsafe { screen_avx2(window, estimate, &self.screen) },
-            };
-            peak = peak.max(stats.sample_peak);
-            let mut known = floor.max(peak);
-            let mut largest_estimate = stats.largest_estimate;
-            // What the screen may have missed in an interval is proportional to the local
-            // curvature of the samples (the screen's errors, both its filter's near Nyquist and
-            // its grid's, grow with the content's frequency, as the second difference does).
-            // No interval can exceed the largest estimate plus the largest allowance: when that
-            // stays at or below what is known, nothing in the chunk needs a closer look.
-            if largest_estimate + SCREEN_ALLOWANCE_PER_CURVATURE * stats.largest_curvature > known {
-                let centre = REFINE_TAPS / 2 - 1;
-                let allowance = &mut self.allowance[..n];
-                for (i, a) in allowance.iter_mut().enumerate() {
-                    let k = centre + i;
-                    *a = SCREEN_ALLOWANCE_PER_CURVATURE
-                        * curvature(window[k - 1], window[k], window[k + 1], window[k + 2]);
-                }
-                // Refine, the most promising interval first so that it raises the bar for
-                // the others.
-                let first = estimate
-                    .iter()
-                    .position(|&e| e == largest_estimate)
-                    .unwrap_or(0);
-                for i in std::iter::once(first).chain(0..n) {
-                    let e = estimate[i];
-                    if e + allowance[i] <= known {
-                        continue;
-                    }
-                    let window = &window[i..i + REFINE_TAPS];
-                    let value = match self.kernel.variant() {
-                        Variant::Portable => refine_portable(window, &self.refine),
-                        // SAFETY: as above.
-                        #[cfg(target_arch = "x86_64")]
-                        Variant::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
-                    };
-                    self.refined += 1;
-                    // The screen's own estimate stays a lower bound if the parabola lands lower.
-                    let value = value.max(e);
-                    // Refined once: the allowance is spent.
-                    allowance[i] = 0.0;
-                    estimate[i] = value;
-                    known = known.max(value);
-                    largest_estimate = largest_estimate.max(value);
-                }
-            }
-            peak = peak.max(largest_estimate);
+            rest = later;
         }
         peak
+    }
+
+    /// Measures what [`TruePeak::push`] left waiting on channel `channel` (0 when nothing
+    /// waits).
+    pub fn flush(&mut self, channel: usize, floor: f32) -> f32 {
+        if self.pending[channel] == 0 {
+            return 0.0;
+        }
+        self.measure_pending(channel, floor)
+    }
+
+    /// Appends at most `CHUNK - pending` samples; when the buffer is full its history and
+    /// the samples waiting are moved to its front first.
+    fn append(&mut self, channel: usize, samples: &[f32]) {
+        let n = samples.len();
+        let buffer = &mut self.buffers[channel];
+        let mut fill = self.fill[channel];
+        let keep = HISTORY + self.pending[channel];
+        if fill + n > BUFFER {
+            buffer.copy_within(fill - keep..fill, 0);
+            fill = keep;
+        }
+        buffer[fill..fill + n].copy_from_slice(samples);
+        self.fill[channel] = fill + n;
+        self.pending[channel] += n;
+    }
+
+    /// Screens, and refines where needed, the samples waiting on channel `channel` (at most
+    /// one chunk).
+    fn measure_pending(&mut self, channel: usize, floor: f32) -> f32 {
+        let n = std::mem::take(&mut self.pending[channel]);
+        let fill = self.fill[channel];
+        // `[history | chunk]`: interval `i` of the chunk is refined on `window[i..i +
+        // REFINE_TAPS]`.
+        let window = &self.buffers[channel][fill - n - HISTORY..fill];
+        let estimate = &mut self.estimate[..n];
+        let bound = &mut self.bound[..n];
+        let stats = match self.kernel.variant() {
+            Variant::Portable => screen_portable(window, estimate, bound, &self.screen),
+            // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Variant::Avx2Fma => unsafe { screen_avx2(window, estimate, bound, &self.screen) },
+        };
+        let peak = stats.sample_peak;
+        let mut known = floor.max(peak);
+        let mut largest_estimate = stats.largest_estimate;
+        // What the screen may have missed in an interval is proportional to the local
+        // curvature of the samples (the screen's errors, both its filter's near Nyquist and its
+        // grid's, grow with the content's frequency, as the second difference does): each
+        // interval's bound is its estimate plus that allowance. When the chunk's largest bound
+        // stays at or below what is known, nothing in it needs a closer look.
+        if stats.largest_bound > known {
+            // Refine, the interval with the largest bound first so that it raises the bar for
+            // the others.
+            let first = bound
+                .iter()
+                .position(|&b| b == stats.largest_bound)
+                .unwrap_or(0);
+            for i in std::iter::once(first).chain(0..n) {
+                if bound[i] <= known {
+                    continue;
+                }
+                let window = &window[i..i + REFINE_TAPS];
+                let value = match self.kernel.variant() {
+                    Variant::Portable => refine_portable(window, &self.refine),
+                    // SAFETY: as above.
+                    #[cfg(target_arch = "x86_64")]
+                    Variant::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
+                };
+                self.refined += 1;
+                // The screen's own estimate stays a lower bound if the parabola lands lower.
+                let value = value.max(estimate[i]);
+                // Refined once: the bound is what it measured.
+                bound[i] = value;
+                estimate[i] = value;
+                known = known.max(value);
+                largest_estimate = largest_estimate.max(value);
+            }
+        }
+        peak.max(largest_estimate)
     }
 }

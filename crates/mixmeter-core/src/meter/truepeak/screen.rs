@@ -128,29 +128,36 @@ pub(super) fn screen_pass<const P: usize, const HALF: bool, const FMA: bool>(
 
 /// [`screen_pass`] in AVX2 + FMA intrinsics, eight outputs per step (the generic loop, left to
 /// the compiler, kept every `s[k]` and `d[k]` of a step live at once and spilled them). The
-/// first pass (`FIRST`) also takes each interval's endpoints and the second difference at its
-/// start from the loads it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=8]` the
-/// samples of the second difference at `x[7]`) and stores its estimates without reading the
-/// old ones. The second difference at an interval's end is the one at the next interval's
-/// start, so only the last interval's end is computed apart (in the same operations as
-/// [`curvature`]'s): the largest of them is the largest [`curvature`] of the pass's intervals.
-/// Returns the largest estimate stored and, in the first pass, the largest second difference.
+/// first pass (`FIRST`) also takes each interval's endpoints and its allowance from the loads
+/// it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=9]` the samples of the second
+/// differences at both, in the same operations as [`curvature`]'s) and stores its estimates
+/// without reading the old ones; the last pass (`LAST`, the first too when there is one)
+/// stores each interval's bound, its estimate plus its allowance (which waits in `bound`
+/// between a first and a last pass). Returns the largest estimate and, in the last pass, the
+/// largest bound.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bool>(
+pub(super) fn screen_pass_avx2<
+    const P: usize,
+    const HALF: bool,
+    const FIRST: bool,
+    const LAST: bool,
+>(
     window: &[f32],
     estimate: &mut [f32],
+    bound: &mut [f32],
     pairs: &[[[f32; HALF_TAPS]; 2]; P],
     half: &[f32; HALF_TAPS],
 ) -> (f32, f32) {
     use std::arch::x86_64::*;
     let n = estimate.len();
-    assert!(n % 8 == 0 && window.len() >= n + SCREEN_TAPS - 1);
+    assert!(n % 8 == 0 && bound.len() == n && window.len() >= n + SCREEN_TAPS - 1);
     let sign = _mm256_set1_ps(-0.0);
     let abs = |v: __m256| _mm256_andnot_ps(sign, v);
+    let per_curvature = _mm256_set1_ps(SCREEN_ALLOWANCE_PER_CURVATURE);
     let mut largest = _mm256_setzero_ps();
-    let mut bend = _mm256_setzero_ps();
+    let mut largest_bound = _mm256_setzero_ps();
     let mut i = 0;
     // `B` blocks of eight outputs per step: each coefficient broadcast serves all of them.
     // Two blocks when one pair (and the half-sample phase) keeps every accumulator, sum and
@@ -162,10 +169,13 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
             let mut even = [[_mm256_setzero_ps(); P]; B];
             let mut odd = [[_mm256_setzero_ps(); P]; B];
             let mut middle = [_mm256_setzero_ps(); B];
-            // The first pass's endpoints: x[6] until x[7] and x[8] arrive, then the larger
-            // endpoint magnitude (the second difference at x[7] goes into `bend` at once).
+            // The first pass's endpoints and allowances: x[6] and x[9] until x[7] and x[8]
+            // arrive, then the larger endpoint magnitude and the allowance of the larger
+            // second difference at x[7] and x[8].
             let mut x6 = [_mm256_setzero_ps(); B];
+            let mut x9 = [_mm256_setzero_ps(); B];
             let mut endpoints = [_mm256_setzero_ps(); B];
+            let mut allowance = [_mm256_setzero_ps(); B];
             for k in 0..HALF_TAPS {
                 let mut sum = [_mm256_setzero_ps(); B];
                 let mut difference = [_mm256_setzero_ps(); B];
@@ -180,15 +190,16 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
                         )
                     };
                     if FIRST && k == HALF_TAPS - 2 {
-                        x6[b] = near;
+                        (x6[b], x9[b]) = (near, far);
                     }
                     if FIRST && k == HALF_TAPS - 1 {
                         let (x7, x8) = (near, far);
-                        let before = abs(_mm256_add_ps(
-                            _mm256_fnmadd_ps(_mm256_set1_ps(2.0), x7, x6[b]),
-                            x8,
-                        ));
-                        bend = _mm256_max_ps(before, bend);
+                        // As `curvature` computes them (`x6 - 2 x7` is exact either way).
+                        let two = _mm256_set1_ps(2.0);
+                        let before = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, x7, x6[b]), x8));
+                        let after = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, x8, x7), x9[b]));
+                        let bend = _mm256_max_ps(before, after);
+                        allowance[b] = _mm256_mul_ps(per_curvature, bend);
                         endpoints[b] = _mm256_max_ps(abs(x7), abs(x8));
                     }
                     sum[b] = _mm256_add_ps(near, far);
@@ -229,6 +240,24 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
                 largest = _mm256_max_ps(best, largest);
                 // SAFETY: as above.
                 unsafe { _mm256_storeu_ps(out, best) };
+                // SAFETY: `bound` has the length of `estimate` (asserted above).
+                let bound_out = unsafe { bound.as_mut_ptr().add(i + 8 * b) };
+                if LAST {
+                    // SAFETY: as the store below.
+                    let a = if FIRST {
+                        allowance[b]
+                    } else {
+                        unsafe { _mm256_loadu_ps(bound_out) }
+                    };
+                    let sum = _mm256_add_ps(best, a);
+                    largest_bound = _mm256_max_ps(sum, largest_bound);
+                    // SAFETY: as above.
+                    unsafe { _mm256_storeu_ps(bound_out, sum) };
+                } else if FIRST {
+                    // The allowance waits there for the last pass.
+                    // SAFETY: as above.
+                    unsafe { _mm256_storeu_ps(bound_out, allowance[b]) };
+                }
             }
             i += 8 * B;
         }};
@@ -247,14 +276,7 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
         unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
         lanes.iter().fold(0.0f32, |m, &x| max_abs(x, m))
     };
-    let mut largest_curvature = fold(bend);
-    if FIRST && n > 0 {
-        // The second difference at the last interval's end, `x[n + 7]`.
-        let [b, c, d] = [window[n + 6], window[n + 7], window[n + 8]];
-        let after = ((-2.0f32).mul_add(c, b) + d).abs();
-        largest_curvature = max_abs(after, largest_curvature);
-    }
-    (fold(largest), largest_curvature)
+    (fold(largest), fold(largest_bound))
 }
 
 /// [`screen_chunk`] with the AVX2 passes: the same estimates (up to the rounding of the fused
@@ -265,6 +287,7 @@ pub(super) fn screen_pass_avx2<const P: usize, const HALF: bool, const FIRST: bo
 pub(super) fn screen_chunk_avx2(
     window: &[f32],
     estimate: &mut [f32],
+    bound: &mut [f32],
     phases: &ScreenPhases,
 ) -> ChunkStats {
     const NONE: [f32; HALF_TAPS] = [0.0; HALF_TAPS];
@@ -272,59 +295,84 @@ pub(super) fn screen_chunk_avx2(
     let whole = n - n % 8;
     let screened = &window[SCREEN_OFFSET..SCREEN_OFFSET + n + SCREEN_TAPS - 1];
     let (vector, tail) = estimate.split_at_mut(whole);
-    let mut pairs = phases.pairs.as_slice();
-    let first = |k: usize| -> &[[[f32; HALF_TAPS]; 2]] { &phases.pairs[..k] };
-    let (mut largest, largest_curvature) = match (phases.half.as_ref(), pairs.len()) {
-        (Some(half), 0) => screen_pass_avx2::<0, true, true>(screened, vector, &[], half),
-        (Some(half), _) => {
-            pairs = &pairs[1..];
-            screen_pass_avx2::<1, true, true>(screened, vector, first(1).try_into().unwrap(), half)
-        }
-        (None, 1) => {
-            pairs = &pairs[1..];
-            screen_pass_avx2::<1, false, true>(
-                screened,
-                vector,
-                first(1).try_into().unwrap(),
-                &NONE,
-            )
-        }
-        (None, _) => {
-            pairs = &pairs[2..];
-            screen_pass_avx2::<2, false, true>(
-                screened,
-                vector,
-                first(2).try_into().unwrap(),
-                &NONE,
-            )
-        }
+    let (vector_bound, tail_bound) = bound.split_at_mut(whole);
+    // The first pass takes the half-sample phase with one pair, or two pairs; the others
+    // two pairs at a time.
+    let first_pairs = match (phases.half.is_some(), phases.pairs.len()) {
+        (true, p) => p.min(1),
+        (false, p) => p.min(2),
     };
-    for group in pairs.chunks(2) {
-        largest = match group.len() {
-            1 => screen_pass_avx2::<1, false, false>(
-                screened,
-                vector,
-                group.try_into().unwrap(),
-                &NONE,
-            ),
-            _ => screen_pass_avx2::<2, false, false>(
-                screened,
-                vector,
-                group.try_into().unwrap(),
-                &NONE,
-            ),
+    let (first, rest) = phases.pairs.split_at(first_pairs);
+    let only = rest.is_empty();
+    macro_rules! first_pass {
+        ($p:literal, $half:literal, $pairs:expr, $h:expr) => {
+            if only {
+                screen_pass_avx2::<$p, $half, true, true>(
+                    screened,
+                    vector,
+                    vector_bound,
+                    $pairs,
+                    $h,
+                )
+            } else {
+                screen_pass_avx2::<$p, $half, true, false>(
+                    screened,
+                    vector,
+                    vector_bound,
+                    $pairs,
+                    $h,
+                )
+            }
+        };
+    }
+    let (mut largest, mut largest_bound) = match (phases.half.as_ref(), first.len()) {
+        (Some(half), 0) => first_pass!(0, true, &[], half),
+        (Some(half), _) => first_pass!(1, true, first.try_into().unwrap(), half),
+        (None, 1) => first_pass!(1, false, first.try_into().unwrap(), &NONE),
+        (None, _) => first_pass!(2, false, first.try_into().unwrap(), &NONE),
+    };
+    let groups = rest.len().div_ceil(2);
+    for (g, group) in rest.chunks(2).enumerate() {
+        let last = g + 1 == groups;
+        macro_rules! pass {
+            ($p:literal) => {
+                if last {
+                    screen_pass_avx2::<$p, false, false, true>(
+                        screened,
+                        vector,
+                        vector_bound,
+                        group.try_into().unwrap(),
+                        &NONE,
+                    )
+                } else {
+                    screen_pass_avx2::<$p, false, false, false>(
+                        screened,
+                        vector,
+                        vector_bound,
+                        group.try_into().unwrap(),
+                        &NONE,
+                    )
+                }
+            };
         }
-        .0;
+        let (estimate, bound) = match group.len() {
+            1 => pass!(1),
+            _ => pass!(2),
+        };
+        largest = estimate;
+        if last {
+            largest_bound = bound;
+        }
     }
     let mut stats = ChunkStats {
         sample_peak: 0.0,
         largest_estimate: largest,
-        largest_curvature,
+        largest_bound,
     };
     if !tail.is_empty() {
-        let rest = screen_chunk::<false>(&window[whole..], tail, phases);
+        let rest = screen_chunk::<false>(&window[whole..], tail, tail_bound, phases);
         stats.largest_estimate = stats.largest_estimate.max(rest.largest_estimate);
-        stats.largest_curvature = stats.largest_curvature.max(rest.largest_curvature);
+        stats.largest_bound = stats.largest_bound.max(rest.largest_bound);
     }
     stats.sample_peak = lane_peak(&window[HISTORY..HISTORY + n]);
     stats
@@ -375,24 +423,26 @@ pub(super) fn screen_generic<const FMA: bool>(
     }
 }
 
-/// What one pass over a screened chunk learns: its largest sample, its largest screening
-/// estimate and its largest second difference (which bounds every interval's allowance).
+/// What screening a chunk learns: its largest sample, its largest screening estimate and its
+/// largest bound (an interval's estimate plus its allowance: the most it may hold).
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct ChunkStats {
     pub(super) sample_peak: f32,
     pub(super) largest_estimate: f32,
-    pub(super) largest_curvature: f32,
+    pub(super) largest_bound: f32,
 }
 
 /// Screens the chunk whose refining window is `window` (`HISTORY + n` inputs, `n =
 /// estimate.len()`): each interval's estimate is the larger of its endpoints and every
 /// screening phase; then one pass in lanes of eight (per-lane maxima, which the compiler keeps
-/// in vector registers; a running scalar maximum would not vectorise) finds the chunk's
-/// [`ChunkStats`].
+/// in vector registers; a running scalar maximum would not vectorise) stores each interval's
+/// bound (its estimate plus [`SCREEN_ALLOWANCE_PER_CURVATURE`] times its [`curvature`]) and
+/// finds the chunk's [`ChunkStats`].
 #[inline(always)]
 pub(super) fn screen_chunk<const FMA: bool>(
     window: &[f32],
     estimate: &mut [f32],
+    bound: &mut [f32],
     phases: &ScreenPhases,
 ) -> ChunkStats {
     const W: usize = 8;
@@ -415,7 +465,7 @@ pub(super) fn screen_chunk<const FMA: bool>(
     let samples = &window[HISTORY..HISTORY + n];
     let mut peak = [0.0f32; W];
     let mut largest = [0.0f32; W];
-    let mut bend = [0.0f32; W];
+    let mut largest_bound = [0.0f32; W];
     let whole = n - n % W;
     let mut i = 0;
     while i < whole {
@@ -423,26 +473,30 @@ pub(super) fn screen_chunk<const FMA: bool>(
         let lane = |v: &[f32]| -> [f32; W] { v[i..i + W].try_into().unwrap() };
         let (s, e) = (lane(samples), lane(estimate));
         let (a, b, c, d) = (lane(x0), lane(x1), lane(x2), lane(x3));
+        let out: &mut [f32; W] = (&mut bound[i..i + W]).try_into().unwrap();
         for j in 0..W {
             peak[j] = max_abs(s[j], peak[j]);
             largest[j] = max_abs(e[j], largest[j]);
             let before = (a[j] - 2.0 * b[j] + c[j]).abs();
             let after = (b[j] - 2.0 * c[j] + d[j]).abs();
-            bend[j] = max_abs(before, bend[j]);
-            bend[j] = max_abs(after, bend[j]);
+            let bend = if before > after { before } else { after };
+            out[j] = e[j] + SCREEN_ALLOWANCE_PER_CURVATURE * bend;
+            largest_bound[j] = max_abs(out[j], largest_bound[j]);
         }
         i += W;
     }
     for k in whole..n {
         peak[0] = max_abs(samples[k], peak[0]);
         largest[0] = max_abs(estimate[k], largest[0]);
-        bend[0] = max_abs(curvature(x0[k], x1[k], x2[k], x3[k]), bend[0]);
+        bound[k] =
+            estimate[k] + SCREEN_ALLOWANCE_PER_CURVATURE * curvature(x0[k], x1[k], x2[k], x3[k]);
+        largest_bound[0] = max_abs(bound[k], largest_bound[0]);
     }
     let fold = |v: [f32; W]| v.iter().fold(0.0f32, |m, &x| max_abs(x, m));
     ChunkStats {
         sample_peak: fold(peak),
         largest_estimate: fold(largest),
-        largest_curvature: fold(bend),
+        largest_bound: fold(largest_bound),
     }
 }
 
@@ -457,9 +511,10 @@ pub(super) fn curvature(a: f32, b: f32, c: f32, d: f32) -> f32 {
 pub(super) fn screen_portable(
     window: &[f32],
     estimate: &mut [f32],
+    bound: &mut [f32],
     phases: &ScreenPhases,
 ) -> ChunkStats {
-    screen_chunk::<false>(window, estimate, phases)
+    screen_chunk::<false>(window, estimate, bound, phases)
 }
 
 /// The same kernels compiled for AVX2 + FMA, chosen at run time when the CPU has them.
@@ -468,7 +523,8 @@ pub(super) fn screen_portable(
 pub(super) fn screen_avx2(
     window: &[f32],
     estimate: &mut [f32],
+    bound: &mut [f32],
     phases: &ScreenPhases,
 ) -> ChunkStats {
-    screen_chunk_avx2(window, estimate, phases)
+    screen_chunk_avx2(window, estimate, bound, phases)
 }

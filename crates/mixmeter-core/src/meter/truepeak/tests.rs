@@ -298,3 +298,75 @@ fn portable_and_simd_kernels_agree() {
         }
     }
 }
+
+/// Pushed in small, uneven blocks and flushed at the end of each run (as the meter does at
+/// each fragment's end), the detector reads every run exactly as processing the run whole
+/// does, across its buffer's wrap-arounds, and the overall maximum is the whole signal's.
+#[test]
+fn pushing_blocks_and_flushing_reads_what_processing_whole_runs_reads() {
+    let x = noise(20_000, 7);
+    let mut whole_runs = TruePeak::new(192_000.0);
+    let mut pushed = TruePeak::new(192_000.0);
+    let (mut start, mut run, mut block) = (0, 961, 1);
+    let mut overall = 0.0f32;
+    while start < x.len() {
+        let end = (start + run).min(x.len());
+        let expected = whole_runs.process(3, &x[start..end], 0.0);
+        let mut got = 0.0f32;
+        for piece in x[start..end].chunks(block) {
+            // The floor a caller passes: what it has read of the run so far.
+            got = got.max(pushed.push(3, piece, got));
+            block = (block * 5 + 3) % 97 + 1;
+        }
+        got = got.max(pushed.flush(3, got));
+        assert_eq!(got.to_bits(), expected.to_bits(), "run at {start}");
+        overall = overall.max(got);
+        start = end;
+        run = (run * 7 + 11) % 1200 + 1;
+    }
+    let whole_peak = whole(192_000.0, &x);
+    assert!(
+        (whole_peak - overall).abs() <= 1e-6 * whole_peak,
+        "{whole_peak} {overall}"
+    );
+    assert_eq!(pushed.flush(3, 0.0), 0.0, "nothing left waiting");
+}
+
+/// Every interval's bound, as both screens store it, is its estimate plus the allowance of
+/// its curvature, at every rate (one screening pass or several), on chunks with and without a
+/// remainder of intervals past the last whole eight.
+#[test]
+fn screens_store_each_intervals_estimate_plus_allowance() {
+    for rate in [8_000.0, 22_050.0, 32_000.0, 44_100.0, 48_000.0, 192_000.0] {
+        let phases = ScreenPhases::new(factor_for_rate(rate));
+        for n in [1, 8, 77, CHUNK] {
+            let window = noise(HISTORY + n, n as u64);
+            let centre = REFINE_TAPS / 2 - 1;
+            let mut kernels = vec![Kernel::PORTABLE];
+            kernels.extend(Kernel::avx2_fma());
+            for kernel in kernels {
+                let (mut estimate, mut bound) = (vec![0.0f32; n], vec![0.0f32; n]);
+                let stats = match kernel.variant() {
+                    Variant::Portable => {
+                        screen_portable(&window, &mut estimate, &mut bound, &phases)
+                    }
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `avx2_fma` is only `Some` on a CPU with AVX2 and FMA.
+                    Variant::Avx2Fma => unsafe {
+                        screen_avx2(&window, &mut estimate, &mut bound, &phases)
+                    },
+                };
+                let mut largest = 0.0f32;
+                for i in 0..n {
+                    let k = centre + i;
+                    let allowance = SCREEN_ALLOWANCE_PER_CURVATURE
+                        * curvature(window[k - 1], window[k], window[k + 1], window[k + 2]);
+                    assert!(allowance > 0.0);
+                    assert_eq!(bound[i], estimate[i] + allowance, "{rate} Hz, {n}, {i}");
+                    largest = largest.max(bound[i]);
+                }
+                assert_eq!(stats.largest_bound, largest, "{rate} Hz, {n}");
+            }
+        }
+    }
+}
