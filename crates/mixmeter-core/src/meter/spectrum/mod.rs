@@ -598,6 +598,7 @@ impl SpectrumAnalyzer {
                     part,
                     &mut analysis.windowed,
                     packed,
+                    avx2,
                 );
             }
             Step::Fft(block) => plan.block_fft(packed, block, &mut self.scratch),

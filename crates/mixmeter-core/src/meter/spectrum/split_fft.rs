@@ -213,6 +213,7 @@ pub(super) fn window_and_pack(
     part: usize,
     windowed: &mut [f32],
     packed: &mut [Complex<f32>],
+    avx2: bool,
 ) {
     let size = plan.size;
     let len = size / plan.parts();
@@ -228,6 +229,7 @@ pub(super) fn window_and_pack(
             window,
             first_group,
             packed,
+            avx2,
         );
         return;
     }
@@ -248,7 +250,7 @@ pub(super) fn window_and_pack(
     {
         *out = x * w;
     }
-    pack(plan, windowed, &[], first_group, packed);
+    pack(plan, windowed, &[], first_group, packed, avx2);
 }
 
 /// Packs `samples` (times `window`, or as they are when `window` is empty), the frame's
@@ -261,6 +263,7 @@ fn pack(
     window: &[f32],
     first_group: usize,
     packed: &mut [Complex<f32>],
+    avx2: bool,
 ) {
     let len = plan.size / (2 * plan.blocks);
     let groups = first_group..first_group + samples.len() / (2 * plan.blocks);
@@ -291,6 +294,16 @@ fn pack(
         return;
     }
     let (even, odd) = packed[..2 * len].split_at_mut(len);
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: the caller passes `avx2` only when the CPU has AVX2.
+        unsafe {
+            avx2::pack_two_blocks(samples, window, &mut even[groups.clone()], &mut odd[groups])
+        };
+        return;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
     let pairs = even[groups.clone()].iter_mut().zip(odd[groups].iter_mut());
     if window.is_empty() {
         for ((e, o), x) in pairs.zip(samples.chunks_exact(4)) {
@@ -425,6 +438,84 @@ pub(super) fn add_power(
     } else {
         for ((p, x), &scale) in power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter()) {
             *p += weight * scale * x.norm_sqr();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX2 two-block packing gives the scalar loop's bits, windowed and not, for every
+    /// part of a frame, with the wrap-around of the sample ring at every position in a part;
+    /// and alone, for every count of pairs (its last odd pair is packed apart).
+    #[test]
+    fn avx2_packing_matches_the_scalar_loop() {
+        if Kernel::avx2_fma().is_none() {
+            return;
+        }
+        let size = 64;
+        let plan = Plan::new(size, 48_000.0, &mut complex_planner(Kernel::PORTABLE));
+        assert!(!plan.four_blocks());
+        let mut seed = 11u64;
+        let history: Vec<f32> = (0..size * 3 / 2)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        for start in 0..history.len() {
+            for part in 0..plan.parts() {
+                let mut packed = [
+                    vec![Complex::default(); size / 2],
+                    vec![Complex::default(); size / 2],
+                ];
+                let mut windowed = vec![0.0f32; size];
+                for (avx2, out) in [false, true].into_iter().zip(&mut packed) {
+                    window_and_pack(&plan, &history, start, part, &mut windowed, out, avx2);
+                }
+                let bits = |p: &[Complex<f32>]| -> Vec<(u32, u32)> {
+                    p.iter().map(|z| (z.re.to_bits(), z.im.to_bits())).collect()
+                };
+                assert_eq!(
+                    bits(&packed[0]),
+                    bits(&packed[1]),
+                    "start {start}, part {part}"
+                );
+                assert!(packed[1].iter().any(|z| z.re != 0.0));
+            }
+        }
+        for n in 0..9 {
+            let (x, w) = (&history[..4 * n], &plan.window[..4 * n]);
+            for window in [w, &[][..]] {
+                let (mut even, mut odd) =
+                    (vec![Complex::default(); n], vec![Complex::default(); n]);
+                // SAFETY: checked above that the CPU has AVX2.
+                unsafe { avx2::pack_two_blocks(x, window, &mut even, &mut odd) };
+                for m in 0..n {
+                    let f = |i: usize| {
+                        if window.is_empty() {
+                            x[i]
+                        } else {
+                            x[i] * window[i]
+                        }
+                    };
+                    let (e, o) = (f(4 * m).to_bits(), f(4 * m + 1).to_bits());
+                    assert_eq!(
+                        (even[m].re.to_bits(), even[m].im.to_bits()),
+                        (e, o),
+                        "{n} {m}"
+                    );
+                    let (e, o) = (f(4 * m + 2).to_bits(), f(4 * m + 3).to_bits());
+                    assert_eq!(
+                        (odd[m].re.to_bits(), odd[m].im.to_bits()),
+                        (e, o),
+                        "{n} {m}"
+                    );
+                }
+            }
         }
     }
 }
