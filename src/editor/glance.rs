@@ -287,9 +287,9 @@ pub fn checks_row(ui: &mut egui::Ui, view: &View) -> bool {
                 let response = ui
                     .add(egui::Button::new(job).stroke(egui::Stroke::new(1.0, color)))
                     .on_hover_text(format!("{}: {} — {}", item.label, word, item.evidence));
-                let name = format!("{} check", item.label);
                 let value = item.value;
                 response.widget_info(|| {
+                    let name = format!("{} check", item.label);
                     let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &name);
                     info.current_text_value = Some(word.to_string());
                     info.value = value.filter(|v| v.is_finite());
@@ -335,11 +335,11 @@ pub fn suggestion_lines(ui: &mut egui::Ui, view: &View) {
                 s.text,
                 100.0 * s.confidence
             );
-            let name = format!("Suggestion {}", i + 1);
             let response =
                 ui.add(egui::Label::new(RichText::new(&text).size(SUGGESTION_SIZE)).truncate());
             let confidence = s.confidence;
             response.widget_info(|| {
+                let name = format!("Suggestion {}", i + 1);
                 let mut info = egui::WidgetInfo::labeled(egui::Role::ListItem, true, &name);
                 info.current_text_value = Some(text.clone());
                 info.value = Some(confidence);

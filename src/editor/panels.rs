@@ -295,12 +295,11 @@ pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
                     Some(c) => text.color(c),
                     None => text.weak(),
                 };
-                let sentence = row.sentence.clone();
-                let label = format!("{} verdict", row.name);
                 let response = ui.label(text).on_hover_text(&row.sentence);
                 response.widget_info(|| {
+                    let label = format!("{} verdict", row.name);
                     let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
-                    info.current_text_value = Some(sentence.clone());
+                    info.current_text_value = Some(row.sentence.clone());
                     info
                 });
                 ui.end_row();
@@ -364,11 +363,13 @@ pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64
             Stroke::new(2.0, ui.visuals().strong_text_color()),
         );
     }
-    let text = correlation_text(live);
-    let spoken = format!("{text}, whole measurement {}", correlation_text(whole));
     response.widget_info(|| {
         let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, "Correlation");
-        info.current_text_value = Some(spoken.clone());
+        info.current_text_value = Some(format!(
+            "{}, whole measurement {}",
+            correlation_text(live),
+            correlation_text(whole)
+        ));
         info.value = live.filter(|c| c.is_finite());
         info
     });

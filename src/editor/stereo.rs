@@ -201,16 +201,17 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
             Stroke::new(2.0, ui.visuals().strong_text_color()),
         );
     }
-    let text = correlation_text(live.correlation);
-    let label = format!("{range} correlation");
+    // What a screen reader is told is formatted only when one asks (egui calls these closures
+    // only with its accessibility tree on).
     let value = live.correlation;
-    let spoken = format!(
-        "{text}, whole measurement {}",
-        correlation_text(whole.correlation)
-    );
     response.widget_info(|| {
+        let label = format!("{range} correlation");
         let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
-        info.current_text_value = Some(spoken.clone());
+        info.current_text_value = Some(format!(
+            "{}, whole measurement {}",
+            correlation_text(live.correlation),
+            correlation_text(whole.correlation)
+        ));
         info.value = value;
         info
     });
@@ -221,9 +222,9 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
         None => NO_VALUE.to_string(),
     };
     let width_response = ui.label(RichText::new(&width).small().monospace());
-    let width_label = format!("{range} side to mid");
     width_response.widget_info(|| {
-        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &width_label);
+        let label = format!("{range} side to mid");
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
         info.current_text_value = Some(width.clone());
         info
     });
@@ -236,9 +237,9 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
         (None, None) => (NO_VALUE.to_string(), ui.visuals().weak_text_color()),
     };
     let loss_response = ui.label(RichText::new(&loss).small().monospace().color(color));
-    let loss_label = format!("{range} mono loss");
     loss_response.widget_info(|| {
-        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &loss_label);
+        let label = format!("{range} mono loss");
+        let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
         info.current_text_value = Some(loss.clone());
         info
     });
