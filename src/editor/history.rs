@@ -192,7 +192,7 @@ pub fn draw_history(
     let (rect, response) =
         ui.allocate_exact_size(Vec2::new(width, (height - 24.0).max(60.0)), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
     let weak = ui.visuals().weak_text_color();
     let font = egui::FontId::proportional(10.0);
     for lufs in [-6.0, -12.0, -18.0, -24.0, -30.0, -36.0, -42.0] {

@@ -112,6 +112,7 @@ pub fn areas(full: Rect) -> Areas {
 
 /// Draws the whole editor into `ui` and returns the user's actions.
 pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
+    editor_style(ui);
     let mut actions = Actions::default();
     let view = frame.view;
     let full = ui.available_rect_before_wrap();
@@ -217,6 +218,39 @@ pub fn draw(ui: &mut egui::Ui, frame: &EditorFrame) -> Actions {
         );
     }
     actions
+}
+
+/// The editor's style, set on its context (from this frame's `ui` on), for what a frame costs:
+/// - square corners on every widget, window and menu: a rounded rectangle is a path of 20 to
+///   36 points where a square one has 4, and anti-aliasing its edge costs per point, about
+///   five times the tessellation; a frame draws some seventy rectangles (buttons, tabs, chips,
+///   bars, plot backgrounds);
+/// - labels that are not selectable: a selectable label senses clicks and drags and runs
+///   egui's text selection every frame, for each of the hundred and fifty labels, for text
+///   nobody selects in a meter (every reading is in the analyzer's and the reports' output).
+fn editor_style(ui: &mut egui::Ui) {
+    fn apply(style: &mut egui::Style) {
+        style.interaction.selectable_labels = false;
+        let visuals = &mut style.visuals;
+        let widgets = &mut visuals.widgets;
+        for widget in [
+            &mut widgets.noninteractive,
+            &mut widgets.inactive,
+            &mut widgets.hovered,
+            &mut widgets.active,
+            &mut widgets.open,
+        ] {
+            widget.corner_radius = egui::CornerRadius::ZERO;
+        }
+        visuals.window_corner_radius = egui::CornerRadius::ZERO;
+        visuals.menu_corner_radius = egui::CornerRadius::ZERO;
+    }
+    if ui.style().interaction.selectable_labels
+        || ui.visuals().widgets.inactive.corner_radius != egui::CornerRadius::ZERO
+    {
+        ui.ctx().all_styles_mut(apply);
+        apply(ui.style_mut());
+    }
 }
 
 /// Draws a ring around the widget with keyboard focus, once the keyboard (Tab) or a screen

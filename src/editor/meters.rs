@@ -163,12 +163,12 @@ pub fn draw_bars(ui: &mut egui::Ui, rect: Rect, bars: &[Bar]) {
         let x0 = plot.left() + i as f32 * (width + gap);
         let column =
             Rect::from_min_size(Pos2::new(x0, plot.top()), Vec2::new(width, plot.height()));
-        painter.rect_filled(column, 2.0, ui.visuals().extreme_bg_color);
+        painter.rect_filled(column, 0.0, ui.visuals().extreme_bg_color);
         if bar.value_db.is_finite() {
             let top = LEVEL_SCALE.y(column, bar.value_db);
             painter.rect_filled(
                 Rect::from_min_max(Pos2::new(column.left(), top), column.max),
-                1.0,
+                0.0,
                 bar.color,
             );
         }

@@ -333,7 +333,7 @@ pub fn platforms_panel(ui: &mut egui::Ui, view: &View) {
 pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64>, width: f32) {
     let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 16.0), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
     let x_of = |c: f64| rect.left() + (c.clamp(-1.0, 1.0) as f32 + 1.0) / 2.0 * rect.width();
     let centre = x_of(0.0);
     if let Some(c) = live.filter(|c| c.is_finite()) {
@@ -342,7 +342,7 @@ pub fn correlation_meter(ui: &mut egui::Ui, live: Option<f64>, whole: Option<f64
         painter.rect_filled(
             Rect::from_x_y_ranges(centre.min(x)..=centre.max(x), rect.y_range())
                 .shrink2(Vec2::new(0.0, 2.0)),
-            1.0,
+            0.0,
             color,
         );
     }

@@ -495,7 +495,7 @@ fn track_row(
                 Color32::from_rgb(r, g, b)
             });
         let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-        ui.painter().rect_filled(swatch, 2.0, colour);
+        ui.painter().rect_filled(swatch, 0.0, colour);
         ui.add(egui::Label::new(&row.name).truncate());
     });
     for (k, text) in cells.iter().enumerate() {

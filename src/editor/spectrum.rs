@@ -644,7 +644,7 @@ fn plot_summary(data: &SpectrumData) -> String {
 fn paint_plot(ui: &egui::Ui, rect: Rect, data: &SpectrumData) {
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
-    painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
     let grid = Stroke::new(1.0, visuals.faint_bg_color.gamma_multiply(2.0));
     let text_color = visuals.weak_text_color();
     let font = egui::FontId::proportional(10.0);

@@ -14,7 +14,7 @@ use crate::diagnosis::stereo::{
     Mix, MonoCompatibility, StereoBand, Verdict, format_range, mono_compatibility,
 };
 use crate::meter::engine::Readings;
-use crate::meter::stereo::BANDS;
+use crate::meter::stereo::{BAND_EDGES_HZ, BANDS};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 
 /// The vectorscope magnifies quiet material at most this much, dB.
@@ -167,13 +167,29 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize
     });
 }
 
+/// The band's range as the table writes it ("300-500 Hz"): written once per band of
+/// [`BAND_EDGES_HZ`], not every frame.
+fn range_label(band: &StereoBand) -> std::borrow::Cow<'static, str> {
+    static LABELS: std::sync::LazyLock<[String; BANDS]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|b| format_range(BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1]))
+    });
+    let edges = BAND_EDGES_HZ.windows(2);
+    match edges
+        .zip(LABELS.iter())
+        .find(|(e, _)| e[0] == band.low_hz && e[1] == band.high_hz)
+    {
+        Some((_, label)) => label.as_str().into(),
+        None => format_range(band.low_hz, band.high_hz).into(),
+    }
+}
+
 fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
-    let range = format_range(live.low_hz, live.high_hz);
-    ui.label(RichText::new(&range).small().monospace());
+    let range = range_label(live);
+    ui.label(RichText::new(range.as_ref()).small().monospace());
     // Correlation bar: -1 .. +1, filled from 0, red below 0, the whole measurement as a tick.
     let (rect, response) = ui.allocate_exact_size(Vec2::new(BAR_WIDTH, 14.0), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
     let x_of = |c: f64| rect.left() + (c.clamp(-1.0, 1.0) as f32 + 1.0) / 2.0 * rect.width();
     let centre = x_of(0.0);
     if let Some(c) = live.correlation {
@@ -185,7 +201,7 @@ fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
         };
         let bar = Rect::from_x_y_ranges(centre.min(x)..=centre.max(x), rect.y_range())
             .shrink2(Vec2::new(0.0, 2.0));
-        painter.rect_filled(bar, 1.0, color);
+        painter.rect_filled(bar, 0.0, color);
     }
     painter.line_segment(
         [
@@ -250,7 +266,7 @@ fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
     let size = SCOPE_SIZE.min((ui.available_width() * 0.36).max(140.0));
     let (rect, response) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 4.0, Color32::from_gray(16));
+    painter.rect_filled(rect, 0.0, Color32::from_gray(16));
     let centre = rect.center();
     let radius = rect.width() / 2.0;
     let guide = Stroke::new(1.0, Color32::from_gray(60));
