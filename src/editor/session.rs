@@ -3,7 +3,9 @@
 //! gain staging with verdicts, who fills each region, masking pairs with their carve and the
 //! tracks that peak together (`mixmeter_core::session::analysis`).
 //!
-//! The group's slots are read every frame (cheap: atomics); the analysis runs at most every
+//! The group's slots are read every [`POLL_INTERVAL`] and before each analysis (a read of 64
+//! tracks' slots is about as much work as a fifth of an editor frame; their rings hold about
+//! 6 s, so nothing is lost between reads); the analysis runs at most every
 //! [`ANALYSIS_INTERVAL`], on a thread of its own (its cost grows with the pairs of tracks:
 //! many tracks are seconds of work, which the editor must never wait for), so the tables lag
 //! the audio by a second or more. The thread is joined before the panel goes (never outlives
@@ -20,6 +22,10 @@ use std::time::{Duration, Instant};
 
 /// How often the master re-runs the session analysis.
 pub const ANALYSIS_INTERVAL: Duration = Duration::from_millis(1000);
+/// How often the master reads the group's slots between analyses (their rings hold
+/// [`crate::link::layout::RING_LEN`] frames of about 45 ms, some 6 s: reads this often keep
+/// up even with a host rendering many times faster than real time).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// The analysis waits at least this many times its own last duration before it runs again,
 /// so it takes at most a quarter of one core (64 busy tracks: about 1.3 s of work, `cargo
 /// bench --bench summarize -- session`, so an update every 5 s).
@@ -43,6 +49,8 @@ pub struct SessionPanel {
     name_text: Option<String>,
     view: Option<SessionView>,
     analysed_at: Option<Instant>,
+    /// When the group's slots were last read.
+    polled_at: Option<Instant>,
     /// The analysis running on its own thread, if one is, and the group it reads.
     job: Option<(String, std::thread::JoinHandle<(SessionView, Duration)>)>,
     /// How long the last analysis took (the next waits at least [`COST_FACTOR`] times that).
@@ -136,10 +144,10 @@ impl SessionPanel {
         if self.reader.as_ref().is_none_or(|r| r.group() != link.group) {
             self.reader = Some(Reader::new(&link.group));
             self.analysed_at = None;
+            self.polled_at = None;
             self.view = None;
         }
         let reader = self.reader.as_mut()?;
-        let live = reader.poll(crate::link::slot::now_ns());
         if self.job.as_ref().is_some_and(|(_, j)| j.is_finished())
             && let Some((group, job)) = self.job.take()
             // A panicking analysis leaves the last view; one of a group left is dropped.
@@ -152,11 +160,16 @@ impl SessionPanel {
             }
         }
         let interval = ANALYSIS_INTERVAL.max(self.last_cost * COST_FACTOR);
-        if self.job.is_none()
-            && self
-                .analysed_at
-                .is_none_or(|t| now.saturating_duration_since(t) >= interval)
-        {
+        let due = |at: Option<Instant>, interval| {
+            at.is_none_or(|t| now.saturating_duration_since(t) >= interval)
+        };
+        let analyse = self.job.is_none() && due(self.analysed_at, interval);
+        if !analyse && !due(self.polled_at, POLL_INTERVAL) {
+            return self.view.as_ref();
+        }
+        self.polled_at = Some(now);
+        let live = reader.poll(crate::link::slot::now_ns());
+        if analyse {
             self.analysed_at = Some(now);
             let input = reader.session_input(&live, link.slot.map(|(_, owner)| owner));
             let spawned = std::thread::Builder::new()
@@ -487,17 +500,31 @@ fn track_row(
     linked: Option<&crate::link::reader::LinkedTrack>,
 ) {
     let w = |i: usize| TRACK_COLUMNS[i].1;
-    cell(ui, w(0), height, |ui| {
-        let colour = linked
-            .and_then(|t| t.meta.colour)
-            .map_or(Color32::GRAY, |c| {
-                let [r, g, b, _] = c.to_be_bytes();
-                Color32::from_rgb(r, g, b)
-            });
-        let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-        ui.painter().rect_filled(swatch, 0.0, colour);
-        ui.add(egui::Label::new(&row.name).truncate());
-    });
+    // The swatch and the name cut to the column, in the row itself as `text_cell` lays out
+    // (a `cell` of its own cost as much as the rest of the row's cells); the swatch's space is
+    // the row's height, which keeps every row the height the scroll area counts with.
+    let left = ui.cursor().left();
+    let colour = linked
+        .and_then(|t| t.meta.colour)
+        .map_or(Color32::GRAY, |c| {
+            let [r, g, b, _] = c.to_be_bytes();
+            Color32::from_rgb(r, g, b)
+        });
+    let (space, _) = ui.allocate_exact_size(egui::vec2(10.0, height), egui::Sense::hover());
+    ui.painter().rect_filled(
+        egui::Rect::from_center_size(space.center(), egui::vec2(10.0, 10.0)),
+        0.0,
+        colour,
+    );
+    let room = w(0) - (ui.cursor().left() - left) - ui.spacing().item_spacing.x;
+    let name = egui::WidgetText::from(row.name.as_str()).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Truncate),
+        room.max(0.0),
+        egui::TextStyle::Body,
+    );
+    let name = ui.add(egui::Label::new(name));
+    ui.add_space((w(0) - (name.rect.right() - left)).max(0.0));
     for (k, text) in cells.iter().enumerate() {
         text_cell(ui, w(k + 1), text.as_str());
     }
