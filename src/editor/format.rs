@@ -20,7 +20,7 @@ pub fn format_db(value_db: f32) -> String {
 /// thousand instructions a value and the editor writes about a hundred values a frame.
 /// `None` from a million tenths up, where `{:.1}` of an `f32` would not give the same digits.
 fn tenths_text(tenths: f64, plus: bool) -> Option<String> {
-    if !(tenths.abs() < 1e6) {
+    if tenths.is_nan() || tenths.abs() >= 1e6 {
         return None;
     }
     let t = tenths as i64;
