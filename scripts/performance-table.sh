@@ -16,7 +16,7 @@ out=target/performance
 mkdir -p "$out"
 cargo xtask bundle mixmeter --release
 cargo bench --bench plugin_path
-MIXMETER_KERNEL=portable cargo bench --bench plugin_path -- portable
+MIXMETER_KERNEL=portable cargo bench --bench plugin_path -- '(plugin|core)-portable'
 cargo bench --bench worst_call | tee "$out/worst_call.txt"
 cargo bench --bench editor_frame
 cargo bench --bench summarize -- session_48k_stereo
