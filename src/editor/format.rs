@@ -16,7 +16,7 @@ pub fn format_db(value_db: f32) -> String {
 }
 
 /// A whole number of tenths written with one decimal (a sign always when `plus`, as `{:+.1}`;
-/// "0.0", never "-0.0"), in integer arithmetic: the float formatter's exact mode costs some
+/// "0.0", never "-0.0"), from integers: the float formatter's exact mode costs some
 /// thousand instructions a value and the editor writes about a hundred values a frame.
 /// `None` from a million tenths up, where `{:.1}` of an `f32` would not give the same digits.
 fn tenths_text(tenths: f64, plus: bool) -> Option<String> {
@@ -30,23 +30,7 @@ fn tenths_text(tenths: f64, plus: bool) -> Option<String> {
         (false, false) => "",
     };
     let t = t.unsigned_abs();
-    // The digits right to left, then reversed: no formatter at all.
-    let mut digits = [0u8; 8];
-    let (mut n, mut len) = (t / 10, 0);
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut text = String::with_capacity(sign.len() + len + 2);
-    text.push_str(sign);
-    text.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
-    text.push('.');
-    text.push(char::from(b'0' + (t % 10) as u8));
-    Some(text)
+    Some(format!("{sign}{}.{}", t / 10, t % 10))
 }
 
 /// How "no value" is shown.

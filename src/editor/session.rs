@@ -517,15 +517,14 @@ fn track_row(
         0.0,
         colour,
     );
-    let room = w(0) - (ui.cursor().left() - left) - ui.spacing().item_spacing.x;
+    let room = w(0) - (ui.cursor().left() - left);
     let name = egui::WidgetText::from(row.name.as_str()).into_galley(
         ui,
         Some(egui::TextWrapMode::Truncate),
-        room.max(0.0),
+        (room - ui.spacing().item_spacing.x).max(0.0),
         egui::TextStyle::Body,
     );
-    let name = ui.add(egui::Label::new(name));
-    ui.add_space((w(0) - (name.rect.right() - left)).max(0.0));
+    text_cell(ui, room, name);
     for (k, text) in cells.iter().enumerate() {
         text_cell(ui, w(k + 1), text.as_str());
     }

@@ -160,32 +160,25 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize
                     ui.label(RichText::new("mono").small());
                     ui.end_row();
                     for b in (0..BANDS).rev() {
-                        band_row(ui, &data.live.bands[b], &data.whole.bands[b]);
+                        let range = range_labels()[b].as_str();
+                        band_row(ui, range, &data.live.bands[b], &data.whole.bands[b]);
                     }
                 });
         });
     });
 }
 
-/// The band's range as the table writes it ("300-500 Hz"): written once per band of
-/// [`BAND_EDGES_HZ`], not every frame.
-fn range_label(band: &StereoBand) -> std::borrow::Cow<'static, str> {
+/// Each band's range as the table writes it ("300-500 Hz"), written once: band `b` of the
+/// diagnosis spans `BAND_EDGES_HZ[b]..BAND_EDGES_HZ[b + 1]`.
+fn range_labels() -> &'static [String; BANDS] {
     static LABELS: std::sync::LazyLock<[String; BANDS]> = std::sync::LazyLock::new(|| {
         std::array::from_fn(|b| format_range(BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1]))
     });
-    let edges = BAND_EDGES_HZ.windows(2);
-    match edges
-        .zip(LABELS.iter())
-        .find(|(e, _)| e[0] == band.low_hz && e[1] == band.high_hz)
-    {
-        Some((_, label)) => label.as_str().into(),
-        None => format_range(band.low_hz, band.high_hz).into(),
-    }
+    &LABELS
 }
 
-fn band_row(ui: &mut egui::Ui, live: &StereoBand, whole: &StereoBand) {
-    let range = range_label(live);
-    ui.label(RichText::new(range.as_ref()).small().monospace());
+fn band_row(ui: &mut egui::Ui, range: &str, live: &StereoBand, whole: &StereoBand) {
+    ui.label(RichText::new(range).small().monospace());
     // Correlation bar: -1 .. +1, filled from 0, red below 0, the whole measurement as a tick.
     let (rect, response) = ui.allocate_exact_size(Vec2::new(BAR_WIDTH, 14.0), Sense::hover());
     let painter = ui.painter_at(rect);
