@@ -90,11 +90,13 @@ impl Sample {
             }
             Sample::I24 => {
                 #[cfg(target_arch = "x86_64")]
-                if let ([left, right], Variant::Avx2Fma) = (&mut *planes, kernel.variant()) {
+                if let ([left, right], Variant::Avx2Fma | Variant::Avx512) =
+                    (&mut *planes, kernel.variant())
+                {
                     let frames = bytes.len() / 6;
                     left.resize(frames, 0.0);
                     right.resize(frames, 0.0);
-                    // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 (Kernel::detect).
+                    // SAFETY: these kernels are only selected when the CPU has AVX2 (Kernel::detect).
                     let done = unsafe { avx2::i24_stereo(bytes, left, right) };
                     stereo::<3>(
                         &bytes[done * 6..],

@@ -108,7 +108,8 @@ pub struct StereoSums {
 /// on `y[n-1]`), so the two stages of both stereo channels run in parallel, the channels packed
 /// in one SIMD register. The arithmetic of [`KWeighting::tick`] (the scalar reference) and of
 /// the portable stereo kernel is the same operation for operation; the AVX2+FMA kernel fuses
-/// the multiply-adds.
+/// the multiply-adds, and runs both stages of both channels in one 256-bit register with the
+/// high-pass a few frames behind the shelf (`stereo_x86::run_fma`).
 #[derive(Debug, Clone)]
 pub struct KWeighting {
     shelf: Biquad,
@@ -211,7 +212,9 @@ impl KWeighting {
             Variant::Portable => self.run_mono_generic::<false>(state, input, k, raw),
             // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Variant::Avx2Fma => unsafe { self.run_mono_fma(state, input, k, raw) },
+            Variant::Avx2Fma | Variant::Avx512 => unsafe {
+                self.run_mono_fma(state, input, k, raw)
+            },
         }
     }
 
@@ -241,7 +244,9 @@ impl KWeighting {
             Variant::Portable => self.run_stereo_scalar(states, left, right, sums),
             // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Variant::Avx2Fma => unsafe { stereo_x86::run_fma(self, states, left, right, sums) },
+            Variant::Avx2Fma | Variant::Avx512 => unsafe {
+                stereo_x86::run_fma(self, states, left, right, sums)
+            },
         }
     }
 
@@ -430,6 +435,23 @@ mod stereo_x86 {
         }
     }
 
+    /// How many frames the high-pass lanes of [`run_fma`] trail the shelf lanes.
+    pub const LAG: usize = 6;
+
+    /// The stereo pair in AVX2 + FMA, both stages of both channels in one 256-bit register,
+    /// lanes `[shelf L, shelf R, high-pass L, high-pass R]`: the high-pass lanes filter frame
+    /// `n - LAG` while the shelf lanes filter frame `n`, so each step is four multiply-adds on
+    /// one register where [`run`] spends seven operations on two.
+    ///
+    /// Both stages have the form `y = x + c1 x1 + c2 x2 - a2 y2 - a1 y1` (the shelf divided by
+    /// its `b0`; the high-pass numerator is exactly (1, -2, 1)), computed in [`run`]'s order
+    /// (`x - 2 x1` and `+ x2` are fused multiply-adds by -2 and 1 that round as its subtraction
+    /// and addition do), so the result is [`run::<true>`]'s bit for bit (tested). The lag makes
+    /// the loop wait only on `a1 y1`: a step's input `x` takes the shelf output of `LAG` steps
+    /// earlier, which needs `LAG` steps of four cycles to cover its path through the step (a
+    /// shuffle and four multiply-adds). The first `LAG` frames of a call run the shelf alone and
+    /// the last `LAG` the high-pass alone; calls shorter than `LAG` frames run [`run::<true>`].
+    ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
@@ -440,8 +462,133 @@ mod stereo_x86 {
         right: &[f32],
         sums: &mut StereoSums,
     ) {
-        // SAFETY: the caller guarantees AVX2 and FMA.
-        unsafe { run::<true>(filter, states, left, right, sums) }
+        let frames = left.len().min(right.len());
+        if frames < LAG {
+            // SAFETY: the caller guarantees AVX2 and FMA.
+            unsafe { run::<true>(filter, states, left, right, sums) };
+            return;
+        }
+        let (s, h) = (&filter.shelf_norm, &filter.highpass);
+        let [l, r] = states;
+        // SAFETY: register arithmetic, and loads from slices at indices below `frames`.
+        unsafe {
+            let pair = |a: f64, b: f64| _mm_set_pd(b, a);
+            // A macro, not a closure: this one was compiled out of line, a call per use.
+            macro_rules! lanes {
+                ($v:expr) => {{
+                    let mut out = [0.0f64; 2];
+                    _mm_storeu_pd(out.as_mut_ptr(), $v);
+                    out
+                }};
+            }
+            let swap = |v: __m128d| _mm_permute_pd::<0b01>(v);
+            let frame = |i: usize| pair(left[i] as f64, right[i] as f64);
+            // Coefficients per lane, shelf in the low half, high-pass in the high half.
+            let quad = |shelf: f64, highpass: f64| _mm256_set_pd(highpass, highpass, shelf, shelf);
+            let c1 = quad(s.b[1], h.b[1]);
+            let c2 = quad(s.b[2], h.b[2]);
+            let na1 = quad(-s.a[0], -h.a[0]);
+            let na2 = quad(-s.a[1], -h.a[1]);
+            let (c1s, c2s) = (_mm_set1_pd(s.b[1]), _mm_set1_pd(s.b[2]));
+            let (na1s, na2s) = (_mm_set1_pd(-s.a[0]), _mm_set1_pd(-s.a[1]));
+            let (c1h, c2h) = (_mm_set1_pd(h.b[1]), _mm_set1_pd(h.b[2]));
+            let (na1h, na2h) = (_mm_set1_pd(-h.a[0]), _mm_set1_pd(-h.a[1]));
+
+            // The shelf alone on the first LAG frames (its outputs wait in `lag`), with the
+            // unweighted squares.
+            let (mut x1, mut x2) = (pair(l.x[0], r.x[0]), pair(l.x[1], r.x[1]));
+            let (mut s1, mut s2) = (pair(l.shelf[0], r.shelf[0]), pair(l.shelf[1], r.shelf[1]));
+            let mut raw = pair(sums.raw[0], sums.raw[1]);
+            let mut raw_cross = pair(sums.raw_cross, sums.raw_cross);
+            let mut lag = [_mm_setzero_pd(); LAG];
+            for (i, out) in lag.iter_mut().enumerate() {
+                let x = frame(i);
+                let rest = _mm_fmadd_pd(c2s, x2, _mm_fmadd_pd(c1s, x1, x));
+                let y = _mm_fmadd_pd(na1s, s1, _mm_fmadd_pd(na2s, s2, rest));
+                raw = _mm_fmadd_pd(x, x, raw);
+                raw_cross = _mm_fmadd_pd(x, swap(x), raw_cross);
+                (x2, x1, s2, s1) = (x1, x, s1, y);
+                *out = y;
+            }
+
+            // Both stages: the high-pass lanes start at frame 0 with the call's high-pass
+            // state (its inputs x1, x2 are the shelf's outputs before the call).
+            let join = |low: __m128d, high: __m128d| _mm256_set_m128d(high, low);
+            let mut xv1 = join(x1, pair(l.shelf[0], r.shelf[0]));
+            let mut xv2 = join(x2, pair(l.shelf[1], r.shelf[1]));
+            let mut yv1 = join(s1, pair(l.highpass[0], r.highpass[0]));
+            let mut yv2 = join(s2, pair(l.highpass[1], r.highpass[1]));
+            // [raw L, raw R, k L, k R]; the cross terms in lanes 0 (raw) and 2 (k).
+            let mut squares = join(raw, pair(sums.k[0], sums.k[1]));
+            let mut cross = join(raw_cross, pair(sums.k_cross, sums.k_cross));
+            // `lag` is a ring: frame i's shelf output goes to slot i % LAG, where frame
+            // i + LAG takes it. LAG frames per turn, so each slot has a fixed place (a shifted
+            // array cost a move per slot and frame).
+            macro_rules! step {
+                ($x:expr, $slot:expr) => {{
+                    let xv = join($x, $slot);
+                    let rest = _mm256_fmadd_pd(c2, xv2, _mm256_fmadd_pd(c1, xv1, xv));
+                    let y = _mm256_fmadd_pd(na1, yv1, _mm256_fmadd_pd(na2, yv2, rest));
+                    $slot = _mm256_castpd256_pd128(y);
+                    // [x L, x R, high-pass L, high-pass R]: the frame's input and the
+                    // high-pass output of the frame LAG before it.
+                    let w = _mm256_blend_pd::<0b1100>(xv, y);
+                    squares = _mm256_fmadd_pd(w, w, squares);
+                    cross = _mm256_fmadd_pd(w, _mm256_permute_pd::<0b0101>(w), cross);
+                    (xv2, xv1, yv2, yv1) = (xv1, xv, yv1, y);
+                }};
+            }
+            let mut i = LAG;
+            while i + LAG <= frames {
+                let (lefts, rights): (&[f32; LAG], &[f32; LAG]) = (
+                    left[i..i + LAG].try_into().unwrap(),
+                    right[i..i + LAG].try_into().unwrap(),
+                );
+                for m in 0..LAG {
+                    step!(pair(lefts[m] as f64, rights[m] as f64), lag[m]);
+                }
+                i += LAG;
+            }
+            let rest = frames - i;
+            for (m, slot) in lag[..rest].iter_mut().enumerate() {
+                step!(frame(i + m), *slot);
+            }
+            // Oldest first.
+            lag.rotate_left(rest);
+
+            // The high-pass alone on the last LAG frames.
+            let high = |v: __m256d| _mm256_extractf128_pd::<1>(v);
+            let low = |v: __m256d| _mm256_castpd256_pd128(v);
+            let (mut hx1, mut hx2) = (high(xv1), high(xv2));
+            let (mut h1, mut h2) = (high(yv1), high(yv2));
+            let mut k = high(squares);
+            let mut k_cross = high(cross);
+            for x in lag {
+                let rest = _mm_fmadd_pd(c2h, hx2, _mm_fmadd_pd(c1h, hx1, x));
+                let y = _mm_fmadd_pd(na1h, h1, _mm_fmadd_pd(na2h, h2, rest));
+                k = _mm_fmadd_pd(y, y, k);
+                k_cross = _mm_fmadd_pd(y, swap(y), k_cross);
+                (hx2, hx1, h2, h1) = (hx1, x, h1, y);
+            }
+
+            let (x1, x2) = (lanes!(low(xv1)), lanes!(low(xv2)));
+            let (s1, s2) = (lanes!(low(yv1)), lanes!(low(yv2)));
+            let (h1, h2) = (lanes!(h1), lanes!(h2));
+            *l = ChannelState {
+                x: [x1[0], x2[0]],
+                shelf: [s1[0], s2[0]],
+                highpass: [h1[0], h2[0]],
+            };
+            *r = ChannelState {
+                x: [x1[1], x2[1]],
+                shelf: [s1[1], s2[1]],
+                highpass: [h1[1], h2[1]],
+            };
+            sums.k = lanes!(k);
+            sums.raw = lanes!(low(squares));
+            sums.k_cross = lanes!(k_cross)[0];
+            sums.raw_cross = lanes!(low(cross))[0];
+        }
     }
 }
 
@@ -572,6 +719,46 @@ mod tests {
                     (got - want).abs() <= 1e-12 * want.abs(),
                     "{rate}: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    /// The pipelined AVX2 kernel (high-pass lanes trailing the shelf lanes) computes what the
+    /// plain AVX2 kernel computes, bit for bit: states and sums, for calls of every length
+    /// around its lag (shorter, equal, one more, not a multiple of it), chained over a long
+    /// signal, at three rates.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn pipelined_stereo_kernel_matches_the_plain_one_bit_for_bit() {
+        if Kernel::avx2_fma().is_none() {
+            eprintln!("skipped: this CPU has no AVX2 and FMA");
+            return;
+        }
+        let (left, right) = (noise(8, 60_000), noise(9, 60_000));
+        let lag = stereo_x86::LAG;
+        for rate in [44_100.0, 48_000.0, 192_000.0] {
+            let filter = KWeighting::with_kernel(rate, Kernel::avx2_fma().unwrap());
+            let mut plain = ([ChannelState::default(); 2], StereoSums::default());
+            let mut piped = plain;
+            let lengths = (0..4 * lag).chain([63, 64, 65, 240, 1000, 4096]);
+            let mut start = 0;
+            for len in lengths.cycle() {
+                let end = (start + len).min(left.len());
+                let (l, r) = (&left[start..end], &right[start..end]);
+                // SAFETY: AVX2 and FMA checked above.
+                unsafe {
+                    stereo_x86::run::<true>(&filter, &mut plain.0, l, r, &mut plain.1);
+                    stereo_x86::run_fma(&filter, &mut piped.0, l, r, &mut piped.1);
+                }
+                assert_eq!(
+                    format!("{:?}", piped),
+                    format!("{:?}", plain),
+                    "{rate} Hz, call of {len} at {start}"
+                );
+                if end == left.len() {
+                    break;
+                }
+                start = end;
             }
         }
     }

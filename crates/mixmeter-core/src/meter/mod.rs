@@ -20,7 +20,9 @@ pub const MAX_CHANNELS: usize = layout::BusLayout::MAX_CHANNELS;
 /// Which compiled variant of the hot loops this CPU runs. The portable kernels are the
 /// reference; on x86-64 CPUs with AVX2 and FMA the same loops compiled for those are chosen at
 /// run time (FMA rounds once per multiply-add instead of twice, so results differ from the
-/// portable kernels in the last bits; tests bound the difference).
+/// portable kernels in the last bits; tests bound the difference). On CPUs with AVX-512F as
+/// well, the true-peak screen runs sixteen lanes wide instead of eight (the same operations
+/// per lane, so the same results as the AVX2 kernels); everything else runs the AVX2 kernels.
 ///
 /// The type is opaque so that safe code cannot select a kernel the CPU does not run: a
 /// `Kernel` is either [`Kernel::PORTABLE`] or one that [`Kernel::detect`] or
@@ -48,20 +50,43 @@ pub(crate) enum Variant {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
+    /// [`Variant::Avx2Fma`] with the true-peak screen in AVX-512F (never constructed by a
+    /// build without it, see build.rs).
+    #[cfg(target_arch = "x86_64")]
+    #[cfg_attr(not(mixmeter_avx512), allow(dead_code))]
+    Avx512,
 }
 
 impl Kernel {
     /// The portable kernels, on every CPU.
     pub const PORTABLE: Kernel = Kernel(Variant::Portable);
 
-    /// The fastest variant this CPU runs, or the portable one when the environment variable
-    /// `MIXMETER_KERNEL` is `portable` (how the tests and benches measure the path of CPUs
-    /// without AVX2 and FMA on one that has them).
+    /// The fastest variant this CPU runs; the environment variable `MIXMETER_KERNEL` set to
+    /// `portable` or `avx2` caps it there (how the tests and benches measure the path of CPUs
+    /// without AVX2 and FMA, or without AVX-512, on one that has them).
     pub fn detect() -> Kernel {
-        if std::env::var_os("MIXMETER_KERNEL").is_some_and(|v| v == "portable") {
+        let cap = std::env::var_os("MIXMETER_KERNEL");
+        if cap.as_ref().is_some_and(|v| v == "portable") {
             return Kernel::PORTABLE;
         }
-        Kernel::avx2_fma().unwrap_or(Kernel::PORTABLE)
+        if cap.as_ref().is_some_and(|v| v == "avx2") {
+            return Kernel::avx2_fma().unwrap_or(Kernel::PORTABLE);
+        }
+        Kernel::avx512()
+            .or_else(Kernel::avx2_fma)
+            .unwrap_or(Kernel::PORTABLE)
+    }
+
+    /// The AVX2 and FMA kernels with the AVX-512F screen, if this CPU has all three (`None`
+    /// elsewhere).
+    /// The AVX-512 screen is compiled by Rust 1.89 and later (build.rs); a build by an
+    /// older compiler returns `None` everywhere.
+    pub fn avx512() -> Option<Kernel> {
+        #[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+        if Kernel::avx2_fma().is_some() && std::arch::is_x86_feature_detected!("avx512f") {
+            return Some(Kernel(Variant::Avx512));
+        }
+        None
     }
 
     /// The AVX2 and FMA kernels, if this CPU has both (`None` elsewhere).
@@ -84,6 +109,8 @@ impl Kernel {
             Variant::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Variant::Avx2Fma => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Variant::Avx512 => "avx512",
         }
     }
 }

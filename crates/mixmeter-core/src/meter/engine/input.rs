@@ -229,7 +229,7 @@ fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
         Variant::Portable => largest_magnitude_bits(input),
         // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx2Fma => unsafe { largest_magnitude_bits_avx2(input) },
+        Variant::Avx2Fma | Variant::Avx512 => unsafe { largest_magnitude_bits_avx2(input) },
     };
     (f32::from_bits(largest as u32), largest < INFINITY_BITS)
 }

@@ -538,7 +538,7 @@ impl SpectrumAnalyzer {
     fn transform_step(&mut self, long_term: bool) {
         #[cfg(target_arch = "x86_64")]
         if self.kernel.variant() != Variant::Portable {
-            // SAFETY: the kernel is Avx2Fma only when the CPU has AVX2 (Kernel::detect).
+            // SAFETY: every kernel but the portable one needs AVX2 (Kernel::detect).
             unsafe { self.transform_step_avx2(long_term) };
             return;
         }

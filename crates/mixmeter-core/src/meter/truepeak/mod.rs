@@ -57,7 +57,9 @@
 //! pushes them ([`TruePeak::push`]) and flushes at the end of its own period
 //! ([`TruePeak::flush`]), so the screen runs on whole chunks: its fixed cost per call, about
 //! 160 instructions a channel, is paid once per chunk, not once per host block. On x86-64 CPUs with AVX2 and FMA the
-//! screen runs in intrinsics and the refining dot products in AVX2, chosen at run time.
+//! screen runs in intrinsics, eight intervals per vector (sixteen with AVX-512F, the same
+//! operations per lane and so the same bits), and the refining dot products in AVX2, chosen
+//! at run time.
 //! Never allocates.
 
 use super::MAX_CHANNELS;
@@ -289,6 +291,13 @@ impl TruePeak {
             // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
             Variant::Avx2Fma => unsafe { screen_avx2(window, estimate, bound, &self.screen) },
+            // SAFETY: this kernel is only selected when the CPU has AVX2, FMA and AVX-512F.
+            #[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+            Variant::Avx512 => unsafe { screen_avx512(window, estimate, bound, &self.screen) },
+            // Not selected by a build without the AVX-512 screen (`Kernel::avx512` is `None`);
+            // SAFETY: as the AVX2 kernel, which the variant includes.
+            #[cfg(all(target_arch = "x86_64", not(mixmeter_avx512)))]
+            Variant::Avx512 => unsafe { screen_avx2(window, estimate, bound, &self.screen) },
         };
         let peak = stats.sample_peak;
         let mut known = floor.max(peak);
@@ -314,7 +323,9 @@ impl TruePeak {
                     Variant::Portable => refine_portable(window, &self.refine),
                     // SAFETY: as above.
                     #[cfg(target_arch = "x86_64")]
-                    Variant::Avx2Fma => unsafe { refine_avx2(window, &self.refine) },
+                    Variant::Avx2Fma | Variant::Avx512 => unsafe {
+                        refine_avx2(window, &self.refine)
+                    },
                 };
                 self.refined += 1;
                 // The screen's own estimate stays a lower bound if the parabola lands lower.

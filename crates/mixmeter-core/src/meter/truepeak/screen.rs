@@ -126,19 +126,194 @@ pub(super) fn screen_pass<const P: usize, const HALF: bool, const FMA: bool>(
     }
 }
 
-/// [`screen_pass`] in AVX2 + FMA intrinsics, eight outputs per step (the generic loop, left to
-/// the compiler, kept every `s[k]` and `d[k]` of a step live at once and spilled them). The
-/// first pass (`FIRST`) also takes each interval's endpoints and its allowance from the loads
-/// it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=9]` the samples of the second
-/// differences at both, in the same operations as [`curvature`]'s) and stores its estimates
-/// without reading the old ones; the last pass (`LAST`, the first too when there is one)
-/// stores each interval's bound, its estimate plus its allowance (which waits in `bound`
+/// The vector operations of the screening pass, for each x86-64 width it runs in: AVX2 + FMA
+/// (eight lanes) and AVX-512F (sixteen). Each operation is one instruction.
+///
+/// # Safety
+/// Every method needs the CPU to have the type's instructions; the kernels call them only
+/// inside functions compiled for those ([`screen_avx2`], [`screen_avx512`]), into which they
+/// inline.
+#[cfg(target_arch = "x86_64")]
+pub(super) trait Lanes: Copy {
+    /// Floats per vector.
+    const WIDTH: usize;
+    unsafe fn splat(x: f32) -> Self;
+    /// `WIDTH` floats from `p` (unaligned).
+    unsafe fn load(p: *const f32) -> Self;
+    /// `WIDTH` floats to `p` (unaligned).
+    unsafe fn store(self, p: *mut f32);
+    unsafe fn add(self, other: Self) -> Self;
+    unsafe fn sub(self, other: Self) -> Self;
+    unsafe fn mul(self, other: Self) -> Self;
+    /// `self * b + c`, rounded once.
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `c - self * b`, rounded once.
+    unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self;
+    unsafe fn max(self, other: Self) -> Self;
+    unsafe fn abs(self) -> Self;
+    /// The largest lane (of lanes that are not NaN), in a tree of halvings.
+    unsafe fn reduce_max(self) -> f32;
+    /// Screens the intervals past the last whole vector of a chunk ([`screen_chunk`]'s
+    /// arguments): AVX-512 hands them to the AVX2 kernel, so both widths compute every
+    /// interval alike.
+    unsafe fn screen_rest(
+        window: &[f32],
+        estimate: &mut [f32],
+        bound: &mut [f32],
+        phases: &ScreenPhases,
+    ) -> ChunkStats;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for std::arch::x86_64::__m256 {
+    const WIDTH: usize = 8;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY (each method): the caller runs on a CPU with AVX2 and FMA (see the trait).
+        unsafe { std::arch::x86_64::_mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller passes eight readable floats.
+        unsafe { std::arch::x86_64::_mm256_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller passes eight writable floats.
+        unsafe { std::arch::x86_64::_mm256_storeu_ps(p, self) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_add_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_sub_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_mul_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_fmadd_ps(self, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_fnmadd_ps(self, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_max_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        use std::arch::x86_64::*;
+        unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self) }
+    }
+    #[inline(always)]
+    unsafe fn reduce_max(self) -> f32 {
+        use std::arch::x86_64::*;
+        unsafe {
+            let m = _mm_max_ps(
+                _mm256_castps256_ps128(self),
+                _mm256_extractf128_ps::<1>(self),
+            );
+            let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+            _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn screen_rest(
+        window: &[f32],
+        estimate: &mut [f32],
+        bound: &mut [f32],
+        phases: &ScreenPhases,
+    ) -> ChunkStats {
+        screen_chunk::<false>(window, estimate, bound, phases)
+    }
+}
+
+// The crate's minimum Rust is 1.85; this code is compiled only by 1.89 and later (build.rs).
+#[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+#[allow(clippy::incompatible_msrv)]
+impl Lanes for std::arch::x86_64::__m512 {
+    const WIDTH: usize = 16;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY (each method): the caller runs on a CPU with AVX-512F (see the trait).
+        unsafe { std::arch::x86_64::_mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller passes sixteen readable floats.
+        unsafe { std::arch::x86_64::_mm512_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller passes sixteen writable floats.
+        unsafe { std::arch::x86_64::_mm512_storeu_ps(p, self) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_add_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_sub_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_mul_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_fmadd_ps(self, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_fnmadd_ps(self, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, other: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_max_ps(self, other) }
+    }
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        unsafe { std::arch::x86_64::_mm512_abs_ps(self) }
+    }
+    #[inline(always)]
+    unsafe fn reduce_max(self) -> f32 {
+        unsafe { std::arch::x86_64::_mm512_reduce_max_ps(self) }
+    }
+    #[inline(always)]
+    unsafe fn screen_rest(
+        window: &[f32],
+        estimate: &mut [f32],
+        bound: &mut [f32],
+        phases: &ScreenPhases,
+    ) -> ChunkStats {
+        // SAFETY: AVX-512F CPUs have AVX2 and FMA (`Kernel::avx512` checks all three).
+        unsafe { screen_chunk_lanes::<std::arch::x86_64::__m256>(window, estimate, bound, phases) }
+    }
+}
+
+/// [`screen_pass`] in vector intrinsics, [`Lanes::WIDTH`] outputs per block (the generic loop,
+/// left to the compiler, kept every `s[k]` and `d[k]` of a step live at once and spilled
+/// them). The first pass (`FIRST`) also takes each interval's endpoints and its allowance from
+/// the loads it makes anyway (`x[7]`, `x[8]` are the endpoints, `x[6..=9]` the samples of the
+/// second differences at both, in the same operations as [`curvature`]'s) and stores its
+/// estimates without reading the old ones; the last pass (`LAST`, the first too when there is
+/// one) stores each interval's bound, its estimate plus its allowance (which waits in `bound`
 /// between a first and a last pass). Returns the largest estimate and, in the last pass, the
 /// largest bound.
+///
+/// # Safety
+/// The CPU must have `V`'s instructions (see [`Lanes`]).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-pub(super) fn screen_pass_avx2<
+#[inline(always)]
+unsafe fn screen_pass_lanes<
+    V: Lanes,
     const P: usize,
     const HALF: bool,
     const FIRST: bool,
@@ -150,141 +325,124 @@ pub(super) fn screen_pass_avx2<
     pairs: &[[[f32; HALF_TAPS]; 2]; P],
     half: &[f32; HALF_TAPS],
 ) -> (f32, f32) {
-    use std::arch::x86_64::*;
     let n = estimate.len();
-    assert!(n % 8 == 0 && bound.len() == n && window.len() >= n + SCREEN_TAPS - 1);
-    let sign = _mm256_set1_ps(-0.0);
-    let abs = |v: __m256| _mm256_andnot_ps(sign, v);
-    let per_curvature = _mm256_set1_ps(SCREEN_ALLOWANCE_PER_CURVATURE);
-    let mut largest = _mm256_setzero_ps();
-    let mut largest_bound = _mm256_setzero_ps();
-    let mut i = 0;
-    // `B` blocks of eight outputs per step: each coefficient broadcast serves all of them.
-    // Two blocks when one pair (and the half-sample phase) keeps every accumulator, sum and
-    // coefficient of both in registers (the factor-4 rates, 48 kHz and up); with two pairs
-    // they would spill, so one.
-    macro_rules! blocks {
-        ($blocks:literal) => {{
-            const B: usize = $blocks;
-            let mut even = [[_mm256_setzero_ps(); P]; B];
-            let mut odd = [[_mm256_setzero_ps(); P]; B];
-            let mut middle = [_mm256_setzero_ps(); B];
-            // The first pass's endpoints and allowances: x[6] and x[9] until x[7] and x[8]
-            // arrive, then the larger endpoint magnitude and the allowance of the larger
-            // second difference at x[7] and x[8].
-            let mut x6 = [_mm256_setzero_ps(); B];
-            let mut x9 = [_mm256_setzero_ps(); B];
-            let mut endpoints = [_mm256_setzero_ps(); B];
-            let mut allowance = [_mm256_setzero_ps(); B];
-            for k in 0..HALF_TAPS {
-                let mut sum = [_mm256_setzero_ps(); B];
-                let mut difference = [_mm256_setzero_ps(); B];
+    let w = V::WIDTH;
+    assert!(n % w == 0 && bound.len() == n && window.len() >= n + SCREEN_TAPS - 1);
+    // SAFETY: the caller guarantees `V`'s instructions; each load and store is in bounds as
+    // noted at it.
+    unsafe {
+        let zero = V::splat(0.0);
+        let two = V::splat(2.0);
+        let per_curvature = V::splat(SCREEN_ALLOWANCE_PER_CURVATURE);
+        let mut largest = zero;
+        let mut largest_bound = zero;
+        let mut i = 0;
+        // `B` blocks of `w` outputs per step: each coefficient broadcast serves all of them.
+        // Two blocks when one pair (and the half-sample phase) keeps every accumulator, sum
+        // and coefficient of both in registers (the factor-4 rates, 48 kHz and up); with two
+        // pairs they would spill in AVX2's sixteen registers, so one.
+        macro_rules! blocks {
+            ($blocks:literal) => {{
+                const B: usize = $blocks;
+                let mut even = [[zero; P]; B];
+                let mut odd = [[zero; P]; B];
+                let mut middle = [zero; B];
+                // The first pass's endpoints and allowances: x[6] and x[9] until x[7] and x[8]
+                // arrive, then the larger endpoint magnitude and the allowance of the larger
+                // second difference at x[7] and x[8].
+                let mut x6 = [zero; B];
+                let mut x9 = [zero; B];
+                let mut endpoints = [zero; B];
+                let mut allowance = [zero; B];
+                for k in 0..HALF_TAPS {
+                    let mut sum = [zero; B];
+                    let mut difference = [zero; B];
+                    for b in 0..B {
+                        // At + w <= n and k, TAPS - 1 - k < TAPS, so both loads end inside
+                        // `window` (asserted above).
+                        let at = i + w * b;
+                        let near = V::load(window.as_ptr().add(at + k));
+                        let far = V::load(window.as_ptr().add(at + SCREEN_TAPS - 1 - k));
+                        if FIRST && k == HALF_TAPS - 2 {
+                            (x6[b], x9[b]) = (near, far);
+                        }
+                        if FIRST && k == HALF_TAPS - 1 {
+                            let (x7, x8) = (near, far);
+                            // As `curvature` computes them (`x6 - 2 x7` is exact either way).
+                            let before = two.neg_mul_add(x7, x6[b]).add(x8).abs();
+                            let after = two.neg_mul_add(x8, x7).add(x9[b]).abs();
+                            allowance[b] = per_curvature.mul(before.max(after));
+                            endpoints[b] = x7.abs().max(x8.abs());
+                        }
+                        sum[b] = near.add(far);
+                        difference[b] = near.sub(far);
+                    }
+                    for p in 0..P {
+                        let (a, c) = (V::splat(pairs[p][0][k]), V::splat(pairs[p][1][k]));
+                        for b in 0..B {
+                            even[b][p] = a.mul_add(sum[b], even[b][p]);
+                            odd[b][p] = c.mul_add(difference[b], odd[b][p]);
+                        }
+                    }
+                    if HALF {
+                        let h = V::splat(half[k]);
+                        for b in 0..B {
+                            middle[b] = h.mul_add(sum[b], middle[b]);
+                        }
+                    }
+                }
                 for b in 0..B {
-                    let at = i + 8 * b;
-                    // SAFETY: at + 8 <= n and k, TAPS - 1 - k < TAPS, so both 8-float loads
-                    // end inside `window` (asserted above).
-                    let (near, far) = unsafe {
-                        (
-                            _mm256_loadu_ps(window.as_ptr().add(at + k)),
-                            _mm256_loadu_ps(window.as_ptr().add(at + SCREEN_TAPS - 1 - k)),
-                        )
-                    };
-                    if FIRST && k == HALF_TAPS - 2 {
-                        (x6[b], x9[b]) = (near, far);
+                    // i + w * (b + 1) <= n = estimate.len() = bound.len() (asserted above).
+                    let out = estimate.as_mut_ptr().add(i + w * b);
+                    let bound_out = bound.as_mut_ptr().add(i + w * b);
+                    let mut best = if FIRST { endpoints[b] } else { V::load(out) };
+                    for p in 0..P {
+                        best = even[b][p].abs().add(odd[b][p].abs()).max(best);
                     }
-                    if FIRST && k == HALF_TAPS - 1 {
-                        let (x7, x8) = (near, far);
-                        // As `curvature` computes them (`x6 - 2 x7` is exact either way).
-                        let two = _mm256_set1_ps(2.0);
-                        let before = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, x7, x6[b]), x8));
-                        let after = abs(_mm256_add_ps(_mm256_fnmadd_ps(two, x8, x7), x9[b]));
-                        let bend = _mm256_max_ps(before, after);
-                        allowance[b] = _mm256_mul_ps(per_curvature, bend);
-                        endpoints[b] = _mm256_max_ps(abs(x7), abs(x8));
+                    if HALF {
+                        best = middle[b].abs().max(best);
                     }
-                    sum[b] = _mm256_add_ps(near, far);
-                    difference[b] = _mm256_sub_ps(near, far);
-                }
-                for p in 0..P {
-                    let (a, c) = (
-                        _mm256_set1_ps(pairs[p][0][k]),
-                        _mm256_set1_ps(pairs[p][1][k]),
-                    );
-                    for b in 0..B {
-                        even[b][p] = _mm256_fmadd_ps(a, sum[b], even[b][p]);
-                        odd[b][p] = _mm256_fmadd_ps(c, difference[b], odd[b][p]);
+                    largest = best.max(largest);
+                    best.store(out);
+                    if LAST {
+                        let a = if FIRST {
+                            allowance[b]
+                        } else {
+                            V::load(bound_out)
+                        };
+                        let sum = best.add(a);
+                        largest_bound = sum.max(largest_bound);
+                        sum.store(bound_out);
+                    } else if FIRST {
+                        // The allowance waits there for the last pass.
+                        allowance[b].store(bound_out);
                     }
                 }
-                if HALF {
-                    let h = _mm256_set1_ps(half[k]);
-                    for b in 0..B {
-                        middle[b] = _mm256_fmadd_ps(h, sum[b], middle[b]);
-                    }
-                }
-            }
-            for b in 0..B {
-                // SAFETY: i + 8 * (b + 1) <= n = estimate.len().
-                let out = unsafe { estimate.as_mut_ptr().add(i + 8 * b) };
-                let mut best = if FIRST {
-                    endpoints[b]
-                } else {
-                    // SAFETY: as the store below.
-                    unsafe { _mm256_loadu_ps(out) }
-                };
-                for p in 0..P {
-                    best = _mm256_max_ps(_mm256_add_ps(abs(even[b][p]), abs(odd[b][p])), best);
-                }
-                if HALF {
-                    best = _mm256_max_ps(abs(middle[b]), best);
-                }
-                largest = _mm256_max_ps(best, largest);
-                // SAFETY: as above.
-                unsafe { _mm256_storeu_ps(out, best) };
-                // SAFETY: `bound` has the length of `estimate` (asserted above).
-                let bound_out = unsafe { bound.as_mut_ptr().add(i + 8 * b) };
-                if LAST {
-                    // SAFETY: as the store below.
-                    let a = if FIRST {
-                        allowance[b]
-                    } else {
-                        unsafe { _mm256_loadu_ps(bound_out) }
-                    };
-                    let sum = _mm256_add_ps(best, a);
-                    largest_bound = _mm256_max_ps(sum, largest_bound);
-                    // SAFETY: as above.
-                    unsafe { _mm256_storeu_ps(bound_out, sum) };
-                } else if FIRST {
-                    // The allowance waits there for the last pass.
-                    // SAFETY: as above.
-                    unsafe { _mm256_storeu_ps(bound_out, allowance[b]) };
-                }
-            }
-            i += 8 * B;
-        }};
-    }
-    if P <= 1 {
-        while i + 16 <= n {
-            blocks!(2);
+                i += w * B;
+            }};
         }
+        if P <= 1 {
+            while i + 2 * w <= n {
+                blocks!(2);
+            }
+        }
+        while i < n {
+            blocks!(1);
+        }
+        // Both are maxima of magnitudes and of magnitudes plus allowances: no lane is negative.
+        (largest.reduce_max(), largest_bound.reduce_max())
     }
-    while i < n {
-        blocks!(1);
-    }
-    let fold = |v: __m256| {
-        let mut lanes = [0.0f32; 8];
-        // SAFETY: eight floats into an eight-float array.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-        lanes.iter().fold(0.0f32, |m, &x| max_abs(x, m))
-    };
-    (fold(largest), fold(largest_bound))
 }
 
-/// [`screen_chunk`] with the AVX2 passes: the same estimates (up to the rounding of the fused
-/// multiply-adds) and statistics, the whole multiples of eight intervals in vector passes, the
-/// rest in the generic form.
+/// [`screen_chunk`] with the vector passes: the same estimates (up to the rounding of the
+/// fused multiply-adds) and statistics, the whole multiples of [`Lanes::WIDTH`] intervals in
+/// vector passes, the rest by [`Lanes::screen_rest`].
+///
+/// # Safety
+/// The CPU must have `V`'s instructions (see [`Lanes`]).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(super) fn screen_chunk_avx2(
+#[inline(always)]
+unsafe fn screen_chunk_lanes<V: Lanes>(
     window: &[f32],
     estimate: &mut [f32],
     bound: &mut [f32],
@@ -292,7 +450,7 @@ pub(super) fn screen_chunk_avx2(
 ) -> ChunkStats {
     const NONE: [f32; HALF_TAPS] = [0.0; HALF_TAPS];
     let n = estimate.len();
-    let whole = n - n % 8;
+    let whole = n - n % V::WIDTH;
     let screened = &window[SCREEN_OFFSET..SCREEN_OFFSET + n + SCREEN_TAPS - 1];
     let (vector, tail) = estimate.split_at_mut(whole);
     let (vector_bound, tail_bound) = bound.split_at_mut(whole);
@@ -304,24 +462,29 @@ pub(super) fn screen_chunk_avx2(
     };
     let (first, rest) = phases.pairs.split_at(first_pairs);
     let only = rest.is_empty();
+    // SAFETY (each pass): the caller guarantees `V`'s instructions.
     macro_rules! first_pass {
         ($p:literal, $half:literal, $pairs:expr, $h:expr) => {
             if only {
-                screen_pass_avx2::<$p, $half, true, true>(
-                    screened,
-                    vector,
-                    vector_bound,
-                    $pairs,
-                    $h,
-                )
+                unsafe {
+                    screen_pass_lanes::<V, $p, $half, true, true>(
+                        screened,
+                        vector,
+                        vector_bound,
+                        $pairs,
+                        $h,
+                    )
+                }
             } else {
-                screen_pass_avx2::<$p, $half, true, false>(
-                    screened,
-                    vector,
-                    vector_bound,
-                    $pairs,
-                    $h,
-                )
+                unsafe {
+                    screen_pass_lanes::<V, $p, $half, true, false>(
+                        screened,
+                        vector,
+                        vector_bound,
+                        $pairs,
+                        $h,
+                    )
+                }
             }
         };
     }
@@ -337,21 +500,25 @@ pub(super) fn screen_chunk_avx2(
         macro_rules! pass {
             ($p:literal) => {
                 if last {
-                    screen_pass_avx2::<$p, false, false, true>(
-                        screened,
-                        vector,
-                        vector_bound,
-                        group.try_into().unwrap(),
-                        &NONE,
-                    )
+                    unsafe {
+                        screen_pass_lanes::<V, $p, false, false, true>(
+                            screened,
+                            vector,
+                            vector_bound,
+                            group.try_into().unwrap(),
+                            &NONE,
+                        )
+                    }
                 } else {
-                    screen_pass_avx2::<$p, false, false, false>(
-                        screened,
-                        vector,
-                        vector_bound,
-                        group.try_into().unwrap(),
-                        &NONE,
-                    )
+                    unsafe {
+                        screen_pass_lanes::<V, $p, false, false, false>(
+                            screened,
+                            vector,
+                            vector_bound,
+                            group.try_into().unwrap(),
+                            &NONE,
+                        )
+                    }
                 }
             };
         }
@@ -370,31 +537,35 @@ pub(super) fn screen_chunk_avx2(
         largest_bound,
     };
     if !tail.is_empty() {
-        let rest = screen_chunk::<false>(&window[whole..], tail, tail_bound, phases);
+        // SAFETY: the caller guarantees `V`'s instructions.
+        let rest = unsafe { V::screen_rest(&window[whole..], tail, tail_bound, phases) };
         stats.largest_estimate = stats.largest_estimate.max(rest.largest_estimate);
         stats.largest_bound = stats.largest_bound.max(rest.largest_bound);
     }
-    stats.sample_peak = lane_peak(&window[HISTORY..HISTORY + n]);
+    // SAFETY: the caller guarantees `V`'s instructions.
+    stats.sample_peak = unsafe { peak_lanes::<V>(&window[HISTORY..HISTORY + n]) };
     stats
 }
 
-/// The largest |x| of `x`, in per-lane maxima the compiler vectorises.
+/// The largest |x| of `x`, a vector at a time (the compiler's own vectorisation of a loop of
+/// per-lane maxima, inside these functions, shuffled single lanes into place).
+///
+/// # Safety
+/// The CPU must have `V`'s instructions (see [`Lanes`]).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(super) fn lane_peak(x: &[f32]) -> f32 {
-    const W: usize = 8;
-    let mut peak = [0.0f32; W];
-    let chunks = x.chunks_exact(W);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        let v: &[f32; W] = chunk.try_into().unwrap();
-        for j in 0..W {
-            peak[j] = max_abs(v[j], peak[j]);
+unsafe fn peak_lanes<V: Lanes>(x: &[f32]) -> f32 {
+    let whole = x.len() - x.len() % V::WIDTH;
+    // SAFETY: the caller guarantees `V`'s instructions; each load reads `V::WIDTH` floats
+    // starting at a multiple of it below `whole`.
+    let vector = unsafe {
+        let mut peak = V::splat(0.0);
+        for i in (0..whole).step_by(V::WIDTH) {
+            peak = V::load(x.as_ptr().add(i)).abs().max(peak);
         }
-    }
-    for (j, &v) in rest.iter().enumerate() {
-        peak[j] = max_abs(v, peak[j]);
-    }
-    peak.iter().fold(0.0f32, |m, &v| max_abs(v, m))
+        peak.reduce_max()
+    };
+    x[whole..].iter().fold(vector, |m, &v| max_abs(v, m))
 }
 
 /// Screens every phase: the half-sample phase with the first pair, then the pairs two at a
@@ -517,7 +688,7 @@ pub(super) fn screen_portable(
     screen_chunk::<false>(window, estimate, bound, phases)
 }
 
-/// The same kernels compiled for AVX2 + FMA, chosen at run time when the CPU has them.
+/// The vector kernels in eight lanes, chosen at run time when the CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn screen_avx2(
@@ -526,5 +697,21 @@ pub(super) fn screen_avx2(
     bound: &mut [f32],
     phases: &ScreenPhases,
 ) -> ChunkStats {
-    screen_chunk_avx2(window, estimate, bound, phases)
+    // SAFETY: compiled for AVX2 and FMA, `__m256`'s instructions.
+    unsafe { screen_chunk_lanes::<std::arch::x86_64::__m256>(window, estimate, bound, phases) }
+}
+
+/// The vector kernels in sixteen lanes, chosen at run time when the CPU has AVX-512F too
+/// (compiled by Rust 1.89 and later, see build.rs).
+#[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+#[allow(clippy::incompatible_msrv)]
+#[target_feature(enable = "avx2,fma,avx512f")]
+pub(super) fn screen_avx512(
+    window: &[f32],
+    estimate: &mut [f32],
+    bound: &mut [f32],
+    phases: &ScreenPhases,
+) -> ChunkStats {
+    // SAFETY: compiled for AVX-512F, `__m512`'s instructions.
+    unsafe { screen_chunk_lanes::<std::arch::x86_64::__m512>(window, estimate, bound, phases) }
 }

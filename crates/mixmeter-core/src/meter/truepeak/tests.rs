@@ -280,21 +280,69 @@ fn refines_only_where_a_new_maximum_is_possible() {
     );
 }
 
-/// The portable and the detected kernel agree for every screening factor.
+/// The portable kernel and every vector kernel this CPU runs agree for every screening factor.
 #[test]
 fn portable_and_simd_kernels_agree() {
+    let vector: Vec<Kernel> = [Kernel::avx2_fma(), Kernel::avx512()]
+        .into_iter()
+        .flatten()
+        .collect();
     for rate in [
         8_000.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0,
     ] {
         for x in [sine(rate, rate * 0.23, 30.0, 0.8, 0.2), noise(4_000, 9)] {
-            let mut portable = TruePeak::with_kernel(rate, Kernel::PORTABLE);
-            let mut detected = TruePeak::new(rate);
-            for piece in x.chunks(100) {
-                let a = portable.process(0, piece, 0.0);
-                let b = detected.process(0, piece, 0.0);
-                // FMA rounds once per tap instead of twice.
-                assert!((a - b).abs() <= 1e-5, "{rate}: {a} vs {b}");
+            for &kernel in &vector {
+                let mut portable = TruePeak::with_kernel(rate, Kernel::PORTABLE);
+                let mut simd = TruePeak::with_kernel(rate, kernel);
+                for piece in x.chunks(100) {
+                    let a = portable.process(0, piece, 0.0);
+                    let b = simd.process(0, piece, 0.0);
+                    // FMA rounds once per tap instead of twice.
+                    assert!(
+                        (a - b).abs() <= 1e-5,
+                        "{rate} {}: {a} vs {b}",
+                        kernel.name()
+                    );
+                }
             }
+        }
+    }
+}
+
+/// The AVX-512 screen does per lane exactly what the AVX2 one does, so the two store the same
+/// bits for every interval, at every rate, on chunks with and without a remainder past the
+/// last whole sixteen or eight.
+#[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+#[test]
+fn avx512_and_avx2_screens_store_the_same_bits() {
+    if Kernel::avx512().is_none() {
+        eprintln!("skipped: this CPU has no AVX-512F");
+        return;
+    }
+    for rate in [
+        8_000.0, 22_050.0, 32_000.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0,
+    ] {
+        let phases = ScreenPhases::new(factor_for_rate(rate));
+        for n in [1, 8, 16, 24, 77, 120, CHUNK] {
+            let window = noise(HISTORY + n, 3 + n as u64);
+            let mut out = [
+                (vec![0.0f32; n], vec![0.0f32; n]),
+                (vec![0.0f32; n], vec![0.0f32; n]),
+            ];
+            let [(e8, b8), (e16, b16)] = &mut out;
+            // SAFETY: `avx512` is only `Some` on a CPU with AVX2, FMA and AVX-512F.
+            let (s8, s16) = unsafe {
+                (
+                    screen_avx2(&window, e8, b8, &phases),
+                    screen_avx512(&window, e16, b16, &phases),
+                )
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(e8), bits(e16), "{rate} Hz, {n}: estimates");
+            assert_eq!(bits(b8), bits(b16), "{rate} Hz, {n}: bounds");
+            assert_eq!(s8.largest_bound, s16.largest_bound, "{rate} Hz, {n}");
+            assert_eq!(s8.largest_estimate, s16.largest_estimate, "{rate} Hz, {n}");
+            assert_eq!(s8.sample_peak, s16.sample_peak, "{rate} Hz, {n}");
         }
     }
 }
@@ -334,16 +382,17 @@ fn pushing_blocks_and_flushing_reads_what_processing_whole_runs_reads() {
 
 /// Every interval's bound, as both screens store it, is its estimate plus the allowance of
 /// its curvature, at every rate (one screening pass or several), on chunks with and without a
-/// remainder of intervals past the last whole eight.
+/// remainder of intervals past the last whole eight or sixteen.
 #[test]
 fn screens_store_each_intervals_estimate_plus_allowance() {
     for rate in [8_000.0, 22_050.0, 32_000.0, 44_100.0, 48_000.0, 192_000.0] {
         let phases = ScreenPhases::new(factor_for_rate(rate));
-        for n in [1, 8, 77, CHUNK] {
+        for n in [1, 8, 16, 77, CHUNK] {
             let window = noise(HISTORY + n, n as u64);
             let centre = REFINE_TAPS / 2 - 1;
             let mut kernels = vec![Kernel::PORTABLE];
             kernels.extend(Kernel::avx2_fma());
+            kernels.extend(Kernel::avx512());
             for kernel in kernels {
                 let (mut estimate, mut bound) = (vec![0.0f32; n], vec![0.0f32; n]);
                 let stats = match kernel.variant() {
@@ -355,6 +404,14 @@ fn screens_store_each_intervals_estimate_plus_allowance() {
                     Variant::Avx2Fma => unsafe {
                         screen_avx2(&window, &mut estimate, &mut bound, &phases)
                     },
+                    #[cfg(all(target_arch = "x86_64", mixmeter_avx512))]
+                    // SAFETY: `avx512` is only `Some` on a CPU with AVX2, FMA and AVX-512F.
+                    Variant::Avx512 => unsafe {
+                        screen_avx512(&window, &mut estimate, &mut bound, &phases)
+                    },
+                    // `avx512` is `None` in a build without the AVX-512 screen.
+                    #[cfg(all(target_arch = "x86_64", not(mixmeter_avx512)))]
+                    Variant::Avx512 => continue,
                 };
                 let mut largest = 0.0f32;
                 for i in 0..n {
