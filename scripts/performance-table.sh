@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 out=target/performance
 mkdir -p "$out"
 cargo xtask bundle mixmeter --release
-cargo bench --bench plugin_path
+cargo bench --bench plugin_path | tee "$out/plugin_path.txt"
 if grep -qw avx512f /proc/cpuinfo; then
     # The main run took the AVX-512 screen; the portable goal compares with AVX2.
     MIXMETER_KERNEL=avx2 cargo bench --bench plugin_path -- '(plugin|core)-avx2'

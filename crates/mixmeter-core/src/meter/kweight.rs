@@ -295,7 +295,8 @@ impl KWeighting {
     }
 }
 
-/// Both channels of a stereo pair in one 128-bit register (lane 0 left, lane 1 right).
+/// Both channels of a stereo pair in one 128-bit register (lane 0 left, lane 1 right); the
+/// AVX2 kernel (`run_fma`) puts both stages in one 256-bit register.
 #[cfg(target_arch = "x86_64")]
 mod stereo_x86 {
     use super::{ChannelState, KWeighting, StereoSums};

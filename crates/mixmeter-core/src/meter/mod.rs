@@ -25,8 +25,8 @@ pub const MAX_CHANNELS: usize = layout::BusLayout::MAX_CHANNELS;
 /// per lane, so the same results as the AVX2 kernels); everything else runs the AVX2 kernels.
 ///
 /// The type is opaque so that safe code cannot select a kernel the CPU does not run: a
-/// `Kernel` is either [`Kernel::PORTABLE`] or one that [`Kernel::detect`] or
-/// [`Kernel::avx2_fma`] has checked the CPU for (the meter's `unsafe` calls of
+/// `Kernel` is either [`Kernel::PORTABLE`] or one that [`Kernel::detect`],
+/// [`Kernel::avx2_fma`] or [`Kernel::avx512`] has checked the CPU for (the meter's `unsafe` calls of
 /// `#[target_feature]` functions rely on that). Naming the AVX2 kernel directly does not
 /// compile:
 ///

@@ -1,6 +1,6 @@
 //! Stage 1, the screen (see the module docs of [`super`]): every sample interval's estimated
 //! peak from a short polyphase interpolator, with the chunk's largest estimate and curvature,
-//! in portable code and in AVX2 + FMA intrinsics.
+//! in portable code and in vector intrinsics (AVX2 + FMA, eight lanes; AVX-512F, sixteen).
 
 use super::*;
 
@@ -130,7 +130,8 @@ pub(super) fn screen_pass<const P: usize, const HALF: bool, const FMA: bool>(
 /// (eight lanes) and AVX-512F (sixteen). Each operation is one instruction.
 ///
 /// # Safety
-/// Every method needs the CPU to have the type's instructions; the kernels call them only
+/// Every method needs the CPU to have the type's instructions (for `__m256` AVX2 and FMA,
+/// for `__m512` AVX-512F with AVX2 and FMA); the kernels call them only
 /// inside functions compiled for those ([`screen_avx2`], [`screen_avx512`]), into which they
 /// inline.
 #[cfg(target_arch = "x86_64")]
@@ -151,7 +152,8 @@ pub(super) trait Lanes: Copy {
     unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self;
     unsafe fn max(self, other: Self) -> Self;
     unsafe fn abs(self) -> Self;
-    /// The largest lane (of lanes that are not NaN), in a tree of halvings.
+    /// The largest lane, in a tree of halvings (the kernels' lanes are never NaN: they start
+    /// at +0 and only take maxima of magnitudes of finite input).
     unsafe fn reduce_max(self) -> f32;
     /// Screens the intervals past the last whole vector of a chunk ([`screen_chunk`]'s
     /// arguments): AVX-512 hands them to the AVX2 kernel, so both widths compute every
@@ -241,7 +243,9 @@ impl Lanes for std::arch::x86_64::__m512 {
     const WIDTH: usize = 16;
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
-        // SAFETY (each method): the caller runs on a CPU with AVX-512F (see the trait).
+        // SAFETY (each method): the caller runs on a CPU with AVX-512F, AVX2 and FMA (the
+        // trait's contract for this type: `Kernel::avx512` checks all three, and
+        // `screen_rest` runs the AVX2 kernel).
         unsafe { std::arch::x86_64::_mm512_set1_ps(x) }
     }
     #[inline(always)]
@@ -293,7 +297,8 @@ impl Lanes for std::arch::x86_64::__m512 {
         bound: &mut [f32],
         phases: &ScreenPhases,
     ) -> ChunkStats {
-        // SAFETY: AVX-512F CPUs have AVX2 and FMA (`Kernel::avx512` checks all three).
+        // SAFETY: this type's contract includes AVX2 and FMA (`Kernel::avx512` checks all
+        // three).
         unsafe { screen_chunk_lanes::<std::arch::x86_64::__m256>(window, estimate, bound, phases) }
     }
 }
