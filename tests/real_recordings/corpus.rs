@@ -355,6 +355,18 @@ pub fn build(target: &Path) -> Corpus {
     for (name, class, codec) in formats {
         add(name, class, "L,R", &excerpt("", codec));
     }
+    // A WAV as writers that stream leave it: RIFF and data lengths 0. symphonia's reader
+    // rejects it; ffmpeg, and Mixmeter, read to the end of the file.
+    let unsized_wav = excerpt("", &["-c:a", "pcm_s16le"]);
+    add(
+        "fmt-s16-unsized.wav",
+        "format: WAV/AIFF/CAF",
+        "L,R",
+        &|out: &Path| {
+            unsized_wav(out);
+            clear_wav_lengths(out);
+        },
+    );
     let rates: &[(&str, &'static str, &'static str)] = &[
         (
             "rate-8k.wav",
@@ -626,6 +638,23 @@ const SONGS: &[(&str, &str, &[&str])] = &[
     ),
     ("a7xpg", A7XPG, &["bgm1.ogg", "bgm2.ogg", "bgm3.ogg"]),
 ];
+
+/// Sets a WAV file's RIFF and data lengths to 0, as a writer that cannot seek back leaves them.
+fn clear_wav_lengths(path: &Path) {
+    let mut bytes = fs::read(path).unwrap();
+    bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        if &bytes[pos..pos + 4] == b"data" {
+            bytes[pos + 4..pos + 8].copy_from_slice(&0u32.to_le_bytes());
+            fs::write(path, bytes).unwrap();
+            return;
+        }
+        pos += 8 + size + (size & 1);
+    }
+    panic!("{path:?} has no data chunk");
+}
 
 /// Sets a WAVE_FORMAT_EXTENSIBLE file's channel mask to 0 ("no positions given").
 fn clear_channel_mask(path: &Path) {

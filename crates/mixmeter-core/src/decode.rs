@@ -6,7 +6,8 @@
 //! Formats: WAV, RF64/BW64, Wave64, AIFF and CAF (integer and float PCM), FLAC, MP3, Ogg
 //! Vorbis, AAC-LC (mono or stereo) or ALAC in MP4/M4A; any sample rate, up to 8 channels for
 //! the meter. RF64/BW64 and Wave64 are read by [`wave64`] (symphonia 0.6 has no reader for
-//! them); Opus and multichannel or HE-AAC are refused with a message saying so (symphonia 0.6
+//! them), and so are WAV files whose RIFF and data lengths do not fit each other (a RIFF
+//! length of 0 or too short, as streaming writers leave it), which symphonia rejects; Opus and multichannel or HE-AAC are refused with a message saying so (symphonia 0.6
 //! has no decoder for them). Every failure is a [`DecodeError`] that names what went wrong;
 //! nothing here panics on bad input.
 //!
@@ -282,7 +283,11 @@ impl AudioFile {
         wav_samples: WavSamples,
     ) -> Result<AudioFile, DecodeError> {
         check_mp4_tables(&mut source)?;
-        if let Some(header) = wave64::read_header(&mut source)? {
+        let own = match wave64::read_header(&mut source)? {
+            Some(header) => Some(header),
+            None => wave64::read_wav_with_inconsistent_sizes(&mut source)?,
+        };
+        if let Some(header) = own {
             let layout = match header.channel_mask {
                 Some(mask) => {
                     let positions = Position::from_bits_truncate(mask as _);
@@ -682,6 +687,54 @@ mod tests {
             let (_, _, reference) = read(bytes[..cut].to_vec(), WavSamples::Symphonia);
             assert_eq!(bits(&fast), bits(&reference), "case {i} cut");
         }
+    }
+
+    /// WAVs whose lengths do not fit each other, as writers leave them, are read as ffmpeg
+    /// reads them (symphonia rejects them): a RIFF length of 0 with a data length of 0 (all
+    /// the audio), a RIFF length shorter than the data chunk (all the audio), a data length
+    /// past the RIFF length and the file (the audio the file holds). The same samples as the
+    /// intact file's, bit for bit.
+    #[test]
+    fn wavs_with_inconsistent_lengths_are_read_to_their_audio() {
+        let audio = pcm::noise_bytes(0x5EED, 48_000 * 6);
+        let intact = Wav::plain(1, 24, 2).bytes(&audio);
+        let (info, _, expected) = read(intact.clone(), WavSamples::Direct);
+        let data_at = intact.windows(4).position(|w| w == b"data").unwrap();
+        let patched = |riff: Option<u32>, data: Option<u32>| {
+            let mut bytes = intact.clone();
+            if let Some(riff) = riff {
+                bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+            }
+            if let Some(data) = data {
+                bytes[data_at + 4..data_at + 8].copy_from_slice(&data.to_le_bytes());
+            }
+            bytes
+        };
+        for (riff, data) in [
+            (Some(0), Some(0)),
+            (Some(0), None),
+            (Some(1000), None),
+            (None, Some(10 * audio.len() as u32)),
+        ] {
+            let bytes = patched(riff, data);
+            // Why the file is read without symphonia's header reader.
+            let symphonia = AudioFile::probe(
+                Box::new(std::io::Cursor::new(bytes.clone())),
+                Hint::new(),
+                channel_mask::Layout::Absent,
+                WavSamples::Symphonia,
+            );
+            assert!(symphonia.is_err(), "{riff:?} {data:?}: symphonia reads it");
+            let (got_info, direct, got) = read(bytes, WavSamples::Direct);
+            assert!(direct, "{riff:?} {data:?}");
+            assert_eq!(got_info.sample_rate_hz, info.sample_rate_hz);
+            assert_eq!(got_info.channels, 2);
+            assert_eq!(got_info.codec, info.codec);
+            assert_eq!(got[0].len(), expected[0].len(), "{riff:?} {data:?}");
+            assert!(got == expected, "{riff:?} {data:?}: other samples");
+        }
+        // A consistent file still goes through symphonia's header reader (its bit depth).
+        assert_eq!(info.bits_per_sample, Some(24));
     }
 
     /// A data chunk stating 0 bytes with audio after it (what some writers leave when they

@@ -94,6 +94,44 @@ pub fn read_header(source: &mut (impl Read + Seek)) -> Result<Option<Header>, De
     Ok(Some(header))
 }
 
+/// The header of a RIFF/WAVE file whose sizes do not fit each other, which symphonia rejects
+/// ("chunk length exceeds parent chunk length", "invalid riff length") and ffmpeg reads: a
+/// RIFF length of 0 or shorter than the data chunk it holds (writers that stream, or append
+/// without fixing the header), or a data chunk stating more than the RIFF length. The data
+/// is then read as the data chunk states, up to where the file ends (a stated length of 0 or
+/// all ones: to the end). `Ok(None)` for any other file, consistent WAVs included (symphonia
+/// reads those); leaves `source` at the start of the audio data, or of the file.
+pub fn read_wav_with_inconsistent_sizes(
+    source: &mut (impl Read + Seek),
+) -> Result<Option<Header>, DecodeError> {
+    let file_len = source.seek(SeekFrom::End(0))?;
+    source.seek(SeekFrom::Start(0))?;
+    let mut head = [0u8; 12];
+    if file_len < 12 || source.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" {
+        source.seek(SeekFrom::Start(0))?;
+        return Ok(None);
+    }
+    let riff_len = u32_at(&head, 4) as u64;
+    // A header this walk cannot read is left to symphonia and its message.
+    let mut header = match (&head[8..12] == b"WAVE").then(|| rf64(source, "WAV")) {
+        Some(Ok(header)) => header,
+        _ => {
+            source.seek(SeekFrom::Start(0))?;
+            return Ok(None);
+        }
+    };
+    // A data length of 0, like all ones, is what a writer that streams leaves: to the end.
+    header.data_len = header.data_len.filter(|&len| len != 0);
+    let data_end = header.data_start + header.data_len.unwrap_or(0);
+    let riff_end = 8 + riff_len;
+    if riff_len != 0 && data_end <= riff_end {
+        source.seek(SeekFrom::Start(0))?;
+        return Ok(None);
+    }
+    source.seek(SeekFrom::Start(header.data_start))?;
+    Ok(Some(header))
+}
+
 fn corrupt(container: &str, what: &str) -> DecodeError {
     DecodeError::Corrupt(format!("{container} header: {what}"))
 }
