@@ -315,6 +315,18 @@ mod stereo_x86 {
         }
     }
 
+    /// Both channels' states from the lanes of the six state registers (`x1, x2`, the shelf's
+    /// `y1, y2`, the high-pass's `y1, y2`; lane 0 left, lane 1 right).
+    fn split_states(states: &mut [ChannelState; 2], [x1, x2, s1, s2, h1, h2]: [[f64; 2]; 6]) {
+        for (c, state) in states.iter_mut().enumerate() {
+            *state = ChannelState {
+                x: [x1[c], x2[c]],
+                shelf: [s1[c], s2[c]],
+                highpass: [h1[c], h2[c]],
+            };
+        }
+    }
+
     /// # Safety
     /// The CPU must support the instructions of the instantiation (SSE2; FMA if `FMA`).
     #[inline(always)]
@@ -419,17 +431,7 @@ mod stereo_x86 {
                 _mm_storeu_pd(out.as_mut_ptr(), v);
                 out
             };
-            let [x1, x2, s1, s2, h1, h2] = [x1, x2, s1, s2, h1, h2].map(lanes);
-            *l = ChannelState {
-                x: [x1[0], x2[0]],
-                shelf: [s1[0], s2[0]],
-                highpass: [h1[0], h2[0]],
-            };
-            *r = ChannelState {
-                x: [x1[1], x2[1]],
-                shelf: [s1[1], s2[1]],
-                highpass: [h1[1], h2[1]],
-            };
+            split_states(states, [x1, x2, s1, s2, h1, h2].map(lanes));
             sums.k = lanes(k);
             sums.raw = lanes(raw);
             [sums.k_cross, sums.raw_cross] = lanes(cross);
@@ -574,17 +576,7 @@ mod stereo_x86 {
 
             let (x1, x2) = (lanes!(low(xv1)), lanes!(low(xv2)));
             let (s1, s2) = (lanes!(low(yv1)), lanes!(low(yv2)));
-            let (h1, h2) = (lanes!(h1), lanes!(h2));
-            *l = ChannelState {
-                x: [x1[0], x2[0]],
-                shelf: [s1[0], s2[0]],
-                highpass: [h1[0], h2[0]],
-            };
-            *r = ChannelState {
-                x: [x1[1], x2[1]],
-                shelf: [s1[1], s2[1]],
-                highpass: [h1[1], h2[1]],
-            };
+            split_states(states, [x1, x2, s1, s2, lanes!(h1), lanes!(h2)]);
             sums.k = lanes!(k);
             sums.raw = lanes!(low(squares));
             sums.k_cross = lanes!(k_cross)[0];
