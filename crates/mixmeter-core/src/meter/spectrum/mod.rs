@@ -3,7 +3,7 @@
 //!
 //! **Method** (Welch's averaged periodogram). Each channel is cut into frames of `N` samples,
 //! each frame multiplied by a periodic Hann window and transformed with a real FFT (built from
-//! `rustfft` complex FFTs of a quarter of the size, all planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
+//! `rustfft` complex FFTs of half or a quarter of the size, all planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
 //! `|X[k]|² · (2 / Σw)²`, so a sine of amplitude `A` centred on a bin reads `A²` there: a
 //! full-scale sine reads 0 dBFS (DC and Nyquist bins use `(1 / Σw)²`). Channels are combined as
 //! their weighted mean power, with the BS.1770 channel weights (an LFE channel has weight 0 and
@@ -28,11 +28,12 @@
 //! **Real-time shape**: all memory (sample history, frame buffers, FFT outputs and scratch) is
 //! allocated in `new`. When a frame is due it is only marked: the history holds two of the
 //! largest frames, so its samples stay in place. The transform then runs one step per `process`
-//! call, each channel's real FFT split in seven steps of similar cost (windowing and packing;
-//! the quarter-size complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join;
-//! the real split in two halves; the power), or thirteen for 32768-point frames at 88.2 kHz
-//! and above, where the deadline is short (see the private `split_fft` module), so a host
-//! calling with small blocks never pays for more than a fraction of one channel's transform in
+//! call, each channel's real FFT split in five steps for frames up to 8192 points (windowing;
+//! the half-size complex FFT; the real split in two halves; the power), seven for larger ones
+//! (windowing and packing; the quarter-size complex FFT of samples 4m, 4m+1; the same of
+//! 4m+2, 4m+3; the radix-2 join; the split in two halves; the power), or thirteen for
+//! 32768-point frames at 88.2 kHz and above and 31 at 176.4 kHz and above, where the deadline
+//! is short (see the private `split_fft` module), so a host calling with small blocks never pays for more than a fraction of one channel's transform in
 //! one call. A frame is finished at once only when the next frame of the same analysis is due
 //! before its steps have run (blocks longer than a fraction of the hop).
 //! Results do not depend on the block sizes (tested bit for bit).
@@ -584,8 +585,14 @@ impl SpectrumAnalyzer {
         }
         let slot = analysis.next / per_channel;
         let step = plan.step(analysis.next % per_channel);
-        let packed = &mut analysis.packed[slot * (analysis.capacity / 2)..][..half];
         let stride = analysis.capacity / 2 + 1;
+        let packed_at = slot * (analysis.capacity / 2);
+        // One block is packed and transformed where its spectrum goes (see `split_fft`).
+        let blocks = if plan.one_block() {
+            &mut analysis.spectra[slot * stride..][..half]
+        } else {
+            &mut analysis.packed[packed_at..][..half]
+        };
         let avx2 = self.kernel.variant() != Variant::Portable;
         match step {
             Step::Pack(part) => {
@@ -597,32 +604,52 @@ impl SpectrumAnalyzer {
                     analysis.frame_start,
                     part,
                     &mut analysis.windowed,
-                    packed,
+                    blocks,
                     avx2,
                 );
             }
-            Step::Fft(block) => plan.block_fft(packed, block, &mut self.scratch),
-            Step::JoinBlocks(pair) => {
-                split_fft::join_blocks(plan, packed, &mut analysis.quarters, pair, avx2);
+            Step::Fft(block) => plan.block_fft(blocks, block, &mut self.scratch),
+            Step::JoinBlocks { level, pair, part } => {
+                // Levels alternate between the packing buffer and the second one.
+                let packed = &mut analysis.packed[packed_at..][..half];
+                let quarters = &mut analysis.quarters[..half];
+                let (input, output) = if level % 2 == 0 {
+                    (&*packed, quarters)
+                } else {
+                    (&*quarters, packed)
+                };
+                split_fft::join_blocks(plan, input, output, (level, pair, part), avx2);
             }
             Step::Join(part) => {
-                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
-                let quarters = if plan.four_blocks() {
+                let quarters = if plan.levels() % 2 == 1 {
                     &analysis.quarters[..half]
                 } else {
-                    &*packed
+                    &analysis.packed[packed_at..][..half]
                 };
+                let spectrum = &mut analysis.spectra[slot * stride..][..bins];
                 split_fft::join(plan, quarters, spectrum, part, avx2);
             }
-            Step::Split(second_half) => {
+            Step::Split(part) => {
                 let spectrum = &mut analysis.spectra[slot * stride..][..bins];
-                split_fft::split(plan, spectrum, second_half, avx2);
+                split_fft::split(plan, spectrum, part, avx2);
             }
-            Step::Power => {
+            Step::Power(part) => {
                 let spectrum = &analysis.spectra[slot * stride..][..bins];
                 let power = &mut analysis.power[..bins];
-                split_fft::add_power(plan, spectrum, power, self.weights[slot], slot == 0);
-                // With both channels of a stereo frame transformed, the per-band stereo sums.
+                let first = slot == 0;
+                split_fft::add_power(plan, spectrum, power, self.weights[slot], first, part);
+                // With both channels of a stereo frame transformed, the per-band stereo sums
+                // (in a step of their own with eight blocks).
+                let last_part = part + 1 == plan.power_parts();
+                if long_term && slot == 1 && last_part && plan.blocks() < 8 {
+                    if let Some(stereo) = self.stereo.as_mut() {
+                        let left = &analysis.spectra[..bins];
+                        let right = &analysis.spectra[stride..stride + bins];
+                        stereo.add_frame(left, right, self.running, avx2);
+                    }
+                }
+            }
+            Step::Stereo => {
                 if long_term && slot == 1 {
                     if let Some(stereo) = self.stereo.as_mut() {
                         let left = &analysis.spectra[..bins];

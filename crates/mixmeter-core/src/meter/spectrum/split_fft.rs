@@ -8,6 +8,12 @@
 //! FFT Z ([`join`]); (4, 5) the standard split that turns Z into the N/2+1 bins of the real
 //! spectrum, in two halves ([`split`]); (6) the bins' weighted power ([`add_power`]).
 //!
+//! Frames up to [`ONE_BLOCK_MAX_SIZE`] points are one block: samples 2m, 2m+1 windowed
+//! straight into the channel's spectrum buffer as complex values, the N/2-point FFT of them
+//! in place there is Z, and the split follows: five steps, no join and no packing buffer (the
+//! join was a pass over the whole frame costing half as much as its two FFTs, the data cold
+//! in cache in every call that ran it).
+//!
 //! Where a step must be small because the deadline is ([`Plan::new`]: the 32768-point frame at
 //! 88.2 kHz and above, whose N/4-point FFT is the largest step by far, about 20 us on a 2.6 GHz
 //! AVX2 core against a 64-frame call's 333 us at 192 kHz), the frame is packed as four blocks
@@ -15,6 +21,16 @@
 //! its own, and one more radix-2 level ([`join_blocks`]) joins them pairwise into the two
 //! N/4-point FFTs; the windowing and packing and the join into Z are each done in two halves:
 //! thirteen steps, the largest (an N/8-point FFT) about half the old largest.
+//!
+//! At 176.4 kHz and above the 32768-point frame is packed as eight blocks of N/16 points
+//! (block b at the place of b's bits reversed, so that every level joins neighbours), with two
+//! levels of joins, the first into the second buffer and the second back; every join step does
+//! at most one block's length of butterflies, the packing and the join into Z are in four
+//! parts, the split in four, the power in two and the stereo image's sums in a step of their
+//! own: 31 steps, none more than about half of the four-block layout's largest (measured at
+//! 192 kHz on a 2.6 GHz AVX-512 core, medians: an N/16-point FFT 4.3 us against 9.7 us for
+//! the N/8-point one; packing a quarter of the frame 3.7 us, with AVX2 four groups at a time,
+//! against 8.7 us for a half; the stereo sums 4.0 us against 10.9 us with the power).
 //!
 //! Every step is `#[inline(always)]`: the analyzer calls them from a function compiled for
 //! AVX2 where the CPU has it, and they must be compiled into it.
@@ -34,14 +50,22 @@ pub(super) enum Step {
     Pack(usize),
     /// The complex FFT of one packed block ([`Plan::block_fft`]).
     Fft(usize),
-    /// Two of the four blocks joined into one of the two N/4-point FFTs ([`join_blocks`]).
-    JoinBlocks(usize),
+    /// Part `part` of the join of the pair `pair` of transformed blocks at level `level`
+    /// into one FFT twice their size ([`join_blocks`]; with four or eight blocks).
+    JoinBlocks {
+        level: usize,
+        pair: usize,
+        part: usize,
+    },
     /// One part of the join of the two N/4-point FFTs into Z ([`join`]).
     Join(usize),
-    /// Half of the split into real bins (`true`: the second half) ([`split`]).
-    Split(bool),
-    /// The bins' weighted power ([`add_power`]).
-    Power,
+    /// One part of the split into real bins ([`split`]).
+    Split(usize),
+    /// The bins' weighted power, or one part of them ([`add_power`]).
+    Power(usize),
+    /// With eight blocks: the stereo image's sums of a stereo frame, after its last
+    /// channel's power (with fewer blocks the last power step adds them).
+    Stereo,
 }
 
 /// Power scale of bin `k` of an `size`-point frame windowed by a window summing to
@@ -74,17 +98,48 @@ pub(super) fn complex_planner(kernel: Kernel) -> ComplexPlanner {
     Box::new(move |size| planner.plan_fft_forward(size))
 }
 
+/// The largest frame packed as one block: its N/2-point FFT (4096 points, about 10 us on a
+/// 2.6 GHz AVX2 core) is as large as a 16384-point frame's N/4-point step.
+pub(super) const ONE_BLOCK_MAX_SIZE: usize = 8192;
+
+/// Blocks a frame of `size` points at `sample_rate_hz` is packed into (see [`Plan::new`]).
+fn blocks_for(size: usize, sample_rate_hz: f64) -> usize {
+    if size <= ONE_BLOCK_MAX_SIZE {
+        1
+    } else if size >= 32768 && sample_rate_hz >= 176_400.0 {
+        8
+    } else if size >= 32768 && sample_rate_hz >= 88_200.0 {
+        4
+    } else {
+        2
+    }
+}
+
+/// `b`'s bits reversed, in a number of `bits` bits.
+fn reverse_bits(b: usize, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        b.reverse_bits() >> (usize::BITS - bits)
+    }
+}
+
 /// One frame size: its window, per-bin power scales, and the pieces of the split real FFT
-/// (a complex FFT of a quarter of the size, and the twiddles that join its two halves and
-/// turn them into the real spectrum).
+/// (a complex FFT of half the size, or of a quarter or an eighth and the twiddles that join
+/// the blocks, and the twiddles that turn Z into the real spectrum).
 pub(super) struct Plan {
     pub size: usize,
-    /// Blocks the frame is packed into: 2 (N/4 points each) or 4 (N/8 points each).
+    /// Blocks the frame is packed into: 1 (N/2 points), 2 (N/4 points each), 4 (N/8) or 8
+    /// (N/16).
     blocks: usize,
     /// The complex FFT of one block.
     block: Arc<dyn Fft<f32>>,
-    /// exp(-2 pi i k / (N/4)) for k < N/8, with four blocks (else empty).
-    block_join_twiddles: Box<[Complex<f32>]>,
+    /// Per level of the joins of blocks before the join into Z (none with one or two blocks,
+    /// one with four, two with eight): joining pairs of n-point FFTs, exp(-2 pi i k / 2n)
+    /// for k < n.
+    level_twiddles: Box<[Box<[Complex<f32>]>]>,
+    /// The steps of one channel's transform, in order.
+    steps: Box<[Step]>,
     /// exp(-2 pi i k / (N/2)) for k < N/4.
     join_twiddles: Box<[Complex<f32>]>,
     /// exp(-2 pi i k / N) for k <= N/2.
@@ -99,18 +154,26 @@ impl Plan {
     /// Plans an FFT of `size` points (a power of two, at least 16) at `sample_rate_hz` with
     /// `planner` (see [`complex_planner`]). Allocates.
     ///
-    /// Four blocks for 32768 points at 88.2 kHz and above (see the module docs). Not below:
+    /// One block up to [`ONE_BLOCK_MAX_SIZE`] points: no join pass over the frame, and its
+    /// largest step no larger than a 16384-point frame's. Eight blocks for 32768 points at
+    /// 176.4 kHz and above, four at 88.2 kHz and above (see the module docs). Not below:
     /// a display frame of 32768 points at 44.1 kHz comes every 1470 samples, 23 calls of 64
     /// frames, and the 21 steps of a stereo frame in four blocks would not fit beside the
     /// long-term frame's (a frame whose next is due before its steps have run is finished in
     /// one call); at 88.2 kHz the same frame has 46 calls. There the deadline is 1.45 ms or
     /// more per 64 frames, and the 20 us step 1.4 % of it.
     pub fn new(size: usize, sample_rate_hz: f64, planner: &mut ComplexPlanner) -> Self {
-        let blocks = if size >= 32768 && sample_rate_hz >= 88_200.0 {
-            4
-        } else {
-            2
-        };
+        Self::with_blocks(size, blocks_for(size, sample_rate_hz), planner)
+    }
+
+    /// [`Plan::new`] with the frame packed in `blocks` blocks (1, 2, 4 or 8; tests compare
+    /// them).
+    pub fn with_blocks(size: usize, blocks: usize, planner: &mut ComplexPlanner) -> Self {
+        assert!(matches!(blocks, 1 | 2 | 4 | 8), "{blocks} blocks");
+        assert!(
+            size >= 16 * blocks && size.is_power_of_two(),
+            "{size} points"
+        );
         let window: Box<[f32]> = (0..size)
             .map(|i| {
                 (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / size as f64).cos()) as f32
@@ -124,15 +187,37 @@ impl Plan {
             let angle = -2.0 * std::f64::consts::PI * k as f64 / n as f64;
             Complex::new(angle.cos() as f32, angle.sin() as f32)
         };
+        let block_len = size / (2 * blocks);
+        let levels = (blocks / 2).max(1).trailing_zeros();
+        let level_twiddles = (0..levels)
+            .map(|level| {
+                let n = block_len << level;
+                (0..n).map(|k| twiddle(k, 2 * n)).collect()
+            })
+            .collect();
+        // Every join step does at most one block's length of butterflies.
+        let mut steps: Vec<Step> = (0..(blocks / 2).max(1)).map(Step::Pack).collect();
+        steps.extend((0..blocks).map(Step::Fft));
+        for level in 0..levels as usize {
+            let pairs = blocks >> (level + 1);
+            let parts = 1 << level;
+            for pair in 0..pairs {
+                steps.extend((0..parts).map(|part| Step::JoinBlocks { level, pair, part }));
+            }
+        }
+        steps.extend((0..blocks / 2).map(Step::Join));
+        steps.extend((0..(blocks / 2).max(2)).map(Step::Split));
+        let power_parts = if blocks == 8 { 2 } else { 1 };
+        steps.extend((0..power_parts).map(Step::Power));
+        if blocks == 8 {
+            steps.push(Step::Stereo);
+        }
         Plan {
             size,
             blocks,
-            block: planner(size / (2 * blocks)),
-            block_join_twiddles: if blocks == 4 {
-                (0..size / 8).map(|k| twiddle(k, size / 4)).collect()
-            } else {
-                Box::default()
-            },
+            block: planner(block_len),
+            level_twiddles,
+            steps: steps.into_boxed_slice(),
             join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
             real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
             window,
@@ -145,42 +230,56 @@ impl Plan {
         self.block.get_inplace_scratch_len()
     }
 
-    /// Whether the frame is packed in four blocks (then a channel's steps need the two
-    /// N/4-point FFTs' buffer).
+    /// Whether the frame is packed in four blocks or more (then a channel's steps need the
+    /// second buffer the levels of joins alternate with).
     pub fn four_blocks(&self) -> bool {
-        self.blocks == 4
+        self.blocks >= 4
     }
 
-    /// Steps that window and pack a channel's frame, and steps that join the two N/4-point
-    /// FFTs: 2 each with four blocks, else 1.
-    pub fn parts(&self) -> usize {
+    /// Blocks the frame is packed into.
+    pub fn blocks(&self) -> usize {
+        self.blocks
+    }
+
+    /// Levels of joins of blocks before the join into Z.
+    pub fn levels(&self) -> usize {
+        self.level_twiddles.len()
+    }
+
+    /// Whether the frame is one block: windowed and transformed where its spectrum goes, with
+    /// no join (see the module docs).
+    pub fn one_block(&self) -> bool {
+        self.blocks == 1
+    }
+
+    /// Steps that window and pack a channel's frame: half the blocks, at least 1.
+    pub fn pack_parts(&self) -> usize {
+        (self.blocks / 2).max(1)
+    }
+
+    /// Steps that join the two N/4-point FFTs into Z: half the blocks (none with one).
+    pub fn join_parts(&self) -> usize {
         self.blocks / 2
     }
 
-    /// Transform steps per channel: 7 with two blocks, 13 with four.
+    /// Steps of the split into real bins: half the blocks, at least 2.
+    pub fn split_parts(&self) -> usize {
+        (self.blocks / 2).max(2)
+    }
+
+    /// Steps of the power: 2 with eight blocks, else 1.
+    pub fn power_parts(&self) -> usize {
+        if self.blocks == 8 { 2 } else { 1 }
+    }
+
+    /// Transform steps per channel: 5 with one block, 7 with two, 13 with four, 27 with eight.
     pub fn steps(&self) -> usize {
-        // Packing, an FFT per block, the joins of four blocks into two, the join into Z, the
-        // two halves of the split, the power.
-        let parts = self.parts();
-        let join_blocks = if self.blocks == 4 { 2 } else { 0 };
-        parts + self.blocks + join_blocks + parts + 2 + 1
+        self.steps.len()
     }
 
     /// Step `index` (below [`Self::steps`]) of a channel's transform.
     pub fn step(&self, index: usize) -> Step {
-        let blocks = self.blocks;
-        let parts = self.parts();
-        let join_blocks = if blocks == 4 { 2 } else { 0 };
-        let join = parts + blocks + join_blocks;
-        match index {
-            i if i < parts => Step::Pack(i),
-            i if i < parts + blocks => Step::Fft(i - parts),
-            i if i < join => Step::JoinBlocks(i - parts - blocks),
-            i if i < join + parts => Step::Join(i - join),
-            i if i == self.steps() - 3 => Step::Split(false),
-            i if i == self.steps() - 2 => Step::Split(true),
-            _ => Step::Power,
-        }
+        self.steps[index]
     }
 
     /// The complex FFT of packed block `block`, in place.
@@ -216,7 +315,7 @@ pub(super) fn window_and_pack(
     avx2: bool,
 ) {
     let size = plan.size;
-    let len = size / plan.parts();
+    let len = size / plan.pack_parts();
     let (lo, hi) = (part * len, (part + 1) * len);
     let first_group = lo / (2 * plan.blocks);
     let from = (start + lo) % history.len();
@@ -267,28 +366,54 @@ fn pack(
 ) {
     let len = plan.size / (2 * plan.blocks);
     let groups = first_group..first_group + samples.len() / (2 * plan.blocks);
-    if plan.blocks == 4 {
-        let (b0, rest) = packed[..4 * len].split_at_mut(len);
-        let (b2, rest) = rest.split_at_mut(len);
-        let (b1, b3) = rest.split_at_mut(len);
-        let blocks = b0[groups.clone()]
-            .iter_mut()
-            .zip(b1[groups.clone()].iter_mut())
-            .zip(b2[groups.clone()].iter_mut().zip(b3[groups].iter_mut()));
+    if plan.blocks == 1 {
+        // Samples 2m, 2m+1 are value m: a straight product (the compiler vectorises it).
+        let out = &mut packed[groups];
         if window.is_empty() {
-            for (((z0, z1), (z2, z3)), x) in blocks.zip(samples.chunks_exact(8)) {
-                *z0 = Complex::new(x[0], x[1]);
-                *z1 = Complex::new(x[2], x[3]);
-                *z2 = Complex::new(x[4], x[5]);
-                *z3 = Complex::new(x[6], x[7]);
+            for (z, x) in out.iter_mut().zip(samples.chunks_exact(2)) {
+                *z = Complex::new(x[0], x[1]);
             }
         } else {
-            let octets = samples.chunks_exact(8).zip(window.chunks_exact(8));
-            for (((z0, z1), (z2, z3)), (x, w)) in blocks.zip(octets) {
-                *z0 = Complex::new(x[0] * w[0], x[1] * w[1]);
-                *z1 = Complex::new(x[2] * w[2], x[3] * w[3]);
-                *z2 = Complex::new(x[4] * w[4], x[5] * w[5]);
-                *z3 = Complex::new(x[6] * w[6], x[7] * w[7]);
+            let pairs = samples.chunks_exact(2).zip(window.chunks_exact(2));
+            for (z, (x, w)) in out.iter_mut().zip(pairs) {
+                *z = Complex::new(x[0] * w[0], x[1] * w[1]);
+            }
+        }
+        return;
+    }
+    if plan.blocks >= 4 {
+        // Block b (samples 2Bm+2b, 2Bm+2b+1) at the position of b's bits reversed, so every
+        // level of joins takes neighbouring blocks.
+        let blocks = plan.blocks;
+        let bits = blocks.trailing_zeros();
+        let mut at = [0usize; 8];
+        for (b, at) in at[..blocks].iter_mut().enumerate() {
+            *at = reverse_bits(b, bits) * len;
+        }
+        let at = &at[..blocks];
+        // Four groups at a time with AVX2, the rest here.
+        #[cfg(target_arch = "x86_64")]
+        let done = if avx2 {
+            // SAFETY: the caller passes `avx2` only when the CPU has AVX2.
+            unsafe { avx2::pack_blocks(samples, window, packed, at, first_group) }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
+        let samples = &samples[2 * blocks * done..];
+        let window = &window[window.len().min(2 * blocks * done)..];
+        let first_group = first_group + done;
+        for (i, group) in samples.chunks_exact(2 * blocks).enumerate() {
+            let g = first_group + i;
+            let w = (!window.is_empty()).then(|| &window[2 * blocks * i..2 * blocks * (i + 1)]);
+            for (b, &start) in at.iter().enumerate() {
+                let (mut x0, mut x1) = (group[2 * b], group[2 * b + 1]);
+                // Times the window, or as they are (the same products either way).
+                if let Some(w) = w {
+                    (x0, x1) = (x0 * w[2 * b], x1 * w[2 * b + 1]);
+                }
+                packed[start + g] = Complex::new(x0, x1);
             }
         }
         return;
@@ -349,24 +474,27 @@ fn radix2(
     portable::join(low, high, even, odd, w);
 }
 
-/// With four blocks: one of the two N/4-point FFTs (`pair` 0: of samples 4m, 4m+1; 1: of
-/// 4m+2, 4m+3) into its half of `quarters` (N/2 values), joined from a pair of transformed
-/// blocks in `packed` (blocks 0 and 2, or 1 and 3).
+/// With four or eight blocks, part `part` of a join at `level` (of [`Plan::levels`]): the
+/// pair `pair` of neighbouring n-point FFTs in `input` (the blocks at level 0) joined into one
+/// 2n-point FFT at the same place in `output` (N/2 values each). Levels alternate between the
+/// packing buffer and the second one: with four blocks the level's two N/4-point FFTs (of
+/// samples 4m, 4m+1 and of 4m+2, 4m+3) land in the second buffer, with eight its first level
+/// lands there and its second back in the packing buffer.
 #[inline(always)]
 pub(super) fn join_blocks(
     plan: &Plan,
-    packed: &[Complex<f32>],
-    quarters: &mut [Complex<f32>],
-    pair: usize,
+    input: &[Complex<f32>],
+    output: &mut [Complex<f32>],
+    (level, pair, part): (usize, usize, usize),
     avx2: bool,
 ) {
-    let quarter = plan.size / 4;
-    let range = pair * quarter..(pair + 1) * quarter;
+    let w = &plan.level_twiddles[level];
+    let range = pair * 2 * w.len()..(pair + 1) * 2 * w.len();
     radix2(
-        &packed[range.clone()],
-        &mut quarters[range],
-        &plan.block_join_twiddles,
-        (0, 1),
+        &input[range.clone()],
+        &mut output[range],
+        w,
+        (part, 1 << level),
         avx2,
     );
 }
@@ -386,7 +514,7 @@ pub(super) fn join(
         quarters,
         spectrum,
         &plan.join_twiddles,
-        (part, plan.parts()),
+        (part, plan.join_parts()),
         avx2,
     );
 }
@@ -396,20 +524,17 @@ pub(super) fn join(
 /// k and j = N/2-k depend on the same two values (written out in reals so the loop compiles
 /// to straight vector code). Step 4 does the pairs with k below N/8, step 5 the rest.
 #[inline(always)]
-pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], second_half: bool, avx2: bool) {
+pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], part: usize, avx2: bool) {
     let half = plan.size / 2;
     let w = &plan.real_twiddles;
-    if !second_half {
+    if part == 0 {
         let z0 = spectrum[0];
         spectrum[0] = Complex::new(z0.re + z0.im, 0.0);
         spectrum[half] = Complex::new(z0.re - z0.im, 0.0);
         spectrum[half / 2] = spectrum[half / 2].conj();
     }
-    let (first, last) = if second_half {
-        (half / 4, half / 2)
-    } else {
-        (1, half / 4)
-    };
+    let share = half / 2 / plan.split_parts();
+    let (first, last) = ((part * share).max(1), (part + 1) * share);
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: the caller passes `avx2` only when the CPU has AVX2 and FMA.
@@ -421,8 +546,9 @@ pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], second_half: boo
     portable::split(spectrum, w, half, first, last);
 }
 
-/// Step 6 (with four blocks, 12): one channel's share (`weight`) of the weighted mean power per bin; the first
-/// channel of a frame sets `power`, the others add to it.
+/// The power steps: one channel's share (`weight`) of the weighted mean power per bin, for
+/// part `part` of [`Plan::power_parts`] of the bins; the first channel of a frame sets
+/// `power`, the others add to it.
 #[inline(always)]
 pub(super) fn add_power(
     plan: &Plan,
@@ -430,13 +556,19 @@ pub(super) fn add_power(
     power: &mut [f32],
     weight: f32,
     first_channel: bool,
+    part: usize,
 ) {
+    let bins = plan.size / 2 + 1;
+    let share = bins.div_ceil(plan.power_parts());
+    let range = part * share..((part + 1) * share).min(bins);
+    let (spectrum, power) = (&spectrum[range.clone()], &mut power[range.clone()]);
+    let scale = &plan.scale[range];
     if first_channel {
-        for ((p, x), &scale) in power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter()) {
+        for ((p, x), &scale) in power.iter_mut().zip(spectrum.iter()).zip(scale.iter()) {
             *p = weight * scale * x.norm_sqr();
         }
     } else {
-        for ((p, x), &scale) in power.iter_mut().zip(spectrum.iter()).zip(plan.scale.iter()) {
+        for ((p, x), &scale) in power.iter_mut().zip(spectrum.iter()).zip(scale.iter()) {
             *p += weight * scale * x.norm_sqr();
         }
     }
@@ -446,17 +578,38 @@ pub(super) fn add_power(
 mod tests {
     use super::*;
 
-    /// The AVX2 two-block packing gives the scalar loop's bits, windowed and not, for every
-    /// part of a frame, with the wrap-around of the sample ring at every position in a part;
-    /// and alone, for every count of pairs (its last odd pair is packed apart).
+    /// The AVX2 packings (two blocks; four and eight blocks, four groups at a time) give the
+    /// scalar loop's bits, windowed and not, for every part of a frame, with the wrap-around
+    /// of the sample ring at every position in a part; and the two-block one alone, for every
+    /// count of pairs (its last odd pair is packed apart).
     #[test]
     fn avx2_packing_matches_the_scalar_loop() {
         if Kernel::avx2_fma().is_none() {
             return;
         }
-        let size = 64;
-        let plan = Plan::new(size, 48_000.0, &mut complex_planner(Kernel::PORTABLE));
-        assert!(!plan.four_blocks());
+        // Parts of 2 to 16 groups: fewer than four (the four-group loop packs none), four,
+        // and more.
+        for (size, blocks) in [(64, 2), (64, 4), (256, 4), (128, 8), (512, 8)] {
+            let plan = Plan::with_blocks(size, blocks, &mut complex_planner(Kernel::PORTABLE));
+            assert_eq!(plan.blocks(), blocks);
+            packing_matches_the_scalar_loop(&plan);
+        }
+        let plan = Plan::with_blocks(64, 2, &mut complex_planner(Kernel::PORTABLE));
+        let size = plan.size;
+        let mut seed = 11u64;
+        let history: Vec<f32> = (0..size * 3 / 2)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        two_block_packing_alone_matches(&plan, &history);
+    }
+
+    fn packing_matches_the_scalar_loop(plan: &Plan) {
+        let size = plan.size;
         let mut seed = 11u64;
         let history: Vec<f32> = (0..size * 3 / 2)
             .map(|_| {
@@ -467,14 +620,14 @@ mod tests {
             })
             .collect();
         for start in 0..history.len() {
-            for part in 0..plan.parts() {
+            for part in 0..plan.pack_parts() {
                 let mut packed = [
                     vec![Complex::default(); size / 2],
                     vec![Complex::default(); size / 2],
                 ];
                 let mut windowed = vec![0.0f32; size];
                 for (avx2, out) in [false, true].into_iter().zip(&mut packed) {
-                    window_and_pack(&plan, &history, start, part, &mut windowed, out, avx2);
+                    window_and_pack(plan, &history, start, part, &mut windowed, out, avx2);
                 }
                 let bits = |p: &[Complex<f32>]| -> Vec<(u32, u32)> {
                     p.iter().map(|z| (z.re.to_bits(), z.im.to_bits())).collect()
@@ -487,6 +640,9 @@ mod tests {
                 assert!(packed[1].iter().any(|z| z.re != 0.0));
             }
         }
+    }
+
+    fn two_block_packing_alone_matches(plan: &Plan, history: &[f32]) {
         for n in 0..9 {
             let (x, w) = (&history[..4 * n], &plan.window[..4 * n]);
             for window in [w, &[][..]] {

@@ -279,33 +279,72 @@ fn display_frames_only_while_a_size_is_set() {
     assert!(analyzer.display_frame().is_none());
 }
 
-/// The 32768-point frame is cut in four blocks at 88.2 kHz and up, where a call's deadline
-/// is short, so that no step is the whole N/4-point FFT; below, in two (fewer steps, which a
-/// display frame at 44.1 kHz needs). Every frame's steps still fit between two display frames
-/// of the largest size in 64-frame calls, so none is finished in one call.
+/// The 32768-point frame is cut in four blocks at 88.2 kHz and up and in eight at 176.4 kHz
+/// and up, where a call's deadline is short, so that no step is the whole N/4-point FFT (or
+/// the N/8-point one); below, in two (fewer steps, which a display frame at 44.1 kHz needs).
+/// Every frame's steps still fit between two display frames of the largest size in 64-frame
+/// calls, so none is finished in one call.
 #[test]
-fn large_frames_are_cut_in_four_blocks_only_at_high_rates() {
-    for (rate, four) in [
-        (44_100.0, false),
-        (48_000.0, false),
-        (88_200.0, true),
-        (192_000.0, true),
+fn large_frames_are_cut_in_more_blocks_only_at_high_rates() {
+    let join = |level, pair, part| Step::JoinBlocks { level, pair, part };
+    for (rate, blocks) in [
+        (44_100.0, 2),
+        (48_000.0, 2),
+        (88_200.0, 4),
+        (96_000.0, 4),
+        (176_400.0, 8),
+        (192_000.0, 8),
     ] {
         let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
         let plan = &analyzer.plans[FFT_SIZES.len() - 1];
-        assert_eq!(plan.four_blocks(), four, "{rate}");
+        assert_eq!(plan.blocks(), blocks, "{rate}");
         let steps: Vec<Step> = (0..plan.steps()).map(|i| plan.step(i)).collect();
-        let (parts, ffts) = if four { (2, 4) } else { (1, 2) };
-        let mut expected: Vec<Step> = (0..parts).map(Step::Pack).collect();
-        expected.extend((0..ffts).map(Step::Fft));
-        if four {
-            expected.extend([Step::JoinBlocks(0), Step::JoinBlocks(1)]);
-        }
-        expected.extend((0..parts).map(Step::Join));
-        expected.extend([Step::Split(false), Step::Split(true), Step::Power]);
+        let expected: Vec<Step> = match blocks {
+            2 => vec![
+                Step::Pack(0),
+                Step::Fft(0),
+                Step::Fft(1),
+                Step::Join(0),
+                Step::Split(0),
+                Step::Split(1),
+                Step::Power(0),
+            ],
+            4 => [Step::Pack(0), Step::Pack(1)]
+                .into_iter()
+                .chain((0..4).map(Step::Fft))
+                .chain([join(0, 0, 0), join(0, 1, 0)])
+                .chain([Step::Join(0), Step::Join(1)])
+                .chain([Step::Split(0), Step::Split(1), Step::Power(0)])
+                .collect(),
+            // Every join step at most one block's butterflies: the second level's pairs
+            // in two parts each; the split in four, the power in two, the stereo sums apart.
+            _ => (0..4)
+                .map(Step::Pack)
+                .chain((0..8).map(Step::Fft))
+                .chain([join(0, 0, 0), join(0, 1, 0), join(0, 2, 0), join(0, 3, 0)])
+                .chain([join(1, 0, 0), join(1, 0, 1), join(1, 1, 0), join(1, 1, 1)])
+                .chain((0..4).map(Step::Join))
+                .chain((0..4).map(Step::Split))
+                .chain([Step::Power(0), Step::Power(1), Step::Stereo])
+                .collect(),
+        };
         assert_eq!(steps, expected, "{rate}");
         for p in &analyzer.plans[..FFT_SIZES.len() - 1] {
             assert!(!p.four_blocks());
+            // Up to 8192 points one block: windowing, the N/2-point FFT, split, power.
+            let one = p.size <= split_fft::ONE_BLOCK_MAX_SIZE;
+            assert_eq!(p.one_block(), one, "{rate} {}", p.size);
+            if one {
+                let steps: Vec<Step> = (0..p.steps()).map(|i| p.step(i)).collect();
+                let expected = [
+                    Step::Pack(0),
+                    Step::Fft(0),
+                    Step::Split(0),
+                    Step::Split(1),
+                    Step::Power(0),
+                ];
+                assert_eq!(steps, expected, "{rate} {}", p.size);
+            }
         }
         // 64-frame calls: the display's frame steps plus the long-term's in the same span.
         analyzer.set_display_size(Some(MAX_FFT_SIZE));
@@ -319,17 +358,30 @@ fn large_frames_are_cut_in_four_blocks_only_at_high_rates() {
     }
 }
 
+/// Every frame size, packed as the analyzer packs it and in each other layout (one, two, four
+/// and eight blocks), against `realfft` on the same windowed samples.
 #[test]
 fn the_split_transform_is_the_real_fft() {
     let mut rng = StdRng::seed_from_u64(17);
     // Rates at which the long-term average uses each size.
-    for (size, rate) in FFT_SIZES
+    for ((size, rate), blocks) in FFT_SIZES
         .into_iter()
         .zip([8_000.0, 16_000.0, 48_000.0, 96_000.0, 192_000.0])
+        .flat_map(|sr| [None, Some(1), Some(2), Some(4), Some(8)].map(|b| (sr, b)))
     {
         let signal: Vec<f32> = (0..size).map(|_| rng.random_range(-1.0..1.0)).collect();
         let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
         assert_eq!(long_term_fft_size(rate), size);
+        if let Some(blocks) = blocks {
+            let mut planner = split_fft::complex_planner(analyzer.kernel);
+            let plan = split_fft::Plan::with_blocks(size, blocks, &mut planner);
+            let scratch = plan.scratch_len().max(analyzer.scratch.len());
+            analyzer.scratch = vec![Complex::default(); scratch].into_boxed_slice();
+            analyzer.long_term.quarters = vec![Complex::default(); size / 2].into_boxed_slice();
+            analyzer.plans[analyzer.long_term.plan] = plan;
+            // No frame pending (`new` counted the old plan's steps).
+            analyzer.long_term.next = usize::MAX;
+        }
         // Exactly one long-term frame: the whole signal, taken and finished.
         analyzer.process(&[&signal]);
         analyzer.flush();
@@ -355,7 +407,7 @@ fn the_split_transform_is_the_real_fft() {
             let got = long_term.mean_power(k);
             assert!(
                 (got - e).abs() <= 1e-4 * loudest,
-                "{size}: bin {k}: {got} vs {e}"
+                "{size} ({blocks:?} blocks): bin {k}: {got} vs {e}"
             );
         }
     }
@@ -398,4 +450,46 @@ fn rejects_what_it_cannot_analyse() {
     // An LFE channel (weight 0) is left out.
     let analyzer = SpectrumAnalyzer::new(48_000.0, &[1.0, 1.0, 1.0, 0.0, 1.41, 1.41]).unwrap();
     assert_eq!(analyzer.active_count, 5);
+}
+
+/// At 192 kHz the long-term frames are packed in eight blocks, the stereo sums in a step of
+/// their own: the average and the stereo image are those of the four-block layout within float
+/// rounding, on correlated noise fed in calls of 64 frames.
+#[test]
+fn eight_blocks_give_the_four_block_spectrum_and_stereo_image() {
+    let rate = 192_000.0;
+    let mut rng = StdRng::seed_from_u64(23);
+    let left: Vec<f32> = (0..300_000).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let right: Vec<f32> = left
+        .iter()
+        .map(|&l| 0.7 * l + rng.random_range(-0.2..0.2))
+        .collect();
+    let run = |blocks: Option<usize>| {
+        let mut a = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+        assert_eq!(a.plans[a.long_term.plan].blocks(), 8);
+        if let Some(blocks) = blocks {
+            let mut planner = split_fft::complex_planner(a.kernel);
+            let plan = split_fft::Plan::with_blocks(MAX_FFT_SIZE, blocks, &mut planner);
+            let scratch = plan.scratch_len().max(a.scratch.len());
+            a.scratch = vec![Complex::default(); scratch].into_boxed_slice();
+            a.plans[a.long_term.plan] = plan;
+            a.long_term.next = usize::MAX;
+        }
+        for (l, r) in left.chunks(64).zip(right.chunks(64)) {
+            a.process(&[l, r]);
+        }
+        a.flush();
+        let frames = a.long_term().frames;
+        let power = a.long_term().to_owned().power;
+        let bands = a.stereo_bands().unwrap().whole_window();
+        (power, frames, bands)
+    };
+    let (eight, eight_frames, eight_bands) = run(None);
+    let (four, four_frames, four_bands) = run(Some(4));
+    assert_eq!(eight_frames, four_frames);
+    assert!(eight_frames >= 15, "{eight_frames}");
+    for (k, (a, b)) in eight.iter().zip(&four).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * b.abs() + 1e-12, "bin {k}: {a} {b}");
+    }
+    assert_eq!(format!("{eight_bands:.4?}"), format!("{four_bands:.4?}"));
 }
