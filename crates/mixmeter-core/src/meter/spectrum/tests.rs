@@ -346,15 +346,23 @@ fn large_frames_are_cut_in_more_blocks_only_at_high_rates() {
                 assert_eq!(steps, expected, "{rate} {}", p.size);
             }
         }
-        // 64-frame calls: the display's frame steps plus the long-term's in the same span.
+        // 64-frame calls, each running a step of each analysis with a frame pending: every
+        // frame's steps fit before the same analysis's next frame.
         analyzer.set_display_size(Some(MAX_FFT_SIZE));
-        let calls = analyzer.display.hop / 64;
-        let long_term_share = analyzer.steps(true) * analyzer.display.hop / analyzer.long_term.hop;
-        assert!(
-            analyzer.steps(false) + long_term_share < calls,
-            "{rate}: {} + {long_term_share} steps in {calls} calls",
-            analyzer.steps(false)
-        );
+        for (long_term, hop) in [
+            (false, analyzer.display.hop),
+            (true, analyzer.long_term.hop),
+        ] {
+            let (steps, calls) = (analyzer.steps(long_term), hop / 64);
+            assert!(steps < calls, "{rate}: {steps} steps in {calls} calls");
+        }
+        // And so, over five seconds of 64-frame calls, no frame is ever finished in one call.
+        let block = vec![0.25f32; 64];
+        for _ in 0..(5.0 * rate) as usize / 64 {
+            analyzer.process(&[&block, &block]);
+        }
+        assert!(analyzer.display.finished > 100, "{rate}");
+        assert_eq!(analyzer.rushed, 0, "{rate}");
     }
 }
 
