@@ -28,7 +28,7 @@
 //! **Real-time shape**: all memory (sample history, frame buffers, FFT outputs and scratch) is
 //! allocated in `new`. When a frame is due it is only marked: the history holds two of the
 //! largest frames, so its samples stay in place. The transform then runs one step per `process`
-//! call (one of each analysis with a frame pending), each channel's real FFT split in five steps for frames up to 8192 points (windowing;
+//! call (of the analysis with the least slack when both have a frame pending), each channel's real FFT split in five steps for frames up to 8192 points (windowing;
 //! the half-size complex FFT; the real split in two halves; the power), seven for larger ones
 //! (windowing and packing; the quarter-size complex FFT of samples 4m, 4m+1; the same of
 //! 4m+2, 4m+3; the radix-2 join; the split in two halves; the power), or thirteen for
@@ -421,15 +421,18 @@ impl SpectrumAnalyzer {
                 }
             }
         }
-        // Spread the work: one transform step of each analysis with a frame pending per call
-        // (so neither waits for the other's frame: with 32768-point frames at 192 kHz a stereo
-        // display frame's 63 steps come every 100 calls of 64 frames, the long-term frame's 63
-        // every 256).
-        if self.long_term.next < self.steps(true) {
-            self.transform_step(true);
-        }
-        if self.display_on && self.display.next < self.steps(false) {
-            self.transform_step(false);
+        // Spread the work: one transform step per call, of the analysis with the least slack
+        // when both have a frame pending (the frames until its next frame is due, less its
+        // remaining steps at this call's length). Running the long-term frame's steps first
+        // starved the display: with 32768-point frames at 192 kHz a stereo display frame's 63
+        // steps come every 100 calls of 64 frames, the long-term frame's 63 every 256.
+        let long_term = self.long_term.next < self.steps(true);
+        let display = self.display_on && self.display.next < self.steps(false);
+        if long_term && display {
+            let first = self.slack(true, frames) <= self.slack(false, frames);
+            self.transform_step(first);
+        } else if long_term || display {
+            self.transform_step(long_term);
         }
     }
 
@@ -540,6 +543,18 @@ impl SpectrumAnalyzer {
             }
             self.transform_step(long_term);
         }
+    }
+
+    /// Frames until the analysis's next frame is due, less what its remaining steps need at
+    /// one step per call of `frames` frames.
+    fn slack(&self, long_term: bool, frames: usize) -> i64 {
+        let analysis = if long_term {
+            &self.long_term
+        } else {
+            &self.display
+        };
+        let remaining = self.steps(long_term).saturating_sub(analysis.next);
+        (analysis.hop - analysis.since_hop) as i64 - (remaining * frames.max(1)) as i64
     }
 
     /// Steps of one frame of the long-term or the display analysis: the plan's steps per
