@@ -3,8 +3,9 @@
 //!
 //! **Method** (Welch's averaged periodogram). Each channel is cut into frames of `N` samples,
 //! each frame multiplied by a periodic Hann window and transformed with a real FFT (built from
-//! `rustfft` complex FFTs of half or a quarter of the size, all planned in [`SpectrumAnalyzer::new`]). The power of bin `k` is
-//! `|X[k]|² · (2 / Σw)²`, so a sine of amplitude `A` centred on a bin reads `A²` there: a
+//! `rustfft` complex FFTs of half or a quarter of the size, all planned in
+//! [`SpectrumAnalyzer::new`]). The power of bin `k` is `|X[k]|² · (2 / Σw)²`, so a sine of
+//! amplitude `A` centred on a bin reads `A²` there: a
 //! full-scale sine reads 0 dBFS (DC and Nyquist bins use `(1 / Σw)²`). Channels are combined as
 //! their weighted mean power, with the BS.1770 channel weights (an LFE channel has weight 0 and
 //! is not analysed), so a stereo spectrum does not depend on the phase between the channels.
@@ -26,15 +27,16 @@
 //! size is set (the plugin sets it while the editor is open).
 //!
 //! **Real-time shape**: all memory (sample history, frame buffers, FFT outputs and scratch) is
-//! allocated in `new`. When a frame is due it is only marked: the history holds two of the
-//! largest frames, so its samples stay in place. The transform then runs one step per `process`
-//! call (of the analysis with the least slack when both have a frame pending), each channel's real FFT split in five steps for frames up to 8192 points (windowing;
-//! the half-size complex FFT; the real split in two halves; the power), seven for larger ones
-//! (windowing and packing; the quarter-size complex FFT of samples 4m, 4m+1; the same of
-//! 4m+2, 4m+3; the radix-2 join; the split in two halves; the power), or thirteen for
-//! 32768-point frames at 88.2 kHz and above and 31 at 176.4 kHz and above, where the deadline
-//! is short (see the private `split_fft` module), so a host calling with small blocks never pays for more than a fraction of one channel's transform in
-//! one call. A frame is finished at once only when the next frame of the same analysis is due
+//! allocated in `new`. When a frame is due it is only marked: the history holds two of the largest
+//! frames, so its samples stay in place. The transform then runs one step per `process` call (of
+//! the analysis with the least slack when both have a frame pending), each channel's real FFT split
+//! in five steps for frames up to 8192 points (windowing; the half-size complex FFT; the real split
+//! in two halves; the power), seven for larger ones (windowing and packing; the quarter-size
+//! complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join; the split in two
+//! halves; the power), or thirteen for 32768-point frames at 88.2 kHz and above and 31 at 176.4 kHz
+//! and above, where the deadline is short (see the private `split_fft` module), so a host calling
+//! with small blocks never pays for more than a fraction of one channel's transform in one call. A
+//! frame is finished at once only when the next frame of the same analysis is due
 //! before its steps have run (blocks longer than a fraction of the hop).
 //! Results do not depend on the block sizes (tested bit for bit).
 //! Non-finite samples are analysed as 0 and samples beyond ±[`SAMPLE_LIMIT`] are clamped there,

@@ -297,11 +297,12 @@ impl Plan {
     }
 }
 
-/// Step 0 (with four blocks, steps 0 and 1, one half of the frame each): windows `part` of
-/// [`Plan::parts`] of one channel's frame starting at `start` in its circular `history`
-/// and packs it into `packed` (`size / 2` values): samples 4m, 4m+1 form the first
-/// quarter-size block, 4m+2, 4m+3 the second; or, in four blocks, samples 8m+2b, 8m+2b+1 form
-/// block b, stored in the order 0, 2, 1, 3 (the pairs [`join_blocks`] joins side by side). A
+/// The packing steps: windows `part` of [`Plan::pack_parts`] of one channel's frame starting
+/// at `start` in its circular `history` and packs it into `packed` (`size / 2` values): in one
+/// block samples 2m, 2m+1 are value m; in two, samples 4m, 4m+1 form the first quarter-size
+/// block, 4m+2, 4m+3 the second; in four or eight (B), samples 2Bm+2b, 2Bm+2b+1 form block b,
+/// stored at the place of b's bits reversed (0, 2, 1, 3 for four: the pairs [`join_blocks`]
+/// joins side by side). A
 /// part in one contiguous run of the ring is windowed straight into `packed`; one that wraps
 /// round the ring's end is windowed into `windowed` first (a wrap can fall inside a group).
 #[inline(always)]
@@ -499,9 +500,9 @@ pub(super) fn join_blocks(
     );
 }
 
-/// Step 3 (with four blocks, steps 8 and 9, half of the pairs each): Z, the N/2-point FFT,
-/// into `spectrum[..N/2]` from the two quarter-size ones side by side in `quarters` (`packed`
-/// with two blocks). `avx2`: the CPU has AVX2 and FMA ([`super::Kernel`]).
+/// The join steps, part `part` of [`Plan::join_parts`]: Z, the N/2-point FFT, into
+/// `spectrum[..N/2]` from the two quarter-size ones side by side in `quarters` (the packing
+/// buffer with two or eight blocks, the second buffer with four). `avx2`: the CPU has AVX2 and FMA ([`super::Kernel`]).
 #[inline(always)]
 pub(super) fn join(
     plan: &Plan,
@@ -519,10 +520,11 @@ pub(super) fn join(
     );
 }
 
-/// Steps 4 (`second_half` false) and 5 (with four blocks, 10 and 11): the real spectrum's bins from Z, in place in
-/// `spectrum` (N/2+1 values). X[k] = (Z[k] + Z*[N/2-k]) / 2 - i/2 W^k (Z[k] - Z*[N/2-k]): bins
-/// k and j = N/2-k depend on the same two values (written out in reals so the loop compiles
-/// to straight vector code). Step 4 does the pairs with k below N/8, step 5 the rest.
+/// The split steps, part `part` of [`Plan::split_parts`]: the real spectrum's bins from Z, in
+/// place in `spectrum` (N/2+1 values). X[k] = (Z[k] + Z*[N/2-k]) / 2 - i/2 W^k (Z[k] -
+/// Z*[N/2-k]): bins k and j = N/2-k depend on the same two values (written out in reals so the
+/// loop compiles to straight vector code). Part p does the pairs with k in its share of
+/// 1..N/4 (part 0 also the bins 0, N/4 and N/2).
 #[inline(always)]
 pub(super) fn split(plan: &Plan, spectrum: &mut [Complex<f32>], part: usize, avx2: bool) {
     let half = plan.size / 2;
