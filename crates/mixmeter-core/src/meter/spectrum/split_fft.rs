@@ -157,11 +157,11 @@ impl Plan {
     /// One block up to [`ONE_BLOCK_MAX_SIZE`] points: no join pass over the frame, and its
     /// largest step no larger than a 16384-point frame's. Eight blocks for 32768 points at
     /// 176.4 kHz and above, four at 88.2 kHz and above (see the module docs). Not below:
-    /// a display frame of 32768 points at 44.1 kHz comes every 1470 samples, 23 calls of 64
-    /// frames, and the 21 steps of a stereo frame in four blocks would not fit beside the
-    /// long-term frame's (a frame whose next is due before its steps have run is finished in
-    /// one call); at 88.2 kHz the same frame has 46 calls. There the deadline is 1.45 ms or
-    /// more per 64 frames, and the 20 us step 1.4 % of it.
+    /// a display frame of 32768 points at 44.1 kHz comes every 1470 samples, 22 calls of 64
+    /// frames, and the 27 steps of a stereo frame in four blocks would not fit (a frame whose
+    /// next is due before its steps have run is finished in one call); at 88.2 kHz the same
+    /// frame has 45 calls. There the deadline is 1.45 ms or more per 64 frames, and the 20 us
+    /// step 1.4 % of it.
     pub fn new(size: usize, sample_rate_hz: f64, planner: &mut ComplexPlanner) -> Self {
         Self::with_blocks(size, blocks_for(size, sample_rate_hz), planner)
     }
@@ -195,34 +195,41 @@ impl Plan {
                 (0..n).map(|k| twiddle(k, 2 * n)).collect()
             })
             .collect();
-        // Every join step does at most one block's length of butterflies.
-        let mut steps: Vec<Step> = (0..(blocks / 2).max(1)).map(Step::Pack).collect();
-        steps.extend((0..blocks).map(Step::Fft));
-        for level in 0..levels as usize {
-            let pairs = blocks >> (level + 1);
-            let parts = 1 << level;
-            for pair in 0..pairs {
-                steps.extend((0..parts).map(|part| Step::JoinBlocks { level, pair, part }));
-            }
-        }
-        steps.extend((0..blocks / 2).map(Step::Join));
-        steps.extend((0..(blocks / 2).max(2)).map(Step::Split));
-        let power_parts = if blocks == 8 { 2 } else { 1 };
-        steps.extend((0..power_parts).map(Step::Power));
-        if blocks == 8 {
-            steps.push(Step::Stereo);
-        }
-        Plan {
+        let mut plan = Plan {
             size,
             blocks,
             block: planner(block_len),
             level_twiddles,
-            steps: steps.into_boxed_slice(),
+            steps: Box::default(),
             join_twiddles: (0..size / 4).map(|k| twiddle(k, size / 2)).collect(),
             real_twiddles: (0..=size / 2).map(|k| twiddle(k, size)).collect(),
             window,
             scale,
+        };
+        plan.steps = plan.step_list();
+        plan
+    }
+
+    /// The steps of one channel's transform, in order. Every join step does at most one
+    /// block's length of butterflies: a level's pair of n-point FFTs is joined in n / block
+    /// length parts.
+    fn step_list(&self) -> Box<[Step]> {
+        let mut steps: Vec<Step> = (0..self.pack_parts()).map(Step::Pack).collect();
+        steps.extend((0..self.blocks).map(Step::Fft));
+        for level in 0..self.levels() {
+            let pairs = self.blocks >> (level + 1);
+            for pair in 0..pairs {
+                let parts = 0..1 << level;
+                steps.extend(parts.map(|part| Step::JoinBlocks { level, pair, part }));
+            }
         }
+        steps.extend((0..self.join_parts()).map(Step::Join));
+        steps.extend((0..self.split_parts()).map(Step::Split));
+        steps.extend((0..self.power_parts()).map(Step::Power));
+        if self.blocks == 8 {
+            steps.push(Step::Stereo);
+        }
+        steps.into_boxed_slice()
     }
 
     /// Scratch the block FFT needs.
