@@ -604,30 +604,25 @@ mod tests {
             packing_matches_the_scalar_loop(&plan);
         }
         let plan = Plan::with_blocks(64, 2, &mut complex_planner(Kernel::PORTABLE));
-        let size = plan.size;
+        two_block_packing_alone_matches(&plan, &history(plan.size * 3 / 2));
+    }
+
+    /// `len` samples of uniform noise in -0.5..0.5, the same every time.
+    fn history(len: usize) -> Vec<f32> {
         let mut seed = 11u64;
-        let history: Vec<f32> = (0..size * 3 / 2)
+        (0..len)
             .map(|_| {
                 seed = seed
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
                 (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
             })
-            .collect();
-        two_block_packing_alone_matches(&plan, &history);
+            .collect()
     }
 
     fn packing_matches_the_scalar_loop(plan: &Plan) {
         let size = plan.size;
-        let mut seed = 11u64;
-        let history: Vec<f32> = (0..size * 3 / 2)
-            .map(|_| {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
+        let history = history(size * 3 / 2);
         for start in 0..history.len() {
             for part in 0..plan.pack_parts() {
                 let mut packed = [
