@@ -123,7 +123,7 @@ struct Analysis {
     /// The windowed samples of one channel (`capacity`), on their way to `packed`.
     windowed: Box<[f32]>,
     /// The two quarter-size FFTs of the channel being transformed, where a plan this analysis
-    /// can use packs four blocks ([`Plan::four_blocks`]; `capacity / 2` values, else empty).
+    /// can use packs four blocks ([`Plan::joins_blocks`]; `capacity / 2` values, else empty).
     quarters: Box<[Complex<f32>]>,
     /// History index of the first sample of the captured frame.
     frame_start: usize,
@@ -244,7 +244,7 @@ impl SpectrumAnalyzer {
             .map(|&size| Plan::new(size, sample_rate_hz, &mut planner))
             .collect();
         let scratch_len = plans.iter().map(Plan::scratch_len).max().unwrap_or(0);
-        let display_quarters = plans.iter().any(Plan::four_blocks);
+        let display_quarters = plans.iter().any(Plan::joins_blocks);
 
         let long_term_size = long_term_fft_size(sample_rate_hz);
         let long_term_plan = FFT_SIZES
@@ -255,7 +255,7 @@ impl SpectrumAnalyzer {
             .iter()
             .position(|&n| n == DEFAULT_DISPLAY_FFT_SIZE)
             .unwrap_or(0);
-        let long_term_quarters = plans[long_term_plan].four_blocks();
+        let long_term_quarters = plans[long_term_plan].joins_blocks();
         let mut analyzer = Self {
             sample_rate_hz,
             channels,
@@ -674,25 +674,15 @@ impl SpectrumAnalyzer {
                 let power = &mut analysis.power[..bins];
                 let first = slot == 0;
                 split_fft::add_power(plan, spectrum, power, self.weights[slot], first, part);
-                // With both channels of a stereo frame transformed, the per-band stereo sums
-                // (in a step of their own with eight blocks).
-                let last_part = part + 1 == plan.power_parts();
-                if long_term && slot == 1 && last_part && plan.blocks() < 8 {
-                    if let Some(stereo) = self.stereo.as_mut() {
-                        let left = &analysis.spectra[..bins];
-                        let right = &analysis.spectra[stride..stride + bins];
-                        stereo.add_frame(left, right, self.running, avx2);
-                    }
-                }
             }
-            Step::Stereo => {
-                if long_term && slot == 1 {
-                    if let Some(stereo) = self.stereo.as_mut() {
-                        let left = &analysis.spectra[..bins];
-                        let right = &analysis.spectra[stride..stride + bins];
-                        stereo.add_frame(left, right, self.running, avx2);
-                    }
-                }
+            Step::Stereo => {}
+        }
+        // With both channels of a stereo frame transformed, the per-band stereo sums.
+        if long_term && slot == 1 && plan.stereo_after(step) {
+            if let Some(stereo) = self.stereo.as_mut() {
+                let left = &analysis.spectra[..bins];
+                let right = &analysis.spectra[stride..stride + bins];
+                stereo.add_frame(left, right, self.running, avx2);
             }
         }
         analysis.next += 1;

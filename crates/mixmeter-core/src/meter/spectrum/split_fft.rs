@@ -239,11 +239,12 @@ impl Plan {
 
     /// Whether the frame is packed in four blocks or more (then a channel's steps need the
     /// second buffer the levels of joins alternate with).
-    pub fn four_blocks(&self) -> bool {
+    pub fn joins_blocks(&self) -> bool {
         self.blocks >= 4
     }
 
     /// Blocks the frame is packed into.
+    #[cfg(test)]
     pub fn blocks(&self) -> usize {
         self.blocks
     }
@@ -279,9 +280,19 @@ impl Plan {
         if self.blocks == 8 { 2 } else { 1 }
     }
 
-    /// Transform steps per channel: 5 with one block, 7 with two, 13 with four, 27 with eight.
+    /// Transform steps per channel: 5 with one block, 7 with two, 13 with four, 31 with eight.
     pub fn steps(&self) -> usize {
         self.steps.len()
+    }
+
+    /// Whether the stereo image's sums follow `step` (run after it on a frame's last channel):
+    /// the stereo step with eight blocks, else the last power step.
+    pub fn stereo_after(&self, step: Step) -> bool {
+        match step {
+            Step::Stereo => true,
+            Step::Power(part) => part + 1 == self.power_parts() && self.blocks < 8,
+            _ => false,
+        }
     }
 
     /// Step `index` (below [`Self::steps`]) of a channel's transform.

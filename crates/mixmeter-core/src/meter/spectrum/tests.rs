@@ -330,7 +330,7 @@ fn large_frames_are_cut_in_more_blocks_only_at_high_rates() {
         };
         assert_eq!(steps, expected, "{rate}");
         for p in &analyzer.plans[..FFT_SIZES.len() - 1] {
-            assert!(!p.four_blocks());
+            assert!(!p.joins_blocks());
             // Up to 8192 points one block: windowing, the N/2-point FFT, split, power.
             let one = p.size <= split_fft::ONE_BLOCK_MAX_SIZE;
             assert_eq!(p.one_block(), one, "{rate} {}", p.size);
