@@ -7,6 +7,9 @@ pub struct LongTermSpectrum<'a> {
     pub(super) sums: &'a [f64],
     /// Frames averaged (0: no value yet).
     pub frames: u64,
+    /// The bins below this hold one frame more than `frames`: a frame being added a part of
+    /// the bins per call (0 between frames).
+    pub(super) ahead: usize,
     pub fft_size: usize,
     pub sample_rate_hz: f64,
 }
@@ -22,23 +25,34 @@ impl LongTermSpectrum<'_> {
 
     /// Mean power of bin `k` (linear, full-scale sine = 1), 0 before the first frame.
     pub fn mean_power(&self, k: usize) -> f64 {
+        let frames = self.frames + u64::from(k < self.ahead);
         if self.frames == 0 {
             0.0
         } else {
-            self.sums[k] / self.frames as f64
+            self.sums[k] / frames as f64
         }
     }
 
     /// The mean power of every bin into `out` (as many as fit), linear; zeros before the
     /// first frame.
     pub fn mean_powers_into(&self, out: &mut [f32]) {
-        let scale = if self.frames == 0 {
-            0.0
-        } else {
-            1.0 / self.frames as f64
+        let scale = |frames: u64| {
+            if self.frames == 0 {
+                0.0
+            } else {
+                1.0 / frames as f64
+            }
         };
-        for (o, &sum) in out.iter_mut().zip(self.sums) {
-            *o = (sum * scale) as f32;
+        let ahead = self.ahead.min(out.len()).min(self.sums.len());
+        let (out_ahead, out_rest) = out.split_at_mut(ahead);
+        let (sums_ahead, sums_rest) = self.sums.split_at(ahead);
+        for (outs, sums, scale) in [
+            (out_ahead, sums_ahead, scale(self.frames + 1)),
+            (out_rest, sums_rest, scale(self.frames)),
+        ] {
+            for (o, &sum) in outs.iter_mut().zip(sums) {
+                *o = (sum * scale) as f32;
+            }
         }
     }
 

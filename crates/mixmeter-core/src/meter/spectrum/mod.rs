@@ -180,6 +180,12 @@ pub struct SpectrumAnalyzer {
     /// Sum of the long-term frames' power per bin while running, and how many frames.
     long_term_sum: Box<[f64]>,
     long_term_frames: u64,
+    /// While a long-term frame is being added in parts: the bins below this already hold it
+    /// (0 otherwise), so every reading divides each bin by its own count.
+    long_term_ahead: usize,
+    /// Whether the frame being finished goes into the average (`running` when its first part
+    /// ran, so a pause between parts cannot leave it half added).
+    long_term_adding: bool,
     running: bool,
     display: Analysis,
     display_on: bool,
@@ -276,6 +282,8 @@ impl SpectrumAnalyzer {
             ),
             long_term_sum: vec![0.0; long_term_size / 2 + 1].into_boxed_slice(),
             long_term_frames: 0,
+            long_term_ahead: 0,
+            long_term_adding: false,
             running: true,
             display: Analysis::new(
                 display_plan,
@@ -337,6 +345,7 @@ impl SpectrumAnalyzer {
         }
         self.long_term_sum.fill(0.0);
         self.long_term_frames = 0;
+        self.long_term_ahead = 0;
         self.display_peak.fill(0.0);
         if let Some(stereo) = self.stereo.as_mut() {
             stereo.reset();
@@ -560,14 +569,15 @@ impl SpectrumAnalyzer {
     }
 
     /// Steps of one frame of the long-term or the display analysis: the plan's steps per
-    /// channel, then one to add the frame to the average (or the peak).
+    /// channel, then those that add the frame to the average (or the peak).
     fn steps(&self, long_term: bool) -> usize {
         let analysis = if long_term {
             &self.long_term
         } else {
             &self.display
         };
-        self.active_count * self.plans[analysis.plan].steps() + 1
+        let plan = &self.plans[analysis.plan];
+        self.active_count * plan.steps() + plan.finish_parts()
     }
 
     /// One step of one channel's transform (the steps of [`split_fft`]), or the final step
@@ -600,22 +610,37 @@ impl SpectrumAnalyzer {
         let half = size / 2;
         let bins = half + 1;
         let per_channel = plan.steps();
-        if analysis.next == self.active_count * per_channel {
-            // Last step: the finished frame goes into the average, or the display peak.
+        let transformed = self.active_count * per_channel;
+        if analysis.next >= transformed {
+            // The finishing steps: the frame goes into the average, or the display peak, a
+            // part of the bins at a time (16385 sums in one call were the largest step).
+            let part = analysis.next - transformed;
+            let range = plan.finish_range(part);
+            let last = part + 1 == plan.finish_parts();
             analysis.next += 1;
-            analysis.finished += 1;
-            let power = &analysis.power[..bins];
+            let power = &analysis.power[range.clone()];
             if long_term {
-                if self.running {
-                    for (sum, &p) in self.long_term_sum.iter_mut().zip(power) {
+                if part == 0 {
+                    self.long_term_adding = self.running;
+                }
+                if self.long_term_adding {
+                    for (sum, &p) in self.long_term_sum[range.clone()].iter_mut().zip(power) {
                         *sum += p as f64;
                     }
-                    self.long_term_frames += 1;
+                    if last {
+                        self.long_term_frames += 1;
+                        self.long_term_ahead = 0;
+                    } else {
+                        self.long_term_ahead = range.end;
+                    }
                 }
             } else {
-                for (peak, &p) in self.display_peak.iter_mut().zip(power) {
+                for (peak, &p) in self.display_peak[range].iter_mut().zip(power) {
                     *peak = peak.max(p);
                 }
+            }
+            if last {
+                analysis.finished += 1;
             }
             return;
         }
@@ -698,6 +723,7 @@ impl SpectrumAnalyzer {
         LongTermSpectrum {
             sums: &self.long_term_sum,
             frames: self.long_term_frames,
+            ahead: self.long_term_ahead,
             fft_size: FFT_SIZES[self.long_term.plan],
             sample_rate_hz: self.sample_rate_hz,
         }
@@ -721,5 +747,12 @@ impl SpectrumAnalyzer {
 
     pub fn clear_display_peak(&mut self) {
         self.display_peak.fill(0.0);
+    }
+
+    /// Clears the display peak's bins in `range` (those published).
+    pub fn clear_display_peak_range(&mut self, range: std::ops::Range<usize>) {
+        let bins = FFT_SIZES[self.display.plan] / 2 + 1;
+        let end = range.end.min(bins);
+        self.display_peak[range.start.min(end)..end].fill(0.0);
     }
 }

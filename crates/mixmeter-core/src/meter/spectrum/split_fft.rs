@@ -280,6 +280,20 @@ impl Plan {
         if self.blocks == 8 { 2 } else { 1 }
     }
 
+    /// Steps that finish a frame (add its power to the long-term sums, or to the display
+    /// peak), after every channel's transform: one per 8192 points, at least 1. Each is one
+    /// pass over at most 4097 bins.
+    pub fn finish_parts(&self) -> usize {
+        (self.size / 8192).max(1)
+    }
+
+    /// The bins of finishing step `part` (below [`Self::finish_parts`]).
+    pub fn finish_range(&self, part: usize) -> std::ops::Range<usize> {
+        let bins = self.size / 2 + 1;
+        let share = bins.div_ceil(self.finish_parts());
+        (part * share).min(bins)..((part + 1) * share).min(bins)
+    }
+
     /// Transform steps per channel: 5 with one block, 7 with two, 13 with four, 31 with eight.
     pub fn steps(&self) -> usize {
         self.steps.len()

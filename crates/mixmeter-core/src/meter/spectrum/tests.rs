@@ -501,3 +501,68 @@ fn eight_blocks_give_the_four_block_spectrum_and_stereo_image() {
     }
     assert_eq!(format!("{eight_bands:.4?}"), format!("{four_bands:.4?}"));
 }
+
+/// A long-term frame of 32768 points at 192 kHz is added to the average in four steps, a
+/// quarter of the bins each; the average read after every call divides each bin by the frames
+/// it holds. Every frame of a sine whose period divides the hop is the same frame, so the
+/// average must read the same at every call: a bin divided by the wrong count reads a whole
+/// frame high (a factor (N+1)/N). A pause begun between the parts still adds the frame whole.
+#[test]
+fn the_average_reads_whole_frames_while_a_frame_is_added_in_parts() {
+    let rate = 192_000.0;
+    let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0, 1.0]).unwrap();
+    let plan = &analyzer.plans[analyzer.long_term.plan];
+    assert_eq!(plan.size, 32_768);
+    assert_eq!(plan.finish_parts(), 4);
+    let ranges: Vec<_> = (0..4).map(|p| plan.finish_range(p)).collect();
+    assert_eq!(ranges[0], 0..4097);
+    assert_eq!(ranges[3], 12_291..16_385);
+    // 3 kHz: 64 samples a period, the hop 16384.
+    let block: Vec<f32> = (0..64)
+        .map(|n| 0.5 * (std::f32::consts::TAU * n as f32 / 64.0).sin())
+        .collect();
+    let mut first: Option<Vec<f32>> = None;
+    let mut seen_ahead = 0;
+    let mut paused_between_parts = false;
+    let mut mean = vec![0.0f32; 16_385];
+    for call in 0..(3.0 * rate) as usize / 64 {
+        analyzer.process(&[&block, &block]);
+        let long_term = analyzer.long_term();
+        if long_term.ahead > 0 {
+            seen_ahead += 1;
+            if !paused_between_parts && long_term.frames >= 3 {
+                // Pause with a frame half added: it must still be added whole.
+                analyzer.set_running(false);
+                paused_between_parts = true;
+                continue;
+            }
+        }
+        if paused_between_parts && analyzer.long_term().ahead == 0 {
+            analyzer.set_running(true);
+        }
+        let long_term = analyzer.long_term();
+        if long_term.frames == 0 {
+            continue;
+        }
+        long_term.mean_powers_into(&mut mean);
+        match &first {
+            None => first = Some(mean.clone()),
+            Some(reference) => {
+                for (k, (&m, &r)) in mean.iter().zip(reference).enumerate() {
+                    assert!(
+                        (m - r).abs() <= 1e-5 * r.max(1e-12),
+                        "call {call}, bin {k} (ahead {}): {m} against {r}",
+                        long_term.ahead
+                    );
+                }
+                assert_eq!(long_term.mean_power(1536) as f32, reference[1536]);
+            }
+        }
+    }
+    assert!(seen_ahead >= 3 * 9, "{seen_ahead} calls between parts");
+    assert!(paused_between_parts);
+    // 3 s of audio: a frame at 32768 samples, then one per 16384; the last one captured is
+    // still pending. Every finished frame is in the average (none lost to the pause).
+    assert_eq!(analyzer.long_term.finished, 33);
+    assert_eq!(analyzer.long_term().frames, 33);
+}
