@@ -255,6 +255,21 @@ fn band_row(ui: &mut egui::Ui, range: &str, live: &StereoBand, whole: &StereoBan
     ui.end_row();
 }
 
+/// The vectorscope's colour at each alpha (premultiplied once, not per point).
+fn scope_fade() -> &'static [Color32; 256] {
+    static FADE: std::sync::OnceLock<[Color32; 256]> = std::sync::OnceLock::new();
+    FADE.get_or_init(|| {
+        std::array::from_fn(|alpha| {
+            Color32::from_rgba_unmultiplied(
+                SCOPE_COLOR.r(),
+                SCOPE_COLOR.g(),
+                SCOPE_COLOR.b(),
+                alpha as u8,
+            )
+        })
+    })
+}
+
 fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
     let size = SCOPE_SIZE.min((ui.available_width() * 0.36).max(140.0));
     let (rect, response) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
@@ -320,23 +335,44 @@ fn draw_scope(ui: &mut egui::Ui, points: &[[f32; 2]]) {
         font,
         weak,
     );
-    // One mesh of small quads (a shape per point costs more to tessellate).
+    // One mesh of small quads (a shape per point costs more to tessellate), written straight
+    // into its arrays: four corners and two triangles per point, as `Mesh::add_colored_rect`
+    // writes them, with the fading colours looked up.
+    let fade = scope_fade();
     let count = points.len().max(1) as f32;
     let mut mesh = egui::Mesh::default();
-    mesh.reserve_triangles(points.len() * 2);
-    mesh.reserve_vertices(points.len() * 4);
-    for (i, &point) in points.iter().enumerate() {
+    let blank = egui::epaint::Vertex {
+        pos: egui::Pos2::ZERO,
+        uv: egui::epaint::WHITE_UV,
+        color: Color32::TRANSPARENT,
+    };
+    mesh.indices.resize(points.len() * 6, 0);
+    mesh.vertices.resize(points.len() * 4, blank);
+    let half = Vec2::splat(0.8);
+    let quads = mesh
+        .vertices
+        .chunks_exact_mut(4)
+        .zip(mesh.indices.chunks_exact_mut(6));
+    for (i, (&point, (corners, indices))) in points.iter().zip(quads).enumerate() {
         let (x, y) = goniometer(point);
         let pos = centre + Vec2::new(x, -y) * scale * radius;
         // Older points fade.
-        let alpha = (40.0 + 200.0 * (i as f32 / count)) as u8;
-        let color = Color32::from_rgba_unmultiplied(
-            SCOPE_COLOR.r(),
-            SCOPE_COLOR.g(),
-            SCOPE_COLOR.b(),
-            alpha,
-        );
-        mesh.add_colored_rect(Rect::from_center_size(pos, Vec2::splat(1.6)), color);
+        let color = fade[(40.0 + 200.0 * (i as f32 / count)) as u8 as usize];
+        let (min, max) = (pos - half, pos + half);
+        let base = 4 * i as u32;
+        indices.copy_from_slice(&[base, base + 1, base + 2, base + 2, base + 1, base + 3]);
+        for (corner, (x, y)) in corners.iter_mut().zip([
+            (min.x, min.y),
+            (max.x, min.y),
+            (min.x, max.y),
+            (max.x, max.y),
+        ]) {
+            *corner = egui::epaint::Vertex {
+                pos: egui::pos2(x, y),
+                uv: egui::epaint::WHITE_UV,
+                color,
+            };
+        }
     }
     painter.add(egui::Shape::mesh(mesh));
     let summary = format!(
