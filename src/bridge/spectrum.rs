@@ -84,7 +84,7 @@ pub(super) fn channel() -> (SpectrumWriter, SpectrumReader) {
             long_term: long_term_in,
             unread_peak: touched(MAX_BINS),
             unread_fft_size: 0,
-            published_display: 0,
+            published_display: (0, 0),
             copying: None,
             published_long_term: u64::MAX,
             long_term_generation: 0,
@@ -104,8 +104,9 @@ pub(super) struct SpectrumWriter {
     /// the frame size it belongs to.
     unread_peak: Box<[f32]>,
     unread_fft_size: usize,
-    /// Display frame count and long-term frame count last published.
-    published_display: u64,
+    /// The display frame last published (the analyzer's display epoch and frame count) and
+    /// the long-term frame count last published.
+    published_display: (u64, u64),
     /// The display frame being copied into the input buffer a chunk per call: its count,
     /// the bins done, and whether its peak starts over (the editor read the last one).
     copying: Option<Copying>,
@@ -117,10 +118,11 @@ impl SpectrumWriter {
     /// Publishes the analyzer's newest display frame (if there is one the editor has not been
     /// sent) and the long-term average (when it changed, or always with `force_long_term`).
     pub(super) fn publish(&mut self, analyzer: &mut SpectrumAnalyzer, force_long_term: bool) {
-        if let Some((_, count)) = analyzer.display_frame()
-            && count != self.published_display
-        {
-            self.copy_display(analyzer, count);
+        if let Some((_, count)) = analyzer.display_frame() {
+            let frame = (analyzer.display_epoch(), count);
+            if frame != self.published_display {
+                self.copy_display(analyzer, frame);
+            }
         }
         let long_term = analyzer.long_term();
         if long_term.frames != self.published_long_term || force_long_term {
@@ -144,7 +146,8 @@ impl SpectrumWriter {
 /// [`SpectrumWriter::copy_display`]).
 #[derive(Debug, Clone, Copy)]
 struct Copying {
-    count: u64,
+    /// The analyzer's display epoch and frame count.
+    frame: (u64, u64),
     fft_size: usize,
     done: usize,
     fresh_peak: bool,
@@ -155,40 +158,67 @@ struct Copying {
 /// were the slowest calls but one at 192 kHz.
 pub const COPY_CHUNK: usize = 4097;
 
+/// Calls between display frames below which a frame is copied whole (see
+/// [`SpectrumWriter::copy_display`]).
+pub const MIN_CALLS_TO_CHUNK: usize = 24;
+
 impl SpectrumWriter {
-    /// Copies display frame `count` into the input buffer, [`COPY_CHUNK`] bins per call, and
-    /// publishes it with the last chunk. This is safe because the analyzer's next frame cannot
-    /// overwrite the frame before the copy is done: the copy starts at the call that finishes
-    /// the frame, no later than the call that captures the next one, and the next frame's
-    /// first power step (which overwrites it) is at least its sixth step, one step per call,
-    /// while a 32768-point frame is copied in four calls (`chunked_copies_publish_whole_frames`
-    /// checks it at every block size). A newer frame finished during a copy (calls of
-    /// thousands of frames) is copied whole in that call, the bins copied so far keeping the
-    /// older frame's peak.
-    fn copy_display(&mut self, analyzer: &mut SpectrumAnalyzer, count: u64) {
+    /// Copies display frame `frame` (epoch, count) into the input buffer, [`COPY_CHUNK`] bins
+    /// per call, and publishes it with the last chunk.
+    ///
+    /// The analyzer cannot overwrite the frame before the copy ends, given that this runs
+    /// after every `process` call of the analyzer while display frames are on (the plugin's
+    /// `process` does both, `SpectrumAnalyzer::process` once per call):
+    /// - The copy starts in the call that finishes the frame. That is at the latest the call
+    ///   that captures the next frame, which runs at most the next frame's first step.
+    /// - The analyzer runs one step per call unless a frame is due before its steps have run,
+    ///   and then it finishes the whole frame in that call (the count changes, see below).
+    /// - A frame copied in more than one chunk has 16384 or 32768 points, two blocks or more:
+    ///   its first power step, the first to write the frame's power, is its seventh step or
+    ///   later (the fifth with one block, but those frames have at most 4097 bins, one chunk).
+    ///   The copy of 16385 bins ends in its fourth call.
+    ///
+    /// `chunked_copies_publish_whole_frames` checks every published frame against a second
+    /// analyzer at 48 and 192 kHz, at block sizes from 64 to 20000 frames. A newer frame
+    /// finished during a copy (calls of thousands of frames) is copied whole in that call, the
+    /// bins copied so far keeping the older frame's peak. A copy from before the display
+    /// started over (reset, another size) is dropped.
+    fn copy_display(&mut self, analyzer: &mut SpectrumAnalyzer, key: (u64, u64)) {
         let fft_size = analyzer.display_size().unwrap_or(0);
         let bins = (fft_size / 2 + 1).min(MAX_BINS);
-        // A copy of another frame size (the display size changed mid-copy) is dropped.
-        self.copying = self.copying.filter(|c| c.fft_size == fft_size);
+        self.copying = self
+            .copying
+            .filter(|c| c.frame.0 == key.0 && c.fft_size == fft_size);
         let copying = match self.copying {
-            Some(copying) if copying.count == count => copying,
+            Some(copying) if copying.frame == key => copying,
             // A newer frame: the bins done so far already hold the peak up to the older one.
             Some(older) => Copying {
-                count,
+                frame: key,
                 fft_size,
                 done: 0,
-                fresh_peak: false,
-            }
-            .resumed_from(older),
+                fresh_peak: older.fresh_peak,
+            },
             None => Copying {
-                count,
+                frame: key,
                 fft_size,
                 done: 0,
                 fresh_peak: self.spectrum.consumed() || self.unread_fft_size != fft_size,
             },
         };
-        let superseded = self.copying.is_some_and(|c| c.count != count);
-        let end = if superseded {
+        // The editor may read the last frame published while this one is being copied: the
+        // bins not yet copied then start over too (those done keep the maximum, so a peak it
+        // has seen can show once more, but none is lost).
+        let copying = Copying {
+            fresh_peak: copying.fresh_peak || self.spectrum.consumed(),
+            ..copying
+        };
+        let superseded = self.copying.is_some_and(|c| c.frame != key);
+        // In chunks only when frames are far apart in calls (192 kHz in 64- or 128-frame
+        // calls, 48 kHz in 64): with frames a few calls apart, every copy would still be
+        // under way when the editor reads, the first chunk always decided before the read,
+        // and the peak of those bins would never start over.
+        let whole = superseded || analyzer.display_calls() < MIN_CALLS_TO_CHUNK;
+        let end = if whole {
             bins
         } else {
             (copying.done + COPY_CHUNK).min(bins)
@@ -234,22 +264,11 @@ impl SpectrumWriter {
         frame.fft_size = fft_size;
         frame.sample_rate_hz = analyzer.sample_rate_hz();
         frame.bins = bins;
-        frame.generation = count;
+        frame.generation = key.1;
         self.unread_fft_size = fft_size;
         self.spectrum.publish();
-        self.published_display = count;
+        self.published_display = key;
         self.copying = None;
-    }
-}
-
-impl Copying {
-    /// A copy of a newer frame taking over from `older`'s: its peak decision stands for the
-    /// bins `older` had not reached.
-    fn resumed_from(self, older: Copying) -> Self {
-        Copying {
-            fresh_peak: older.fresh_peak,
-            ..self
-        }
     }
 }
 
@@ -290,65 +309,124 @@ impl SpectrumReader {
 mod tests {
     use super::*;
 
-    /// At every block size, each published display frame is one whole frame of the analyzer
-    /// (compared with a second analyzer fed the same audio), its peak covers it, and at
-    /// 64-frame calls the 32768-point frames really are copied over several calls.
+    /// At 48 kHz (two blocks, where the margin is least) and 192 kHz (eight), for 16384- and
+    /// 32768-point frames, at every block size: each published display frame is one whole frame
+    /// of the analyzer (compared with a second analyzer fed the same audio), its peak holds
+    /// every frame since the editor's previous read (read every 37 calls) and none older than
+    /// the read before (a read landing mid-copy can leave a peak counted twice, never lost),
+    /// the copies of large frames really run over several calls, and a reset or a size change
+    /// in the middle of a copy publishes nothing stale.
     #[test]
     fn chunked_copies_publish_whole_frames() {
-        let rate = 192_000.0;
         let mut seed = 1u32;
-        let audio: Vec<f32> = (0..rate as usize)
+        let audio: Vec<f32> = (0..192_000)
             .map(|_| {
                 seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 (seed >> 8) as f32 / (1 << 24) as f32 - 0.5
             })
             .collect();
-        for block in [64, 100, 512, 4096, 20_000] {
-            let (mut writer, mut reader) = channel();
-            let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
-            let mut reference = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
-            analyzer.set_display_size(Some(MAX_FFT_SIZE));
-            reference.set_display_size(Some(MAX_FFT_SIZE));
-            let mut frames: Vec<(u64, Vec<f32>)> = Vec::new();
-            let (mut published, mut calls_mid_copy) = (0, 0);
-            for chunk in audio.chunks(block) {
-                analyzer.process(&[chunk]);
-                reference.process(&[chunk]);
-                if let Some((power, count)) = reference.display_frame()
-                    && frames.last().is_none_or(|(c, _)| *c != count)
-                {
-                    frames.push((count, power.to_vec()));
+        for (rate, size) in [(48_000.0, 32_768), (48_000.0, 16_384), (192_000.0, 32_768)] {
+            for block in [64, 100, 512, 4096, 20_000] {
+                check_copies(rate, size, block, &audio);
+            }
+        }
+    }
+
+    fn check_copies(rate: f64, size: usize, block: usize, audio: &[f32]) {
+        let case = format!("{rate} Hz, {size} points, blocks of {block}");
+        let (mut writer, mut reader) = channel();
+        let mut analyzer = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+        let mut reference = SpectrumAnalyzer::new(rate, &[1.0]).unwrap();
+        analyzer.set_display_size(Some(size));
+        reference.set_display_size(Some(size));
+        // Every frame the reference finished since its reset, by count.
+        let mut frames: Vec<(u64, Vec<f32>)> = Vec::new();
+        let (mut last_read, mut read_before) = (0, 0);
+        let (mut published, mut calls_mid_copy, mut upsets) = (0, 0, 0);
+        for (call, chunk) in audio.chunks(block).enumerate() {
+            analyzer.process(&[chunk]);
+            reference.process(&[chunk]);
+            if let Some((power, count)) = reference.display_frame()
+                && frames.last().is_none_or(|(c, _)| *c != count)
+            {
+                frames.push((count, power.to_vec()));
+            }
+            writer.publish(&mut analyzer, false);
+            if writer.copying.is_some() {
+                calls_mid_copy += 1;
+                // Twice, a reset, then a change of size and back, in the middle of a copy.
+                if [20, 60].contains(&calls_mid_copy) {
+                    upsets += 1;
+                    if upsets == 1 {
+                        analyzer.reset();
+                        reference.reset();
+                    } else {
+                        for a in [&mut analyzer, &mut reference] {
+                            a.set_display_size(Some(2048));
+                            a.set_display_size(Some(size));
+                        }
+                    }
+                    // What was published before the upset is read; nothing stale follows.
+                    let _ = reader.display();
+                    frames.clear();
+                    (last_read, read_before) = (0, 0);
                 }
-                writer.publish(&mut analyzer, false);
-                calls_mid_copy += usize::from(writer.copying.is_some());
-                let (frame, fresh) = reader.display();
-                if !fresh {
-                    continue;
-                }
-                published += 1;
-                let (_, expected) = frames
-                    .iter()
-                    .find(|(c, _)| *c == frame.generation)
-                    .expect("a frame the analyzer finished");
-                assert_eq!(frame.bins, 16_385);
-                assert!(
-                    frame.power[..frame.bins] == expected[..],
-                    "block {block}: frame {} mixed",
-                    frame.generation
-                );
+            }
+            // Reads every 37 calls (every call with the largest blocks, few calls long).
+            if block < 4096 && call % 37 != 0 {
+                continue;
+            }
+            let (frame, fresh) = reader.display();
+            if !fresh {
+                continue;
+            }
+            published += 1;
+            let (_, expected) = frames
+                .iter()
+                .find(|(c, _)| *c == frame.generation)
+                .unwrap_or_else(|| panic!("{case}: frame {} unknown", frame.generation));
+            assert_eq!(frame.bins, size / 2 + 1, "{case}");
+            assert!(
+                frame.power[..frame.bins] == expected[..],
+                "{case}: frame {} mixed",
+                frame.generation
+            );
+            // With at most one frame per call every frame is seen, and the peak is exact.
+            if block < size / 8 {
+                let peak_since = |read: u64| {
+                    let mut peak = vec![0.0f32; frame.bins];
+                    for (_, power) in frames
+                        .iter()
+                        .filter(|(c, _)| (read + 1..=frame.generation).contains(c))
+                    {
+                        for (p, &x) in peak.iter_mut().zip(power) {
+                            *p = p.max(x);
+                        }
+                    }
+                    peak
+                };
+                let (least, most) = (peak_since(last_read), peak_since(read_before));
                 for k in 0..frame.bins {
-                    assert!(frame.peak[k] >= frame.power[k], "block {block}, bin {k}");
-                }
-                if block == 64 {
-                    // One frame per publication, every one read: its peak is itself.
-                    assert!(frame.peak[..frame.bins] == frame.power[..frame.bins]);
+                    assert!(
+                        least[k] <= frame.peak[k] && frame.peak[k] <= most[k],
+                        "{case}: frame {}, bin {k}: peak {} outside {}..{}",
+                        frame.generation,
+                        frame.peak[k],
+                        least[k],
+                        most[k]
+                    );
                 }
             }
-            assert!(published >= 4, "block {block}: {published} frames");
-            if block == 64 {
-                // Four chunks per frame: three calls with a copy under way.
-                assert!(calls_mid_copy >= 3 * published, "{calls_mid_copy}");
+            for k in 0..frame.bins {
+                assert!(frame.peak[k] >= frame.power[k], "{case}, bin {k}");
             }
+            (read_before, last_read) = (last_read, frame.generation);
+        }
+        assert!(published >= 3, "{case}: {published} frames");
+        if block == 64 {
+            // Two or four chunks a frame: a call or more with each copy under way.
+            assert!(calls_mid_copy >= published, "{case}");
+            assert_eq!(upsets, 2, "{case}");
         }
     }
 }

@@ -34,8 +34,10 @@
 //! in two halves; the power), seven for larger ones (windowing and packing; the quarter-size
 //! complex FFT of samples 4m, 4m+1; the same of 4m+2, 4m+3; the radix-2 join; the split in two
 //! halves; the power), or thirteen for 32768-point frames at 88.2 kHz and above and 31 at 176.4 kHz
-//! and above, where the deadline is short (see the private `split_fft` module), so a host calling
-//! with small blocks never pays for more than a fraction of one channel's transform in one call. A
+//! and above, where the deadline is short (see the private `split_fft` module); after every
+//! channel, the frame is added to the average (or the display peak) in steps of at most 4097
+//! bins. So a host calling with small blocks never pays for more than a fraction of one
+//! channel's transform in one call. A
 //! frame is finished at once only when the next frame of the same analysis is due
 //! before its steps have run (blocks longer than a fraction of the hop).
 //! Results do not depend on the block sizes (tested bit for bit).
@@ -189,6 +191,12 @@ pub struct SpectrumAnalyzer {
     running: bool,
     display: Analysis,
     display_on: bool,
+    /// Bumped when the display frames start over (reset, size or on/off change), and the
+    /// finished count then: no frame is offered until one finishes in the new epoch.
+    display_epoch: u64,
+    display_epoch_start: u64,
+    /// Frames of the last `process` call.
+    last_call_frames: usize,
     /// Per-bin maximum of the display frames since [`SpectrumAnalyzer::clear_display_peak`].
     display_peak: Box<[f32]>,
     /// Stereo image per band, from the long-term frames (two channels, both analysed).
@@ -293,6 +301,9 @@ impl SpectrumAnalyzer {
                 display_quarters,
             ),
             display_on: false,
+            display_epoch: 0,
+            display_epoch_start: 0,
+            last_call_frames: 0,
             display_peak: vec![0.0; MAX_FFT_SIZE / 2 + 1].into_boxed_slice(),
             stereo: None,
             kernel,
@@ -346,6 +357,8 @@ impl SpectrumAnalyzer {
         self.long_term_sum.fill(0.0);
         self.long_term_frames = 0;
         self.long_term_ahead = 0;
+        self.display_epoch += 1;
+        self.display_epoch_start = 0;
         self.display_peak.fill(0.0);
         if let Some(stereo) = self.stereo.as_mut() {
             stereo.reset();
@@ -392,12 +405,20 @@ impl SpectrumAnalyzer {
         self.display.next = usize::MAX;
         self.display.power.fill(0.0);
         self.display_peak.fill(0.0);
+        self.display_epoch += 1;
+        self.display_epoch_start = self.display.finished;
     }
 
     /// Runs the loops compiled for `kernel` (tests compare the two).
     #[cfg(test)]
     pub(crate) fn set_kernel(&mut self, kernel: Kernel) {
         self.kernel = kernel;
+    }
+
+    /// Frames between display frames (while they are produced), and the frames of the last
+    /// `process` call: how many calls a display frame lasts.
+    pub fn display_calls(&self) -> usize {
+        self.display.hop / self.last_call_frames.max(1)
     }
 
     /// The display frame size, when display frames are produced.
@@ -409,6 +430,7 @@ impl SpectrumAnalyzer {
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C]) {
         let present = self.channels.min(block.len());
         let frames = super::block_frames(block, present);
+        self.last_call_frames = frames;
         let mut position = 0;
         while position < frames {
             let mut n = (frames - position).min(self.long_term.hop - self.long_term.since_hop);
@@ -580,8 +602,8 @@ impl SpectrumAnalyzer {
         self.active_count * plan.steps() + plan.finish_parts()
     }
 
-    /// One step of one channel's transform (the steps of [`split_fft`]), or the final step
-    /// that adds the frame to the average or the display peak.
+    /// One step of one channel's transform (the steps of [`split_fft`]), or one of the
+    /// finishing steps that add the frame to the average or the display peak.
     fn transform_step(&mut self, long_term: bool) {
         #[cfg(target_arch = "x86_64")]
         if self.kernel.variant() != Variant::Portable {
@@ -730,13 +752,20 @@ impl SpectrumAnalyzer {
     }
 
     /// The latest display frame (power per bin) and a counter of frames since reset, or `None`
-    /// before the first frame or while display frames are off.
+    /// while display frames are off and until the first frame since they started over (see
+    /// [`Self::display_epoch`]; the zeroed buffer of a new size is never offered).
     pub fn display_frame(&self) -> Option<(&[f32], u64)> {
-        if !self.display_on || self.display.finished == 0 {
+        if !self.display_on || self.display.finished == self.display_epoch_start {
             return None;
         }
         let bins = FFT_SIZES[self.display.plan] / 2 + 1;
         Some((&self.display.power[..bins], self.display.finished))
+    }
+
+    /// Changes whenever the display frames start over (reset, a new size, display on again):
+    /// a frame of another epoch with the same count is another frame.
+    pub fn display_epoch(&self) -> u64 {
+        self.display_epoch
     }
 
     /// Per-bin maximum of the display frames since the last [`Self::clear_display_peak`].
