@@ -227,24 +227,22 @@ impl SpectrumWriter {
             return;
         };
         let frame = self.spectrum.input_buffer_mut();
+        let peak = analyzer.display_peak();
+        let mut take = |range: std::ops::Range<usize>, fresh: bool| {
+            let (unread, peak) = (&mut self.unread_peak[range.clone()], &peak[range]);
+            if fresh {
+                unread.copy_from_slice(peak);
+            } else {
+                max_into(unread, peak);
+            }
+        };
         if superseded {
             // The bins the older copy did keep the maximum; the rest follow its decision.
             let older = self.copying.map_or(0, |c| c.done).min(bins);
-            let peak = analyzer.display_peak();
-            max_into(&mut self.unread_peak[..older], &peak[..older]);
-            if copying.fresh_peak {
-                self.unread_peak[older..bins].copy_from_slice(&peak[older..bins]);
-            } else {
-                max_into(&mut self.unread_peak[older..bins], &peak[older..bins]);
-            }
+            take(0..older, false);
+            take(older..bins, copying.fresh_peak);
         } else {
-            let range = copying.done..end;
-            let peak = &analyzer.display_peak()[range.clone()];
-            if copying.fresh_peak {
-                self.unread_peak[range.clone()].copy_from_slice(peak);
-            } else {
-                max_into(&mut self.unread_peak[range.clone()], peak);
-            }
+            take(copying.done..end, copying.fresh_peak);
         }
         let range = if superseded {
             0..bins
