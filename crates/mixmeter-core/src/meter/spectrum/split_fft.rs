@@ -400,15 +400,18 @@ fn pack(
     let len = plan.size / (2 * plan.blocks);
     let groups = first_group..first_group + samples.len() / (2 * plan.blocks);
     if plan.blocks == 1 {
-        // Samples 2m, 2m+1 are value m: a straight product (the compiler vectorises it).
+        // Samples 2m, 2m+1 are value m: a straight product (the compiler vectorises it; pairs
+        // of a size known at compile time: `chunks_exact(2)` zipped was built out of line and
+        // ran a value at a time).
         let out = &mut packed[groups];
+        let (samples, _) = samples.as_chunks::<2>();
         if window.is_empty() {
-            for (z, x) in out.iter_mut().zip(samples.chunks_exact(2)) {
+            for (z, x) in out.iter_mut().zip(samples) {
                 *z = Complex::new(x[0], x[1]);
             }
         } else {
-            let pairs = samples.chunks_exact(2).zip(window.chunks_exact(2));
-            for (z, (x, w)) in out.iter_mut().zip(pairs) {
+            let (window, _) = window.as_chunks::<2>();
+            for ((z, x), w) in out.iter_mut().zip(samples).zip(window) {
                 *z = Complex::new(x[0] * w[0], x[1] * w[1]);
             }
         }
@@ -464,12 +467,12 @@ fn pack(
     let _ = avx2;
     let pairs = even[groups.clone()].iter_mut().zip(odd[groups].iter_mut());
     if window.is_empty() {
-        for ((e, o), x) in pairs.zip(samples.chunks_exact(4)) {
+        for ((e, o), x) in pairs.zip(samples.as_chunks::<4>().0) {
             *e = Complex::new(x[0], x[1]);
             *o = Complex::new(x[2], x[3]);
         }
     } else {
-        let quads = samples.chunks_exact(4).zip(window.chunks_exact(4));
+        let quads = samples.as_chunks::<4>().0.iter().zip(window.as_chunks::<4>().0);
         for ((e, o), (x, w)) in pairs.zip(quads) {
             *e = Complex::new(x[0] * w[0], x[1] * w[1]);
             *o = Complex::new(x[2] * w[2], x[3] * w[3]);
