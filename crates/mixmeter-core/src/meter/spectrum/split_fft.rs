@@ -385,6 +385,16 @@ pub(super) fn window_and_pack(
     pack(plan, windowed, &[], first_group, packed, avx2);
 }
 
+/// `values` as arrays of `N` (a rest shorter than `N` left out): `<[f32]>::as_chunks`, which
+/// is newer than the crate's minimum Rust. The packing loops need the size at compile time:
+/// `chunks_exact(2)` zipped was built out of line and its product ran a pair at a time.
+#[inline(always)]
+fn arrays<const N: usize>(values: &[f32]) -> &[[f32; N]] {
+    // SAFETY: `[f32; N]` is `N` consecutive f32 with f32's alignment, and the first
+    // `len / N * N` values are in bounds.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len() / N) }
+}
+
 /// Packs `samples` (times `window`, or as they are when `window` is empty), the frame's
 /// groups from `first_group` on, into the blocks of `packed`: the same products either way, so
 /// both paths of [`window_and_pack`] give the same bits.
@@ -400,17 +410,15 @@ fn pack(
     let len = plan.size / (2 * plan.blocks);
     let groups = first_group..first_group + samples.len() / (2 * plan.blocks);
     if plan.blocks == 1 {
-        // Samples 2m, 2m+1 are value m: a straight product (the compiler vectorises it; pairs
-        // of a size known at compile time: `chunks_exact(2)` zipped was built out of line and
-        // ran a value at a time).
+        // Samples 2m, 2m+1 are value m: a straight product (the compiler vectorises it).
         let out = &mut packed[groups];
-        let (samples, _) = samples.as_chunks::<2>();
+        let samples = arrays::<2>(samples);
         if window.is_empty() {
             for (z, x) in out.iter_mut().zip(samples) {
                 *z = Complex::new(x[0], x[1]);
             }
         } else {
-            let (window, _) = window.as_chunks::<2>();
+            let window = arrays::<2>(window);
             for ((z, x), w) in out.iter_mut().zip(samples).zip(window) {
                 *z = Complex::new(x[0] * w[0], x[1] * w[1]);
             }
@@ -467,12 +475,12 @@ fn pack(
     let _ = avx2;
     let pairs = even[groups.clone()].iter_mut().zip(odd[groups].iter_mut());
     if window.is_empty() {
-        for ((e, o), x) in pairs.zip(samples.as_chunks::<4>().0) {
+        for ((e, o), x) in pairs.zip(arrays::<4>(samples)) {
             *e = Complex::new(x[0], x[1]);
             *o = Complex::new(x[2], x[3]);
         }
     } else {
-        let quads = samples.as_chunks::<4>().0.iter().zip(window.as_chunks::<4>().0);
+        let quads = arrays::<4>(samples).iter().zip(arrays::<4>(window));
         for ((e, o), (x, w)) in pairs.zip(quads) {
             *e = Complex::new(x[0] * w[0], x[1] * w[1]);
             *o = Complex::new(x[2] * w[2], x[3] * w[3]);
