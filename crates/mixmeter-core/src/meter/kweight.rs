@@ -101,6 +101,96 @@ pub struct StereoSums {
     pub raw_cross: f64,
 }
 
+/// How many frames the high-pass trails the shelf in the AVX2 kernel (see [`StereoPipeline`]).
+pub const PIPELINE_LAG: usize = 6;
+
+/// A stereo pair's K-weighting between the calls of one fragment
+/// ([`KWeighting::run_stereo_pipelined`]): the filter state, the sums, and, with the AVX2
+/// kernel, the shelf outputs of the last [`PIPELINE_LAG`] frames that have not been through the
+/// high-pass yet. The AVX2 kernel runs both stages of both channels in one 256-bit register,
+/// the high-pass lanes [`PIPELINE_LAG`] frames behind the shelf lanes; keeping that lag across
+/// calls means a fragment pays for filling and emptying it once, not once per host block (12
+/// half-width steps and the set-up were a third of the filter's time in 64-frame calls).
+/// [`KWeighting::drain`] empties it, after which [`StereoPipeline::states`] and the sums are
+/// those of every frame so far, bit for bit what one call over all of them gives.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StereoPipeline {
+    /// The stages' last two inputs and outputs, lanes `[shelf L, shelf R, high-pass L,
+    /// high-pass R]` (the high-pass lanes as of the oldest frame waiting in `lag`).
+    x1: [f64; 4],
+    x2: [f64; 4],
+    y1: [f64; 4],
+    y2: [f64; 4],
+    /// Sums of squares `[raw L, raw R, k L, k R]` (K-weighted before
+    /// [`KWeighting::energy_scale`]).
+    squares: [f64; 4],
+    /// Cross terms: raw in lane 0, K-weighted in lane 2 (lanes 1 and 3 hold the same sums in
+    /// the other order).
+    cross: [f64; 4],
+    /// Shelf outputs `[L, R]` waiting for the high-pass: frame `f` of the fragment in slot
+    /// `f % PIPELINE_LAG`.
+    lag: [[f64; 2]; PIPELINE_LAG],
+    /// Frames waiting in `lag`.
+    pending: usize,
+    /// The slot of the next frame.
+    slot: usize,
+}
+
+impl StereoPipeline {
+    /// A drained pipeline holding these states and sums.
+    pub fn new(states: [ChannelState; 2], sums: StereoSums) -> Self {
+        let [l, r] = states;
+        let lanes = |shelf: [f64; 2], high: [f64; 2]| [shelf[0], shelf[1], high[0], high[1]];
+        Self {
+            x1: lanes([l.x[0], r.x[0]], [l.shelf[0], r.shelf[0]]),
+            x2: lanes([l.x[1], r.x[1]], [l.shelf[1], r.shelf[1]]),
+            y1: lanes([l.shelf[0], r.shelf[0]], [l.highpass[0], r.highpass[0]]),
+            y2: lanes([l.shelf[1], r.shelf[1]], [l.highpass[1], r.highpass[1]]),
+            squares: lanes(sums.raw, sums.k),
+            cross: [sums.raw_cross, sums.raw_cross, sums.k_cross, sums.k_cross],
+            ..Self::default()
+        }
+    }
+
+    /// Whether no frame waits for the high-pass (then the states and sums are complete).
+    pub fn is_drained(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// Both channels' filter states (drained only).
+    pub fn states(&self) -> [ChannelState; 2] {
+        debug_assert!(self.is_drained());
+        std::array::from_fn(|c| ChannelState {
+            x: [self.x1[c], self.x2[c]],
+            shelf: [self.y1[c], self.y2[c]],
+            highpass: [self.y1[c + 2], self.y2[c + 2]],
+        })
+    }
+
+    /// The sums so far (drained only).
+    pub fn sums(&self) -> StereoSums {
+        debug_assert!(self.is_drained());
+        StereoSums {
+            k: [self.squares[2], self.squares[3]],
+            k_cross: self.cross[2],
+            raw: [self.squares[0], self.squares[1]],
+            raw_cross: self.cross[0],
+        }
+    }
+
+    /// [`StereoPipeline::sums`], cleared for the next fragment, with the states sanitized
+    /// ([`KWeighting::sanitize`]).
+    pub fn take_sums(&mut self) -> StereoSums {
+        let sums = self.sums();
+        let mut states = self.states();
+        for state in &mut states {
+            KWeighting::sanitize(state);
+        }
+        *self = Self::new(states, StereoSums::default());
+        sums
+    }
+}
+
 /// The K-weighting filter for one sample rate.
 ///
 /// Form: each stage is a direct-form-I biquad in f64. Its loop-carried dependency is one
@@ -242,11 +332,43 @@ impl KWeighting {
             },
             #[cfg(not(target_arch = "x86_64"))]
             Variant::Portable => self.run_stereo_scalar(states, left, right, sums),
-            // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
+            Variant::Avx2Fma | Variant::Avx512 => {
+                let mut pipeline = StereoPipeline::new(*states, *sums);
+                // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
+                unsafe { stereo_x86::run_fma(self, &mut pipeline, left, right, true) };
+                (*states, *sums) = (pipeline.states(), pipeline.sums());
+            }
+        }
+    }
+
+    /// Filters the next frames of a stereo pair (equal lengths) into `pipeline`, adding to its
+    /// sums; [`KWeighting::drain`] completes them. The same states and sums as
+    /// [`KWeighting::run_stereo`] over the same frames, bit for bit, however they are cut.
+    pub fn run_stereo_pipelined(&self, pipeline: &mut StereoPipeline, left: &[f32], right: &[f32]) {
+        debug_assert_eq!(left.len(), right.len());
+        match self.kernel.variant() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
             Variant::Avx2Fma | Variant::Avx512 => unsafe {
-                stereo_x86::run_fma(self, states, left, right, sums)
+                stereo_x86::run_fma(self, pipeline, left, right, false)
             },
+            Variant::Portable => {
+                let (mut states, mut sums) = (pipeline.states(), pipeline.sums());
+                self.run_stereo(&mut states, left, right, &mut sums);
+                *pipeline = StereoPipeline::new(states, sums);
+            }
+        }
+    }
+
+    /// Runs the high-pass on the frames waiting in `pipeline`, so that its states and sums
+    /// are complete.
+    pub fn drain(&self, pipeline: &mut StereoPipeline) {
+        #[cfg(target_arch = "x86_64")]
+        if !pipeline.is_drained() {
+            // SAFETY: only the AVX2 kernel leaves frames waiting, and it is only selected when
+            // the CPU has AVX2 and FMA.
+            unsafe { stereo_x86::run_fma(self, pipeline, &[], &[], true) };
         }
     }
 
@@ -299,7 +421,7 @@ impl KWeighting {
 /// AVX2 kernel (`run_fma`) puts both stages in one 256-bit register.
 #[cfg(target_arch = "x86_64")]
 mod stereo_x86 {
-    use super::{ChannelState, KWeighting, StereoSums};
+    use super::{ChannelState, KWeighting, StereoPipeline, StereoSums};
     use std::arch::x86_64::*;
 
     #[inline(always)]
@@ -439,7 +561,7 @@ mod stereo_x86 {
     }
 
     /// How many frames the high-pass lanes of [`run_fma`] trail the shelf lanes.
-    pub const LAG: usize = 6;
+    pub const LAG: usize = super::PIPELINE_LAG;
 
     /// The stereo pair in AVX2 + FMA, both stages of both channels in one 256-bit register,
     /// lanes `[shelf L, shelf R, high-pass L, high-pass R]`: the high-pass lanes filter frame
@@ -452,81 +574,69 @@ mod stereo_x86 {
     /// and addition do), so the result is [`run::<true>`]'s bit for bit (tested). The lag makes
     /// the loop wait only on `a1 y1`: a step's input `x` takes the shelf output of `LAG` steps
     /// earlier, which needs `LAG` steps of four cycles to cover its path through the step (a
-    /// shuffle and four multiply-adds). The first `LAG` frames of a call run the shelf alone and
-    /// the last `LAG` the high-pass alone; calls shorter than `LAG` frames run [`run::<true>`].
+    /// shuffle and four multiply-adds). The lag lives in `pipeline` between calls: the first
+    /// `LAG` frames after a drain run the shelf alone, and `drain` runs the high-pass alone on
+    /// the frames still waiting. Each lane adds its squares in frame order, so where the calls
+    /// and drains fall changes no bit.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn run_fma(
         filter: &KWeighting,
-        states: &mut [ChannelState; 2],
+        pipeline: &mut StereoPipeline,
         left: &[f32],
         right: &[f32],
-        sums: &mut StereoSums,
+        drain: bool,
     ) {
         let frames = left.len().min(right.len());
-        if frames < LAG {
-            // SAFETY: the caller guarantees AVX2 and FMA.
-            unsafe { run::<true>(filter, states, left, right, sums) };
-            return;
-        }
         let (s, h) = (&filter.shelf_norm, &filter.highpass);
-        let [l, r] = states;
-        // SAFETY: register arithmetic, and loads from slices at indices below `frames`.
+        // SAFETY: register arithmetic, loads and stores of the pipeline's arrays, and loads
+        // from slices at indices below `frames`.
         unsafe {
             let pair = |a: f64, b: f64| _mm_set_pd(b, a);
-            // A macro, not a closure: this one was compiled out of line, a call per use.
-            macro_rules! lanes {
-                ($v:expr) => {{
-                    let mut out = [0.0f64; 2];
-                    _mm_storeu_pd(out.as_mut_ptr(), $v);
-                    out
-                }};
-            }
-            let swap = |v: __m128d| _mm_permute_pd::<0b01>(v);
             let frame = |i: usize| pair(left[i] as f64, right[i] as f64);
+            let swap = |v: __m128d| _mm_permute_pd::<0b01>(v);
             // Coefficients per lane, shelf in the low half, high-pass in the high half.
             let quad = |shelf: f64, highpass: f64| _mm256_set_pd(highpass, highpass, shelf, shelf);
             let c1 = quad(s.b[1], h.b[1]);
             let c2 = quad(s.b[2], h.b[2]);
             let na1 = quad(-s.a[0], -h.a[0]);
             let na2 = quad(-s.a[1], -h.a[1]);
-            let (c1s, c2s) = (_mm_set1_pd(s.b[1]), _mm_set1_pd(s.b[2]));
-            let (na1s, na2s) = (_mm_set1_pd(-s.a[0]), _mm_set1_pd(-s.a[1]));
-            let (c1h, c2h) = (_mm_set1_pd(h.b[1]), _mm_set1_pd(h.b[2]));
-            let (na1h, na2h) = (_mm_set1_pd(-h.a[0]), _mm_set1_pd(-h.a[1]));
-
-            // The shelf alone on the first LAG frames (its outputs wait in `lag`), with the
-            // unweighted squares.
-            let (mut x1, mut x2) = (pair(l.x[0], r.x[0]), pair(l.x[1], r.x[1]));
-            let (mut s1, mut s2) = (pair(l.shelf[0], r.shelf[0]), pair(l.shelf[1], r.shelf[1]));
-            let mut raw = pair(sums.raw[0], sums.raw[1]);
-            let mut raw_cross = pair(sums.raw_cross, sums.raw_cross);
+            let p = &mut *pipeline;
+            let mut xv1 = _mm256_loadu_pd(p.x1.as_ptr());
+            let mut xv2 = _mm256_loadu_pd(p.x2.as_ptr());
+            let mut yv1 = _mm256_loadu_pd(p.y1.as_ptr());
+            let mut yv2 = _mm256_loadu_pd(p.y2.as_ptr());
+            let mut squares = _mm256_loadu_pd(p.squares.as_ptr());
+            let mut cross = _mm256_loadu_pd(p.cross.as_ptr());
             let mut lag = [_mm_setzero_pd(); LAG];
-            for (i, out) in lag.iter_mut().enumerate() {
-                let x = frame(i);
-                let rest = _mm_fmadd_pd(c2s, x2, _mm_fmadd_pd(c1s, x1, x));
-                let y = _mm_fmadd_pd(na1s, s1, _mm_fmadd_pd(na2s, s2, rest));
-                raw = _mm_fmadd_pd(x, x, raw);
-                raw_cross = _mm_fmadd_pd(x, swap(x), raw_cross);
-                (x2, x1, s2, s1) = (x1, x, s1, y);
-                *out = y;
+            for (slot, saved) in lag.iter_mut().zip(&p.lag) {
+                *slot = _mm_loadu_pd(saved.as_ptr());
+            }
+            let (mut pending, mut slot) = (p.pending, p.slot);
+            let mut i = 0;
+
+            // After a drain, the shelf alone on the first LAG frames (its outputs wait in
+            // `lag`), with the unweighted squares: the high-pass lanes are computed from a zero
+            // input and thrown away, and add zeros to the sums.
+            while pending < LAG && i < frames {
+                let x = _mm256_zextpd128_pd256(frame(i));
+                let rest = _mm256_fmadd_pd(c2, xv2, _mm256_fmadd_pd(c1, xv1, x));
+                let y = _mm256_fmadd_pd(na1, yv1, _mm256_fmadd_pd(na2, yv2, rest));
+                lag[slot] = _mm256_castpd256_pd128(y);
+                squares = _mm256_fmadd_pd(x, x, squares);
+                cross = _mm256_fmadd_pd(x, _mm256_permute_pd::<0b0101>(x), cross);
+                // The shelf lanes move on; the high-pass lanes keep their state.
+                xv2 = _mm256_blend_pd::<0b0011>(xv2, xv1);
+                xv1 = _mm256_blend_pd::<0b0011>(xv1, x);
+                yv2 = _mm256_blend_pd::<0b0011>(yv2, yv1);
+                yv1 = _mm256_blend_pd::<0b0011>(yv1, y);
+                (pending, slot, i) = (pending + 1, (slot + 1) % LAG, i + 1);
             }
 
-            // Both stages: the high-pass lanes start at frame 0 with the call's high-pass
-            // state (its inputs x1, x2 are the shelf's outputs before the call).
+            // Both stages: the high-pass lanes take the shelf output of the frame LAG before.
             let join = |low: __m128d, high: __m128d| _mm256_set_m128d(high, low);
-            let mut xv1 = join(x1, pair(l.shelf[0], r.shelf[0]));
-            let mut xv2 = join(x2, pair(l.shelf[1], r.shelf[1]));
-            let mut yv1 = join(s1, pair(l.highpass[0], r.highpass[0]));
-            let mut yv2 = join(s2, pair(l.highpass[1], r.highpass[1]));
-            // [raw L, raw R, k L, k R]; the cross terms in lanes 0 (raw) and 2 (k).
-            let mut squares = join(raw, pair(sums.k[0], sums.k[1]));
-            let mut cross = join(raw_cross, pair(sums.k_cross, sums.k_cross));
-            // `lag` is a ring: frame i's shelf output goes to slot i % LAG, where frame
-            // i + LAG takes it. LAG frames per turn, so each slot has a fixed place (a shifted
-            // array cost a move per slot and frame).
             macro_rules! step {
                 ($x:expr, $slot:expr) => {{
                     let xv = join($x, $slot);
@@ -541,46 +651,66 @@ mod stereo_x86 {
                     (xv2, xv1, yv2, yv1) = (xv1, xv, yv1, y);
                 }};
             }
-            let mut i = LAG;
-            while i + LAG <= frames {
-                let (lefts, rights): (&[f32; LAG], &[f32; LAG]) = (
-                    left[i..i + LAG].try_into().unwrap(),
-                    right[i..i + LAG].try_into().unwrap(),
-                );
-                for m in 0..LAG {
-                    step!(pair(lefts[m] as f64, rights[m] as f64), lag[m]);
+            if pending == LAG {
+                // Up to the first slot, then LAG frames per turn so that each slot has a fixed
+                // place (a shifted array cost a move per slot and frame), then the rest.
+                while slot != 0 && i < frames {
+                    step!(frame(i), lag[slot]);
+                    (slot, i) = ((slot + 1) % LAG, i + 1);
                 }
-                i += LAG;
-            }
-            let rest = frames - i;
-            for (m, slot) in lag[..rest].iter_mut().enumerate() {
-                step!(frame(i + m), *slot);
-            }
-            // Oldest first.
-            lag.rotate_left(rest);
-
-            // The high-pass alone on the last LAG frames.
-            let high = |v: __m256d| _mm256_extractf128_pd::<1>(v);
-            let low = |v: __m256d| _mm256_castpd256_pd128(v);
-            let (mut hx1, mut hx2) = (high(xv1), high(xv2));
-            let (mut h1, mut h2) = (high(yv1), high(yv2));
-            let mut k = high(squares);
-            let mut k_cross = high(cross);
-            for x in lag {
-                let rest = _mm_fmadd_pd(c2h, hx2, _mm_fmadd_pd(c1h, hx1, x));
-                let y = _mm_fmadd_pd(na1h, h1, _mm_fmadd_pd(na2h, h2, rest));
-                k = _mm_fmadd_pd(y, y, k);
-                k_cross = _mm_fmadd_pd(y, swap(y), k_cross);
-                (hx2, hx1, h2, h1) = (hx1, x, h1, y);
+                while i + LAG <= frames {
+                    let (lefts, rights): (&[f32; LAG], &[f32; LAG]) = (
+                        left[i..i + LAG].try_into().unwrap(),
+                        right[i..i + LAG].try_into().unwrap(),
+                    );
+                    for m in 0..LAG {
+                        step!(pair(lefts[m] as f64, rights[m] as f64), lag[m]);
+                    }
+                    i += LAG;
+                }
+                while i < frames {
+                    step!(frame(i), lag[slot]);
+                    (slot, i) = (slot + 1, i + 1);
+                }
             }
 
-            let (x1, x2) = (lanes!(low(xv1)), lanes!(low(xv2)));
-            let (s1, s2) = (lanes!(low(yv1)), lanes!(low(yv2)));
-            split_states(states, [x1, x2, s1, s2, lanes!(h1), lanes!(h2)]);
-            sums.k = lanes!(k);
-            sums.raw = lanes!(low(squares));
-            sums.k_cross = lanes!(k_cross)[0];
-            sums.raw_cross = lanes!(low(cross))[0];
+            if drain && pending > 0 {
+                // The high-pass alone on the frames waiting, oldest first.
+                let high = |v: __m256d| _mm256_extractf128_pd::<1>(v);
+                let (c1h, c2h) = (_mm_set1_pd(h.b[1]), _mm_set1_pd(h.b[2]));
+                let (na1h, na2h) = (_mm_set1_pd(-h.a[0]), _mm_set1_pd(-h.a[1]));
+                let (mut hx1, mut hx2) = (high(xv1), high(xv2));
+                let (mut h1, mut h2) = (high(yv1), high(yv2));
+                let mut k = high(squares);
+                let mut k_cross = high(cross);
+                let oldest = (slot + LAG - pending) % LAG;
+                for j in 0..pending {
+                    let x = lag[(oldest + j) % LAG];
+                    let rest = _mm_fmadd_pd(c2h, hx2, _mm_fmadd_pd(c1h, hx1, x));
+                    let y = _mm_fmadd_pd(na1h, h1, _mm_fmadd_pd(na2h, h2, rest));
+                    k = _mm_fmadd_pd(y, y, k);
+                    k_cross = _mm_fmadd_pd(y, swap(y), k_cross);
+                    (hx2, hx1, h2, h1) = (hx1, x, h1, y);
+                }
+                xv1 = _mm256_insertf128_pd::<1>(xv1, hx1);
+                xv2 = _mm256_insertf128_pd::<1>(xv2, hx2);
+                yv1 = _mm256_insertf128_pd::<1>(yv1, h1);
+                yv2 = _mm256_insertf128_pd::<1>(yv2, h2);
+                squares = _mm256_insertf128_pd::<1>(squares, k);
+                cross = _mm256_insertf128_pd::<1>(cross, k_cross);
+                (pending, slot) = (0, 0);
+            }
+
+            _mm256_storeu_pd(p.x1.as_mut_ptr(), xv1);
+            _mm256_storeu_pd(p.x2.as_mut_ptr(), xv2);
+            _mm256_storeu_pd(p.y1.as_mut_ptr(), yv1);
+            _mm256_storeu_pd(p.y2.as_mut_ptr(), yv2);
+            _mm256_storeu_pd(p.squares.as_mut_ptr(), squares);
+            _mm256_storeu_pd(p.cross.as_mut_ptr(), cross);
+            for (saved, slot) in p.lag.iter_mut().zip(&lag) {
+                _mm_storeu_pd(saved.as_mut_ptr(), *slot);
+            }
+            (p.pending, p.slot) = (pending, slot);
         }
     }
 }
@@ -716,43 +846,54 @@ mod tests {
         }
     }
 
-    /// The pipelined AVX2 kernel (high-pass lanes trailing the shelf lanes) computes what the
-    /// plain AVX2 kernel computes, bit for bit: states and sums, for calls of every length
-    /// around its lag (shorter, equal, one more, not a multiple of it), chained over a long
-    /// signal, at three rates.
+    /// The AVX2 kernel keeps the high-pass lanes LAG frames behind the shelf lanes across
+    /// calls until drained. At every drain its states and sums are bit for bit those of the
+    /// plain AVX2 kernel (`run::<true>`) over the same frames: calls of every length around the
+    /// lag (none, shorter, equal, one more, not a multiple of it), drains after calls at every
+    /// position of the lag (while it fills too), chained over a long signal, at three rates. The
+    /// one-call form (`run_stereo`, drained every call) is checked after every call.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn pipelined_stereo_kernel_matches_the_plain_one_bit_for_bit() {
-        if Kernel::avx2_fma().is_none() {
+        let Some(kernel) = Kernel::avx2_fma() else {
             eprintln!("skipped: this CPU has no AVX2 and FMA");
             return;
-        }
+        };
         let (left, right) = (noise(8, 60_000), noise(9, 60_000));
         let lag = stereo_x86::LAG;
         for rate in [44_100.0, 48_000.0, 192_000.0] {
-            let filter = KWeighting::with_kernel(rate, Kernel::avx2_fma().unwrap());
+            let filter = KWeighting::with_kernel(rate, kernel);
             let mut plain = ([ChannelState::default(); 2], StereoSums::default());
-            let mut piped = plain;
+            let mut per_call = plain;
+            let mut piped = StereoPipeline::default();
+            let (mut drains, mut since_drain) = (0, 0);
             let lengths = (0..4 * lag).chain([63, 64, 65, 240, 1000, 4096]);
             let mut start = 0;
-            for len in lengths.cycle() {
+            for (call, len) in lengths.cycle().enumerate() {
                 let end = (start + len).min(left.len());
                 let (l, r) = (&left[start..end], &right[start..end]);
                 // SAFETY: AVX2 and FMA checked above.
-                unsafe {
-                    stereo_x86::run::<true>(&filter, &mut plain.0, l, r, &mut plain.1);
-                    stereo_x86::run_fma(&filter, &mut piped.0, l, r, &mut piped.1);
+                unsafe { stereo_x86::run::<true>(&filter, &mut plain.0, l, r, &mut plain.1) };
+                filter.run_stereo(&mut per_call.0, l, r, &mut per_call.1);
+                let at = format!("{rate} Hz, call {call} of {len} at {start}");
+                assert_eq!(format!("{per_call:?}"), format!("{plain:?}"), "{at}");
+                filter.run_stereo_pipelined(&mut piped, l, r);
+                since_drain += l.len();
+                // 7 is prime to the 30 lengths: drains fall after every length in turn.
+                if call % 7 == 0 || end == left.len() {
+                    // Frames wait in the pipeline between calls, and only then.
+                    assert_eq!(piped.is_drained(), since_drain == 0, "{at}");
+                    filter.drain(&mut piped);
+                    (drains, since_drain) = (drains + 1, 0);
+                    let got = (piped.states(), piped.sums());
+                    assert_eq!(format!("{got:?}"), format!("{plain:?}"), "{at}");
                 }
-                assert_eq!(
-                    format!("{:?}", piped),
-                    format!("{:?}", plain),
-                    "{rate} Hz, call of {len} at {start}"
-                );
                 if end == left.len() {
                     break;
                 }
                 start = end;
             }
+            assert!(drains > 30, "{drains} drains");
         }
     }
 

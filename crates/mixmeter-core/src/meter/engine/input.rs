@@ -4,7 +4,7 @@
 //! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]). Sums run sample by
 //! sample in order, so the split of the input into blocks cannot change a single bit.
 
-use super::super::kweight::{ChannelState, KWeighting, StereoSums};
+use super::super::kweight::{ChannelState, KWeighting, StereoPipeline};
 use super::super::truepeak::TruePeak;
 use super::super::{Kernel, MAX_CHANNELS, Variant};
 use super::config::MeterConfig;
@@ -21,7 +21,10 @@ pub(super) struct Fragment {
 #[derive(Debug)]
 pub(super) struct FragmentInput {
     kweight: KWeighting,
+    /// Per-channel filter states (other than stereo).
     filter: [ChannelState; MAX_CHANNELS],
+    /// A stereo pair's filter states and sums within the fragment (drained when it ends).
+    stereo: StereoPipeline,
     true_peak: TruePeak,
     /// The over ceiling as a linear gain (`f32::INFINITY` without one): the true-peak
     /// detector's refinement floor never exceeds it, so every interval that could exceed it
@@ -29,7 +32,8 @@ pub(super) struct FragmentInput {
     over_ceiling_gain: f32,
     /// Sanitized input of the current piece, per channel (max one fragment).
     scratch: Box<[Box<[f32]>]>,
-    /// Per-channel K-weighted and unweighted sums of squares, and the stereo cross terms.
+    /// Per-channel K-weighted and unweighted sums of squares, and the stereo cross terms
+    /// (stereo: in `stereo` until the fragment ends).
     k: [f64; MAX_CHANNELS],
     raw: [f64; MAX_CHANNELS],
     k_cross: f64,
@@ -49,6 +53,7 @@ impl FragmentInput {
         Self {
             kweight: KWeighting::new(rate),
             filter: [ChannelState::default(); MAX_CHANNELS],
+            stereo: StereoPipeline::default(),
             true_peak: TruePeak::new(rate),
             over_ceiling_gain: over_ceiling_gain.unwrap_or(f32::INFINITY),
             scratch: (0..config.channels)
@@ -68,6 +73,7 @@ impl FragmentInput {
 
     pub(super) fn reset(&mut self) {
         self.filter = [ChannelState::default(); MAX_CHANNELS];
+        self.stereo = StereoPipeline::default();
         self.true_peak.reset();
         self.k = [0.0; MAX_CHANNELS];
         self.raw = [0.0; MAX_CHANNELS];
@@ -142,20 +148,7 @@ impl FragmentInput {
 
         let k = &self.kweight;
         if channels == 2 {
-            let [state_l, state_r, ..] = &mut self.filter;
-            let mut states = [*state_l, *state_r];
-            let mut sums = StereoSums {
-                k: [self.k[0], self.k[1]],
-                k_cross: self.k_cross,
-                raw: [self.raw[0], self.raw[1]],
-                raw_cross: self.raw_cross,
-            };
-            k.run_stereo(&mut states, pieces[0], pieces[1], &mut sums);
-            [*state_l, *state_r] = states;
-            [self.k[0], self.k[1]] = sums.k;
-            [self.raw[0], self.raw[1]] = sums.raw;
-            self.k_cross = sums.k_cross;
-            self.raw_cross = sums.raw_cross;
+            k.run_stereo_pipelined(&mut self.stereo, pieces[0], pieces[1]);
         } else {
             for (c, piece) in pieces.iter().enumerate().take(channels) {
                 k.run_mono(&mut self.filter[c], piece, &mut self.k[c], &mut self.raw[c]);
@@ -183,8 +176,17 @@ impl FragmentInput {
     /// peaks, with everything cleared for the next one.
     pub(super) fn finish(&mut self, config: &MeterConfig) -> Fragment {
         let channels = config.channels;
-        for state in &mut self.filter[..channels] {
-            KWeighting::sanitize(state);
+        if channels == 2 {
+            self.kweight.drain(&mut self.stereo);
+            let sums = self.stereo.take_sums();
+            [self.k[0], self.k[1]] = sums.k;
+            [self.raw[0], self.raw[1]] = sums.raw;
+            self.k_cross = sums.k_cross;
+            self.raw_cross = sums.raw_cross;
+        } else {
+            for state in &mut self.filter[..channels] {
+                KWeighting::sanitize(state);
+            }
         }
         let scale = self.kweight.energy_scale();
         let mut k = std::mem::replace(&mut self.k, [0.0; MAX_CHANNELS]);
