@@ -364,11 +364,17 @@ impl KWeighting {
     /// Runs the high-pass on the frames waiting in `pipeline`, so that its states and sums
     /// are complete.
     pub fn drain(&self, pipeline: &mut StereoPipeline) {
-        #[cfg(target_arch = "x86_64")]
-        if !pipeline.is_drained() {
-            // SAFETY: only the AVX2 kernel leaves frames waiting, and it is only selected when
-            // the CPU has AVX2 and FMA.
-            unsafe { stereo_x86::run_fma(self, pipeline, &[], &[], true) };
+        if pipeline.is_drained() {
+            return;
+        }
+        match self.kernel.variant() {
+            // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Variant::Avx2Fma | Variant::Avx512 => unsafe {
+                stereo_x86::run_fma(self, pipeline, &[], &[], true)
+            },
+            // Only the AVX2 kernel leaves frames waiting.
+            Variant::Portable => {}
         }
     }
 
