@@ -127,8 +127,8 @@ pub struct StereoPipeline {
     /// Cross terms: raw in lane 0, K-weighted in lane 2 (lanes 1 and 3 hold the same sums in
     /// the other order).
     cross: [f64; 4],
-    /// Shelf outputs `[L, R]` waiting for the high-pass: frame `f` of the fragment in slot
-    /// `f % PIPELINE_LAG`.
+    /// Shelf outputs `[L, R]` waiting for the high-pass (AVX2 kernel only): frame `f` since
+    /// the last drain in slot `f % PIPELINE_LAG`.
     lag: [[f64; 2]; PIPELINE_LAG],
     /// Frames waiting in `lag`.
     pending: usize,

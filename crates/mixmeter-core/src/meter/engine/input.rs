@@ -4,7 +4,7 @@
 //! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]). Sums run sample by
 //! sample in order, so the split of the input into blocks cannot change a single bit.
 
-use super::super::kweight::{ChannelState, KWeighting, StereoPipeline};
+use super::super::kweight::{ChannelState, KWeighting, StereoPipeline, StereoSums};
 use super::super::truepeak::TruePeak;
 use super::super::{Kernel, MAX_CHANNELS, Variant};
 use super::config::MeterConfig;
@@ -21,10 +21,13 @@ pub(super) struct Fragment {
 #[derive(Debug)]
 pub(super) struct FragmentInput {
     kweight: KWeighting,
-    /// Per-channel filter states (other than stereo).
+    /// Per-channel filter states (channels 0 and 1 in `stereo` while `in_pipeline`).
     filter: [ChannelState; MAX_CHANNELS],
-    /// A stereo pair's filter states and sums within the fragment (drained when it ends).
+    /// Channels 0 and 1's filter states and sums while stereo pieces come, moved there from
+    /// `filter`, `k`, `raw` and the cross terms by the first stereo piece, and back (drained)
+    /// by a piece of another channel count and at the fragment's end.
     stereo: StereoPipeline,
+    in_pipeline: bool,
     true_peak: TruePeak,
     /// The over ceiling as a linear gain (`f32::INFINITY` without one): the true-peak
     /// detector's refinement floor never exceeds it, so every interval that could exceed it
@@ -33,7 +36,7 @@ pub(super) struct FragmentInput {
     /// Sanitized input of the current piece, per channel (max one fragment).
     scratch: Box<[Box<[f32]>]>,
     /// Per-channel K-weighted and unweighted sums of squares, and the stereo cross terms
-    /// (stereo: in `stereo` until the fragment ends).
+    /// (channels 0 and 1 in `stereo` while `in_pipeline`).
     k: [f64; MAX_CHANNELS],
     raw: [f64; MAX_CHANNELS],
     k_cross: f64,
@@ -54,6 +57,7 @@ impl FragmentInput {
             kweight: KWeighting::new(rate),
             filter: [ChannelState::default(); MAX_CHANNELS],
             stereo: StereoPipeline::default(),
+            in_pipeline: false,
             true_peak: TruePeak::new(rate),
             over_ceiling_gain: over_ceiling_gain.unwrap_or(f32::INFINITY),
             scratch: (0..config.channels)
@@ -74,6 +78,7 @@ impl FragmentInput {
     pub(super) fn reset(&mut self) {
         self.filter = [ChannelState::default(); MAX_CHANNELS];
         self.stereo = StereoPipeline::default();
+        self.in_pipeline = false;
         self.true_peak.reset();
         self.k = [0.0; MAX_CHANNELS];
         self.raw = [0.0; MAX_CHANNELS];
@@ -109,6 +114,9 @@ impl FragmentInput {
         // One vectorised pass finds the sample peak and whether the piece is all finite (the
         // usual case: measured in place). Otherwise the piece is copied to scratch with each
         // non-finite sample counted and replaced by the last finite one.
+        if channels != 2 {
+            self.leave_pipeline();
+        }
         let mut in_scratch = [false; MAX_CHANNELS];
         for (c, channel) in block.iter().enumerate().take(channels) {
             let input = &channel.as_ref()[start..start + n];
@@ -148,6 +156,16 @@ impl FragmentInput {
 
         let k = &self.kweight;
         if channels == 2 {
+            if !self.in_pipeline {
+                let sums = StereoSums {
+                    k: [self.k[0], self.k[1]],
+                    k_cross: self.k_cross,
+                    raw: [self.raw[0], self.raw[1]],
+                    raw_cross: self.raw_cross,
+                };
+                self.stereo = StereoPipeline::new([self.filter[0], self.filter[1]], sums);
+                self.in_pipeline = true;
+            }
             k.run_stereo_pipelined(&mut self.stereo, pieces[0], pieces[1]);
         } else {
             for (c, piece) in pieces.iter().enumerate().take(channels) {
@@ -172,21 +190,29 @@ impl FragmentInput {
         }
     }
 
+    /// Drains the stereo pipeline, if channels 0 and 1 are in it, and moves their states and
+    /// sums back to `filter`, `k`, `raw` and the cross terms.
+    fn leave_pipeline(&mut self) {
+        if !self.in_pipeline {
+            return;
+        }
+        self.kweight.drain(&mut self.stereo);
+        let sums = self.stereo.sums();
+        [self.filter[0], self.filter[1]] = self.stereo.states();
+        [self.k[0], self.k[1]] = sums.k;
+        [self.raw[0], self.raw[1]] = sums.raw;
+        self.k_cross = sums.k_cross;
+        self.raw_cross = sums.raw_cross;
+        self.in_pipeline = false;
+    }
+
     /// Ends the fragment: its sums (the K-weighted ones scaled and weighted per channel) and
     /// peaks, with everything cleared for the next one.
     pub(super) fn finish(&mut self, config: &MeterConfig) -> Fragment {
         let channels = config.channels;
-        if channels == 2 {
-            self.kweight.drain(&mut self.stereo);
-            let sums = self.stereo.take_sums();
-            [self.k[0], self.k[1]] = sums.k;
-            [self.raw[0], self.raw[1]] = sums.raw;
-            self.k_cross = sums.k_cross;
-            self.raw_cross = sums.raw_cross;
-        } else {
-            for state in &mut self.filter[..channels] {
-                KWeighting::sanitize(state);
-            }
+        self.leave_pipeline();
+        for state in &mut self.filter[..channels] {
+            KWeighting::sanitize(state);
         }
         let scale = self.kweight.energy_scale();
         let mut k = std::mem::replace(&mut self.k, [0.0; MAX_CHANNELS]);

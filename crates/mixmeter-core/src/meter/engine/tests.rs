@@ -460,3 +460,56 @@ fn moments_place_the_maximum_peak_the_loudest_3_s_and_the_overs() {
     assert_eq!(m.moments().max_true_peak_at, None);
     assert!(Meter::new(MeterConfig::new(RATE, 1).with_over_ceiling(f64::NAN)).is_err());
 }
+
+/// A block with fewer channels than configured measures those it has, and a stereo meter fed
+/// stereo and mono blocks in turn keeps each channel's filter running across them (the stereo
+/// pieces' pipeline hands its states and sums back before a mono piece and at a fragment's
+/// end): a -20 dBFS 1 kHz sine reads its loudness in every arrangement.
+#[test]
+fn blocks_with_fewer_channels_than_configured_measure_what_they_have() {
+    let rate = 48_000.0;
+    let tone = sine(1000.0, -20.0, 5.0, rate);
+    let integrated = |channels: usize, feed: &dyn Fn(&mut Meter)| {
+        let mut m = Meter::new(MeterConfig::new(rate, channels)).unwrap();
+        feed(&mut m);
+        m.readings().integrated_lufs.expect("a reading")
+    };
+    // One channel of a stereo meter: -20 dBFS reads -23.0 LUFS (K-weighting +0.7 dB at 1 kHz,
+    // -0.691 offset, one channel at weight 1).
+    let mono = integrated(2, &|m| {
+        for piece in tone.chunks(480) {
+            m.process(&[piece]);
+        }
+    });
+    assert!((mono - -23.0).abs() < 0.05, "{mono}");
+    // Two channels of a 5.1 meter: 3 dB more.
+    let pair = integrated(6, &|m| {
+        for piece in tone.chunks(480) {
+            m.process(&[piece, piece]);
+        }
+    });
+    assert!((pair - -19.99).abs() < 0.05, "{pair}");
+    // Stereo and mono blocks in turn, every length: the left channel always, the right on
+    // the stereo blocks only, so between the two.
+    let mixed = integrated(2, &|m| {
+        let (mut start, mut n) = (0, 1);
+        while start < tone.len() {
+            let end = (start + n).min(tone.len());
+            let piece = &tone[start..end];
+            if n % 2 == 0 {
+                m.process(&[piece, piece]);
+            } else {
+                m.process(&[piece]);
+            }
+            (start, n) = (end, (n * 7 + 3) % 997);
+        }
+    });
+    assert!(mixed > mono + 0.5 && mixed < pair - 0.5, "{mixed}");
+    // The same blocks in stereo throughout read as stereo throughout.
+    let stereo = integrated(2, &|m| {
+        for piece in tone.chunks(333) {
+            m.process(&[piece, piece]);
+        }
+    });
+    assert!((stereo - pair).abs() < 0.01, "{stereo} vs {pair}");
+}
