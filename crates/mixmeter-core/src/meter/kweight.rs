@@ -177,18 +177,6 @@ impl StereoPipeline {
             raw_cross: self.cross[0],
         }
     }
-
-    /// [`StereoPipeline::sums`], cleared for the next fragment, with the states sanitized
-    /// ([`KWeighting::sanitize`]).
-    pub fn take_sums(&mut self) -> StereoSums {
-        let sums = self.sums();
-        let mut states = self.states();
-        for state in &mut states {
-            KWeighting::sanitize(state);
-        }
-        *self = Self::new(states, StereoSums::default());
-        sums
-    }
 }
 
 /// The K-weighting filter for one sample rate.
