@@ -1067,6 +1067,166 @@ fn every_reading_at_a_glance_is_in_view_at_the_default_and_smallest_size() {
     }
 }
 
+/// The whole editor laid out as the plugin lays it out (`MixmeterEditor::ui`): the link panel
+/// (a track instance's row, `editor::session`) along the window's bottom and the editor in a
+/// central panel above it. The harness's own margin is left out: the window is the harness's
+/// whole screen, as the plugin's root `Ui` is the whole window.
+struct LinkedScene {
+    scene: Scene,
+    session: mixmeter::editor::session::SessionPanel,
+    link: std::sync::Arc<mixmeter::link::LinkControl>,
+}
+
+fn harness_linked(scene: Scene, size: (f32, f32)) -> Harness<'static, LinkedScene> {
+    let state = LinkedScene {
+        scene,
+        session: Default::default(),
+        link: Default::default(),
+    };
+    Harness::builder()
+        .with_size(egui::Vec2::new(size.0, size.1))
+        .build_ui_state(
+            |ui, state: &mut LinkedScene| {
+                let window = ui.ctx().content_rect();
+                let LinkedScene {
+                    scene,
+                    session,
+                    link,
+                } = state;
+                ui.scope_builder(egui::UiBuilder::new().max_rect(window), |ui| {
+                    session.below(ui, link, |ui| {
+                        egui::CentralPanel::default().show(ui, |ui| {
+                            scene.full = ui.available_rect_before_wrap();
+                            let frame = EditorFrame {
+                                view: &scene.view,
+                                history: &scene.history,
+                                pane: scene.pane,
+                                spectrum: &scene.spectrum,
+                                stereo: scene.stereo.as_ref(),
+                            };
+                            draw(ui, &frame)
+                        })
+                    });
+                });
+            },
+            state,
+        )
+}
+
+/// The tonal balance is read at a glance too: with a real long-term comparison in the spectrum
+/// pane (pink noise with the low-mids 6 dB up, through the real analyzer and bridge, over and
+/// under the 10 s advice gate), at the default size and the smallest, in the room the plugin
+/// gives the editor (the link row under it), the seven region deviations and the reference
+/// selector are drawn inside the pane, not below its edge where only a scroll reaches them;
+/// the plot keeps a readable height and nothing under it overlaps it.
+#[test]
+fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
+    use mixmeter::diagnosis::tonal::MIN_ADVICE_S;
+    use mixmeter::editor::spectrum::{PLOT_HEIGHT, PLOT_MIN_HEIGHT};
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
+    const REGIONS: [&str; 7] = [
+        "sub",
+        "bass",
+        "low-mids",
+        "mids",
+        "presence",
+        "sibilance/harshness",
+        "air",
+    ];
+    let rate = 48_000.0;
+    let long = pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)));
+    let short_len = (0.6 * MIN_ADVICE_S * rate) as usize;
+    let spectra = [
+        ("under the advice gate", spectrum_of(&long[..short_len]).1),
+        ("over the advice gate", spectrum_of(&long).1),
+    ];
+    for (gate, data) in &spectra {
+        let comparison = data.comparison.as_ref().expect("a comparison");
+        assert_eq!(
+            comparison.withheld.is_some(),
+            data.long_term_s < MIN_ADVICE_S,
+            "{gate}: {} s",
+            data.long_term_s
+        );
+    }
+    assert!(spectra[0].1.long_term_s < MIN_ADVICE_S && spectra[1].1.long_term_s > MIN_ADVICE_S);
+    for (w, h) in [
+        (EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
+        (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32),
+    ] {
+        for (gate, data) in &spectra {
+            let mut scene = Scene::new(glance_view());
+            scene.spectrum = data.clone();
+            let mut harness = harness_linked(scene, (w, h));
+            harness.run();
+            // For the eye: target/screenshots/editor-tonal-WxH-{under,over}.png.
+            let image = harness.render().expect("the editor renders headless");
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+            std::fs::create_dir_all(&dir).unwrap();
+            let name = format!(
+                "editor-tonal-{w}x{h}-{}.png",
+                &gate[..gate.find(' ').unwrap()]
+            );
+            image.save(dir.join(name)).unwrap();
+            let window = harness.state().scene.full;
+            // The link row takes the window's bottom: the editor is drawn above it.
+            assert!(window.bottom() < h - 30.0, "{window:?} in {w}x{h}");
+            let pane = areas(window).pane;
+            let where_ = format!("at {w}x{h}, {gate}");
+            let plot = harness.get_by_label_contains("Spectrum, FFT ").rect();
+            println!(
+                "plot {plot:?} ({} px high) in pane {pane:?} {where_}",
+                plot.height()
+            );
+            assert!(
+                pane.expand(0.5).contains_rect(plot),
+                "plot {plot:?} outside {pane:?} {where_}"
+            );
+            // At the default size the plot keeps most of its full height; at the smallest, no
+            // less than its least.
+            let least = if w == EDITOR_WIDTH as f32 {
+                0.6 * PLOT_HEIGHT
+            } else {
+                PLOT_MIN_HEIGHT
+            };
+            assert!(
+                plot.height() >= least - 0.5,
+                "plot squashed to {plot:?} {where_}"
+            );
+            let mut shown: Vec<(String, egui::Rect)> = REGIONS
+                .iter()
+                .map(|region| {
+                    let label = format!("{region} deviation");
+                    let rect = harness
+                        .get_by_role_and_label(egui::Role::Meter, &label)
+                        .rect();
+                    (label, rect)
+                })
+                .collect();
+            let references: Vec<_> = harness
+                .query_all_by_label("Reference")
+                .map(|n| n.rect())
+                .collect();
+            assert!(!references.is_empty(), "no reference selector {where_}");
+            shown.extend(references.into_iter().map(|r| ("Reference".to_string(), r)));
+            for (label, rect) in &shown {
+                assert!(
+                    rect.width() > 2.0 && rect.height() > 2.0,
+                    "{label} {rect:?} {where_}"
+                );
+                assert!(
+                    pane.expand(0.5).contains_rect(*rect),
+                    "{label} {rect:?} outside the pane {pane:?} {where_}"
+                );
+                assert!(
+                    !plot.intersects(rect.shrink(0.5)),
+                    "{label} {rect:?} over the plot {plot:?} {where_}"
+                );
+            }
+        }
+    }
+}
+
 /// Before the host's first audio block: a stereo instance (its layout published at
 /// activation) names its channels left and right and says nothing of a mono track; an editor
 /// opened before activation (layout not known) calls itself neither mono nor stereo.

@@ -1,7 +1,13 @@
 //! The spectrum view: the live spectrum (1/N-octave smoothed, with the display tilt), its peak
 //! hold, the long-term average of the whole measurement, and the selected reference curve
-//! level-matched to the mix with its tolerance band; under it the deviation per tonal region
-//! and at most three suggestions (see [`crate::diagnosis`]).
+//! level-matched to the mix with its tolerance band; under it the reference selector and the
+//! deviation per tonal region, then the capture and import controls and the suggestions of the
+//! comparison (see [`crate::diagnosis`]).
+//!
+//! The plot takes the room the pane has left once the rows under it are drawn (their height is
+//! remembered from the last pass, [`plot_height`]), from [`PLOT_HEIGHT`] down to
+//! [`PLOT_MIN_HEIGHT`], so the deviations and the reference selector stay in view, not below
+//! the pane's edge where only a scroll would reach them.
 //!
 //! [`SpectrumState`] (GUI thread) turns the frames from the bridge into a [`SpectrumData`] of
 //! plain values; [`draw_spectrum`] draws that and returns what the user asked for. The live
@@ -40,8 +46,21 @@ const FREQUENCY_TICKS_HZ: [f64; 10] = [
 /// Spectrum peak hold: a peak stays this long, then falls at this rate.
 pub const SPECTRUM_PEAK_HOLD_S: f32 = 2.0;
 pub const SPECTRUM_PEAK_FALL_DB_PER_S: f32 = 12.0;
-/// Height of the plot, logical pixels.
+/// Height of the plot where the pane has the room, logical pixels.
 pub const PLOT_HEIGHT: f32 = 240.0;
+/// The least height of the plot (logical pixels): ten 10 dB divisions of 7 px, where the pane
+/// is too short for [`PLOT_HEIGHT`] and everything under it. At the smallest editor size
+/// ([`crate::params::EDITOR_MIN_SIZE`]) the plot is about this high and the reference selector
+/// and the deviations still fit under it; the capture and import row and the suggestions
+/// (shown in the editor's bottom strip too) are then a scroll away.
+pub const PLOT_MIN_HEIGHT: f32 = 72.0;
+/// Below this plot height, the dB scale is labelled every other grid line (labels 10 px high
+/// would crowd lines closer than about 15 px).
+const DENSE_GRID_HEIGHT: f32 = 150.0;
+/// Spacing between the rows of the tonal balance and between its columns, logical pixels
+/// (seven columns fit the pane at the smallest editor size).
+const TONAL_ROW_SPACING: f32 = 1.0;
+const TONAL_COLUMN_SPACING: f32 = 6.0;
 
 const LIVE_COLOR: Color32 = Color32::from_rgb(0x4C, 0xC9, 0x8B);
 const PEAK_COLOR: Color32 = Color32::from_rgb(0x8A, 0x94, 0x9E);
@@ -489,6 +508,22 @@ fn y_of(rect: Rect, db: f32) -> f32 {
     rect.top() + rect.height() * t
 }
 
+/// The plot's height with `room` left in the pane under the controls (logical pixels, the
+/// spacing after the plot already taken off) and `below_height` needed by the rows under it:
+/// all the room left after them, from [`PLOT_MIN_HEIGHT`] to [`PLOT_HEIGHT`]. With no bound on
+/// the room (a `Ui` that grows, as in a sizing pass), the full height.
+pub fn plot_height(room: f32, below_height: f32) -> f32 {
+    if !room.is_finite() {
+        return PLOT_HEIGHT;
+    }
+    let below = if below_height.is_finite() {
+        below_height.max(0.0)
+    } else {
+        0.0
+    };
+    (room - below).clamp(PLOT_MIN_HEIGHT, PLOT_HEIGHT)
+}
+
 fn line(rect: Rect, frequencies_hz: &[f64], db: &[f32]) -> Vec<Pos2> {
     frequencies_hz
         .iter()
@@ -546,19 +581,53 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
         actions.settings = Some(settings);
     }
 
+    // The rows under the plot as tall as in the last pass; the plot takes what they leave.
+    let below_id = ui.scope_id().with("spectrum-below-plot");
+    let remembered = ui.data(|d| d.get_temp::<f32>(below_id));
+    let room = ui.available_rect_before_wrap().height() - ui.spacing().item_spacing.y;
+    let height = plot_height(room, remembered.unwrap_or(0.0));
     let width = ui.available_width().max(200.0);
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, PLOT_HEIGHT), Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
     paint_plot(ui, rect, data);
     // Said only when a screen reader asks (the closure runs only with AccessKit on).
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, plot_summary(data)));
 
-    regions_row(ui, data);
+    let top = ui.cursor().top();
+    // What a mixer reads at a glance first: against which reference, and the deviations (the
+    // three rows close together, they read as one).
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing.y = TONAL_ROW_SPACING;
+        reference_row(ui, data, &mut actions);
+        regions_row(ui, data);
+    });
+    // Then what is used now and then, a scroll away where the pane is short.
+    for line in &data.status {
+        ui.label(RichText::new(line).small());
+    }
+    capture_row(ui, data, &mut actions);
+    // The same advice leads the editor's bottom strip; here it is under its evidence.
     for suggestion in data.comparison.iter().flat_map(|c| &c.suggestions) {
         let response = ui.label(RichText::new(format!("• {}", suggestion.text)).strong());
         let text = suggestion.text.clone();
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
     }
+    // All the rows under the plot, with the spacing before each. When that changed (the first
+    // pass, a new comparison, a narrower pane wrapping a row), this pass is laid out again
+    // before it is shown, so the plot never pushes them out of view for a frame.
+    let below_height = ui.cursor().top() - top;
+    if remembered.is_none_or(|h| (h - below_height).abs() > 0.5) {
+        ui.data_mut(|d| d.insert_temp(below_id, below_height));
+        if plot_height(room, below_height) != height {
+            ui.ctx()
+                .request_discard("the rows under the spectrum changed height");
+        }
+    }
+    actions
+}
 
+/// The reference selector (and Remove for a library curve), with what the comparison is: the
+/// reference the deviations are read against, first under the plot.
+fn reference_row(ui: &mut egui::Ui, data: &SpectrumData, actions: &mut SpectrumActions) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Reference");
         let current = data
@@ -567,9 +636,11 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
             .find(|(s, _)| Some(s) == data.selection.as_ref())
             .map_or("None".to_string(), |(_, l)| l.clone());
         let mut chosen = data.selection.clone().unwrap_or(Selection::None);
+        // Narrower where the pane is, so it keeps to the label's line.
+        let width = (ui.available_width() - 40.0).clamp(120.0, 220.0);
         egui::ComboBox::from_id_salt("reference")
             .selected_text(current)
-            .width(220.0)
+            .width(width)
             .show_ui(ui, |ui| {
                 for (selection, text) in &data.choices {
                     ui.selectable_value(&mut chosen, selection.clone(), text);
@@ -585,6 +656,12 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
         {
             actions.remove = Some(name.clone());
         }
+    });
+}
+
+/// Capture the long-term spectrum as a curve, or import one from a file.
+fn capture_row(ui: &mut egui::Ui, data: &SpectrumData, actions: &mut SpectrumActions) {
+    ui.horizontal_wrapped(|ui| {
         let mut name = data.capture_name.clone();
         let label = ui.label("Capture as");
         if ui
@@ -618,10 +695,6 @@ pub fn draw_spectrum(ui: &mut egui::Ui, data: &SpectrumData) -> SpectrumActions 
             actions.import = Some(path);
         }
     });
-    for line in &data.status {
-        ui.label(RichText::new(line).small());
-    }
-    actions
 }
 
 /// One line describing the plot for screen readers.
@@ -648,18 +721,27 @@ fn paint_plot(ui: &egui::Ui, rect: Rect, data: &SpectrumData) {
     let grid = Stroke::new(1.0, visuals.faint_bg_color.gamma_multiply(2.0));
     let text_color = visuals.weak_text_color();
     let font = egui::FontId::proportional(10.0);
+    let label_every = if rect.height() < DENSE_GRID_HEIGHT {
+        2
+    } else {
+        1
+    };
     let mut db = VIEW_TOP_DB - DB_GRID_STEP;
+    let mut line_index = 1;
     while db > VIEW_BOTTOM_DB {
         let y = y_of(rect, db);
         painter.hline(rect.x_range(), y, grid);
-        painter.text(
-            Pos2::new(rect.left() + 2.0, y),
-            egui::Align2::LEFT_BOTTOM,
-            format!("{db:.0}"),
-            font.clone(),
-            text_color,
-        );
+        if line_index % label_every == 0 {
+            painter.text(
+                Pos2::new(rect.left() + 2.0, y),
+                egui::Align2::LEFT_BOTTOM,
+                format!("{db:.0}"),
+                font.clone(),
+                text_color,
+            );
+        }
         db -= DB_GRID_STEP;
+        line_index += 1;
     }
     for hz in FREQUENCY_TICKS_HZ {
         let x = x_of(rect, hz);
@@ -768,21 +850,31 @@ fn regions_row(ui: &mut egui::Ui, data: &SpectrumData) {
         ui.label(RichText::new(text).weak());
         return;
     };
-    ui.label(format!(
-        "Tonal balance vs \"{}\" (level-matched, {:.0} s averaged), dB:",
-        comparison.reference_name, data.long_term_s
-    ));
-    // Withheld advice: before enough audio the deviations are shown, but never in the warning
-    // colour (a test tone's have no value at all). The reason is said.
-    if let Some(withheld) = comparison.withheld {
-        ui.label(RichText::new(withheld.reason()).weak());
-    }
+    // One line: what the numbers are, or why no advice is given (elided where the pane is
+    // narrow; the whole text on hover and for screen readers). Withheld advice: before enough
+    // audio the deviations are shown, but never in the warning colour (a test tone's have no
+    // value at all).
+    let caption = match comparison.withheld {
+        Some(withheld) => RichText::new(withheld.reason()).weak(),
+        None => RichText::new(format!(
+            "Tonal balance vs \"{}\" (level-matched, {:.0} s averaged), dB:",
+            comparison.reference_name, data.long_term_s
+        )),
+    };
+    ui.add(egui::Label::new(caption).truncate());
     egui::Grid::new("regions")
         .num_columns(comparison.regions.len())
-        .spacing([14.0, 0.0])
+        .spacing([TONAL_COLUMN_SPACING, 0.0])
         .show(ui, |ui| {
             for region in &comparison.regions {
-                ui.label(RichText::new(region.region.name).small());
+                // "sibilance/harshness" is captioned "sibilance" (whole on hover; the value
+                // is read out with the whole name).
+                let name = region.region.name;
+                let short = name.split('/').next().unwrap_or(name);
+                let caption = ui.label(RichText::new(short).small());
+                if short != name {
+                    caption.on_hover_text(name);
+                }
             }
             ui.end_row();
             for region in &comparison.regions {
@@ -836,6 +928,17 @@ mod tests {
         assert_eq!(hold_spectrum_peak(-30.0, 0.0, -35.0, 10.0).0, -35.0);
         // A bad clock holds.
         assert_eq!(hold_spectrum_peak(-30.0, 0.0, -60.0, f32::NAN).0, -30.0);
+    }
+
+    #[test]
+    fn the_plot_takes_the_room_the_rows_under_it_leave() {
+        assert_eq!(plot_height(600.0, 100.0), PLOT_HEIGHT);
+        assert_eq!(plot_height(300.0, 100.0), 200.0);
+        assert_eq!(plot_height(150.0, 100.0), PLOT_MIN_HEIGHT);
+        assert_eq!(plot_height(-20.0, 100.0), PLOT_MIN_HEIGHT);
+        // No bound on the room, or no sensible height of the rows: the room decides.
+        assert_eq!(plot_height(f32::INFINITY, 100.0), PLOT_HEIGHT);
+        assert_eq!(plot_height(200.0, f32::NAN), 200.0);
     }
 
     #[test]
