@@ -43,7 +43,6 @@ pub(super) struct FragmentInput {
     raw_cross: f64,
     samples: u64,
     last_finite: [f32; MAX_CHANNELS],
-    sample_peak: [f32; MAX_CHANNELS],
     true_peak_max: [f32; MAX_CHANNELS],
     non_finite_samples: u64,
 }
@@ -69,7 +68,6 @@ impl FragmentInput {
             raw_cross: 0.0,
             samples: 0,
             last_finite: [0.0; MAX_CHANNELS],
-            sample_peak: [0.0; MAX_CHANNELS],
             true_peak_max: [0.0; MAX_CHANNELS],
             non_finite_samples: 0,
         }
@@ -86,7 +84,6 @@ impl FragmentInput {
         self.raw_cross = 0.0;
         self.samples = 0;
         self.last_finite = [0.0; MAX_CHANNELS];
-        self.sample_peak = [0.0; MAX_CHANNELS];
         self.true_peak_max = [0.0; MAX_CHANNELS];
         self.non_finite_samples = 0;
     }
@@ -111,47 +108,52 @@ impl FragmentInput {
         ends_fragment: bool,
         recent_true_peak: impl Fn(usize) -> f32,
     ) {
-        // One vectorised pass finds the sample peak and whether the piece is all finite (the
-        // usual case: measured in place). Otherwise the piece is copied to scratch with each
-        // non-finite sample counted and replaced by the last finite one.
+        // One vectorised pass over every channel finds whether the piece is all finite (the
+        // usual case: measured in place). Otherwise each channel that is not is copied to
+        // scratch, each non-finite sample counted and replaced by the last finite one. The
+        // sample peak needs no pass of its own: the true-peak screen finds it.
         if channels != 2 {
             self.leave_pipeline();
         }
-        let mut in_scratch = [false; MAX_CHANNELS];
-        for (c, channel) in block.iter().enumerate().take(channels) {
-            let input = &channel.as_ref()[start..start + n];
-            let (peak, finite) = peak_and_finite(self.kweight.kernel(), input);
-            if finite {
-                self.sample_peak[c] = self.sample_peak[c].max(peak);
-                if let Some(&last) = input.last() {
-                    self.last_finite[c] = last;
-                }
-                continue;
-            }
-            let scratch = &mut self.scratch[c][..n];
-            let mut peak = self.sample_peak[c];
-            let mut last = self.last_finite[c];
-            let mut bad = 0u64;
-            for (s, &x) in scratch.iter_mut().zip(input) {
-                let finite = x.is_finite();
-                bad += u64::from(!finite);
-                let v = if finite { x } else { last };
-                last = v;
-                peak = peak.max(v.abs());
-                *s = v;
-            }
-            self.non_finite_samples += bad;
-            self.last_finite[c] = last;
-            self.sample_peak[c] = peak;
-            in_scratch[c] = true;
-        }
         let mut pieces: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
-        for (c, channel) in block.iter().enumerate().take(channels) {
-            pieces[c] = if in_scratch[c] {
-                &self.scratch[c][..n]
-            } else {
-                &channel.as_ref()[start..start + n]
-            };
+        for (piece, channel) in pieces.iter_mut().zip(block).take(channels) {
+            *piece = &channel.as_ref()[start..start + n];
+        }
+        let kernel = self.kweight.kernel();
+        if all_finite(kernel, &pieces[..channels]) {
+            for (last, piece) in self.last_finite.iter_mut().zip(&pieces[..channels]) {
+                if let Some(&x) = piece.last() {
+                    *last = x;
+                }
+            }
+        } else {
+            let mut in_scratch = [false; MAX_CHANNELS];
+            for (c, piece) in pieces.iter().enumerate().take(channels) {
+                if all_finite(kernel, &[piece]) {
+                    if let Some(&x) = piece.last() {
+                        self.last_finite[c] = x;
+                    }
+                    continue;
+                }
+                let scratch = &mut self.scratch[c][..n];
+                let mut last = self.last_finite[c];
+                let mut bad = 0u64;
+                for (s, &x) in scratch.iter_mut().zip(piece.iter()) {
+                    let finite = x.is_finite();
+                    bad += u64::from(!finite);
+                    let v = if finite { x } else { last };
+                    last = v;
+                    *s = v;
+                }
+                self.non_finite_samples += bad;
+                self.last_finite[c] = last;
+                in_scratch[c] = true;
+            }
+            for (c, piece) in pieces.iter_mut().enumerate().take(channels) {
+                if in_scratch[c] {
+                    *piece = &self.scratch[c][..n];
+                }
+            }
         }
 
         let k = &self.kweight;
@@ -175,11 +177,11 @@ impl FragmentInput {
         self.samples += n as u64;
 
         // The true peak measures whole chunks as they fill and the rest when the fragment
-        // ends (the screen's fixed cost once per chunk, not per host block). The fragment's
-        // sample peak is already known: a floor no interval below it needs refining for.
+        // ends (the screen's fixed cost once per chunk, not per host block), and finds each
+        // chunk's sample peak on the way. No interval needs refining below what the fragment
+        // and the last 3 s already hold.
         for (c, piece) in pieces.iter().enumerate().take(channels) {
             let floor = self.true_peak_max[c]
-                .max(self.sample_peak[c])
                 .max(recent_true_peak(c))
                 .min(self.over_ceiling_gain);
             let mut peak = self.true_peak.push(c, piece, floor);
@@ -237,29 +239,28 @@ impl FragmentInput {
         };
         Fragment {
             sums,
-            sample_peak: std::mem::replace(&mut self.sample_peak, [0.0; MAX_CHANNELS]),
+            sample_peak: std::array::from_fn(|c| self.true_peak.take_sample_peak(c)),
             true_peak: std::mem::replace(&mut self.true_peak_max, [0.0; MAX_CHANNELS]),
         }
     }
 }
 
-/// The largest |sample| of `input` and whether every sample is finite, in one vector pass.
+/// Whether every sample of every piece is finite, in one vector pass over them all.
 ///
-/// It is a maximum of the samples' bit patterns with the sign cleared: for IEEE 754 values
-/// that are not NaN, the order of `|x|` is the order of those bit patterns, and every infinity
-/// and NaN lies above the largest finite value's (`0x7f7f_ffff`). With the sign cleared they
-/// also compare the same as signed integers (SSE2 has no unsigned 32-bit comparison). One
-/// integer maximum per sample gives both answers; when a sample is not finite the peak is not
-/// read. (The compiler's own vectorisation of a plain per-lane loop, and of the earlier float
-/// form with an `x * 0.0` poison sum, shuffled eight vectors at a time through the stack.)
-fn peak_and_finite(kernel: Kernel, input: &[f32]) -> (f32, bool) {
-    let largest = match kernel.variant() {
-        Variant::Portable => largest_magnitude_bits(input),
+/// It is a maximum of the samples' bit patterns with the sign cleared: every infinity and NaN
+/// lies above the largest finite value's (`0x7f7f_ffff`), and with the sign cleared the
+/// patterns compare the same as signed integers (SSE2 has no unsigned 32-bit comparison). One
+/// integer maximum per sample, and one comparison at the end. (The compiler's own
+/// vectorisation of `is_finite` per lane shuffled eight vectors at a time through the stack.)
+fn all_finite(kernel: Kernel, pieces: &[&[f32]]) -> bool {
+    match kernel.variant() {
+        Variant::Portable => pieces
+            .iter()
+            .all(|piece| largest_magnitude_bits(piece) < INFINITY_BITS),
         // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx2Fma | Variant::Avx512 => unsafe { largest_magnitude_bits_avx2(input) },
-    };
-    (f32::from_bits(largest as u32), largest < INFINITY_BITS)
+        Variant::Avx2Fma | Variant::Avx512 => unsafe { all_finite_avx2(pieces) },
+    }
 }
 
 /// The sign bit cleared.
@@ -290,36 +291,37 @@ fn largest_magnitude_bits(input: &[f32]) -> i32 {
     rest.iter().fold(largest, |m, &x| m.max(magnitude_bits(x)))
 }
 
-/// [`largest_magnitude_bits`] in AVX2 intrinsics: a load, an and and a maximum per eight
-/// samples.
+/// [`all_finite`] in AVX2 intrinsics: a load, an and and a maximum per eight samples, one
+/// test for all the pieces at the end.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn largest_magnitude_bits_avx2(input: &[f32]) -> i32 {
+fn all_finite_avx2(pieces: &[&[f32]]) -> bool {
     use std::arch::x86_64::*;
-    let chunks = input.chunks_exact(8);
-    let rest = chunks.remainder();
     let magnitude = _mm256_set1_epi32(MAGNITUDE);
     let mut largest = _mm256_setzero_si256();
-    for chunk in chunks {
-        // SAFETY: `chunk` holds eight floats; the load is unaligned.
-        let x = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
-        largest = _mm256_max_epi32(largest, _mm256_and_si256(x, magnitude));
+    let mut rest = 0;
+    for piece in pieces {
+        let chunks = piece.chunks_exact(8);
+        rest = rest.max(largest_magnitude_bits(chunks.remainder()));
+        for chunk in chunks {
+            // SAFETY: `chunk` holds eight floats; the load is unaligned.
+            let x = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+            largest = _mm256_max_epi32(largest, _mm256_and_si256(x, magnitude));
+        }
     }
-    let mut lanes = [0i32; 8];
-    // SAFETY: eight i32 into an eight-i32 array.
-    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), largest) };
-    let largest = lanes.into_iter().fold(0, i32::max);
-    largest.max(largest_magnitude_bits(rest))
+    let not_finite = _mm256_cmpgt_epi32(largest, _mm256_set1_epi32(INFINITY_BITS - 1));
+    _mm256_testz_si256(not_finite, not_finite) == 1 && rest < INFINITY_BITS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The bit-pattern maximum against the plain definition, on every kind of value at every
-    /// position and length (the lanes' remainders included), for both kernels.
+    /// The bit-pattern test against the plain definition, on every kind of value at every
+    /// position and length (the lanes' remainders included), alone and with a second piece,
+    /// for both kernels.
     #[test]
-    fn peak_and_finite_matches_its_definition() {
+    fn all_finite_matches_its_definition() {
         let specials = [
             0.0f32,
             -0.0,
@@ -335,6 +337,7 @@ mod tests {
             -f32::NAN,
         ];
         let kernels = [Some(Kernel::PORTABLE), Kernel::avx2_fma()];
+        let clean: Vec<f32> = (0..13).map(|i| 0.9 - 0.1 * i as f32).collect();
         for len in 0..20 {
             for (position, &special) in specials.iter().enumerate() {
                 for at in 0..len {
@@ -348,12 +351,13 @@ mod tests {
                         })
                         .collect();
                     let finite = input.iter().all(|x| x.is_finite());
-                    let peak = input.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                     for kernel in kernels.into_iter().flatten() {
-                        let (got_peak, got_finite) = peak_and_finite(kernel, &input);
-                        assert_eq!(got_finite, finite, "{input:?}");
-                        if finite {
-                            assert_eq!(got_peak.to_bits(), peak.to_bits(), "{input:?}");
+                        for pieces in [
+                            vec![&input[..]],
+                            vec![&clean[..], &input[..]],
+                            vec![&input[..], &clean[..]],
+                        ] {
+                            assert_eq!(all_finite(kernel, &pieces), finite, "{pieces:?}");
                         }
                     }
                 }

@@ -152,6 +152,9 @@ pub struct TruePeak {
     /// Samples at the end of each channel's buffer not measured yet (less than [`CHUNK`]
     /// between calls).
     pending: [usize; MAX_CHANNELS],
+    /// Each channel's largest |sample| measured since [`TruePeak::take_sample_peak`] (the
+    /// screen finds it on the way).
+    sample_peak: [f32; MAX_CHANNELS],
     /// Screening estimate of each interval of the chunk.
     estimate: Box<[f32; CHUNK]>,
     /// The most each interval of the chunk may hold: its estimate plus its allowance.
@@ -194,6 +197,7 @@ impl TruePeak {
             buffers: vec![[0.0; BUFFER]; MAX_CHANNELS].into_boxed_slice(),
             fill: [HISTORY; MAX_CHANNELS],
             pending: [0; MAX_CHANNELS],
+            sample_peak: [0.0; MAX_CHANNELS],
             estimate: Box::new([0.0; CHUNK]),
             bound: Box::new([0.0; CHUNK]),
             refined: 0,
@@ -220,6 +224,15 @@ impl TruePeak {
         }
         self.fill = [HISTORY; MAX_CHANNELS];
         self.pending = [0; MAX_CHANNELS];
+        self.sample_peak = [0.0; MAX_CHANNELS];
+    }
+
+    /// Channel `channel`'s largest |sample| among those measured (by [`TruePeak::push`] as
+    /// its chunks fill, and by [`TruePeak::flush`]) since the last call, and starts again from
+    /// 0. Samples still waiting for their chunk are not in it: a caller that flushes at the end
+    /// of its period gets that period's sample peak, without a pass of its own.
+    pub fn take_sample_peak(&mut self, channel: usize) -> f32 {
+        std::mem::take(&mut self.sample_peak[channel])
     }
 
     /// The largest |reconstructed value| of the intervals that `samples` completes (and of
@@ -300,6 +313,7 @@ impl TruePeak {
             Variant::Avx512 => unsafe { screen_avx2(window, estimate, bound, &self.screen) },
         };
         let peak = stats.sample_peak;
+        self.sample_peak[channel] = self.sample_peak[channel].max(peak);
         let mut known = floor.max(peak);
         let mut largest_estimate = stats.largest_estimate;
         // What the screen may have missed in an interval is proportional to the local
