@@ -939,6 +939,59 @@ fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
     labels
 }
 
+/// Asserts that every reading at a glance ([`at_a_glance_labels`]) is drawn whole inside
+/// `window` (the editor's own rectangle), in its own area of the layout, over no other reading
+/// and in no scrolling area; returns the readings' rectangles.
+fn assert_at_a_glance_in_view<S>(
+    harness: &Harness<'_, S>,
+    view: &View,
+    window: egui::Rect,
+    where_: &str,
+) -> Vec<(String, egui::Rect)> {
+    let a = mixmeter::editor::areas(window);
+    let mut seen: Vec<(String, egui::Rect)> = Vec::new();
+    for (role, label) in at_a_glance_labels(view) {
+        let node = harness.get_by_role_and_label(role, &label);
+        let rect = node.rect();
+        assert!(
+            rect.width() > 2.0 && rect.height() > 2.0,
+            "{label} {rect:?} {where_}"
+        );
+        assert!(
+            window.expand(0.5).contains_rect(rect),
+            "{label} {rect:?} outside the window {window:?} {where_}"
+        );
+        assert!(
+            !a.details.intersects(rect) && !a.pane.intersects(rect),
+            "{label} {rect:?} in a scrolling area {where_}"
+        );
+        for (other, other_rect) in &seen {
+            assert!(
+                !rect.shrink(0.5).intersects(other_rect.shrink(0.5)),
+                "{label} {rect:?} overlaps {other} {other_rect:?} {where_}"
+            );
+        }
+        seen.push((label, rect));
+    }
+    // The loudness readings are in the glance area, the checks and suggestions in the strip.
+    for (label, rect) in &seen {
+        let area = if label == "Mono check" {
+            a.header
+        } else if label.starts_with("Suggestion") || label.ends_with(" check") {
+            a.strip
+        } else if label.contains("bar") || label.ends_with("true peak") {
+            a.bars
+        } else {
+            a.glance
+        };
+        assert!(
+            area.expand(0.5).contains_rect(*rect),
+            "{label} {rect:?} outside its area {area:?} {where_}"
+        );
+    }
+    seen
+}
+
 /// At the default size (1100x720, where a DAW opens the window) and at the smallest the
 /// editor allows, with either pane open, the checklist graded and three suggestions showing:
 /// every reading at a glance is drawn whole inside the window, none overlaps another, none is
@@ -987,47 +1040,12 @@ fn every_reading_at_a_glance_is_in_view_at_the_default_and_smallest_size() {
             let window = harness.state().full;
             let a = areas(window);
             let view = harness.state().view.clone();
-            let mut seen: Vec<(String, egui::Rect)> = Vec::new();
-            for (role, label) in at_a_glance_labels(&view) {
-                let node = harness.get_by_role_and_label(role, &label);
-                let rect = node.rect();
-                assert!(
-                    rect.width() > 2.0 && rect.height() > 2.0,
-                    "{label} {rect:?} at {w}x{h} ({pane:?})"
-                );
-                assert!(
-                    window.expand(0.5).contains_rect(rect),
-                    "{label} {rect:?} outside the window {window:?} at {w}x{h} ({pane:?})"
-                );
-                assert!(
-                    !a.details.intersects(rect) && !a.pane.intersects(rect),
-                    "{label} {rect:?} in a scrolling area at {w}x{h} ({pane:?})"
-                );
-                for (other, other_rect) in &seen {
-                    assert!(
-                        !rect.shrink(0.5).intersects(other_rect.shrink(0.5)),
-                        "{label} {rect:?} overlaps {other} {other_rect:?} at {w}x{h} ({pane:?})"
-                    );
-                }
-                seen.push((label, rect));
-            }
-            // The loudness readings are in the glance area, the checks and suggestions in the
-            // strip.
-            for (label, rect) in &seen {
-                let area = if label == "Mono check" {
-                    a.header
-                } else if label.starts_with("Suggestion") || label.ends_with(" check") {
-                    a.strip
-                } else if label.contains("bar") || label.ends_with("true peak") {
-                    a.bars
-                } else {
-                    a.glance
-                };
-                assert!(
-                    area.expand(0.5).contains_rect(*rect),
-                    "{label} {rect:?} outside its area {area:?} at {w}x{h} ({pane:?})"
-                );
-            }
+            let seen = assert_at_a_glance_in_view(
+                &harness,
+                &view,
+                window,
+                &format!("at {w}x{h} ({pane:?})"),
+            );
             // One line per suggestion, the whole text read out.
             let line = |n: usize| {
                 seen.iter()
@@ -1078,10 +1096,19 @@ struct LinkedScene {
 }
 
 fn harness_linked(scene: Scene, size: (f32, f32)) -> Harness<'static, LinkedScene> {
+    harness_linked_to(scene, size, Default::default())
+}
+
+/// [`harness_linked`] with the instance's link (a master's, say).
+fn harness_linked_to(
+    scene: Scene,
+    size: (f32, f32),
+    link: std::sync::Arc<mixmeter::link::LinkControl>,
+) -> Harness<'static, LinkedScene> {
     let state = LinkedScene {
         scene,
         session: Default::default(),
-        link: Default::default(),
+        link,
     };
     Harness::builder()
         .with_size(egui::Vec2::new(size.0, size.1))
@@ -1223,6 +1250,278 @@ fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
                     "{label} {rect:?} over the plot {plot:?} {where_}"
                 );
             }
+        }
+    }
+}
+
+/// Track instances linked in a group of their own, as the `master_64_tracks` editor bench
+/// links them (`benches/editor_frame.rs`): track k plays the core's synthetic stem k % 6
+/// (kick, bass, vocal, guitar, hi-hat, keys), each stem's copies 3 dB apart, a ring's worth
+/// of frames each. Dropped: the slots are released and the group's segment removed.
+struct LinkedTracks {
+    group: String,
+    names: Vec<String>,
+    publishers: Vec<mixmeter::link::slot::Publisher>,
+}
+
+impl LinkedTracks {
+    fn new(count: usize) -> Self {
+        use mixmeter::link::layout::{RING_LEN, ROLE_TRACK};
+        use mixmeter::link::slot::{Lease, Meta, Publisher, now_ns};
+        use mixmeter_core::session::summarize::FrameSummarizer;
+        use mixmeter_core::session::synth;
+        let rate = 48_000.0;
+        let group = format!("editor-view-{}-{}", std::process::id(), now_ns());
+        let stems: Vec<Vec<_>> = synth::stems(rate, 10.0)
+            .iter()
+            .map(|stem| {
+                let mut summarizer = FrameSummarizer::new(rate as f32, &[1.0]);
+                let mut frames = Vec::new();
+                summarizer.process(&[stem], Some(0), |f| frames.push(*f));
+                frames
+            })
+            .collect();
+        let names: Vec<String> = (0..count)
+            .map(|k| format!("{} {}", synth::STEM_NAMES[k % 6], k / 6 + 1))
+            .collect();
+        let publishers = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let meta = Meta {
+                    role: ROLE_TRACK,
+                    name: name.clone(),
+                    colour: Some(0x4080_c0ff),
+                    name_from_host: true,
+                    sample_rate_hz: rate as f32,
+                    channels: 2,
+                };
+                let mut publisher =
+                    Publisher::new(Lease::claim(&group, &meta).expect("a slot for every track"));
+                let source = &stems[k % stems.len()];
+                let gain = 10f32.powf(-3.0 * (k / stems.len()) as f32 / 20.0);
+                publisher.beat(now_ns());
+                for n in 0..RING_LEN as u64 {
+                    let mut f = source[n as usize % source.len()];
+                    f.index = n;
+                    f.sample_peak *= gain;
+                    f.true_peak *= gain;
+                    f.mean_square *= gain * gain;
+                    f.power *= gain * gain;
+                    f.bands.iter_mut().for_each(|b| *b *= gain * gain);
+                    publisher.publish(&f);
+                }
+                publisher
+            })
+            .collect();
+        Self {
+            group,
+            names,
+            publishers,
+        }
+    }
+
+    /// The tracks' heartbeat (a slot not stamped for 3 s expires).
+    fn beat(&self) {
+        let now = mixmeter::link::slot::now_ns();
+        self.publishers.iter().for_each(|p| {
+            p.beat(now);
+        });
+    }
+
+    /// The link of a master instance of the group, activated.
+    fn master(&self) -> std::sync::Arc<mixmeter::link::LinkControl> {
+        use mixmeter::link::{LinkControl, Role, Settings};
+        let control = std::sync::Arc::new(LinkControl::default());
+        control.set_settings(Settings {
+            role: Role::Master,
+            group: self.group.clone(),
+            ..Settings::default()
+        });
+        control.activated(48_000.0, 2);
+        control
+    }
+}
+
+impl Drop for LinkedTracks {
+    fn drop(&mut self) {
+        self.publishers.clear();
+        let _ = std::fs::remove_file(mixmeter::link::segment::segment_path(&self.group));
+    }
+}
+
+/// The master's editor with its tracks linked (the session view under the meters), laid out
+/// as the plugin lays it out, with 8 and with 64 tracks, at the default size, the smallest and
+/// a taller one: the master's own readings at a glance and its tonal deviations stay whole and
+/// in view (the session panel takes only the room the meters leave over their least), and the
+/// panel lists tracks in view (the list scrolls inside the panel, as a list may): four at the
+/// default size, ten in a window 900 px high. At the smallest size the meters need the whole
+/// window but the link row, which then says how many tracks are linked and what needs
+/// attention.
+#[test]
+fn a_master_with_linked_tracks_keeps_its_readings_and_a_track_list_in_view() {
+    use mixmeter::editor::spectrum::PLOT_MIN_HEIGHT;
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
+    const REGIONS: [&str; 7] = [
+        "sub",
+        "bass",
+        "low-mids",
+        "mids",
+        "presence",
+        "sibilance/harshness",
+        "air",
+    ];
+    let rate = 48_000.0;
+    let data = spectrum_of(&pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)))).1;
+    for count in [8, 64] {
+        let tracks = LinkedTracks::new(count);
+        for (w, h, least_rows) in [
+            (EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32, Some(4)),
+            (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32, None),
+            (EDITOR_WIDTH as f32, 900.0, Some(10)),
+        ] {
+            let where_ = format!("with {count} tracks at {w}x{h}");
+            let mut scene = Scene::new(glance_view());
+            scene.spectrum = data.clone();
+            let mut harness = harness_linked_to(scene, (w, h), tracks.master());
+            // The analysis runs on a thread of its own: draw on until it arrives.
+            let tab = format!("Tracks ({count})");
+            let folded = format!("{count} tracks linked: ");
+            let started = std::time::Instant::now();
+            while harness.query_by_label(&tab).is_none()
+                && harness.query_by_label_contains(&folded).is_none()
+            {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(60),
+                    "no analysis arrived {where_}"
+                );
+                tracks.beat();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                harness.step();
+            }
+            harness.run();
+            // For the eye: target/screenshots/editor-master-N-tracks-WxH.png.
+            let image = harness.render().expect("the editor renders headless");
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+            std::fs::create_dir_all(&dir).unwrap();
+            image
+                .save(dir.join(format!("editor-master-{count}-tracks-{w}x{h}.png")))
+                .unwrap();
+
+            let editor = harness.state().scene.full;
+            let a = areas(editor);
+            println!(
+                "{where_}: editor {editor:?} ({} px high), bars {} px, glance {} px, \
+                 details {} px, pane {} px",
+                editor.height(),
+                a.bars.height(),
+                a.glance.height(),
+                a.details.height(),
+                a.pane.height()
+            );
+            // The layout's parts inside the editor, apart, each with its least room.
+            let parts = [
+                ("header", a.header),
+                ("bars", a.bars),
+                ("history", a.history),
+                ("pane", a.pane),
+                ("glance", a.glance),
+                ("details", a.details),
+                ("strip", a.strip),
+            ];
+            for (i, (x_name, x)) in parts.iter().enumerate() {
+                assert!(
+                    editor.contains_rect(*x),
+                    "{x_name} {x:?} outside {editor:?} {where_}"
+                );
+                for (y_name, y) in &parts[i + 1..] {
+                    assert!(
+                        !x.intersects(*y),
+                        "{x_name} {x:?} overlaps {y_name} {y:?} {where_}"
+                    );
+                }
+            }
+            assert!(
+                a.bars.height() >= 400.0 && a.history.height() >= 120.0,
+                "bars {:?}, history {:?} {where_}",
+                a.bars,
+                a.history
+            );
+            let view = harness.state().scene.view.clone();
+            assert_at_a_glance_in_view(&harness, &view, editor, &where_);
+
+            // The tonal balance: the plot no less than its least, the seven deviations and the
+            // reference selector under it, inside the pane.
+            let plot = harness.get_by_label_contains("Spectrum, FFT ").rect();
+            assert!(
+                a.pane.expand(0.5).contains_rect(plot) && plot.height() >= PLOT_MIN_HEIGHT - 0.5,
+                "plot {plot:?} in {:?} {where_}",
+                a.pane
+            );
+            let mut tonal: Vec<(String, egui::Rect)> = REGIONS
+                .iter()
+                .map(|region| {
+                    let label = format!("{region} deviation");
+                    let rect = harness
+                        .get_by_role_and_label(egui::Role::Meter, &label)
+                        .rect();
+                    (label, rect)
+                })
+                .collect();
+            let reference = harness.get_by_label("Reference").rect();
+            tonal.push(("Reference".to_string(), reference));
+            for (label, rect) in &tonal {
+                assert!(
+                    a.pane.expand(0.5).contains_rect(*rect) && !plot.intersects(rect.shrink(0.5)),
+                    "{label} {rect:?} outside the pane {:?} or over the plot {where_}",
+                    a.pane
+                );
+            }
+
+            // The session panel: under the editor, its tabs in view, and a useful number of
+            // tracks listed whole inside the window; folded to the link row at the smallest
+            // size, which then says what the session view would.
+            let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h));
+            let panel = egui::Rect::from_min_max(egui::pos2(0.0, editor.bottom()), window.max);
+            let Some(least_rows) = least_rows else {
+                assert!(harness.query_by_label(&tab).is_none(), "{where_}");
+                let status = harness.get_by_label_contains(&folded);
+                let text = status
+                    .value()
+                    .unwrap_or_else(|| status.accesskit_node().label().unwrap_or_default());
+                let rect = status.rect();
+                println!("{where_}: session panel {} px high: {text}", panel.height());
+                assert!(
+                    panel.contains_rect(rect) && rect.width() > 100.0,
+                    "the session's line {rect:?} outside {panel:?} {where_}"
+                );
+                assert!(
+                    text.contains("too hot") && text.contains("most masking"),
+                    "{text}"
+                );
+                continue;
+            };
+            let tab_rect = harness.get_by_label(&tab).rect();
+            assert!(
+                panel.contains_rect(tab_rect),
+                "tab {tab_rect:?} outside the panel {panel:?} {where_}"
+            );
+            let rows: Vec<egui::Rect> = tracks
+                .names
+                .iter()
+                .filter_map(|name| harness.query_by_label(name).map(|n| n.rect()))
+                .filter(|rect| panel.contains_rect(*rect) && rect.top() > tab_rect.bottom())
+                .collect();
+            println!(
+                "{where_}: session panel {} px high, {} track rows in view",
+                panel.height(),
+                rows.len()
+            );
+            assert!(
+                rows.len() >= least_rows.min(count),
+                "{} of {count} track rows in view, fewer than {least_rows} {where_}",
+                rows.len()
+            );
         }
     }
 }

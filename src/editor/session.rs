@@ -39,6 +39,16 @@ const MASTER_SHARE: f32 = 0.4;
 const MASTER_MIN_HEIGHT: f32 = 180.0;
 /// Height of the link row on a track instance (the rest of the editor is laid out above it).
 pub const ROW_HEIGHT: f32 = 34.0;
+/// The least height the master's own meters keep above the session view: what every instance
+/// has at the smallest editor size above its link row, the least in which every reading at a
+/// glance and the tonal balance fit whole (`tests/editor_view.rs`). The session view takes
+/// only what is left over this (its list scrolls), so at the default size (1100x720) it is
+/// 194 px high, four tracks in sight, and a taller window lists more.
+pub const METERS_MIN_HEIGHT: f32 = crate::params::EDITOR_MIN_SIZE.1 as f32 - ROW_HEIGHT;
+/// The least height in which the session view is worth drawing: the link row, the tabs, the
+/// table's captions and three tracks. With less room the master shows the link row alone, its
+/// status the session's line of what needs attention.
+pub const SESSION_MIN_HEIGHT: f32 = 160.0;
 
 /// The panel's GUI-thread state.
 #[derive(Default)]
@@ -59,6 +69,9 @@ pub struct SessionPanel {
     tab: Tab,
     /// The tracks table's text, formatted once per analysis (not once per frame).
     rows: Rows,
+    /// Laid out as the link row alone (the window too short for the session view, or no
+    /// track linked).
+    folded: bool,
 }
 
 /// The text of one analysis, formatted when it arrives (not once per frame): the line of
@@ -200,11 +213,21 @@ impl SessionPanel {
         let master = control.view().role == Role::Master;
         let full = ui.available_rect_before_wrap();
         let height = if master && self.has_tracks() {
-            (full.height() * MASTER_SHARE).max(MASTER_MIN_HEIGHT)
+            // The meters first: the session view takes its share only out of the room above
+            // their least height, and folds to the link row where that is too little for it.
+            let session = (full.height() * MASTER_SHARE)
+                .max(MASTER_MIN_HEIGHT)
+                .min(full.height() - METERS_MIN_HEIGHT);
+            if session >= SESSION_MIN_HEIGHT {
+                session
+            } else {
+                ROW_HEIGHT
+            }
         } else {
             ROW_HEIGHT
         }
         .min(full.height() / 2.0);
+        self.folded = height < SESSION_MIN_HEIGHT;
         let (top, bottom) = full.split_top_bottom_at_y(full.bottom() - height);
         let inner = ui
             .scope_builder(egui::UiBuilder::new().max_rect(top), central)
@@ -230,7 +253,7 @@ impl SessionPanel {
             // Read every frame the editor is open, tracks or not: the read is what tells the
             // tracks a master watches (they summarize only then).
             self.refresh(control, Instant::now());
-            if self.has_tracks() {
+            if self.has_tracks() && !self.folded {
                 ui.separator();
                 self.session(ui);
             }
@@ -317,6 +340,19 @@ impl SessionPanel {
             match (&link.error, link.slot) {
                 (Some(error), _) => {
                     ui.colored_label(BAD_COLOR, format!("Not linked: {error}"));
+                }
+                (None, Some(_))
+                    if link.role == Role::Master && self.has_tracks() && self.folded =>
+                {
+                    // The session view folded away (a short window): its line of what needs
+                    // attention takes the status's place, cut to the row.
+                    let tracks = self.view.as_ref().map_or(0, |v| v.tracks.len());
+                    let text = format!(
+                        "{tracks} tracks linked: {}. A taller window lists them.",
+                        self.rows.summary
+                    );
+                    ui.add(egui::Label::new(text.as_str()).truncate())
+                        .on_hover_text(text.as_str());
                 }
                 (None, Some((slot, _))) if link.role == Role::Master && !self.has_tracks() => {
                     ui.label(format!(
