@@ -268,7 +268,7 @@ const MAGNITUDE: i32 = 0x7fff_ffff;
 /// The bits of `f32::INFINITY`: every larger pattern (sign cleared) is a NaN.
 const INFINITY_BITS: i32 = 0x7f80_0000;
 
-/// The bits of `|x|` as a signed integer (see [`peak_and_finite`]).
+/// The bits of `|x|` as a signed integer (see [`all_finite`]).
 #[inline(always)]
 fn magnitude_bits(x: f32) -> i32 {
     x.to_bits() as i32 & MAGNITUDE
