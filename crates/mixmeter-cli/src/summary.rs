@@ -98,7 +98,11 @@ pub(crate) fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
 
 pub(crate) fn text(value: Option<f64>, unit: &str) -> String {
     match value {
-        Some(v) if v.is_finite() => format!("{v:.1} {unit}"),
+        // A value that rounds to zero reads 0.0, not -0.0 (a true peak of -0.02 dBTP).
+        Some(v) if v.is_finite() => match format!("{v:.1}") {
+            zero if zero == "-0.0" => format!("0.0 {unit}"),
+            shown => format!("{shown} {unit}"),
+        },
         _ => "no value".to_string(),
     }
 }
@@ -246,5 +250,21 @@ pub(crate) fn print_table(rows: &[(String, Option<Readings>, bool)], with_target
             ),
             None => println!("{shown:<width$}  unreadable"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    #[test]
+    fn a_value_that_rounds_to_zero_has_no_sign() {
+        assert_eq!(text(Some(-0.02), "dBTP"), "0.0 dBTP");
+        assert_eq!(text(Some(-0.0), "dB"), "0.0 dB");
+        assert_eq!(text(Some(0.04), "dB"), "0.0 dB");
+        assert_eq!(text(Some(-0.06), "dBTP"), "-0.1 dBTP");
+        assert_eq!(text(Some(-1.26), "LUFS"), "-1.3 LUFS");
+        assert_eq!(text(None, "LU"), "no value");
+        assert_eq!(text(Some(f64::NAN), "LU"), "no value");
     }
 }

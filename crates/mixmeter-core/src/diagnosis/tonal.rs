@@ -355,9 +355,27 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
             difference[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
         })
         .collect();
+    // A region where the mix has no points (above its Nyquist frequency) still has the
+    // curve's tolerance there, from the curve's own points laid over the mix the same way.
+    let curve_points: Vec<ComparedPoint> = standard_grid()
+        .into_iter()
+        .filter(|&f| f * half > nyquist_hz)
+        .filter_map(|hz| {
+            let (level, low, high) = curve.covers(hz).then(|| curve.at(hz)).flatten()?;
+            Some(ComparedPoint {
+                hz,
+                mix_db: f64::NAN,
+                reference_db: alignment.apply(hz, level),
+                band_low_db: alignment.apply(hz, low),
+                band_high_db: alignment.apply(hz, high),
+            })
+        })
+        .collect();
     let regions: Vec<RegionDeviation> = REGIONS
         .iter()
-        .map(|&region| region_deviation(region, &points, &smoothed, curve.has_band()))
+        .map(|&region| {
+            region_deviation(region, &points, &curve_points, &smoothed, curve.has_band())
+        })
         .collect();
     let tilt_tolerance_db_per_octave = curve
         .tilt_tolerance_db_per_octave
@@ -389,43 +407,57 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
     Some(comparison)
 }
 
+/// The mean power over `points` of the level `db` gives, in dB.
+fn mean_db(points: &[&ComparedPoint], db: impl Fn(&ComparedPoint) -> f64) -> f64 {
+    power_to_db(
+        points.iter().map(|p| 10f64.powf(db(p) / 10.0)).sum::<f64>() / points.len() as f64,
+    )
+}
+
+/// A region's tolerance over `points` (not empty): the same ratio as the deviation, for the
+/// band's edges, so inside the band at every point means inside it over the region.
+fn tolerance(points: &[&ComparedPoint], has_band: bool) -> (f64, f64) {
+    if !has_band {
+        return (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB);
+    }
+    let reference = mean_db(points, |p| p.reference_db);
+    let low = mean_db(points, |p| p.band_low_db) - reference;
+    let high = mean_db(points, |p| p.band_high_db) - reference;
+    (low.min(-MIN_TOLERANCE_DB), high.max(MIN_TOLERANCE_DB))
+}
+
+/// `curve_points`: the curve's points where the mix has none (their tolerance stands for a
+/// region the mix does not reach).
 fn region_deviation(
     region: Region,
     points: &[ComparedPoint],
+    curve_points: &[ComparedPoint],
     smoothed: &[f64],
     has_band: bool,
 ) -> RegionDeviation {
-    let inside: Vec<usize> = (0..points.len())
-        .filter(|&i| points[i].hz >= region.low_hz && points[i].hz < region.high_hz)
-        .collect();
+    let in_region = |p: &ComparedPoint| p.hz >= region.low_hz && p.hz < region.high_hz;
+    let inside: Vec<usize> = (0..points.len()).filter(|&i| in_region(&points[i])).collect();
     if inside.is_empty() {
+        let curve_inside: Vec<&ComparedPoint> =
+            curve_points.iter().filter(|p| in_region(p)).collect();
+        let (tolerance_low_db, tolerance_high_db) = if curve_inside.is_empty() {
+            (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB)
+        } else {
+            tolerance(&curve_inside, has_band)
+        };
         return RegionDeviation {
             region,
             deviation_db: None,
-            tolerance_low_db: -DEFAULT_TOLERANCE_DB,
-            tolerance_high_db: DEFAULT_TOLERANCE_DB,
+            tolerance_low_db,
+            tolerance_high_db,
             worst_hz: None,
             peak_db: None,
         };
     }
-    let mean_power = |db: &dyn Fn(&ComparedPoint) -> f64| {
-        inside
-            .iter()
-            .map(|&i| 10f64.powf(db(&points[i]) / 10.0))
-            .sum::<f64>()
-            / inside.len() as f64
-    };
-    let reference = power_to_db(mean_power(&|p| p.reference_db));
-    let deviation = power_to_db(mean_power(&|p| p.mix_db)) - reference;
-    let (tolerance_low_db, tolerance_high_db) = if has_band {
-        // The same ratio as the deviation, for the band's edges: inside the band at every
-        // point means inside it over the region.
-        let low = power_to_db(mean_power(&|p| p.band_low_db)) - reference;
-        let high = power_to_db(mean_power(&|p| p.band_high_db)) - reference;
-        (low.min(-MIN_TOLERANCE_DB), high.max(MIN_TOLERANCE_DB))
-    } else {
-        (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB)
-    };
+    let inside_points: Vec<&ComparedPoint> = inside.iter().map(|&i| &points[i]).collect();
+    let deviation =
+        mean_db(&inside_points, |p| p.mix_db) - mean_db(&inside_points, |p| p.reference_db);
+    let (tolerance_low_db, tolerance_high_db) = tolerance(&inside_points, has_band);
     let sign = if deviation >= 0.0 { 1.0 } else { -1.0 };
     let worst = inside
         .iter()
@@ -707,6 +739,30 @@ mod tests {
         let comparison = compare_tonal(&mix, &builtin::curve("pink").unwrap()).unwrap();
         assert_eq!(comparison.regions[6].deviation_db, None);
         assert!(comparison.regions[5].deviation_db.is_some());
+    }
+
+    /// A region the mix does not reach (above its Nyquist frequency) has no value, and the
+    /// tolerance it shows is still the curve's own there, not the default for curves without
+    /// a band.
+    #[test]
+    fn a_region_beyond_nyquist_keeps_the_curves_tolerance() {
+        let mut curve = builtin::curve("pink").unwrap();
+        let (low, high) = (3.0, 5.0);
+        curve.band_low_db = Some(curve.level_db.iter().map(|l| l - low).collect());
+        curve.band_high_db = Some(curve.level_db.iter().map(|l| l + high).collect());
+        let mix = long_term(&shaped_pink(8_000.0, 1 << 17, 5, None), 8_000.0);
+        let comparison = compare_tonal(&mix, &curve).unwrap();
+        for region in &comparison.regions[5..] {
+            assert_eq!(region.deviation_db, None, "{}", region.region.name);
+            assert!(
+                (region.tolerance_low_db + low).abs() < 1e-9
+                    && (region.tolerance_high_db - high).abs() < 1e-9,
+                "{}: {} to {}",
+                region.region.name,
+                region.tolerance_low_db,
+                region.tolerance_high_db
+            );
+        }
     }
 
     #[test]
