@@ -1511,7 +1511,7 @@ fn statuses(checks: &Value) -> BTreeMap<String, Value> {
 }
 
 /// `--check`: a squashed, clipping master fails the pre-master checklist where it should and
-/// exits 3; a quiet sine passes headroom and mono, warns on loudness, fails crest and PLR (but
+/// exits 3; a quiet sine passes headroom, mono and loudness, fails crest and PLR (but
 /// gets no "over-compressed" advice: a test tone is not a mix); the
 /// tonal item has no grade without a reference and none on a short sine against the pink slope (advice withheld, reason given); every item's
 /// value is the file's own reading; the readable summary lists the items.
@@ -1558,7 +1558,10 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
     assert_eq!(s["tonal"], Value::Null, "no reference, no grade");
     let s = statuses(&quiet["checks"]);
     assert_eq!(s["headroom"], "pass");
-    assert_eq!(s["loudness"], "warn", "-20 LUFS is quieter than -18");
+    assert_eq!(
+        s["loudness"], "pass",
+        "-20 LUFS (stereo) peaking at -20 dBTP: quiet with headroom is no pre-master fault"
+    );
     assert_eq!(s["crest"], "fail", "a sine's crest factor is 3 dB");
     assert_eq!(s["plr"], "fail");
     assert_eq!(s["mono"], "pass", "identical channels lose nothing");
@@ -1666,6 +1669,94 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
     let (code, _, stderr) = run(&["analyze", "--check", "mastering", "x.wav"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown check profile mastering (one of: pre-master, delivery)"));
+}
+
+/// A dynamic mix, synthesized: stereo pink noise in 4 s sections, a verse and a chorus 8 dB
+/// louder, with a drum hit (a pink burst decaying with a 15 ms time constant) every half
+/// second over it. Before `gain_db`, it peaks near -5 dBTP at about -24 LUFS: a PLR near
+/// 19 dB, where the songs a tester measured sit (16-19 dB).
+fn dynamic_mix(rate: u32, seconds: f64, gain_db: f64) -> [Vec<f64>; 2] {
+    let len = (rate as f64 * seconds) as usize;
+    let gain = 10f64.powf(gain_db / 20.0);
+    let (section, beat, decay_s) = (4.0, 0.5, 0.015);
+    let channel = |seed: u64| {
+        let bed = pink(rate, len, seed, None);
+        let hits = pink(rate, len, seed + 100, None);
+        (0..len)
+            .map(|i| {
+                let t = i as f64 / rate as f64;
+                let chorus = (t / section) as usize % 2 == 1;
+                let bed_gain = if chorus {
+                    10f64.powf(-4.0 / 20.0)
+                } else {
+                    10f64.powf(-12.0 / 20.0)
+                };
+                let hit_gain = 10f64.powf(2.0 / 20.0) * (-(t % beat) / decay_s).exp();
+                gain * (bed_gain * bed[i] + hit_gain * hits[i])
+            })
+            .collect::<Vec<f64>>()
+    };
+    [channel(11), channel(12)]
+}
+
+/// The pre-master checklist asks for headroom, not loudness: a clean, dynamic mix peaking
+/// between -3 and -7 dBTP with a PLR of 18-20 dB passes headroom, loudness and PLR (with the
+/// old -18 LUFS floor it failed loudness, or warned; to pass headroom and loudness together a
+/// mix needed a PLR of 15 dB or less). The same mix pushed through a limiter to about -10 LUFS
+/// still does not pass loudness or PLR.
+#[test]
+fn pre_master_passes_a_dynamic_mix_with_headroom_and_flags_a_hot_one() {
+    let dir = scratch_dir("cli-pre-master-dynamic");
+    let rate = 48_000;
+    let seconds = 24.0;
+    let mix = dir.join("dynamic.wav");
+    let [l, r] = dynamic_mix(rate, seconds, 0.0);
+    write_wav(&mix, Format::Float32, rate, &[l, r]);
+    // Limited: 17 dB more into a soft clipper at -1 dBFS.
+    let ceiling = 10f64.powf(-1.0 / 20.0);
+    let limit =
+        |x: &Vec<f64>| -> Vec<f64> { x.iter().map(|v| ceiling * (v / ceiling).tanh()).collect() };
+    let [l, r] = dynamic_mix(rate, seconds, 17.0);
+    let hot = dir.join("hot.wav");
+    write_wav(&hot, Format::Float32, rate, &[limit(&l), limit(&r)]);
+
+    let (_, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--check",
+        "pre-master",
+        mix.to_str().unwrap(),
+        hot.to_str().unwrap(),
+    ]);
+    let lines = json_lines(&stdout);
+    let (dynamic, hot) = (&lines[0], &lines[1]);
+    eprintln!(
+        "dynamic: {} LUFS {} dBTP PLR {}; hot: {} LUFS {} dBTP PLR {}",
+        dynamic["integrated_lufs"],
+        dynamic["true_peak_dbtp"],
+        dynamic["plr_db"],
+        hot["integrated_lufs"],
+        hot["true_peak_dbtp"],
+        hot["plr_db"]
+    );
+    let (peak, plr) = (f(dynamic, "true_peak_dbtp"), f(dynamic, "plr_db"));
+    assert!((-7.0..=-3.0).contains(&peak), "{peak} dBTP");
+    assert!((18.0..=20.0).contains(&plr), "PLR {plr} dB");
+    let s = statuses(&dynamic["checks"]);
+    for id in ["headroom", "loudness", "plr", "crest"] {
+        assert_eq!(s[id], "pass", "{id}: {}", dynamic["checks"]);
+    }
+
+    let loudness = f(hot, "integrated_lufs");
+    assert!((-11.0..=-9.0).contains(&loudness), "{loudness} LUFS");
+    let s = statuses(&hot["checks"]);
+    assert_ne!(s["loudness"], "pass", "{}", hot["checks"]);
+    assert_ne!(s["plr"], "pass", "{}", hot["checks"]);
+
+    // Readable: the tester's mix (-25.7 LUFS at -7.4 dBTP) read "FAIL  Integrated loudness".
+    let (_, stdout, _) = run(&["analyze", "--check", "pre-master", mix.to_str().unwrap()]);
+    assert!(stdout.contains("pass  Integrated loudness"), "{stdout}");
+    assert!(stdout.contains("pass  Headroom"), "{stdout}");
 }
 
 /// The platform preview says what each platform does: the quiet -20 dBTP tone is raised the

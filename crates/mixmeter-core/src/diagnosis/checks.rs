@@ -78,7 +78,7 @@ impl Range {
         self.min.is_none_or(|m| value >= m) && self.max.is_none_or(|m| value <= m)
     }
 
-    /// "-18.0 to -14.0", "at most -3.0", "at least 12.0".
+    /// "-31.0 to -14.0", "at most -3.0", "at least 12.0".
     pub fn describe(&self, unit: &str) -> String {
         match (self.min, self.max) {
             (Some(a), Some(b)) => format!("{a:.1} to {b:.1} {unit}"),
@@ -424,14 +424,76 @@ mod tests {
     }
 
     #[test]
+    fn pre_master_loudness_grades_at_its_thresholds() {
+        let mut r = readings();
+        for (integrated, grade) in [
+            (-9.5, Status::Fail),
+            (-11.0, Status::Warn),
+            (-13.9, Status::Warn),
+            (-14.0, Status::Pass),
+            (-25.7, Status::Pass),
+            (-31.0, Status::Pass),
+            (-31.1, Status::Warn),
+            (-40.0, Status::Warn),
+            (-40.1, Status::Fail),
+        ] {
+            r.integrated_lufs = Some(integrated);
+            assert_eq!(
+                status("pre-master", &r, "loudness"),
+                Some(grade),
+                "{integrated}"
+            );
+        }
+    }
+
+    /// Loudness is peak level minus PLR: a pre-master peaking where mastering engineers ask
+    /// (-3 to -6 dBTP) with the PLR of a dynamic mix (11 dB up to a classical 25 dB) passes
+    /// headroom, loudness and PLR together. Under the old -18 LUFS floor the three passed
+    /// together only up to a PLR of 15 dB, and the songs a tester measured have 16-19 dB.
+    #[test]
+    fn a_dynamic_pre_master_with_the_requested_headroom_passes_loudness() {
+        let mut r = readings();
+        for peak in [-3.0, -4.5, -6.0] {
+            for plr in [11.0, 15.0, 16.0, 18.5, 20.0, 25.0] {
+                r.max_true_peak_dbtp = Some(peak);
+                r.plr_db = Some(plr);
+                r.integrated_lufs = Some(peak - plr);
+                for id in ["headroom", "loudness", "plr"] {
+                    assert_eq!(
+                        status("pre-master", &r, id),
+                        Some(Status::Pass),
+                        "{id} at {peak} dBTP, PLR {plr} dB"
+                    );
+                }
+            }
+        }
+        // The tester's mix: -25.7 LUFS peaking at -7.4 dBTP has more headroom than asked for,
+        // and its loudness passes too.
+        r.max_true_peak_dbtp = Some(-7.4);
+        r.integrated_lufs = Some(-25.7);
+        r.plr_db = Some(18.3);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Pass));
+        // A hot, limited mix is still flagged: -10 LUFS at -1 dBTP fails loudness, warns on
+        // headroom and PLR.
+        r.max_true_peak_dbtp = Some(-1.0);
+        r.integrated_lufs = Some(-10.0);
+        r.plr_db = Some(9.0);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Fail));
+        assert_eq!(status("pre-master", &r, "headroom"), Some(Status::Warn));
+        assert_eq!(status("pre-master", &r, "plr"), Some(Status::Warn));
+        r.integrated_lufs = Some(-12.5);
+        assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Warn));
+    }
+
+    #[test]
     fn loudness_crest_plr_and_mono_grade_both_ways() {
         let mut r = readings();
         r.integrated_lufs = Some(-9.5);
         assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Fail));
         assert_eq!(status("delivery", &r, "loudness"), Some(Status::Pass));
-        r.integrated_lufs = Some(-25.0);
+        r.integrated_lufs = Some(-45.0);
         assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Fail));
-        r.integrated_lufs = Some(-20.0);
+        r.integrated_lufs = Some(-35.0);
         assert_eq!(status("pre-master", &r, "loudness"), Some(Status::Warn));
         r.crest_factor_db = Some(7.0);
         assert_eq!(status("pre-master", &r, "crest"), Some(Status::Fail));
