@@ -1830,6 +1830,119 @@ fn platform_previews_say_whether_the_platform_turns_down_raises_holds_or_limits(
     );
 }
 
+/// A master far under a platform's target that the platform will not raise (down-only) or
+/// raises only as far as its true-peak ceiling allows gets a WARN saying how far under, where
+/// it used to pass on its true peak alone: a pink-noise master made 45 dB quieter by ffmpeg
+/// (as a tester did with a real song, -59 LUFS) on YouTube, TIDAL, Amazon and Deezer, and a
+/// quiet tone with a hot burst that Spotify and Apple can raise only 2 dB. Exit 0: a warning.
+#[test]
+fn a_master_far_under_a_target_the_platform_will_not_raise_it_to_warns() {
+    let dir = scratch_dir("cli-far-under");
+    let rate = 48_000;
+    let noise = pink(rate, 10 * rate as usize, 7, None);
+    let master = dir.join("master.wav");
+    write_wav(&master, Format::Float32, rate, &[noise.clone(), noise]);
+    let quiet = dir.join("quiet.wav");
+    ffmpeg(
+        &master,
+        &quiet,
+        &["-af", "volume=-45dB", "-c:a", "pcm_f32le"],
+    );
+    let (code, stdout, stderr) = run(&[
+        "analyze",
+        "--json",
+        "--target",
+        "youtube",
+        "--target",
+        "tidal",
+        "--target",
+        "amazon",
+        "--target",
+        "deezer",
+        "--target",
+        "spotify",
+        quiet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "a warning, not a missed target: {stderr}");
+    let line = &json_lines(&stdout)[0];
+    let integrated = f(line, "integrated_lufs");
+    assert!(integrated < -55.0, "{line}");
+    for (i, (name, to)) in [
+        ("YouTube", -14.0),
+        ("TIDAL", -14.0),
+        ("Amazon Music", -14.0),
+        ("Deezer", -15.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = &line["targets"][i];
+        assert_eq!(t["status"], "warn", "{t}");
+        assert_eq!(t["pass"], true, "{t}");
+        let under = format!("{:.1}", to - integrated);
+        let expected = format!(
+            "{name}: leaves it at {integrated:.1} LUFS (it only turns down, to {to}); it plays \
+             {under} LU under the {to} LUFS target and {name} will not raise it; true peak"
+        );
+        assert!(
+            t["text"].as_str().unwrap().starts_with(&expected),
+            "{t}\n{expected}"
+        );
+        assert!(t["text"].as_str().unwrap().ends_with(": WARN"), "{t}");
+        assert_eq!(t["warnings"].as_array().unwrap().len(), 1, "{t}");
+    }
+    // Spotify raises it the whole way: its peaks leave room.
+    assert_eq!(line["targets"][4]["status"], "pass", "{line}");
+
+    // -30 LUFS with a burst at -3 dBFS: Spotify and Apple raise it only 2 dB.
+    let tone = sine(rate, -30.0, 10.0);
+    let mut peaked = tone;
+    let burst = sine(rate, -3.0, 0.02);
+    peaked[rate as usize..rate as usize + burst.len()].copy_from_slice(&burst);
+    let held = dir.join("held.wav");
+    write_wav(&held, Format::Float32, rate, &[peaked.clone(), peaked]);
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--json",
+        "--target",
+        "spotify",
+        "--target",
+        "apple",
+        "--target",
+        "spotify-loud",
+        held.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let line = &json_lines(&stdout)[0];
+    for (i, (name, to)) in [("Spotify", -14.0), ("Apple Music", -16.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let t = &line["targets"][i];
+        assert_eq!(t["action"], "held-by-peak", "{t}");
+        let gain = f(t, "gain_db");
+        assert!(gain > 1.0 && gain < 3.0, "{t}");
+        let under = to - (f(line, "integrated_lufs") + gain);
+        assert!(under > 8.0, "{t}");
+        assert_eq!(t["status"], "warn", "{t}");
+        let text = t["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("{name}: raises it only {gain:.1} dB"))
+                && text.contains(&format!(
+                    "; it plays {under:.1} LU under the {to} LUFS target and {name} will not \
+                     raise it further; true peak"
+                ))
+                && text.ends_with(": WARN"),
+            "{t}"
+        );
+    }
+    let verdicts: Vec<&str> = (0..3)
+        .map(|i| line["targets"][i]["text"].as_str().unwrap())
+        .collect();
+    // Spotify Loud raises it all the way (into its limiter): not under.
+    assert!(!verdicts[2].contains("LU under"), "{stdout}");
+}
+
 /// No value, no verdict: a silent stereo file, an empty one (a header and no frames) and
 /// identical channels below the absolute gate (correlation +1, no loudness, so no mono loss)
 /// get no mono verdict (JSON null, "no value", an empty CSV cell) and no stereo suggestion,

@@ -27,11 +27,29 @@
 //! So, for every target, a master louder and hotter than another never passes where the
 //! quieter, cleaner one fails (the ceiling never rises with loudness; a broadcast target's
 //! loudness window aside), which a property test checks over a grid.
+//!
+//! **Far under the target.** A streaming platform that does not raise quiet masters
+//! (`down-only`), or raises them only as far as the true-peak ceiling allows
+//! (`up-limited-by-peak`), can leave a master playing far under its target, next to tracks
+//! that play at it. Mixmeter's convention (ours, not a platform's): where the loudness after
+//! the platform's gain is more than [`FAR_UNDER_TARGET_LU`] (6 LU) under the target, the
+//! verdict is a WARN that says how far under and that the platform will not raise it (further).
+//! 6 LU is the widest spread of the streaming targets themselves (Apple's -16 to Spotify Loud's
+//! -11 is 5 LU) plus a margin: a master within it plays no further from its neighbours than
+//! switching platforms moves it, and dynamic masters (classical, jazz at -18 to -20 LUFS) are
+//! not flagged on the -14 platforms; a master more than 6 LU under is a level jump a listener
+//! notices against normalized tracks and reaches for the volume. Judged as printed (to 0.1 LU),
+//! so "6.0 LU under" never warns. Broadcast targets judge the loudness window instead, and the
+//! platforms that raise by the full difference never leave a master under.
 
 use super::checks::Status;
 use super::stereo::signed_tenths;
 use crate::meter::engine::Readings;
 use serde_json::Value;
+
+/// A streaming master left more than this far under the platform's target, after its gain,
+/// gets a WARN (module docs, "Far under the target"), LU.
+pub const FAR_UNDER_TARGET_LU: f64 = 6.0;
 
 /// The targets file, compiled in.
 pub const TARGETS_JSON: &str = include_str!("../../../../assets/targets.json");
@@ -227,6 +245,9 @@ pub struct Preview {
     pub problems: Vec<String>,
     /// Why it warns.
     pub warnings: Vec<String>,
+    /// How far under the target the platform leaves the master, LU, when that is more than
+    /// [`FAR_UNDER_TARGET_LU`] (a WARN); `None` otherwise.
+    pub far_under_lu: Option<f64>,
     /// The whole verdict as one sentence ("Spotify: turns it down 5.9 dB to -14 LUFS; true
     /// peak +3.8 dBTP is over Spotify's -2 dBTP ceiling for masters louder than -14 LUFS:
     /// FAIL").
@@ -319,6 +340,7 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
             sentence: format!("{short}: {problem}: FAIL"),
             problems: vec![problem],
             warnings: Vec::new(),
+            far_under_lu: None,
         };
     };
     let mut problems = Vec::new();
@@ -404,6 +426,25 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
             peak_clause = format!("{peak_clause} ({} dBTP after)", signed(after));
         }
     }
+    // Far under the target after the platform's gain (module docs): a platform that will not
+    // raise it (further) leaves it playing well below the tracks around it.
+    let under_lu = signed_tenths(target.integrated_lufs - (integrated + gain));
+    let far_under_lu =
+        (!target.broadcast && under_lu > FAR_UNDER_TARGET_LU + 1e-9).then_some(under_lu);
+    let far_under_clause = match far_under_lu {
+        Some(under) => {
+            let further = if gain > 0.05 { " further" } else { "" };
+            let warning = format!(
+                "it plays {under:.1} LU under the {} LUFS target and {short} will not raise it\
+                 {further}",
+                level(target.integrated_lufs)
+            );
+            let clause = format!("; {warning}");
+            warnings.push(warning);
+            clause
+        }
+        None => String::new(),
+    };
     let status = if !problems.is_empty() {
         Status::Fail
     } else if !warnings.is_empty() {
@@ -417,7 +458,7 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
         Status::Fail => "FAIL",
     };
     let sentence = format!(
-        "{short}: {}; {peak_clause}: {verdict}",
+        "{short}: {}{far_under_clause}; {peak_clause}: {verdict}",
         action_clause(target, action, gain, integrated)
     );
     Preview {
@@ -429,6 +470,7 @@ pub fn preview(target: &Target, r: &Readings) -> Preview {
         status,
         problems,
         warnings,
+        far_under_lu,
         sentence,
     }
 }
@@ -611,6 +653,57 @@ mod tests {
             preview(&target("tidal"), &Readings::default()).sentence,
             "TIDAL: no integrated loudness (silent or too short): FAIL"
         );
+    }
+
+    #[test]
+    fn a_master_left_far_under_the_target_warns_and_says_how_far() {
+        let s = |id: &str, i: f64, p: f64| preview(&target(id), &readings(i, p));
+        // A song at -14 LUFS, -1 dBTP turned down 45 dB: the down-only platforms leave it.
+        let quiet = s("youtube", -59.0, -46.0);
+        assert_eq!(quiet.status, Status::Warn);
+        assert!(quiet.pass);
+        assert_eq!(quiet.far_under_lu, Some(45.0));
+        assert_eq!(
+            quiet.sentence,
+            "YouTube: leaves it at -59.0 LUFS (it only turns down, to -14); it plays 45.0 LU \
+             under the -14 LUFS target and YouTube will not raise it; true peak -46.0 dBTP is \
+             within YouTube's -1 dBTP ceiling: WARN"
+        );
+        for (id, under) in [("tidal", 45.0), ("amazon", 45.0), ("deezer", 44.0)] {
+            let p = s(id, -59.0, -46.0);
+            assert_eq!(
+                (p.status, p.far_under_lu),
+                (Status::Warn, Some(under)),
+                "{id}"
+            );
+        }
+        // Spotify and Apple raise it the whole way: its peak leaves room (Spotify Loud too, into
+        // its limiter, which is its own warning).
+        for id in ["spotify", "apple", "aes-streaming"] {
+            let p = s(id, -59.0, -46.0);
+            assert_eq!((p.status, p.far_under_lu), (Status::Pass, None), "{id}");
+        }
+        let loud = s("spotify-loud", -59.0, -46.0);
+        assert_eq!(loud.far_under_lu, None);
+        assert!(loud.warnings.iter().all(|w| !w.contains("LU under")));
+        // Raised only as far as the ceiling allows, and still 14 LU under.
+        let held = s("spotify", -30.0, -3.0);
+        assert_eq!(held.status, Status::Warn);
+        assert_eq!(held.far_under_lu, Some(14.0));
+        assert_eq!(
+            held.sentence,
+            "Spotify: raises it only 2.0 dB (to -28.0 LUFS, not -14), as far as its -1 dBTP \
+             ceiling allows; it plays 14.0 LU under the -14 LUFS target and Spotify will not \
+             raise it further; true peak -3.0 dBTP is within Spotify's -1 dBTP ceiling \
+             (-1.0 dBTP after): WARN"
+        );
+        // 6 LU under, as printed, is the limit: -20.0 on a -14 platform passes, -20.1 warns.
+        assert_eq!(s("youtube", -20.04, -6.0).status, Status::Pass);
+        assert_eq!(s("youtube", -20.06, -6.0).far_under_lu, Some(6.1));
+        // Over the ceiling is still a FAIL; broadcast judges its window, not this.
+        assert_eq!(s("tidal", -30.0, -0.5).status, Status::Fail);
+        let r128 = s("ebu-r128", -40.0, -20.0);
+        assert_eq!((r128.status, r128.far_under_lu), (Status::Fail, None));
     }
 
     /// Over a grid of masters (integrated -40..-3 LUFS, true peak -20..+6 dBTP, 0.5 steps),
