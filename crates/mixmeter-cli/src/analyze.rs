@@ -175,7 +175,7 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                         let checks: Vec<Check> = options
                             .targets
                             .iter()
-                            .map(|t| Check::new(t, &analysis.readings))
+                            .map(|t| Check::new(t, &analysis.readings, analysis.fold.as_ref()))
                             .collect();
                         let pass = checks.iter().all(|c| c.preview.pass);
                         let comparison = options.reference.as_ref().map(|curve| {

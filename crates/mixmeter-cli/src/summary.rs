@@ -6,6 +6,7 @@ use mixmeter_core::diagnosis::checks::{self, Item, Profile};
 use mixmeter_core::diagnosis::stereo::{MonoCompatibility, Verdict, signed_tenths};
 use mixmeter_core::diagnosis::suggestions::Candidate;
 use mixmeter_core::meter::engine::{RANGE_SETTLED_S, Readings};
+use mixmeter_core::meter::fold::FoldReadings;
 use mixmeter_core::meter::stereo::WIDTH_LIMIT_DB;
 use mixmeter_core::reference::Curve;
 use serde_json::Value;
@@ -163,6 +164,13 @@ pub(crate) fn print_summary(a: &FileAnalysis, record: &Value, ceiling_dbtp: Opti
         };
         println!("  {label:<22}{}{note}", text(record[field].as_f64(), unit));
     }
+    if a.info.channels > 2 {
+        let roles: Vec<&str> = a.info.layout.iter().map(|r| r.label()).collect();
+        println!("  Layout                {}", roles.join(" "));
+    }
+    if let Some(fold) = &a.fold {
+        print_fold(r, fold);
+    }
     if a.info.channels == 2 {
         match r.integrated_correlation {
             Some(c) => println!("  Correlation           {c:+.2}"),
@@ -197,6 +205,29 @@ pub(crate) fn print_summary(a: &FileAnalysis, record: &Value, ceiling_dbtp: Opti
     if let Some(detail) = a.truncation_detail() {
         println!("  Truncated             {detail}");
     }
+}
+
+/// The ITU-R BS.775 fold-down of a file of more than two channels (docs/surround.md): the
+/// loudness of the stereo and mono downmixes (and their change from the file's), and the
+/// stereo downmix's true peak, which can be over full scale where no channel is.
+fn print_fold(r: &Readings, fold: &FoldReadings) {
+    let folded = |change: Option<f64>| match (r.integrated_lufs, change) {
+        (Some(i), Some(c)) => format!("{:.1} LUFS ({:+.1} LU)", i + c, signed_tenths(c)),
+        _ => "no value".to_string(),
+    };
+    println!(
+        "  Stereo fold-down      {}, true peak {} (BS.775, LFE left out)",
+        folded(fold.stereo_integrated_lu),
+        fold.stereo_true_peak_dbtp
+            .map_or("no value".to_string(), |p| format!(
+                "{:+.1} dBTP",
+                signed_tenths(p)
+            ))
+    );
+    println!(
+        "  Mono fold-down        {}",
+        folded(fold.mono_integrated_lu)
+    );
 }
 
 /// The summary table after several files.

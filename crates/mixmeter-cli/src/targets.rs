@@ -5,7 +5,45 @@ use crate::json::number;
 use mixmeter_core::diagnosis::platforms::{self, Preview, Target, targets};
 use mixmeter_core::diagnosis::stereo::signed_tenths;
 use mixmeter_core::meter::engine::Readings;
+use mixmeter_core::meter::fold::FoldReadings;
 use serde_json::{Value, json};
+
+/// The stereo fold-down of a file of more than two channels (ITU-R BS.775, what a receiver
+/// or a platform's stereo rendition plays) against one target's true-peak ceiling. The file
+/// as delivered is what the target's verdict judges; a fold over the ceiling is a WARN, as a
+/// platform's raise over it is (`diagnosis::platforms`): the file is not faulty, what a
+/// stereo listener gets from it clips.
+#[derive(Debug, Clone)]
+pub(crate) struct FoldCheck {
+    /// "Stereo fold-down: true peak +1.7 dBTP is over YouTube's -1 dBTP ceiling: WARN".
+    pub(crate) sentence: String,
+}
+
+impl FoldCheck {
+    /// `None` without a fold (two channels or fewer) or without its true peak.
+    fn new(target: &Target, r: &Readings, fold: Option<&FoldReadings>) -> Option<FoldCheck> {
+        let fold = fold?;
+        let peak = fold.stereo_true_peak_dbtp?;
+        let fold_lufs = r
+            .integrated_lufs
+            .zip(fold.stereo_integrated_lu)
+            .map(|(i, change)| i + change);
+        let (ceiling, _) = target.ceiling_for(fold_lufs.unwrap_or(f64::NEG_INFINITY));
+        // Judged as printed, as the "To reach its loudness" line is.
+        let over = signed_tenths(peak) > ceiling + 1e-9;
+        Some(FoldCheck {
+            sentence: format!(
+                "Stereo fold-down: true peak {:+.1} dBTP is {} {}'s {} dBTP ceiling: {}",
+                signed_tenths(peak),
+                if over { "over" } else { "within" },
+                target.short_name(),
+                signed_tenths(ceiling),
+                if over { "WARN" } else { "pass" }
+            ),
+        })
+    }
+}
+
 /// One file judged against one target.
 #[derive(Debug, Clone)]
 pub(crate) struct Check {
@@ -18,10 +56,12 @@ pub(crate) struct Check {
     pub(crate) true_peak_at_target_dbtp: Option<f64>,
     /// The platform's published true-peak ceiling.
     pub(crate) platform_ceiling_dbtp: f64,
+    /// The stereo fold-down against the ceiling (more than two channels).
+    pub(crate) fold: Option<FoldCheck>,
 }
 
 impl Check {
-    pub(crate) fn new(target: &Target, r: &Readings) -> Check {
+    pub(crate) fn new(target: &Target, r: &Readings, fold: Option<&FoldReadings>) -> Check {
         let gain = r.integrated_lufs.map(|i| target.integrated_lufs - i);
         Check {
             id: target.id.clone(),
@@ -30,6 +70,7 @@ impl Check {
             gain_to_target_db: gain,
             true_peak_at_target_dbtp: gain.zip(r.max_true_peak_dbtp).map(|(g, p)| g + p),
             platform_ceiling_dbtp: target.max_true_peak_dbtp,
+            fold: FoldCheck::new(target, r, fold),
         }
     }
 
@@ -80,6 +121,9 @@ impl Check {
                 },
                 self.platform_ceiling_dbtp
             );
+        }
+        if let Some(fold) = &self.fold {
+            println!("      {}", fold.sentence);
         }
     }
 }

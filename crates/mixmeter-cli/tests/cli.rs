@@ -1943,6 +1943,98 @@ fn a_master_far_under_a_target_the_platform_will_not_raise_it_to_warns() {
     assert!(!verdicts[2].contains("LU under"), "{stdout}");
 }
 
+/// A 5.1 file's readable summary shows its layout and its ITU-R BS.775 fold-down (the stereo
+/// and mono downmixes' loudness, the stereo one's true peak), and with a target the stereo
+/// fold's true peak against the target's ceiling: coherent -6 dBFS tones on L R C Ls Rs stay
+/// within -1 dBTP on every channel, but fold to Lo = (1 + 2 x 0.7071) x 0.5 = +1.7 dBTP. The
+/// text used to show neither (the JSON's `fold_down` had it).
+#[test]
+#[allow(clippy::approx_constant)] // BS.775's printed 0.7071, on purpose
+fn a_surround_summary_shows_the_layout_and_the_fold_down() {
+    let dir = scratch_dir("cli-fold-text");
+    let rate = 48_000;
+    let tone = sine(rate, -6.0, 10.0);
+    let silent = vec![0.0; tone.len()];
+    let five_one = dir.join("five-one.wav");
+    write_wav_extensible(
+        &five_one,
+        rate,
+        &[
+            tone.clone(),
+            tone.clone(),
+            tone.clone(),
+            silent,
+            tone.clone(),
+            tone.clone(),
+        ],
+        0x3F,
+    );
+    let (code, json, _) = run(&["analyze", "--json", five_one.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let line = &json_lines(&json)[0];
+    let fold = &line["fold_down"];
+    let lo_dbtp = 20.0 * ((1.0 + 2.0 * 0.7071) * 10f64.powf(-6.0 / 20.0)).log10();
+    assert!(
+        (f(fold, "stereo_true_peak_dbtp") - lo_dbtp).abs() < 0.05,
+        "{fold}"
+    );
+    let integrated = f(line, "integrated_lufs");
+    let (stereo, mono) = (f(fold, "stereo_lu"), f(fold, "mono_lu"));
+
+    let (code, stdout, _) = run(&[
+        "analyze",
+        "--check",
+        "delivery",
+        "--target",
+        "youtube",
+        "--target",
+        "amazon",
+        five_one.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "the delivery check fails its loudness: {stdout}");
+    assert!(
+        stdout.contains("  Layout                L R C LFE Ls Rs\n"),
+        "{stdout}"
+    );
+    let expected = format!(
+        "  Stereo fold-down      {:.1} LUFS ({stereo:+.1} LU), true peak {lo_dbtp:+.1} dBTP \
+         (BS.775, LFE left out)\n  Mono fold-down        {:.1} LUFS ({mono:+.1} LU)\n",
+        integrated + stereo,
+        integrated + mono
+    );
+    assert!(stdout.contains(&expected), "{stdout}\n{expected}");
+    assert!(
+        stdout.contains(&format!(
+            "      Stereo fold-down: true peak {lo_dbtp:+.1} dBTP is over YouTube's -1 dBTP \
+             ceiling: WARN\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("is over Amazon Music's -2 dBTP ceiling: WARN"),
+        "{stdout}"
+    );
+    // Every channel is within the ceiling: the file's own verdict is not a true-peak FAIL.
+    assert!(
+        stdout.contains("true peak -6.0 dBTP is within YouTube's"),
+        "{stdout}"
+    );
+
+    // A stereo file has neither.
+    let stereo_file = dir.join("stereo.wav");
+    write_wav(&stereo_file, Format::Float32, rate, &[tone.clone(), tone]);
+    let (_, stdout, _) = run(&[
+        "analyze",
+        "--target",
+        "youtube",
+        stereo_file.to_str().unwrap(),
+    ]);
+    assert!(
+        !stdout.contains("Layout") && !stdout.contains("fold-down"),
+        "{stdout}"
+    );
+}
+
 /// No value, no verdict: a silent stereo file, an empty one (a header and no frames) and
 /// identical channels below the absolute gate (correlation +1, no loudness, so no mono loss)
 /// get no mono verdict (JSON null, "no value", an empty CSV cell) and no stereo suggestion,
