@@ -409,9 +409,7 @@ pub fn compare_tonal(mix: &PowerSpectrum, curve: &Curve) -> Option<TonalComparis
 
 /// The mean power over `points` of the level `db` gives, in dB.
 fn mean_db(points: &[&ComparedPoint], db: impl Fn(&ComparedPoint) -> f64) -> f64 {
-    power_to_db(
-        points.iter().map(|p| 10f64.powf(db(p) / 10.0)).sum::<f64>() / points.len() as f64,
-    )
+    power_to_db(points.iter().map(|p| 10f64.powf(db(p) / 10.0)).sum::<f64>() / points.len() as f64)
 }
 
 /// A region's tolerance over `points` (not empty): the same ratio as the deviation, for the
@@ -436,7 +434,9 @@ fn region_deviation(
     has_band: bool,
 ) -> RegionDeviation {
     let in_region = |p: &ComparedPoint| p.hz >= region.low_hz && p.hz < region.high_hz;
-    let inside: Vec<usize> = (0..points.len()).filter(|&i| in_region(&points[i])).collect();
+    let inside: Vec<usize> = (0..points.len())
+        .filter(|&i| in_region(&points[i]))
+        .collect();
     if inside.is_empty() {
         let curve_inside: Vec<&ComparedPoint> =
             curve_points.iter().filter(|p| in_region(p)).collect();
