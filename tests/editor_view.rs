@@ -939,6 +939,46 @@ fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
     labels
 }
 
+/// Asserts that the tonal balance's seven region deviations and the reference selector are
+/// drawn whole inside `pane` and not over the spectrum's `plot`.
+fn assert_tonal_row_in_view<S>(
+    harness: &Harness<'_, S>,
+    pane: egui::Rect,
+    plot: egui::Rect,
+    where_: &str,
+) {
+    let mut shown: Vec<(String, egui::Rect)> = mixmeter::diagnosis::tonal::REGIONS
+        .iter()
+        .map(|region| {
+            let label = format!("{} deviation", region.name);
+            let rect = harness
+                .get_by_role_and_label(egui::Role::Meter, &label)
+                .rect();
+            (label, rect)
+        })
+        .collect();
+    let references: Vec<_> = harness
+        .query_all_by_label("Reference")
+        .map(|n| n.rect())
+        .collect();
+    assert!(!references.is_empty(), "no reference selector {where_}");
+    shown.extend(references.into_iter().map(|r| ("Reference".to_string(), r)));
+    for (label, rect) in &shown {
+        assert!(
+            rect.width() > 2.0 && rect.height() > 2.0,
+            "{label} {rect:?} {where_}"
+        );
+        assert!(
+            pane.expand(0.5).contains_rect(*rect),
+            "{label} {rect:?} outside the pane {pane:?} {where_}"
+        );
+        assert!(
+            !plot.intersects(rect.shrink(0.5)),
+            "{label} {rect:?} over the plot {plot:?} {where_}"
+        );
+    }
+}
+
 /// Asserts that every reading at a glance ([`at_a_glance_labels`]) is drawn whole inside
 /// `window` (the editor's own rectangle), in its own area of the layout, over no other reading
 /// and in no scrolling area; returns the readings' rectangles.
@@ -1151,15 +1191,6 @@ fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
     use mixmeter::diagnosis::tonal::MIN_ADVICE_S;
     use mixmeter::editor::spectrum::{PLOT_HEIGHT, PLOT_MIN_HEIGHT};
     use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
-    const REGIONS: [&str; 7] = [
-        "sub",
-        "bass",
-        "low-mids",
-        "mids",
-        "presence",
-        "sibilance/harshness",
-        "air",
-    ];
     let rate = 48_000.0;
     let long = pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)));
     let short_len = (0.6 * MIN_ADVICE_S * rate) as usize;
@@ -1220,36 +1251,7 @@ fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
                 plot.height() >= least - 0.5,
                 "plot squashed to {plot:?} {where_}"
             );
-            let mut shown: Vec<(String, egui::Rect)> = REGIONS
-                .iter()
-                .map(|region| {
-                    let label = format!("{region} deviation");
-                    let rect = harness
-                        .get_by_role_and_label(egui::Role::Meter, &label)
-                        .rect();
-                    (label, rect)
-                })
-                .collect();
-            let references: Vec<_> = harness
-                .query_all_by_label("Reference")
-                .map(|n| n.rect())
-                .collect();
-            assert!(!references.is_empty(), "no reference selector {where_}");
-            shown.extend(references.into_iter().map(|r| ("Reference".to_string(), r)));
-            for (label, rect) in &shown {
-                assert!(
-                    rect.width() > 2.0 && rect.height() > 2.0,
-                    "{label} {rect:?} {where_}"
-                );
-                assert!(
-                    pane.expand(0.5).contains_rect(*rect),
-                    "{label} {rect:?} outside the pane {pane:?} {where_}"
-                );
-                assert!(
-                    !plot.intersects(rect.shrink(0.5)),
-                    "{label} {rect:?} over the plot {plot:?} {where_}"
-                );
-            }
+            assert_tonal_row_in_view(&harness, pane, plot, &where_);
         }
     }
 }
@@ -1362,15 +1364,6 @@ impl Drop for LinkedTracks {
 fn a_master_with_linked_tracks_keeps_its_readings_and_a_track_list_in_view() {
     use mixmeter::editor::spectrum::PLOT_MIN_HEIGHT;
     use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
-    const REGIONS: [&str; 7] = [
-        "sub",
-        "bass",
-        "low-mids",
-        "mids",
-        "presence",
-        "sibilance/harshness",
-        "air",
-    ];
     let rate = 48_000.0;
     let data = spectrum_of(&pink(rate, 1 << 20, Some((200.0, 500.0, 6.0)))).1;
     for count in [8, 64] {
@@ -1458,25 +1451,7 @@ fn a_master_with_linked_tracks_keeps_its_readings_and_a_track_list_in_view() {
                 "plot {plot:?} in {:?} {where_}",
                 a.pane
             );
-            let mut tonal: Vec<(String, egui::Rect)> = REGIONS
-                .iter()
-                .map(|region| {
-                    let label = format!("{region} deviation");
-                    let rect = harness
-                        .get_by_role_and_label(egui::Role::Meter, &label)
-                        .rect();
-                    (label, rect)
-                })
-                .collect();
-            let reference = harness.get_by_label("Reference").rect();
-            tonal.push(("Reference".to_string(), reference));
-            for (label, rect) in &tonal {
-                assert!(
-                    a.pane.expand(0.5).contains_rect(*rect) && !plot.intersects(rect.shrink(0.5)),
-                    "{label} {rect:?} outside the pane {:?} or over the plot {where_}",
-                    a.pane
-                );
-            }
+            assert_tonal_row_in_view(&harness, a.pane, plot, &where_);
 
             // The session panel: under the editor, its tabs in view, and a useful number of
             // tracks listed whole inside the window; folded to the link row at the smallest
