@@ -1256,6 +1256,94 @@ fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
     }
 }
 
+/// The stereo pane's bands are read at a glance too: with measured stereo data, at the default
+/// size, in the room the plugin gives the editor (the link row under it), the
+/// mono-compatibility verdict and every one of the 15 bands (its range, correlation bar and
+/// mono loss) are drawn whole inside the pane, not below its edge where only a scroll reaches
+/// them. The low bands, where mono compatibility matters most, come last in the list.
+#[test]
+fn every_stereo_band_is_in_view_in_the_real_editor() {
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_WIDTH};
+    assert_stereo_bands_in_view((EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32));
+}
+
+/// [`every_stereo_band_is_in_view_in_the_real_editor`] at the smallest size. Known to fail:
+/// the pane is 328x218 there, fifteen rows of at least 14 px and the tabs do not fit in one
+/// column, and the table beside the vectorscope is wider than the pane; it wants another
+/// layout (two half-tables, fewer columns or the vectorscope elsewhere), not yet chosen.
+#[test]
+#[ignore = "known defect: the stereo bands do not fit the pane at EDITOR_MIN_SIZE"]
+fn every_stereo_band_is_in_view_at_the_smallest_size() {
+    use mixmeter::editor::EDITOR_MIN_SIZE;
+    assert_stereo_bands_in_view((EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32));
+}
+
+/// The whole editor at `(w, h)` with the stereo pane open: the verdict and every band row
+/// whole inside the pane. Saves target/screenshots/editor-stereo-WxH.png for the eye.
+fn assert_stereo_bands_in_view((w, h): (f32, f32)) {
+    use mixmeter::diagnosis::stereo::format_range;
+    use mixmeter::editor::areas;
+    use mixmeter::editor::stereo::BAND_ROW_MIN_HEIGHT;
+    use mixmeter::meter::stereo::{BAND_EDGES_HZ, BANDS};
+    let mut scene = Scene::new(glance_view());
+    scene.pane = Pane::Stereo;
+    scene.stereo = Some(measured_stereo_data());
+    let mut harness = harness_linked(scene, (w, h));
+    harness.run();
+    let image = harness.render().expect("the editor renders headless");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    image
+        .save(dir.join(format!("editor-stereo-{w}x{h}.png")))
+        .unwrap();
+    let window = harness.state().scene.full;
+    // The link row takes the window's bottom: the editor is drawn above it.
+    assert!(window.bottom() < h - 30.0, "{window:?} in {w}x{h}");
+    let pane = areas(window).pane;
+    let where_ = format!("at {w}x{h}");
+    let verdict = harness
+        .get_by_role_and_label(egui::Role::Meter, "Mono compatibility")
+        .rect();
+    let mut shown = vec![("Mono compatibility".to_string(), verdict)];
+    let mut labels = Vec::new();
+    for b in (0..BANDS).rev() {
+        let range = format_range(BAND_EDGES_HZ[b], BAND_EDGES_HZ[b + 1]);
+        let label = harness.get_by_label(&range).rect();
+        labels.push(label);
+        shown.push((range.clone(), label));
+        for what in ["correlation", "mono loss"] {
+            let name = format!("{range} {what}");
+            let rect = harness
+                .get_by_role_and_label(egui::Role::Meter, &name)
+                .rect();
+            shown.push((name, rect));
+        }
+    }
+    // Rows no closer than the least legible row height, labels no smaller than 10 px.
+    let pitch = (labels[BANDS - 1].center().y - labels[0].center().y) / (BANDS - 1) as f32;
+    println!(
+        "band rows {pitch:.1} px apart, labels {:.1} px high, lowest band {:?}, pane {pane:?} {where_}",
+        labels[0].height(),
+        labels[BANDS - 1]
+    );
+    assert!(
+        pitch >= BAND_ROW_MIN_HEIGHT - 0.01,
+        "rows {pitch} px apart {where_}"
+    );
+    let mut failures = Vec::new();
+    for (label, rect) in &shown {
+        if rect.width() <= 2.0 || rect.height() < 10.0 {
+            failures.push(format!("{label} {rect:?} too small {where_}"));
+        }
+        if !pane.expand(0.5).contains_rect(*rect) {
+            failures.push(format!(
+                "{label} {rect:?} outside the pane {pane:?} {where_}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Track instances linked in a group of their own, as the `master_64_tracks` editor bench
 /// links them (`benches/editor_frame.rs`): track k plays the core's synthetic stem k % 6
 /// (kick, bass, vocal, guitar, hi-hat, keys), each stem's copies 3 dB apart, a ring's worth

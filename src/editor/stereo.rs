@@ -22,6 +22,16 @@ pub const MAX_SCOPE_ZOOM_DB: f32 = 30.0;
 /// Largest vectorscope size; it shrinks to a third of a narrow view.
 const SCOPE_SIZE: f32 = 230.0;
 const BAR_WIDTH: f32 = 110.0;
+/// Height of a band row (and of the table's header row) where the pane has room: egui's
+/// interaction height, as the rows had before they were fitted.
+pub const BAND_ROW_HEIGHT: f32 = 20.0;
+/// The least height of a band row: the correlation bar's height, still legible.
+pub const BAND_ROW_MIN_HEIGHT: f32 = 14.0;
+/// The bands' monospace text size where the rows have their full height, points.
+const BAND_TEXT_SIZE: f32 = 12.0;
+/// A monospace line's height over its font size (egui's monospace font).
+const LINE_HEIGHT_PER_SIZE: f32 = 1.25;
+const BAND_ROW_SPACING: f32 = 1.0;
 const NEGATIVE_COLOR: Color32 = super::palette::BAD_COLOR;
 const POSITIVE_COLOR: Color32 = super::palette::GOOD_COLOR;
 const CAUTION_COLOR: Color32 = super::palette::CAUTION_COLOR;
@@ -150,22 +160,41 @@ pub fn draw_stereo(ui: &mut egui::Ui, data: Option<&StereoData>, channels: usize
         ui.add_space(12.0);
         ui.vertical(|ui| {
             ui.label(RichText::new("Per band, last 3 s (| whole measurement)").strong());
+            // The header row and the fifteen bands share the room left in the pane, so the
+            // lowest bands (where mono compatibility matters most) are not a scroll away.
+            let room = ui.available_rect_before_wrap().height();
+            let row_height = band_row_height(room);
+            let text_size = BAND_TEXT_SIZE.min(row_height / LINE_HEIGHT_PER_SIZE);
             egui::Grid::new("stereo-bands")
                 .num_columns(4)
-                .spacing([10.0, 1.0])
+                .spacing([10.0, BAND_ROW_SPACING])
+                .min_row_height(row_height)
                 .show(ui, |ui| {
-                    ui.label(RichText::new("band").small());
-                    ui.label(RichText::new("correlation").small());
-                    ui.label(RichText::new("side/mid").small());
-                    ui.label(RichText::new("mono").small());
+                    let header = |text: &str| RichText::new(text).size(text_size * 0.85);
+                    ui.label(header("band"));
+                    ui.label(header("correlation"));
+                    ui.label(header("side/mid"));
+                    ui.label(header("mono"));
                     ui.end_row();
                     for b in (0..BANDS).rev() {
                         let range = range_labels()[b].as_str();
-                        band_row(ui, range, &data.live.bands[b], &data.whole.bands[b]);
+                        let (live, whole) = (&data.live.bands[b], &data.whole.bands[b]);
+                        band_row(ui, range, live, whole, row_height, text_size);
                     }
                 });
         });
     });
+}
+
+/// The height of each of the band table's rows (its header and the [`BANDS`] bands) in `room`
+/// logical pixels: an equal share, whole pixels, from [`BAND_ROW_MIN_HEIGHT`] to
+/// [`BAND_ROW_HEIGHT`]. With no bound on the room (a `Ui` that grows), the full height.
+pub fn band_row_height(room: f32) -> f32 {
+    if !room.is_finite() {
+        return BAND_ROW_HEIGHT;
+    }
+    let share = (room / (BANDS + 1) as f32).floor() - BAND_ROW_SPACING;
+    share.clamp(BAND_ROW_MIN_HEIGHT, BAND_ROW_HEIGHT)
 }
 
 /// Each band's range as the table writes it ("300-500 Hz"), written once: band `b` of the
@@ -177,10 +206,19 @@ fn range_labels() -> &'static [String; BANDS] {
     &LABELS
 }
 
-fn band_row(ui: &mut egui::Ui, range: &str, live: &StereoBand, whole: &StereoBand) {
-    ui.label(RichText::new(range).small().monospace());
+fn band_row(
+    ui: &mut egui::Ui,
+    range: &str,
+    live: &StereoBand,
+    whole: &StereoBand,
+    row_height: f32,
+    text_size: f32,
+) {
+    let text = |t: &str| RichText::new(t).monospace().size(text_size);
+    ui.label(text(range));
     // Correlation bar: -1 .. +1, filled from 0, red below 0, the whole measurement as a tick.
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(BAR_WIDTH, 14.0), Sense::hover());
+    let bar_height = BAND_ROW_MIN_HEIGHT.min(row_height);
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(BAR_WIDTH, bar_height), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
     let x_of = |c: f64| rect.left() + (c.clamp(-1.0, 1.0) as f32 + 1.0) / 2.0 * rect.width();
@@ -230,7 +268,7 @@ fn band_row(ui: &mut egui::Ui, range: &str, live: &StereoBand, whole: &StereoBan
         Some(w) => format!("{} dB", format_db(w as f32)),
         None => NO_VALUE.to_string(),
     };
-    let width_response = ui.label(RichText::new(&width).small().monospace());
+    let width_response = ui.label(text(&width));
     width_response.widget_info(|| {
         let label = format!("{range} side to mid");
         let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
@@ -245,7 +283,7 @@ fn band_row(ui: &mut egui::Ui, range: &str, live: &StereoBand, whole: &StereoBan
         (None, Some(_)) => ("cancels".to_string(), NEGATIVE_COLOR),
         (None, None) => (NO_VALUE.to_string(), ui.visuals().weak_text_color()),
     };
-    let loss_response = ui.label(RichText::new(&loss).small().monospace().color(color));
+    let loss_response = ui.label(text(&loss).color(color));
     loss_response.widget_info(|| {
         let label = format!("{range} mono loss");
         let mut info = egui::WidgetInfo::labeled(egui::Role::Meter, true, &label);
@@ -394,6 +432,21 @@ mod tests {
         assert_eq!(goniometer([0.5, -0.5]), (-k, 0.0));
         let (x, y) = goniometer([1.0, 0.0]);
         assert!(x < 0.0 && y > 0.0 && (x + y).abs() < 1e-7);
+    }
+
+    #[test]
+    fn band_rows_share_the_room_within_their_bounds() {
+        // Roomy: the full height. A 253 px room (about the default editor's): 14 px rows, the
+        // header and fifteen bands with their spacing inside it.
+        assert_eq!(band_row_height(f32::INFINITY), BAND_ROW_HEIGHT);
+        assert_eq!(band_row_height(1000.0), BAND_ROW_HEIGHT);
+        let room = 253.0;
+        let row = band_row_height(room);
+        assert_eq!(row, 14.0);
+        assert!((BANDS + 1) as f32 * (row + BAND_ROW_SPACING) <= room);
+        // Never below the legible least, however short the pane.
+        assert_eq!(band_row_height(100.0), BAND_ROW_MIN_HEIGHT);
+        assert_eq!(band_row_height(0.0), BAND_ROW_MIN_HEIGHT);
     }
 
     #[test]
