@@ -939,6 +939,33 @@ fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
     labels
 }
 
+/// Asserts that the layout's parts ([`mixmeter::editor::areas`] of `editor`) lie inside it
+/// and apart from each other.
+fn assert_parts_inside_and_apart(editor: egui::Rect, where_: &str) {
+    let a = mixmeter::editor::areas(editor);
+    let parts = [
+        ("header", a.header),
+        ("bars", a.bars),
+        ("history", a.history),
+        ("pane", a.pane),
+        ("glance", a.glance),
+        ("details", a.details),
+        ("strip", a.strip),
+    ];
+    for (i, (x_name, x)) in parts.iter().enumerate() {
+        assert!(
+            editor.contains_rect(*x),
+            "{x_name} {x:?} outside {editor:?} {where_}"
+        );
+        for (y_name, y) in &parts[i + 1..] {
+            assert!(
+                !x.intersects(*y),
+                "{x_name} {x:?} overlaps {y_name} {y:?} {where_}"
+            );
+        }
+    }
+}
+
 /// Asserts that the tonal balance's seven region deviations and the reference selector are
 /// drawn whole inside `pane` and not over the spectrum's `plot`.
 fn assert_tonal_row_in_view<S>(
@@ -1048,21 +1075,7 @@ fn every_reading_at_a_glance_is_in_view_at_the_default_and_smallest_size() {
     ] {
         let full = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::Vec2::new(w, h));
         let a = areas(full);
-        let parts = [
-            ("header", a.header),
-            ("bars", a.bars),
-            ("history", a.history),
-            ("pane", a.pane),
-            ("glance", a.glance),
-            ("details", a.details),
-            ("strip", a.strip),
-        ];
-        for (i, (x_name, x)) in parts.iter().enumerate() {
-            assert!(full.contains_rect(*x), "{x_name} {x:?} outside {w}x{h}");
-            for (y_name, y) in &parts[i + 1..] {
-                assert!(!x.intersects(*y), "{x_name} {x:?} overlaps {y_name} {y:?}");
-            }
-        }
+        assert_parts_inside_and_apart(full, &format!("at {w}x{h}"));
         assert!(
             a.pane.width() >= 300.0 && a.pane.height() >= 200.0,
             "{:?}",
@@ -1501,27 +1514,7 @@ fn a_master_with_linked_tracks_keeps_its_readings_and_a_track_list_in_view() {
                 a.pane.height()
             );
             // The layout's parts inside the editor, apart, each with its least room.
-            let parts = [
-                ("header", a.header),
-                ("bars", a.bars),
-                ("history", a.history),
-                ("pane", a.pane),
-                ("glance", a.glance),
-                ("details", a.details),
-                ("strip", a.strip),
-            ];
-            for (i, (x_name, x)) in parts.iter().enumerate() {
-                assert!(
-                    editor.contains_rect(*x),
-                    "{x_name} {x:?} outside {editor:?} {where_}"
-                );
-                for (y_name, y) in &parts[i + 1..] {
-                    assert!(
-                        !x.intersects(*y),
-                        "{x_name} {x:?} overlaps {y_name} {y:?} {where_}"
-                    );
-                }
-            }
+            assert_parts_inside_and_apart(editor, &where_);
             assert!(
                 a.bars.height() >= 400.0 && a.history.height() >= 120.0,
                 "bars {:?}, history {:?} {where_}",
