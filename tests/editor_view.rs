@@ -939,6 +939,14 @@ fn at_a_glance_labels(view: &View) -> Vec<(egui::Role, String)> {
     labels
 }
 
+/// Renders the harness's window and saves it as `target/screenshots/NAME`, for the eye.
+fn save_screenshot<S>(harness: &mut Harness<'_, S>, name: &str) {
+    let image = harness.render().expect("the editor renders headless");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    image.save(dir.join(name)).unwrap();
+}
+
 /// Asserts that the layout's parts ([`mixmeter::editor::areas`] of `editor`) lie inside it
 /// and apart from each other.
 fn assert_parts_inside_and_apart(editor: egui::Rect, where_: &str) {
@@ -1231,14 +1239,13 @@ fn the_tonal_deviations_and_the_reference_are_in_view_in_the_real_editor() {
             let mut harness = harness_linked(scene, (w, h));
             harness.run();
             // For the eye: target/screenshots/editor-tonal-WxH-{under,over}.png.
-            let image = harness.render().expect("the editor renders headless");
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-            std::fs::create_dir_all(&dir).unwrap();
-            let name = format!(
-                "editor-tonal-{w}x{h}-{}.png",
-                &gate[..gate.find(' ').unwrap()]
+            save_screenshot(
+                &mut harness,
+                &format!(
+                    "editor-tonal-{w}x{h}-{}.png",
+                    &gate[..gate.find(' ').unwrap()]
+                ),
             );
-            image.save(dir.join(name)).unwrap();
             let window = harness.state().scene.full;
             // The link row takes the window's bottom: the editor is drawn above it.
             assert!(window.bottom() < h - 30.0, "{window:?} in {w}x{h}");
@@ -1303,12 +1310,7 @@ fn assert_stereo_bands_in_view((w, h): (f32, f32)) {
     scene.stereo = Some(measured_stereo_data());
     let mut harness = harness_linked(scene, (w, h));
     harness.run();
-    let image = harness.render().expect("the editor renders headless");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    image
-        .save(dir.join(format!("editor-stereo-{w}x{h}.png")))
-        .unwrap();
+    save_screenshot(&mut harness, &format!("editor-stereo-{w}x{h}.png"));
     let window = harness.state().scene.full;
     // The link row takes the window's bottom: the editor is drawn above it.
     assert!(window.bottom() < h - 30.0, "{window:?} in {w}x{h}");
@@ -1495,12 +1497,10 @@ fn a_master_with_linked_tracks_keeps_its_readings_and_a_track_list_in_view() {
             }
             harness.run();
             // For the eye: target/screenshots/editor-master-N-tracks-WxH.png.
-            let image = harness.render().expect("the editor renders headless");
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-            std::fs::create_dir_all(&dir).unwrap();
-            image
-                .save(dir.join(format!("editor-master-{count}-tracks-{w}x{h}.png")))
-                .unwrap();
+            save_screenshot(
+                &mut harness,
+                &format!("editor-master-{count}-tracks-{w}x{h}.png"),
+            );
 
             let editor = harness.state().scene.full;
             let a = areas(editor);
@@ -2240,12 +2240,10 @@ fn a_surround_bus_shows_every_channel_by_role_and_the_fold_down() {
         let mut harness = harness_sized(scene, size);
         harness.run();
         // For the eye: target/screenshots/editor-7.1.4-WxH.png.
-        let image = harness.render().expect("the editor renders headless");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        image
-            .save(dir.join(format!("editor-7.1.4-{}x{}.png", size.0, size.1)))
-            .unwrap();
+        save_screenshot(
+            &mut harness,
+            &format!("editor-7.1.4-{}x{}.png", size.0, size.1),
+        );
         let window = harness.state().full;
         let glance = mixmeter::editor::areas(window).glance;
         let inside = |harness: &Harness<'_, Scene>, role, label: &str| {
