@@ -100,10 +100,7 @@ pub(crate) fn print_tonal(curve: &Curve, comparison: Option<&TonalComparison>) {
 pub(crate) fn text(value: Option<f64>, unit: &str) -> String {
     match value {
         // A value that rounds to zero reads 0.0, not -0.0 (a true peak of -0.02 dBTP).
-        Some(v) if v.is_finite() => match format!("{v:.1}") {
-            zero if zero == "-0.0" => format!("0.0 {unit}"),
-            shown => format!("{shown} {unit}"),
-        },
+        Some(v) if v.is_finite() => format!("{:.1} {unit}", signed_tenths(v)),
         _ => "no value".to_string(),
     }
 }
