@@ -51,7 +51,7 @@ impl FragmentInput {
     /// `max_fragment`: the longest fragment in samples.
     pub(super) fn new(config: &MeterConfig, over_ceiling_gain: Option<f32>) -> Self {
         let rate = config.sample_rate_hz;
-        let max_fragment = (rate / super::FRAGMENTS_PER_SECOND as f64).ceil() as usize + 1;
+        let max_fragment = super::max_fragment_frames(rate);
         Self {
             kweight: KWeighting::new(rate),
             filter: [ChannelState::default(); MAX_CHANNELS],

@@ -114,7 +114,22 @@ pub struct Meter {
     fragment_end: u64,
     fragments: u64,
     running: bool,
+    /// Pieces of host blocks shorter than [`GATHER_FRAMES`] gathered for the current fragment,
+    /// per configured channel (sized for a whole fragment), measured together when the
+    /// fragment ends or [`GATHER_FRAMES`] are gathered: the input's fixed cost per piece
+    /// (filter states in and out, the finite check, the true-peak bookkeeping) is paid once
+    /// per fragment, not once per host block.
+    gather: Box<[Box<[f32]>]>,
+    /// Frames gathered, and the channel count they came with.
+    gathered: usize,
+    gathered_channels: usize,
 }
+
+/// Host-block pieces shorter than this are gathered before they are measured (see
+/// [`Meter::process`]). At least a 48 kHz fragment (240 frames), so 64-frame blocks are
+/// measured once per fragment there; small enough that a call which measures what was
+/// gathered stays close to one that does not at 192 kHz (960-frame fragments).
+pub const GATHER_FRAMES: usize = 256;
 
 impl std::fmt::Debug for Meter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,6 +161,13 @@ impl Meter {
             fragment_end: 0,
             fragments: 0,
             running: true,
+            gather: (0..config.channels)
+                .map(|_| {
+                    vec![0.0f32; max_fragment_frames(config.sample_rate_hz)].into_boxed_slice()
+                })
+                .collect(),
+            gathered: 0,
+            gathered_channels: 0,
         };
         meter.reset();
         Ok(meter)
@@ -166,6 +188,7 @@ impl Meter {
         self.samples_total = 0;
         self.fragments = 0;
         self.fragment_end = self.boundary(1);
+        self.gathered = 0;
         if let Some(spectrum) = self.spectrum.as_mut() {
             spectrum.reset();
         }
@@ -283,22 +306,45 @@ impl Meter {
 
     /// Measures one block; `block[c]` is channel `c`. Channels beyond the configured count are
     /// ignored; a block with fewer channels than configured measures those it has.
+    ///
+    /// The block is split at fragment boundaries. A piece that ends its fragment, or is at
+    /// least [`GATHER_FRAMES`] long, with nothing gathered before it, is measured in place;
+    /// shorter pieces are copied and measured together when their fragment ends or
+    /// [`GATHER_FRAMES`] frames are gathered. The same samples go through the same filters
+    /// and sums in the same order either way (every bit the same, whatever the host's block
+    /// size), and every reading changes only when a fragment ends, which always measures what
+    /// was gathered. (The count of non-finite samples follows as each piece is measured.)
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C]) {
         let channels = self.config.channels.min(block.len());
         if channels == 0 {
             return;
+        }
+        if self.gathered > 0 && channels != self.gathered_channels {
+            self.measure_gathered(false);
         }
         let frames = super::block_frames(block, channels);
         let mut position = 0;
         while position < frames {
             let to_boundary = (self.fragment_end - self.samples_total) as usize;
             let n = to_boundary.min(frames - position);
-            let peaks = &self.peaks;
             let ends_fragment = n == to_boundary;
-            self.input
-                .accumulate(block, channels, position, n, ends_fragment, |c| {
-                    peaks.recent_true_peak(c)
-                });
+            if self.gathered == 0 && (ends_fragment || n >= GATHER_FRAMES) {
+                let peaks = &self.peaks;
+                self.input
+                    .accumulate(block, channels, position, n, ends_fragment, |c| {
+                        peaks.recent_true_peak(c)
+                    });
+            } else {
+                let at = self.gathered;
+                for (gather, channel) in self.gather.iter_mut().zip(block).take(channels) {
+                    gather[at..at + n].copy_from_slice(&channel.as_ref()[position..position + n]);
+                }
+                self.gathered += n;
+                self.gathered_channels = channels;
+                if ends_fragment || self.gathered >= GATHER_FRAMES {
+                    self.measure_gathered(ends_fragment);
+                }
+            }
             position += n;
             self.samples_total += n as u64;
             if self.samples_total >= self.fragment_end {
@@ -308,6 +354,20 @@ impl Meter {
         if let Some(spectrum) = self.spectrum.as_mut() {
             spectrum.process(&block[..channels]);
         }
+    }
+
+    /// Measures the gathered pieces as one.
+    fn measure_gathered(&mut self, ends_fragment: bool) {
+        let n = std::mem::take(&mut self.gathered);
+        let peaks = &self.peaks;
+        self.input.accumulate(
+            &self.gather,
+            self.gathered_channels,
+            0,
+            n,
+            ends_fragment,
+            |c| peaks.recent_true_peak(c),
+        );
     }
 
     fn finish_fragment(&mut self) {
@@ -423,6 +483,12 @@ impl Meter {
             .filter(|_| self.short_term_window_full());
         r
     }
+}
+
+/// The longest fragment at `sample_rate_hz`, in frames (fragment lengths alternate so their
+/// boundaries stay on the 5 ms grid).
+fn max_fragment_frames(sample_rate_hz: f64) -> usize {
+    (sample_rate_hz / FRAGMENTS_PER_SECOND as f64).ceil() as usize + 1
 }
 
 #[cfg(test)]

@@ -322,6 +322,55 @@ fn readings_do_not_depend_on_block_size() {
     assert_eq!(whole.readings(), split.readings());
 }
 
+/// Host blocks of a few frames are gathered and measured per fragment (`GATHER_FRAMES`): the
+/// readings, at every fragment's end, are those of the same audio in one block, at the rates
+/// where a fragment is shorter and longer than what is gathered, with non-finite samples, and
+/// when the channel count changes between blocks.
+#[test]
+fn gathered_small_blocks_read_the_same_as_one_block() {
+    for rate in [44_100.0, 48_000.0, 192_000.0] {
+        let frames = (rate * 4.0) as usize;
+        let mut seed = 7;
+        let mut l = noise(&mut seed, frames, 0.5);
+        let r = noise(&mut seed, frames, 0.3);
+        for i in (1000..frames).step_by(7919) {
+            l[i] = if i % 2 == 0 { f32::NAN } else { f32::INFINITY };
+        }
+        let mut whole = Meter::new(MeterConfig::new(rate, 2)).unwrap();
+        let mut split = Meter::new(MeterConfig::new(rate, 2)).unwrap();
+        // Stereo, then a mono stretch (a block with one channel measures only that one), then
+        // stereo: the stretches' ends fall inside fragments.
+        let stretches = [
+            (0, frames / 3 + 37, 2),
+            (frames / 3 + 37, frames / 2 + 11, 1),
+        ];
+        let stretches = stretches
+            .into_iter()
+            .chain(std::iter::once((frames / 2 + 11, frames, 2)));
+        let mut size = 1;
+        for (from, to, channels) in stretches {
+            let channels_of =
+                |a: usize, b: usize| -> Vec<&[f32]> { [&l[a..b], &r[a..b]][..channels].to_vec() };
+            whole.process(&channels_of(from, to));
+            let mut start = from;
+            while start < to {
+                let end = (start + size).min(to);
+                split.process(&channels_of(start, end));
+                start = end;
+                size = [64, 1, 33, 255, 256, 257, 700][(size * 7 + start) % 7];
+            }
+        }
+        // 4 s ends on a fragment boundary at these rates.
+        assert_eq!(whole.readings(), split.readings(), "{rate} Hz");
+        assert!(split.readings().non_finite_samples > 0);
+        assert_eq!(
+            whole.take_live_peaks(),
+            split.take_live_peaks(),
+            "{rate} Hz"
+        );
+    }
+}
+
 /// Tech 3342 LRA computed exactly from a list of short-term loudness values (absolute gate,
 /// relative gate 20 LU under their energy mean, 10th to 95th percentile by nearest rank).
 fn exact_range(short_term_lufs: &[f64]) -> f64 {
