@@ -305,6 +305,24 @@ fn mono_layout_shows_one_peak_and_non_finite_input_is_reported() {
             .query_by_label_contains("12 non-finite input samples")
             .is_some()
     );
+    assert!(harness.query_by_label_contains("clipped run").is_none());
+}
+
+/// Clipped runs in the input are named in the status line, with the longest.
+#[test]
+fn clipped_runs_in_the_input_are_reported() {
+    let mut v = view(false);
+    v.readings.clipped_runs = 231;
+    v.readings.longest_clipped_run = 111;
+    let mut harness = harness(v);
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains(
+                "231 clipped runs in the input (flat tops, the longest 111 samples)"
+            )
+            .is_some()
+    );
 }
 
 /// The shared exact pink noise (seed 21, -20 dBFS RMS) as f32 samples.
@@ -2162,6 +2180,7 @@ fn a_balanced_mix_gives_no_tonal_suggestion_and_passes_the_tonal_check() {
             &Inputs {
                 readings: &r,
                 tonal: data.comparison.as_ref(),
+                finished: false,
             },
         )
         .into_iter()

@@ -185,5 +185,24 @@ pub(super) fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
                 .color(WARNING_COLOR),
             );
         }
+        // Flat tops: something before this insert clips (crate::meter::clips).
+        if r.clipped_runs > 0 {
+            let runs = if r.clipped_runs == 1 {
+                "1 clipped run".to_string()
+            } else {
+                format!("{} clipped runs", r.clipped_runs)
+            };
+            ui.label(
+                RichText::new(format!(
+                    "{runs} in the input (flat tops, the longest {} samples)",
+                    r.longest_clipped_run
+                ))
+                .color(WARNING_COLOR),
+            )
+            .on_hover_text(
+                "Runs of 3 or more equal samples at -3 dBFS or above: a clipper, a bus over \
+                 0 dBFS or a fixed-point bounce cut the waveform before this insert.",
+            );
+        }
     });
 }

@@ -212,6 +212,7 @@ impl View {
         let inputs = checks::Inputs {
             readings: &self.readings,
             tonal,
+            finished: false,
         };
         self.checks = CheckList {
             profile_id: profile.id.clone(),

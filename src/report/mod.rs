@@ -176,6 +176,7 @@ impl Report {
                 &checks::Inputs {
                     readings: r,
                     tonal: None,
+                    finished: true,
                 },
             )
             .into_iter()

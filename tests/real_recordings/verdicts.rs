@@ -11,6 +11,9 @@
 //!   correlation about -0.03, the case) is not.
 //! - Suggestions: the CLI's ranked list for a real file is the editor's board, held, for the
 //!   same readings.
+//! - Clipped runs: the hard-clipped masters in WAV have thousands, counted as ffmpeg's
+//!   decoding of the same file counts them by definition, and are told so first; no clean
+//!   file of the corpus has one.
 
 use crate::corpus;
 use mixmeter::decode::AudioFile;
@@ -310,6 +313,7 @@ fn verdicts_cli_suggestions_are_the_editors() {
             .with_spectrum();
         let mut meter = Meter::new(config).unwrap();
         audio.decode(|block| meter.process(block)).unwrap();
+        meter.end_programme();
         meter.spectrum_mut().unwrap().flush();
         let (mut input, mut output) = mixmeter::bridge::channel();
         input.publish_all(&meter.readings(), false, meter.stereo_bands(), 1.0);
@@ -339,4 +343,100 @@ fn verdicts_cli_suggestions_are_the_editors() {
             assert!((c["confidence"].as_f64().unwrap() - e.confidence).abs() < 1e-12);
         }
     }
+}
+
+/// Clipped runs by definition (at least 3 equal samples of one channel at -3 dBFS or above)
+/// in ffmpeg's decoding of `path` to 32-bit float: the independent count, over every sample.
+fn clipped_runs_by_ffmpeg(path: &Path, channels: usize) -> (u64, u32) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-acodec", "pcm_f32le", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let floor = mixmeter::meter::clips::FLOOR;
+    let (mut runs, mut longest) = (0u64, 0u32);
+    for c in 0..channels {
+        let x: Vec<f32> = samples.iter().skip(c).step_by(channels).copied().collect();
+        let mut i = 0;
+        while i < x.len() {
+            let j = (i..x.len()).find(|&j| x[j] != x[i]).unwrap_or(x.len());
+            if j - i >= 3 && x[i].abs() >= floor {
+                runs += 1;
+                longest = longest.max((j - i) as u32);
+            }
+            i = j;
+        }
+    }
+    (runs, longest)
+}
+
+/// Clipped runs on real files. The corpus's song goes over full scale as shipped (+1.8 dBFS
+/// decoded to float), so every fixed-point copy of it (16- and 24-bit WAV, AIFF, CAF, FLAC,
+/// ALAC, the short excerpts, the mono downmix) was clipped at full scale by the conversion,
+/// and the hard-clipped masters (float and 16-bit) far more. For every lossless file the count
+/// and the longest run are exactly those counted by definition on ffmpeg's decoding; the float
+/// copies of the song (overs kept, nothing cut) and every file peaking under full scale read
+/// none; so does every lossy
+/// file (the coder smooths the flat tops: the documented blind spot). On the hard-clipped
+/// masters "clipped" is the first suggestion.
+#[test]
+fn verdicts_clipped_runs_only_where_the_waveform_was_cut() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let items = corpus::build(target).items;
+    let mut args = vec!["--json".to_string()];
+    args.extend(items.iter().map(|i| i.path.display().to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_, lines, _) = analyze(&refs);
+    assert_eq!(lines.len(), items.len());
+    let (mut cut, mut masters) = (0, 0);
+    for (item, line) in items.iter().zip(&lines) {
+        let name = item.path.file_name().unwrap().to_string_lossy().to_string();
+        let runs = line["clipped_runs"].as_u64().unwrap();
+        let longest = line["longest_clipped_run"].as_u64().unwrap() as u32;
+        let codec = line["codec"].as_str().unwrap();
+        let lossless = codec.starts_with("pcm_") || ["flac", "alac"].contains(&codec);
+        // At full scale, not under it, nor over it (a float copy keeps the song's overs).
+        let full_scale = line["sample_peak_dbfs"]
+            .as_f64()
+            .is_some_and(|p| p.abs() < 0.01);
+        if !lossless || !full_scale {
+            assert_eq!((runs, longest), (0, 0), "{name} ({codec})");
+            continue;
+        }
+        let channels = line["channels"].as_u64().unwrap() as usize;
+        assert_eq!(
+            (runs, longest),
+            clipped_runs_by_ffmpeg(&item.path, channels),
+            "{name}"
+        );
+        assert!(runs > 0, "{name}: a copy cut at full scale");
+        cut += 1;
+        if item.class == "clipped" {
+            masters += 1;
+            assert!(runs > 10_000, "{name}: {runs}");
+            let first = &line["suggestions"][0];
+            assert!(
+                first["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("clipped: {runs} flat tops")),
+                "{name}: {first}"
+            );
+        }
+    }
+    assert!(
+        masters >= 2 && cut >= 8,
+        "{masters} masters, {cut} files cut"
+    );
 }

@@ -187,13 +187,13 @@ pub(crate) fn analyze_command(args: &AnalyzeArgs) -> ExitCode {
                             let inputs = checks::Inputs {
                                 readings: &analysis.readings,
                                 tonal: tonal.and_then(|t| t.1),
+                                finished: true,
                             };
                             (profile, checks::run(profile, &inputs))
                         });
                         let graded = graded.as_ref().map(|(p, items)| (*p, items.as_slice()));
-                        let failed_check = graded.is_some_and(|(_, items)| {
-                            checks::worst(items) == Some(checks::Status::Fail)
-                        });
+                        // A failed item, or a file too short or silent to grade.
+                        let failed_check = graded.is_some_and(|(_, items)| !checks::passes(items));
                         if let Some(truncation) = analysis.truncation() {
                             eprintln!("mixmeter: {file}: {truncation}");
                         }

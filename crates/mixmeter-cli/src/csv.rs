@@ -44,9 +44,15 @@ pub(crate) const CSV_COLUMNS: &[&str] = &[
     "truncated",
     "error",
 ];
-/// Columns added in schema 7, after `error` so the earlier columns keep their places.
-pub(crate) const CSV_WHERE_COLUMNS: &[&str] =
-    &["max_true_peak_at_s", "max_short_term_at_s", "dual_mono"];
+/// Columns added after `error`, so the earlier columns keep their places: in schema 7 the first
+/// three, in schema 9 the clipped runs.
+pub(crate) const CSV_WHERE_COLUMNS: &[&str] = &[
+    "max_true_peak_at_s",
+    "max_short_term_at_s",
+    "dual_mono",
+    "clipped_runs",
+    "longest_clipped_run",
+];
 
 pub(crate) fn csv_header(
     targets: &[Target],

@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 /// Version of the JSON and CSV output (docs/cli.md, "Output schema").
-pub(crate) const SCHEMA_VERSION: u32 = 8;
+pub(crate) const SCHEMA_VERSION: u32 = 9;
 /// JSON number, or null for "no value".
 pub(crate) fn number(value: Option<f64>) -> Value {
     value
@@ -60,6 +60,8 @@ pub(crate) struct FileRecord<'a> {
     mono_loss_lu: Number,
     fold_down: Option<FoldRecord>,
     non_finite_samples: u64,
+    clipped_runs: u64,
+    longest_clipped_run: u32,
     truncated: bool,
     stated_duration_s: Option<f64>,
     error: Option<String>,
@@ -110,6 +112,7 @@ struct ChecksRecord<'a> {
     profile: &'a str,
     name: &'a str,
     worst: Option<&'static str>,
+    passes: bool,
     items: Vec<CheckItemRecord<'a>>,
 }
 
@@ -260,6 +263,8 @@ impl<'a> FileRecord<'a> {
                 front_correlation: Number(f.front_integrated_correlation),
             }),
             non_finite_samples: r.non_finite_samples,
+            clipped_runs: r.clipped_runs,
+            longest_clipped_run: r.longest_clipped_run,
             truncated: a.truncated_from().is_some(),
             stated_duration_s: a.truncated_from().map(|n| n as f64 / rate),
             error: a.truncation(),
@@ -303,6 +308,7 @@ impl<'a> ChecksRecord<'a> {
             profile: &profile.id,
             name: &profile.name,
             worst: checks::worst(items).map(|s| s.id()),
+            passes: checks::passes(items),
             items: items
                 .iter()
                 .map(|i| CheckItemRecord {

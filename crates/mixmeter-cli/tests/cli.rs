@@ -1414,7 +1414,7 @@ fn stereo_image_per_band_in_json_and_summary() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("NaN"));
     let lines = json_lines(&stdout);
-    assert_eq!(lines[0]["schema_version"], 8);
+    assert_eq!(lines[0]["schema_version"], 9);
 
     let same = &lines[0];
     assert_eq!(same["stereo"]["verdict"], "good");
@@ -1473,12 +1473,12 @@ fn stereo_image_per_band_in_json_and_summary() {
     let (code, stdout, _) = run(&["analyze", "--csv", &path("same.wav"), &path("mono.wav")]);
     assert_eq!(code, 0);
     let rows: Vec<&str> = stdout.lines().collect();
-    // (Schema 7 adds its columns after `error`, so these keep their places.)
+    // (Schemas 7 and 9 add their columns after `error`, so these keep their places.)
     let schema_6_end = ",non_finite_samples,mono_verdict,truncated,error,";
     let at = rows[0].find(schema_6_end).expect(rows[0]) + schema_6_end.len();
     assert_eq!(
         &rows[0][at..],
-        "max_true_peak_at_s,max_short_term_at_s,dual_mono"
+        "max_true_peak_at_s,max_short_term_at_s,dual_mono,clipped_runs,longest_clipped_run"
     );
     let cells = |row: &str| -> Vec<String> { row.split(',').map(str::to_string).collect() };
     let header = cells(rows[0]);
@@ -1669,6 +1669,89 @@ fn checklists_grade_each_file_with_evidence_and_gate_the_exit_status() {
     let (code, _, stderr) = run(&["analyze", "--check", "mastering", "x.wav"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown check profile mastering (one of: pre-master, delivery)"));
+}
+
+/// `--check` on a silent file and on a 0.3 s one: no item passes on no evidence. Each ungraded
+/// item says what the file lacks (not the editor's "not measured yet"), the file does not pass
+/// the checklist (JSON `passes`, the table's `checks` column) and the exit status is 3, as a
+/// `--target` gives them; a clean 8 s file beside them passes.
+#[test]
+fn a_silent_or_too_short_file_does_not_pass_a_checklist() {
+    let dir = scratch_dir("cli-checks-empty");
+    let rate = 48_000;
+    let silent = dir.join("silent.wav");
+    write_wav(
+        &silent,
+        Format::Float32,
+        rate,
+        &[vec![0.0; 240_000], vec![0.0; 240_000]],
+    );
+    let short = dir.join("short.wav");
+    let blip = sine(rate, -21.0, 0.3);
+    write_wav(&short, Format::Float32, rate, &[blip.clone(), blip]);
+    let mix = dir.join("mix.wav");
+    write_wav(&mix, Format::Float32, rate, &dynamic_mix(rate, 8.0, 0.0));
+    let paths = [&silent, &short, &mix].map(|p| p.to_str().unwrap().to_string());
+
+    let mut args = vec!["analyze", "--json", "--check", "pre-master"];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, stdout, _) = run(&args);
+    assert_eq!(code, 3, "{stdout}");
+    let lines = json_lines(&stdout);
+    let evidence = |line: &Value, id: &str| -> String {
+        line["checks"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()["evidence"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(lines[0]["checks"]["worst"], Value::Null);
+    assert_eq!(lines[0]["checks"]["passes"], false);
+    assert_eq!(evidence(&lines[0], "headroom"), "no value: silent");
+    assert_eq!(
+        evidence(&lines[0], "loudness"),
+        "no value: silent, or shorter than 400 ms"
+    );
+    // The short file's true peak is graded and passes; its loudness has no value.
+    assert_eq!(statuses(&lines[1]["checks"])["headroom"], "pass");
+    assert_eq!(lines[1]["checks"]["passes"], false);
+    assert_eq!(
+        evidence(&lines[1], "loudness"),
+        "no value: silent, or shorter than 400 ms"
+    );
+    assert_eq!(lines[2]["checks"]["passes"], true, "{}", lines[2]["checks"]);
+    for line in &lines {
+        for item in line["checks"]["items"].as_array().unwrap() {
+            assert!(
+                !item["evidence"].as_str().unwrap().contains("yet"),
+                "{item}"
+            );
+        }
+    }
+
+    // Readable: the table's checks column.
+    let mut args = vec!["analyze", "--check", "pre-master"];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, stdout, _) = run(&args);
+    assert_eq!(code, 3);
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .rev()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"))
+            .to_string()
+    };
+    assert!(row("silent.wav").ends_with("FAIL"), "{stdout}");
+    assert!(row("short.wav").ends_with("FAIL"), "{stdout}");
+    assert!(row("mix.wav").ends_with("pass"), "{stdout}");
+    // Alone, the clean mix exits 0.
+    let (code, _, _) = run(&["analyze", "--check", "pre-master", &paths[2]]);
+    assert_eq!(code, 0);
 }
 
 /// A dynamic mix, synthesized: stereo pink noise in 4 s sections, a verse and a chorus 8 dB
@@ -2594,7 +2677,7 @@ fn album_loudness_pools_the_tracks_blocks() {
     let lines = json_lines(&stdout);
     assert_eq!(lines.len(), 3);
     let album = &lines[2]["album"];
-    assert_eq!(lines[2]["schema_version"], 8);
+    assert_eq!(lines[2]["schema_version"], 9);
     assert!(
         (f(album, "integrated_lufs") - expected).abs() < 0.02,
         "{album}"

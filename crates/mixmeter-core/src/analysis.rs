@@ -368,6 +368,11 @@ fn run(
             ));
         }
     }
+    // The last samples' peaks count (the last partial 5 ms fragment).
+    meter.end_programme();
+    if let Some(fold) = fold.as_mut() {
+        fold.end_programme();
+    }
     let readings = meter.readings();
     let stereo = analyzer
         .as_ref()

@@ -14,7 +14,11 @@
 //!   active reference curve's tolerance band ([`super::RegionDeviation::excess_db`]).
 //!
 //! A measurement without a value (too short, silence, no reference selected) gives no grade:
-//! the item says what is missing instead of passing.
+//! the item says what is missing instead of passing. Live, that is "not measured yet"; of a
+//! finished programme (a file, a render), it is what the audio lacks ("silent, or shorter
+//! than 400 ms"). A list passes as a whole ([`passes`]) only when nothing fails and every
+//! measurement that any audio has (true peak, loudness, crest factor, PLR) was graded: a
+//! silent file does not pass a checklist.
 
 use super::{TonalComparison, format_frequency};
 use crate::meter::engine::Readings;
@@ -56,13 +60,31 @@ impl Measure {
         }
     }
 
-    /// What to say when there is no value.
-    fn missing(self) -> &'static str {
-        match self {
-            Measure::TonalExcess => "no reference curve compared yet",
-            Measure::MonoLoss => "no stereo signal measured yet",
-            _ => "not measured yet",
+    /// What to say when there is no value: live (`finished` false), or of a whole programme.
+    fn missing(self, finished: bool) -> &'static str {
+        match (self, finished) {
+            (Measure::TonalExcess, false) => "no reference curve compared yet",
+            (Measure::TonalExcess, true) => "no reference curve compared",
+            (Measure::MonoLoss, false) => "no stereo signal measured yet",
+            (_, false) => "not measured yet",
+            // Integrated loudness needs one 400 ms gating block above -70 LUFS (BS.1770-5
+            // clause 5), and PLR needs integrated loudness.
+            (Measure::Integrated | Measure::Plr, true) => {
+                "no value: silent, or shorter than 400 ms"
+            }
+            (Measure::TruePeak | Measure::CrestFactor | Measure::MonoLoss, true) => {
+                "no value: silent"
+            }
         }
+    }
+
+    /// Whether any audio, long enough and not silent, has a value for it (a reference curve
+    /// or a stereo input is not needed).
+    pub fn always_measured(self) -> bool {
+        matches!(
+            self,
+            Measure::TruePeak | Measure::Integrated | Measure::CrestFactor | Measure::Plr
+        )
     }
 }
 
@@ -238,6 +260,9 @@ pub struct Inputs<'a> {
     /// The comparison with the active reference curve, if one is selected and there is a
     /// long-term spectrum.
     pub tonal: Option<&'a TonalComparison>,
+    /// The whole programme is measured (a file, a render): a missing value is said to be
+    /// the audio's, not "yet".
+    pub finished: bool,
 }
 
 /// The value of `measure` and its evidence's detail (the worst region for the tonal check).
@@ -311,7 +336,7 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
             });
             let evidence = match value {
                 Some(v) => format!("{v:.1} {unit} (pass {}){detail}", check.pass.describe(unit)),
-                None if detail.is_empty() => check.measure.missing().to_string(),
+                None if detail.is_empty() => check.measure.missing(inputs.finished).to_string(),
                 None => detail,
             };
             Item {
@@ -331,6 +356,17 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
 /// The worst grade of a list (no grade counts as nothing).
 pub fn worst(items: &[Item]) -> Option<Status> {
     items.iter().filter_map(|i| i.status).max()
+}
+
+/// Whether a list passes as a whole: no item fails, and every item whose measurement any
+/// audio has ([`Measure::always_measured`]) is graded. A file that is silent or too short to
+/// have a loudness does not pass; a mono file with no mono-loss grade, or a list with no
+/// reference curve to compare, can.
+pub fn passes(items: &[Item]) -> bool {
+    worst(items) != Some(Status::Fail)
+        && items
+            .iter()
+            .all(|i| i.status.is_some() || !i.measure.always_measured())
 }
 
 #[cfg(test)]
@@ -356,6 +392,7 @@ mod tests {
             &Inputs {
                 readings: r,
                 tonal: None,
+                finished: false,
             },
         )
         .into_iter()
@@ -391,6 +428,7 @@ mod tests {
             &Inputs {
                 readings: &readings(),
                 tonal: None,
+                finished: false,
             },
         );
         for item in &items {
@@ -515,6 +553,7 @@ mod tests {
                 &Inputs {
                     readings: r,
                     tonal: None,
+                    finished: false,
                 },
             );
             items.into_iter().find(|i| i.id == "mono").unwrap().evidence
@@ -535,11 +574,86 @@ mod tests {
             &Inputs {
                 readings: &r,
                 tonal: None,
+                finished: false,
             },
         );
         assert!(items.iter().all(|i| i.status.is_none()), "{items:?}");
         assert_eq!(worst(&items), None);
         assert!(items.iter().all(|i| i.evidence.contains("yet")));
+        assert!(!passes(&items));
+    }
+
+    /// Of a finished file, a missing value is the audio's: no "yet", and the reason.
+    #[test]
+    fn a_finished_file_without_a_value_says_why() {
+        let silent = Readings {
+            channels: 2,
+            ..Readings::default()
+        };
+        let items = run(
+            &profile_named("pre-master"),
+            &Inputs {
+                readings: &silent,
+                tonal: None,
+                finished: true,
+            },
+        );
+        let evidence = |id: &str| &items.iter().find(|i| i.id == id).unwrap().evidence;
+        assert!(
+            items.iter().all(|i| !i.evidence.contains("yet")),
+            "{items:?}"
+        );
+        assert_eq!(
+            evidence("loudness"),
+            "no value: silent, or shorter than 400 ms"
+        );
+        assert_eq!(evidence("headroom"), "no value: silent");
+        assert_eq!(evidence("tonal"), "no reference curve compared");
+    }
+
+    /// A list passes as a whole only when nothing fails and what any audio has is graded.
+    #[test]
+    fn a_list_passes_only_with_every_always_measured_item_graded() {
+        let p = profile_named("pre-master");
+        let grade = |r: &Readings| {
+            run(
+                &p,
+                &Inputs {
+                    readings: r,
+                    tonal: None,
+                    finished: true,
+                },
+            )
+        };
+        // Clean, with no reference curve (tonal ungraded): passes.
+        assert!(passes(&grade(&readings())));
+        // A mono file: no mono-loss grade, still passes.
+        let mono = Readings {
+            channels: 1,
+            mono_loss_integrated_lu: None,
+            ..readings()
+        };
+        assert!(passes(&grade(&mono)));
+        // Silent: nothing fails, nothing is graded: does not pass.
+        assert!(!passes(&grade(&Readings {
+            channels: 2,
+            ..Readings::default()
+        })));
+        // Too short for a loudness (true peak and crest factor graded and passing).
+        let short = Readings {
+            integrated_lufs: None,
+            plr_db: None,
+            ..readings()
+        };
+        let items = grade(&short);
+        assert_eq!(worst(&items), Some(Status::Pass));
+        assert!(!passes(&items));
+        // A failing item fails the list.
+        let hot = Readings {
+            max_true_peak_dbtp: Some(0.5),
+            ..readings()
+        };
+        assert!(!passes(&grade(&hot)));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!
 //! **Candidates** ([`candidates`]) come from the diagnoses that already exist: the tonal
 //! comparison's ranked regions outside the reference's tolerance, the stereo diagnosis's
-//! suggestions (negative correlation, a wide low end, mono loss in a band) and the dynamics
-//! grade (crest factor below 8 dB: over-compressed). Each gets:
+//! suggestions (negative correlation, a wide low end, mono loss in a band), the dynamics
+//! grade (crest factor below 8 dB: over-compressed) and clipped runs (flat tops,
+//! [`crate::meter::clips`]; the margin 1.5 dB per doubling of their count). Each gets:
 //! - a **confidence** in 0..1, the product of how much audio it rests on
 //!   (`min(1, seconds / 30)`: a long-term spectrum or a whole-measurement reading over less
 //!   than half a minute of music is not yet the mix) and how clear the finding is
@@ -15,6 +16,10 @@
 //!   correlation below 0, for a wide low end the side-to-mid ratio over -10 dB). A heuristic,
 //!   stated as such in docs/editor.md.
 //! - a **score** for the ranking: confidence times (1 + margin).
+//!
+//! A candidate under [`MIN_CONFIDENCE`] is no suggestion at all: a finding on the first 3 s
+//! of audio, or a hair past its threshold, is a guess, and "cut around 250 Hz (3 %
+//! confidence)" on a two-second clip is advice nobody should take.
 //!
 //! **Stability** ([`Board`]): a pure function of elapsed time, not of frame rate. A candidate
 //! is known by a key (kind and place, e.g. `tonal:mids:over`), so a finding whose numbers move
@@ -29,6 +34,9 @@ pub const HOLD_S: f64 = 3.0;
 pub const MAX_SHOWN: usize = 3;
 /// Seconds of audio for full confidence.
 pub const FULL_CONFIDENCE_S: f64 = 30.0;
+/// The least confidence a suggestion is made with (see the module docs): never from less
+/// than 3 s of audio, and from 30 s only for a finding at least 0.3 dB past its threshold.
+pub const MIN_CONFIDENCE: f64 = 0.1;
 /// Crest factor below which a mix is over-compressed (`super::dynamics`).
 const OVER_COMPRESSED_DB: f64 = super::dynamics::OVER_COMPRESSED_BELOW_DB;
 
@@ -99,6 +107,9 @@ pub struct Findings<'a> {
     pub crest_factor_db: Option<f64>,
     /// Seconds the measurement covers.
     pub measured_s: f64,
+    /// Clipped runs over the measurement and the longest, samples ([`crate::meter::clips`]).
+    pub clipped_runs: u64,
+    pub longest_clipped_run: u32,
     /// The audio is a test tone (or a few tones), not a mix: the tonal comparison withheld its
     /// advice for it, or the stereo bands say so ([`MonoCompatibility::narrow_band`]). No mix
     /// advice from its dynamics then (a sine's 3 dB crest factor is not "over-compressed").
@@ -122,6 +133,8 @@ impl<'a> Findings<'a> {
             // No loudness (silent, or below the absolute gate): no dynamics finding either.
             crest_factor_db: readings.integrated_lufs.and(readings.crest_factor_db),
             measured_s: readings.measured_s,
+            clipped_runs: readings.clipped_runs,
+            longest_clipped_run: readings.longest_clipped_run,
             test_tone: tonal.is_some_and(|t| {
                 matches!(t.withheld, Some(super::tonal::Withheld::NarrowBand { .. }))
             }) || stereo.is_some_and(|s| s.narrow_band().is_some()),
@@ -193,6 +206,31 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             ));
         }
     }
+    if f.clipped_runs > 0 {
+        let (runs, longest) = (f.clipped_runs, f.longest_clipped_run);
+        let floor = crate::meter::clips::FLOOR_DBFS;
+        out.push(candidate(
+            "dynamics:clipped".to_string(),
+            Kind::Dynamics,
+            (
+                format!(
+                    "clipped: {runs} flat tops, the longest {longest} samples; turn the level \
+                     down before the stage that clips (a clipper, a bus over 0 dBFS, a \
+                     fixed-point export)"
+                ),
+                format!(
+                    "{runs} runs of {} or more equal samples at {floor:.0} dBFS or above over \
+                     {:.0} s, the longest {longest} samples",
+                    crate::meter::clips::MIN_RUN,
+                    f.measured_s
+                ),
+            ),
+            f.measured_s,
+            // One run may be chance; each doubling of the count is 1.5 dB of margin (4 runs
+            // over 30 s: 63 % confidence; 64 runs: 95 %).
+            1.5 * (runs as f64).log2(),
+        ));
+    }
     if let Some(crest) = f
         .crest_factor_db
         .filter(|c| *c < OVER_COMPRESSED_DB && !f.test_tone)
@@ -215,6 +253,7 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             OVER_COMPRESSED_DB - crest,
         ));
     }
+    out.retain(|c| c.confidence >= MIN_CONFIDENCE);
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     out
 }
@@ -463,6 +502,61 @@ mod tests {
             ..Findings::default()
         };
         assert!(candidates(&tone).is_empty());
+    }
+
+    /// An over-compressed finding is no suggestion on 2 s of audio (crest factor 5 dB: 4 %
+    /// confidence), nor a hair past its threshold on a minute (7.9 dB: 3 %); it is one on 4 s
+    /// far past it (1 dB: 12 %).
+    #[test]
+    fn a_finding_under_the_least_confidence_is_no_suggestion() {
+        let squashed = |crest: f64, seconds: f64| Findings {
+            crest_factor_db: Some(crest),
+            measured_s: seconds,
+            ..Findings::default()
+        };
+        assert!(candidates(&squashed(5.0, 2.0)).is_empty());
+        assert!(candidates(&squashed(7.9, 60.0)).is_empty());
+        let found = candidates(&squashed(1.0, 4.0));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].confidence >= MIN_CONFIDENCE);
+    }
+
+    /// Clipped runs are a suggestion, ranked above the over-compression they cause, with the
+    /// count and the longest run in its text and evidence; one run is none (no margin).
+    #[test]
+    fn clipped_runs_are_named_first() {
+        let clipped = Findings {
+            crest_factor_db: Some(4.1),
+            measured_s: 60.0,
+            clipped_runs: 231,
+            longest_clipped_run: 14,
+            ..Findings::default()
+        };
+        let found = candidates(&clipped);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].key, "dynamics:clipped");
+        assert!(
+            found[0]
+                .text
+                .starts_with("clipped: 231 flat tops, the longest 14 samples")
+        );
+        assert!(
+            found[0]
+                .evidence
+                .contains("231 runs of 3 or more equal samples at -3 dBFS")
+        );
+        assert!(found[0].confidence > 0.95, "{}", found[0].confidence);
+        assert_eq!(found[1].key, "dynamics:over-compressed");
+        let once = Findings {
+            clipped_runs: 1,
+            longest_clipped_run: 3,
+            ..clipped
+        };
+        assert!(
+            candidates(&once)
+                .iter()
+                .all(|c| c.key != "dynamics:clipped")
+        );
     }
 
     /// After a reset (the measured time goes down) nothing of the previous measurement's

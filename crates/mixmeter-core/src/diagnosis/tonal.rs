@@ -791,6 +791,7 @@ mod tests {
             let inputs = checks::Inputs {
                 readings: &readings,
                 tonal: Some(c),
+                finished: false,
             };
             checks::run(&profile, &inputs)
                 .into_iter()

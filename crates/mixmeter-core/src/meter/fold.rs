@@ -224,6 +224,12 @@ impl Fold {
         self.front.reset();
     }
 
+    /// The programme ends here ([`Meter::end_programme`]): the fold's last samples' peaks count.
+    pub fn end_programme(&mut self) {
+        self.meter.end_programme();
+        self.front.end_programme();
+    }
+
     pub fn start(&mut self) {
         self.meter.start();
         self.front.start();

@@ -4,6 +4,7 @@
 //! the module docs and its tests beside it. Memory is sized at construction; `process()` never
 //! allocates, locks, logs or panics.
 
+pub mod clips;
 pub mod engine;
 pub mod fold;
 pub mod gating;

@@ -1,9 +1,11 @@
 //! The fragment being filled: input samples checked (a non-finite sample is counted and
 //! measured as a repeat of the last finite one: a dropout, not a step to zero, so it creates no
 //! false inter-sample peak), K-weighted (BS.1770-5 Annex 1, clause 2.1, [`KWeighting`]) and
-//! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]). Sums run sample by
-//! sample in order, so the split of the input into blocks cannot change a single bit.
+//! summed, with the fragment's sample and true peak (Annex 2, [`TruePeak`]) and its clipped
+//! runs ([`Clips`]). Sums run sample by sample in order, so the split of the input into blocks
+//! cannot change a single bit.
 
+use super::super::clips::{self, ClipCount, Clips};
 use super::super::kweight::{ChannelState, KWeighting, StereoPipeline, StereoSums};
 use super::super::truepeak::TruePeak;
 use super::super::{Kernel, MAX_CHANNELS, Variant};
@@ -16,6 +18,7 @@ pub(super) struct Fragment {
     pub(super) sums: Sums,
     pub(super) sample_peak: [f32; MAX_CHANNELS],
     pub(super) true_peak: [f32; MAX_CHANNELS],
+    pub(super) clips: ClipCount,
 }
 
 #[derive(Debug)]
@@ -45,6 +48,9 @@ pub(super) struct FragmentInput {
     last_finite: [f32; MAX_CHANNELS],
     true_peak_max: [f32; MAX_CHANNELS],
     non_finite_samples: u64,
+    /// Runs in progress, and the fragment's clipped runs.
+    clips: Clips,
+    clip_count: ClipCount,
 }
 
 impl FragmentInput {
@@ -70,6 +76,8 @@ impl FragmentInput {
             last_finite: [0.0; MAX_CHANNELS],
             true_peak_max: [0.0; MAX_CHANNELS],
             non_finite_samples: 0,
+            clips: Clips::new(),
+            clip_count: ClipCount::default(),
         }
     }
 
@@ -86,6 +94,8 @@ impl FragmentInput {
         self.last_finite = [0.0; MAX_CHANNELS];
         self.true_peak_max = [0.0; MAX_CHANNELS];
         self.non_finite_samples = 0;
+        self.clips.reset();
+        self.clip_count = ClipCount::default();
     }
 
     /// Non-finite samples met since the reset.
@@ -120,7 +130,8 @@ impl FragmentInput {
             *piece = &channel.as_ref()[start..start + n];
         }
         let kernel = self.kweight.kernel();
-        if all_finite(kernel, &pieces[..channels]) {
+        let largest = largest_magnitude(kernel, &pieces[..channels]);
+        if largest < INFINITY_BITS {
             for (last, piece) in self.last_finite.iter_mut().zip(&pieces[..channels]) {
                 if let Some(&x) = piece.last() {
                     *last = x;
@@ -129,7 +140,7 @@ impl FragmentInput {
         } else {
             let mut in_scratch = [false; MAX_CHANNELS];
             for (c, piece) in pieces.iter().enumerate().take(channels) {
-                if all_finite(kernel, &[piece]) {
+                if largest_magnitude(kernel, &[piece]) < INFINITY_BITS {
                     if let Some(&x) = piece.last() {
                         self.last_finite[c] = x;
                     }
@@ -153,6 +164,17 @@ impl FragmentInput {
                 if in_scratch[c] {
                     *piece = &self.scratch[c][..n];
                 }
+            }
+        }
+
+        // Clipped runs: only a piece reaching the floor can hold one.
+        if largest >= clips::FLOOR.to_bits() as i32 {
+            for (c, piece) in pieces.iter().enumerate().take(channels) {
+                self.clips.scan(c, piece, &mut self.clip_count);
+            }
+        } else {
+            for c in 0..channels {
+                self.clips.interrupt(c);
             }
         }
 
@@ -241,25 +263,29 @@ impl FragmentInput {
             sums,
             sample_peak: std::array::from_fn(|c| self.true_peak.take_sample_peak(c)),
             true_peak: std::mem::replace(&mut self.true_peak_max, [0.0; MAX_CHANNELS]),
+            clips: std::mem::take(&mut self.clip_count),
         }
     }
 }
 
-/// Whether every sample of every piece is finite, in one vector pass over them all.
+/// The largest [`magnitude_bits`] of every sample of every piece, in one vector pass over them
+/// all: every sample is finite when it is under [`INFINITY_BITS`], and it says whether a piece
+/// reaches a level (the bits of a positive float) without a pass of its own.
 ///
 /// It is a maximum of the samples' bit patterns with the sign cleared: every infinity and NaN
 /// lies above the largest finite value's (`0x7f7f_ffff`), and with the sign cleared the
-/// patterns compare the same as signed integers (SSE2 has no unsigned 32-bit comparison). One
-/// integer maximum per sample, and one comparison at the end. (The compiler's own
+/// patterns compare the same as signed integers (SSE2 has no unsigned 32-bit comparison), in
+/// the order of the magnitudes. One integer maximum per sample. (The compiler's own
 /// vectorisation of `is_finite` per lane shuffled eight vectors at a time through the stack.)
-fn all_finite(kernel: Kernel, pieces: &[&[f32]]) -> bool {
+fn largest_magnitude(kernel: Kernel, pieces: &[&[f32]]) -> i32 {
     match kernel.variant() {
         Variant::Portable => pieces
             .iter()
-            .all(|piece| largest_magnitude_bits(piece) < INFINITY_BITS),
+            .map(|piece| largest_magnitude_bits(piece))
+            .fold(0, i32::max),
         // SAFETY: this kernel is only selected when the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx2Fma | Variant::Avx512 => unsafe { all_finite_avx2(pieces) },
+        Variant::Avx2Fma | Variant::Avx512 => unsafe { largest_magnitude_avx2(pieces) },
     }
 }
 
@@ -268,7 +294,7 @@ const MAGNITUDE: i32 = 0x7fff_ffff;
 /// The bits of `f32::INFINITY`: every larger pattern (sign cleared) is a NaN.
 const INFINITY_BITS: i32 = 0x7f80_0000;
 
-/// The bits of `|x|` as a signed integer (see [`all_finite`]).
+/// The bits of `|x|` as a signed integer (see [`largest_magnitude`]).
 #[inline(always)]
 fn magnitude_bits(x: f32) -> i32 {
     x.to_bits() as i32 & MAGNITUDE
@@ -291,11 +317,11 @@ fn largest_magnitude_bits(input: &[f32]) -> i32 {
     rest.iter().fold(largest, |m, &x| m.max(magnitude_bits(x)))
 }
 
-/// [`all_finite`] in AVX2 intrinsics: a load, an and and a maximum per eight samples, one
-/// test for all the pieces at the end.
+/// [`largest_magnitude`] in AVX2 intrinsics: a load, an and and a maximum per eight samples,
+/// one reduction for all the pieces at the end.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn all_finite_avx2(pieces: &[&[f32]]) -> bool {
+fn largest_magnitude_avx2(pieces: &[&[f32]]) -> i32 {
     use std::arch::x86_64::*;
     let magnitude = _mm256_set1_epi32(MAGNITUDE);
     let mut largest = _mm256_setzero_si256();
@@ -309,19 +335,24 @@ fn all_finite_avx2(pieces: &[&[f32]]) -> bool {
             largest = _mm256_max_epi32(largest, _mm256_and_si256(x, magnitude));
         }
     }
-    let not_finite = _mm256_cmpgt_epi32(largest, _mm256_set1_epi32(INFINITY_BITS - 1));
-    _mm256_testz_si256(not_finite, not_finite) == 1 && rest < INFINITY_BITS
+    let half = _mm_max_epi32(
+        _mm256_castsi256_si128(largest),
+        _mm256_extracti128_si256::<1>(largest),
+    );
+    let half = _mm_max_epi32(half, _mm_shuffle_epi32::<0b01_00_11_10>(half));
+    let half = _mm_max_epi32(half, _mm_shuffle_epi32::<0b10_11_00_01>(half));
+    _mm_cvtsi128_si32(half).max(rest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The bit-pattern test against the plain definition, on every kind of value at every
+    /// The bit-pattern maximum and finite test against the plain definition, on every kind of value at every
     /// position and length (the lanes' remainders included), alone and with a second piece,
     /// for both kernels.
     #[test]
-    fn all_finite_matches_its_definition() {
+    fn largest_magnitude_matches_its_definition() {
         let specials = [
             0.0f32,
             -0.0,
@@ -357,7 +388,15 @@ mod tests {
                             vec![&clean[..], &input[..]],
                             vec![&input[..], &clean[..]],
                         ] {
-                            assert_eq!(all_finite(kernel, &pieces), finite, "{pieces:?}");
+                            let largest = pieces
+                                .iter()
+                                .flat_map(|p| p.iter())
+                                .map(|&x| magnitude_bits(x))
+                                .max()
+                                .unwrap_or(0);
+                            let got = largest_magnitude(kernel, &pieces);
+                            assert_eq!(got, largest, "{pieces:?}");
+                            assert_eq!(got < INFINITY_BITS, finite, "{pieces:?}");
                         }
                     }
                 }

@@ -49,6 +49,8 @@
 //! - Mono loss = loudness of (L+R)/2 on both channels - stereo loudness, in LU, short-term and
 //!   integrated (with its own gating). 0 for a mono mix, negative when the mix folds badly.
 //!   Since K-weighting is linear, it comes from the K-weighted cross term: no second filter.
+//! - Clipped runs: flat tops of at least 3 equal samples at -3 dBFS or above, over the
+//!   measurement ([`super::clips`]; frozen while paused, like the maxima).
 //!
 //! Real-time: `process`, `start`, `pause`, `reset` and the readings never allocate, lock, log
 //! or panic; everything is sized in [`Meter::new`].
@@ -77,6 +79,7 @@ pub use readings::{BALANCE_LIMIT_DB, RANGE_SETTLED_S, Readings};
 pub use windows::{MOMENTARY_FRAGMENTS, SHORT_TERM_FRAGMENTS};
 
 use super::MAX_CHANNELS;
+use super::clips::ClipCount;
 use super::gating::{IntegratedHistogram, RangeHistogram, energy_to_lufs};
 use super::moments::{self, Moments};
 use super::spectrum::SpectrumAnalyzer;
@@ -123,6 +126,8 @@ pub struct Meter {
     /// Frames gathered, and the channel count they came with.
     gathered: usize,
     gathered_channels: usize,
+    /// Clipped runs of the measurement ([`super::clips`]).
+    clips: ClipCount,
 }
 
 /// Host-block pieces shorter than this are gathered before they are measured (see
@@ -168,6 +173,7 @@ impl Meter {
                 .collect(),
             gathered: 0,
             gathered_channels: 0,
+            clips: ClipCount::default(),
         };
         meter.reset();
         Ok(meter)
@@ -189,6 +195,7 @@ impl Meter {
         self.fragments = 0;
         self.fragment_end = self.boundary(1);
         self.gathered = 0;
+        self.clips = ClipCount::default();
         if let Some(spectrum) = self.spectrum.as_mut() {
             spectrum.reset();
         }
@@ -356,6 +363,44 @@ impl Meter {
         }
     }
 
+    /// The programme ends here (a file's last sample): the peaks and clipped runs of the
+    /// samples after the last whole fragment (up to 5 ms) count in the readings, as every
+    /// sample's must. Their loudness does not: they are too short for any window, and the
+    /// loudness readings stay those of whole fragments (BS.1770's gating blocks, and the other
+    /// meters', ignore a partial block too). The last call of a measurement: a [`Meter::reset`]
+    /// starts the next one (audio measured after it without one loses those samples'
+    /// loudness).
+    pub fn end_programme(&mut self) {
+        if self.samples_total == self.boundary(self.fragments) {
+            return;
+        }
+        // Measure what was gathered, and what the true peak holds back.
+        let channels = if self.gathered > 0 {
+            self.gathered_channels
+        } else {
+            self.config.channels
+        };
+        self.gathered_channels = channels;
+        self.measure_gathered(true);
+        let fragment = self.input.finish(&self.config);
+        let peak = self.peaks.fragment(
+            self.config.channels,
+            &fragment.sample_peak,
+            &fragment.true_peak,
+            self.running,
+        );
+        if self.running {
+            self.clips.add(fragment.clips);
+            self.moments.fragment(moments::Fragment {
+                start: self.samples_total - fragment.sums.samples,
+                end: self.samples_total,
+                true_peak: peak.true_peak,
+                new_max_true_peak: peak.new_max,
+                new_max_short_term: false,
+            });
+        }
+    }
+
     /// Measures the gathered pieces as one.
     fn measure_gathered(&mut self, ends_fragment: bool) {
         let n = std::mem::take(&mut self.gathered);
@@ -409,6 +454,7 @@ impl Meter {
         }
 
         if self.running {
+            self.clips.add(fragment.clips);
             self.moments.fragment(moments::Fragment {
                 start: self.samples_total - fragment.sums.samples,
                 end: self.samples_total,
@@ -448,6 +494,8 @@ impl Meter {
             max_momentary_lufs: gated_lufs(l.max_momentary_energy),
             max_short_term_lufs: gated_lufs(l.max_short_term_energy),
             non_finite_samples: self.input.non_finite_samples(),
+            clipped_runs: self.clips.runs,
+            longest_clipped_run: self.clips.longest,
             ..Readings::default()
         };
         let (recent_tp, recent_sp) = self.peaks.fill(channels, &mut r);

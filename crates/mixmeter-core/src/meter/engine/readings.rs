@@ -46,6 +46,9 @@ pub struct Readings {
     pub mono_loss_short_term_lu: Option<f64>,
     pub mono_loss_integrated_lu: Option<f64>,
     pub non_finite_samples: u64,
+    /// Clipped runs over the measurement ([`super::super::clips`]) and the longest, samples.
+    pub clipped_runs: u64,
+    pub longest_clipped_run: u32,
 }
 
 impl Readings {

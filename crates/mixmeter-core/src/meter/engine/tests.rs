@@ -371,6 +371,86 @@ fn gathered_small_blocks_read_the_same_as_one_block() {
     }
 }
 
+/// A hard-clipped mix (a 100 Hz tone under noise, +12 dB, clipped at full scale in the left
+/// channel only) reads its clipped runs: those of the left channel counted by definition,
+/// none in the right, in 64-frame blocks as in one; the same audio not clipped reads none; a
+/// pause freezes the count and a reset clears it.
+#[test]
+fn clipped_runs_are_counted_over_the_measurement() {
+    let mut seed = 5;
+    let hiss = noise(&mut seed, (RATE * 4.0) as usize, 0.1);
+    let tone = sine(100.0, -6.0, 4.0, RATE);
+    let hot: Vec<f32> = tone.iter().zip(&hiss).map(|(t, n)| 4.0 * (t + n)).collect();
+    let clipped: Vec<f32> = hot.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+    let right: Vec<f32> = tone.iter().zip(&hiss).map(|(t, n)| 0.5 * (t + n)).collect();
+    // By definition: maximal runs of at least 3 equal samples at -3 dBFS or above.
+    let mut want = (0u64, 0u32);
+    let mut i = 0;
+    while i < clipped.len() {
+        let j = (i..clipped.len())
+            .find(|&j| clipped[j] != clipped[i])
+            .unwrap_or(clipped.len());
+        if j - i >= 3 && clipped[i].abs() >= crate::meter::clips::FLOOR {
+            want = (want.0 + 1, want.1.max((j - i) as u32));
+        }
+        i = j;
+    }
+    assert!(
+        want.0 >= 700,
+        "two flat tops per cycle of the tone: {want:?}"
+    );
+    let mut whole = stereo_meter();
+    whole.process(&[&clipped, &right]);
+    let r = whole.readings();
+    assert_eq!((r.clipped_runs, r.longest_clipped_run), want);
+    let mut blocks = stereo_meter();
+    for (l, r) in clipped.chunks(64).zip(right.chunks(64)) {
+        blocks.process(&[l, r]);
+    }
+    assert_eq!(blocks.readings(), r);
+    let mut unclipped = stereo_meter();
+    unclipped.process(&[&hot, &right]);
+    assert_eq!(unclipped.readings().clipped_runs, 0);
+    // Paused: frozen; reset: cleared.
+    whole.pause();
+    whole.process(&[&clipped, &right]);
+    assert_eq!(whole.readings().clipped_runs, want.0);
+    whole.start();
+    whole.process(&[&clipped, &right]);
+    assert!(whole.readings().clipped_runs >= 2 * want.0 - 1);
+    whole.reset();
+    assert_eq!(whole.readings().clipped_runs, 0);
+}
+
+/// A programme whose loudest sample (and its clipped runs) lies in its last partial fragment:
+/// without `end_programme` the readings miss them; with it they count, in one block or in
+/// 64-frame blocks, while the loudness readings stay those of the whole fragments.
+#[test]
+fn the_last_partial_fragment_counts_its_peaks_when_the_programme_ends() {
+    let mut x = sine(1000.0, -20.0, 2.0, RATE);
+    x.extend(std::iter::repeat_n(0.0, 100));
+    let n = x.len();
+    x[n - 10..n - 6].fill(0.9);
+    for blocks in [n, 64] {
+        let mut m = stereo_meter();
+        for piece in x.chunks(blocks) {
+            m.process(&[piece, piece]);
+        }
+        let before = m.readings();
+        assert!(before.max_sample_peak_dbfs.unwrap() < -19.0, "{before:?}");
+        m.end_programme();
+        let after = m.readings();
+        assert!((after.max_sample_peak_dbfs.unwrap() - 20.0 * 0.9f64.log10()).abs() < 1e-6);
+        assert!(after.max_true_peak_dbtp.unwrap() >= after.max_sample_peak_dbfs.unwrap());
+        assert_eq!((after.clipped_runs, after.longest_clipped_run), (2, 4));
+        assert_eq!(after.integrated_lufs, before.integrated_lufs);
+        assert_eq!(after.measured_s, before.measured_s);
+        // Again: nothing more to add.
+        m.end_programme();
+        assert_eq!(m.readings(), after);
+    }
+}
+
 /// Tech 3342 LRA computed exactly from a list of short-term loudness values (absolute gate,
 /// relative gate 20 LU under their energy mean, 10th to 95th percentile by nearest rank).
 fn exact_range(short_term_lufs: &[f64]) -> f64 {
