@@ -624,26 +624,9 @@ fn two_processes_link_through_shared_memory() {
 /// A real recording's samples as the plugin is fed them: ffmpeg decodes it to 32-bit float
 /// (`rate`, stereo), one vector per channel.
 fn decode_stereo(path: &std::path::Path) -> [Vec<f32>; 2] {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(path)
-        .args(["-f", "f32le", "-ac", "2", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let samples: Vec<f32> = out
-        .stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    [
-        samples.iter().step_by(2).copied().collect(),
-        samples.iter().skip(1).step_by(2).copied().collect(),
-    ]
+    corpus::decode_f32(path, &["-ac", "2"])
+        .try_into()
+        .expect("two channels")
 }
 
 /// Where two reports of the same audio differ: every string and count equal, every number

@@ -82,6 +82,44 @@ fn run(command: &mut Command) {
     );
 }
 
+/// `path` decoded by ffmpeg to 32-bit float, each channel's samples in a vector of its own;
+/// `args` (such as `["-ac", "2"]`) go before the output.
+pub fn decode_f32(path: &Path, args: &[&str]) -> Vec<Vec<f32>> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(args)
+        .args(["-f", "f32le", "-acodec", "pcm_f32le", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The channels asked for with `-ac`, or the file's own.
+    let channels: usize = match args.windows(2).find(|w| w[0] == "-ac") {
+        Some(w) => w[1].parse().expect("-ac N"),
+        None => stdout_of(
+            Command::new("ffprobe")
+                .args(["-v", "error", "-select_streams", "a:0", "-show_entries"])
+                .args(["stream=channels", "-of", "csv=p=0"])
+                .arg(path),
+        )
+        .trim()
+        .parse()
+        .expect("ffprobe names the channel count"),
+    };
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (0..channels)
+        .map(|c| samples.iter().skip(c).step_by(channels).copied().collect())
+        .collect()
+}
+
 fn stdout_of(command: &mut Command) -> String {
     let output = command
         .output()

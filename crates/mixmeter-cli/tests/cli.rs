@@ -1714,14 +1714,14 @@ fn a_silent_or_too_short_file_does_not_pass_a_checklist() {
     assert_eq!(evidence(&lines[0], "headroom"), "no value: silent");
     assert_eq!(
         evidence(&lines[0], "loudness"),
-        "no value: silent, or shorter than 400 ms"
+        "no value: silent (under -70 LUFS), or shorter than 400 ms"
     );
     // The short file's true peak is graded and passes; its loudness has no value.
     assert_eq!(statuses(&lines[1]["checks"])["headroom"], "pass");
     assert_eq!(lines[1]["checks"]["passes"], false);
     assert_eq!(
         evidence(&lines[1], "loudness"),
-        "no value: silent, or shorter than 400 ms"
+        "no value: silent (under -70 LUFS), or shorter than 400 ms"
     );
     assert_eq!(lines[2]["checks"]["passes"], true, "{}", lines[2]["checks"]);
     for line in &lines {

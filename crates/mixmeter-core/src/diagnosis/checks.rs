@@ -69,12 +69,10 @@ impl Measure {
             (_, false) => "not measured yet",
             // Integrated loudness needs one 400 ms gating block above -70 LUFS (BS.1770-5
             // clause 5), and PLR needs integrated loudness.
-            (Measure::Integrated | Measure::Plr, true) => {
-                "no value: silent, or shorter than 400 ms"
+            (Measure::Integrated | Measure::Plr | Measure::MonoLoss, true) => {
+                "no value: silent (under -70 LUFS), or shorter than 400 ms"
             }
-            (Measure::TruePeak | Measure::CrestFactor | Measure::MonoLoss, true) => {
-                "no value: silent"
-            }
+            (Measure::TruePeak | Measure::CrestFactor, true) => "no value: silent",
         }
     }
 
@@ -281,6 +279,14 @@ fn measured(measure: Measure, inputs: &Inputs) -> (Option<f64>, String) {
         Measure::MonoLoss if r.channels > 2 => {
             return (None, "measured on stereo only".to_string());
         }
+        // A stereo mix with a loudness whose mono fold has none (under the -70 LUFS gate)
+        // cancels in mono: the worst mono loss there is, not a missing value.
+        Measure::MonoLoss if r.mono_loss_integrated_lu.is_none() && r.integrated_lufs.is_some() => {
+            return (
+                Some(f64::NEG_INFINITY),
+                "cancels in mono: the mono fold is under the -70 LUFS gate".to_string(),
+            );
+        }
         Measure::MonoLoss => r.mono_loss_integrated_lu,
         Measure::TonalExcess => {
             let Some(tonal) = inputs.tonal else {
@@ -335,6 +341,8 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
                 }
             });
             let evidence = match value {
+                // No number to show (a mix that cancels in mono): the detail says it.
+                Some(v) if v.is_infinite() => detail,
                 Some(v) => format!("{v:.1} {unit} (pass {}){detail}", check.pass.describe(unit)),
                 None if detail.is_empty() => check.measure.missing(inputs.finished).to_string(),
                 None => detail,
@@ -563,6 +571,7 @@ mod tests {
         assert_eq!(evidence(&r), "measured on stereo only");
         r.channels = 2;
         r.mono_loss_integrated_lu = None;
+        r.integrated_lufs = None;
         assert_eq!(evidence(&r), "no stereo signal measured yet");
     }
 
@@ -605,7 +614,7 @@ mod tests {
         );
         assert_eq!(
             evidence("loudness"),
-            "no value: silent, or shorter than 400 ms"
+            "no value: silent (under -70 LUFS), or shorter than 400 ms"
         );
         assert_eq!(evidence("headroom"), "no value: silent");
         assert_eq!(evidence("tonal"), "no reference curve compared");
@@ -647,6 +656,20 @@ mod tests {
         };
         let items = grade(&short);
         assert_eq!(worst(&items), Some(Status::Pass));
+        assert!(!passes(&items));
+        // A stereo mix that cancels in mono (its fold under the gate) fails, not "no value".
+        let cancels = Readings {
+            mono_loss_integrated_lu: None,
+            ..readings()
+        };
+        let items = grade(&cancels);
+        let mono = items.iter().find(|i| i.id == "mono").unwrap();
+        assert_eq!(mono.status, Some(Status::Fail));
+        assert!(
+            mono.evidence.starts_with("cancels in mono"),
+            "{}",
+            mono.evidence
+        );
         assert!(!passes(&items));
         // A failing item fails the list.
         let hot = Readings {

@@ -17,6 +17,9 @@
 //! and the crest factor still show those. A float signal over full scale that was not clipped
 //! has no flat tops and no runs: its true peak says what a converter would do to it.
 //!
+//! A dropout is not a clip: the meter repeats the last finite sample in place of NaN or
+//! infinity, and a channel with such samples in a piece is not scanned in it.
+//!
 //! Real-time: a few fixed fields per channel; the caller passes only pieces that reach the
 //! floor (their largest sample is known from the input check), and a piece is scanned
 //! sample by sample only when it holds two equal neighbours at the floor.
@@ -98,7 +101,8 @@ impl Clips {
         }
         for &x in piece {
             if x == run.value && x.abs() >= FLOOR {
-                run.length += 1;
+                // Saturating: a constant held for 2^32 samples must not wrap (or panic).
+                run.length = run.length.saturating_add(1);
                 if run.length == MIN_RUN {
                     count.runs += 1;
                 }

@@ -131,6 +131,9 @@ impl FragmentInput {
         }
         let kernel = self.kweight.kernel();
         let largest = largest_magnitude(kernel, &pieces[..channels]);
+        // Channels whose non-finite samples were replaced (repeats of the last finite one: a
+        // dropout, not a flat top for the clip count).
+        let mut in_scratch = [false; MAX_CHANNELS];
         if largest < INFINITY_BITS {
             for (last, piece) in self.last_finite.iter_mut().zip(&pieces[..channels]) {
                 if let Some(&x) = piece.last() {
@@ -138,7 +141,6 @@ impl FragmentInput {
                 }
             }
         } else {
-            let mut in_scratch = [false; MAX_CHANNELS];
             for (c, piece) in pieces.iter().enumerate().take(channels) {
                 if largest_magnitude(kernel, &[piece]) < INFINITY_BITS {
                     if let Some(&x) = piece.last() {
@@ -170,7 +172,11 @@ impl FragmentInput {
         // Clipped runs: only a piece reaching the floor can hold one.
         if largest >= clips::FLOOR.to_bits() as i32 {
             for (c, piece) in pieces.iter().enumerate().take(channels) {
-                self.clips.scan(c, piece, &mut self.clip_count);
+                if in_scratch[c] {
+                    self.clips.interrupt(c);
+                } else {
+                    self.clips.scan(c, piece, &mut self.clip_count);
+                }
             }
         } else {
             for c in 0..channels {

@@ -87,7 +87,7 @@ use super::stereo::StereoBands;
 use history::History;
 use input::FragmentInput;
 use loudness::Loudness;
-use peaks::{GROUP_FRAGMENTS, Peaks};
+use peaks::{FragmentPeak, GROUP_FRAGMENTS, Peaks};
 use readings::{balance_db, correlation, gated_lufs, peak_db};
 use windows::Windows;
 
@@ -128,6 +128,9 @@ pub struct Meter {
     gathered_channels: usize,
     /// Clipped runs of the measurement ([`super::clips`]).
     clips: ClipCount,
+    /// `samples_total` when [`Meter::end_programme`] last measured the partial fragment
+    /// (`u64::MAX`: not since the reset), so that a second call adds nothing.
+    ended_at: u64,
 }
 
 /// Host-block pieces shorter than this are gathered before they are measured (see
@@ -174,6 +177,7 @@ impl Meter {
             gathered: 0,
             gathered_channels: 0,
             clips: ClipCount::default(),
+            ended_at: u64::MAX,
         };
         meter.reset();
         Ok(meter)
@@ -196,6 +200,7 @@ impl Meter {
         self.fragment_end = self.boundary(1);
         self.gathered = 0;
         self.clips = ClipCount::default();
+        self.ended_at = u64::MAX;
         if let Some(spectrum) = self.spectrum.as_mut() {
             spectrum.reset();
         }
@@ -371,9 +376,12 @@ impl Meter {
     /// starts the next one (audio measured after it without one loses those samples'
     /// loudness).
     pub fn end_programme(&mut self) {
-        if self.samples_total == self.boundary(self.fragments) {
+        if self.samples_total == self.boundary(self.fragments)
+            || self.ended_at == self.samples_total
+        {
             return;
         }
+        self.ended_at = self.samples_total;
         // Measure what was gathered, and what the true peak holds back.
         let channels = if self.gathered > 0 {
             self.gathered_channels
@@ -390,15 +398,21 @@ impl Meter {
             self.running,
         );
         if self.running {
-            self.clips.add(fragment.clips);
-            self.moments.fragment(moments::Fragment {
-                start: self.samples_total - fragment.sums.samples,
-                end: self.samples_total,
-                true_peak: peak.true_peak,
-                new_max_true_peak: peak.new_max,
-                new_max_short_term: false,
-            });
+            self.mark(&fragment, peak, false);
         }
+    }
+
+    /// Counts a finished fragment's clipped runs and marks where its maxima are (while
+    /// running).
+    fn mark(&mut self, fragment: &input::Fragment, peak: FragmentPeak, new_max_short_term: bool) {
+        self.clips.add(fragment.clips);
+        self.moments.fragment(moments::Fragment {
+            start: self.samples_total - fragment.sums.samples,
+            end: self.samples_total,
+            true_peak: peak.true_peak,
+            new_max_true_peak: peak.new_max,
+            new_max_short_term,
+        });
     }
 
     /// Measures the gathered pieces as one.
@@ -454,14 +468,8 @@ impl Meter {
         }
 
         if self.running {
-            self.clips.add(fragment.clips);
-            self.moments.fragment(moments::Fragment {
-                start: self.samples_total - fragment.sums.samples,
-                end: self.samples_total,
-                true_peak: peak.true_peak,
-                new_max_true_peak: peak.new_max,
-                new_max_short_term: short_term_energy > self.loudness.max_short_term_energy,
-            });
+            let new_max_short_term = short_term_energy > self.loudness.max_short_term_energy;
+            self.mark(&fragment, peak, new_max_short_term);
             self.loudness.measure(&fragment.sums);
             if hop && self.fragments >= MOMENTARY_FRAGMENTS as u64 {
                 let mono = (channels == 2).then(|| self.windows.momentary_mono_energy());

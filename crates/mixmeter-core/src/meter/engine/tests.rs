@@ -411,6 +411,16 @@ fn clipped_runs_are_counted_over_the_measurement() {
     let mut unclipped = stereo_meter();
     unclipped.process(&[&hot, &right]);
     assert_eq!(unclipped.readings().clipped_runs, 0);
+    // A dropout (non-finite samples, measured as repeats of the last finite one) after a
+    // loud sample is no flat top.
+    let mut dropout = right.clone();
+    let loud = dropout.len() / 2;
+    dropout[loud] = 0.95;
+    dropout[loud + 1..loud + 40].fill(f32::NAN);
+    let mut m = stereo_meter();
+    m.process(&[&dropout, &dropout]);
+    assert_eq!(m.readings().non_finite_samples, 2 * 39);
+    assert_eq!(m.readings().clipped_runs, 0);
     // Paused: frozen; reset: cleared.
     whole.pause();
     whole.process(&[&clipped, &right]);
