@@ -244,7 +244,7 @@ pub(crate) fn clipped_runs(r: &Readings) -> String {
 pub(crate) fn print_table(rows: &[(String, Option<Readings>, bool)], with_targets: bool) {
     let cell = |v: Option<f64>| {
         v.filter(|v| v.is_finite())
-            .map_or("-".to_string(), |v| format!("{v:.1}"))
+            .map_or("-".to_string(), |v| format!("{:.1}", signed_tenths(v)))
     };
     let width = rows
         .iter()

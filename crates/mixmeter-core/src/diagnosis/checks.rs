@@ -343,7 +343,12 @@ pub fn run(profile: &Profile, inputs: &Inputs) -> Vec<Item> {
             let evidence = match value {
                 // No number to show (a mix that cancels in mono): the detail says it.
                 Some(v) if v.is_infinite() => detail,
-                Some(v) => format!("{v:.1} {unit} (pass {}){detail}", check.pass.describe(unit)),
+                // Rounded without a sign on zero: a sine's PLR of -0.02 dB reads 0.0, not -0.0.
+                Some(v) => format!(
+                    "{:.1} {unit} (pass {}){detail}",
+                    super::stereo::signed_tenths(v),
+                    check.pass.describe(unit)
+                ),
                 None if detail.is_empty() => check.measure.missing(inputs.finished).to_string(),
                 None => detail,
             };
@@ -573,6 +578,24 @@ mod tests {
         r.mono_loss_integrated_lu = None;
         r.integrated_lufs = None;
         assert_eq!(evidence(&r), "no stereo signal measured yet");
+    }
+
+    #[test]
+    fn a_value_that_rounds_to_zero_has_no_sign() {
+        let sine = Readings {
+            plr_db: Some(-0.02),
+            ..readings()
+        };
+        let items = run(
+            &profile_named("pre-master"),
+            &Inputs {
+                readings: &sine,
+                tonal: None,
+                finished: true,
+            },
+        );
+        let plr = items.iter().find(|i| i.id == "plr").unwrap();
+        assert!(plr.evidence.starts_with("0.0 dB (pass"), "{}", plr.evidence);
     }
 
     #[test]
