@@ -308,21 +308,35 @@ fn mono_layout_shows_one_peak_and_non_finite_input_is_reported() {
     assert!(harness.query_by_label_contains("clipped run").is_none());
 }
 
-/// Clipped runs in the input are named in the status line, with the longest.
+/// Clipped runs in the input are named in the status line, with the longest, inside the
+/// header beside a non-finite warning, at the default and the smallest size (saved for the
+/// eye: target/screenshots/editor-clipped-WxH.png).
 #[test]
 fn clipped_runs_in_the_input_are_reported() {
-    let mut v = view(false);
-    v.readings.clipped_runs = 231;
-    v.readings.longest_clipped_run = 111;
-    let mut harness = harness(v);
-    harness.run();
-    assert!(
-        harness
-            .query_by_label_contains(
-                "231 clipped runs in the input (flat tops, the longest 111 samples)"
-            )
-            .is_some()
-    );
+    use mixmeter::editor::{EDITOR_HEIGHT, EDITOR_MIN_SIZE, EDITOR_WIDTH, areas};
+    for (w, h) in [
+        (EDITOR_WIDTH as f32, EDITOR_HEIGHT as f32),
+        (EDITOR_MIN_SIZE.0 as f32, EDITOR_MIN_SIZE.1 as f32),
+    ] {
+        let mut v = glance_view();
+        v.readings.clipped_runs = 231;
+        v.readings.longest_clipped_run = 111;
+        v.readings.non_finite_samples = 12;
+        let mut harness = harness_sized(Scene::new(v), (w, h));
+        harness.run();
+        save_screenshot(&mut harness, &format!("editor-clipped-{w}x{h}.png"));
+        let header = areas(harness.state().full).header;
+        for text in [
+            "231 clipped runs (longest 111)",
+            "12 non-finite input samples",
+        ] {
+            let rect = harness.get_by_label_contains(text).rect();
+            assert!(
+                header.expand(1.0).contains_rect(rect) && rect.width() > 2.0,
+                "{text}: {rect:?} outside the header {header:?} at {w}x{h}"
+            );
+        }
+    }
 }
 
 /// The shared exact pink noise (seed 21, -20 dBFS RMS) as f32 samples.

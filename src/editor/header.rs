@@ -192,17 +192,18 @@ pub(super) fn header(ui: &mut egui::Ui, view: &View, actions: &mut Actions) {
             } else {
                 format!("{} clipped runs", r.clipped_runs)
             };
+            // Short, so that it fits beside the other notes at the smallest size; the hover
+            // says what it is.
             ui.label(
-                RichText::new(format!(
-                    "{runs} in the input (flat tops, the longest {} samples)",
-                    r.longest_clipped_run
-                ))
-                .color(WARNING_COLOR),
+                RichText::new(format!("{runs} (longest {})", r.longest_clipped_run))
+                    .color(WARNING_COLOR),
             )
-            .on_hover_text(
-                "Runs of 3 or more equal samples at -3 dBFS or above: a clipper, a bus over \
-                 0 dBFS or a fixed-point bounce cut the waveform before this insert.",
-            );
+            .on_hover_text(format!(
+                "Flat tops in the input: runs of 3 or more equal samples at -3 dBFS or above, \
+                 the longest {} samples. A clipper, a bus over 0 dBFS or a fixed-point bounce \
+                 cut the waveform before this insert.",
+                r.longest_clipped_run
+            ));
         }
     });
 }
