@@ -70,7 +70,8 @@ pub struct Corpus {
     pub provenance: String,
 }
 
-fn run(command: &mut Command) {
+/// Runs `command`, which must succeed; its standard output.
+pub fn run(command: &mut Command) -> Vec<u8> {
     let output = command.output().unwrap_or_else(|e| {
         panic!("cannot run {command:?}: {e} (scripts/prerequisites.sh installs the tools)")
     });
@@ -80,23 +81,17 @@ fn run(command: &mut Command) {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    output.stdout
 }
 
 /// `path` decoded by ffmpeg to 32-bit float, each channel's samples in a vector of its own;
 /// `args` (such as `["-ac", "2"]`) go before the output.
 pub fn decode_f32(path: &Path, args: &[&str]) -> Vec<Vec<f32>> {
-    let out = Command::new("ffmpeg")
+    let out = run(Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
         .arg(path)
         .args(args)
-        .args(["-f", "f32le", "-acodec", "pcm_f32le", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .args(["-f", "f32le", "-acodec", "pcm_f32le", "-"]));
     // The channels asked for with `-ac`, or the file's own.
     let channels: usize = match args.windows(2).find(|w| w[0] == "-ac") {
         Some(w) => w[1].parse().expect("-ac N"),
@@ -111,7 +106,6 @@ pub fn decode_f32(path: &Path, args: &[&str]) -> Vec<Vec<f32>> {
         .expect("ffprobe names the channel count"),
     };
     let samples: Vec<f32> = out
-        .stdout
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
@@ -121,11 +115,7 @@ pub fn decode_f32(path: &Path, args: &[&str]) -> Vec<Vec<f32>> {
 }
 
 fn stdout_of(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(output.status.success(), "{command:?} failed");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&run(command)).into_owned()
 }
 
 /// Makes `path` with `make(tmp)` unless it exists: a half-made file never counts as made.
@@ -204,7 +194,7 @@ fn fetch(dir: &Path) -> (u64, String) {
             }
         };
         once(&unpacked, |tmp| {
-            run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(tmp))
+            run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(tmp));
         });
         let version = stdout_of(
             Command::new("dpkg-deb")

@@ -77,18 +77,10 @@ fn ffmpeg_metadata(inputs: &[&Path], graph: &str) -> Vec<(f64, String, f64)> {
     } else {
         "-af"
     };
-    let out = command
-        .args([flag, &graph, "-f", "null", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::corpus::run(command.args([flag, &graph, "-f", "null", "-"]));
     let mut time = 0.0;
     let mut values = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in String::from_utf8_lossy(&out).lines() {
         if let Some(t) = line.split("pts_time:").nth(1) {
             time = t.trim().parse().unwrap();
         } else if let Some((key, value)) = line.split_once('=')

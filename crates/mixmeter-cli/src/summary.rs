@@ -196,7 +196,10 @@ pub(crate) fn print_summary(a: &FileAnalysis, record: &Value, ceiling_dbtp: Opti
     if a.dual_mono {
         println!("  Dual mono             measured as played on both channels (+3.01 LU)");
     }
-    println!("  Clipped runs          {}", clipped_runs(r));
+    println!(
+        "  Clipped runs          {}",
+        mixmeter_core::meter::clips::describe(r.clipped_runs, r.longest_clipped_run)
+    );
     if r.non_finite_samples > 0 {
         println!("  Non-finite samples    {} (skipped)", r.non_finite_samples);
     }
@@ -226,18 +229,6 @@ fn print_fold(r: &Readings, fold: &FoldReadings) {
         "  Mono fold-down        {}",
         folded(fold.mono_integrated_lu)
     );
-}
-
-/// The clipped runs in words ("none", or "231 flat tops, the longest 14 samples").
-pub(crate) fn clipped_runs(r: &Readings) -> String {
-    match r.clipped_runs {
-        0 => "none".to_string(),
-        1 => format!("1 flat top of {} samples", r.longest_clipped_run),
-        n => format!(
-            "{n} flat tops, the longest {} samples",
-            r.longest_clipped_run
-        ),
-    }
 }
 
 /// The summary table after several files.

@@ -214,9 +214,9 @@ pub fn candidates(f: &Findings) -> Vec<Candidate> {
             Kind::Dynamics,
             (
                 format!(
-                    "clipped: {runs} flat tops, the longest {longest} samples; turn the level \
-                     down before the stage that clips (a clipper, a bus over 0 dBFS, a \
-                     fixed-point export)"
+                    "clipped: {}; turn the level down before the stage that clips (a clipper, \
+                     a bus over 0 dBFS, a fixed-point export)",
+                    crate::meter::clips::describe(runs, longest)
                 ),
                 format!(
                     "{runs} runs of {} or more equal samples at {floor:.0} dBFS or above over \

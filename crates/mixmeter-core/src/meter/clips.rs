@@ -48,6 +48,16 @@ impl ClipCount {
     }
 }
 
+/// The runs in words, as the analyzer and the suggestions say them: "none", "1 flat top of 5
+/// samples", "231 flat tops, the longest 111 samples".
+pub fn describe(runs: u64, longest: u32) -> String {
+    match runs {
+        0 => "none".to_string(),
+        1 => format!("1 flat top of {longest} samples"),
+        n => format!("{n} flat tops, the longest {longest} samples"),
+    }
+}
+
 /// Each channel's run in progress, across calls.
 #[derive(Debug, Clone, Copy, Default)]
 struct Run {
@@ -145,6 +155,13 @@ mod tests {
             i = j;
         }
         count
+    }
+
+    #[test]
+    fn runs_are_described_in_words() {
+        assert_eq!(describe(0, 0), "none");
+        assert_eq!(describe(1, 5), "1 flat top of 5 samples");
+        assert_eq!(describe(231, 111), "231 flat tops, the longest 111 samples");
     }
 
     #[test]
